@@ -1,0 +1,1 @@
+"""Store backends behind one protocol (see base.py)."""
