@@ -32,6 +32,22 @@ class Settings(BaseSettings):
     candidates: int = 50
     rerank_model_path: str | None = None
 
+    # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
+    weaviate_host: str = "localhost"
+    weaviate_http_port: int = 8080
+    weaviate_grpc_host: str | None = None  # defaults to weaviate_host
+    weaviate_grpc_port: int = 50051
+    weaviate_secure: bool = False  # https + TLS gRPC
+    weaviate_api_key: str | None = None
+    weaviate_timeout_init: float = 10.0
+    weaviate_timeout_query: float = 30.0
+    weaviate_timeout_insert: float = 120.0
+    weaviate_collection: str = "PartnerChunk"
+    weaviate_alpha: float = Field(default=0.5, ge=0.0, le=1.0)  # native hybrid: 1 = vector only
+    weaviate_replication_factor: int = Field(default=1, ge=1)  # applied when the collection is created
+    weaviate_batch_size: int = Field(default=200, ge=1)
+    # --- end weaviate ----------------------------------------------------------
+
     # --- ingestion -----------------------------------------------------------
     max_file_mb: float = 20.0
     chunk_tokens: int = 200
