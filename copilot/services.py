@@ -23,6 +23,10 @@ def build_store(settings: Settings, dim: int = 384) -> Store:
         from retrievers.stores.lancedb import LanceDBStore
 
         return LanceDBStore(settings.index_dir, dim=dim)
+    if settings.store == "weaviate":
+        from retrievers.stores.weaviate import WeaviateStore, config_from_settings
+
+        return WeaviateStore.connect(config_from_settings(settings))
     raise ValueError(f"store backend {settings.store!r} is not available")
 
 
