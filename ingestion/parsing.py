@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -154,7 +153,12 @@ def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
                     lines.append((pno, text, max(sizes) if sizes else 0.0))
     if not lines:
         raise ParseError(f"{name}: the PDF has no extractable text (scanned image PDFs are not supported)")
-    body = statistics.median(s for _, _, s in lines)
+    # Body size = the size carrying the most characters (a plain median is skewed by
+    # headings in short documents).
+    weight: dict[float, int] = {}
+    for _, text, size in lines:
+        weight[round(size, 1)] = weight.get(round(size, 1), 0) + len(text)
+    body = max(weight.items(), key=lambda kv: kv[1])[0]
     heading_sizes = sorted({round(s, 1) for _, _, s in lines if s >= body * 1.15}, reverse=True)
     b = _Builder()
     para: list[str] = []

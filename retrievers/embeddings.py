@@ -57,7 +57,8 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(self.model_path, device="cpu")
         self._lock = threading.Lock()
         self.name = os.path.basename(self.model_path.rstrip("/")) or "all-MiniLM-L6-v2"
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 384)
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim() or 384)
         self.max_tokens = int(self._model.max_seq_length)
         self.batch_size = batch_size
         self.tokenizer = self._model.tokenizer
