@@ -72,7 +72,12 @@ def chunk_document(
             sections[-1][1].append(b)
 
     spans: list[ChunkSpan] = []
+    pending_start: int | None = None  # a heading with no body joins the next chunk
     for path, blocks in sections:
+        if all(b.is_title for b in blocks) and len(text[blocks[0].start : blocks[-1].end].split()) <= 20:
+            if pending_start is None:
+                pending_start = blocks[0].start
+            continue
         units: list[tuple[int, int, int | None]] = []  # sentence start, end, page
         for b in blocks:
             for s, e in _sentences(text, b.start, b.end):
@@ -87,10 +92,15 @@ def chunk_document(
         i = 0
         while i < len(units):
             j, tokens = i, 2
+            if pending_start is not None and i == 0:
+                tokens += max(0, count(text[pending_start : units[0][0]]) - 2)
             while j < len(units) and (j == i or tokens + sizes[j] <= max_tokens):
                 tokens += sizes[j]
                 j += 1
-            spans.append(ChunkSpan(units[i][0], units[j - 1][1], list(path), units[i][2]))
+            start = units[i][0]
+            if pending_start is not None:
+                start, pending_start = pending_start, None
+            spans.append(ChunkSpan(start, units[j - 1][1], list(path), units[i][2]))
             if j >= len(units):
                 break
             # Overlap: restart a few sentences back, but always make progress.
@@ -99,6 +109,7 @@ def chunk_document(
                 k -= 1
                 back += sizes[k]
             i = k
-    # A heading-only section (no body) merged into the next chunk would be ideal;
-    # dropping tiny heading-only chunks keeps the index free of empty hits.
-    return [s for s in spans if len(text[s.start : s.end].split()) > 2 or len(spans) == 1]
+    if pending_start is not None:  # the document ends in headings only
+        last = doc.blocks[-1]
+        spans.append(ChunkSpan(pending_start, last.end, list(last.section_path), last.page))
+    return spans

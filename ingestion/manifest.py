@@ -106,9 +106,9 @@ class Manifest(BaseModel):
         """Tags for a file, the error of an invalid entry that matched it last, or None if untagged."""
         best: tuple[int, ManifestEntry | InvalidEntry] | None = None
         for entry in [*self.documents, *self.invalid]:
-            if entry.path == rel_path or fnmatch.fnmatch(rel_path, entry.path):
-                if best is None or entry.index >= best[0]:
-                    best = (entry.index, entry)
+            matches = entry.path == rel_path or fnmatch.fnmatch(rel_path, entry.path)
+            if matches and (best is None or entry.index >= best[0]):
+                best = (entry.index, entry)
         if best is None:
             return None
         entry = best[1]

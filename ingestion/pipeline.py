@@ -85,6 +85,16 @@ class _Prepared:
     embed_texts: list[str]
 
 
+@dataclass
+class _Parsed:
+    rel: str
+    data: bytes
+    tags: DocumentTags
+    superseded: bool
+    doc_hash: str
+    parsed: ParsedDocument
+
+
 def embed_text(chunk: Chunk) -> str:
     """What the dense model sees: title and section give context; the body is redacted."""
     head = " > ".join([chunk.title, *chunk.section_path][:4])
@@ -249,24 +259,39 @@ class Ingestor:
         seen: set[tuple[str, str]] = set()
 
         bar = _progress(len(candidates), progress)
+        parsed_batch: list[_Parsed] = []
         pending: list[_Prepared] = []
         pending_chunks = 0
+
+        def flush_parsed() -> None:
+            nonlocal pending_chunks
+            # PII detection runs over several documents at once (spaCy nlp.pipe batching).
+            for outcome in self._prepare_batch(parsed_batch):
+                if isinstance(outcome, FileOutcome):
+                    report.outcomes.append(outcome)
+                else:
+                    pending.append(outcome)
+                    pending_chunks += len(outcome.chunks)
+            parsed_batch.clear()
+
         for path, rel in candidates:
             bar.set_postfix_str(rel[-40:], refresh=False)
             outcome = self._one_file(path, rel, manifest, superseded, existing, seen)
             if isinstance(outcome, FileOutcome):
                 if outcome.status == "skipped":
                     report.documents_skipped += 1
-                    report.chunks_skipped += outcome.chunks
                 report.outcomes.append(outcome)
             else:
-                pending.append(outcome)
-                pending_chunks += len(outcome.chunks)
+                parsed_batch.append(outcome)
+                if len(parsed_batch) >= 16:
+                    flush_parsed()
                 # Embed across documents so small files still fill model batches.
                 if pending_chunks >= self.embed_batch * 4:
                     self._write(pending, report)
-                    pending, pending_chunks = [], 0
+                    pending.clear()
+                    pending_chunks = 0
             bar.update(1)
+        flush_parsed()
         if pending:
             self._write(pending, report)
         bar.close()
@@ -285,7 +310,7 @@ class Ingestor:
     def _one_file(
         self, path: Path, rel: str, manifest: Manifest, superseded: set[tuple[str, str]],
         existing: dict[tuple[str, str], str], seen: set[tuple[str, str]],
-    ) -> FileOutcome | _Prepared:
+    ) -> FileOutcome | _Parsed:
         tags = manifest.resolve(rel)
         if tags is None:
             return FileOutcome(rel, "rejected", reason="no permission tags in the manifest (fail closed: not indexed)")
@@ -304,13 +329,27 @@ class Ingestor:
         if existing.get(key) == doc_hash:
             return FileOutcome(rel, "skipped")
         try:
-            parsed = parse_bytes(data, rel)
-            pii = self._detect([parsed])[0]
-            return self._prepare(rel, data, tags, superseded=is_superseded, doc_hash=doc_hash, parsed=parsed, pii=pii)
+            return _Parsed(rel, data, tags, is_superseded, doc_hash, parse_bytes(data, rel))
         except ParseError as exc:
             return FileOutcome(rel, "rejected", reason=str(exc))
         except Exception as exc:  # a bug or library failure on one file must not stop the batch
             return FileOutcome(rel, "failed", reason=f"{type(exc).__name__}: {exc}")
+
+    def _prepare_batch(self, items: list[_Parsed]) -> list[FileOutcome | _Prepared]:
+        try:
+            pii = self._detect([it.parsed for it in items])
+        except Exception as exc:  # detection failure fails these documents, never indexes them unscanned
+            return [FileOutcome(it.rel, "failed", reason=f"PII detection failed: {exc}") for it in items]
+        out: list[FileOutcome | _Prepared] = []
+        for it, spans in zip(items, pii, strict=True):
+            try:
+                out.append(self._prepare(it.rel, it.data, it.tags, superseded=it.superseded, doc_hash=it.doc_hash,
+                                         parsed=it.parsed, pii=spans))
+            except ParseError as exc:
+                out.append(FileOutcome(it.rel, "rejected", reason=str(exc)))
+            except Exception as exc:
+                out.append(FileOutcome(it.rel, "failed", reason=f"{type(exc).__name__}: {exc}"))
+        return out
 
 
 def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
