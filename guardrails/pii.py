@@ -79,7 +79,15 @@ _NER_MODEL_CONFIGURATION: dict[str, Any] = {
     "low_confidence_score_multiplier": 0.4,
     "low_score_entity_names": [],
     "labels_to_ignore": [
-        "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "PRODUCT", "QUANTITY",
+        "CARDINAL",
+        "EVENT",
+        "LANGUAGE",
+        "LAW",
+        "MONEY",
+        "ORDINAL",
+        "PERCENT",
+        "PRODUCT",
+        "QUANTITY",
         "WORK_OF_ART",
     ],  # fmt: skip
 }
@@ -128,7 +136,9 @@ def _lower_lemma_component() -> str:
 
 _WORD = r"[^\W\d_][\w'’\-]*"
 _WORD_RE = re.compile(_WORD)
-_PARTICLES = frozenset({"van", "von", "de", "der", "den", "ten", "ter", "da", "di", "du", "del", "la", "le", "bin", "al"})
+_PARTICLES = frozenset(
+    {"van", "von", "de", "der", "den", "ten", "ter", "da", "di", "du", "del", "la", "le", "bin", "al"}
+)
 _NOT_NAMES = frozenset(
     {
         "i", "the", "a", "an", "and", "or", "but", "is", "are", "was", "not", "no", "yes", "it", "this", "that",
@@ -197,6 +207,35 @@ _ORG_WORDS = frozenset(
 )  # fmt: skip
 
 
+# Capitalised business/ERP words that start headings and module names, never personal names.
+_DOMAIN_WORDS = frozenset(
+    {
+        "general", "ledger", "purchase", "purchasing", "order", "orders", "invoice", "invoices", "account",
+        "accounts", "accounting", "payable", "receivable", "financial", "finance", "sales", "service", "material",
+        "materials", "management", "asset", "assets", "cost", "costs", "controlling", "payroll", "inventory",
+        "warehouse", "production", "planning", "procurement", "customer", "customers", "vendor", "vendors",
+        "supplier", "suppliers", "partner", "partners", "project", "projects", "report", "reports", "release",
+        "version", "module", "modules", "system", "systems", "admin", "administrator", "settings", "contract",
+        "agreement", "section", "chapter", "appendix", "table", "figure", "step", "phase", "level", "tier",
+        "premium", "standard", "basic", "enterprise", "cloud", "api", "gateway", "portal", "console", "client",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+        "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+    }
+)  # fmt: skip
+
+
+def _has_domain_word(seg: str) -> bool:
+    return any(t.strip(".,:;'’").lower() in _DOMAIN_WORDS for t in seg.split())
+
+
+def _domain_only_person(text: str, span: PiiSpan) -> bool:
+    """spaCy sometimes tags ERP terms ("Ledger", "Accounts Payable") as PERSON: drop those."""
+    if span.entity_type != "PERSON":
+        return False
+    toks = [t.strip(".,:;'’").lower() for t in text[span.start : span.end].split()]
+    return bool(toks) and all(t in _DOMAIN_WORDS or t in _ORG_WORDS for t in toks)
+
+
 def _looks_like_name(seg: str) -> bool:
     """Two to four title-case words (initials and particles allowed), no organisation words."""
     toks = seg.split()
@@ -206,13 +245,21 @@ def _looks_like_name(seg: str) -> bool:
     for t in toks:
         core = t.rstrip(".,")
         low = core.lower()
-        if low in _ORG_WORDS or low in _NOT_NAMES or any(c.isdigit() for c in core) or "&" in core:
+        if (
+            low in _ORG_WORDS
+            or low in _NOT_NAMES
+            or low in _DOMAIN_WORDS
+            or any(c.isdigit() for c in core)
+            or "&" in core
+        ):
             return False
         if low in _PARTICLES:
             continue
         if len(core) == 1 and core.isupper():
             continue
-        if not (core[:1].isupper() and core[1:] == core[1:].lower() and core.replace("-", "").replace("'", "").isalpha()):
+        if not (
+            core[:1].isupper() and core[1:] == core[1:].lower() and core.replace("-", "").replace("'", "").isalpha()
+        ):
             return False
         real += 1
     return real >= 2
@@ -247,8 +294,21 @@ def _build_custom_recognizers() -> list[Any]:
                 supported_entity="CREDIT_CARD",
                 name="CardNumberRecognizer",
                 patterns=[Pattern("card digits", r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
-                context=["credit", "card", "visa", "mastercard", "amex", "discover", "jcb", "diners",
-                         "maestro", "cc", "payment", "pay", "charge"],  # fmt: skip
+                context=[
+                    "credit",
+                    "card",
+                    "visa",
+                    "mastercard",
+                    "amex",
+                    "discover",
+                    "jcb",
+                    "diners",
+                    "maestro",
+                    "cc",
+                    "payment",
+                    "pay",
+                    "charge",
+                ],  # fmt: skip
             )
 
         def validate_result(self, pattern_text: str) -> bool:
@@ -274,14 +334,41 @@ def _build_custom_recognizers() -> list[Any]:
                 patterns=[
                     Pattern(
                         "grouped digits",
-                        r"(?<![\w.+-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w.-]?\d)",
+                        r"(?<![\w.+-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?"
+                        r"\d{2,4}(?:[ .-]\d{2,4}){1,4}(?![\w.-]?\d)",
                         0.1,
                     ),
-                    Pattern("international", r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){2,4}\b", 0.45),
+                    Pattern(
+                        "international",
+                        r"(?<![\w+])\+\d{1,3}[ .-]?(?:\(0\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){2,4}\b",
+                        0.45,
+                    ),
                 ],
-                context=["phone", "telephone", "tel", "cell", "cellphone", "mobile", "call", "calling", "fax",
-                         "office", "reach", "contact", "number", "messages", "message", "text", "sms", "answering",
-                         "dial", "extension", "ext", "hotline", "whatsapp"],  # fmt: skip
+                context=[
+                    "phone",
+                    "telephone",
+                    "tel",
+                    "cell",
+                    "cellphone",
+                    "mobile",
+                    "call",
+                    "calling",
+                    "fax",
+                    "office",
+                    "reach",
+                    "contact",
+                    "number",
+                    "messages",
+                    "message",
+                    "text",
+                    "sms",
+                    "answering",
+                    "dial",
+                    "extension",
+                    "ext",
+                    "hotline",
+                    "whatsapp",
+                ],  # fmt: skip
             )
 
         def validate_result(self, pattern_text: str) -> bool:
@@ -310,7 +397,9 @@ def _build_custom_recognizers() -> list[Any]:
         def __init__(self) -> None:
             patterns = [
                 # "12 Baker Street", "3378 217 Lovers Lane"
-                Pattern("number street suffix", rf"\b{num}(?:\s+\d{{1,4}})?\s+(?:{w}\s+){{0,3}}{street_suffix}(?!\w)", 0.55),
+                Pattern(
+                    "number street suffix", rf"\b{num}(?:\s+\d{{1,4}})?\s+(?:{w}\s+){{0,3}}{street_suffix}(?!\w)", 0.55
+                ),
                 # "Søndergade 52", "4844 Søndergade 52", "Puruntie 82"
                 Pattern("euro street number", rf"(?:\b{num}\s+)?\b{w}{euro_suffix}\s+{num}\b", 0.55),
                 # "Via Franscini 71", "Rue Al Imam Al Bakri"
@@ -318,7 +407,9 @@ def _build_custom_recognizers() -> list[Any]:
                 # "28245 Puruntie 82": number, one to three words, number; weak without context
                 Pattern("number words number", rf"\b\d{{1,6}}\s+(?:{w}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
                 Pattern("unit", r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)", 0.55),
-                Pattern("po box", r"(?i:\b(?:p\.?\s?o\.?\s*box|psc\s+\d{1,5},?\s*box|unit\s+\d{1,5}\s+box)\s*\d{1,6})", 0.6),
+                Pattern(
+                    "po box", r"(?i:\b(?:p\.?\s?o\.?\s*box|psc\s+\d{1,5},?\s*box|unit\s+\d{1,5}\s+box)\s*\d{1,6})", 0.6
+                ),
                 Pattern("military", r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b", 0.6),
                 Pattern("uk postcode", r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b", 0.45),
                 # Bare postal codes only count next to "zip"/"postcode" and the like.
@@ -328,9 +419,33 @@ def _build_custom_recognizers() -> list[Any]:
                 supported_entity="LOCATION",
                 name="StreetAddressRecognizer",
                 patterns=patterns,
-                context=["address", "addresses", "street", "live", "lives", "living", "located", "location",
-                         "ship", "shipping", "deliver", "delivery", "billing", "mailing", "zip", "postcode",
-                         "postal", "post", "office", "offices", "bus", "visit", "move", "moved", "send"],  # fmt: skip
+                context=[
+                    "address",
+                    "addresses",
+                    "street",
+                    "live",
+                    "lives",
+                    "living",
+                    "located",
+                    "location",
+                    "ship",
+                    "shipping",
+                    "deliver",
+                    "delivery",
+                    "billing",
+                    "mailing",
+                    "zip",
+                    "postcode",
+                    "postal",
+                    "post",
+                    "office",
+                    "offices",
+                    "bus",
+                    "visit",
+                    "move",
+                    "moved",
+                    "send",
+                ],  # fmt: skip
             )
 
     class PersonCueRecognizer(EntityRecognizer):
@@ -345,7 +460,7 @@ def _build_custom_recognizers() -> list[Any]:
         TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra)\.?\s+")
         WEAK = re.compile(
             r"(?i:\b(?:hi|hello|hey|thanks|thank\s+you|speak\s+(?:to|with)|talk\s+to|ask\s+for|"
-            r"follow\s+up\s+with|cc|from|by|with|under|to|my\s+(?:kid|son|daughter|wife|husband|friend|"
+            r"follow\s+up\s+with|cc|from|by|with|under|to|for|at|my\s+(?:kid|son|daughter|wife|husband|friend|"
             r"colleague|manager|boss|mother|father|brother|sister))\s+)"
         )
         INITIAL = re.compile(rf"\b({w})\s+([A-Z])\.?\s+({w})")
@@ -372,8 +487,17 @@ def _build_custom_recognizers() -> list[Any]:
                 # A capitalised word after "to"/"with" is a name only if it is not sentence-initial
                 # noise: require two name tokens, or a colon/punctuation right after it.
                 if span:
+                    seg = text[span[0] : span[1]]
                     after = text[span[1] : span[1] + 1]
-                    if " " in text[span[0] : span[1]] or after in (":", ",", "?", "!", "'", "’") or after == "":
+                    # "posted to General Ledger" must not become a person: after a weak cue, accept
+                    # only non-ASCII names or a name closing the clause ("said Gladys to Logan:").
+                    if _has_domain_word(seg):
+                        continue
+                    if (
+                        not seg.isascii()
+                        or after in (":", "?", "!", "'", "’", '"', "")
+                        or (after == "," and " " not in seg)
+                    ):
                         add(span, 0.4)
             for m in self.INITIAL.finditer(text):
                 first, last = m.group(1), m.group(3)
@@ -409,8 +533,21 @@ def _build_custom_recognizers() -> list[Any]:
 
     phone = PhoneRecognizer(
         supported_regions=PHONE_REGIONS,
-        context=["phone", "telephone", "tel", "cell", "mobile", "call", "fax", "office", "number", "reach",
-                 "contact", "whatsapp", "hotline"],  # fmt: skip
+        context=[
+            "phone",
+            "telephone",
+            "tel",
+            "cell",
+            "mobile",
+            "call",
+            "fax",
+            "office",
+            "number",
+            "reach",
+            "contact",
+            "whatsapp",
+            "hotline",
+        ],  # fmt: skip
     )
     return [
         CardNumberRecognizer(),
@@ -571,11 +708,19 @@ def _propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]
             if len(tok) >= 3 and _is_cap(tok) and tok.lower() not in _PARTICLES:
                 words.add(tok)
     if words:
-        pattern = re.compile(r"(?<![\w])(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?![\w])")
+        pattern = re.compile(
+            r"(?<![\w])(" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")(?![\w])"
+        )
         for m in pattern.finditer(text):
             out.append(PiiSpan("PERSON", m.start(), m.end(), 0.5))
-    for lm in re.finditer(rf"(?:{_WORD}(?:[ \t]+{_WORD})?)(?:,[ \t]*{_WORD}(?:[ \t]+{_WORD})?){{1,}},?[ \t]+(?:and|&|or)[ \t]+{_WORD}", text):
-        items = [(m.start() + lm.start(), m.end() + lm.start()) for m in re.finditer(rf"{_WORD}(?:[ \t]+{_WORD})?", lm.group())]
+    for lm in re.finditer(
+        rf"(?:{_WORD}(?:[ \t]+{_WORD})?)(?:,[ \t]*{_WORD}(?:[ \t]+{_WORD})?){{1,}},?[ \t]+(?:and|&|or)[ \t]+{_WORD}",
+        text,
+    ):
+        items = [
+            (m.start() + lm.start(), m.end() + lm.start())
+            for m in re.finditer(rf"{_WORD}(?:[ \t]+{_WORD})?", lm.group())
+        ]
         items = [(a, b) for a, b in items if text[a:b] not in ("and", "or", "&")]
         cleaned = []
         for a, b in items:
@@ -667,7 +812,7 @@ class PiiDetector:
             for r in results
             if r.entity_type in self.entities
         ]
-        spans = [s for s in candidates if s.score >= self.score_threshold]
+        spans = [s for s in candidates if s.score >= self.score_threshold and not _domain_only_person(text, s)]
         if self.post_process:
             if "LOCATION" in self.entities:
                 spans = _accept_weak_streets(text, candidates, spans)
