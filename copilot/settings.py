@@ -56,6 +56,32 @@ class Settings(BaseSettings):
     pii_strict: bool = False  # redact at ingest: raw personal data is never stored
     exclude_injection_flagged: bool = False
 
+    # --- api (copilot/app.py; see README and docs/portal-embedding.md) ----------
+    api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation
+    api_rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 for several workers
+    api_max_json_kb: int = 64  # JSON request bodies
+    api_max_upload_mb: float = 20.5  # multipart uploads (a file plus its form fields)
+    api_cors_origins: list[str] = Field(default_factory=list)
+    api_search_max_k: int = 50
+    api_key_pepper: str | None = None  # optional server secret mixed into stored API key hashes
+    jwt_secret: str | None = None  # HS256 shared secret
+    jwt_public_key: str | None = None  # RS256 public key (PEM text or a file path)
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256", "RS256"])
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    redaction_policy_path: Path | None = None  # default policy reveals nothing
+    metrics_public: bool = True  # /metrics without credentials (scraped from inside the network)
+    # --- answers ---------------------------------------------------------------
+    answer_top_k: int = 6  # chunks the answerer reads
+    answer_max_sentences: int = 4
+    answer_min_confidence: float = 0.42  # extractive refusal threshold (see copilot/answers.py)
+    llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
+    llm_model: str = "llama3.1:8b"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 60.0
+    llm_max_tokens: int = 512
+    # --- end api -----------------------------------------------------------------
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
