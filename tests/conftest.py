@@ -22,3 +22,29 @@ def embedder():
     from retrievers.embeddings import get_embedder
 
     return get_embedder()
+
+
+DEMO_CORPUS = __import__("pathlib").Path(__file__).resolve().parents[1] / "corpora" / "demo"
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory):
+    """A data dir holding the demo corpus ingested once per test session with the real
+    pipeline (parsing, PII detection, injection screening, embeddings, LanceDB)."""
+    from copilot.services import build_services
+    from copilot.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    services = build_services(Settings(data_dir=data_dir))
+    report = services.ingestor.ingest_corpus(DEMO_CORPUS, progress=False)
+    assert not report.rejected, report.rejected
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def demo_services(demo_data_dir):
+    """Services (store, embedder, retriever) over the shared demo index."""
+    from copilot.services import build_services
+    from copilot.settings import Settings
+
+    return build_services(Settings(data_dir=demo_data_dir))
