@@ -22,7 +22,7 @@ install: $(STAMP)
 # locked transitive set without re-resolution; then the project itself.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade "pip>=24" setuptools==84.2.1
+	$(PIP) install -q setuptools==84.2.1
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q --no-deps -r requirements.lock
 	$(PIP) install -q --no-deps --no-build-isolation -e .
