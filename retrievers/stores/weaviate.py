@@ -400,7 +400,7 @@ class WeaviateStore:
     ) -> tuple[int, list[tuple[str, str]]]:
         """Batch upsert into one tenant; returns (written, [(chunk_id, error)])."""
         handle = self._handle(name)
-        written, failures = 0, []
+        written, failures = 0, list[tuple[str, str]]()
         step = max(1, self.config.batch_size)
         for start in range(0, len(chunks), step):
             part = chunks[start : start + step]
@@ -429,7 +429,7 @@ class WeaviateStore:
         by_tenant: dict[str, list[int]] = defaultdict(list)
         for i, c in enumerate(chunks):
             by_tenant[c.tenant_id].append(i)
-        written, failures = 0, []
+        written, failures = 0, list[tuple[str, str]]()
         for tenant_id, idx in sorted(by_tenant.items()):
             name = self._ensure_tenant(tenant_id)
             w, f = self._insert(name, [chunks[i] for i in idx], vectors[idx])
