@@ -1,0 +1,693 @@
+"""Citation verification: is a sentence supported by the chunk it cites?
+
+Two signals, combined:
+- lexical: recall of the sentence's content words (light stemming) and numbers in the chunk;
+- semantic: cosine similarity of sentence embeddings against the chunk and its sentences, when the
+  caller passes an `embed` function (the module stays free of model code).
+Two hard checks override both: every number in the sentence must occur in the chunk ("4 hours" is
+not supported by "8 hours"), and the sentence must not flip the negation of the chunk clause it
+matches best ("may escalate by e-mail" vs "never by e-mail").
+
+Thresholds are calibrated on guardrails/data/citation_support.jsonl by `python -m
+evals.calibrate_citations`; the numbers and the cross-validated scores are in
+reports/citations/calibration.json.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "COMBINED_THRESHOLD",
+    "COMBINED_WEIGHT",
+    "LEXICAL_THRESHOLD",
+    "SEMANTIC_THRESHOLD",
+    "CitationReport",
+    "Embed",
+    "SentenceCheck",
+    "SupportScore",
+    "citation_precision",
+    "content_terms",
+    "decide",
+    "is_factual",
+    "split_sentences",
+    "strip_citations",
+    "support",
+]
+
+Embed = Callable[[list[str]], np.ndarray]
+
+# Chosen by `python -m evals.calibrate_citations` on guardrails/data/citation_support.jsonl (128 pairs);
+# grid, grouped cross-validation and per-kind scores are in reports/citations/calibration.json.
+# Accuracy in-sample / 5-fold CV by chunk: lexical 0.828 / 0.805, combined 0.844 / 0.789,
+# semantic only 0.664 / 0.656. The hard checks do most of the work: the hard negatives (wrong
+# number, flipped negation, swapped party) sit as close to the chunk in embedding space as true
+# paraphrases do, so the semantic score mainly rescues paraphrases with few shared words.
+LEXICAL_THRESHOLD = 0.75  # lexical-only mode (no embedder)
+SEMANTIC_THRESHOLD = 0.85  # semantic-only rule, for comparison; not used by `decide`
+COMBINED_WEIGHT = 0.6  # combined = w * lexical + (1 - w) * semantic
+COMBINED_THRESHOLD = 0.73
+
+
+# --------------------------------------------------------------------------------------------------
+# Sentences and citation markers
+# --------------------------------------------------------------------------------------------------
+
+_MARKER_RE = re.compile(r"\s*\[\s*(\d+(?:\s*[-–,;]\s*\d+)*)\s*\]")
+_BOUNDARY_RE = re.compile(r"([.!?…]+)([\"'’”)\]]*)((?:\s*\[\s*\d+(?:\s*[-–,;]\s*\d+)*\s*\])*)(\s+|$)")
+_BULLET_RE = re.compile(r"^\s*(?:[-*•·▪‣–]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\))\s+")
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
+# Lower-cased, without the final dot; a dot after these never ends a sentence.
+_ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "cf",
+        "vs",
+        "approx",
+        "incl",
+        "excl",
+        "no",
+        "nr",
+        "nos",
+        "art",
+        "sec",
+        "fig",
+        "tab",
+        "ch",
+        "p",
+        "pp",
+        "para",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "st",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "dept",
+        "est",
+        "min",
+        "max",
+        "ref",
+        "resp",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "mon",
+        "tue",
+        "wed",
+        "thu",
+        "fri",
+        "sat",
+        "sun",
+        "al",
+        "ca",
+        "z.b",
+        "bzw",
+        "ggf",
+        "u.a",
+        "d.h",
+    ]
+)
+
+
+def strip_citations(sentence: str) -> tuple[str, list[int]]:
+    """Remove `[n]`, `[n, m]`, `[n-m]` and `[n][m]` markers; return the clean text and the numbers in order."""
+    numbers: list[int] = []
+    for m in _MARKER_RE.finditer(sentence):
+        for part in re.split(r"\s*[,;]\s*", m.group(1)):
+            if re.search(r"[-–]", part):
+                lo, hi = (int(x) for x in re.split(r"\s*[-–]\s*", part))
+                rng = range(lo, hi + 1) if 0 <= hi - lo <= 50 else (lo, hi)
+                numbers.extend(rng)
+            else:
+                numbers.append(int(part))
+    text = _MARKER_RE.sub("", sentence)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+    text = re.sub(r"\s{2,}", " ", text).strip()
+    return text, list(dict.fromkeys(numbers))
+
+
+def _blocks(text: str) -> list[str]:
+    """Paragraph-wrapped lines joined; bullet items, headings and blank lines start new blocks."""
+    blocks: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        if current:
+            blocks.append(" ".join(current))
+            current.clear()
+
+    for line in text.splitlines():
+        if not line.strip():
+            flush()
+            continue
+        heading = bool(_HEADING_RE.match(line))
+        if heading or _BULLET_RE.match(line):
+            flush()
+            line = _HEADING_RE.sub("", _BULLET_RE.sub("", line, count=1), count=1)
+        current.append(line.strip())
+        if heading or line.rstrip().endswith(":"):
+            flush()
+    flush()
+    return blocks
+
+
+def _is_abbreviation(before: str) -> bool:
+    word = before.split()[-1] if before.split() else ""
+    word = word.lstrip("([\"'“‘")
+    if not word:
+        return False
+    if re.fullmatch(r"[A-Z]", word):  # an initial: "J. Smith"
+        return True
+    return word.lower() in _ABBREVIATIONS or bool(re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word))
+
+
+def split_sentences(text: str, *, strip_markers: bool = False) -> list[str]:
+    """Split text into sentences; bullets are their own sentences, `[n]` markers stay with their sentence.
+
+    Abbreviations ("e.g.", "No."), initials and decimals ("2026.1", "8.5") do not end a sentence.
+    With `strip_markers=True` the citation markers are removed from each sentence.
+    """
+    out: list[str] = []
+    for block in _blocks(text):
+        start = 0
+        for m in _BOUNDARY_RE.finditer(block):
+            end = m.end(3) if m.group(3) else m.end(2)
+            nxt = block[m.end() : m.end() + 1]
+            if nxt and not (nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘([*"):
+                continue
+            if m.group(1) == "." and not m.group(2) and _is_abbreviation(block[start : m.start()]):
+                continue
+            piece = block[start:end].strip()
+            if piece:
+                out.append(piece)
+            start = m.end()
+        tail = block[start:].strip()
+        if tail:
+            out.append(tail)
+    if strip_markers:
+        out = [s for s in (strip_citations(x)[0] for x in out) if s]
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Lexical features
+# --------------------------------------------------------------------------------------------------
+
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "else",
+        "ever",
+        "every",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "must",
+        "my",
+        "need",
+        "needs",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "per",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "will",
+        "with",
+        "within",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "yours",
+    ]
+)
+_NEGATIONS = frozenset(
+    ["not", "no", "never", "cannot", "without", "none", "nor", "neither", "nothing", "nobody", "n't", "excluded"]
+)
+_NEG_PHRASES_RE = re.compile(r"\b(?:out of scope|not in scope|is excluded|are excluded|prohibited|forbidden)\b")
+_NUMBER_WORDS = {
+    "zero": "0",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "fifteen": "15",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
+    "twice": "2",
+    "noon": "12:00",
+    "midnight": "0:00",
+}
+_NUM_RE = re.compile(r"(?<![\w.])\d+(?:[.,:/]\d+)*")
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def _canon_number(tok: str) -> str:
+    # "184,000" -> "184000"; "02:00" -> "2:00"; "8.5" stays; "24/7" stays.
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", tok):
+        tok = tok.replace(",", "")
+    parts = re.split(r"([.:/,])", tok)
+    return "".join(p if not p.isdigit() else str(int(p)) for p in parts)
+
+
+def _stem(word: str) -> str:
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.rstrip("'")
+    for suffix, repl, min_len in (
+        ("ations", "at", 8),
+        ("ation", "at", 7),
+        ("ions", "", 7),
+        ("ion", "", 6),
+        ("ies", "y", 5),
+        ("sses", "ss", 5),
+        ("ing", "", 6),
+        ("ed", "", 5),
+        ("es", "e", 5),
+        ("s", "", 4),
+    ):
+        if w.endswith(suffix) and len(w) >= min_len and not (suffix == "s" and w.endswith("ss")):
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def _numbers(text: str) -> set[str]:
+    nums = {_canon_number(t) for t in _NUM_RE.findall(text)}
+    for w in _WORD_RE.findall(text.lower()):
+        if w in _NUMBER_WORDS:
+            nums.add(_canon_number(_NUMBER_WORDS[w]))
+    return nums
+
+
+def content_terms(text: str) -> set[str]:
+    """Stemmed content words plus canonical numbers of `text` (public for the calibration script)."""
+    lower = text.lower()
+    words = {
+        _stem(w)
+        for w in _WORD_RE.findall(lower)
+        if w not in _STOPWORDS and w not in _NUMBER_WORDS and len(w) > 1 and w not in _NEGATIONS
+    }
+    return words | _numbers(text)
+
+
+def _neg_text(text: str) -> str:
+    # "no-go", "non-production" are names, not negations.
+    return re.sub(r"\bno(?:n)?-\w+", " ", text.lower().replace("’", "'"))
+
+
+def _negated(text: str) -> bool:
+    lower = _neg_text(text)
+    toks = set(re.findall(r"[a-z]+", lower))
+    return bool(toks & _NEGATIONS) or "n't" in lower or bool(_NEG_PHRASES_RE.search(lower))
+
+
+_NEG_SCOPE_RE = re.compile(r"\b(?:not|never|no|cannot|without|n't)\b\s*((?:[^\s.,;:]+\s*){1,6})")
+
+
+def _negated_terms(text: str) -> set[str]:
+    """Content terms that follow a negation cue within the same clause ("never by e-mail" -> mail)."""
+    terms: set[str] = set()
+    for m in _NEG_SCOPE_RE.finditer(_neg_text(text).replace("n't", " n't")):
+        terms |= content_terms(m.group(1))
+    return terms
+
+
+_POSSESSIVE_RE = re.compile(
+    r"\b(vendor|partner|customer|supplier|provider|client|consultant|sponsor)['’]s\s+([a-z]+)", re.I
+)
+
+
+def _possessive_pairs(text: str) -> set[tuple[str, str]]:
+    return {(m.group(1).lower(), _stem(m.group(2))) for m in _POSSESSIVE_RE.finditer(text)}
+
+
+def _clauses(chunk_text: str) -> list[str]:
+    parts: list[str] = []
+    for s in split_sentences(chunk_text, strip_markers=True):
+        parts.extend(p.strip() for p in re.split(r"[;,] ", s) if p.strip())
+    return parts or [chunk_text]
+
+
+# --------------------------------------------------------------------------------------------------
+# Support
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupportScore:
+    """How well a sentence is supported by a chunk.
+
+    `lexical` is the share of the sentence's content terms found in the chunk; `semantic` the best
+    cosine similarity against the chunk and its sentences (None without an embedder); `supported`
+    the decision with the module thresholds. `missing_numbers`, `negation_mismatch` and
+    `party_mismatch` explain a hard rejection.
+    """
+
+    lexical: float
+    semantic: float | None
+    supported: bool
+    missing_numbers: tuple[str, ...] = ()
+    negation_mismatch: bool = False
+    party_mismatch: bool = False
+
+    @property
+    def checks_ok(self) -> bool:
+        """True when no hard check (numbers, negation, party) rejected the sentence."""
+        return not (self.missing_numbers or self.negation_mismatch or self.party_mismatch)
+
+
+def decide(
+    lexical: float,
+    semantic: float | None,
+    checks_ok: bool,
+    *,
+    lexical_threshold: float = LEXICAL_THRESHOLD,
+    combined_weight: float = COMBINED_WEIGHT,
+    combined_threshold: float = COMBINED_THRESHOLD,
+) -> bool:
+    """The support decision from the two scores and the hard checks (parameters for calibration)."""
+    if not checks_ok:
+        return False
+    if semantic is None:
+        return lexical >= lexical_threshold
+    return combined_weight * lexical + (1.0 - combined_weight) * semantic >= combined_threshold
+
+
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+    v = np.asarray(vectors, dtype=np.float64)
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.where(norms == 0, 1.0, norms)
+
+
+def semantic_similarity(sentence: str, chunk_text: str, embed: Embed) -> float:
+    """Best cosine of the sentence against the whole chunk, each chunk sentence and each adjacent pair."""
+    chunk_sents = split_sentences(chunk_text, strip_markers=True)
+    pairs = [f"{a} {b}" for a, b in zip(chunk_sents, chunk_sents[1:], strict=False)]
+    targets = list(dict.fromkeys([chunk_text, *chunk_sents, *pairs]))
+    vecs = _unit_rows(embed([sentence, *targets]))
+    return float(np.clip(vecs[1:] @ vecs[0], -1.0, 1.0).max())
+
+
+def _windows(chunk_text: str) -> list[str]:
+    sents = split_sentences(chunk_text, strip_markers=True) or [chunk_text]
+    return sents + [f"{a} {b}" for a, b in zip(sents, sents[1:], strict=False)]
+
+
+def support(sentence: str, chunk_text: str, *, embed: Embed | None = None) -> SupportScore:
+    """Score whether `sentence` (citation markers are ignored) is supported by `chunk_text`.
+
+    Lexical recall and the number check use the chunk passage (one sentence or two adjacent ones)
+    that shares most words with the sentence, so a number or a party taken from a neighbouring
+    statement of the same chunk does not count as support.
+    """
+    clean, _ = strip_citations(sentence)
+    s_terms = content_terms(clean)
+    if not s_terms or not chunk_text.strip():
+        return SupportScore(lexical=0.0, semantic=None, supported=False)
+    s_nums = _numbers(clean)
+    s_words = s_terms - s_nums
+    windows = [(w, content_terms(w)) for w in _windows(chunk_text)]
+    # Align on words (not numbers), prefer the shorter passage on ties.
+    aligned, _ = max(windows, key=lambda w: (len(s_words & w[1]), -len(w[0])))
+    lexical = max(len(s_terms & t) / len(s_terms) for _, t in windows)
+    missing = tuple(sorted(s_nums - _numbers(aligned)))
+
+    # Negation: the sentence must agree with the clause it matches best, and a positive sentence
+    # must not assert something the chunk negates ("may escalate by e-mail" vs "never by e-mail").
+    clause = max(_clauses(aligned), key=lambda c: (len(s_words & content_terms(c)), -len(c)))
+    s_negated = _negated(clean)
+    negation_mismatch = s_negated != _negated(clause) or (not s_negated and bool(s_words & _negated_terms(aligned)))
+    # Who owns what: "the vendor's solution architect" needs that exact pairing in the chunk.
+    c_pairs = _possessive_pairs(chunk_text)
+    party_mismatch = any(pair not in c_pairs for pair in _possessive_pairs(clean))
+
+    semantic = semantic_similarity(clean, chunk_text, embed) if embed is not None else None
+    ok = not missing and not negation_mismatch and not party_mismatch
+    return SupportScore(
+        lexical=round(lexical, 4),
+        semantic=None if semantic is None else round(semantic, 4),
+        supported=decide(lexical, semantic, ok),
+        missing_numbers=missing,
+        negation_mismatch=negation_mismatch,
+        party_mismatch=party_mismatch,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Answers
+# --------------------------------------------------------------------------------------------------
+
+_META_RE = re.compile(
+    r"^(?:i (?:could not|couldn't|cannot|can't|did not|didn't|do not|don't)|sorry|here (?:is|are)|"
+    r"sources?:|references?:|let me know|i hope|please (?:note|contact|ask)|based on the (?:documents?|"
+    r"sources?|context)[,:]?$)",
+    re.I,
+)
+
+
+def is_factual(sentence: str) -> bool:
+    """A sentence that states something checkable: not a question, not a meta remark, has content."""
+    clean, _ = strip_citations(sentence)
+    if not clean or clean.endswith("?") or _META_RE.match(clean):
+        return False
+    terms = content_terms(clean)
+    return len(terms) >= 3 or bool(_numbers(clean) and len(terms) >= 2)
+
+
+@dataclass(frozen=True)
+class SentenceCheck:
+    """One answer sentence: its citations, whether it is factual, and (if cited) whether it is supported."""
+
+    text: str
+    citations: tuple[int, ...]
+    factual: bool
+    supported: bool | None
+    score: SupportScore | None
+    best_citation: int | None
+    unknown_citations: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class CitationReport:
+    """Per-sentence checks; precision = supported cited / cited; coverage = cited / factual (None if 0/0)."""
+
+    sentences: tuple[SentenceCheck, ...]
+    cited: int
+    supported: int
+    factual: int
+    precision: float | None
+    coverage: float | None
+
+
+def _rank(score: SupportScore) -> tuple[bool, float, float]:
+    return (score.supported, score.lexical, score.semantic if score.semantic is not None else 0.0)
+
+
+_PART_SPLIT_RE = re.compile(r";\s+|,?\s+(?:and|while|whereas|but)\s+(?=(?:the|a|an|its|their|each|all)\b)", re.I)
+
+
+def _support_by_parts(sentence: str, chunks: Sequence[str], embed: Embed | None) -> SupportScore | None:
+    """A sentence citing several sources may join one fact from each: "X [1] and the Y [2]".
+
+    Supported when every clause is supported by at least one of the cited chunks; the score reported
+    is that of the weakest clause.
+    """
+    parts = [p.strip(" ,.") for p in _PART_SPLIT_RE.split(sentence)]
+    parts = [p for p in parts if len(content_terms(p)) >= 2]
+    if len(parts) < 2:
+        return None
+    weakest: SupportScore | None = None
+    for part in parts:
+        best = max((support(part, c, embed=embed) for c in chunks), key=_rank)
+        if not best.supported:
+            return best
+        if weakest is None or _rank(best) < _rank(weakest):
+            weakest = best
+    return weakest
+
+
+def _check_sentence(sentence: str, chunks_by_n: Mapping[int, str], embed: Embed | None) -> SentenceCheck:
+    clean, cites = strip_citations(sentence)
+    factual = is_factual(sentence) or bool(cites)
+    if not cites:
+        return SentenceCheck(clean, (), factual, None, None, None)
+    known = [n for n in cites if n in chunks_by_n]
+    unknown = tuple(n for n in cites if n not in chunks_by_n)
+    candidates: list[tuple[int | None, SupportScore]] = [
+        (n, support(clean, chunks_by_n[n], embed=embed)) for n in known
+    ]
+    if len(known) > 1 and not any(s.supported for _, s in candidates):
+        combined = _support_by_parts(clean, [chunks_by_n[n] for n in known], embed)
+        if combined is not None:
+            candidates.append((None, combined))
+    if not candidates:
+        return SentenceCheck(clean, tuple(cites), factual, False, None, None, unknown)
+    best_n, best = max(candidates, key=lambda c: _rank(c[1]))
+    return SentenceCheck(clean, tuple(cites), factual, best.supported, best, best_n, unknown)
+
+
+def citation_precision(answer: str, chunks_by_n: Mapping[int, str], embed: Embed | None = None) -> CitationReport:
+    """Check every sentence of `answer` against the chunks its `[n]` markers cite.
+
+    A citation to a number missing from `chunks_by_n` counts as unsupported.
+    """
+    checks = tuple(_check_sentence(s, chunks_by_n, embed) for s in split_sentences(answer))
+    cited = [c for c in checks if c.citations]
+    supported = sum(1 for c in cited if c.supported)
+    factual = sum(1 for c in checks if c.factual)
+    return CitationReport(
+        sentences=checks,
+        cited=len(cited),
+        supported=supported,
+        factual=factual,
+        precision=supported / len(cited) if cited else None,
+        coverage=len(cited) / factual if factual else None,
+    )
+
+
+def batch_support(pairs: Iterable[tuple[str, str]], *, embed: Embed | None = None) -> Sequence[SupportScore]:
+    """`support` over many (sentence, chunk) pairs."""
+    return [support(s, c, embed=embed) for s, c in pairs]
