@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 512
     # --- end api -----------------------------------------------------------------
 
+    # --- escalations and outgoing webhooks (copilot/escalations.py, copilot/webhooks.py) ---
+    webhook_urls: list[str] = Field(default_factory=list)  # e.g. an n8n webhook node URL
+    webhook_secret: str | None = None  # HMAC-SHA256 key; required when webhook_urls is set
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry delay, doubled each attempt
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # --- end escalations --------------------------------------------------------
+
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
