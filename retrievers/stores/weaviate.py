@@ -139,9 +139,7 @@ def object_uuid(chunk_id: str) -> str:
     try:
         return str(uuid_mod.UUID(chunk_id))
     except ValueError:
-        raise ValueError(
-            f"chunk_id must be a UUID (see retrievers.schema.chunk_uuid), got {chunk_id!r}"
-        ) from None
+        raise ValueError(f"chunk_id must be a UUID (see retrievers.schema.chunk_uuid), got {chunk_id!r}") from None
 
 
 def _wv() -> Any:
@@ -214,10 +212,7 @@ def chunk_properties(chunk: Chunk) -> dict[str, Any]:
         "content_hash": chunk.content_hash,
         "doc_hash": chunk.doc_hash,
         "pii_spans": json.dumps(
-            [
-                {"entity_type": s.entity_type, "start": s.start, "end": s.end, "score": s.score}
-                for s in chunk.pii_spans
-            ]
+            [{"entity_type": s.entity_type, "start": s.start, "end": s.end, "score": s.score} for s in chunk.pii_spans]
         ),
         "injection_flag": bool(chunk.injection_flag),
     }
@@ -250,9 +245,7 @@ def chunk_from_properties(p: dict[str, Any]) -> Chunk:
         valid_until=int(p["valid_until"]) if p.get("valid_until") is not None else MAX_TS,
         content_hash=str(p.get("content_hash") or ""),
         doc_hash=str(p.get("doc_hash") or ""),
-        pii_spans=[
-            PiiSpan(s["entity_type"], int(s["start"]), int(s["end"]), float(s["score"])) for s in spans
-        ],
+        pii_spans=[PiiSpan(s["entity_type"], int(s["start"]), int(s["end"]), float(s["score"])) for s in spans],
         injection_flag=bool(p.get("injection_flag")),
     )
 
@@ -299,9 +292,7 @@ def connect(config: WeaviateConfig) -> Any:
             grpc_secure=config.secure,
             auth_credentials=Auth.api_key(config.api_key) if config.api_key else None,
             additional_config=AdditionalConfig(
-                timeout=Timeout(
-                    init=config.timeout_init, query=config.timeout_query, insert=config.timeout_insert
-                )
+                timeout=Timeout(init=config.timeout_init, query=config.timeout_query, insert=config.timeout_insert)
             ),
         )
     except Exception as exc:  # the client raises several unrelated types on connect
@@ -315,9 +306,7 @@ class WeaviateStore:
 
     name = "weaviate"
 
-    def __init__(
-        self, client: Any, config: WeaviateConfig | None = None, *, owns_client: bool = True
-    ) -> None:
+    def __init__(self, client: Any, config: WeaviateConfig | None = None, *, owns_client: bool = True) -> None:
         self.config = config or WeaviateConfig()
         self._client = client
         self._owns_client = owns_client
@@ -346,9 +335,7 @@ class WeaviateStore:
                     multi_tenancy_config=wvc.config.Configure.multi_tenancy(
                         enabled=True, auto_tenant_creation=False, auto_tenant_activation=True
                     ),
-                    replication_config=wvc.config.Configure.replication(
-                        factor=self.config.replication_factor
-                    ),
+                    replication_config=wvc.config.Configure.replication(factor=self.config.replication_factor),
                 )
             return self._client.collections.get(name)
         except StoreError:
@@ -395,9 +382,7 @@ class WeaviateStore:
             for c, v in zip(chunks, vectors, strict=True)
         ]
 
-    def _insert(
-        self, name: str, chunks: Sequence[Chunk], vectors: np.ndarray
-    ) -> tuple[int, list[tuple[str, str]]]:
+    def _insert(self, name: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> tuple[int, list[tuple[str, str]]]:
         """Batch upsert into one tenant; returns (written, [(chunk_id, error)])."""
         handle = self._handle(name)
         written, failures = 0, list[tuple[str, str]]()
@@ -410,15 +395,15 @@ class WeaviateStore:
                 failures.extend((c.chunk_id, f"batch request failed: {exc}") for c in part)
                 continue
             errors = dict(getattr(result, "errors", {}) or {})
-            failures.extend(
-                (part[i].chunk_id, str(getattr(err, "message", err))) for i, err in sorted(errors.items())
-            )
+            failures.extend((part[i].chunk_id, str(getattr(err, "message", err))) for i, err in sorted(errors.items()))
             written += len(part) - len(errors)
         return written, failures
 
     @staticmethod
     def _check_batch(chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
         vectors = np.asarray(vectors, dtype=np.float32)
+        if not len(chunks) and vectors.size == 0:
+            return vectors.reshape(0, 0)
         if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
             raise ValueError(f"expected {len(chunks)} vectors, got array of shape {vectors.shape}")
         return vectors
@@ -442,9 +427,7 @@ class WeaviateStore:
     def _doc_objects(self, name: str, tenant_id: str, doc_id: str, with_vectors: bool = False) -> list[Any]:
         F = _wv().query.Filter
         res = self._handle(name).query.fetch_objects(
-            filters=F.all_of(
-                [F.by_property("tenant_id").equal(tenant_id), F.by_property("doc_id").equal(doc_id)]
-            ),
+            filters=F.all_of([F.by_property("tenant_id").equal(tenant_id), F.by_property("doc_id").equal(doc_id)]),
             limit=MAX_QUERY_RESULTS,
             include_vector=with_vectors,
             return_properties=RETURN_PROPERTIES if with_vectors else ["chunk_id"],
@@ -463,16 +446,12 @@ class WeaviateStore:
             raise StoreError(f"Weaviate failed to delete {res.failed} of {len(ids)} object(s)")
         return int(getattr(res, "successful", 0))
 
-    def replace_document(
-        self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray
-    ) -> int:
+    def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
         """Write the new chunks, then drop old ids not in the new set (guarantees: module docstring)."""
         vectors = self._check_batch(chunks, vectors)
         for c in chunks:
             if c.tenant_id != tenant_id or c.doc_id != doc_id:
-                raise ValueError(
-                    f"chunk {c.chunk_id} belongs to {c.tenant_id}/{c.doc_id}, not {tenant_id}/{doc_id}"
-                )
+                raise ValueError(f"chunk {c.chunk_id} belongs to {c.tenant_id}/{c.doc_id}, not {tenant_id}/{doc_id}")
         name = self._ensure_tenant(tenant_id)
         new_ids = {object_uuid(c.chunk_id) for c in chunks}
         old_objs = self._doc_objects(name, tenant_id, doc_id, with_vectors=True)
@@ -501,10 +480,7 @@ class WeaviateStore:
             if snapshot:
                 DataObject = _wv().data.DataObject
                 res = self._handle(name).data.insert_many(
-                    [
-                        DataObject(properties=dict(o.properties), uuid=str(o.uuid), vector=o.vector)
-                        for o in snapshot
-                    ]
+                    [DataObject(properties=dict(o.properties), uuid=str(o.uuid), vector=o.vector) for o in snapshot]
                 )
                 if getattr(res, "errors", None):
                     raise StoreError(f"{len(res.errors)} object(s) could not be restored")
@@ -518,9 +494,7 @@ class WeaviateStore:
             return 0
         F = _wv().query.Filter
         res = self._handle(weaviate_tenant_name(tenant_id)).data.delete_many(
-            where=F.all_of(
-                [F.by_property("tenant_id").equal(tenant_id), F.by_property("doc_id").equal(doc_id)]
-            )
+            where=F.all_of([F.by_property("tenant_id").equal(tenant_id), F.by_property("doc_id").equal(doc_id)])
         )
         if getattr(res, "failed", 0):
             raise StoreError(f"Weaviate failed to delete {res.failed} chunk(s) of {doc_id!r}")
@@ -561,9 +535,7 @@ class WeaviateStore:
             except Exception as exc:
                 raise StoreError(f"Weaviate {source} query failed for tenant {name!r}: {exc}") from exc
             hits = [
-                ScoredChunk(
-                    chunk=chunk_from_properties(o.properties), score=float(score(o.metadata)), source=source
-                )
+                ScoredChunk(chunk=chunk_from_properties(o.properties), score=float(score(o.metadata)), source=source)
                 for o in res.objects
             ]
             for rank, h in enumerate(hits, 1):
@@ -657,14 +629,8 @@ class WeaviateStore:
         order = {object_uuid(c): i for i, c in enumerate(chunk_ids)}
         return sorted(kept, key=lambda c: order.get(object_uuid(c.chunk_id), 0))
 
-    def _iter_tenant(
-        self, name: str, props: list[str], with_vectors: bool, cache: int = 1000
-    ) -> Iterator[Any]:
-        return iter(
-            self._handle(name).iterator(
-                include_vector=with_vectors, return_properties=props, cache_size=cache
-            )
-        )
+    def _iter_tenant(self, name: str, props: list[str], with_vectors: bool, cache: int = 1000) -> Iterator[Any]:
+        return iter(self._handle(name).iterator(include_vector=with_vectors, return_properties=props, cache_size=cache))
 
     def _tenant_names(self, tenant_id: str | None) -> list[str]:
         if tenant_id is not None:
@@ -688,9 +654,7 @@ class WeaviateStore:
         for name in names:
             for o in self._iter_tenant(name, props, False):
                 c = chunk_from_properties(o.properties)
-                if flt is not None and not (
-                    flt.allows(c) and (flt.doc_ids is None or c.doc_id in flt.doc_ids)
-                ):
+                if flt is not None and not (flt.allows(c) and (flt.doc_ids is None or c.doc_id in flt.doc_ids)):
                     continue
                 docs[(c.tenant_id, c.doc_id)].append(c)
         out = []

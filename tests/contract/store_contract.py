@@ -123,9 +123,7 @@ class StoreContract:
         assert store.count() == 4
         a_ids = {c.chunk_id for c in store.get_chunks([c.chunk_id for c in old + new], flt())}
         assert a_ids == {c.chunk_id for c in new}
-        assert {c.chunk_id for c in store.get_chunks([c.chunk_id for c in other], flt())} == {
-            c.chunk_id for c in other
-        }
+        assert {c.chunk_id for c in store.get_chunks([c.chunk_id for c in other], flt())} == {c.chunk_id for c in other}
         assert store.document_hashes("acme")[("acme", "a.md")] == "d-a.md-2"
 
     def test_replace_document_in_place_same_ids(self, store):
@@ -136,6 +134,13 @@ class StoreContract:
         got = store.get_chunks([c.chunk_id for c in new], flt())
         assert sorted(c.text for c in got) == ["edited 0", "edited 1"]
         assert ids(store.dense_search(unit(2), flt(), 1)) == [new[0].chunk_id]
+
+    def test_replace_document_with_no_chunks_removes_the_document(self, store):
+        put(store, [chunk("a.md", i) for i in range(2)] + [chunk("b.md")])
+        assert store.upsert([], np.zeros((0, DIM), dtype=np.float32)) == 0
+        assert store.replace_document("acme", "a.md", [], np.zeros((0, DIM), dtype=np.float32)) == 0
+        assert set(store.document_hashes()) == {("acme", "b.md")}
+        assert store.count() == 1
 
     def test_replace_document_rejects_foreign_chunks_and_changes_nothing(self, store):
         put(store, [chunk("a.md")])
@@ -219,9 +224,7 @@ class StoreContract:
         assert ids(store.text_search("tax", flt(doc_ids=["a.md"]), 10)) == [a.chunk_id]
         # Naming another tenant's document never widens the scope.
         assert store.dense_search(unit(0), flt(doc_ids=["secret.md"]), 10) == []
-        assert (
-            store.text_search("tax", flt(doc_ids=["secret.md", "a.md"]), 10)[0].chunk.chunk_id == a.chunk_id
-        )
+        assert store.text_search("tax", flt(doc_ids=["secret.md", "a.md"]), 10)[0].chunk.chunk_id == a.chunk_id
         assert store.dense_search(unit(0), flt(doc_ids=[]), 10) == []
         assert store.get_chunks([a.chunk_id, b.chunk_id], flt(doc_ids=["b.md"]))[0].chunk_id == b.chunk_id
 
@@ -283,10 +286,7 @@ class StoreContract:
         # 150 forbidden near neighbours (other tenant, too-high level, unapproved), 6 allowed far ones.
         forbidden = (
             [chunk(f"g{i}.md", tenant="globex", text="renewal clause renewal") for i in range(50)]
-            + [
-                chunk(f"r{i}.md", level=AccessLevel.RESTRICTED, text="renewal clause renewal")
-                for i in range(50)
-            ]
+            + [chunk(f"r{i}.md", level=AccessLevel.RESTRICTED, text="renewal clause renewal") for i in range(50)]
             + [chunk(f"d{i}.md", approved=False, text="renewal clause renewal") for i in range(50)]
         )
         allowed = [chunk(f"ok{i}.md", text=f"renewal notice {i}") for i in range(6)]
@@ -342,10 +342,7 @@ class StoreContract:
 
     def test_iter_all_round_trips_chunks_and_vectors(self, store):
         rng = np.random.default_rng(3)
-        cs = [
-            chunk(f"d{i % 4}.md", i, tenant=("acme", "shared")[i % 2], page=None if i % 3 else i)
-            for i in range(25)
-        ]
+        cs = [chunk(f"d{i % 4}.md", i, tenant=("acme", "shared")[i % 2], page=None if i % 3 else i) for i in range(25)]
         vs = [v / np.linalg.norm(v) for v in rng.normal(size=(25, DIM)).astype(np.float32)]
         put(store, cs, vs)
         seen: dict[str, tuple[Chunk, np.ndarray]] = {}

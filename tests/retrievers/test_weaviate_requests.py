@@ -39,9 +39,7 @@ from tests.contract.store_contract import DIM, chunk, flt, unit
 class _Handle:
     def __init__(self, client: RecordingClient, tenant: str):
         self._c, self._t = client, tenant
-        self.query = SimpleNamespace(
-            **{m: self._rec(m) for m in ("near_vector", "bm25", "hybrid", "fetch_objects")}
-        )
+        self.query = SimpleNamespace(**{m: self._rec(m) for m in ("near_vector", "bm25", "hybrid", "fetch_objects")})
         self.data = SimpleNamespace(**{m: self._rec(m) for m in ("insert_many", "delete_many", "update")})
         self.iterator = self._rec("iterator")
 
@@ -58,9 +56,7 @@ class _Handle:
             if method == "insert_many":
                 return reply or SimpleNamespace(errors={})
             if method == "delete_many":
-                return reply or SimpleNamespace(
-                    failed=0, successful=len(getattr(kwargs["where"], "value", None) or [])
-                )
+                return reply or SimpleNamespace(failed=0, successful=len(getattr(kwargs["where"], "value", None) or []))
             return SimpleNamespace(objects=list(reply or []))
 
         return call
@@ -332,9 +328,7 @@ def test_replace_document_writes_new_chunks_before_deleting_stale_ones():
     [(_, kw)] = client.of("delete_many")
     assert sorted(kw["where"].value) == sorted([old[1].chunk_id, old[2].chunk_id])
     [(_, fetch)] = client.of("fetch_objects")
-    assert flat(fetch["filters"]) == sorted(
-        [("doc_id", "Equal", "a.md"), ("tenant_id", "Equal", "acme")], key=repr
-    )
+    assert flat(fetch["filters"]) == sorted([("doc_id", "Equal", "a.md"), ("tenant_id", "Equal", "acme")], key=repr)
 
 
 def test_replace_document_failure_restores_the_old_version():
@@ -342,9 +336,7 @@ def test_replace_document_failure_restores_the_old_version():
     old = [chunk("a.md", i, text=f"old {i}") for i in range(2)]
     new = [chunk("a.md", 0, text="new 0"), chunk("a.md", 7, text="new 7")]
     client.replies[("acme", "fetch_objects")] = [obj(c, vector=unit(3)) for c in old]
-    replies = iter(
-        [SimpleNamespace(errors={1: SimpleNamespace(message="disk full")}), SimpleNamespace(errors={})]
-    )
+    replies = iter([SimpleNamespace(errors={1: SimpleNamespace(message="disk full")}), SimpleNamespace(errors={})])
     client.replies[("acme", "insert_many")] = lambda kw: next(replies)
     with pytest.raises(WeaviateBatchError, match="previous version was restored"):
         store.replace_document("acme", "a.md", new, np.stack([unit(0), unit(1)]))
@@ -372,9 +364,7 @@ def test_delete_and_supersede_scope_to_one_document_in_one_tenant():
     store.delete_document("acme", "a.md")
     [(tenant, kw)] = client.of("delete_many")
     assert tenant == "acme"
-    assert flat(kw["where"]) == sorted(
-        [("doc_id", "Equal", "a.md"), ("tenant_id", "Equal", "acme")], key=repr
-    )
+    assert flat(kw["where"]) == sorted([("doc_id", "Equal", "a.md"), ("tenant_id", "Equal", "acme")], key=repr)
     client.replies[("acme", "fetch_objects")] = [obj(chunk("a.md", i)) for i in range(2)]
     store.set_superseded("acme", "a.md", True)
     updates = client.of("update")
@@ -423,3 +413,14 @@ def test_config_from_url_and_settings(monkeypatch):
     assert s.store == "weaviate"
     cfg = config_from_settings(s)
     assert (cfg.host, cfg.grpc_port, cfg.alpha, cfg.collection) == ("weaviate", 50052, 0.25, "PartnerChunk")
+
+
+def test_empty_writes_send_no_objects():
+    store, client = make()
+    assert store.upsert([], np.zeros((0, DIM), dtype=np.float32)) == 0
+    assert client.of("insert_many") == []
+    client.replies[("acme", "fetch_objects")] = [obj(chunk("a.md", i)) for i in range(2)]
+    store.replace_document("acme", "a.md", [], np.zeros((0, DIM), dtype=np.float32))
+    assert client.of("insert_many") == []
+    [(_, kw)] = client.of("delete_many")
+    assert sorted(kw["where"].value) == sorted(chunk("a.md", i).chunk_id for i in range(2))
