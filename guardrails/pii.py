@@ -387,6 +387,7 @@ def _build_custom_recognizers() -> list[Any]:
         r"(?:gade|vej|katu|tie|kuja|polku|gatan|vägen|väg|gränd|straße|strasse|str\.|weg|laan|straat|plein|"
         r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allé|alle)"
     )
+    euro_word = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|gade|vej|allé|plads|torv|gata"
     euro_prefix = r"(?:rue|via|viale|calle|avenida|avda\.?|rua|piazza|plaza|chemin|carrer|corso|largo|ul\.|al\.)"
     w = r"[^\W\d_][\w'’.\-]*"
     num = r"\d{1,6}[A-Za-z]?"
@@ -406,6 +407,12 @@ def _build_custom_recognizers() -> list[Any]:
                 Pattern("prefix street", rf"(?i:\b(?:{num}\s+)?{euro_prefix})\s+(?:{w}\s*){{1,4}}(?:\s+{num}\b)?", 0.5),
                 # "28245 Puruntie 82": number, one to three words, number; weak without context
                 Pattern("number words number", rf"\b\d{{1,6}}\s+(?:{w}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
+                # "Erzsébet tér 19.", "Kálmán Imre u. 12.": the street word stands on its own
+                Pattern(
+                    "street word number",
+                    rf"\b(?:{num}\s+)?(?:{w}\s+){{1,3}}(?:{euro_word})\s+{num}\b",
+                    0.55,
+                ),
                 Pattern("unit", r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)", 0.55),
                 Pattern(
                     "po box", r"(?i:\b(?:p\.?\s?o\.?\s*box|psc\s+\d{1,5},?\s*box|unit\s+\d{1,5}\s+box)\s*\d{1,6})", 0.6
@@ -505,6 +512,30 @@ def _build_custom_recognizers() -> list[Any]:
                     add((m.start(), m.end(3)), 0.5)
             return out
 
+    class LocationCueRecognizer(EntityRecognizer):
+        """Place names after travel/residence cues ("flew to LEPPEN", "grew up in Sund", "Where: ...")."""
+
+        CUE = re.compile(
+            r"(?i:\b(?:flew|fly|flies|flying|moved|moving|travell?ed|travels?|went|drove|relocated|commutes?)"
+            r"\s+(?:back\s+)?to|\b(?:i\s+am|i'm|we\s+are|we're|currently|based|born|grew\s+up|raised|live|lives|"
+            r"living|lived|resides?|residing|located|staying|stays)\s+(?:here\s+)?in|\barrived\s+(?:at|in)|"
+            r"\bhome\s+(?:city|town)(?:\s+of)?|\bwhere:|\bcity:|\btown:|\bcountry:)\s*"
+        )
+
+        def __init__(self) -> None:
+            super().__init__(supported_entities=["LOCATION"], name="LocationCueRecognizer", supported_language="en")
+
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            out = []
+            for m in self.CUE.finditer(text):
+                span = _name_tokens(text, m.end(), allow_lower=False, max_tokens=4)
+                if span and not _has_domain_word(text[span[0] : span[1]]):
+                    out.append(RecognizerResult("LOCATION", span[0], span[1], 0.5))
+            return out
+
     class OrgNameAsPersonRecognizer(EntityRecognizer):
         """spaCy's small English model tags many non-English personal names as ORG ("Irenke Sörös").
         Take two- or three-word ORG entities that look like a personal name and have no
@@ -531,7 +562,16 @@ def _build_custom_recognizers() -> list[Any]:
                     out.append(RecognizerResult("PERSON", start, start + len(seg), 0.45))
             return out
 
-    phone = PhoneRecognizer(
+    class RegionalPhoneRecognizer(PhoneRecognizer):
+        """phonenumbers' matcher over many regions; it scans the text once per region, so texts
+        with too few digits to hold a phone number are skipped up front."""
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            if sum(ch.isdigit() for ch in text) < 6:
+                return []
+            return super().analyze(text, entities, nlp_artifacts)
+
+    phone = RegionalPhoneRecognizer(
         supported_regions=PHONE_REGIONS,
         context=[
             "phone",
@@ -554,6 +594,7 @@ def _build_custom_recognizers() -> list[Any]:
         LocalPhoneRecognizer(),
         StreetAddressRecognizer(),
         PersonCueRecognizer(),
+        LocationCueRecognizer(),
         OrgNameAsPersonRecognizer(),
         phone,
     ]
@@ -611,7 +652,7 @@ def merge_spans(spans: Iterable[PiiSpan], text: str | None = None) -> list[PiiSp
     return merged
 
 
-_ADDRESS_LINE = re.compile(r"[ \t>]*([^\n]{1,45})\n?")
+_ADDRESS_LINE = re.compile(r"[ \t>?*•·-]*([^\n]{1,45})\n?")
 
 
 def _extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
@@ -625,7 +666,7 @@ def _extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
         end = s.end + m.end() if m else s.end
         pos = end
         for _ in range(4):
-            nl = re.match(r"[ \t]*\n(?:[ \t>]*\n)?", text[pos:])
+            nl = re.match(r"[ \t]*\n(?:[ \t>?*•·-]*\n)?", text[pos:])
             if not nl:
                 break
             line_start = pos + nl.end()
