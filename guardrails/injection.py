@@ -191,16 +191,22 @@ _OVERRIDE = [
 
 _REVEAL_VERBS = (
     r"(?:reveal|show|print|display|output|repeat|recite|echo|dump|leak|expose|disclose|share|spell out|"
-    r"write out|copy|paste|tell me|give me|send me|list|summari[sz]e|translate|what (?:is|are|was|were))"
+    r"write out|copy|paste|tell me|give me|send me|summari[sz]e|translate|what (?:is|are|was|were))"
 )
 _SECRET_TARGETS = (
     r"(?:system (?:prompt|message|instructions?)|(?:initial|original|hidden|secret|confidential|internal|"
     r"developer|pre-?) ?(?:prompt|instructions|message|rules)|your (?:prompt|instructions|rules|"
     r"configuration|guidelines|directives|context window)|(?:the )?(?:text|words|everything|instructions) "
-    r"(?:above|before this)|(?:api|secret|access) keys?|credentials|passwords?|(?:the )?prompt above)"
+    r"(?:above|before this)|(?:the )?prompt above)"
+)
+# Credentials only with verbs that hand them over: documents do say "show the password field".
+_CREDENTIAL_REVEAL = (
+    r"\b(?:reveal|print|dump|leak|expose|disclose|tell me|give me|send me|share) (?:all |any |the |your )?"
+    r"(?:\w+ ){0,2}(?:api keys?|secret keys?|access tokens?|credentials|passwords?)\b"
 )
 _REVEAL = [
     rf"\b{_REVEAL_VERBS} {_W}{{0,4}}{_SECRET_TARGETS}",
+    _CREDENTIAL_REVEAL,
     r"\b(?:beginning|start) of (?:your|the) (?:prompt|conversation|context)\b.{0,40}\b(?:repeat|print|"
     r"output|show)",
     r"\bverbatim\b.{0,40}\b(?:system|initial|hidden) (?:prompt|instructions|message)",
@@ -226,10 +232,11 @@ _SENSITIVE = (
     r"system prompt|context|documents?|retrieved (?:text|chunks|content)|(?:this|the|your) (?:response|"
     r"answer)|"
     r"everything|all (?:data|information|documents|content|of (?:it|this))|the above|personal data|pii|"
-    r"customer (?:data|records|list)|contents? of)"
+    r"customer (?:data|records|list)|contents? of|(?:full )?text of|"
+    r"(?:every|all|any) (?:\w+ ){0,2}(?:contracts?|documents?|files?|records?|e-?mails?|chunks?))"
 )
 _EXFIL = [
-    rf"\b{_EXFIL_VERBS} {_W}{{0,4}}{_SENSITIVE}\b.{{0,80}}{_URL}",
+    rf"\b{_EXFIL_VERBS} {_W}{{0,5}}{_SENSITIVE}\b.{{0,100}}{_URL}",
     r"\bexfiltrat\w*\b",
     # markdown image / link whose URL carries a template slot for data: ![x](https://h/?q={{chat}})
     r"!?\[[^\]]{0,80}\]\(\s*" + _URL + r"[^)\s]*[?&][\w-]+=(?:\{|\[|<|%7b|\$)",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -278,3 +279,29 @@ def test_label_cannot_break_the_header() -> None:
     _, label, body = _parse(wrapped)
     assert '"' not in label and ">" not in label and "\n" not in label
     assert body == "text"
+
+
+# --------------------------------------------------------------------------------------------------
+# The demo corpus: the injected playbook is caught, every other text paragraph passes
+# --------------------------------------------------------------------------------------------------
+
+_DEMO_DOCS = Path(__file__).resolve().parents[2] / "corpora" / "demo" / "docs"
+_INJECTED_DOC = _DEMO_DOCS / "birch" / "playbooks" / "implementation-tips.md"
+
+
+@pytest.mark.skipif(not _INJECTED_DOC.exists(), reason="demo corpus not present")
+def test_demo_corpus_only_the_injected_paragraph_is_flagged() -> None:
+    flagged: list[tuple[str, InjectionVerdict]] = []
+    paragraphs = 0
+    for path in sorted(_DEMO_DOCS.rglob("*")):
+        if path.suffix not in {".md", ".txt", ".html"}:
+            continue
+        for para in path.read_text(encoding="utf-8", errors="replace").split("\n\n"):
+            if para.strip():
+                paragraphs += 1
+                verdict = screen(para)
+                if verdict.flagged:
+                    flagged.append((str(path.relative_to(_DEMO_DOCS)), verdict))
+    assert paragraphs > 200
+    assert [p for p, _ in flagged] == ["birch/playbooks/implementation-tips.md"]
+    assert {"override_instructions", "reveal_system_prompt", "exfiltration_url"} <= set(flagged[0][1].rules)
