@@ -64,9 +64,7 @@ def copy_index(source: Any, target: Any, *, batch_size: int = 500, progress: boo
             bar.update(task, advance=len(chunks), rate=f"{moved / elapsed:,.0f}" if elapsed else "-")
     if hasattr(target, "optimize"):  # LanceDB: build/refresh the full-text index over the new rows
         target.optimize()
-    return ReindexReport(
-        source_count=total, target_count=target.count(), moved=moved, seconds=time.perf_counter() - t0
-    )
+    return ReindexReport(source_count=total, target_count=target.count(), moved=moved, seconds=time.perf_counter() - t0)
 
 
 def _open(backend: str, data_dir: Path | None, collection: str | None, dim: int) -> Any:
@@ -92,7 +90,9 @@ def reindex_command(
         typer.Option("--to-collection", help="Weaviate collection of the target (weaviate -> weaviate)"),
     ] = None,
     batch_size: Annotated[int, typer.Option(help="Chunks per batch", min=1)] = 500,
-    dim: Annotated[int, typer.Option(help="Vector width of a LanceDB source", min=1)] = DEFAULT_DIM,
+    dim: Annotated[
+        int, typer.Option(help="Vector width for a new, empty LanceDB index (existing indexes keep theirs)", min=1)
+    ] = DEFAULT_DIM,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar")] = False,
 ) -> None:
     """Copy every chunk with its vector from one backend to another (no re-embedding), then check counts."""

@@ -165,6 +165,7 @@ class LanceDBStore:
         self._write_lock = threading.Lock()
         if TABLE in self._db.table_names():
             self._table = self._db.open_table(TABLE)
+            self.dim = self._table.schema.field("vector").type.list_size  # the stored width wins
         else:
             self._table = self._db.create_table(TABLE, schema=_schema(dim))
         # Rows written after the FTS index was built are still searched (LanceDB scans
