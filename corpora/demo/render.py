@@ -7,9 +7,13 @@ Markdown subset: ``#``/``##``/``###`` headings, ``- `` bullets and blank-line
 separated paragraphs. Keeping text sources in the repository lets the eval set quote
 the exact wording of binary documents, and lets the corpus be re-rendered after edits.
 
+It also builds ``evalset.jsonl`` from ``src/evalset.yaml``, expanding the short
+document keys and ``tenant/level`` principals used there into the eval-set format of
+DESIGN.md.
+
 Usage (from the repository root)::
 
-    .venv/bin/python corpora/demo/render.py          # render every source
+    .venv/bin/python corpora/demo/render.py          # render every source + the eval set
     .venv/bin/python corpora/demo/render.py --check  # fail if a rendered file is missing
 
 Markdown, TXT and HTML documents are written directly under ``docs/`` and are not
@@ -103,18 +107,34 @@ def render_docx(blocks: list[Block], target: Path) -> None:
             for item in b.items or []:
                 doc.add_paragraph(item, style="List Bullet")
     doc.save(str(target))
+    _fix_zip_dates(target)
+
+
+def _fix_zip_dates(path: Path) -> None:
+    """Rewrite the DOCX zip with fixed member dates so unchanged sources give identical bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        members = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_DATE.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            zout.writestr(fixed, data)
 
 
 def render_pdf(blocks: list[Block], target: Path) -> None:
     from reportlab import rl_config
     from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import cm
-    from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
     rl_config.invariant = 1  # no timestamps or random ids: stable bytes across renders
     styles = getSampleStyleSheet()
     title = title_of(blocks, target.stem)
+    bullet_style = ParagraphStyle("Bullet", parent=styles["BodyText"], leftIndent=12, spaceBefore=0, spaceAfter=2)
 
     class Doc(SimpleDocTemplate):
         def afterFlowable(self, flowable):  # noqa: N802 - reportlab hook name
@@ -146,14 +166,10 @@ def render_pdf(blocks: list[Block], target: Path) -> None:
         elif b.kind == "p":
             story.append(Paragraph(escape(b.text), styles["BodyText"]))
         else:
-            story.append(
-                ListFlowable(
-                    [ListItem(Paragraph(escape(i), styles["BodyText"])) for i in b.items or []],
-                    bulletType="bullet",
-                    start="-",
-                    leftIndent=14,
-                )
-            )
+            # The dash is part of the line (no separately drawn bullet glyph), so text
+            # extractors keep each item in one text box and in reading order.
+            for item in b.items or []:
+                story.append(Paragraph("- " + escape(item), bullet_style))
             story.append(Spacer(1, 4))
     doc = Doc(
         str(target),
@@ -169,6 +185,45 @@ def render_pdf(blocks: list[Block], target: Path) -> None:
 
 
 RENDERERS = {".docx": render_docx, ".pdf": render_pdf}
+EVAL_SRC = ROOT / "src" / "evalset.yaml"
+EVAL_OUT = ROOT / "evalset.jsonl"
+
+
+def build_evalset() -> list[dict]:
+    """Expand src/evalset.yaml into eval-set records (answerable iff references exist)."""
+    import yaml
+
+    spec = yaml.safe_load(EVAL_SRC.read_text(encoding="utf-8"))
+    keys: dict[str, str] = spec["docs"]
+    records = []
+    seen: set[str] = set()
+    for case in spec["cases"]:
+        if case["id"] in seen:
+            raise SystemExit(f"duplicate eval case id {case['id']}")
+        seen.add(case["id"])
+        tenant, level = case["who"].split("/")
+        refs = [keys[k] for k in case.get("refs") or []]
+        records.append(
+            {
+                "id": case["id"],
+                "question": case["q"],
+                "principal": {"tenant_id": tenant, "access_level": level},
+                "reference_doc_ids": refs,
+                "reference_contexts": list(case.get("ctx") or []),
+                "reference_answer": case.get("ans") or "",
+                "forbidden_doc_ids": [keys[k] for k in case.get("forbid") or []],
+                "answerable": bool(refs),
+            }
+        )
+    return records
+
+
+def write_evalset() -> None:
+    import json
+
+    lines = [json.dumps(r, ensure_ascii=False) for r in build_evalset()]
+    EVAL_OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {EVAL_OUT.relative_to(ROOT)} ({len(lines)} cases)")
 
 
 def targets() -> list[tuple[Path, Path]]:
@@ -195,6 +250,10 @@ def main(argv: list[str] | None = None) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         RENDERERS[target.suffix](parse_source(src.read_text(encoding="utf-8")), target)
         print(f"rendered {target.relative_to(ROOT)}")
+    if not args.check:
+        write_evalset()
+    elif not EVAL_OUT.exists():
+        missing.append(EVAL_OUT)
     for m in missing:
         print(f"missing {m.relative_to(ROOT)}", file=sys.stderr)
     return 1 if missing else 0
