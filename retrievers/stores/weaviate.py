@@ -32,6 +32,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 import uuid as uuid_mod
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -53,6 +54,8 @@ VECTOR_NAME = "default"
 SEARCH_PROPERTIES = ["index_text", "title", "section_path"]
 # Weaviate caps offset+limit of one query (QUERY_MAXIMUM_RESULTS, default 10,000).
 MAX_QUERY_RESULTS = 10_000
+# A tenant created by another process becomes searchable here within this delay.
+TENANT_REFRESH_SECONDS = 30.0
 _TENANT_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _TENANT_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -311,6 +314,7 @@ class WeaviateStore:
         self._client = client
         self._owns_client = owns_client
         self._tenants: set[str] = set()  # Weaviate tenant names known to exist
+        self._refreshed_at = float("-inf")
         self._collection = self._ensure_collection()
 
     @classmethod
@@ -345,12 +349,17 @@ class WeaviateStore:
 
     def _refresh_tenants(self) -> set[str]:
         self._tenants = set(self._collection.tenants.get().keys())
+        self._refreshed_at = time.monotonic()
         return self._tenants
 
-    def _existing(self, tenant_ids: Iterable[str]) -> list[tuple[str, str]]:
+    def _existing(self, tenant_ids: Iterable[str], fresh: bool = False) -> list[tuple[str, str]]:
         """(tenant_id, weaviate name) for the given tenants that exist; querying a missing one is an error."""
         wanted = [(t, weaviate_tenant_name(t)) for t in sorted(set(tenant_ids))]
-        if any(n not in self._tenants for _, n in wanted):
+        # Partners without documents of their own are common; re-list tenants for a
+        # miss at most every TENANT_REFRESH_SECONDS instead of on every search.
+        # Writes and admin reads pass fresh=True and always re-list on a miss.
+        stale = fresh or time.monotonic() - self._refreshed_at > TENANT_REFRESH_SECONDS
+        if stale and any(n not in self._tenants for _, n in wanted):
             self._refresh_tenants()
         return [(t, n) for t, n in wanted if n in self._tenants]
 
@@ -490,7 +499,7 @@ class WeaviateStore:
             return f"; rollback FAILED ({exc}): the document may be partly written, re-run the ingest"
 
     def delete_document(self, tenant_id: str, doc_id: str) -> int:
-        if not self._existing([tenant_id]):
+        if not self._existing([tenant_id], fresh=True):
             return 0
         F = _wv().query.Filter
         res = self._handle(weaviate_tenant_name(tenant_id)).data.delete_many(
@@ -501,7 +510,7 @@ class WeaviateStore:
         return int(getattr(res, "successful", 0))
 
     def set_superseded(self, tenant_id: str, doc_id: str, superseded: bool) -> None:
-        if not self._existing([tenant_id]):
+        if not self._existing([tenant_id], fresh=True):
             return
         name = weaviate_tenant_name(tenant_id)
         handle = self._handle(name)
@@ -634,7 +643,7 @@ class WeaviateStore:
 
     def _tenant_names(self, tenant_id: str | None) -> list[str]:
         if tenant_id is not None:
-            return [n for _, n in self._existing([tenant_id])]
+            return [n for _, n in self._existing([tenant_id], fresh=True)]
         return sorted(self._refresh_tenants())
 
     def document_hashes(self, tenant_id: str | None = None) -> dict[tuple[str, str], str]:

@@ -424,3 +424,18 @@ def test_empty_writes_send_no_objects():
     assert client.of("insert_many") == []
     [(_, kw)] = client.of("delete_many")
     assert sorted(kw["where"].value) == sorted(chunk("a.md", i).chunk_id for i in range(2))
+
+
+def test_tenant_list_is_cached_for_searches_but_not_for_writes():
+    store, client = make(tenants={"shared"})
+    listed = []
+    real = client._get_tenants
+    client._get_tenants = lambda: listed.append(1) or real()  # count tenant-list requests
+    store._collection.tenants.get = client._get_tenants
+    for _ in range(3):  # "acme" has no tenant yet: searches do not re-list every time
+        store.dense_search(unit(0), flt("acme"), 5)
+    assert len(listed) == 1
+    listed.clear()
+    store.delete_document("acme", "a.md")
+    store.delete_document("acme", "a.md")
+    assert len(listed) == 2
