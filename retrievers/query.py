@@ -1,0 +1,144 @@
+"""Query handling: notice when a question names one of the documents the asker can see.
+
+"What notice period does the Reseller Agreement between Acme and Globex require?" names
+its document. Searching the whole pool for it lets the party names pull in the opening
+pages of every similar agreement, and ranks the named contract's signature block above
+the clause asked about. :class:`DocumentMentions` finds the mention by matching the
+question against document titles (weighted by how distinctive each title word is), and
+:meth:`DocumentMentions.plan` turns it into a document scope plus the question with the
+mention removed, so both rankers look for the clause inside that document.
+
+Only titles of documents the principal may see are matched (the caller passes them from
+``store.list_documents(access_filter(principal))``), and the scope is applied as
+``doc_ids``, which can only narrow the access filter.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+_FUNCTION = frozenset(
+    {"a", "an", "and", "the", "of", "for", "to", "in", "on", "by", "with", "between", "among", "this", "that",
+     "these", "those", "is", "are", "be", "its", "it", "as", "at", "or", "from"}
+)
+# Legal-form suffixes: part of a name, but say nothing about which document is meant.
+_STOP = _FUNCTION | frozenset(
+    {"inc", "ltd", "llc", "co", "corp", "corporation", "company", "limited", "plc", "gmbh", "sa", "ag"}
+)
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+@dataclass
+class QueryPlan:
+    """What to search for: ``text`` (ranking text), optional ``doc_ids`` scope and why."""
+
+    query: str
+    text: str
+    doc_ids: list[str] | None = None
+    matched_titles: list[str] = field(default_factory=list)
+    coverage: float = 0.0
+
+
+class DocumentMentions:
+    """Detects which document titles a question mentions.
+
+    A title counts as mentioned when the distinctive words of the title (weighted by
+    inverse document frequency over all titles) are covered at least ``min_coverage``
+    and at least ``min_words`` distinctive title words occur in the question. When
+    several titles qualify, only the best-covered ones are kept (ties keep all: e.g.
+    two versions of one agreement).
+    """
+
+    def __init__(self, documents: Iterable[tuple[str, str]], *, min_coverage: float = 0.8, min_words: int = 2):
+        self.min_coverage = min_coverage
+        self.min_words = min_words
+        self._titles: list[tuple[str, str, set[str], set[str]]] = []  # doc_id, title, content words, all words
+        df: Counter[str] = Counter()
+        for doc_id, title in documents:
+            words = {t for t, _, _ in _tokens(title or "")}
+            content = {w for w in words if w not in _STOP}
+            self._titles.append((doc_id, title, content, words))
+            df.update(content)
+        n = max(1, len(self._titles))
+        self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
+
+    def __len__(self) -> int:
+        return len(self._titles)
+
+    def mentioned(self, query: str) -> list[tuple[str, str, float]]:
+        """(doc_id, title, coverage) of the titles the query mentions, best first."""
+        qwords = {t for t, _, _ in _tokens(query)}
+        found = []
+        for doc_id, title, content, _ in self._titles:
+            if len(content) < self.min_words:
+                continue
+            hit = content & qwords
+            if len(hit) < self.min_words:
+                continue
+            total = sum(self._idf[w] for w in content)
+            cov = sum(self._idf[w] for w in hit) / total if total else 0.0
+            if cov >= self.min_coverage:
+                found.append((doc_id, title, cov))
+        if not found:
+            return []
+        best = max(c for _, _, c in found)
+        return sorted([f for f in found if f[2] >= best - 1e-9], key=lambda f: f[0])
+
+    def plan(self, query: str) -> QueryPlan:
+        """The search plan: scope to the mentioned document(s) and drop the mention from the text."""
+        hits = self.mentioned(query)
+        if not hits:
+            return QueryPlan(query=query, text=query)
+        words: set[str] = set()
+        for doc_id, _, _ in hits:
+            words |= next(t[3] for t in self._titles if t[0] == doc_id)
+        text = _strip_mention(query, words)
+        return QueryPlan(
+            query=query,
+            text=text if len(_tokens(text)) >= 2 else query,
+            doc_ids=[d for d, _, _ in hits],
+            matched_titles=[t for _, t, _ in hits],
+            coverage=hits[0][2],
+        )
+
+
+def _strip_mention(query: str, title_words: set[str]) -> str:
+    """Remove the longest run of title words (the mention itself) from the query."""
+    toks = _tokens(query)
+    best = (0, 0, 0)  # content words in run, start index, end index (exclusive)
+    i = 0
+    while i < len(toks):
+        if toks[i][0] not in title_words or toks[i][0] in _STOP:
+            i += 1
+            continue
+        j, content = i, 0
+        while j < len(toks) and toks[j][0] in title_words:
+            content += toks[j][0] not in _STOP
+            j += 1
+        # a run must not end on a stop word ("... and", "... the")
+        while j > i and toks[j - 1][0] in _FUNCTION:
+            j -= 1
+        if content > best[0]:
+            best = (content, i, j)
+        i = max(j, i + 1)
+    if best[0] == 0:
+        return query
+    _, i, j = best
+    # Keep a leading article out of the result too ("the Agency Agreement between ..." -> "").
+    start = toks[i][1]
+    if i > 0 and toks[i - 1][0] in ("the", "a", "an", "this", "that"):
+        start = toks[i - 1][1]
+    end = toks[j - 1][2]
+    while end < len(query) and query[end] in ".,":  # "Inc." / "Ltd.," belong to the name
+        end += 1
+    text = query[:start] + query[end:]
+    text = re.sub(r"\s+([,.?;:!])", r"\1", text)
+    return re.sub(r"\s{2,}", " ", text).strip()
