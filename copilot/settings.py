@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     answer_top_k: int = 6  # chunks the answerer reads
     answer_max_sentences: int = 4
     answer_min_confidence: float = 0.42  # extractive refusal threshold (see copilot/answers.py)
+    answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"
     llm_api_key: str | None = None

@@ -1,0 +1,81 @@
+"""Request dependencies: the app state and the authenticated, rate-limited principal."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from limits import parse as parse_limit
+
+from copilot.app import AppState
+from copilot.auth import narrow_acting_for
+from copilot.errors import RateLimited, ServiceUnavailable, Unauthenticated
+from retrievers.access import Principal
+
+# Failed authentications per client address, to slow down key guessing.
+_AUTH_FAILURE_LIMIT = parse_limit("30/minute")
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.copilot
+    if not state.ready:
+        raise ServiceUnavailable("the copilot is starting or failed to start; see /readyz")
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def _credential(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth = request.headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated("use 'Authorization: Bearer <key or token>' or the X-API-Key header")
+        return value.strip()
+    return None
+
+
+def get_principal(request: Request, state: State) -> Principal:
+    """The caller, from an API key or a JWT; never from the body or the query string."""
+    assert state.keys is not None and state.jwt is not None and state.limiter is not None
+    client = request.client.host if request.client else "unknown"
+    if not state.limiter.test(_AUTH_FAILURE_LIMIT, "authfail", client):
+        raise RateLimited("too many failed authentication attempts; try again later", headers={"Retry-After": "60"})
+    cred = _credential(request)
+    if not cred:
+        state.metrics.auth_failures.inc()
+        raise Unauthenticated("missing credentials: send X-API-Key or Authorization: Bearer")
+    found = None
+    if cred.startswith("pc_"):
+        found = state.keys.authenticate(cred)
+    elif cred.count(".") == 2:
+        try:
+            found = state.jwt.verify(cred)
+        except Unauthenticated:
+            state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", client)
+            state.metrics.auth_failures.inc()
+            raise
+    if found is None:
+        state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", client)
+        state.metrics.auth_failures.inc()
+        raise Unauthenticated("invalid or revoked credentials")
+    principal, identity = found
+    principal = narrow_acting_for(principal, request.headers.get("x-act-for"))
+    request.state.principal = principal
+    item = parse_limit(state.settings.api_rate_limit)
+    if not state.limiter.hit(item, "req", identity):
+        reset, _ = state.limiter.get_window_stats(item, "req", identity)
+
+        retry = max(1, int(reset - time.time()))
+        raise RateLimited(
+            f"rate limit of {state.settings.api_rate_limit} exceeded", headers={"Retry-After": str(retry)}
+        )
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

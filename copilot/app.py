@@ -1,0 +1,345 @@
+"""The HTTP API: ``create_app(settings)`` builds a FastAPI app over one data dir.
+
+Services (embedding model, index, PII detector) are loaded at startup in the
+lifespan; ``/readyz`` answers 200 once they are usable. Pure-ASGI middleware
+enforces the body size limit, content types and the "no principal from the query
+string" rule, times every request for Prometheus and writes one audit row per
+``/v1`` request after the response is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from copilot.answers import Answerer
+from copilot.audit import AuditLog, AuditRecord
+from copilot.auth import JwtVerifier, KeyStore
+from copilot.db import Database, open_database
+from copilot.errors import error_body, install_error_handlers
+from copilot.llm import build_llm
+from copilot.metrics import Metrics
+from copilot.redact import ResponseRedactor, load_policy
+from copilot.services import Services, build_services
+from copilot.settings import Settings
+from guardrails.redaction import RedactionPolicy
+from retrievers.access import Principal
+
+log = logging.getLogger("copilot.api")
+
+# Query-string names that would choose a principal; rejected outright (400), never read.
+FORBIDDEN_QUERY_PARAMS = frozenset({"tenant_id", "tenant", "access_level", "level", "roles", "acting_for", "subject"})
+JSON_ROUTES = frozenset({"/v1/search", "/v1/ask", "/v1/feedback"})
+UPLOAD_ROUTE = "/v1/documents"
+API_VERSION = "0.1.0"
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+@dataclass
+class AppState:
+    """Everything a request handler needs; built once per app."""
+
+    settings: Settings
+    metrics: Metrics
+    policy: RedactionPolicy
+    services: Services | None = None
+    db: Database | None = None
+    audit: AuditLog | None = None
+    keys: KeyStore | None = None
+    jwt: JwtVerifier | None = None
+    answerer: Answerer | None = None
+    limiter: MovingWindowRateLimiter | None = None
+    ready: bool = False
+    startup_error: str | None = None
+    started_at: float = field(default_factory=time.perf_counter)
+    ready_seconds: float | None = None
+    prewarm_seconds: float | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def redactor(self, principal: Principal) -> ResponseRedactor:
+        detector = self.services.detector if self.services is not None else None
+        return ResponseRedactor(principal, self.policy, detector)
+
+    def start(self, services: Services | None = None) -> None:
+        """Open the database and load the models and index (blocking; run in a worker thread)."""
+        s = self.settings
+        self.db = open_database(s.sqlalchemy_url)
+        self.audit = AuditLog(self.db)
+        self.keys = KeyStore(self.db, pepper=s.api_key_pepper)
+        self.jwt = JwtVerifier(s)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(s.api_rate_limit_storage))
+        svc = services or build_services(s)
+        # Load and warm the models now so the first request is not the slow one.
+        svc.embedder.encode(["warm up"])
+        if svc.detector is not None:
+            svc.detector.detect("Warm up for Jane Doe at jane@example.com")
+        self.answerer = Answerer(svc.retriever, svc.embedder, s, llm=build_llm(s))
+        self.services = svc
+        self.ready = True
+        self.ready_seconds = time.perf_counter() - self.started_at
+        if s.answer_prewarm_sentences > 0:
+            threading.Thread(target=self._prewarm, name="sentence-prewarm", daemon=True).start()
+
+    def _prewarm(self) -> None:
+        """Encode the index's sentences in small batches so answers rarely wait for the model."""
+        from copilot.answers import chunk_sentences
+
+        assert self.services is not None and self.answerer is not None
+        limit = self.settings.answer_prewarm_sentences
+
+        def texts():  # type: ignore[no-untyped-def]
+            n = 0
+            for chunks, _ in self.services.store.iter_all(batch_size=200):  # type: ignore[union-attr]
+                for c in chunks:
+                    for *_, masked in chunk_sentences(c):
+                        if n >= limit or self.stopping.is_set():
+                            return
+                        n += 1
+                        yield masked
+
+        try:
+            t = time.perf_counter()
+            n = self.answerer.vectors.prewarm(texts(), stop=self.stopping)
+            self.prewarm_seconds = time.perf_counter() - t
+            log.info("prewarmed %d sentence vectors in %.1fs", n, self.prewarm_seconds)
+        except Exception:  # an optimisation only: answers still work without it
+            log.exception("sentence prewarm failed")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for k, v in scope.get("headers") or []:
+        if k.lower() == name:
+            return v.decode("latin-1")
+    return None
+
+
+async def _send_error(send: Send, status: int, code: str, message: str, trace_id: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"x-trace-id", trace_id.encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class GuardMiddleware:
+    """Trace id, request limits, content types, metrics and the audit row, for every HTTP request."""
+
+    def __init__(self, app: ASGIApp, state: AppState):
+        self.app = app
+        self.state = state
+
+    def _route_template(self, scope: Scope) -> str:
+        route = scope.get("route")
+        path = getattr(route, "path", None)
+        if path:
+            return str(path)
+        return "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        st = self.state
+        t0 = time.perf_counter()
+        trace_id = uuid.uuid4().hex
+        scope.setdefault("state", {})
+        scope["state"]["trace_id"] = trace_id
+        scope["state"]["t0"] = t0
+        path: str = scope["path"]
+        method: str = scope["method"]
+        status_box = {"status": 500}
+
+        async def send_wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_box["status"] = message["status"]
+                headers = list(message.get("headers") or [])
+                headers.append((b"x-trace-id", trace_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            rejected = self._precheck(scope, path, method)
+            if rejected is not None:
+                status_box["status"] = rejected[0]
+                await _send_error(send, *rejected, trace_id)
+                return
+            receive = await self._limit_body(scope, receive, path, method, send, trace_id, status_box)
+            if receive is None:
+                return
+            await self.app(scope, receive, send_wrapped)
+        finally:
+            elapsed = time.perf_counter() - t0
+            route = self._route_template(scope)
+            st.metrics.request_seconds.labels(route=route, method=method, status=str(status_box["status"])).observe(
+                elapsed
+            )
+            if path.startswith("/v1/") and st.audit is not None:
+                await anyio.to_thread.run_sync(self._audit, scope, route, method, status_box["status"], elapsed)
+
+    def _precheck(self, scope: Scope, path: str, method: str) -> tuple[int, str, str] | None:
+        qs = scope.get("query_string", b"").decode("latin-1")
+        if qs:
+            names = {k.lower() for k, _ in parse_qsl(qs, keep_blank_values=True)}
+            if names & FORBIDDEN_QUERY_PARAMS:
+                return 400, "principal_in_request", (
+                    "tenant, access level and roles come from your credentials only; remove "
+                    + ", ".join(sorted(names & FORBIDDEN_QUERY_PARAMS))
+                )
+        if method == "POST":
+            ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            if path in JSON_ROUTES and ctype != "application/json":
+                return 415, "unsupported_media_type", "send the request body as application/json"
+            if path == UPLOAD_ROUTE and ctype != "multipart/form-data":
+                return 415, "unsupported_media_type", "upload documents as multipart/form-data"
+        return None
+
+    async def _limit_body(
+        self, scope: Scope, receive: Receive, path: str, method: str, send: Send, trace_id: str,
+        status_box: dict[str, int],
+    ) -> Receive | None:
+        if method not in ("POST", "PUT", "PATCH"):
+            return receive
+        s = self.state.settings
+        limit = int(s.api_max_upload_mb * 1024 * 1024) if path == UPLOAD_ROUTE else s.api_max_json_kb * 1024
+        too_large = f"request body exceeds {limit:,} bytes"
+        declared = _header(scope, b"content-length")
+        if declared is not None:
+            try:
+                if int(declared) > limit:
+                    status_box["status"] = 413
+                    await _send_error(send, 413, "payload_too_large", too_large, trace_id)
+                    return None
+            except ValueError:
+                status_box["status"] = 400
+                await _send_error(send, 400, "bad_request", "invalid Content-Length", trace_id)
+                return None
+        # Read (at most limit + 1 bytes of) the body here, so chunked uploads are capped too.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                status_box["status"] = 413
+                await _send_error(send, 413, "payload_too_large", too_large, trace_id)
+                return None
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+    def _audit(self, scope: Scope, route: str, method: str, status: int, elapsed: float) -> None:
+        st = self.state
+        info: dict[str, Any] = scope["state"].get("audit") or {}
+        principal: Principal | None = scope["state"].get("principal")
+        try:
+            assert st.audit is not None
+            st.audit.append(
+                AuditRecord(
+                    trace_id=scope["state"]["trace_id"],
+                    subject=principal.subject if principal else "anonymous",
+                    tenant_id=principal.tenant_id if principal else "",
+                    route=route if route != "unmatched" else scope["path"][:200],
+                    method=method,
+                    status=status,
+                    query=info.get("query", ""),
+                    chunk_ids=info.get("chunk_ids", []),
+                    refused=bool(info.get("refused", False)),
+                    latency_ms=elapsed * 1000,
+                    details=info.get("details", {}),
+                )
+            )
+        except Exception:  # the response is already sent; log loudly, never crash the server
+            log.exception("audit append failed for trace %s", scope["state"].get("trace_id"))
+
+
+def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+    """Build the API for ``settings``; ``services`` lets tests and benchmarks share loaded models."""
+    from copilot.api import ask, documents, escalations, feedback, health, metrics, search
+
+    state = AppState(settings=settings, metrics=Metrics(), policy=load_policy(settings.redaction_policy_path))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            await anyio.to_thread.run_sync(state.start, services)
+            # Webhook worker: delivers events left in the outbox by an earlier run, too.
+            from copilot.webhooks import dispatcher_for
+
+            dispatcher_for(state)
+        except Exception as exc:
+            # Stay up so /healthz and /readyz can report it; every other route answers 503.
+            state.startup_error = f"{type(exc).__name__}: {exc}"
+            log.exception("copilot failed to start")
+        yield
+        state.stopping.set()
+        if state.db is not None:
+            state.db.dispose()
+
+    app = FastAPI(
+        title="Partner Copilot API",
+        version=API_VERSION,
+        description=(
+            "Permission-aware search and cited answers over the vendor's and your organisation's documents. "
+            "Authenticate with `X-API-Key: <key>` or `Authorization: Bearer <key or JWT>`. "
+            "Errors are JSON: `{\"error\": {\"code\", \"message\"}}`."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.copilot = state
+    install_error_handlers(app)
+    for module in (search, ask, documents, feedback, health, metrics, escalations):
+        app.include_router(module.router)
+    app.add_middleware(GuardMiddleware, state=state)
+    if settings.api_cors_origins:
+        # Added last = outermost, so error responses of the guard carry CORS headers too.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api_cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Accept", "X-Act-For"],
+            expose_headers=["X-Trace-Id", "Retry-After"],
+            max_age=600,
+        )
+    return app

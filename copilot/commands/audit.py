@@ -1,0 +1,55 @@
+"""`copilot audit verify|tail`: check the hash chain of the audit log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
+
+audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+
+
+def _log(data_dir: Path | None):  # type: ignore[no-untyped-def]
+    from copilot.audit import AuditLog
+    from copilot.db import open_database
+    from copilot.settings import load_settings
+
+    settings = load_settings(data_dir=data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return AuditLog(open_database(settings.sqlalchemy_url))
+
+
+@audit_app.command("verify")
+def verify(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Recompute the chain; exit 1 if any row was edited, deleted or inserted."""
+    result = _log(data_dir).verify()
+    if as_json:
+        typer.echo(json.dumps({"ok": result.ok, "rows": result.rows, "problems": result.problems}))
+    elif result.ok:
+        typer.echo(f"audit log OK: {result.rows} rows, chain intact")
+    else:
+        typer.echo(f"audit log TAMPERED: {len(result.problems)} problem(s) in {result.rows} rows")
+        for p in result.problems[:50]:
+            typer.echo(f"  - {p}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("tail")
+def tail(n: Annotated[int, typer.Option("-n")] = 20, data_dir: DataDir = None) -> None:
+    """Print the newest rows (queries are stored redacted)."""
+    rows = _log(data_dir).rows()[-n:]
+    for r in rows:
+        typer.echo(json.dumps({
+            "seq": r.seq, "ts": r.ts, "subject": r.subject, "tenant": r.tenant_id, "route": r.route,
+            "status": r.status, "query": r.query, "chunks": len(r.chunk_ids), "refused": r.refused,
+            "latency_ms": r.latency_ms,
+        }))
