@@ -374,7 +374,7 @@ def _build_custom_recognizers() -> list[Any]:
         def validate_result(self, pattern_text: str) -> bool:
             digits = re.sub(r"\D", "", pattern_text)
             # Dates (2024-01-31) and versions are not phone numbers.
-            if re.fullmatch(r"(?:19|20)\d\d[-./]\d\d[-./]\d\d", pattern_text.strip()):
+            if re.search(r"(?:19|20)\d\d[-./]\d\d[-./]\d\d|\d\d[-./]\d\d[-./](?:19|20)\d\d", pattern_text):
                 return False
             return 7 <= len(digits) <= 15
 
@@ -623,8 +623,24 @@ def _priority(entity_type: str) -> int:
         return len(ENTITY_PRIORITY)
 
 
+# Validated identifiers keep their type when merged with anything else.
+_VALIDATED_TYPES = frozenset({"EMAIL_ADDRESS", "IBAN_CODE", "CREDIT_CARD", "US_SSN", "IP_ADDRESS"})
+
+
+def _merged_type(a: PiiSpan, b: PiiSpan) -> str:
+    """Type of a merged span: a validated identifier if one is involved (by ENTITY_PRIORITY),
+    otherwise the longer member's type (an address block that swallowed a digit group stays a
+    LOCATION), with ENTITY_PRIORITY breaking ties."""
+    if a.entity_type == b.entity_type:
+        return a.entity_type
+    validated = [x for x in (a, b) if x.entity_type in _VALIDATED_TYPES]
+    if validated:
+        return min((x.entity_type for x in validated), key=_priority)
+    return min((a, b), key=lambda x: (-(x.end - x.start), _priority(x.entity_type))).entity_type
+
+
 def merge_spans(spans: Iterable[PiiSpan], text: str | None = None) -> list[PiiSpan]:
-    """Merge overlapping or touching spans into non-overlapping ones (higher-priority type wins).
+    """Merge overlapping or touching spans into non-overlapping ones (type chosen by ``_merged_type``).
 
     With ``text`` given, LOCATION spans separated only by whitespace, commas or '>' quote marks are
     joined too, so an address block becomes one span.
@@ -645,7 +661,7 @@ def merge_spans(spans: Iterable[PiiSpan], text: str | None = None) -> list[PiiSp
             ):
                 touching = True
             if touching:
-                etype = min((last.entity_type, s.entity_type), key=_priority)
+                etype = _merged_type(last, s)
                 merged[-1] = PiiSpan(etype, last.start, max(last.end, s.end), max(last.score, s.score))
                 continue
         merged.append(s)

@@ -207,6 +207,17 @@ def test_merge_spans_priority_and_adjacency() -> None:
     assert merge_spans(spans) == [PiiSpan("EMAIL_ADDRESS", 0, 25, 1.0), PiiSpan("PERSON", 30, 35, 0.5)]
 
 
+def test_merge_keeps_longer_type_without_validated_identifier() -> None:
+    # "224 4966" looks like a phone number but is part of a street address.
+    spans = [PiiSpan("PHONE_NUMBER", 0, 8, 0.4), PiiSpan("LOCATION", 4, 20, 0.55)]
+    assert merge_spans(spans) == [PiiSpan("LOCATION", 0, 20, 0.55)]
+
+
+def test_timestamps_are_not_phone_numbers(detector: PiiDetector) -> None:
+    text = "Date: 2003-08-28 12:13:52, call back requested by the customer."
+    assert not [s for s in detector.detect(text) if s.entity_type == "PHONE_NUMBER"]
+
+
 def test_merge_joins_address_lines() -> None:
     text = "12 Baker Street,\n London"
     spans = [PiiSpan("LOCATION", 0, 15, 0.6), PiiSpan("LOCATION", 18, 24, 0.85)]
