@@ -95,5 +95,6 @@ def build_services(settings: Settings) -> Services:
         dense_weight=settings.dense_weight,
         fulltext_weight=settings.fulltext_weight,
         candidates=settings.candidates,
+        native_hybrid=settings.store == "weaviate",
     )
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever)

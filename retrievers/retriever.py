@@ -71,6 +71,7 @@ class Retriever:
         fulltext_weight: float = 1.0,
         candidates: int = 50,
         reranker: Reranker | None = None,
+        native_hybrid: bool = False,
     ):
         self.store = store
         self.embedder = embedder
@@ -78,6 +79,8 @@ class Retriever:
         self.weights = {"dense": dense_weight, "fulltext": fulltext_weight}
         self.candidates = candidates
         self.reranker = reranker
+        # Stores with their own fusion (Weaviate) can run hybrid in one query per tenant.
+        self.native_hybrid = native_hybrid and callable(getattr(store, "hybrid_search", None))
         self.last_trace: SearchTrace | None = None
 
     def search(
@@ -101,6 +104,12 @@ class Retriever:
         t0 = time.perf_counter()
         n_cand = max(k, self.candidates)
         lists: dict[str, list[ScoredChunk]] = {}
+        if mode == "hybrid" and self.native_hybrid:
+            t = time.perf_counter()
+            vec = self.embedder.encode([query])[0]
+            trace.embed_ms = (time.perf_counter() - t) * 1000
+            hits = self.store.hybrid_search(query, vec, flt, n_cand)  # type: ignore[attr-defined]
+            return self._finish(query, hits, k, flt, rerank, trace, t0)
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
             vec = self.embedder.encode([query])[0]
@@ -119,6 +128,12 @@ class Retriever:
             hits = lists[mode]
             for rank, h in enumerate(hits, start=1):
                 h.ranks[mode] = rank
+        return self._finish(query, hits, k, flt, rerank, trace, t0)
+
+    def _finish(
+        self, query: str, hits: list[ScoredChunk], k: int, flt: AccessFilter, rerank: bool, trace: SearchTrace,
+        t0: float,
+    ) -> list[ScoredChunk]:
         if rerank and self.reranker is not None:
             hits = self.reranker.rerank(query, hits[: max(k, self.candidates)], k)
         hits = self._recheck(hits[:k], flt)
