@@ -1,0 +1,125 @@
+"""Shared pieces of the benchmark scripts: synthetic text, timing, output files."""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from evals.metrics import percentile
+
+WORDS = [
+    "partner",
+    "implementation",
+    "cutover",
+    "migration",
+    "ledger",
+    "invoice",
+    "approval",
+    "workflow",
+    "tenant",
+    "release",
+    "upgrade",
+    "hypercare",
+    "escalation",
+    "milestone",
+    "acceptance",
+    "testing",
+    "configuration",
+    "integration",
+    "payroll",
+    "inventory",
+    "warehouse",
+    "procurement",
+    "contract",
+    "renewal",
+    "notice",
+    "liability",
+    "warranty",
+    "audit",
+    "insurance",
+    "licence",
+    "support",
+    "incident",
+    "priority",
+    "response",
+    "resolution",
+    "consultant",
+    "certification",
+    "training",
+    "project",
+    "scope",
+    "budget",
+    "change",
+    "request",
+    "sign-off",
+    "data",
+    "conversion",
+    "master",
+    "record",
+    "validation",
+    "report",
+    "dashboard",
+    "interface",
+    "customer",
+    "vendor",
+    "schedule",
+    "service",
+    "level",
+    "credit",
+    "penalty",
+    "termination",
+    "assignment",
+    "confidentiality",
+]
+
+
+def synthetic_sentence(rng: random.Random, n: int | None = None) -> str:
+    words = [rng.choice(WORDS) for _ in range(n or rng.randint(8, 20))]
+    return " ".join(words).capitalize() + "."
+
+
+def synthetic_paragraph(rng: random.Random, sentences: int = 6) -> str:
+    return " ".join(synthetic_sentence(rng) for _ in range(sentences))
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    """Milliseconds of ``repeat`` calls."""
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def lat(ms: list[float]) -> dict[str, float]:
+    return {"p50_ms": round(percentile(ms, 50), 3), "p95_ms": round(percentile(ms, 95), 3), "n": len(ms)}
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def machine() -> dict[str, Any]:
+    import os
+
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
+def write(out: Path, name: str, payload: dict[str, Any], markdown: str) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(payload, indent=1, default=str))
+    (out / f"{name}.md").write_text(markdown)
+    print(markdown)
