@@ -105,14 +105,14 @@ def score(rows: Sequence[dict[str, Any]], preds: Sequence[Sequence[PiiSpan]]) ->
     precision = p_tp / (p_tp + p_fp) if p_tp + p_fp else 0.0
     per_entity = {}
     for t in sorted(typed_gold):
-        r = typed_hit[t] / typed_gold[t]
-        p = typed_pred_ok[t] / typed_pred[t] if typed_pred[t] else 0.0
+        rec_t = typed_hit[t] / typed_gold[t]
+        prec_t = typed_pred_ok[t] / typed_pred[t] if typed_pred[t] else 0.0
         per_entity[t] = {
             "gold": typed_gold[t],
             "predicted": typed_pred[t],
-            "precision": round(p, 4),
-            "recall": round(r, 4),
-            "f2": round(_f2(p, r), 4),
+            "precision": round(prec_t, 4),
+            "recall": round(rec_t, 4),
+            "f2": round(_f2(prec_t, rec_t), 4),
         }
     return {
         "overall": {

@@ -839,7 +839,7 @@ class PiiDetector:
         )
 
         nlp_engine = NlpEngineProvider(nlp_configuration=_nlp_configuration(True)).create_engine()
-        nlp = nlp_engine.nlp[LANGUAGE]
+        nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
         for name in SPACY_COMPONENTS_DISABLED:
             if name in nlp.pipe_names:
                 nlp.disable_pipe(name)
