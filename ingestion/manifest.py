@@ -105,7 +105,8 @@ class Manifest(BaseModel):
     def resolve(self, rel_path: str) -> DocumentTags | str | None:
         """Tags for a file, the error of an invalid entry that matched it last, or None if untagged."""
         best: tuple[int, ManifestEntry | InvalidEntry] | None = None
-        for entry in [*self.documents, *self.invalid]:
+        entries: list[ManifestEntry | InvalidEntry] = [*self.documents, *self.invalid]
+        for entry in entries:
             matches = entry.path == rel_path or fnmatch.fnmatch(rel_path, entry.path)
             if matches and (best is None or entry.index >= best[0]):
                 best = (entry.index, entry)

@@ -68,14 +68,20 @@ class Principal:
 
 
 class AccessMeta(Protocol):
-    """The fields of a chunk (or document) that the visibility rule reads."""
+    """The fields of a chunk (or document) that the visibility rule reads (read-only)."""
 
-    tenant_id: str
-    access_level: AccessLevel
-    approved: bool
-    superseded: bool
-    valid_from: int
-    valid_until: int
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def access_level(self) -> AccessLevel: ...
+    @property
+    def approved(self) -> bool: ...
+    @property
+    def superseded(self) -> bool: ...
+    @property
+    def valid_from(self) -> int: ...
+    @property
+    def valid_until(self) -> int: ...
 
 
 def to_ts(value: datetime | None, default: int) -> int:

@@ -271,7 +271,7 @@ class LanceDBStore:
             return []
         q = (
             self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
-            .distance_type("cosine")
+            .distance_type("cosine")  # type: ignore[attr-defined]
             .where(filter_sql(flt), prefilter=True)
             .select(_ROW_COLUMNS)
             .limit(k)
