@@ -121,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="build (if needed), ingest (cached) and evaluate CUAD")
     r.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     r.add_argument("--corpus", type=Path, default=Path(".data/cuad-corpus"))
-    r.add_argument("--data-dir", type=Path, default=Path(".data/cuad"))
+    r.add_argument("--data-dir", type=Path, default=None,
+                   help="index folder (default .data/cuad/index-c<tokens>-o<overlap>-pii<0|1>, reused across runs)")
+    r.add_argument("--chunk-tokens", type=int, default=200)
+    r.add_argument("--overlap-tokens", type=int, default=40)
+    r.add_argument("--pii", action="store_true",
+                   help="run PII detection at ingest (off by default: public SEC filings, and it triples ingest time)")
     r.add_argument("--out", type=Path, default=Path("reports/cuad"))
     r.add_argument("--modes", default="dense,fulltext,hybrid")
     r.add_argument("--baselines", default="bm25,dense,llamaindex")
@@ -135,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from evals.run import run_cuad
 
+    if args.data_dir is None:
+        args.data_dir = Path(f".data/cuad/index-c{args.chunk_tokens}-o{args.overlap_tokens}-pii{int(args.pii)}")
     build(args.source, args.corpus)
     return run_cuad(args)
 

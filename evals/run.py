@@ -402,7 +402,8 @@ def run_cuad(args: Any) -> int:
     """``python -m evals.cuad run``: whole pool and ask-this-contract, every mode and baseline."""
     corpus: Path = args.corpus
     data_dir: Path = args.data_dir
-    services = open_services(data_dir)
+    services = open_services(data_dir, chunk_tokens=args.chunk_tokens, chunk_overlap_tokens=args.overlap_tokens,
+                             pii_detection=args.pii)
     meta: dict[str, Any] = {"chunk_tokens": services.settings.chunk_tokens,
                             "overlap_tokens": services.settings.chunk_overlap_tokens,
                             "pii_detection": services.settings.pii_detection,
