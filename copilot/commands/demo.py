@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,14 +98,93 @@ def prepare_demo(settings: Any, corpus: Path = DEMO_CORPUS, progress: bool = Tru
     return services, report, keys
 
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHAT_APP = REPO_ROOT / "chainlit_app.py"
+
+
+def chat_login(user_name: str) -> str:
+    """Chat login of a demo user: ``demo-alder-consultant`` -> ``alder-consultant``."""
+    return user_name.removeprefix("demo-")
+
+
+def write_chat_users(settings: Any, keys: list[dict[str, Any]]) -> tuple[Path, dict[str, str]]:
+    """Write the chat's login file (mode 0600) and return (path, {login: password}).
+
+    Passwords are derived from the data dir's demo seed (stable per installation, printed by
+    the demo); the file keeps a salted hash of each password and the user's API key, which
+    only the chat server reads.
+    """
+    seed = _seed(settings.data_dir)
+    users: dict[str, Any] = {}
+    passwords: dict[str, str] = {}
+    for k in keys:
+        login = chat_login(k["name"])
+        password = hmac.new(seed, f"password:{k['name']}".encode(), hashlib.sha256).hexdigest()[:12]
+        salt = secrets.token_hex(8)
+        users[login] = {
+            "password_sha256": hashlib.sha256(f"{salt}:{password}".encode()).hexdigest(),
+            "salt": salt,
+            "api_key": k["key"],
+            "display_name": k["description"],
+            "tenant_id": k["tenant_id"],
+            "level": k["level"],
+            "roles": k["roles"],
+        }
+        passwords[login] = password
+    path = settings.data_dir / "chat-users.json"
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps({"users": users}, indent=2))
+    return path, passwords
+
+
+def chat_env(settings: Any, api_url: str, users_file: Path) -> dict[str, str]:
+    """Environment for the chat process: API URL, login file, Chainlit's session secret."""
+    import os
+
+    seed = _seed(settings.data_dir)
+    return {
+        **os.environ,
+        "COPILOT_API_URL": api_url,
+        "COPILOT_CHAT_USERS": str(users_file.resolve()),
+        "CHAINLIT_AUTH_SECRET": hmac.new(seed, b"chainlit-auth-secret", hashlib.sha256).hexdigest(),
+        "DO_NOT_TRACK": "1",
+    }
+
+
+def start_chat(settings: Any, api_url: str, host: str, chat_port: int, keys: list[dict[str, Any]],
+               **popen: Any):  # type: ignore[no-untyped-def]
+    """Start the Chainlit chat (a separate process that talks to the API over HTTP)."""
+    import subprocess
+    import sys
+
+    users_file, passwords = write_chat_users(settings, keys)
+    chainlit = Path(sys.executable).with_name("chainlit")
+    cmd = [str(chainlit), "run", str(CHAT_APP), "--headless", "--host", host, "--port", str(chat_port)]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=chat_env(settings, api_url, users_file), **popen)
+    return proc, passwords
+
+
 def launch_companions(settings: Any, host: str, api_port: int, chat_port: int | None,
                       keys: list[dict[str, Any]]) -> list[Any]:
-    """Hook for processes that run beside the API in the demo (e.g. the chat UI on ``chat_port``).
+    """Processes that run beside the API in the demo: the chat UI on ``chat_port``.
 
     Returns the started processes (``subprocess.Popen``); the demo terminates them on exit.
-    Nothing is started here yet.
     """
-    return []
+    if not chat_port:
+        return []
+    from rich.console import Console
+    from rich.table import Table
+
+    proc, passwords = start_chat(settings, f"http://{host}:{api_port}", host, chat_port, keys)
+    console = Console()
+    t = Table("login", "password", "who", title="Chat logins")
+    for k in keys:
+        login = chat_login(k["name"])
+        t.add_row(login, passwords[login], k["description"])
+    console.print(t)
+    console.print(f"Chat: [bold]http://{host}:{chat_port}[/bold]")
+    return [proc]
 
 
 def register(app: typer.Typer) -> None:

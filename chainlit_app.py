@@ -1,0 +1,315 @@
+"""Chat UI for consultants and partner managers (Chainlit), talking to the copilot only over HTTP.
+
+Run with ``copilot demo`` (which starts it beside the API) or directly::
+
+    COPILOT_API_URL=http://127.0.0.1:8000 COPILOT_CHAT_USERS=.data/demo/chat-users.json \
+    CHAINLIT_AUTH_SECRET=... chainlit run chainlit_app.py --headless --port 8001
+
+``COPILOT_CHAT_USERS`` is a JSON file (written by ``copilot demo``, mode 0600) mapping each
+login to a salted password hash and that user's API key. The key stays in this process: the
+browser only ever sees the login, display name, tenant and roles. Everything the user may see
+is decided by the API from that key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import chainlit as cl
+
+from copilot.client import AsyncCopilotClient, Citation, CopilotAPIError, Escalation
+
+API_URL = os.environ.get("COPILOT_API_URL", "http://127.0.0.1:8000")
+SEVERITIES = [("P1", "P1 critical"), ("P2", "P2 high"), ("P3", "P3 medium"), ("P4", "P4 low")]
+DRAFT_TRIGGERS = {"draft an escalation note", "draft escalation note", "/escalate"}
+ASK_TIMEOUT_S = 600
+
+_users_cache: dict[str, Any] = {"mtime": None, "users": {}}
+
+
+def _users() -> dict[str, dict[str, Any]]:
+    """Logins from the users file (re-read when it changes, e.g. after keys were rotated)."""
+    path = Path(os.environ.get("COPILOT_CHAT_USERS", ".data/demo/chat-users.json"))
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        return {}
+    if _users_cache["mtime"] != mtime:
+        _users_cache["users"] = json.loads(path.read_text()).get("users", {})
+        _users_cache["mtime"] = mtime
+    return _users_cache["users"]
+
+
+def _password_ok(entry: dict[str, Any], password: str) -> bool:
+    digest = hashlib.sha256(f"{entry['salt']}:{password}".encode()).hexdigest()
+    return hmac.compare_digest(digest, entry["password_sha256"])
+
+
+@cl.password_auth_callback
+async def login(username: str, password: str) -> cl.User | None:
+    entry = _users().get(username.strip().lower())
+    if entry is None or not _password_ok(entry, password):
+        return None
+    return cl.User(
+        identifier=username.strip().lower(),
+        display_name=entry.get("display_name", username),
+        metadata={"tenant_id": entry.get("tenant_id"), "roles": entry.get("roles", []), "level": entry.get("level")},
+    )
+
+
+def _user() -> cl.User | None:
+    return cl.user_session.get("user")
+
+
+def _is_manager(user: cl.User | None) -> bool:
+    return bool(user and "partner_manager" in (user.metadata or {}).get("roles", []))
+
+
+def _client() -> AsyncCopilotClient:
+    user = _user()
+    entry = _users().get(user.identifier) if user else None
+    if entry is None:
+        raise CopilotAPIError(401, "unauthenticated", "unknown user")
+    return AsyncCopilotClient(API_URL, entry["api_key"], timeout=120)
+
+
+async def _error(exc: CopilotAPIError) -> None:
+    await cl.Message(content=f"**Error:** {exc.user_message}", author="Partner Copilot").send()
+
+
+@cl.set_starters
+async def starters(user: cl.User | None = None, language: str | None = None) -> list[cl.Starter]:
+    """Starter questions that fit the user's role."""
+    meta = (user.metadata or {}) if user else {}
+    roles = set(meta.get("roles") or [])
+    tenant = meta.get("tenant_id")
+    if "partner_manager" in roles:
+        return [
+            cl.Starter(label="Draft an escalation note", message="Draft an escalation note"),
+            cl.Starter(label="Our P1 response time", message="What is the initial response time for P1 tickets?"),
+            cl.Starter(label="Service credits", message="When are we entitled to a service credit?"),
+            cl.Starter(label="Escalation ladder", message="How do we escalate a ticket that does not progress?"),
+        ]
+    if tenant == "shared":
+        return [
+            cl.Starter(label="Go/no-go criteria", message="What are the go/no-go criteria for cutover?"),
+            cl.Starter(label="Escalation duty manager", message="Who is the Escalation Duty Manager?"),
+            cl.Starter(label="Release 2026.1 known issues", message="Which known issues does release 2026.1 have?"),
+        ]
+    return [
+        cl.Starter(label="Go/no-go criteria", message="What are the go/no-go criteria for cutover?"),
+        cl.Starter(
+            label="Hand-over to Tier 2", message="When must a P1 ticket be handed over to Verdant Product Support?"
+        ),
+        cl.Starter(label="Data migration", message="How many mock loads does the data migration guide require?"),
+        cl.Starter(label="SOW exclusions", message="What is excluded from the scope of our statement of work?"),
+    ]
+
+
+def _source_card(n: int, title: str, section: str, page: int | None, snippet: str, doc_id: str) -> cl.Text:
+    """One cited source as a side element: number and title, section and page, redacted snippet."""
+    if section.startswith(title + " > "):
+        section = section[len(title) + 3 :]
+    elif section == title:
+        section = ""
+    where = " · ".join(x for x in (section and f"Section: {section}", f"Page {page}" if page else "") if x)
+    content = f"#### [{n}] {title}\n\n{where}\n\n> {snippet}\n\n`{doc_id}`\n\n---"
+    return cl.Text(name=f"[{n}] {title}", content=content, display="side")
+
+
+def _citation_element(c: Citation) -> cl.Text:
+    return _source_card(c.n, c.title, c.section, c.page, c.snippet, c.doc_id)
+
+
+def _sources_line(names: list[str]) -> str:
+    return "\n\n**Sources:** " + " · ".join(names) if names else ""
+
+
+@cl.on_message
+async def on_message(message: cl.Message) -> None:
+    text = message.content.strip()
+    if text.lower() in DRAFT_TRIGGERS:
+        await draft_flow()
+        return
+    out = cl.Message(content="", author="Partner Copilot")
+    citations: list[Citation] = []
+    done: dict[str, Any] = {}
+    client = _client()
+    try:
+        async for ev in client.ask_stream(text):
+            if ev.event == "answer":
+                await out.stream_token(ev.data.get("text", "") + " ")
+            elif ev.event == "citations":
+                citations = [Citation(**{k: v for k, v in c.items() if k in Citation.__dataclass_fields__})
+                             for c in ev.data.get("citations", [])]
+            elif ev.event == "done":
+                done = ev.data
+            elif ev.event == "error":
+                raise CopilotAPIError(500, "error", str(ev.data.get("message", "")))
+    except CopilotAPIError as exc:
+        if out.content:
+            await out.send()
+        await _error(exc)
+        return
+    finally:
+        await client.aclose()
+    elements = [_citation_element(c) for c in citations]
+    out.content = out.content.strip() + _sources_line([e.name for e in elements])
+    if done.get("refused"):
+        out.content += "\n\n_No answer was given because the documents available to you do not support one._"
+    out.elements = elements  # type: ignore[assignment]
+    trace_id = done.get("trace_id", "")
+    actions = []
+    if trace_id:
+        actions += [
+            cl.Action(name="feedback", payload={"trace_id": trace_id, "rating": "up"}, label="Helpful",
+                      icon="thumbs-up"),
+            cl.Action(name="feedback", payload={"trace_id": trace_id, "rating": "down"}, label="Not helpful",
+                      icon="thumbs-down"),
+        ]
+    if _is_manager(_user()):
+        actions.append(cl.Action(name="draft_escalation", payload={}, label="Draft escalation note", icon="file-pen"))
+    out.actions = actions
+    await out.send()
+
+
+@cl.action_callback("feedback")
+async def on_feedback(action: cl.Action) -> None:
+    client = _client()
+    try:
+        await client.feedback(action.payload["trace_id"], action.payload["rating"])
+    except CopilotAPIError as exc:
+        await _error(exc)
+        return
+    finally:
+        await client.aclose()
+    await cl.Message(content="Thanks, your feedback was recorded.", author="Partner Copilot").send()
+
+
+@cl.action_callback("draft_escalation")
+async def on_draft_action(action: cl.Action) -> None:
+    await draft_flow()
+
+
+async def _ask(prompt: str) -> str | None:
+    res = await cl.AskUserMessage(content=prompt, timeout=ASK_TIMEOUT_S, author="Partner Copilot").send()
+    if not res:
+        return None
+    value = str(res.get("output", "")).strip()
+    return "" if value in {"-", "none", "n/a"} else value
+
+
+async def draft_flow() -> None:
+    """Collect the fields of an escalation note, draft it through the API and show it."""
+    customer = await _ask("Escalation note: which **customer** is affected?")
+    if not customer:
+        await cl.Message(content="Escalation cancelled: a customer is required.", author="Partner Copilot").send()
+        return
+    project = await _ask("Which **project or SOW reference**? (type `-` if you do not know it)")
+    if project is None:
+        return
+    summary = await _ask("Describe the **issue** in one or two sentences.")
+    if not summary:
+        await cl.Message(content="Escalation cancelled: an issue summary is required.", author="Partner Copilot").send()
+        return
+    sev = await cl.AskActionMessage(
+        content="Which **severity**?",
+        actions=[cl.Action(name="severity", payload={"value": v}, label=label) for v, label in SEVERITIES],
+        timeout=ASK_TIMEOUT_S,
+        author="Partner Copilot",
+    ).send()
+    if not sev:
+        return
+    severity = str(sev.get("payload", {}).get("value", "P2"))
+    facts_text = await _ask("What have you **observed**? One fact per line (type `-` for none).")
+    facts = [ln.strip(" -*\t") for ln in (facts_text or "").splitlines() if ln.strip(" -*\t")]
+
+    msg = cl.Message(content="Drafting the escalation note from your documents…", author="Partner Copilot")
+    await msg.send()
+    client = _client()
+    try:
+        draft = await client.draft_escalation(
+            customer=customer, project_ref=project or "", summary=summary, severity=severity, observed_facts=facts
+        )
+    except CopilotAPIError as exc:
+        await msg.remove()
+        await _error(exc)
+        return
+    finally:
+        await client.aclose()
+    await msg.remove()
+    await _show_draft(draft)
+
+
+def _draft_elements(draft: Escalation) -> list[cl.Text]:
+    out = []
+    for e in draft.evidence:
+        out.append(
+            _source_card(e["n"], e["title"], e.get("section", ""), e.get("page"), e.get("snippet", ""), e["doc_id"])
+        )
+    return out
+
+
+def _draft_markdown(draft: Escalation) -> str:
+    # The note's H1 is too loud inside a chat bubble; keep the structure one level down.
+    md = draft.markdown.replace("\n## ", "\n#### ")
+    if md.startswith("# "):
+        md = "### " + md[2:]
+    return md
+
+
+async def _show_draft(draft: Escalation) -> None:
+    actions = []
+    if draft.status == "draft" and _is_manager(_user()):
+        actions = [
+            cl.Action(name="approve_escalation", payload={"id": draft.id}, label="Approve", icon="check"),
+            cl.Action(name="reject_escalation", payload={"id": draft.id}, label="Reject", icon="x"),
+        ]
+    elif draft.status == "draft":
+        actions = []
+    footer = {
+        "draft": "\n\n_Status: **draft**. A partner manager of your organisation must approve it before it is sent._",
+        "approved": f"\n\n_Status: **approved** by {draft.decided_by}._",
+        "rejected": f"\n\n_Status: **rejected** by {draft.decided_by}._",
+    }[draft.status]
+    await cl.Message(
+        content=_draft_markdown(draft) + footer,
+        elements=_draft_elements(draft),  # type: ignore[arg-type]
+        actions=actions,
+        author="Partner Copilot",
+    ).send()
+
+
+async def _decide(action: cl.Action, approve: bool) -> None:
+    client = _client()
+    try:
+        if approve:
+            draft = await client.approve_escalation(action.payload["id"])
+        else:
+            draft = await client.reject_escalation(action.payload["id"])
+    except CopilotAPIError as exc:
+        await _error(exc)
+        return
+    finally:
+        await client.aclose()
+    await action.remove()
+    verb = "approved" if approve else "rejected"
+    await cl.Message(
+        content=f"Escalation note for **{draft.customer}** ({draft.severity}) was **{verb}** by {draft.decided_by}.",
+        author="Partner Copilot",
+    ).send()
+
+
+@cl.action_callback("approve_escalation")
+async def on_approve(action: cl.Action) -> None:
+    await _decide(action, approve=True)
+
+
+@cl.action_callback("reject_escalation")
+async def on_reject(action: cl.Action) -> None:
+    await _decide(action, approve=False)
