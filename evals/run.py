@@ -418,7 +418,12 @@ def run_cuad(args: Any) -> int:
     sections = {}
     for name, file in (("CUAD whole pool", "evalset.jsonl"), ("CUAD ask about this contract", "evalset-scoped.jsonl")):
         cases = load_cases(corpus / file, args.limit)
-        sections[name] = evaluate(cases, systems, texts, answer_fn=answer_fn, answer_systems=primary, label=name)
+        run_systems = systems
+        if file == "evalset-scoped.jsonl":
+            # With the scope given, query handling has nothing to do: bm25-only/dense-only would
+            # repeat fulltext/dense exactly, so they are left out of this section.
+            run_systems = [s for s in systems if s.name not in ("bm25-only", "dense-only")]
+        sections[name] = evaluate(cases, run_systems, texts, answer_fn=answer_fn, answer_systems=primary, label=name)
     preamble = (
         "CUAD v1 subset (The Atticus Project, CC BY 4.0): 60 contracts, 1,200 questions (471 answerable). "
         "Metric definitions as in shared/BASELINES.md; gold spans are mapped from file offsets onto the parsed "

@@ -20,9 +20,9 @@ from evals.systems import OurSystem
 
 DEMO = Path(__file__).resolve().parents[2] / "corpora" / "demo"
 
-# Measured on the demo set (135 cases, 92 answerable) when the floors were set: see the module docstring.
-RECALL5_FLOOR = 0.84
-NDCG10_FLOOR = 0.72
+# Measured on the demo set (135 cases, 92 answerable): hybrid recall@5 .967, nDCG@10 .897.
+RECALL5_FLOOR = 0.90
+NDCG10_FLOOR = 0.84
 
 pytestmark = pytest.mark.slow
 
