@@ -12,6 +12,7 @@ Chunk text is redacted with the spans stored at ingest (offsets into
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,16 @@ def shift_spans(spans: Sequence[PiiSpan], start: int, end: int) -> list[PiiSpan]
     ]
 
 
+# Safety net under the detector: e-mail addresses are unambiguous, and a detector that validates
+# top-level domains misses reserved ones such as ``.example`` or internal ``.local`` hosts.
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
+def safety_net_spans(text: str) -> list[PiiSpan]:
+    """Spans every outgoing text gets in addition to stored or detected ones."""
+    return [PiiSpan("EMAIL_ADDRESS", m.start(), m.end(), 1.0) for m in _EMAIL_RE.finditer(text)]
+
+
 def collapse_ws(text: str) -> str:
     return " ".join(text.split())
 
@@ -59,14 +70,15 @@ class ResponseRedactor:
 
     def _detect(self, text: str) -> list[PiiSpan]:
         if text not in self._detected:
-            self._detected[text] = list(self.detector.detect(text)) if self.detector is not None else []
+            found = list(self.detector.detect(text)) if self.detector is not None else []
+            self._detected[text] = found + safety_net_spans(text)
         return self._detected[text]
 
     def chunk_slice(self, chunk: Chunk, start: int = 0, end: int | None = None) -> str:
         """``chunk.text[start:end]`` redacted with the chunk's stored spans; whitespace collapsed."""
         end = len(chunk.text) if end is None else end
         piece = chunk.text[start:end]
-        spans = shift_spans(chunk.pii_spans, start, end)
+        spans = shift_spans(chunk.pii_spans, start, end) + safety_net_spans(piece)
         return collapse_ws(redact(piece, spans, reveal=self.reveal, placeholders=self.placeholders))
 
     def chunk_text(self, chunk: Chunk) -> str:
@@ -74,12 +86,12 @@ class ResponseRedactor:
 
     def free_text(self, text: str) -> str:
         """Text without stored spans (questions, comments, generated answers): detect, then redact."""
-        if not text or self.detector is None:
+        if not text:
             return text
         return redact(text, self._detect(text), reveal=self.reveal, placeholders=self.placeholders)
 
     def for_log(self, text: str) -> str:
         """Logged text (audit rows): nothing is ever revealed, whatever the principal may see."""
-        if not text or self.detector is None:
+        if not text:
             return text
         return redact(text, self._detect(text), placeholders=PlaceholderMap())

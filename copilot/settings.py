@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # --- answers ---------------------------------------------------------------
     answer_top_k: int = 6  # chunks the answerer reads
     answer_max_sentences: int = 4
-    answer_min_confidence: float = 0.42  # extractive refusal threshold (see copilot/answers.py)
+    answer_min_confidence: float = 0.46  # extractive refusal threshold, chosen on the demo eval set
     answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"
@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry delay, doubled each attempt
     webhook_timeout_s: float = Field(default=10.0, gt=0)
     # --- end escalations --------------------------------------------------------
+
+    # --- governance checks (copilot/checks/, copilot/reviews.py) -----------------
+    # Folder with sow-scope-template.md and milestone-evidence-checklists.md; the folder's
+    # parent is the corpus root, so citations use the same doc_ids as the index.
+    templates_dir: Path = Path("corpora/demo/templates")
+    max_sow_mb: float = 5.0
 
     @property
     def index_dir(self) -> Path:

@@ -1,0 +1,45 @@
+"""Fixtures for the API tests: one app over the shared demo index (real embedder, LanceDB,
+Presidio), with its own SQLite governance database and the demo API keys."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def make_client(demo_services, data_dir, db_url, **overrides):
+    """A TestClient context for create_app over the shared demo services."""
+    from fastapi.testclient import TestClient
+
+    from copilot.app import create_app
+    from copilot.settings import Settings
+
+    settings = Settings(data_dir=data_dir, database_url=db_url, answer_prewarm_sentences=0, **overrides)
+    app = create_app(settings, services=demo_services)
+    return TestClient(app), app
+
+
+@pytest.fixture(scope="session")
+def api_env(demo_services, demo_data_dir, tmp_path_factory):
+    """(client, app, keys by demo user name, db url) with a generous rate limit."""
+    from copilot.commands.demo import ensure_demo_keys
+
+    gov = tmp_path_factory.mktemp("api-gov")
+    db_url = f"sqlite:///{gov / 'copilot.db'}"
+    client, app = make_client(demo_services, demo_data_dir, db_url, api_rate_limit="100000/minute")
+    with client:
+        keys = {k["name"]: k["key"] for k in ensure_demo_keys(app.state.copilot.settings)}
+        yield client, app, keys, db_url
+
+
+@pytest.fixture(scope="session")
+def client(api_env):
+    return api_env[0]
+
+
+@pytest.fixture(scope="session")
+def keys(api_env):
+    return api_env[2]
+
+
+def h(key: str, **extra: str) -> dict[str, str]:
+    return {"X-API-Key": key, **extra}
