@@ -296,7 +296,8 @@ class GuardMiddleware:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the API for ``settings``; ``services`` lets tests and benchmarks share loaded models."""
-    from copilot.api import ask, documents, escalations, feedback, health, metrics, search
+    from copilot.api import ask, documents, escalations, feedback, health, metrics, reviews, search
+    from copilot.api import checks as governance_checks
 
     state = AppState(settings=settings, metrics=Metrics(), policy=load_policy(settings.redaction_policy_path))
 
@@ -329,7 +330,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.copilot = state
     install_error_handlers(app)
-    for module in (search, ask, documents, feedback, health, metrics, escalations):
+    for module in (search, ask, documents, feedback, health, metrics, escalations, governance_checks, reviews):
         app.include_router(module.router)
     app.add_middleware(GuardMiddleware, state=state)
     if settings.api_cors_origins:
