@@ -1,0 +1,47 @@
+"""`copilot eval` argument and input errors, and eval set validation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from copilot.cli import app
+from evals.dataset import EvalSetError, load_cases, locate
+
+
+def test_unknown_mode_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o"),
+                                   "--modes", "dense,magic"])
+    assert res.exit_code == 2
+    assert "magic" in res.output
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path):
+    res = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o"),
+                                   "--corpus", str(tmp_path / "nope")])
+    assert res.exit_code == 2
+    assert "corpus folder not found" in res.output
+
+
+def test_eval_set_errors_name_the_line(tmp_path):
+    p = tmp_path / "set.jsonl"
+    good = {"id": "a", "question": "q?", "principal": {"tenant_id": "t", "access_level": "partner"},
+            "reference_doc_ids": ["d"]}
+    p.write_text(json.dumps(good) + "\n" + json.dumps({"id": "b", "question": "q?"}) + "\n")
+    with pytest.raises(EvalSetError, match=r"set.jsonl:2"):
+        load_cases(p)
+    p.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
+    with pytest.raises(EvalSetError, match="duplicate"):
+        load_cases(p)
+    p.write_text(json.dumps(good | {"principal": {"tenant_id": "t", "access_level": "godmode"}}) + "\n")
+    with pytest.raises(EvalSetError, match="access level"):
+        load_cases(p)
+
+
+def test_locate_reference_context_in_text():
+    text = "Intro.\n\nGold partners need at least   10 certified\nconsultants. Other text."
+    s, e = locate("Gold partners need at least 10 certified consultants.", text)
+    assert text[s:e].split() == ["Gold", "partners", "need", "at", "least", "10", "certified", "consultants."]
+    assert locate("Something that is nowhere in the document at all", text) is None
