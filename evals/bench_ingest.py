@@ -18,6 +18,7 @@ import random
 import shutil
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,13 +82,13 @@ def search_latency(services: Any, queries: list[str], principal: Any, repeat: in
         ms: list[float] = []
         for _ in range(repeat):
             for q in queries:
-                ms += timed(lambda q=q, mode=mode: r.search(q, principal, k=10, mode=mode), 1)
+                ms += timed(partial(r.search, q, principal, k=10, mode=mode), 1)
         out[mode] = lat(ms)
     direct: list[float] = []
     for _ in range(repeat):
         for v in vecs:
-            direct += timed(lambda v=v: table.search(np.asarray(v), vector_column_name="vector")
-                            .distance_type("cosine").limit(10).to_arrow(), 1)
+            query = table.search(np.asarray(v), vector_column_name="vector").distance_type("cosine").limit(10)
+            direct += timed(query.to_arrow, 1)
     out["direct_lancedb_vector"] = lat(direct)
     out["hybrid_over_direct_p50"] = round(out["hybrid"]["p50_ms"] / out["direct_lancedb_vector"]["p50_ms"], 2)
     return out

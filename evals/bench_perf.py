@@ -20,6 +20,7 @@ import socket
 import tempfile
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def measure(retriever: Any, principal: Any, repeat: int) -> dict[str, Any]:
         ms: list[float] = []
         for _ in range(repeat):
             for q in QUERIES:
-                ms += timed(lambda q=q, mode=mode: retriever.search(q, principal, k=10, mode=mode), 1)
+                ms += timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
         out[mode] = lat(ms)
     return out
 
@@ -107,7 +108,7 @@ def http_overhead(data_dir: Path, services: Any, principal_tenant: str, repeat: 
         client.post("/v1/search", json={"query": "warm up", "k": 10})
         for _ in range(repeat):
             for q in QUERIES:
-                direct += timed(lambda q=q: services.retriever.search(q, principal, k=10), 1)
+                direct += timed(partial(services.retriever.search, q, principal, k=10), 1)
 
                 def call(q: str = q) -> None:
                     r = client.post("/v1/search", json={"query": q, "k": 10})

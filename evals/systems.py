@@ -88,6 +88,10 @@ class OurSystem:
         return self._ranges
 
 
+def _offset(node: object, name: str) -> int:
+    return int(getattr(node, name, None) or 0)
+
+
 class LlamaIndexNaive:
     """A naive LlamaIndex pipeline: ``VectorStoreIndex.from_documents`` with its defaults
     (SentenceSplitter 1024/200 tokens), the same embedding model, top-k by cosine.
@@ -106,7 +110,7 @@ class LlamaIndexNaive:
 
         from retrievers.embeddings import default_model_path
 
-        Settings.llm = None
+        Settings.llm = None  # type: ignore[assignment]  # LlamaIndex accepts None: no LLM
         Settings.embed_model = HuggingFaceEmbedding(model_name=model_path or default_model_path(), device="cpu")
         docs = []
         for d in sorted(doc_ids):
@@ -138,7 +142,7 @@ class LlamaIndexNaive:
         for n in nodes:
             node = n.node
             doc = node.metadata.get("doc_id") or node.ref_doc_id or ""
-            out.append(Hit(Item(doc, int(node.start_char_idx or 0), int(node.end_char_idx or 0)),
+            out.append(Hit(Item(doc, _offset(node, "start_char_idx"), _offset(node, "end_char_idx")),
                            node.get_content(), float(n.score or 0.0)))
         return out
 
@@ -147,6 +151,6 @@ class LlamaIndexNaive:
             ranges: dict[str, list[tuple[int, int]]] = {}
             for node in self.index.docstore.docs.values():
                 doc = node.metadata.get("doc_id") or node.ref_doc_id or ""
-                ranges.setdefault(doc, []).append((int(node.start_char_idx or 0), int(node.end_char_idx or 0)))
+                ranges.setdefault(doc, []).append((_offset(node, "start_char_idx"), _offset(node, "end_char_idx")))
             self._ranges = ranges
         return self._ranges
