@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,9 @@ def _source_card(n: int, title: str, section: str, page: int | None, snippet: st
     elif section == title:
         section = ""
     where = " · ".join(x for x in (section and f"Section: {section}", f"Page {page}" if page else "") if x)
-    content = f"#### [{n}] {title}\n\n{where}\n\n> {snippet}\n\n`{doc_id}`\n\n---"
+    # A snippet that starts like "2. Support obligations" must not turn into a Markdown list.
+    quoted = re.sub(r"^(\d+)\.", r"\1\\.", snippet.strip())
+    content = f"#### [{n}] {title}\n\n{where}\n\n> {quoted}\n\n`{doc_id}`\n\n---"
     return cl.Text(name=f"[{n}] {title}", content=content, display="side")
 
 
@@ -128,6 +131,15 @@ def _citation_element(c: Citation) -> cl.Text:
 
 def _sources_line(names: list[str]) -> str:
     return "\n\n**Sources:** " + " · ".join(names) if names else ""
+
+
+def _panel_footer() -> cl.Text:
+    # Chainlit titles the source panel after its last element; this one explains the panel.
+    return cl.Text(
+        name="Sources",
+        content="_Click a numbered source under a message to show only that source._",
+        display="side",
+    )
 
 
 @cl.on_message
@@ -162,7 +174,7 @@ async def on_message(message: cl.Message) -> None:
     out.content = out.content.strip() + _sources_line([e.name for e in elements])
     if done.get("refused"):
         out.content += "\n\n_No answer was given because the documents available to you do not support one._"
-    out.elements = elements  # type: ignore[assignment]
+    out.elements = [*elements, _panel_footer()] if elements else []  # type: ignore[assignment]
     trace_id = done.get("trace_id", "")
     actions = []
     if trace_id:
@@ -256,11 +268,20 @@ def _draft_elements(draft: Escalation) -> list[cl.Text]:
 
 
 def _draft_markdown(draft: Escalation) -> str:
-    # The note's H1 is too loud inside a chat bubble; keep the structure one level down.
-    md = draft.markdown.replace("\n## ", "\n#### ")
+    """The note for a chat bubble: smaller headings, and an evidence list whose entries are the
+    names of the source elements (Chainlit turns them into links to the side panel)."""
+    md = draft.markdown.split("\n## Evidence", 1)[0].rstrip()
+    md = md.replace("\n## ", "\n#### ")
     if md.startswith("# "):
         md = "### " + md[2:]
-    return md
+    lines = ["", "#### Evidence", ""]
+    for e in draft.evidence:
+        section = e.get("section") or ""
+        page = f", page {e['page']}" if e.get("page") else ""
+        lines.append(f"- [{e['n']}] {e['title']}" + (f": {section}{page}" if section or page else ""))
+    if not draft.evidence:
+        lines.append("No documents were cited.")
+    return md + "\n" + "\n".join(lines)
 
 
 async def _show_draft(draft: Escalation) -> None:
@@ -279,7 +300,7 @@ async def _show_draft(draft: Escalation) -> None:
     }[draft.status]
     await cl.Message(
         content=_draft_markdown(draft) + footer,
-        elements=_draft_elements(draft),  # type: ignore[arg-type]
+        elements=[*_draft_elements(draft), _panel_footer()],  # type: ignore[arg-type]
         actions=actions,
         author="Partner Copilot",
     ).send()

@@ -181,7 +181,7 @@ def render_markdown(note: Note, request: DraftRequest, *, drafted_by: str, statu
         f"| Customer | {_md_escape(request.customer)} |",
         f"| Project / SOW | {_md_escape(request.project_ref) or '(not given)'} |",
         f"| Severity | {request.severity} |",
-        f"| Drafted by | {_md_escape(drafted_by)} |",
+        f"| Drafted by | `{drafted_by.replace('`', '')}` |",
         f"| Status | {status} |",
         "",
     ]
@@ -530,7 +530,8 @@ class EscalationDrafter:
         for key, title in SECTION_TITLES.items():
             sec = NoteSection(key, title)
             if key == "summary":
-                sec.sentences.append(reported(f"{req.summary} (customer {req.customer}, severity {req.severity})"))
+                # Customer and severity are in the note's header; the sentence carries the user's words only.
+                sec.sentences.append(reported(req.summary))
             if key == "impact":
                 sec.sentences.extend(reported(f) for f in req.observed_facts)
             for p in picked.get(key, []):

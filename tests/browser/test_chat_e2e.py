@@ -1,0 +1,178 @@
+"""End to end in a real browser: the API and the Chainlit chat as subprocesses, Chromium via Playwright.
+
+Flows: an Alder consultant gets a cited answer from Alder or shared documents; a Birch consultant
+asking about Alder's project never sees an Alder document; the Alder partner manager drafts an
+escalation note and approves it. Screenshots go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="module")
+def stack(demo_data_dir, tmp_path_factory):
+    """API + chat on free localhost ports over the session's ingested demo index."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    from copilot.commands.demo import ensure_demo_keys, start_chat
+    from copilot.settings import Settings
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    db_url = f"sqlite:///{tmp / 'e2e.db'}"
+    settings = Settings(data_dir=demo_data_dir, database_url=db_url)
+    keys = ensure_demo_keys(settings)
+    api_port, chat_port = _free_port(), _free_port()
+    env = {**os.environ, "COPILOT_DATA_DIR": str(demo_data_dir), "COPILOT_DATABASE_URL": db_url}
+    api_log, chat_log = tmp / "api.log", tmp / "chat.log"
+    copilot_bin = Path(sys.executable).with_name("copilot")
+    api = subprocess.Popen(
+        [str(copilot_bin), "serve", "--host", "127.0.0.1", "--port", str(api_port), "--data-dir", str(demo_data_dir)],
+        env=env, stdout=api_log.open("w"), stderr=subprocess.STDOUT,
+    )
+    api_url = f"http://127.0.0.1:{api_port}"
+    chat, passwords = start_chat(settings, api_url, "127.0.0.1", chat_port, keys,
+                                 stdout=chat_log.open("w"), stderr=subprocess.STDOUT)
+    try:
+        _wait_http(f"{api_url}/readyz", 180, api, api_log)
+        _wait_http(f"http://127.0.0.1:{chat_port}/", 60, chat, chat_log)
+        yield {"chat": f"http://127.0.0.1:{chat_port}", "api": api_url, "passwords": passwords}
+    finally:
+        for p in (chat, api):
+            p.terminate()
+        for p in (chat, api):
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def _login(browser, stack, login: str, height: int = 950):
+    ctx = browser.new_context(viewport={"width": 1400, "height": height})
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(stack["chat"])
+    page.fill("#email", login)
+    page.fill("#password", stack["passwords"][login])
+    page.click("button:has-text('Sign In')")
+    page.wait_for_selector("#chat-input")
+    return ctx, page
+
+
+def _send(page, text: str) -> None:
+    page.click("#chat-input")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def _wait_step_count(page, n: int, timeout_s: float = 90) -> None:
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if page.locator(".step").count() >= n:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"expected at least {n} messages, saw {page.locator('.step').count()}")
+
+
+def test_consultant_gets_cited_answer_and_other_tenant_never_sees_it(browser, stack):
+    ctx, page = _login(browser, stack, "alder-consultant")
+    _send(page, "How many mock loads are required before cutover?")
+    page.wait_for_selector("text=Sources:", timeout=120_000)
+    page.wait_for_selector("text=Helpful")
+    links = page.locator(".element-link")
+    assert links.count() >= 1
+    html = page.content()
+    assert "docs/alder/" in html or "docs/shared/" in html
+    assert "docs/birch/" not in html and "docs/cedar/" not in html
+    page.wait_for_timeout(500)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "chat-answer-citations.png"))
+    # Feedback goes to the API.
+    page.click("button:has-text('Helpful')")
+    page.wait_for_selector("text=feedback was recorded")
+    ctx.close()
+
+    ctx, page = _login(browser, stack, "birch-consultant")
+    _send(page, "What is excluded from the Ormond Precision Castings statement of work?")
+    # Either an answer from Birch/shared documents or a refusal; never an Alder document.
+    page.wait_for_selector("text=Helpful", timeout=120_000)
+    html = page.content()
+    assert "docs/alder/" not in html
+    assert "Ormond Precision Castings AG" not in html
+    for name in page.locator(".element-link").all_inner_texts():
+        assert "ALDER" not in name.upper()
+    ctx.close()
+
+
+def test_partner_manager_drafts_and_approves_escalation(browser, stack):
+    # Tall window: the whole note fits in one screenshot.
+    ctx, page = _login(browser, stack, "alder-manager", height=3000)
+    page.click("text=Draft an escalation note")
+    answers = [
+        ("which **customer**", "Ormond Precision Castings"),
+        ("project or SOW reference", "SOW-ALD-2026-02"),
+        ("Describe the **issue**", "Subcontracting goods receipt fails for batch-managed components"),
+    ]
+    for prompt, value in answers:
+        page.wait_for_selector(f"text={prompt.replace('**', '')}")
+        _send(page, value)
+    page.wait_for_selector("button:has-text('P1 critical')")
+    page.click("button:has-text('P1 critical')")
+    page.wait_for_selector("text=have you observed")
+    _send(page, "Heat-treatment production orders blocked for 40 users")
+    page.wait_for_selector("text=Contractual basis", timeout=120_000)
+    page.wait_for_selector("button:has-text('Approve')")
+    html = page.content()
+    assert "docs/alder/contracts/alder-partner-agreement" in html
+    assert "docs/birch/" not in html and "docs/cedar/" not in html
+    assert "Reported by demo:demo-alder-manager" in page.inner_text("body")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "escalation-draft.png"))
+    page.click("button:has-text('Approve')")
+    page.wait_for_selector("text=was approved by", timeout=60_000)
+    ctx.close()
