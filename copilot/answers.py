@@ -378,13 +378,14 @@ class Answerer:
             n += 1
             numbered[n] = h
             texts[n] = redactor.chunk_text(h.chunk)
-            label = f"[{n}] {h.chunk.title}" + (f" > {h.chunk.section}" if h.chunk.section else "")
+            label = f"Document {n}: {h.chunk.title}" + (f" / {h.chunk.section}" if h.chunk.section else "")
             blocks.append(wrap_untrusted(texts[n], label))
         system = (
             "You answer questions from ERP implementation partners using only the numbered documents provided. "
             "Write 1-4 short factual sentences. End every sentence with the number of the document that "
-            "supports it in square brackets, e.g. [2]. If the documents do not contain the answer, reply exactly: "
-            "NOT_FOUND. Placeholders such as <PERSON_1> stand for redacted personal data: keep them as they are.\n\n"
+            "supports it in square brackets, e.g. [2] for 'Document 2'. "
+            "If the documents do not contain the answer, reply exactly: NOT_FOUND. "
+            "Placeholders such as <PERSON_1> stand for redacted personal data: keep them as they are.\n\n"
             + DATA_INSTRUCTION
         )
         user = f"Question: {question_redacted}\n\nDocuments:\n\n" + "\n\n".join(blocks)
