@@ -139,7 +139,8 @@ Only extension fields and event subscriptions are used; no standard source code 
 
 ## 4. Acceptance
 
-Deliverables are accepted against written acceptance criteria within 10 business days; UAT passes with no open Critical defect.
+Deliverables are accepted against written acceptance criteria within 10 business days;
+UAT passes with no open Critical defect.
 
 ## 5. Change control
 
@@ -147,7 +148,8 @@ Changes to scope need a written change request signed by both parties after an i
 
 ## 6. Data migration
 
-The customer is responsible for the quality of its legacy data and signs off each load; the partner runs the mock and production loads.
+The customer is responsible for the quality of its legacy data and signs off each load;
+the partner runs the mock and production loads.
 
 ## 7. Liability
 
