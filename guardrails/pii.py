@@ -147,6 +147,7 @@ _NOT_NAMES = frozenset(
         "support", "sales", "admin", "user", "client", "partner", "in", "on", "at", "to", "for", "from", "with",
         "going", "looking", "calling", "writing", "happy", "glad", "fine", "good", "new", "just", "also", "very",
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "your", "my", "our",
+        "e-mail", "email", "phone", "tel", "telephone", "mobile", "fax", "cell",
     }
 )  # fmt: skip
 
@@ -234,6 +235,23 @@ def _domain_only_person(text: str, span: PiiSpan) -> bool:
         return False
     toks = [t.strip(".,:;'’").lower() for t in text[span.start : span.end].split()]
     return bool(toks) and all(t in _DOMAIN_WORDS or t in _ORG_WORDS for t in toks)
+
+
+_CONTACT_LABELS = frozenset({"e-mail", "email", "phone", "tel", "telephone", "mobile", "fax", "cell"})
+
+
+def _trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:
+    """spaCy swallows the next line's label into a name ("Chiara Esposito E-mail"): trim it off."""
+    if span.entity_type != "PERSON":
+        return span
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
+    while words and text[span.start + words[-1][0] : span.start + words[-1][1]].strip(".,:;").lower() in _CONTACT_LABELS:
+        words.pop()
+    while words and text[span.start + words[0][0] : span.start + words[0][1]].strip(".,:;").lower() in _CONTACT_LABELS:
+        words.pop(0)
+    if not words:
+        return None
+    return PiiSpan(span.entity_type, span.start + words[0][0], span.start + words[-1][1], span.score)
 
 
 def _looks_like_name(seg: str) -> bool:
@@ -462,7 +480,10 @@ def _build_custom_recognizers() -> list[Any]:
             r"(?i:\b(?:my\s+name\s+is|name\s+is|(?:full\s+|last\s+|first\s+|sur)?name\s*[:=]|"
             r"last\s+name\?|called|i\s+am\s+called|call\s+me|calls\s+me|dear|signed|regards,|"
             r"directed\s+by:?|written\s+by|authored\s+by|owner:|contact:|assignee:|reporter:|requester:|"
-            r"approved\s+by|attn:?|c/o)\s*)"
+            r"approved\s+by|attn:?|c/o|"
+            # contact lists: "Data Protection Officer: Søren Kjærgaard", "Account Manager: ..."
+            r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
+            r"architect|consultant|engineer|contact\s+person|escalation\s+contact)\s*:)\s*)"
         )
         TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra)\.?\s+")
         WEAK = re.compile(
@@ -589,7 +610,58 @@ def _build_custom_recognizers() -> list[Any]:
             "hotline",
         ],  # fmt: skip
     )
+    # Presidio's e-mail recognizer validates the TLD against the public suffix list, so
+    # addresses on reserved or internal domains (name@corp.example, name@host.local)
+    # slip through; personal data is personal whatever the domain.
+    any_domain_email = PatternRecognizer(
+        supported_entity="EMAIL_ADDRESS",
+        name="AnyDomainEmailRecognizer",
+        patterns=[
+            Pattern(
+                "email any tld",
+                r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+",
+                0.9,
+            )
+        ],
+    )
+    class NameBeforeContactRecognizer(EntityRecognizer):
+        """A name directly followed by its contact details ("Callum Fairweather E-mail: ...",
+        "Zoë Brandão, zoe@x.example"), the shape of contact lists in contracts and playbooks."""
+
+        NAME = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
+        PATTERN = re.compile(
+            rf"({NAME}(?:[ \t]+{NAME}){{1,2}})(?=[ \t]*(?:,[ \t]*|\([ \t]*|<[ \t]*)?"
+            r"(?:(?:e-?mail|phone|tel|mobile)\s*:|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.))",
+            re.IGNORECASE,
+        )
+
+        def __init__(self) -> None:
+            super().__init__(supported_entities=["PERSON"], name="NameBeforeContactRecognizer",
+                             supported_language="en")
+
+        def load(self) -> None:
+            pass
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            out: list[Any] = []
+            for m in self.PATTERN.finditer(text):
+                words = m.group(1).split()
+                while words and words[0].lower() in _NOT_NAMES | {"contact", "call", "ask", "email", "ping"}:
+                    words.pop(0)
+                # keep the trailing capitalised words that look like a name ("... payable: Callum Fairweather")
+                while len(words) > 2 and not _looks_like_name(" ".join(words)):
+                    words.pop(0)
+                seg = " ".join(words)
+                if _looks_like_name(seg) and not _has_domain_word(seg):
+                    start = m.end(1) - len(seg)
+                    if text[start : m.end(1)] == seg:
+                        out.append(RecognizerResult("PERSON", start, m.end(1), 0.7))
+            return out
+
     return [
+        any_domain_email,
+        NameBeforeContactRecognizer(),
         CardNumberRecognizer(),
         LocalPhoneRecognizer(),
         StreetAddressRecognizer(),
@@ -870,6 +942,7 @@ class PiiDetector:
             if r.entity_type in self.entities
         ]
         spans = [s for s in candidates if s.score >= self.score_threshold and not _domain_only_person(text, s)]
+        spans = [t for t in (_trim_contact_labels(text, s) for s in spans) if t is not None]
         if self.post_process:
             if "LOCATION" in self.entities:
                 spans = _accept_weak_streets(text, candidates, spans)

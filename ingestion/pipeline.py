@@ -28,7 +28,7 @@ from retrievers.embeddings import Embedder
 from retrievers.schema import Chunk, chunk_uuid, sha256
 from retrievers.stores.base import Store
 
-PIPELINE_VERSION = "3"  # bump when chunking/parsing changes so re-ingest rewrites documents
+PIPELINE_VERSION = "5"  # bump when chunking/parsing changes so re-ingest rewrites documents
 UPLOAD_PREFIX = "uploads/"
 
 
@@ -162,7 +162,20 @@ class Ingestor:
         if not spans:
             raise ParseError(f"{rel}: no text chunks could be made from the document")
         doc_spans = pii or []
-        title = tags.title or parsed.title or Path(rel).stem.replace("-", " ").replace("_", " ")
+        # Headings become section paths and titles, which travel as metadata (citations,
+        # full-text index): they are always masked, whatever the reader's entitlement.
+        heading_masks: dict[str, str] = {}
+        if self.mask is not None:
+            for b in parsed.blocks:
+                hspans = _clip_spans(doc_spans, b.start, b.end) if b.is_title else []
+                if hspans:
+                    heading = parsed.text[b.start : b.end][:200]
+                    heading_masks[heading] = self.mask(heading, hspans)
+
+        def clean(value: str) -> str:
+            return heading_masks.get(value, value)
+
+        title = clean(tags.title or parsed.title or Path(rel).stem.replace("-", " ").replace("_", " "))
         chunks: list[Chunk] = []
         for pos, sp in enumerate(spans):
             text = parsed.text[sp.start : sp.end]
@@ -176,7 +189,7 @@ class Ingestor:
                     chunk_id=chunk_uuid(tags.tenant_id, rel, tags.version, pos),
                     doc_id=rel, tenant_id=tags.tenant_id, access_level=tags.access_level,
                     doc_type=str(tags.doc_type), title=title, version=tags.version, position=pos,
-                    text=text, index_text=index_text, section_path=sp.section_path, page=sp.page,
+                    text=text, index_text=index_text, section_path=[clean(x) for x in sp.section_path], page=sp.page,
                     char_start=sp.start, char_end=sp.end, approved=tags.approved, superseded=superseded,
                     valid_from=tags.valid_from_ts, valid_until=tags.valid_until_ts,
                     content_hash=sha256(text + "\x00" + index_text), doc_hash=doc_hash,

@@ -240,3 +240,17 @@ def test_default_presidio_detector_runs_on_same_model() -> None:
 )
 def test_erp_module_names_are_not_persons(detector: PiiDetector, text: str) -> None:
     assert not [s for s in detector.detect(text) if s.entity_type == "PERSON"]
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("Reach Zoë at zoe.brandao@verdant-erp.example for P1 calls.", "zoe.brandao@verdant-erp.example"),
+        ("Escalate to ops-lead@intranet.local after 18:00.", "ops-lead@intranet.local"),
+        ("Mail j.smith+erp@alder-consulting.test today.", "j.smith+erp@alder-consulting.test"),
+    ],
+)
+def test_emails_on_reserved_or_internal_domains_are_detected(detector, text, value):
+    start = text.index(value)
+    spans = detector.detect(text)
+    assert any(s.entity_type == "EMAIL_ADDRESS" and s.start <= start and s.end >= start + len(value) for s in spans)
