@@ -23,6 +23,8 @@ def readyz(request: Request) -> JSONResponse:
     if not state.ready:
         msg = "starting" if state.startup_error is None else "failed to start; see the server log"
         return error_response(503, "not_ready", msg)
+    import torch
+
     chunks = state.services.store.count()
     return JSONResponse(
         {
@@ -31,6 +33,7 @@ def readyz(request: Request) -> JSONResponse:
             "store": state.services.store.name,
             "answer_mode": "generative" if state.answerer.llm is not None else "extractive",
             "startup_seconds": round(state.ready_seconds or 0.0, 2),
+            "torch_threads": torch.get_num_threads(),
             "sentence_vectors": len(state.answerer.vectors),
             "prewarm_seconds": None if state.prewarm_seconds is None else round(state.prewarm_seconds, 1),
         }
