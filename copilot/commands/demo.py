@@ -199,6 +199,8 @@ def demo(
     corpus: Annotated[Path, typer.Option(help="Demo corpus folder")] = DEMO_CORPUS,
 ) -> None:
     """Ingest the demo corpus if needed, create demo API keys and serve the API."""
+    import os
+
     import uvicorn
     from rich.console import Console
     from rich.table import Table
@@ -206,7 +208,8 @@ def demo(
     from copilot.app import create_app
     from copilot.settings import load_settings
 
-    settings = load_settings(data_dir=data_dir or Path(".data/demo"))
+    # --data-dir, then COPILOT_DATA_DIR, then the demo's own folder.
+    settings = load_settings(data_dir=data_dir or (None if os.environ.get("COPILOT_DATA_DIR") else Path(".data/demo")))
     console = Console()
     console.print(f"Preparing the demo in {settings.data_dir} ...")
     services, report, keys = prepare_demo(settings, corpus)
