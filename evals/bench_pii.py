@@ -276,6 +276,21 @@ def write_report(results: dict[str, Any], out: Path) -> None:
             for name in ("test", "dev", "all")
         ],
         "",
+        "## Business-document mode (the product default for partner documents)",
+        "",
+        "`PiiDetector()` defaults to `business_documents=True`: a person needs two capitalised name tokens "
+        "(or to repeat a full name found in the same text) and a location must look like a postal address. "
+        "On partner contracts and playbooks this removes the company, product and country names the small "
+        "spaCy model tags as people and places (on the demo corpus: 'Alder' x65, 'P2', 'M3 Mock', "
+        "'the United Kingdom'), which otherwise broke search and answers. On this synthetic set it costs the "
+        "bare first names and city names:",
+        "",
+        *[
+            f"- {name}: business mode recall {results['splits'][name]['ours_business']['overall']['recall']:.3f}, "
+            f"precision {results['splits'][name]['ours_business']['overall']['precision']:.3f}"
+            for name in ("test", "all")
+        ],
+        "",
         "## Results, test split (rows 500-1499)",
         "",
         *_fmt_table(results, "test"),
@@ -358,7 +373,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     texts = [r["text"] for r in rows]
     chars = sum(map(len, texts))
 
-    ours = PiiDetector()
+    # "ours" is the general mode (conversational/synthetic text, the dataset's domain);
+    # the product default for partner documents is business mode, scored alongside.
+    ours = PiiDetector(business_documents=False)
+    ours_business = PiiDetector(business_documents=True)
     default = default_presidio_detector(sorted(REDACTED_ENTITY_TYPES))
     default_all = default_presidio_detector(None)
     # Load both engines before timing anything.
@@ -384,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 "ms_per_1000_chars": round(secs * 1000 / (chars / 1000), 2),
             }
     all_types = default_all.detect_batch(texts, batch_size=64)
+    preds["ours_business"] = ours_business.detect_batch(texts, batch_size=64)
 
     dev_n = min(DEV_ROWS, len(rows))
     splits = {
@@ -404,7 +423,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "redacted_entity_types": sorted(REDACTED_ENTITY_TYPES),
         "label_map": LABEL_MAP,
         "splits": {
-            name: {sys_name: score(rows[sl], preds[sys_name][sl]) for sys_name in ("default", "ours")}
+            name: {
+                sys_name: score(rows[sl], preds[sys_name][sl]) for sys_name in ("default", "ours", "ours_business")
+            }
             for name, sl in splits.items()
         },
         "default_all_types": score(rows, all_types),
@@ -429,9 +450,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     for name in ("test", "all"):
         d, o = results["splits"][name]["default"]["overall"], results["splits"][name]["ours"]["overall"]
+        b = results["splits"][name]["ours_business"]["overall"]
         print(
             f"{name:5s} default R {d['recall']:.3f} P {d['precision']:.3f} | "
-            f"ours R {o['recall']:.3f} P {o['precision']:.3f} F2 {o['f2']:.3f}"
+            f"ours R {o['recall']:.3f} P {o['precision']:.3f} F2 {o['f2']:.3f} | "
+            f"ours business-mode R {b['recall']:.3f} P {b['precision']:.3f}"
         )
     for key, row in runs.items():
         print(

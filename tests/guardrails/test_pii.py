@@ -254,3 +254,30 @@ def test_emails_on_reserved_or_internal_domains_are_detected(detector, text, val
     start = text.index(value)
     spans = detector.detect(text)
     assert any(s.entity_type == "EMAIL_ADDRESS" and s.start <= start and s.end >= start + len(value) for s in spans)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Alder Consulting delivers the Kestrel Valley Dairies rollout with Alder staff.",
+        "P2 incidents receive a response within 4 business hours; P3 within 2 days.",
+        "This agreement is governed by the laws of England and Wales.",
+        "The M3 Mock cutover runs on 14 March 2026 with the Migration Workbench.",
+        "Verdant Implementation Method phases: Discover, Design, Build, Deploy and Run.",
+        "Approved by both parties, the reconciliation sheet is signed off.",
+    ],
+)
+def test_business_mode_leaves_company_product_and_place_names(detector: PiiDetector, text: str) -> None:
+    assert detector.business_documents
+    assert detector.detect(text) == []
+
+
+def test_business_mode_still_finds_people_and_their_later_mentions(detector: PiiDetector) -> None:
+    text = "Escalate to Maeve Gallagher (maeve.g@birch.example). Gallagher approves P1 credits."
+    spans = detector.detect(text)
+    got = {(s.entity_type, text[s.start : s.end]) for s in spans}
+    assert ("PERSON", "Maeve Gallagher") in got and ("EMAIL_ADDRESS", "maeve.g@birch.example") in got
+    assert ("PERSON", "Gallagher") in got
+    # a street address is still a location
+    addr = "Ship to 28 Harbour Road, Dublin 2, Ireland."
+    assert any(s.entity_type == "LOCATION" for s in detector.detect(addr))
