@@ -1045,7 +1045,9 @@ _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
 )
-_DATE_RE = re.compile(rf"(?i)^\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:\s+\d{{2,4}})?$|^(?:{_MONTHS})\s+\d{{1,4}}$")
+_DATE_RE = re.compile(
+    rf"(?i)^\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?(?:\s+\d{{2,4}})?$|^(?:{_MONTHS})\s+\d{{1,4}}$"
+)
 _SENTENCE_BREAK_RE = re.compile(r"\b[a-z]{3,}\.\s")
 # Capitalised nouns of contracts, SOWs and playbooks that spaCy's small model takes for names.
 _BUSINESS_WORDS = frozenset(
