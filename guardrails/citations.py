@@ -414,8 +414,13 @@ def _stem(word: str) -> str:
     return w
 
 
+# Identifiers mixing letters and digits (P1, M3, CR-03, ISO27001) must match exactly, like numbers.
+_CODE_RE = re.compile(r"\b[A-Za-z]{1,6}-?\d+[A-Za-z0-9]*\b")
+
+
 def _numbers(text: str) -> set[str]:
     nums = {_canon_number(t) for t in _NUM_RE.findall(text)}
+    nums |= {m.group().lower().replace("-", "") for m in _CODE_RE.finditer(text)}
     for w in _WORD_RE.findall(text.lower()):
         if w in _NUMBER_WORDS:
             nums.add(_canon_number(_NUMBER_WORDS[w]))
@@ -557,9 +562,18 @@ def support(sentence: str, chunk_text: str, *, embed: Embed | None = None) -> Su
 
     # Negation: the sentence must agree with the clause it matches best, and a positive sentence
     # must not assert something the chunk negates ("may escalate by e-mail" vs "never by e-mail").
-    clause = max(_clauses(aligned), key=lambda c: (len(s_words & content_terms(c)), -len(c)))
-    s_negated = _negated(clean)
-    negation_mismatch = s_negated != _negated(clause) or (not s_negated and bool(s_words & _negated_terms(aligned)))
+    # Compared clause by clause, so "blocked for all users, with no workaround" matches itself.
+    chunk_clauses = _clauses(aligned)
+    negation_mismatch = False
+    for s_clause in _clauses(clean):
+        c_words = content_terms(s_clause) - s_nums
+        if not c_words:
+            continue
+        clause = max(chunk_clauses, key=lambda c, w=c_words: (len(w & content_terms(c)), -len(c)))  # type: ignore[misc]
+        s_neg = _negated(s_clause)
+        if s_neg != _negated(clause) or (not s_neg and bool(c_words & _negated_terms(aligned))):
+            negation_mismatch = True
+            break
     # Who owns what: "the vendor's solution architect" needs that exact pairing in the chunk.
     c_pairs = _possessive_pairs(chunk_text)
     party_mismatch = any(pair not in c_pairs for pair in _possessive_pairs(clean))

@@ -287,3 +287,20 @@ def test_combined_accuracy_on_labelled_set_does_not_regress(embed) -> None:  # n
     scores = [support(p["sentence"], p["chunk_text"], embed=embed) for p in pairs]
     accuracy = np.mean([s.supported == p["supported"] for s, p in zip(scores, pairs, strict=True)])
     assert accuracy >= MEASURED_COMBINED_ACCURACY - MARGIN
+
+
+SEVERITY_CHUNK = (
+    "A P1 incident means production is down or a core process is blocked for all users, with no workaround. "
+    "A P2 incident means a core process is degraded but a workaround exists."
+)
+
+
+def test_verbatim_sentence_with_a_negated_clause_is_supported():
+    sentence = "A P1 incident means production is down or a core process is blocked for all users, with no workaround."
+    assert support(sentence, SEVERITY_CHUNK).supported
+
+
+def test_identifiers_must_match_like_numbers():
+    assert not support("A P3 incident means a core process is degraded but a workaround exists.",
+                       SEVERITY_CHUNK).supported
+    assert not support("A P1 incident has a workaround.", SEVERITY_CHUNK).supported
