@@ -33,7 +33,7 @@ from copilot.db import Database, open_database
 from copilot.errors import error_body, install_error_handlers
 from copilot.llm import build_llm
 from copilot.metrics import Metrics
-from copilot.redact import ResponseRedactor, load_policy
+from copilot.redact import ResponseRedactor, load_policy, redact_for_log
 from copilot.services import Services, build_services
 from copilot.settings import Settings
 from guardrails.redaction import RedactionPolicy
@@ -88,9 +88,16 @@ class AppState:
         self.keys = KeyStore(self.db, pepper=s.api_key_pepper)
         self.jwt = JwtVerifier(s)
         self.limiter = MovingWindowRateLimiter(storage_from_string(s.api_rate_limit_storage))
+        # Load the PII detector (spaCy + Presidio) beside the embedding model: two cores, two loads.
+        detector_thread = None
+        if s.pii_detection and (services is None or services._detector is None):
+            detector_thread = threading.Thread(target=_warm_detector, name="pii-load", daemon=True)
+            detector_thread.start()
         svc = services or build_services(s)
-        # Load and warm the models now so the first request is not the slow one.
+        # Warm the models now so the first request is not the slow one.
         svc.embedder.encode(["warm up"])
+        if detector_thread is not None:
+            detector_thread.join()
         if svc.detector is not None:
             svc.detector.detect("Warm up for Jane Doe at jane@example.com")
         self.answerer = Answerer(svc.retriever, svc.embedder, s, llm=build_llm(s))
@@ -124,6 +131,12 @@ class AppState:
             log.info("prewarmed %d sentence vectors in %.1fs", n, self.prewarm_seconds)
         except Exception:  # an optimisation only: answers still work without it
             log.exception("sentence prewarm failed")
+
+
+def _warm_detector() -> None:
+    from guardrails.pii import get_detector
+
+    get_detector().detect("Warm up for Jane Doe at jane@example.com")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -269,6 +282,20 @@ class GuardMiddleware:
 
         return replay
 
+    def _detector(self) -> Any | None:
+        services = self.state.services
+        return services.detector if services is not None else None
+
+    def _logged_query(self, info: dict[str, Any]) -> str:
+        """Questions are redacted here, after the response was sent, off the request path."""
+        if "raw_query" not in info:
+            return str(info.get("query", ""))
+        try:
+            return redact_for_log(info["raw_query"], self._detector())
+        except Exception:  # never store a question we could not redact
+            log.exception("redaction of an audited question failed")
+            return "[question withheld: redaction failed]"
+
     def _audit(self, scope: Scope, route: str, method: str, status: int, elapsed: float) -> None:
         st = self.state
         info: dict[str, Any] = scope["state"].get("audit") or {}
@@ -283,7 +310,8 @@ class GuardMiddleware:
                     route=route if route != "unmatched" else scope["path"][:200],
                     method=method,
                     status=status,
-                    query=info.get("query", ""),
+                    # Questions are redacted here, after the response was sent, off the request path.
+                    query=self._logged_query(info),
                     chunk_ids=info.get("chunk_ids", []),
                     refused=bool(info.get("refused", False)),
                     latency_ms=elapsed * 1000,

@@ -95,3 +95,11 @@ class ResponseRedactor:
         if not text:
             return text
         return redact(text, self._detect(text), placeholders=PlaceholderMap())
+
+
+def redact_for_log(text: str, detector: Any | None) -> str:
+    """Redact text for the audit log or other logs: detected spans plus the safety net, nothing revealed."""
+    if not text:
+        return text
+    spans = (list(detector.detect(text)) if detector is not None else []) + safety_net_spans(text)
+    return redact(text, spans, placeholders=PlaceholderMap())

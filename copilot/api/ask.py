@@ -47,7 +47,7 @@ def answer_question(
         state.metrics.answer_confidence.observe(ans.confidence)
     state.metrics.answers.labels(mode=ans.mode, grounded=str(ans.grounded).lower()).inc()
     request.state.audit = {
-        "query": red.for_log(body.question),
+        "raw_query": body.question,  # redacted by the audit writer before it is stored
         "chunk_ids": [c.chunk_id for c in ans.citations],
         "refused": ans.refused,
         "details": {

@@ -57,7 +57,7 @@ def search(body: SearchRequest, principal: CurrentPrincipal, state: State, reque
         for i, h in enumerate(hits, start=1)
     ]
     request.state.audit = {
-        "query": red.for_log(body.query),
+        "raw_query": body.query,  # redacted by the audit writer before it is stored
         "chunk_ids": [h.chunk_id for h in results],
         "details": {"mode": body.mode, "k": k, "scoped": body.doc_ids is not None},
     }
