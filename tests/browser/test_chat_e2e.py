@@ -2,7 +2,8 @@
 
 Flows: an Alder consultant gets a cited answer from Alder or shared documents; a Birch consultant
 asking about Alder's project never sees an Alder document; the Alder partner manager drafts an
-escalation note and approves it. Screenshots go to docs/screenshots/.
+escalation note and approves it. Screenshots go to $COPILOT_SCREENSHOT_DIR (set it to
+docs/screenshots to refresh the committed ones), otherwise to the test's tmp folder.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = Path(os.environ.get("COPILOT_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="copilot-shots-"))
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
