@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -275,6 +276,17 @@ class Ingestor:
         parsed_batch: list[_Parsed] = []
         pending: list[_Prepared] = []
         pending_chunks = 0
+        # Embedding (torch, releases the GIL) runs on a worker thread while this thread
+        # parses the next files, so parsing hides behind the model instead of adding to it.
+        # One batch in flight at a time bounds memory.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-embed")
+        in_flight: Future[None] | None = None
+
+        def submit(batch: list[_Prepared]) -> None:
+            nonlocal in_flight
+            if in_flight is not None:
+                in_flight.result()
+            in_flight = writer.submit(self._write, batch, report)
 
         def flush_parsed() -> None:
             nonlocal pending_chunks
@@ -287,27 +299,32 @@ class Ingestor:
                     pending_chunks += len(outcome.chunks)
             parsed_batch.clear()
 
-        for path, rel in candidates:
-            bar.set_postfix_str(rel[-40:], refresh=False)
-            outcome = self._one_file(path, rel, manifest, superseded, existing, seen)
-            if isinstance(outcome, FileOutcome):
-                if outcome.status == "skipped":
-                    report.documents_skipped += 1
-                report.outcomes.append(outcome)
-            else:
-                parsed_batch.append(outcome)
-                if len(parsed_batch) >= 16:
-                    flush_parsed()
-                # Embed across documents so small files still fill model batches.
-                if pending_chunks >= self.embed_batch * 4:
-                    self._write(pending, report)
-                    pending.clear()
-                    pending_chunks = 0
-            bar.update(1)
-        flush_parsed()
-        if pending:
-            self._write(pending, report)
-        bar.close()
+        try:
+            for path, rel in candidates:
+                bar.set_postfix_str(rel[-40:], refresh=False)
+                outcome = self._one_file(path, rel, manifest, superseded, existing, seen)
+                if isinstance(outcome, FileOutcome):
+                    if outcome.status == "skipped":
+                        report.documents_skipped += 1
+                    report.outcomes.append(outcome)
+                else:
+                    parsed_batch.append(outcome)
+                    if len(parsed_batch) >= 16:
+                        flush_parsed()
+                    # Embed across documents so small files still fill model batches.
+                    if pending_chunks >= self.embed_batch * 4:
+                        submit(list(pending))
+                        pending.clear()
+                        pending_chunks = 0
+                bar.update(1)
+            flush_parsed()
+            if pending:
+                submit(list(pending))
+            if in_flight is not None:
+                in_flight.result()
+        finally:
+            writer.shutdown(wait=True)
+            bar.close()
 
         if prune:
             for tenant_id, doc_id in sorted(existing):
