@@ -63,7 +63,7 @@ async def list_reviews(
     status: Literal["open", "accepted", "overridden"] | None = Query(default=None),
     check_type: Literal["sow", "milestone"] | None = Query(default=None),
     limit: int = Query(default=50, ge=1, le=500),
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
 ) -> ReviewList:
     """Review items of your tenant, newest first."""
     items = await anyio.to_thread.run_sync(

@@ -158,6 +158,14 @@ _META_COLUMNS = [
 ]  # fmt: skip
 
 
+def _table_names(db: Any) -> list[str]:
+    """Table names across LanceDB versions (``table_names`` is deprecated in 0.40)."""
+    if hasattr(db, "list_tables"):
+        res = db.list_tables()
+        return list(getattr(res, "tables", res))
+    return list(db.table_names())
+
+
 class LanceDBStore:
     """Chunks in one LanceDB table with a native full-text index on ``search_text``."""
 
@@ -171,7 +179,7 @@ class LanceDBStore:
         self.dim = dim
         self._db = lancedb.connect(str(self.path))
         self._write_lock = threading.Lock()
-        if TABLE in self._db.table_names():
+        if TABLE in _table_names(self._db):
             self._table = self._db.open_table(TABLE)
             self.dim = self._table.schema.field("vector").type.list_size  # the stored width wins
         else:
@@ -288,7 +296,7 @@ class LanceDBStore:
             q = (
                 self._table.search(query, query_type="fts", fts_columns="search_text")
                 .where(filter_sql(flt), prefilter=True)
-                .select(_ROW_COLUMNS)
+                .select([*_ROW_COLUMNS, "_score"])
                 .limit(k)
             )
             rows = q.to_arrow().to_pylist()
