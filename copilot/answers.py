@@ -42,7 +42,8 @@ log = logging.getLogger("copilot.answers")
 # Score = W_SEM * cosine(question, sentence) + W_LEX * share of question terms in the sentence
 # + a small prior for the retriever's rank. Weights and the refusal threshold were chosen on the
 # demo eval set: at 0.46, 96% of answerable questions are answered and 56% of unanswerable ones refused
-# (many unanswerable cases ask for facts that sit in documents the principal may not see).
+# (many unanswerable cases ask for facts that sit in documents the principal may not see). With the
+# identifier penalty and the uncovered-specifics refusal below: 95.7% answered, 69.8% refused.
 W_SEM = 0.65
 W_LEX = 0.35
 RANK_PRIOR = 0.04
@@ -231,6 +232,38 @@ class Answer:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+# Identifiers (P2, SEV-1, 2027.1, CR-03) and proper names in the middle of a question
+# ("Birch Digital", "Australia") name what the question is about. When none of the
+# passages read mentions one of them, the best-scoring sentence is about something
+# else (another partner's contract, another release): refusing beats a confident
+# answer about the wrong thing. The check only reads what the principal may see.
+_SPECIFIC_CODE_RE = re.compile(r"\b(?:[A-Za-z]{1,6}-?\d+(?:\.\d+)?[A-Za-z]*|\d{4}\.\d+)\b")
+_PROPER_RE = re.compile(r"(?<=[a-z,;:'’]\s)([A-Z][\w’'&-]*(?:\s+[A-Z][\w’'&-]*)*)")
+_GENERIC_PROPER = frozenset({"I", "ERP", "API", "SLA", "SOW", "UAT", "PDF", "EUR", "GBP", "USD", "OK"})
+
+
+CODE_MISS_PENALTY = 0.2
+
+
+def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]:
+    """Codes and proper names of the question that no read passage (text, title, section) mentions."""
+    haystack = " ".join(
+        f"{h.chunk.title} {' '.join(h.chunk.section_path)} {h.chunk.text}" for h in hits
+    ).lower()
+    haystack_flat = re.sub(r"[\s-]+", " ", haystack)
+    wanted: list[str] = [m.group() for m in _SPECIFIC_CODE_RE.finditer(question)]
+    for m in _PROPER_RE.finditer(question):
+        words = [w.rstrip("’'s").rstrip("’'") for w in m.group(1).split()]
+        words = [w for w in words if w and w not in _GENERIC_PROPER]
+        wanted.extend(words)
+    missing: list[str] = []
+    for term in dict.fromkeys(wanted):
+        t = re.sub(r"[\s-]+", " ", term.lower())
+        if t and t not in haystack_flat:
+            missing.append(term)
+    return missing
+
+
 def refusal_message(principal: Principal, doc_scope: bool) -> str:
     """Says what was searched, identical whether or not hidden documents exist."""
     own = "your organisation's documents" if principal.tenant_id != SHARED_TENANT else "the vendor's internal library"
@@ -287,14 +320,18 @@ class Answerer:
         retrieved = [h.chunk.chunk_id for h in hits]
         q_terms = content_terms(question)
         cands = self._candidates(hits, q_terms)
-        if not cands:
+        if not cands or uncovered_specifics(question, hits[:MAX_CHUNKS_READ]):
             return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
         sv, qv = self.vectors.get([c.embed_text for c, _ in cands], extra=[question])
         cos = sv @ qv[0]
         n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
+        # A sentence that omits every identifier the question names (asks about P2, speaks of P1)
+        # answers a different question, however similar it reads.
+        codes = [c.lower() for c in _SPECIFIC_CODE_RE.findall(question)]
         scores = np.array(
             [
                 W_SEM * float(cos[i]) + W_LEX * lex + RANK_PRIOR * (1 - s.hit_rank / n_hits)
+                - (CODE_MISS_PENALTY if codes and not any(c in s.text.lower() for c in codes) else 0.0)
                 for i, (s, lex) in enumerate(cands)
             ]
         )

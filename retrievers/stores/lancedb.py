@@ -281,7 +281,7 @@ class LanceDBStore:
             self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
             .distance_type("cosine")  # type: ignore[attr-defined]
             .where(filter_sql(flt), prefilter=True)
-            .select(_ROW_COLUMNS)
+            .select([*_ROW_COLUMNS, "_distance"])
             .limit(k)
         )
         rows = q.to_arrow().to_pylist()
