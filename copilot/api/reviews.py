@@ -6,8 +6,7 @@ or ``vendor_reviewer``; another tenant's item answers 404 exactly like a missing
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any, Literal
+from typing import Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
@@ -17,32 +16,13 @@ from copilot.api.checks import governance
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES
 from copilot.errors import ServiceUnavailable
-from copilot.reviews import ReviewQueue
+from copilot.reviews import ReviewQueue, ReviewView
 
 router = APIRouter(tags=["reviews"])
 
 
-class ReviewOut(BaseModel):
-    id: str
-    tenant_id: str
-    check_type: str
-    check_id: str
-    subject_ref: str
-    rule_id: str
-    severity: str
-    summary: str
-    status: str
-    created_by: str
-    created_at: str | None
-    decided_by: str | None
-    decided_at: str | None
-    decision_reason: str | None
-    finding: dict[str, Any]
-    transitions: list[dict[str, Any]] = Field(default_factory=list)
-
-
 class ReviewList(BaseModel):
-    items: list[ReviewOut]
+    items: list[ReviewView]  # the queue's own view type doubles as the response schema
 
 
 class DecisionRequest(BaseModel):
@@ -69,22 +49,22 @@ async def list_reviews(
     items = await anyio.to_thread.run_sync(
         lambda: _queue(state).list(principal, status=status, check_type=check_type, limit=limit, offset=offset))
     request.state.audit = {"details": {"reviews": len(items), "status": status, "check_type": check_type}}
-    return ReviewList(items=[ReviewOut(**asdict(i)) for i in items])
+    return ReviewList(items=list(items))
 
 
-@router.get("/v1/reviews/{review_id}", response_model=ReviewOut, responses=ERROR_RESPONSES)
-async def get_review(review_id: str, principal: CurrentPrincipal, state: State, request: Request) -> ReviewOut:
+@router.get("/v1/reviews/{review_id}", response_model=ReviewView, responses=ERROR_RESPONSES)
+async def get_review(review_id: str, principal: CurrentPrincipal, state: State, request: Request) -> ReviewView:
     """One review item with its history."""
     item = await anyio.to_thread.run_sync(lambda: _queue(state).get(principal, review_id))
     request.state.audit = {"details": {"review_id": review_id}}
-    return ReviewOut(**asdict(item))
+    return item
 
 
-@router.post("/v1/reviews/{review_id}/decision", response_model=ReviewOut, responses=ERROR_RESPONSES)
+@router.post("/v1/reviews/{review_id}/decision", response_model=ReviewView, responses=ERROR_RESPONSES)
 async def decide_review(review_id: str, body: DecisionRequest, principal: CurrentPrincipal, state: State,
-                        request: Request) -> ReviewOut:
+                        request: Request) -> ReviewView:
     """Accept or override an open finding, with a reason (partner_manager or vendor_reviewer)."""
     reason = state.redactor(principal).for_log(body.reason)
     request.state.audit = {"query": reason, "details": {"review_id": review_id, "decision": body.decision}}
     item = await anyio.to_thread.run_sync(lambda: _queue(state).decide(principal, review_id, body.decision, reason))
-    return ReviewOut(**asdict(item))
+    return item
