@@ -213,10 +213,24 @@ class Ingestor:
             for p in prepared:
                 report.outcomes.append(FileOutcome(p.rel, "failed", reason=f"embedding failed: {exc}"))
             return
+        groups = []
         offset = 0
         for p in prepared:
-            vecs = vectors[offset : offset + len(p.chunks)]
+            groups.append((p, vectors[offset : offset + len(p.chunks)]))
             offset += len(p.chunks)
+        replace_many = getattr(self.store, "replace_documents", None)
+        if callable(replace_many) and len(groups) > 1:
+            try:
+                replace_many([(p.tags.tenant_id, p.rel, p.chunks, v) for p, v in groups])
+            except Exception:
+                pass  # one bad document must not fail the group: retry them one by one below
+            else:
+                for p, _ in groups:
+                    report.documents_written += 1
+                    report.chunks_written += len(p.chunks)
+                    report.outcomes.append(FileOutcome(p.rel, "written", chunks=len(p.chunks)))
+                return
+        for p, vecs in groups:
             try:
                 n = self.store.replace_document(p.tags.tenant_id, p.rel, p.chunks, vecs)
             except Exception as exc:

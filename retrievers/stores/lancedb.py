@@ -209,6 +209,39 @@ class LanceDBStore:
                 )
         return len(chunks)
 
+    def replace_documents(self, docs: Sequence[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> int:
+        """Replace several documents in one commit (each is old or new, never a mix).
+
+        Ingestion writes small documents in groups: one merge_insert per document made
+        LanceDB commits, not the model, the bottleneck on corpora of many small files.
+        """
+        if not docs:
+            return 0
+        by_tenant: dict[str, list[str]] = {}
+        tables = []
+        for tenant_id, doc_id, chunks, vectors in docs:
+            for c in chunks:
+                if c.tenant_id != tenant_id or c.doc_id != doc_id:
+                    raise ValueError(f"chunk {c.chunk_id} does not belong to {tenant_id}/{doc_id}")
+            by_tenant.setdefault(tenant_id, []).append(doc_id)
+            if chunks:
+                tables.append(pa.Table.from_pylist(_rows(chunks, vectors), schema=self._table.schema))
+        scope = " OR ".join(
+            f"(tenant_id = {_q(t)} AND doc_id IN ({', '.join(_q(d) for d in ids)}))" for t, ids in by_tenant.items()
+        )
+        with self._write_lock:
+            if not tables:
+                self._table.delete(scope)
+            else:
+                (
+                    self._table.merge_insert("chunk_id")
+                    .when_matched_update_all()
+                    .when_not_matched_insert_all()
+                    .when_not_matched_by_source_delete(scope)
+                    .execute(pa.concat_tables(tables))
+                )
+        return sum(len(c) for _, _, c, _ in docs)
+
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
         if not chunks:
             return 0

@@ -27,3 +27,23 @@ def test_reopening_keeps_the_stored_vector_width(tmp_path):
     assert reopened.dim == DIM
     [(chunks, vecs)] = list(reopened.iter_all())
     np.testing.assert_array_equal(vecs, np.stack([unit(1)]))
+
+
+def test_replace_documents_swaps_a_group_in_one_commit(tmp_path):
+    import numpy as np
+
+    from tests.contract.store_contract import chunk, unit
+
+    store = LanceDBStore(tmp_path / "index", dim=DIM)
+    store.replace_document("acme", "a.md", [chunk("a.md", 0), chunk("a.md", 1)], np.stack([unit(1), unit(2)]))
+    store.replace_document("acme", "keep.md", [chunk("keep.md")], np.stack([unit(3)]))
+    version = store._table.version
+    n = store.replace_documents([
+        ("acme", "a.md", [chunk("a.md", 0, text="new text")], np.stack([unit(1)])),
+        ("acme", "b.md", [chunk("b.md")], np.stack([unit(2)])),
+    ])
+    assert n == 2 and store._table.version == version + 1
+    docs = {(c.doc_id, c.position, c.text) for cs, _ in store.iter_all() for c in cs}
+    assert ("a.md", 1, chunk("a.md", 1).text) not in docs  # the dropped chunk is gone
+    assert {d for d, _, _ in docs} == {"a.md", "b.md", "keep.md"}
+    assert ("a.md", 0, "new text") in docs

@@ -175,6 +175,11 @@ def test_crash_in_the_middle_of_a_document_keeps_old_chunks(store, embedder, cor
                 raise OSError("disk full while writing docs/cutover.md")
             return self.inner.replace_document(tenant_id, doc_id, chunks, vectors)
 
+        def replace_documents(self, docs):
+            if any(doc_id == "docs/cutover.md" for _, doc_id, _, _ in docs):
+                raise OSError("disk full while writing a group with docs/cutover.md")
+            return self.inner.replace_documents(docs)
+
     report = Ingestor(CrashingStore(store), embedder, max_file_bytes=200_000).ingest_corpus(corpus, progress=False)
     failed = {o.path: o.reason for o in report.rejected}
     assert "disk full" in failed["docs/cutover.md"]
