@@ -44,7 +44,7 @@ log = logging.getLogger("copilot.api")
 # Query-string names that would choose a principal; rejected outright (400), never read.
 FORBIDDEN_QUERY_PARAMS = frozenset({"tenant_id", "tenant", "access_level", "level", "roles", "acting_for", "subject"})
 JSON_ROUTES = frozenset({"/v1/search", "/v1/ask", "/v1/feedback"})
-UPLOAD_ROUTE = "/v1/documents"
+UPLOAD_ROUTES = frozenset({"/v1/documents", "/v1/checks/sow"})  # multipart file uploads
 API_VERSION = "0.1.0"
 
 Scope = dict[str, Any]
@@ -230,7 +230,7 @@ class GuardMiddleware:
             ctype = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if path in JSON_ROUTES and ctype != "application/json":
                 return 415, "unsupported_media_type", "send the request body as application/json"
-            if path == UPLOAD_ROUTE and ctype != "multipart/form-data":
+            if path == "/v1/documents" and ctype != "multipart/form-data":
                 return 415, "unsupported_media_type", "upload documents as multipart/form-data"
         return None
 
@@ -241,7 +241,7 @@ class GuardMiddleware:
         if method not in ("POST", "PUT", "PATCH"):
             return receive
         s = self.state.settings
-        limit = int(s.api_max_upload_mb * 1024 * 1024) if path == UPLOAD_ROUTE else s.api_max_json_kb * 1024
+        limit = int(s.api_max_upload_mb * 1024 * 1024) if path in UPLOAD_ROUTES else s.api_max_json_kb * 1024
         too_large = f"request body exceeds {limit:,} bytes"
         declared = _header(scope, b"content-length")
         if declared is not None:
