@@ -286,12 +286,32 @@ class GuardMiddleware:
         services = self.state.services
         return services.detector if services is not None else None
 
+    def _known_pii(self) -> dict[str, str]:
+        """Personal-data values stored as spans in the index (value -> type), refreshed when the
+        index size changes; used only to mask logged questions, never shown to anyone."""
+        services = self.state.services
+        if services is None:
+            return {}
+        count = services.store.count()
+        cached = getattr(self, "_known_cache", None)
+        if cached is not None and cached[0] == count:
+            return cached[1]
+        values: dict[str, str] = {}
+        for chunks, _ in services.store.iter_all():
+            for c in chunks:
+                for sp in c.pii_spans:
+                    value = c.text[sp.start : sp.end].strip()
+                    if len(value) >= 4:
+                        values[value] = sp.entity_type
+        self._known_cache = (count, values)
+        return values
+
     def _logged_query(self, info: dict[str, Any]) -> str:
         """Questions are redacted here, after the response was sent, off the request path."""
         if "raw_query" not in info:
             return str(info.get("query", ""))
         try:
-            return redact_for_log(info["raw_query"], self._detector())
+            return redact_for_log(info["raw_query"], self._detector(), self._known_pii())
         except Exception:  # never store a question we could not redact
             log.exception("redaction of an audited question failed")
             return "[question withheld: redaction failed]"

@@ -13,7 +13,7 @@ Chunk text is redacted with the spans stored at ingest (offsets into
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -97,9 +97,27 @@ class ResponseRedactor:
         return redact(text, self._detect(text), placeholders=PlaceholderMap())
 
 
-def redact_for_log(text: str, detector: Any | None) -> str:
-    """Redact text for the audit log or other logs: detected spans plus the safety net, nothing revealed."""
+def known_value_spans(text: str, known: Mapping[str, str]) -> list[PiiSpan]:
+    """Spans of personal-data values already found in indexed documents (value -> entity type).
+
+    A name the detector misses in a short question ("Tobias Engström contact details")
+    is still masked when ingestion found that exact value in a document.
+    """
+    spans = []
+    for value, etype in known.items():
+        start = text.find(value)
+        while start >= 0:
+            spans.append(PiiSpan(etype, start, start + len(value), 1.0))
+            start = text.find(value, start + 1)
+    return spans
+
+
+def redact_for_log(text: str, detector: Any | None, known: Mapping[str, str] | None = None) -> str:
+    """Redact text for the audit log or other logs: detected spans, values known from the index and
+    the safety net; nothing revealed."""
     if not text:
         return text
     spans = (list(detector.detect(text)) if detector is not None else []) + safety_net_spans(text)
+    if known:
+        spans += known_value_spans(text, known)
     return redact(text, spans, placeholders=PlaceholderMap())
