@@ -438,6 +438,7 @@ class Answerer:
         messages, numbered, texts = self.build_prompt(redactor.free_text(question), hits, redactor)
         if not numbered:
             return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
+        assert self.llm is not None  # generative() is only called with an LLM configured
         draft = self.llm.chat_messages(messages)
         if not draft.strip() or "NOT_FOUND" in draft:
             return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")

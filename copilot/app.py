@@ -204,10 +204,10 @@ class GuardMiddleware:
                 status_box["status"] = rejected[0]
                 await _send_error(send, *rejected, trace_id)
                 return
-            receive = await self._limit_body(scope, receive, path, method, send, trace_id, status_box)
-            if receive is None:
+            limited = await self._limit_body(scope, receive, path, method, send, trace_id, status_box)
+            if limited is None:
                 return
-            await self.app(scope, receive, send_wrapped)
+            await self.app(scope, limited, send_wrapped)
         finally:
             elapsed = time.perf_counter() - t0
             route = self._route_template(scope)

@@ -203,7 +203,7 @@ class JwtVerifier:
         options = {"require": ["exp", "sub"] + (["iss"] if self.issuer else []) + (["aud"] if self.audience else [])}
         try:
             claims = jwt.decode(
-                token, key, algorithms=[alg], issuer=self.issuer, audience=self.audience, options=options,
+                token, key, algorithms=[alg], issuer=self.issuer, audience=self.audience, options=options,  # type: ignore[arg-type]
                 leeway=30,
             )
         except jwt.ExpiredSignatureError:
@@ -216,7 +216,7 @@ class JwtVerifier:
             raise Unauthenticated("token lacks tenant_id/access_level claims")
         try:
             tenant, lvl, roles, acting = validate_identity(
-                tenant, level, _as_list(claims.get("roles")), _as_list(claims.get("acting_for"))
+                tenant, level, _as_list(claims.get("roles")), _as_list(claims.get("acting_for"))  # type: ignore[arg-type]
             )
         except BadRequest as exc:
             raise Unauthenticated(f"token claims rejected: {exc.message}") from None

@@ -97,9 +97,9 @@ def run(corpus: Path = CORPUS) -> dict[str, Any]:
         t = time.perf_counter()
         res = checks.check_milestone(case["project"], case["milestone"], who(case["tenant_id"]))
         ms_seconds.append(time.perf_counter() - t)
-        got = {a.artifact_id: a.status for a in res.artifacts}
+        statuses: dict[str, str] = {a.artifact_id: a.status for a in res.artifacts}
         for art, status in case["expected"].items():
-            g = got.get(art, "missing")
+            g = statuses.get(art, "missing")
             total += 1
             exact += g == status
             for bucket, pred, gold in ((flagged, g != "found", status != "found"),

@@ -86,7 +86,8 @@ async def upload_document(
     doc_id = f"{UPLOAD_PREFIX}{safe}{suffix}"
     try:
         tags = DocumentTags(
-            tenant_id=principal.tenant_id, access_level=level, doc_type=doc_type, title=title, version=version,
+            tenant_id=principal.tenant_id, access_level=level, doc_type=doc_type,  # type: ignore[arg-type]
+            title=title, version=version,
             valid_from=valid_from, valid_until=valid_until,
         )
     except ValidationError as exc:

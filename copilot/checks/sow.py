@@ -138,8 +138,8 @@ def document_from_chunks(doc_id: str, chunks: Sequence[Chunk]) -> SowDocument:
     text = "".join(parts)
     paths: dict[str, list[str]] = {}
     for c in ordered:
-        for i, title in enumerate(c.section_path):
-            paths.setdefault(title.strip(), list(c.section_path[: i + 1]))
+        for i, heading in enumerate(c.section_path):
+            paths.setdefault(heading.strip(), list(c.section_path[: i + 1]))
     clauses: list[Clause] = []
     real: list[str] = []  # path of the last heading the parser recognised
     current: list[str] = []
