@@ -190,24 +190,9 @@ class LanceDBStore:
 
     # ---- writes ------------------------------------------------------------
     def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
-        for c in chunks:
-            if c.tenant_id != tenant_id or c.doc_id != doc_id:
-                raise ValueError(f"chunk {c.chunk_id} does not belong to {tenant_id}/{doc_id}")
-        scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
-        with self._write_lock:
-            if not chunks:
-                self._table.delete(scope)
-            else:
-                # One merge_insert is one LanceDB commit: readers see either the old
-                # chunks or the new ones, never a mix (per-document atomicity).
-                (
-                    self._table.merge_insert("chunk_id")
-                    .when_matched_update_all()
-                    .when_not_matched_insert_all()
-                    .when_not_matched_by_source_delete(scope)
-                    .execute(pa.Table.from_pylist(_rows(chunks, vectors), schema=self._table.schema))
-                )
-        return len(chunks)
+        # One merge_insert is one LanceDB commit: readers see either the old chunks or
+        # the new ones, never a mix (per-document atomicity).
+        return self.replace_documents([(tenant_id, doc_id, chunks, vectors)])
 
     def replace_documents(self, docs: Sequence[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> int:
         """Replace several documents in one commit (each is old or new, never a mix).
