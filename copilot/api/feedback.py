@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request
 
 from copilot.api.deps import CurrentPrincipal, State
@@ -16,8 +18,13 @@ router = APIRouter(tags=["feedback"])
 def feedback(body: FeedbackRequest, principal: CurrentPrincipal, state: State, request: Request) -> FeedbackResult:
     """Store a rating and a (redacted) comment for an earlier answer."""
     assert state.audit is not None and state.db is not None
-    if state.audit.find(body.trace_id, principal.tenant_id, ["/v1/ask"]) is None:
-        raise NotFound("no answer with this trace id")
+    # The answer's audit row is written just after its response is sent, so a client that
+    # rates immediately can arrive first: wait briefly for it before calling the id unknown.
+    deadline = time.monotonic() + 3.0
+    while state.audit.find(body.trace_id, principal.tenant_id, ["/v1/ask"]) is None:
+        if time.monotonic() > deadline:
+            raise NotFound("no answer with this trace id")
+        time.sleep(0.05)
     red = state.redactor(principal)
     comment = red.for_log(body.comment)
     with state.db.session.begin() as s:
