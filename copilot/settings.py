@@ -50,8 +50,10 @@ class Settings(BaseSettings):
 
     # --- ingestion -----------------------------------------------------------
     max_file_mb: float = 20.0
-    chunk_tokens: int = 200
-    chunk_overlap_tokens: int = 40
+    # Model tokens per chunk. Up to ~216 a chunk fits the embedding model's 256-token window;
+    # longer chunks (e.g. 480 for long contracts, see reports/cuad) are embedded as sub-windows.
+    chunk_tokens: int = Field(default=200, ge=32, le=2048)
+    chunk_overlap_tokens: int = Field(default=40, ge=0)
     pii_detection: bool = True
     pii_strict: bool = False  # redact at ingest: raw personal data is never stored
     exclude_injection_flagged: bool = False

@@ -83,7 +83,7 @@ class _Prepared:
     tags: DocumentTags
     doc_hash: str
     chunks: list[Chunk]
-    embed_texts: list[str]
+    embed_texts: list[list[str]]  # per chunk: the windows the dense model sees
 
 
 @dataclass
@@ -100,6 +100,52 @@ def embed_text(chunk: Chunk) -> str:
     """What the dense model sees: title and section give context; the body is redacted."""
     head = " > ".join([chunk.title, *chunk.section_path][:4])
     return f"{head}\n{chunk.index_text}"
+
+
+def embed_windows(chunk: Chunk, embedder: Embedder, overlap: float = 0.25) -> list[str]:
+    """The texts one chunk is embedded as: one, or overlapping windows when it is too long.
+
+    A chunk longer than the model's window would be silently truncated (the dense side would
+    only see its head), so a long chunk is embedded as windows of the body, each carrying the
+    title/section head; their vectors are averaged (:func:`pool_windows`). Full-text search
+    always sees the whole chunk.
+    """
+    whole = embed_text(chunk)
+    n_tokens = embedder.count_tokens(whole)
+    if n_tokens <= embedder.max_tokens:
+        return [whole]
+    head = whole[: whole.index("\n") + 1]
+    words = chunk.index_text.split()
+    # One tokenizer call per chunk: window sizes come from this chunk's own tokens-per-word.
+    per_word = max(1.0, (n_tokens - embedder.count_tokens(head)) / max(1, len(words)))
+    budget = embedder.max_tokens - embedder.count_tokens(head) - 4
+    size = max(16, int(budget / per_word))
+    step = max(8, int(size * (1 - overlap)))
+    out = []
+    for i in range(0, len(words), step):
+        out.append(head + " ".join(words[i : i + size]))
+        if i + size >= len(words):
+            break
+    return out
+
+
+def pool_windows(vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
+    """One L2-normalised vector per chunk: the mean of its window vectors."""
+    if all(c == 1 for c in counts):
+        return vectors
+    out = np.empty((len(counts), vectors.shape[1]), dtype=np.float32)
+    offset = 0
+    for i, c in enumerate(counts):
+        v = vectors[offset : offset + c].mean(axis=0)
+        out[i] = v / (np.linalg.norm(v) or 1.0)
+        offset += c
+    return out
+
+
+def embed_chunks(embedder: Embedder, windows: Sequence[Sequence[str]], batch_size: int | None = None) -> np.ndarray:
+    """Encode per-chunk windows (from :func:`embed_windows`) into one vector per chunk."""
+    flat = [t for w in windows for t in w]
+    return pool_windows(embedder.encode(flat, batch_size=batch_size), [len(w) for w in windows])
 
 
 def _clip_spans(spans: Sequence[PiiSpan], start: int, end: int) -> list[PiiSpan]:
@@ -138,7 +184,8 @@ class Ingestor:
         self.mask = mask
         self.strict_pii = strict_pii
         self.max_file_bytes = max_file_bytes
-        self.chunk_tokens = min(chunk_tokens, embedder.max_tokens - 40)
+        # Chunks may be longer than the model's window: long ones are embedded as sub-windows.
+        self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
         self.embed_batch = embed_batch
         # Anything that changes the stored chunks is part of every document's hash.
@@ -197,7 +244,7 @@ class Ingestor:
                     pii_spans=cspans, injection_flag=flagged,
                 )
             )
-        return _Prepared(rel, tags, doc_hash, chunks, [embed_text(c) for c in chunks])
+        return _Prepared(rel, tags, doc_hash, chunks, [embed_windows(c, self.embedder) for c in chunks])
 
     def _detect(self, parsed: list[ParsedDocument]) -> list[list[PiiSpan]]:
         if self.detector is None:
@@ -206,9 +253,9 @@ class Ingestor:
 
     def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
         """Embed a group of documents in shared batches, then swap each document in one write."""
-        texts = [t for p in prepared for t in p.embed_texts]
+        windows = [w for p in prepared for w in p.embed_texts]
         try:
-            vectors = self.embedder.encode(texts, batch_size=self.embed_batch)
+            vectors = embed_chunks(self.embedder, windows, batch_size=self.embed_batch)
         except Exception as exc:  # a model failure fails these documents, not the run
             for p in prepared:
                 report.outcomes.append(FileOutcome(p.rel, "failed", reason=f"embedding failed: {exc}"))
@@ -404,4 +451,4 @@ def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
 
 def vectors_for(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
     """Embed chunks exactly as ingestion does (used by tools that re-embed)."""
-    return embedder.encode([embed_text(c) for c in chunks])
+    return embed_chunks(embedder, [embed_windows(c, embedder) for c in chunks])

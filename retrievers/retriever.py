@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 
 from retrievers.access import AccessFilter, AccessViolation, Principal, access_filter
 from retrievers.embeddings import Embedder
+from retrievers.query import ranking_text
 from retrievers.schema import ScoredChunk
 from retrievers.stores.base import Store
 
@@ -102,24 +103,26 @@ class Retriever:
         if k <= 0 or not query.strip():
             return []
         flt = access_filter(principal, now, doc_ids)
+        # Both rankers see the question without its framing; a reranker reads the question as asked.
+        text = ranking_text(query)
         trace = SearchTrace(mode=mode, k=k)
         t0 = time.perf_counter()
         n_cand = max(k, self.candidates)
         lists: dict[str, list[ScoredChunk]] = {}
         if mode == "hybrid" and self.native_hybrid:
             t = time.perf_counter()
-            vec = self.embedder.encode([query])[0]
+            vec = self.embedder.encode([text])[0]
             trace.embed_ms = (time.perf_counter() - t) * 1000
-            hits = self.store.hybrid_search(query, vec, flt, n_cand)  # type: ignore[attr-defined]
+            hits = self.store.hybrid_search(text, vec, flt, n_cand)  # type: ignore[attr-defined]
             return self._finish(query, hits, k, flt, rerank, trace, t0)
         fulltext: Future[list[ScoredChunk]] | None = None
         if mode == "hybrid":
             # The full-text query runs while the query is embedded (both release the GIL):
             # hybrid then costs about max(embed + dense, full-text), not their sum.
-            fulltext = _POOL.submit(self._timed_text_search, query, flt, n_cand, trace)
+            fulltext = _POOL.submit(self._timed_text_search, text, flt, n_cand, trace)
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
-            vec = self.embedder.encode([query])[0]
+            vec = self.embedder.encode([text])[0]
             trace.embed_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             lists["dense"] = self.store.dense_search(vec, flt, n_cand)
@@ -127,7 +130,7 @@ class Retriever:
         if fulltext is not None:
             lists["fulltext"] = fulltext.result()
         elif mode == "fulltext":
-            lists["fulltext"] = self._timed_text_search(query, flt, n_cand, trace)
+            lists["fulltext"] = self._timed_text_search(text, flt, n_cand, trace)
         trace.candidates = {name: len(hits) for name, hits in lists.items()}
         if mode == "hybrid":
             hits = rrf_fuse(lists, k=self.rrf_k, weights=self.weights)

@@ -103,3 +103,39 @@ def test_recheck_refuses_a_leaking_backend(small_index, embedder):
     with pytest.raises(AccessViolation):
         Retriever(store, embedder).search("priority 1", Principal("u", "alder", AccessLevel.PARTNER), k=4,
                                           mode="dense")
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("Does this agreement restrict a party from competing with the counterparty?",
+         "Does restrict a party from competing with the counterparty?"),
+        ("Under this agreement, does a party have the right to audit the books?",
+         "does a party have the right to audit the books?"),
+        ("Which law governs the interpretation of the contract?", "Which law governs the interpretation?"),
+        ("What is the P2 response time?", "What is the P2 response time?"),  # nothing to drop
+        ("What does the contract say?", "What does the contract say?"),  # too little would be left
+        ("Summarise the document.", "Summarise the document."),
+    ],
+)
+def test_ranking_text_drops_self_references(question, expected):
+    from retrievers.query import ranking_text
+
+    assert ranking_text(question) == expected
+
+
+def test_boilerplate_about_this_agreement_does_not_outrank_the_clause(tmp_path, embedder):
+    """'this agreement' is in every contract chunk; ranking with it pulls boilerplate up."""
+    store = LanceDBStore(tmp_path / "idx", dim=embedder.dim)
+    texts = [
+        "This Agreement may be amended only by a written instrument signed by both parties to this Agreement.",
+        "This Agreement constitutes the entire agreement between the parties and supersedes prior agreements.",
+        "During the term, the Distributor shall not sell products that compete with the Products in the Territory.",
+    ]
+    chunks = [mk("alder", "c.txt", i, t) for i, t in enumerate(texts)]
+    store.replace_document("alder", "c.txt", chunks, embedder.encode(texts))
+    p = Principal("u", "alder", AccessLevel.PARTNER)
+    q = "Does this agreement restrict a party from competing with the other party under this agreement?"
+    for mode in ("dense", "hybrid"):
+        hits = Retriever(store, embedder).search(q, p, k=3, mode=mode, doc_ids=["c.txt"])  # type: ignore[arg-type]
+        assert hits[0].chunk.position == 2, mode
