@@ -346,13 +346,12 @@ def build_systems(
         if mode == "rerank":
             from retrievers.rerank import load_reranker
 
-            reranker = load_reranker(services.settings.rerank_model_path)
-            if reranker is None:
-                log.warning("mode 'rerank' skipped: no COPILOT_RERANK_MODEL_PATH configured")
-                continue
+            reranker = load_reranker(services.settings.rerank_model_path, services.embedder)
+            assert reranker is not None
             retriever.reranker = reranker
+            kind = "cross-encoder" if services.settings.rerank_model_path else "sentence-level rerank (same model)"
             systems.append(OurSystem("rerank", retriever, "hybrid", query_handling=query_handling, rerank=True,
-                                     description=f"ours, hybrid + cross-encoder {reranker.name}"))
+                                     description=f"ours, hybrid + {kind} {reranker.name}"))
         else:
             systems.append(OurSystem(mode, retriever, mode, query_handling=query_handling))
         ours.append(systems[-1].name)

@@ -1,4 +1,10 @@
-"""Optional cross-encoder rerank stage over the fused candidates.
+"""Optional rerank stages over the fused candidates.
+
+:class:`SentenceReranker` needs no extra model: the embedding model scores every sentence of
+the first few candidates and a chunk counts by its best sentence, fused by reciprocal rank
+with the first-stage order. A long chunk's single vector averages everything it says; one
+sentence that states the clause asked about is a sharper signal (late interaction at
+sentence grain). Sentence vectors are cached, so chunks read again cost nothing.
 
 No cross-encoder model ships as a PyPI package (the package lists only hold rerank
 libraries that download weights at run time), so the stage loads any local
@@ -11,9 +17,17 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
+import numpy as np
+
+from guardrails.citations import split_sentences
+from retrievers.embeddings import Embedder
+from retrievers.query import ranking_text
 from retrievers.schema import ScoredChunk
+
+MIN_SENTENCE_CHARS = 25
 
 
 class RerankerError(RuntimeError):
@@ -68,6 +82,80 @@ class CrossEncoderReranker:
         return out
 
 
-def load_reranker(model_path: str | None) -> CrossEncoderReranker | None:
-    """The configured reranker, or None when no model path is set."""
-    return CrossEncoderReranker(model_path) if model_path else None
+class SentenceReranker:
+    """Reorders the first ``candidates`` hits by their best sentence, fused with the first stage."""
+
+    name = "sentence-maxsim"
+
+    def __init__(self, embedder: Embedder, *, candidates: int = 10, rrf_k: int = 60, cache_size: int = 100_000):
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def sentences(text: str) -> list[str]:
+        """The sentences a chunk is scored by (the whole text when it has none long enough)."""
+        out = [" ".join(s.split()) for s in split_sentences(text)]
+        out = [s for s in out if len(s) >= MIN_SENTENCE_CHARS]
+        return out or [" ".join(text.split())[:1000]]
+
+    def _vectors(self, texts: list[str], query: str) -> tuple[np.ndarray, np.ndarray]:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        vecs = self.embedder.encode([query, *missing])
+        with self._lock:
+            for t, v in zip(missing, vecs[1:], strict=True):
+                self._cache[t] = v
+            out = np.stack([self._cache[t] for t in texts])
+            for t in texts:
+                self._cache.move_to_end(t)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return out, vecs[0]
+
+    def rerank(self, query: str, hits: list[ScoredChunk], k: int) -> list[ScoredChunk]:
+        """Top-k: the first ``candidates`` reordered, the rest in first-stage order. Never adds chunks."""
+        if not hits:
+            return []
+        head, tail = hits[: self.candidates], hits[self.candidates :]
+        # Redacted index text: personal data never reaches the model here either.
+        per_chunk = [self.sentences(h.chunk.index_text) for h in head]
+        flat = [s for ss in per_chunk for s in ss]
+        vecs, qv = self._vectors(flat, ranking_text(query))
+        sims = vecs @ qv
+        best: list[float] = []
+        offset = 0
+        for ss in per_chunk:
+            best.append(float(sims[offset : offset + len(ss)].max()))
+            offset += len(ss)
+        by_sentence = sorted(range(len(head)), key=lambda i: (-best[i], i))
+        sentence_rank = {i: r for r, i in enumerate(by_sentence, start=1)}
+        # The sentence ranking joins the first-stage rankings as one more reciprocal-rank vote
+        # (dense and full-text each keep theirs; a store's own fusion counts as one list).
+        def first_stage(i: int) -> float:
+            ranks = [r for name, r in head[i].ranks.items() if name in ("dense", "fulltext")]
+            return sum(1 / (self.rrf_k + r) for r in ranks) if ranks else 1 / (self.rrf_k + i + 1)
+
+        fused = sorted(
+            range(len(head)), key=lambda i: (-(first_stage(i) + 1 / (self.rrf_k + sentence_rank[i])), i)
+        )
+        out = []
+        for i in fused:
+            h = head[i]
+            ranks = dict(h.ranks)
+            ranks["sentence"] = sentence_rank[i]
+            out.append(ScoredChunk(chunk=h.chunk, score=best[i], source="rerank", ranks=ranks))
+        return (out + tail)[:k]
+
+
+def load_reranker(
+    model_path: str | None, embedder: Embedder | None = None
+) -> CrossEncoderReranker | SentenceReranker | None:
+    """The configured reranker: a local cross-encoder when a model path is set, else the
+    sentence-level reranker over the embedding model (when one is given), else None."""
+    if model_path:
+        return CrossEncoderReranker(model_path)
+    return SentenceReranker(embedder) if embedder is not None else None
