@@ -102,7 +102,7 @@ def test_api_is_configured_for_weaviate_and_postgres_with_real_settings_fields()
 
 def test_secrets_are_required_from_the_environment_not_written_in_the_file():
     raw = (ROOT / "docker-compose.yml").read_text()
-    for var in ("WEAVIATE_API_KEY", "POSTGRES_PASSWORD"):
+    for var in ("WEAVIATE_API_KEY", "POSTGRES_PASSWORD", "CHAINLIT_AUTH_SECRET"):
         assert f"${{{var}:?" in raw, f"{var} must be required (${{{var}:?...}})"
     assert SERVICES["weaviate"]["environment"]["AUTHENTICATION_APIKEY_ALLOWED_KEYS"].startswith("${")
 
@@ -114,6 +114,10 @@ def test_chat_runs_chainlit_against_the_api():
     assert chat["image"] == SERVICES["api"]["image"]
     assert _env("chat")["COPILOT_API_URL"] == "http://api:8000"
     assert chat["depends_on"]["api"]["condition"] == "service_healthy"
+    # The logins file the chat reads is the one mounted into it (read-only).
+    users = _env("chat")["COPILOT_CHAT_USERS"]
+    assert any(v.endswith(f":{users}:ro") for v in chat["volumes"])
+    assert "CHAINLIT_AUTH_SECRET" in _env("chat")
 
 
 # --- Dockerfile ------------------------------------------------------------------------------
