@@ -292,7 +292,8 @@ class Answerer:
 
     # ---- retrieval -------------------------------------------------------------
     def retrieve(self, question: str, principal: Principal, doc_ids: Sequence[str] | None) -> list[ScoredChunk]:
-        return self.retriever.search(question, principal, k=self.settings.answer_top_k, doc_ids=doc_ids)
+        return self.retriever.search(question, principal, k=self.settings.answer_top_k, doc_ids=doc_ids,
+                                     rerank=self.settings.rerank)
 
     # ---- extractive ------------------------------------------------------------
     def _candidates(self, hits: list[ScoredChunk], q_terms: set[str]) -> list[tuple[Sentence, float]]:

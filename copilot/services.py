@@ -13,6 +13,7 @@ from typing import Any
 from copilot.offline import force_offline
 from copilot.settings import Settings
 from retrievers.embeddings import Embedder, get_embedder
+from retrievers.rerank import load_reranker
 from retrievers.retriever import Retriever
 from retrievers.stores.base import Store
 
@@ -96,5 +97,7 @@ def build_services(settings: Settings) -> Services:
         fulltext_weight=settings.fulltext_weight,
         candidates=settings.candidates,
         native_hybrid=settings.store == "weaviate",
+        # Always present; used when a request runs with rerank (settings.rerank, evals' rerank mode).
+        reranker=load_reranker(settings.rerank_model_path, embedder),
     )
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever)

@@ -30,7 +30,10 @@ class Settings(BaseSettings):
     dense_weight: float = 1.0
     fulltext_weight: float = 1.0
     candidates: int = 50
-    rerank_model_path: str | None = None
+    rerank_model_path: str | None = None  # a local cross-encoder folder; else the sentence-level stage
+    # Second-stage rerank of /v1/ask and hybrid /v1/search (retrievers/rerank.py). Off by default:
+    # it embeds the sentences of the top candidates on first touch (cached afterwards).
+    rerank: bool = False
 
     # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
     weaviate_host: str = "localhost"
