@@ -25,8 +25,9 @@ def run_search(
     retriever = state.services.retriever
     t = time.perf_counter()
     try:
-        hits = retriever.search(  # type: ignore[arg-type]
-            query, principal, k=k, mode=mode, doc_ids=doc_ids, rerank=state.settings.rerank and mode == "hybrid"
+        hits = retriever.search(
+            query, principal, k=k, mode=mode, doc_ids=doc_ids,  # type: ignore[arg-type]
+            rerank=state.settings.rerank and mode == "hybrid",
         )
     except StoreError:
         hits = [] if mode == "fulltext" else retriever.search(query, principal, k=k, mode="dense", doc_ids=doc_ids)
