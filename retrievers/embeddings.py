@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -79,6 +80,63 @@ class SentenceTransformerEmbedder:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
+
+
+class SentenceVectors:
+    """Embeddings of chunk sentences, cached by their (masked) text (LRU, thread-safe).
+
+    Chunks change only on ingest, so a sentence is encoded once and then reused by every
+    request that reads it (extractive answers, the sentence-level rerank stage);
+    :meth:`prewarm` fills the cache in the background after startup.
+    """
+
+    def __init__(self, embedder: Embedder, max_items: int = 50_000):
+        self.embedder = embedder
+        self.max_items = max_items
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, texts: Sequence[str], extra: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """Vectors of ``texts`` (cached) and of ``extra`` (never cached, e.g. the question), one encode call."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._items))
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
+        vecs = self.embedder.encode([*extra, *missing]) if (missing or extra) else np.zeros((0, 1), np.float32)
+        extra_vecs = vecs[: len(extra)]
+        with self._lock:
+            for t, v in zip(missing, vecs[len(extra) :], strict=True):
+                self._items[t] = v
+            out = np.stack([self._items[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
+            for t in texts:
+                self._items.move_to_end(t)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+        return out, extra_vecs
+
+    def prewarm(self, texts: Iterable[str], batch: int = 16, stop: threading.Event | None = None) -> int:
+        """Encode ``texts`` in small batches (requests interleave between them); returns how many."""
+        pending: list[str] = []
+        n = 0
+        for t in texts:
+            if stop is not None and stop.is_set():
+                break
+            if t in self._items:
+                continue
+            pending.append(t)
+            if len(pending) >= batch:
+                self.get(pending)
+                n += len(pending)
+                pending = []
+        if pending:
+            self.get(pending)
+            n += len(pending)
+        return n
 
 
 _CACHE: dict[tuple[str | None, int | None], SentenceTransformerEmbedder] = {}

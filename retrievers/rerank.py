@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
-import numpy as np
-
 from guardrails.citations import split_sentences
-from retrievers.embeddings import Embedder
+from retrievers.embeddings import Embedder, SentenceVectors
 from retrievers.query import ranking_text
 from retrievers.schema import ScoredChunk
 
@@ -87,13 +84,13 @@ class SentenceReranker:
 
     name = "sentence-maxsim"
 
-    def __init__(self, embedder: Embedder, *, candidates: int = 10, rrf_k: int = 60, cache_size: int = 100_000):
+    def __init__(
+        self, embedder: Embedder, *, candidates: int = 10, rrf_k: int = 60, vectors: SentenceVectors | None = None
+    ):
         self.embedder = embedder
         self.candidates = candidates
         self.rrf_k = rrf_k
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self.vectors = vectors or SentenceVectors(embedder, max_items=100_000)
 
     @staticmethod
     def sentences(text: str) -> list[str]:
@@ -101,20 +98,6 @@ class SentenceReranker:
         out = [" ".join(s.split()) for s in split_sentences(text)]
         out = [s for s in out if len(s) >= MIN_SENTENCE_CHARS]
         return out or [" ".join(text.split())[:1000]]
-
-    def _vectors(self, texts: list[str], query: str) -> tuple[np.ndarray, np.ndarray]:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        vecs = self.embedder.encode([query, *missing])
-        with self._lock:
-            for t, v in zip(missing, vecs[1:], strict=True):
-                self._cache[t] = v
-            out = np.stack([self._cache[t] for t in texts])
-            for t in texts:
-                self._cache.move_to_end(t)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return out, vecs[0]
 
     def rerank(self, query: str, hits: list[ScoredChunk], k: int) -> list[ScoredChunk]:
         """Top-k: the first ``candidates`` reordered, the rest in first-stage order. Never adds chunks."""
@@ -124,8 +107,8 @@ class SentenceReranker:
         # Redacted index text: personal data never reaches the model here either.
         per_chunk = [self.sentences(h.chunk.index_text) for h in head]
         flat = [s for ss in per_chunk for s in ss]
-        vecs, qv = self._vectors(flat, ranking_text(query))
-        sims = vecs @ qv
+        vecs, qv = self.vectors.get(flat, extra=[ranking_text(query)])
+        sims = vecs @ qv[0]
         best: list[float] = []
         offset = 0
         for ss in per_chunk:

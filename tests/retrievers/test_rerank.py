@@ -45,7 +45,7 @@ def test_only_redacted_index_text_is_embedded(embedder):
     masked = "Notices go to <PERSON> at <EMAIL_ADDRESS>, who approves all competing product sales."
     rr = SentenceReranker(embedder)
     rr.rerank("who approves competing sales", [ScoredChunk(mk(0, raw, masked), 0.0, "hybrid")], k=1)
-    cached = " ".join(rr._cache)
+    cached = " ".join(rr.vectors._items)
     assert "Canary" not in cached and "example.com" not in cached and "<PERSON>" in cached
 
 
