@@ -32,6 +32,7 @@ from guardrails.injection import DATA_INSTRUCTION, screen, wrap_untrusted
 from guardrails.redaction import mask_for_index
 from retrievers.access import SHARED_TENANT, Principal
 from retrievers.embeddings import Embedder, SentenceVectors
+from retrievers.query import MentionScoper, QueryPlan
 from retrievers.retriever import Retriever
 from retrievers.schema import Chunk, ScoredChunk
 
@@ -225,8 +226,12 @@ def refusal_message(principal: Principal, doc_scope: bool) -> str:
 class Answerer:
     """Retrieval plus extractive (or, when an LLM is configured, generative) answering."""
 
-    def __init__(self, retriever: Retriever, embedder: Embedder, settings: Settings, llm: Any | None = None):
+    def __init__(
+        self, retriever: Retriever, embedder: Embedder, settings: Settings, llm: Any | None = None,
+        scoper: MentionScoper | None = None,
+    ):
         self.retriever = retriever
+        self.scoper = scoper
         self.embedder = embedder
         self.settings = settings
         self.llm = llm
@@ -236,6 +241,12 @@ class Answerer:
     def retrieve(self, question: str, principal: Principal, doc_ids: Sequence[str] | None) -> list[ScoredChunk]:
         return self.retriever.search(question, principal, k=self.settings.answer_top_k, doc_ids=doc_ids,
                                      rerank=self.settings.rerank)
+
+    def plan(self, question: str, principal: Principal, doc_ids: Sequence[str] | None) -> QueryPlan:
+        """The caller's scope when given; else the document the question names, if any."""
+        if doc_ids is not None or self.scoper is None or not self.settings.query_doc_scope:
+            return QueryPlan(query=question, text=question, doc_ids=list(doc_ids) if doc_ids is not None else None)
+        return self.scoper.plan(question, principal)
 
     # ---- extractive ------------------------------------------------------------
     def _candidates(self, hits: list[ScoredChunk], q_terms: set[str]) -> list[tuple[Sentence, float]]:
@@ -426,8 +437,16 @@ class Answerer:
     def answer(
         self, question: str, principal: Principal, redactor: ResponseRedactor, doc_ids: Sequence[str] | None = None
     ) -> Answer:
-        hits = self.retrieve(question, principal, doc_ids)
-        scope = doc_ids is not None
+        plan = self.plan(question, principal, doc_ids)
+        hits = self.retrieve(plan.text, principal, plan.doc_ids)
+        ans = self._answer(question, principal, hits, redactor, doc_ids is not None)
+        if doc_ids is None and plan.doc_ids:
+            ans.details["scoped_to"] = plan.doc_ids  # audit: the question named these documents
+        return ans
+
+    def _answer(
+        self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor, scope: bool
+    ) -> Answer:
         if self.llm is not None:
             try:
                 return self.generative(question, principal, hits, redactor, scope)

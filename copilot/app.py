@@ -100,7 +100,7 @@ class AppState:
             detector_thread.join()
         if svc.detector is not None:
             svc.detector.detect("Warm up for Jane Doe at jane@example.com")
-        self.answerer = Answerer(svc.retriever, svc.embedder, s, llm=build_llm(s))
+        self.answerer = Answerer(svc.retriever, svc.embedder, s, llm=build_llm(s), scoper=svc.scoper)
         self.services = svc
         self.ready = True
         self.ready_seconds = time.perf_counter() - self.started_at

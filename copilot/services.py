@@ -13,6 +13,7 @@ from typing import Any
 from copilot.offline import force_offline
 from copilot.settings import Settings
 from retrievers.embeddings import Embedder, get_embedder
+from retrievers.query import MentionScoper
 from retrievers.rerank import load_reranker
 from retrievers.retriever import Retriever
 from retrievers.stores.base import Store
@@ -66,9 +67,14 @@ class Services:
     store: Store
     embedder: Embedder
     retriever: Retriever
+    scoper: MentionScoper = None  # type: ignore[assignment]  # set in __post_init__
     _detector: Any | None = None
     _ingestor: Any | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.scoper is None:
+            self.scoper = MentionScoper(self.store)
 
     @property
     def detector(self) -> Any | None:

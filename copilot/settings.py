@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Second-stage rerank of /v1/ask and hybrid /v1/search (retrievers/rerank.py). Off by default:
     # it embeds the sentences of the top candidates on first touch (cached afterwards).
     rerank: bool = False
+    # A question that names a document the asker can see ("... in the Reseller Agreement between
+    # Acme and Globex") is searched within that document (retrievers/query.py).
+    query_doc_scope: bool = True
 
     # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
     weaviate_host: str = "localhost"

@@ -16,8 +16,7 @@ from typing import Protocol
 
 from evals.dataset import DocumentTexts, EvalCase
 from evals.metrics import Item
-from retrievers.access import Principal, access_filter
-from retrievers.query import DocumentMentions, QueryPlan
+from retrievers.query import MentionScoper, QueryPlan
 from retrievers.retriever import Retriever
 from retrievers.schema import ScoredChunk
 
@@ -52,21 +51,14 @@ class OurSystem:
         self.query_handling = query_handling
         self.rerank = rerank
         self.description = description or f"ours, {mode}" + (" + query handling" if query_handling else "")
-        self._mentions: dict[tuple, DocumentMentions] = {}
+        self._scoper = MentionScoper(retriever.store, ttl=float("inf"))  # the index does not change mid-run
         self._ranges: dict[str, list[tuple[int, int]]] | None = None
         self.last_plan: QueryPlan | None = None
-
-    def _detector(self, principal: Principal) -> DocumentMentions:
-        key = (principal.tenant_id, int(principal.access_level), principal.acting_for)
-        if key not in self._mentions:
-            docs = self.retriever.store.list_documents(access_filter(principal))
-            self._mentions[key] = DocumentMentions((d.doc_id, d.title) for d in docs)
-        return self._mentions[key]
 
     def plan(self, case: EvalCase) -> QueryPlan:
         if case.doc_scope is not None or not self.query_handling:
             return QueryPlan(query=case.question, text=case.question, doc_ids=case.doc_scope)
-        return self._detector(case.principal).plan(case.question)
+        return self._scoper.plan(case.question, case.principal)
 
     def search(self, case: EvalCase, k: int) -> list[Hit]:
         plan = self.plan(case)

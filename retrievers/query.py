@@ -25,9 +25,14 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from retrievers.access import Principal, access_filter
+from retrievers.stores.base import Store
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 _FUNCTION = frozenset(
@@ -137,6 +142,37 @@ class DocumentMentions:
             matched_titles=[t for _, t, _ in hits],
             coverage=hits[0][2],
         )
+
+
+class MentionScoper:
+    """Plans queries against the titles each principal may see (listed through the access rule).
+
+    The title lists are cached per (tenant, level, acting-for) for ``ttl`` seconds, so documents
+    ingested meanwhile become mentionable within that delay.
+    """
+
+    def __init__(self, store: Store, *, ttl: float = 30.0):
+        self.store = store
+        self.ttl = ttl
+        self._cache: dict[tuple, tuple[float, DocumentMentions]] = {}
+        self._lock = threading.Lock()
+
+    def mentions(self, principal: Principal) -> DocumentMentions:
+        key = (principal.tenant_id, int(principal.access_level), principal.acting_for)
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        docs = self.store.list_documents(access_filter(principal))
+        dm = DocumentMentions((d.doc_id, d.title) for d in docs)
+        with self._lock:
+            self._cache[key] = (now, dm)
+        return dm
+
+    def plan(self, query: str, principal: Principal) -> QueryPlan:
+        """Scope to the document(s) the question names, if any; never wider than the principal's view."""
+        return self.mentions(principal).plan(query)
 
 
 def _strip_mention(query: str, title_words: set[str]) -> str:

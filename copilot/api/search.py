@@ -24,6 +24,10 @@ def run_search(
     assert state.services is not None
     retriever = state.services.retriever
     t = time.perf_counter()
+    if doc_ids is None and state.settings.query_doc_scope:
+        # A query naming a document the caller can see searches within it (only ever narrower).
+        plan = state.services.scoper.plan(query, principal)
+        query, doc_ids = plan.text, plan.doc_ids
     try:
         hits = retriever.search(
             query, principal, k=k, mode=mode, doc_ids=doc_ids,  # type: ignore[arg-type]

@@ -474,3 +474,15 @@ def test_every_request_is_audited_and_tampering_is_detected(demo_services, demo_
         c.execute(sa.text("DELETE FROM audit_log WHERE seq = 4"))
     bad = runner.invoke(cli, ["audit", "verify", "--data-dir", str(data_dir)], env=env)
     assert bad.exit_code == 1 and "tail removed" in bad.output
+
+
+def test_a_question_naming_a_visible_document_is_answered_from_it(client, keys):
+    """'... in the Cutover Checklist' searches within that document; audit records the scope."""
+    key = h(keys["demo-alder-consultant"])
+    r = client.post("/v1/search", json={"query": "What does the Cutover Checklist say about master data?", "k": 10},
+                    headers=key)
+    docs = {x["doc_id"] for x in r.json()["results"]}
+    assert len(docs) == 1 and TENANT_OF[docs.pop()] in ("alder", "shared")
+    a = client.post("/v1/ask", json={"question": "What does the Cutover Checklist say about master data?"},
+                    headers=key).json()
+    assert not a["refused"] and len({c["doc_id"] for c in a["citations"]}) == 1
