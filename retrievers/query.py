@@ -1,4 +1,4 @@
-"""Query handling: ranking text without question framing, and document mentions.
+"""Query handling: ranking text without self-references, and document mentions.
 
 :func:`ranking_text` drops what a question says about the document it is asked
 about rather than about its subject: "in this agreement", "under the contract", "of the

@@ -1,8 +1,8 @@
 """Optional rerank stages over the fused candidates.
 
 :class:`SentenceReranker` needs no extra model: the embedding model scores every sentence of
-the first few candidates and a chunk counts by its best sentence, fused by reciprocal rank
-with the first-stage order. A long chunk's single vector averages everything it says; one
+the first few candidates and a chunk's best sentence adds one reciprocal-rank vote next to
+the first stage's dense and full-text ranks. A long chunk's single vector averages everything it says; one
 sentence that states the clause asked about is a sharper signal (late interaction at
 sentence grain). Sentence vectors are cached, so chunks read again cost nothing.
 
