@@ -235,7 +235,9 @@ class Answerer:
         self.embedder = embedder
         self.settings = settings
         self.llm = llm
-        self.vectors = SentenceVectors(embedder)
+        # One cache with the sentence rerank stage when there is one (same model, same sentences).
+        shared = getattr(retriever.reranker, "vectors", None)
+        self.vectors = shared if isinstance(shared, SentenceVectors) else SentenceVectors(embedder)
 
     # ---- retrieval -------------------------------------------------------------
     def retrieve(self, question: str, principal: Principal, doc_ids: Sequence[str] | None) -> list[ScoredChunk]:

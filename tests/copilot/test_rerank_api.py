@@ -55,3 +55,11 @@ def _principal():
     from retrievers.access import AccessLevel, Principal
 
     return Principal("t", "alder", AccessLevel.PARTNER)
+
+
+def test_answers_and_the_rerank_stage_share_one_sentence_cache(demo_services):
+    from copilot.answers import Answerer
+    from copilot.settings import Settings
+
+    ans = Answerer(demo_services.retriever, demo_services.embedder, Settings(rerank=True))
+    assert ans.vectors is demo_services.retriever.reranker.vectors
