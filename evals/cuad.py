@@ -150,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
         from evals.run import run_cuad_sweep
 
         build(args.source, args.corpus)
-        sizes = [tuple(int(x) for x in pair.split(":")) for pair in args.sizes.split(",") if pair]
-        return run_cuad_sweep(args.corpus, sizes, args.out)  # type: ignore[arg-type]
+        try:
+            sizes = [(int(c), int(o)) for c, o in (pair.split(":") for pair in args.sizes.split(",") if pair)]
+        except ValueError:
+            ap.error(f"--sizes expects chunk:overlap pairs such as 200:40,480:96, got {args.sizes!r}")
+        return run_cuad_sweep(args.corpus, sizes, args.out)
     from evals.run import run_cuad
 
     if args.data_dir is None:

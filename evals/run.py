@@ -346,7 +346,8 @@ def build_systems(
         if mode == "rerank":
             from retrievers.rerank import load_reranker
 
-            reranker = load_reranker(services.settings.rerank_model_path, services.embedder)
+            # build_services attaches the configured stage; load one only for a bare retriever.
+            reranker = retriever.reranker or load_reranker(services.settings.rerank_model_path, services.embedder)
             assert reranker is not None
             retriever.reranker = reranker
             kind = "cross-encoder" if services.settings.rerank_model_path else "sentence-level rerank (same model)"

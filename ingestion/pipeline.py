@@ -115,10 +115,11 @@ def embed_windows(chunk: Chunk, embedder: Embedder, overlap: float = 0.25) -> li
     if n_tokens <= embedder.max_tokens:
         return [whole]
     head = whole[: whole.index("\n") + 1]
+    head_tokens = embedder.count_tokens(head)
     words = chunk.index_text.split()
-    # One tokenizer call per chunk: window sizes come from this chunk's own tokens-per-word.
-    per_word = max(1.0, (n_tokens - embedder.count_tokens(head)) / max(1, len(words)))
-    budget = embedder.max_tokens - embedder.count_tokens(head) - 4
+    # Window sizes come from this chunk's own tokens per word (no tokenizer call per window).
+    per_word = max(1.0, (n_tokens - head_tokens) / max(1, len(words)))
+    budget = embedder.max_tokens - head_tokens - 4
     size = max(16, int(budget / per_word))
     step = max(8, int(size * (1 - overlap)))
     out = []
