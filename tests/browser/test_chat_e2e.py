@@ -73,7 +73,8 @@ def stack(demo_data_dir, tmp_path_factory):
     try:
         _wait_http(f"{api_url}/readyz", 180, api, api_log)
         _wait_http(f"http://127.0.0.1:{chat_port}/", 60, chat, chat_log)
-        yield {"chat": f"http://127.0.0.1:{chat_port}", "api": api_url, "passwords": passwords}
+        yield {"chat": f"http://127.0.0.1:{chat_port}", "api": api_url, "passwords": passwords,
+               "logs": {"api": api_log, "chat": chat_log}}
     finally:
         for p in (chat, api):
             p.terminate()
@@ -106,6 +107,23 @@ def _login(browser, stack, login: str, height: int = 950):
     return ctx, page
 
 
+def _wait_text(page, stack, selector: str, timeout_ms: float = 60_000) -> None:
+    """Wait for ``selector``; on timeout fail with what the page shows and both servers' log tails."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector(selector, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        try:
+            shown = page.inner_text("body")[-2000:]
+        except Exception as exc:  # the page itself may be gone
+            shown = f"<page text unavailable: {exc}>"
+        logs = "\n".join(f"--- {name}.log (tail) ---\n{path.read_text(errors='replace')[-4000:]}"
+                         for name, path in stack["logs"].items())
+        raise AssertionError(f"{selector!r} not shown after {timeout_ms / 1000:.0f}s.\n"
+                             f"--- page text (tail) ---\n{shown}\n{logs}") from None
+
+
 def _send(page, text: str) -> None:
     page.click("#chat-input")
     page.keyboard.type(text)
@@ -124,7 +142,7 @@ def _wait_step_count(page, n: int, timeout_s: float = 90) -> None:
 def test_consultant_gets_cited_answer_and_other_tenant_never_sees_it(browser, stack):
     ctx, page = _login(browser, stack, "alder-consultant")
     _send(page, "How many mock loads are required before cutover?")
-    page.wait_for_selector("text=Sources:", timeout=120_000)
+    _wait_text(page, stack, "text=Sources:", 120_000)
     page.wait_for_selector("text=Helpful")
     links = page.locator(".element-link")
     assert links.count() >= 1
@@ -142,7 +160,7 @@ def test_consultant_gets_cited_answer_and_other_tenant_never_sees_it(browser, st
     ctx, page = _login(browser, stack, "birch-consultant")
     _send(page, "What is excluded from the Ormond Precision Castings statement of work?")
     # Either an answer from Birch/shared documents or a refusal; never an Alder document.
-    page.wait_for_selector("text=Helpful", timeout=120_000)
+    _wait_text(page, stack, "text=Helpful", 120_000)
     html = page.content()
     assert "docs/alder/" not in html
     assert "Ormond Precision Castings AG" not in html
@@ -167,7 +185,7 @@ def test_partner_manager_drafts_and_approves_escalation(browser, stack):
     page.click("button:has-text('P1 critical')")
     page.wait_for_selector("text=have you observed")
     _send(page, "Heat-treatment production orders blocked for 40 users")
-    page.wait_for_selector("text=Contractual basis", timeout=120_000)
+    _wait_text(page, stack, "text=Contractual basis", 120_000)
     page.wait_for_selector("button:has-text('Approve')")
     html = page.content()
     assert "docs/alder/contracts/alder-partner-agreement" in html
@@ -176,5 +194,5 @@ def test_partner_manager_drafts_and_approves_escalation(browser, stack):
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "escalation-draft.png"))
     page.click("button:has-text('Approve')")
-    page.wait_for_selector("text=was approved by", timeout=60_000)
+    _wait_text(page, stack, "text=was approved by", 60_000)
     ctx.close()
