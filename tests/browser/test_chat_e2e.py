@@ -125,9 +125,31 @@ def _wait_text(page, stack, selector: str, timeout_ms: float = 60_000) -> None:
 
 
 def _send(page, text: str) -> None:
-    page.click("#chat-input")
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
+    """Type ``text`` and submit it once the composer accepts it; return when it shows in the thread.
+
+    Chainlit ignores Enter while its session is still connecting (a loaded machine right after
+    login), and a message typed then can be lost, so the test waits for the submit button to be
+    enabled and for the message to appear, typing it again if the composer was reset.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    sent = page.locator(".step").filter(has_text=text)
+    for _ in range(3):
+        box = page.locator("#chat-input")
+        if text not in box.inner_text():
+            box.click()
+            page.keyboard.press("Control+A")
+            page.keyboard.press("Delete")
+            page.keyboard.type(text)
+        try:
+            page.wait_for_selector("#chat-submit:not([disabled])", timeout=30_000)
+            page.click("#chat-submit")
+            sent.first.wait_for(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            if sent.count():
+                return
+    raise AssertionError(f"the chat never accepted {text!r}:\n{page.inner_text('body')[-2000:]}")
 
 
 def _wait_step_count(page, n: int, timeout_s: float = 90) -> None:
