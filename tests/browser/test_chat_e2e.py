@@ -9,6 +9,7 @@ docs/screenshots to refresh the committed ones), otherwise to the test's tmp fol
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -152,6 +153,25 @@ def _send(page, text: str) -> None:
     raise AssertionError(f"the chat never accepted {text!r}:\n{page.inner_text('body')[-2000:]}")
 
 
+def _wait_source_cards(page, stack, timeout_s: float = 60) -> int:
+    """Wait until every cited source under the last answer shows its document path in the panel.
+
+    Chainlit opens the source panel by itself but fetches each card's text after the message is
+    shown, so checking the page for document paths before then would prove nothing.
+    """
+    # Numbered links only: Chainlit also links the word "Sources" to the panel's footer element.
+    want = len({t.strip() for t in page.locator(".element-link").all_inner_texts()
+                if re.match(r"\s*\[\d+\]", t)})
+    cards = page.locator("code").filter(has_text=re.compile(r"^docs/"))
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        if cards.count() >= want:
+            return want
+        page.wait_for_timeout(250)
+    _wait_text(page, stack, f"text=<{want} source cards loaded>", 1)  # fails with page text and logs
+    return 0
+
+
 def _wait_step_count(page, n: int, timeout_s: float = 90) -> None:
     deadline = time.time() + timeout_s
     while time.time() < deadline:
@@ -168,6 +188,7 @@ def test_consultant_gets_cited_answer_and_other_tenant_never_sees_it(browser, st
     page.wait_for_selector("text=Helpful")
     links = page.locator(".element-link")
     assert links.count() >= 1
+    _wait_source_cards(page, stack)
     html = page.content()
     assert "docs/alder/" in html or "docs/shared/" in html
     assert "docs/birch/" not in html and "docs/cedar/" not in html
@@ -183,6 +204,7 @@ def test_consultant_gets_cited_answer_and_other_tenant_never_sees_it(browser, st
     _send(page, "What is excluded from the Ormond Precision Castings statement of work?")
     # Either an answer from Birch/shared documents or a refusal; never an Alder document.
     _wait_text(page, stack, "text=Helpful", 120_000)
+    _wait_source_cards(page, stack)
     html = page.content()
     assert "docs/alder/" not in html
     assert "Ormond Precision Castings AG" not in html
@@ -209,6 +231,7 @@ def test_partner_manager_drafts_and_approves_escalation(browser, stack):
     _send(page, "Heat-treatment production orders blocked for 40 users")
     _wait_text(page, stack, "text=Contractual basis", 120_000)
     page.wait_for_selector("button:has-text('Approve')")
+    _wait_source_cards(page, stack)
     html = page.content()
     assert "docs/alder/contracts/alder-partner-agreement" in html
     assert "docs/birch/" not in html and "docs/cedar/" not in html
