@@ -207,6 +207,20 @@ def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]
     return missing
 
 
+def evidence_question(question: str, plan: QueryPlan) -> str:
+    """What a passage must answer: the question with the document mention that chose the scope
+    turned into a plain reference ("Which law governs this agreement?").
+
+    "Which law governs the Agency Agreement between Mutual Insurance and Stratton?" was scoped to
+    that agreement by its title words; left in, the parties' names match passages all over the
+    agreement and make any passage look like an answer. Questions that name no document, or
+    whose scope the caller gave, are judged as asked.
+    """
+    if plan.doc_ids and plan.matched_titles and plan.evidence_text:
+        return plan.evidence_text
+    return question
+
+
 def refusal_message(principal: Principal, doc_scope: bool) -> str:
     """Says what was searched, identical whether or not hidden documents exist."""
     own = "your organisation's documents" if principal.tenant_id != SHARED_TENANT else "the vendor's internal library"
@@ -441,23 +455,30 @@ class Answerer:
     ) -> Answer:
         plan = self.plan(question, principal, doc_ids)
         hits = self.retrieve(plan.text, principal, plan.doc_ids)
-        ans = self._answer(question, principal, hits, redactor, doc_ids is not None)
+        ans = self._answer(question, principal, hits, redactor, doc_ids is not None,
+                           evidence_question=evidence_question(question, plan))
         if doc_ids is None and plan.doc_ids:
             ans.details["scoped_to"] = plan.doc_ids  # audit: the question named these documents
         return ans
 
     def _answer(
-        self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor, scope: bool
+        self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor, scope: bool,
+        evidence_question: str | None = None,
     ) -> Answer:
+        # The LLM reads the question as asked; extractive scoring reads it without the
+        # document mention that already chose the scope (see ``evidence_question``).
+        evidence_q = evidence_question or question
         if self.llm is not None:
             try:
                 return self.generative(question, principal, hits, redactor, scope)
             except Exception as exc:  # the LLM is an edge service: fall back, never fail the request
                 log.warning("LLM call failed, answering extractively: %s", type(exc).__name__)
-                ans = self.extractive(question, principal, hits, redactor, scope)
+                ans = self.extractive(evidence_q, principal, hits, redactor, scope)
                 ans.details["llm_error"] = type(exc).__name__
                 return ans
-        return self.extractive(question, principal, hits, redactor, scope)
+        return self.extractive(evidence_q, principal, hits, redactor, scope)
 
 
-__all__ = ["Answer", "Answerer", "Citation", "refusal_message", "sentence_spans", "split_sentences"]
+__all__ = [
+    "Answer", "Answerer", "Citation", "evidence_question", "refusal_message", "sentence_spans", "split_sentences",
+]

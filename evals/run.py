@@ -66,13 +66,13 @@ class RagasScorer:
 # ------------------------------------------------------------------------------------------
 # Answer layer (optional)
 # ------------------------------------------------------------------------------------------
-AnswerFn = Callable[[EvalCase, list[Hit]], dict[str, Any]]
+AnswerFn = Callable[[EvalCase, list[Hit], Any], dict[str, Any]]  # case, hits, the system's QueryPlan or None
 
 
 def make_answer_fn(services: Any) -> AnswerFn | None:
     """Extractive answers from ``copilot/answers.py`` over each system's own hits, when it exists."""
     try:
-        from copilot.answers import Answerer
+        from copilot.answers import Answerer, evidence_question
         from copilot.redact import ResponseRedactor, load_policy
     except ImportError:
         return None
@@ -85,10 +85,13 @@ def make_answer_fn(services: Any) -> AnswerFn | None:
     def embed(texts: list[str]):  # type: ignore[no-untyped-def]
         return services.embedder.encode(texts)
 
-    def answer(case: EvalCase, hits: list[Hit]) -> dict[str, Any]:
+    def answer(case: EvalCase, hits: list[Hit], plan: Any = None) -> dict[str, Any]:
         chunks = [h.chunk for h in hits if h.chunk is not None][: settings.answer_top_k]
         redactor = ResponseRedactor(case.principal, policy, None)
-        ans = answerer.extractive(case.question, case.principal, chunks, redactor, case.doc_scope is not None)
+        # As the service does: a question that chose its scope by naming a document is judged without the name.
+        question = evidence_question(case.question, plan) if plan is not None and case.doc_scope is None \
+            else case.question
+        ans = answerer.extractive(question, case.principal, chunks, redactor, case.doc_scope is not None)
         row: dict[str, Any] = {"refused": bool(ans.refused), "confidence": round(float(ans.confidence), 4)}
         if not ans.refused and ans.citations:
             by_n = {c.n: c.snippet for c in ans.citations}
@@ -147,7 +150,7 @@ def evaluate(
                     row.update(scorer.score(case.question, [h.text for h in hits[:RAGAS_K]],
                                             case.reference_contexts, case.reference_answer))
             if answer_fn is not None and system.name in answer_systems:
-                row.update(answer_fn(case, hits))
+                row.update(answer_fn(case, hits, plan))
             rows.append(row)
             bar.update(1)
         results["systems"][system.name] = {"description": system.description, "summary": summarize(rows),

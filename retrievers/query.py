@@ -79,6 +79,9 @@ class QueryPlan:
     doc_ids: list[str] | None = None
     matched_titles: list[str] = field(default_factory=list)
     coverage: float = 0.0
+    # The question with the mention turned into "this <kind of document>": what an answer
+    # inside the scoped document must address (see copilot.answers.evidence_question).
+    evidence_text: str | None = None
 
 
 class DocumentMentions:
@@ -141,6 +144,7 @@ class DocumentMentions:
             doc_ids=[d for d, _, _ in hits],
             matched_titles=[t for _, t, _ in hits],
             coverage=hits[0][2],
+            evidence_text=_strip_mention(query, words, f"this {_head_noun(hits[0][1])}"),
         )
 
 
@@ -175,8 +179,23 @@ class MentionScoper:
         return self.mentions(principal).plan(query)
 
 
-def _strip_mention(query: str, title_words: set[str]) -> str:
-    """Remove the longest run of title words (the mention itself) from the query."""
+_HEAD_CUT = frozenset({"between", "among", "amongst", "by", "of", "for", "with", "to", "dated", "and", "in", "on"})
+
+
+def _head_noun(title: str) -> str:
+    """What a title is a kind of: "Agency Agreement between A and B" -> "agreement",
+    "Data Migration Guide" -> "guide" (the last word before the first preposition)."""
+    words: list[str] = []
+    for tok, _, _ in _tokens(title):
+        if tok in _HEAD_CUT and words:
+            break
+        if tok.isalpha():
+            words.append(tok)
+    return words[-1] if words else "document"
+
+
+def _strip_mention(query: str, title_words: set[str], replacement: str = "") -> str:
+    """Replace the longest run of title words (the mention itself) in the query; remove it by default."""
     toks = _tokens(query)
     best = (0, 0, 0)  # content words in run, start index, end index (exclusive)
     i = 0
@@ -204,6 +223,6 @@ def _strip_mention(query: str, title_words: set[str]) -> str:
     end = toks[j - 1][2]
     while end < len(query) and query[end] in ".,":  # "Inc." / "Ltd.," belong to the name
         end += 1
-    text = query[:start] + query[end:]
+    text = query[:start] + (f" {replacement} " if replacement else "") + query[end:]
     text = re.sub(r"\s+([,.?;:!])", r"\1", text)
     return re.sub(r"\s{2,}", " ", text).strip()
