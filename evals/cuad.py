@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--modes", default="dense,fulltext,hybrid")
     r.add_argument("--baselines", default="bm25,dense,llamaindex")
     r.add_argument("--limit", type=int, default=None, help="evaluate only the first N cases of each set")
+    r.add_argument("--sets", default="pool,scoped",
+                   help="case sets: pool (questions name their contract), scoped (ask about this contract)")
     w = sub.add_parser("sweep", help="hybrid retrieval quality by chunk size (indexes cached per size)")
     w.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     w.add_argument("--corpus", type=Path, default=Path(".data/cuad-corpus"))
@@ -149,14 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "sweep":
         from evals.run import run_cuad_sweep
 
-        build(args.source, args.corpus)
         try:
             sizes = [(int(c), int(o)) for c, o in (pair.split(":") for pair in args.sizes.split(",") if pair)]
         except ValueError:
             ap.error(f"--sizes expects chunk:overlap pairs such as 200:40,480:96, got {args.sizes!r}")
+        build(args.source, args.corpus)
         return run_cuad_sweep(args.corpus, sizes, args.out)
     from evals.run import run_cuad
 
+    sets = {x.strip() for x in args.sets.split(",") if x.strip()}
+    if not sets or sets - {"pool", "scoped"}:
+        ap.error(f"--sets expects pool and/or scoped, comma-separated, got {args.sets!r}")
     if args.data_dir is None:
         args.data_dir = Path(f".data/cuad/index-c{args.chunk_tokens}-o{args.overlap_tokens}-pii{int(args.pii)}")
     build(args.source, args.corpus)

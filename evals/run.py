@@ -419,7 +419,11 @@ def run_cuad(args: Any) -> int:
     answer_fn = make_answer_fn(services)
     primary = ["rerank"] if "rerank" in ours else ["hybrid"]
     sections = {}
-    for name, file in (("CUAD whole pool", "evalset.jsonl"), ("CUAD ask about this contract", "evalset-scoped.jsonl")):
+    wanted = {x.strip() for x in getattr(args, "sets", "pool,scoped").split(",") if x.strip()}
+    for key, name, file in (("pool", "CUAD whole pool", "evalset.jsonl"),
+                            ("scoped", "CUAD ask about this contract", "evalset-scoped.jsonl")):
+        if key not in wanted:
+            continue
         cases = load_cases(corpus / file, args.limit)
         run_systems = systems
         if file == "evalset-scoped.jsonl":

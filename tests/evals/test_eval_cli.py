@@ -45,3 +45,15 @@ def test_locate_reference_context_in_text():
     s, e = locate("Gold partners need at least 10 certified consultants.", text)
     assert text[s:e].split() == ["Gold", "partners", "need", "at", "least", "10", "certified", "consultants."]
     assert locate("Something that is nowhere in the document at all", text) is None
+
+
+@pytest.mark.parametrize("argv", [["run", "--sets", "pool,everything"], ["sweep", "--sizes", "480"]])
+def test_cuad_command_rejects_malformed_options_before_any_work(tmp_path, argv, capsys):
+    from evals.cuad import main
+
+    (tmp_path / "src").mkdir()  # a source folder exists, so only the option can be wrong
+    with pytest.raises(SystemExit) as exc:
+        main([*argv[:1], "--source", str(tmp_path / "src"), "--corpus", str(tmp_path / "c"), *argv[1:]])
+    assert exc.value.code == 2
+    assert ("--sets expects" if "--sets" in argv else "--sizes expects") in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()  # nothing was built
