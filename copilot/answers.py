@@ -465,8 +465,8 @@ class Answerer:
         self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor, scope: bool,
         evidence_question: str | None = None,
     ) -> Answer:
-        # The LLM reads the question as asked; extractive scoring reads it without the
-        # document mention that already chose the scope (see ``evidence_question``).
+        # The LLM reads the question as asked; extractive scoring reads it with the document
+        # mention that already chose the scope turned into "this <kind>" (``evidence_question``).
         evidence_q = evidence_question or question
         if self.llm is not None:
             try:

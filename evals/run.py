@@ -88,9 +88,8 @@ def make_answer_fn(services: Any) -> AnswerFn | None:
     def answer(case: EvalCase, hits: list[Hit], plan: Any = None) -> dict[str, Any]:
         chunks = [h.chunk for h in hits if h.chunk is not None][: settings.answer_top_k]
         redactor = ResponseRedactor(case.principal, policy, None)
-        # As the service does: a question that chose its scope by naming a document is judged without the name.
-        question = evidence_question(case.question, plan) if plan is not None and case.doc_scope is None \
-            else case.question
+        # As the service does: a question that chose its scope by naming a document is judged as "this <kind>".
+        question = evidence_question(case.question, plan) if plan is not None else case.question
         ans = answerer.extractive(question, case.principal, chunks, redactor, case.doc_scope is not None)
         row: dict[str, Any] = {"refused": bool(ans.refused), "confidence": round(float(ans.confidence), 4)}
         if not ans.refused and ans.citations:
