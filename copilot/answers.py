@@ -216,9 +216,7 @@ def evidence_question(question: str, plan: QueryPlan) -> str:
     agreement and make any passage look like an answer. Questions that name no document, or
     whose scope the caller gave, are judged as asked.
     """
-    if plan.doc_ids and plan.matched_titles and plan.evidence_text:
-        return plan.evidence_text
-    return question
+    return plan.evidence_text or question  # set only when a mentioned title chose the scope
 
 
 def refusal_message(principal: Principal, doc_scope: bool) -> str:

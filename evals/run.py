@@ -418,7 +418,7 @@ def run_cuad(args: Any) -> int:
     answer_fn = make_answer_fn(services)
     primary = ["rerank"] if "rerank" in ours else ["hybrid"]
     sections = {}
-    wanted = {x.strip() for x in getattr(args, "sets", "pool,scoped").split(",") if x.strip()}
+    wanted = {x.strip() for x in args.sets.split(",") if x.strip()}  # validated by evals.cuad
     for key, name, file in (("pool", "CUAD whole pool", "evalset.jsonl"),
                             ("scoped", "CUAD ask about this contract", "evalset-scoped.jsonl")):
         if key not in wanted:

@@ -108,6 +108,17 @@ def _login(browser, stack, login: str, height: int = 950):
     return ctx, page
 
 
+def _fail(page, stack, message: str) -> None:
+    """Fail with ``message``, what the page shows and both servers' log tails."""
+    try:
+        shown = page.inner_text("body")[-2000:]
+    except Exception as exc:  # the page itself may be gone
+        shown = f"<page text unavailable: {exc}>"
+    logs = "\n".join(f"--- {name}.log (tail) ---\n{path.read_text(errors='replace')[-4000:]}"
+                     for name, path in stack["logs"].items())
+    raise AssertionError(f"{message}\n--- page text (tail) ---\n{shown}\n{logs}")
+
+
 def _wait_text(page, stack, selector: str, timeout_ms: float = 60_000) -> None:
     """Wait for ``selector``; on timeout fail with what the page shows and both servers' log tails."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -115,14 +126,7 @@ def _wait_text(page, stack, selector: str, timeout_ms: float = 60_000) -> None:
     try:
         page.wait_for_selector(selector, timeout=timeout_ms)
     except PlaywrightTimeout:
-        try:
-            shown = page.inner_text("body")[-2000:]
-        except Exception as exc:  # the page itself may be gone
-            shown = f"<page text unavailable: {exc}>"
-        logs = "\n".join(f"--- {name}.log (tail) ---\n{path.read_text(errors='replace')[-4000:]}"
-                         for name, path in stack["logs"].items())
-        raise AssertionError(f"{selector!r} not shown after {timeout_ms / 1000:.0f}s.\n"
-                             f"--- page text (tail) ---\n{shown}\n{logs}") from None
+        _fail(page, stack, f"{selector!r} not shown after {timeout_ms / 1000:.0f}s.")
 
 
 def _send(page, text: str) -> None:
@@ -153,7 +157,7 @@ def _send(page, text: str) -> None:
     raise AssertionError(f"the chat never accepted {text!r}:\n{page.inner_text('body')[-2000:]}")
 
 
-def _wait_source_cards(page, stack, timeout_s: float = 60) -> int:
+def _wait_source_cards(page, stack, timeout_s: float = 60) -> None:
     """Wait until every cited source under the last answer shows its document path in the panel.
 
     Chainlit opens the source panel by itself but fetches each card's text after the message is
@@ -166,10 +170,9 @@ def _wait_source_cards(page, stack, timeout_s: float = 60) -> int:
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         if cards.count() >= want:
-            return want
+            return
         page.wait_for_timeout(250)
-    _wait_text(page, stack, f"text=<{want} source cards loaded>", 1)  # fails with page text and logs
-    return 0
+    _fail(page, stack, f"{want} cited sources, only {cards.count()} source cards loaded after {timeout_s:.0f}s.")
 
 
 def _wait_step_count(page, n: int, timeout_s: float = 90) -> None:

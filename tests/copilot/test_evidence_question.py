@@ -1,4 +1,4 @@
-"""A question that names its document is judged without the name.
+"""A question that names its document is judged as a question about "this agreement".
 
 The mention chose the scope; left in the question, its words (the parties' names) match
 passages all over the agreement and make an unrelated passage look like an answer.
