@@ -1,0 +1,37 @@
+"""Answer metrics and the document split behave as their definitions say."""
+
+from evals.answer_metrics import cites_gold, contains_short, refusal_accuracy, token_f1
+from evals.metrics import Item, Span
+from evals.splits import half_of, split_by_doc
+
+
+def test_token_f1_ignores_case_punctuation_and_articles() -> None:
+    assert token_f1("The State of Nevada.", "state of nevada") == 1.0
+    assert token_f1("Delaware", "Nevada") == 0.0
+    assert 0.0 < token_f1("laws of the State of Nevada apply", "Nevada") < 1.0
+
+
+def test_contains_short_needs_a_contiguous_token_match() -> None:
+    assert contains_short("governed by the laws of New York.", "New York")
+    assert not contains_short("York is new", "New York")
+    assert not contains_short("anything", "")
+
+
+def test_cites_gold_needs_overlap_in_the_same_document() -> None:
+    gold = [Span("a", 100, 200)]
+    assert cites_gold([Item("a", 150, 400)], gold)
+    assert not cites_gold([Item("b", 150, 400)], gold)
+    assert not cites_gold([Item("a", 200, 300)], gold)  # half-open: touching is not overlapping
+
+
+def test_refusal_accuracy_counts_each_side() -> None:
+    out = refusal_accuracy([True, False, True, False], [False, False, True, True])
+    assert out == {"refused_unanswerable": 0.5, "answered_answerable": 0.5}
+
+
+def test_split_is_stable_and_roughly_even() -> None:
+    ids = [f"doc-{i}" for i in range(2000)]
+    halves = split_by_doc(ids, lambda d: d)
+    assert abs(len(halves["dev"]) - 1000) < 100
+    assert all(half_of(d) == "dev" for d in halves["dev"])
+    assert half_of("doc-1") == half_of("doc-1")
