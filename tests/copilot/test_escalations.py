@@ -7,7 +7,7 @@ import json
 import pytest
 
 from copilot.db import AuditEntry, open_database
-from copilot.escalations import (
+from copilot.governance.escalations import (
     DraftError,
     DraftRequest,
     EscalationDrafter,
@@ -119,7 +119,7 @@ def test_every_factual_sentence_is_cited_and_supported(notes, demo_services, ten
                     checked += 1
     assert checked >= 8
     # The rendered markdown passes the answer-level citation check too.
-    from copilot.escalations import render_markdown
+    from copilot.governance.escalations import render_markdown
 
     md = render_markdown(note, CASES[tenant].validated(), drafted_by=f"{tenant}-manager", status="draft")
     body = md.split("## Summary", 1)[1].split("## Evidence", 1)[0]
@@ -194,7 +194,7 @@ def test_transitions_roles_tenants_and_outbox(service):
     assert approved.status == "approved" and approved.decided_by == "alder-pm2"
     assert [(t["from"], t["to"]) for t in approved.transitions] == [(None, "draft"), ("draft", "approved")]
     assert "| Status | approved |" in approved.markdown
-    from copilot.escalations import Conflict
+    from copilot.governance.escalations import Conflict
 
     with pytest.raises(Conflict):
         svc.reject(view.id, pm("alder"))
