@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from copilot.audit import AuditLog, AuditRecord, Keyring
 from copilot.db import Database
 
-
 KEYRING = Keyring(b"test-audit-key-0123456789")
 
 
