@@ -79,6 +79,17 @@ class GovernanceChecks:
                 self._milestone = (id(checklists), MilestoneChecker(checklists, self.retriever))
             return self._milestone[1]
 
+    def require_visible_template(self, doc_id: str, principal: Principal) -> None:
+        """A check reveals its template's rules; a caller who may not read the indexed template
+        cannot run it (404, like a missing template). A template that is not indexed is plain
+        configuration and open to every authenticated caller."""
+        store = self.retriever.store
+        if store.list_documents(access_filter(principal, doc_ids=[doc_id])):
+            return
+        vendor = Principal("template-check", SHARED_TENANT, AccessLevel.RESTRICTED)
+        if store.list_documents(access_filter(vendor, doc_ids=[doc_id])):
+            raise NotFound("no check template is visible to you")
+
     # -- SOW input ---------------------------------------------------------------------------
     def sow_from_upload(self, data: bytes, filename: str) -> SowDocument:
         """Parse an uploaded SOW; raises a 4xx domain error for empty, unreadable or non-SOW files."""
@@ -146,6 +157,7 @@ class GovernanceChecks:
                   redact: Redact = _identity, store_redact: Redact = _identity) -> SowCheckResult:
         """Findings for one SOW; each becomes an open review item. ``redact`` applies to returned
         clause text, ``store_redact`` to what the review queue stores."""
+        self.require_visible_template(self.sow_checker().template.doc_id, principal)
         try:
             findings = self.sow_checker().check(doc)
         except NotASowError as exc:
@@ -189,6 +201,7 @@ class GovernanceChecks:
         if len(project) < 3:
             raise BadRequest("project must name the project (its code or name, at least 3 characters)")
         checker = self.milestone_checker()
+        self.require_visible_template(checker.checklists.doc_id, principal)
         try:
             ms, n_docs, results = checker.check(project, milestone, principal)
         except UnknownMilestoneError as exc:

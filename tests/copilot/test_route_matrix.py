@@ -426,7 +426,9 @@ def _over_level_scan(w: World, level: int) -> dict[tuple[str, str], int]:
                 # Documents only above the reader's level: a visible one would really be deleted.
                 levels = range(level + 1, 4) if spec.kind == "doc" else range(4)
                 for lv in levels:
-                    bodies.append(_body(spec.send(w, w.key(name), {"id": _target_id(w, spec.kind, "alder", lv)})))
+                    tid = _target_id(w, spec.kind, "alder", lv)
+                    # An error message may echo the id the caller sent; that is not a disclosure.
+                    bodies.append(_body(spec.send(w, w.key(name), {"id": tid})).replace(tid, "<requested id>"))
         hits[route] = sum(1 for b in bodies for t in tokens["all"] if t in b)
     return hits
 
