@@ -4,7 +4,8 @@ Services (embedding model, index, PII detector) are loaded at startup in the
 lifespan; ``/readyz`` answers 200 once they are usable. Pure-ASGI middleware
 enforces the body size limit, content types and the "no principal from the query
 string" rule, times every request for Prometheus and writes one audit row per
-``/v1`` request after the response is sent.
+``/v1`` request *before* the response body is released (write-ahead): the response start is held
+back until the row is committed, and a request whose row cannot be written answers 500 instead.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from copilot.answers import Answerer
-from copilot.audit import AuditLog, AuditRecord
+from copilot.audit import AuditLog, AuditRecord, load_keyring
 from copilot.auth import JwtVerifier, KeyStore
 from copilot.db import Database, open_database
 from copilot.errors import error_body, install_error_handlers
@@ -84,8 +85,9 @@ class AppState:
         """Open the database and load the models and index (blocking; run in a worker thread)."""
         s = self.settings
         self.db = open_database(s.sqlalchemy_url)
-        self.audit = AuditLog(self.db)
-        self.keys = KeyStore(self.db, pepper=s.api_key_pepper)
+        keyring = load_keyring(s)  # refuses to start in production mode without a key
+        self.audit = AuditLog(self.db, keyring)
+        self.keys = KeyStore(self.db, keyring, pepper=s.api_key_pepper)
         self.jwt = JwtVerifier(s)
         self.limiter = MovingWindowRateLimiter(storage_from_string(s.api_rate_limit_storage))
         # Load the PII detector (spaCy + Presidio) beside the embedding model: two cores, two loads.
@@ -180,7 +182,6 @@ class GuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        st = self.state
         t0 = time.perf_counter()
         trace_id = uuid.uuid4().hex
         scope.setdefault("state", {})
@@ -188,34 +189,21 @@ class GuardMiddleware:
         scope["state"]["t0"] = t0
         path: str = scope["path"]
         method: str = scope["method"]
-        status_box = {"status": 500}
-
-        async def send_wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status_box["status"] = message["status"]
-                headers = list(message.get("headers") or [])
-                headers.append((b"x-trace-id", trace_id.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
+        gate = _AuditGate(self, scope, send, trace_id, audited=path.startswith("/v1/") and self.state.audit is not None)
         try:
             rejected = self._precheck(scope, path, method)
             if rejected is not None:
-                status_box["status"] = rejected[0]
-                await _send_error(send, *rejected, trace_id)
+                await _send_error(gate.send, *rejected, trace_id)
                 return
-            limited = await self._limit_body(scope, receive, path, method, send, trace_id, status_box)
+            limited = await self._limit_body(scope, receive, path, method, gate.send, trace_id)
             if limited is None:
                 return
-            await self.app(scope, limited, send_wrapped)
+            await self.app(scope, limited, gate.send)
         finally:
+            await gate.finish()
             elapsed = time.perf_counter() - t0
-            route = self._route_template(scope)
-            st.metrics.request_seconds.labels(route=route, method=method, status=str(status_box["status"])).observe(
-                elapsed
-            )
-            if path.startswith("/v1/") and st.audit is not None:
-                await anyio.to_thread.run_sync(self._audit, scope, route, method, status_box["status"], elapsed)
+            self.state.metrics.request_seconds.labels(
+                route=self._route_template(scope), method=method, status=str(gate.status)).observe(elapsed)
 
     def _precheck(self, scope: Scope, path: str, method: str) -> tuple[int, str, str] | None:
         qs = scope.get("query_string", b"").decode("latin-1")
@@ -235,8 +223,7 @@ class GuardMiddleware:
         return None
 
     async def _limit_body(
-        self, scope: Scope, receive: Receive, path: str, method: str, send: Send, trace_id: str,
-        status_box: dict[str, int],
+        self, scope: Scope, receive: Receive, path: str, method: str, send: Send, trace_id: str
     ) -> Receive | None:
         if method not in ("POST", "PUT", "PATCH"):
             return receive
@@ -247,11 +234,9 @@ class GuardMiddleware:
         if declared is not None:
             try:
                 if int(declared) > limit:
-                    status_box["status"] = 413
                     await _send_error(send, 413, "payload_too_large", too_large, trace_id)
                     return None
             except ValueError:
-                status_box["status"] = 400
                 await _send_error(send, 400, "bad_request", "invalid Content-Length", trace_id)
                 return None
         # Read (at most limit + 1 bytes of) the body here, so chunked uploads are capped too.
@@ -265,7 +250,6 @@ class GuardMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                status_box["status"] = 413
                 await _send_error(send, 413, "payload_too_large", too_large, trace_id)
                 return None
             chunks.append(chunk)
@@ -316,10 +300,14 @@ class GuardMiddleware:
             log.exception("redaction of an audited question failed")
             return "[question withheld: redaction failed]"
 
-    def _audit(self, scope: Scope, route: str, method: str, status: int, elapsed: float) -> None:
+    def _audit(self, scope: Scope, status: int) -> bool:
+        """Commit the request's audit row; False when it could not be written."""
         st = self.state
         info: dict[str, Any] = scope["state"].get("audit") or {}
         principal: Principal | None = scope["state"].get("principal")
+        route = self._route_template(scope)
+        method = scope["method"]
+        elapsed = time.perf_counter() - scope["state"]["t0"]
         try:
             assert st.audit is not None
             st.audit.append(
@@ -330,7 +318,6 @@ class GuardMiddleware:
                     route=route if route != "unmatched" else scope["path"][:200],
                     method=method,
                     status=status,
-                    # Questions are redacted here, after the response was sent, off the request path.
                     query=self._logged_query(info),
                     chunk_ids=info.get("chunk_ids", []),
                     refused=bool(info.get("refused", False)),
@@ -338,8 +325,59 @@ class GuardMiddleware:
                     details=info.get("details", {}),
                 )
             )
-        except Exception:  # the response is already sent; log loudly, never crash the server
+        except Exception:  # the caller gets a 500 instead of an unaudited response
             log.exception("audit append failed for trace %s", scope["state"].get("trace_id"))
+            return False
+        return True
+
+
+class _AuditGate:
+    """Holds a response's start message until its audit row is committed (write-ahead audit).
+
+    The row is written when the first body message arrives (the handler has recorded what it
+    did by then, streaming responses included). If the write fails, the caller gets a 500 error
+    instead of the held response and nothing of the body is released.
+    """
+
+    def __init__(self, guard: GuardMiddleware, scope: Scope, send: Send, trace_id: str, audited: bool):
+        self.guard, self.scope, self._send, self.trace_id, self.audited = guard, scope, send, trace_id, audited
+        self.status = 500
+        self._start: Message | None = None
+        self._written = not audited
+        self._failed = False
+
+    async def _write(self) -> bool:
+        self._written = True
+        return await anyio.to_thread.run_sync(self.guard._audit, self.scope, self.status)
+
+    async def send(self, message: Message) -> None:
+        if self._failed:
+            return  # the held response was replaced by an error: drop the rest of it
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            headers = list(message.get("headers") or [])
+            if not any(k.lower() == b"x-trace-id" for k, _ in headers):
+                headers.append((b"x-trace-id", self.trace_id.encode()))
+            self._start = {**message, "headers": headers}
+            return
+        if message["type"] == "http.response.body" and not self._written and not await self._write():
+            self._failed = True
+            self.status = 500
+            body = json.dumps(error_body("audit_unavailable", "the request could not be recorded; retry")).encode()
+            await self._send({"type": "http.response.start", "status": 500, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"x-trace-id", self.trace_id.encode())]})
+            await self._send({"type": "http.response.body", "body": body})
+            return
+        if self._start is not None:
+            start, self._start = self._start, None
+            await self._send(start)
+        await self._send(message)
+
+    async def finish(self) -> None:
+        """A request that ended without a body (client gone, handler crashed) is audited too."""
+        if not self._written:
+            await self._write()
 
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:

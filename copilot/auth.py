@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 from collections.abc import Iterable
@@ -22,11 +23,14 @@ from typing import Any
 import jwt
 from sqlalchemy import select
 
+from copilot.audit import AuditLog, AuditRecord, Keyring, api_key_payload
 from copilot.db import ApiKey, Database
 from copilot.errors import BadRequest, Forbidden, NotFound, Unauthenticated
 from copilot.settings import Settings
 from ingestion.manifest import TENANT_PATTERN
 from retrievers.access import SHARED_TENANT, AccessLevel, Principal
+
+log = logging.getLogger(__name__)
 
 KEY_PREFIX = "pc_"
 _KEY_RE = re.compile(r"^pc_([0-9a-f]{12})_([A-Za-z0-9_-]{20,128})$")
@@ -66,11 +70,24 @@ def validate_identity(
 
 
 class KeyStore:
-    """API keys in the governance database."""
+    """API keys in the governance database, each row sealed with the audit key.
 
-    def __init__(self, db: Database, pepper: str | None = None):
+    A row whose seal does not verify (edited privileges, an inserted row) never authenticates.
+    Creating and revoking a key appends an audit row naming it, so a deleted key row is reported
+    by ``copilot audit verify`` too.
+    """
+
+    def __init__(self, db: Database, keyring: Keyring, pepper: str | None = None):
         self.db = db
+        self.keyring = keyring
         self.pepper = pepper
+        self.audit = AuditLog(db, keyring)
+
+    def _announce(self, action: str, row: ApiKey) -> None:
+        self.audit.append(AuditRecord(
+            trace_id=secrets.token_hex(16), subject="cli", tenant_id=row.tenant_id, route=f"keys.{action}",
+            method="CLI", status=200, details={"api_key_id": row.key_id, "action": action},
+        ))
 
     def create(
         self,
@@ -105,9 +122,28 @@ class KeyStore:
             roles=role_list,
             acting_for=acting,
         )
+        row.seal = self.keyring.seal("api-key", api_key_payload(row))
         with self.db.session.begin() as s:
             s.add(row)
+        self._announce("create", row)
         return plaintext, row
+
+    def reseal_if_matches(self, row: ApiKey, tenant_id: str, level: str, roles: Iterable[str],
+                          acting_for: Iterable[str]) -> bool:
+        """Seal an unsealed row (written before seals existed) whose identity matches what the
+        operator defines for it; a row with a seal is never touched. Returns True when sealed."""
+        if row.seal is not None:
+            return False
+        if (row.tenant_id, row.access_level, sorted(row.roles or []), sorted(row.acting_for or [])) != (
+                tenant_id, AccessLevel.parse(level).label, sorted(roles), sorted(acting_for)):
+            return False
+        with self.db.session.begin() as s:
+            fresh = s.get(ApiKey, row.id)
+            if fresh is None or fresh.seal is not None:
+                return False
+            fresh.seal = self.keyring.seal("api-key", api_key_payload(fresh))
+        self._announce("reseal", row)
+        return True
 
     def list(self, include_revoked: bool = True) -> list[ApiKey]:
         with self.db.session() as s:
@@ -133,6 +169,9 @@ class KeyStore:
             )
             for r in rows:
                 r.revoked_at = datetime.now(UTC)
+                r.seal = self.keyring.seal("api-key", api_key_payload(r))
+        for r in rows:
+            self._announce("revoke", r)
         if not rows:
             raise NotFound(f"no active key with id or name {key_id_or_name!r}")
         return len(rows)
@@ -146,6 +185,10 @@ class KeyStore:
         with self.db.session() as s:
             row = s.scalars(select(ApiKey).where(ApiKey.key_id == key_id)).first()
         if row is None or row.revoked_at is not None:
+            return None
+        if not self.keyring.check("api-key", api_key_payload(row), row.seal):
+            # Edited or inserted behind the service's back: never trust it.
+            log.warning("api key %s refused: its seal does not verify (run `copilot audit verify`)", key_id)
             return None
         if not hmac.compare_digest(row.secret_hash, _hash_secret(secret, row.salt, self.pepper)):
             return None

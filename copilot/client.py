@@ -138,6 +138,7 @@ class Escalation:
     markdown: str
     note: dict[str, Any] = field(default_factory=dict)
     tenant_id: str = ""
+    access_level: str = ""  # the highest level among the cited evidence
     created_by: str = ""
     created_at: str = ""
     decided_by: str | None = None
@@ -315,6 +316,11 @@ class CopilotClient(_Base):
     def get_escalation(self, draft_id: str) -> Escalation:
         return _build(Escalation, self._call("GET", f"/v1/escalations/{draft_id}"))
 
+    def list_escalations(self, status: str | None = None) -> list[Escalation]:
+        """Notes you may read, newest first; ``status="draft"`` lists pending approvals."""
+        params = {"status": status} if status else None
+        return [_build(Escalation, e) for e in self._call("GET", "/v1/escalations", params=params)["items"]]
+
     def approve_escalation(self, draft_id: str, comment: str = "") -> Escalation:
         return _build(Escalation, self._call("POST", f"/v1/escalations/{draft_id}/approve", json={"comment": comment}))
 
@@ -401,6 +407,12 @@ class AsyncCopilotClient(_Base):
 
     async def get_escalation(self, draft_id: str) -> Escalation:
         return _build(Escalation, await self._call("GET", f"/v1/escalations/{draft_id}"))
+
+    async def list_escalations(self, status: str | None = None) -> list[Escalation]:
+        """Notes you may read, newest first; ``status="draft"`` lists pending approvals."""
+        params = {"status": status} if status else None
+        items = (await self._call("GET", "/v1/escalations", params=params))["items"]
+        return [_build(Escalation, e) for e in items]
 
     async def approve_escalation(self, draft_id: str, comment: str = "") -> Escalation:
         return _build(

@@ -20,6 +20,8 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -49,10 +51,13 @@ class ApiKey(Base):
     acting_for: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # HMAC over every field above with the audit key (copilot/audit.py): an edited or inserted
+    # row does not authenticate and `copilot audit verify` reports it.
+    seal: Mapped[str | None] = mapped_column(String(100), nullable=True)
 
 
 class AuditEntry(Base):
-    """One request. ``seq`` is dense and ``row_hash`` covers the row plus ``prev_hash``."""
+    """One request. ``seq`` is dense and ``row_hash`` (keyed) covers the row plus ``prev_hash``."""
 
     __tablename__ = "audit_log"
 
@@ -71,7 +76,8 @@ class AuditEntry(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 with the audit key ``key_id``
+    key_id: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class AuditHead(Base):
@@ -83,6 +89,7 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     row_hash: Mapped[str] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(100), nullable=True)  # keyed MAC of (seq, row_hash)
 
 
 class Feedback(Base):
@@ -95,6 +102,7 @@ class Feedback(Base):
     tenant_id: Mapped[str] = mapped_column(String(64))
     rating: Mapped[str] = mapped_column(String(8))
     comment: Mapped[str] = mapped_column(Text, default="")  # redacted
+    seal: Mapped[str | None] = mapped_column(String(100), nullable=True)  # keyed MAC (copilot/audit.py)
 
 
 def make_engine(url: str) -> Engine:
@@ -123,6 +131,21 @@ class Database:
 
     def create_all(self) -> None:
         Base.metadata.create_all(self.engine)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Add nullable columns introduced after a table was created (e.g. record access levels).
+        A NULL level reads as the most restrictive, so old rows fail closed."""
+        insp = inspect(self.engine)
+        with self.engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:
+                if not insp.has_table(table.name):
+                    continue
+                have = {c["name"] for c in insp.get_columns(table.name)}
+                for col in table.columns:
+                    if col.name not in have and col.nullable:
+                        ctype = col.type.compile(dialect=self.engine.dialect)
+                        conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {ctype}'))
 
     @property
     def dialect(self) -> str:

@@ -5,6 +5,11 @@ person with role ``partner_manager`` or ``vendor_reviewer`` of the item's tenant
 to ``accepted`` (the finding stands: the SOW or evidence must change) or ``overridden``
 (the finding does not apply), always with a reason. The machine never decides.
 
+Every item carries a :class:`retrievers.access.RecordAccess` (its tenant, the documents its
+finding cites and the highest level among them) and is read only through
+:func:`retrievers.access.can_read`: another tenant's item, or one above the reader's level, is
+absent from lists and answers 404 exactly like a missing id.
+
 Items live in SQL on the shared declarative base (same database as the audit log). Every
 transition is stored, written to the audit log, and new findings are announced through
 the outgoing webhook outbox (``review.findings_created``) in the same transaction, so an
@@ -14,6 +19,7 @@ an item with the same finding key (same document version, rule and place) is reu
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -26,7 +32,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from copilot.db import Base
 from copilot.errors import BadRequest, Conflict, Forbidden, NotFound
-from retrievers.access import Principal
+from retrievers.access import Principal, RecordAccess, can_read, record_filter, visible_records
 
 STATUS_OPEN = "open"
 STATUS_ACCEPTED = "accepted"
@@ -62,6 +68,9 @@ class ReviewItem(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    # Highest level among the cited documents; NULL (rows from before levels) reads as restricted.
+    access_level: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    evidence_doc_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     finding_key: Mapped[str] = mapped_column(String(128))
     check_type: Mapped[str] = mapped_column(String(16))  # sow | milestone
     check_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -76,6 +85,10 @@ class ReviewItem(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decision_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    @property
+    def record_access(self) -> RecordAccess:
+        return RecordAccess.stored(self.tenant_id, self.access_level, self.evidence_doc_ids)
 
 
 class ReviewTransition(Base):
@@ -102,6 +115,7 @@ class NewReviewItem:
     severity: str
     summary: str
     finding: dict[str, Any]
+    access: RecordAccess | None = None  # tenant is set by submit(); level and evidence from the check
 
 
 @dataclass
@@ -128,11 +142,6 @@ class ReviewView:
 class SubmitResult:
     ids: list[str]
     created: list[str]
-
-
-def item_tenants(principal: Principal) -> set[str]:
-    """Tenants whose review items a principal may see: its own and those it acts for."""
-    return {principal.tenant_id, *principal.acting_for}
 
 
 class ReviewQueue:
@@ -174,15 +183,19 @@ class ReviewQueue:
         created: list[ReviewItem] = []
         with self._sessions() as s:
             for it in items:
+                digest = hashlib.sha256(it.finding_key.encode("utf-8")).hexdigest()
                 existing = s.scalar(select(ReviewItem).where(ReviewItem.tenant_id == tenant_id,
-                                                             ReviewItem.finding_key == it.finding_key))
+                                                             ReviewItem.finding_key == digest))
                 if existing is not None:
                     # Same finding on the same document version: open ones are not duplicated and
                     # decided ones are not reopened (the key changes when the document changes).
                     ids.append(existing.id)
                     continue
-                key = it.finding_key
+                # Finding keys hold caller-typed parts (project names, file names): store a digest.
+                key = hashlib.sha256(it.finding_key.encode("utf-8")).hexdigest()
+                acc = it.access or RecordAccess.stored(tenant_id, None)
                 row = ReviewItem(
+                    access_level=int(acc.access_level), evidence_doc_ids=list(acc.evidence_doc_ids),
                     id=str(uuid.uuid5(_NAMESPACE, f"{tenant_id}/{key}")), tenant_id=tenant_id, finding_key=key,
                     check_type=check_type, check_id=check_id, subject_ref=subject_ref, rule_id=it.rule_id,
                     severity=it.severity, summary=it.summary, finding=it.finding, status=STATUS_OPEN,
@@ -213,7 +226,9 @@ class ReviewQueue:
             raise BadRequest(f"unknown status {status!r}; use open, accepted or overridden")
         if check_type is not None and check_type not in ("sow", "milestone"):
             raise BadRequest(f"unknown check type {check_type!r}; use sow or milestone")
-        q = select(ReviewItem).where(ReviewItem.tenant_id.in_(sorted(item_tenants(principal))))
+        tenants, max_level = record_filter(principal)
+        q = select(ReviewItem).where(ReviewItem.tenant_id.in_(tenants), ReviewItem.access_level.is_not(None),
+                                     ReviewItem.access_level <= max_level)
         if status:
             q = q.where(ReviewItem.status == status)
         if check_type:
@@ -221,13 +236,13 @@ class ReviewQueue:
         q = q.order_by(ReviewItem.created_at.desc(), ReviewItem.id)
         q = q.limit(max(1, min(limit, 500))).offset(max(0, offset))
         with self._sessions() as s:
-            return [self._view(s, r) for r in s.scalars(q)]
+            return [self._view(s, r) for r in visible_records(principal, s.scalars(q))]
 
     def get(self, principal: Principal, review_id: str) -> ReviewView:
         with self._sessions() as s:
             row = s.get(ReviewItem, review_id)
-            # Another tenant's item looks exactly like one that does not exist.
-            if row is None or row.tenant_id not in item_tenants(principal):
+            # Another tenant's item, or one above the reader's level, looks exactly like a missing one.
+            if row is None or not can_read(principal, row):
                 raise NotFound("no review item with this id")
             return self._view(s, row, history=True)
 
@@ -247,7 +262,7 @@ class ReviewQueue:
         now = self._clock()
         with self._sessions() as s:
             row = s.get(ReviewItem, review_id, with_for_update=True)
-            if row is None or row.tenant_id not in item_tenants(principal):
+            if row is None or not can_read(principal, row):
                 raise NotFound("no review item with this id")
             if row.status != STATUS_OPEN:
                 raise Conflict(f"review item is already {row.status}")

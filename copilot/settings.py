@@ -8,12 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COPILOT_", env_file=None, extra="ignore")
+
+    # "production" refuses to start without the secrets below; "dev"/"demo" may generate
+    # local ones (persisted in the data dir, mode 0600).
+    mode: Literal["dev", "demo", "production"] = "dev"
 
     # --- storage -------------------------------------------------------------
     data_dir: Path = Path(".data/default")
@@ -91,7 +95,17 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 512
     # --- end api -----------------------------------------------------------------
 
-    # --- escalations and outgoing webhooks (copilot/escalations.py, copilot/webhooks.py) ---
+    # --- audit (copilot/audit.py; key rotation: docs/audit.md) --------------------
+    # HMAC key of the audit chain and of the feedback/API-key seals. Required in production;
+    # elsewhere generated once into <data_dir>/audit.key when unset.
+    audit_hmac_key: SecretStr | None = None
+    # Older keys still accepted by `copilot audit verify` for rows written before a rotation.
+    audit_hmac_previous_keys: list[SecretStr] = Field(default_factory=list)
+
+    # --- escalations and outgoing webhooks (copilot/governance/escalations/, copilot/webhooks.py) ---
+    # Section plans of escalation notes (YAML, see corpora/demo/escalation-plans.yaml); a missing
+    # file falls back to the generic plans shipped with the package.
+    escalation_plans_path: Path | None = Path("corpora/demo/escalation-plans.yaml")
     webhook_urls: list[str] = Field(default_factory=list)  # e.g. an n8n webhook node URL
     webhook_secret: str | None = None  # HMAC-SHA256 key; required when webhook_urls is set
     webhook_max_attempts: int = Field(default=8, ge=1)

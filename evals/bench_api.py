@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     services, report, _ = prepare_demo(settings, progress=False)
     cases = [json.loads(x) for x in EVALSET.read_text().splitlines() if x.strip()]
     db = open_database(settings.sqlalchemy_url)
-    store = KeyStore(db, pepper=settings.api_key_pepper)
+    from copilot.audit import load_keyring
+
+    store = KeyStore(db, load_keyring(settings), pepper=settings.api_key_pepper)
     keys: dict[tuple[str, str], str] = {}
     for c in cases:
         t, lvl = c["principal"]["tenant_id"], c["principal"]["access_level"]

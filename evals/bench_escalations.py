@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from copilot.escalations import DraftRequest, EscalationDrafter
+from copilot.governance.escalations import DraftRequest, EscalationDrafter
 from copilot.redact import ResponseRedactor, load_policy
 from copilot.services import build_services
 from copilot.settings import Settings

@@ -161,6 +161,6 @@ class Retriever:
     def _recheck(hits: list[ScoredChunk], flt: AccessFilter) -> list[ScoredChunk]:
         """Defence in depth: the store already filtered; a violation here is a backend bug."""
         for h in hits:
-            if not flt.allows(h.chunk) or (flt.doc_ids is not None and h.chunk.doc_id not in flt.doc_ids):
+            if not flt.allows(h.chunk):
                 raise AccessViolation(f"retriever produced a chunk outside the access filter: {h.chunk.chunk_id}")
         return hits

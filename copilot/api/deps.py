@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Annotated
 
@@ -13,8 +14,17 @@ from copilot.auth import narrow_acting_for
 from copilot.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from retrievers.access import Principal
 
-# Failed authentications per client address, to slow down key guessing.
+# Failed authentications per presented credential (or per address for requests without one):
+# repeating a wrong key or token is throttled, a valid key is never refused because others failed
+# (one office behind one NAT address cannot be locked out by a single bad client).
 _AUTH_FAILURE_LIMIT = parse_limit("30/minute")
+
+
+def failure_bucket(credential: str | None, client: str) -> str:
+    """The failed-auth limiter's key: a digest of the credential, else the client address."""
+    if credential:
+        return "cred:" + hashlib.sha256(credential.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return "addr:" + client
 
 
 def get_state(request: Request) -> AppState:
@@ -44,11 +54,22 @@ def get_principal(request: Request, state: State) -> Principal:
     """The caller, from an API key or a JWT; never from the body or the query string."""
     assert state.keys is not None and state.jwt is not None and state.limiter is not None
     client = request.client.host if request.client else "unknown"
-    if not state.limiter.test(_AUTH_FAILURE_LIMIT, "authfail", client):
+    try:
+        cred = _credential(request)
+    except Unauthenticated:
+        cred = None
+        malformed = True
+    else:
+        malformed = False
+    bucket = failure_bucket(cred, client)
+    if not state.limiter.test(_AUTH_FAILURE_LIMIT, "authfail", bucket):
         raise RateLimited("too many failed authentication attempts; try again later", headers={"Retry-After": "60"})
-    cred = _credential(request)
     if not cred:
         state.metrics.auth_failures.inc()
+        if malformed:
+            # A malformed Authorization header carries nothing to key on: count it per address.
+            state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", bucket)
+            raise Unauthenticated("use 'Authorization: Bearer <key or token>' or the X-API-Key header")
         raise Unauthenticated("missing credentials: send X-API-Key or Authorization: Bearer")
     found = None
     if cred.startswith("pc_"):
@@ -57,11 +78,11 @@ def get_principal(request: Request, state: State) -> Principal:
         try:
             found = state.jwt.verify(cred)
         except Unauthenticated:
-            state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", client)
+            state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", bucket)
             state.metrics.auth_failures.inc()
             raise
     if found is None:
-        state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", client)
+        state.limiter.hit(_AUTH_FAILURE_LIMIT, "authfail", bucket)
         state.metrics.auth_failures.inc()
         raise Unauthenticated("invalid or revoked credentials")
     principal, identity = found

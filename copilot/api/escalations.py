@@ -1,8 +1,10 @@
-"""Escalation notes: draft from evidence, read, approve or reject (partner managers of the same tenant).
+"""Escalation notes: draft from evidence, list, read, approve or reject.
 
-Every call is written to the audit log by the API middleware; this router adds what happened
-(draft id, transition, outcome, cited chunks) to that row. A draft of another tenant answers
-404 exactly like a missing one.
+Every read applies the record rule of ``retrievers.access``: a draft of another tenant, or one
+citing evidence above the reader's level, answers 404 exactly like a missing one and is left out
+of lists. Drafting needs a drafter role; deciding needs ``partner_manager`` and is never done by
+the drafter. Every call is written to the audit log by the API middleware; this router adds what
+happened (draft id, transition, outcome, cited chunks) to that row.
 """
 
 from __future__ import annotations
@@ -10,14 +12,14 @@ from __future__ import annotations
 import threading
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from copilot import escalations as esc
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES
 from copilot.app import AppState
 from copilot.errors import Conflict, Forbidden, NotFound, Unprocessable
+from copilot.governance import escalations as esc
 from copilot.webhooks import dispatcher_for
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"], responses=ERROR_RESPONSES)  # type: ignore[arg-type]
@@ -83,6 +85,7 @@ class EscalationOut(BaseModel):
     status: Literal["draft", "approved", "rejected"]
     tenant_id: str
     created_by: str
+    access_level: str = Field(description="highest access level among the cited evidence")
     customer: str
     project_ref: str
     severity: str
@@ -108,8 +111,10 @@ def service_for(state: AppState) -> esc.EscalationService:
             assert state.services is not None and state.db is not None
             llm = state.answerer.llm if state.answerer is not None and hasattr(state.answerer, "llm") else None
             complete = (lambda prompt: str(llm.complete(prompt).text)) if llm is not None else None
-            drafter = esc.EscalationDrafter(state.services.retriever, redactor=state.redactor, complete=complete)
-            svc = esc.EscalationService(drafter, state.db.session.begin, webhooks=dispatcher_for(state))
+            drafter = esc.EscalationDrafter(state.services.retriever, redactor=state.redactor, complete=complete,
+                                            plans_path=state.settings.escalation_plans_path)
+            svc = esc.EscalationService(drafter, state.db.session.begin, webhooks=dispatcher_for(state),
+                                        store_redact=lambda p: state.redactor(p).for_log)
             state.escalation_service = svc  # type: ignore[attr-defined]
     return svc
 
@@ -138,6 +143,9 @@ def draft(body: DraftIn, request: Request, principal: CurrentPrincipal, state: S
         view = svc.create(req, principal)
     except esc.DraftError as exc:
         raise Unprocessable(str(exc)) from None
+    except esc.Forbidden as exc:
+        _audit(request, "escalation.draft", outcome="denied")
+        raise Forbidden(str(exc)) from None
     _audit(
         request,
         "escalation.draft",
@@ -146,6 +154,24 @@ def draft(body: DraftIn, request: Request, principal: CurrentPrincipal, state: S
         chunk_ids=[e["chunk_id"] for e in view.note.get("evidence", [])],
     )
     return _out(view)
+
+
+class EscalationList(BaseModel):
+    items: list[EscalationOut]
+
+
+@router.get("", response_model=EscalationList, summary="List escalation notes you may read")
+def list_escalations(
+    request: Request, principal: CurrentPrincipal, state: State,
+    status: Literal["draft", "approved", "rejected"] | None = Query(default=None),
+    limit: int = Query(default=50, ge=1, le=500),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> EscalationList:
+    """Notes of your tenant (and tenants you act for) at or below your level, newest first;
+    ``status=draft`` is the pending-approvals list."""
+    views = service_for(state).list(principal, status=status, limit=limit, offset=offset)
+    _audit(request, "escalation.list", status=status, draft_ids=[v.id for v in views])
+    return EscalationList(items=[_out(v) for v in views])
 
 
 @router.get("/{draft_id}", response_model=EscalationOut, summary="Read an escalation draft of your tenant")
@@ -184,7 +210,7 @@ def _decide(
 def approve(
     draft_id: str, request: Request, principal: CurrentPrincipal, state: State, body: DecisionIn | None = None
 ) -> EscalationOut:
-    """Only a principal with role ``partner_manager`` of the draft's tenant may approve."""
+    """Only a ``partner_manager`` who may read the draft, and did not draft it, may approve."""
     return _decide(draft_id, esc.STATUS_APPROVED, body, request, principal, state)
 
 
@@ -192,5 +218,5 @@ def approve(
 def reject(
     draft_id: str, request: Request, principal: CurrentPrincipal, state: State, body: DecisionIn | None = None
 ) -> EscalationOut:
-    """Only a principal with role ``partner_manager`` of the draft's tenant may reject."""
+    """Only a ``partner_manager`` who may read the draft, and did not draft it, may reject."""
     return _decide(draft_id, esc.STATUS_REJECTED, body, request, principal, state)

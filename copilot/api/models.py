@@ -86,8 +86,8 @@ class SearchResponse(BaseModel):
                 {
                     "results": [
                         {
-                            "rank": 1, "chunk_id": "3f0c...", "doc_id": "docs/shared/playbooks/cutover-checklist.docx",
-                            "title": "Cutover Checklist", "section": "Go/no-go", "page": None, "char_start": 812,
+                            "rank": 1, "chunk_id": "3f0c...", "doc_id": "guides/go-live-runbook.md",
+                            "title": "Go-live Runbook", "section": "Go/no-go", "page": None, "char_start": 812,
                             "char_end": 1630, "score": 0.0328, "doc_type": "playbook",
                             "snippet": "The go/no-go meeting is chaired by <PERSON_1> ...",
                         }
@@ -151,8 +151,8 @@ class AskResponse(BaseModel):
                     "engagement lead [1].",
                     "citations": [
                         {
-                            "n": 1, "doc_id": "docs/shared/playbooks/cutover-checklist.docx",
-                            "title": "Cutover Checklist", "section": "Go/no-go", "page": None,
+                            "n": 1, "doc_id": "guides/go-live-runbook.md",
+                            "title": "Go-live Runbook", "section": "Go/no-go", "page": None,
                             "chunk_id": "3f0c...", "char_start": 812, "char_end": 930,
                             "snippet": "The go/no-go meeting is held 48 hours before cutover ...",
                         }

@@ -33,7 +33,7 @@ from copilot.checks.templates import TemplateError, load_milestone_checklists, l
 from copilot.errors import BadRequest, NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable
 from copilot.reviews import NewReviewItem, ReviewQueue
 from ingestion.parsing import ParseError, parse_bytes
-from retrievers.access import SHARED_TENANT, Principal, access_filter
+from retrievers.access import SHARED_TENANT, AccessLevel, Principal, RecordAccess, access_filter
 from retrievers.retriever import Retriever
 from retrievers.schema import chunk_uuid
 
@@ -78,6 +78,17 @@ class GovernanceChecks:
             if self._milestone is None or self._milestone[0] != id(checklists):
                 self._milestone = (id(checklists), MilestoneChecker(checklists, self.retriever))
             return self._milestone[1]
+
+    def require_visible_template(self, doc_id: str, principal: Principal) -> None:
+        """A check reveals its template's rules; a caller who may not read the indexed template
+        cannot run it (404, like a missing template). A template that is not indexed is plain
+        configuration and open to every authenticated caller."""
+        store = self.retriever.store
+        if store.list_documents(access_filter(principal, doc_ids=[doc_id])):
+            return
+        vendor = Principal("template-check", SHARED_TENANT, AccessLevel.RESTRICTED)
+        if store.list_documents(access_filter(vendor, doc_ids=[doc_id])):
+            raise NotFound("no check template is visible to you")
 
     # -- SOW input ---------------------------------------------------------------------------
     def sow_from_upload(self, data: bytes, filename: str) -> SowDocument:
@@ -131,11 +142,22 @@ class GovernanceChecks:
                 f"{doc.doc_id} does not look like a statement of work (no scope, services, milestones, "
                 "acceptance or fees); upload the SOW itself", code="not_a_sow")
 
+    def record_access(self, tenant_id: str, doc_ids: list[str], principal: Principal) -> RecordAccess:
+        """The access of a finding citing ``doc_ids``: the highest level among them. A cited id that
+        is not indexed (an uploaded SOW) is the caller's own text and gets the caller's level."""
+        ids = sorted({d for d in doc_ids if d})
+        levels: dict[str, AccessLevel] = {}
+        if ids:
+            for info in self.retriever.store.list_documents(access_filter(principal, doc_ids=ids)):
+                levels[info.doc_id] = max(levels.get(info.doc_id, AccessLevel.PUBLIC), info.access_level)
+        return RecordAccess.from_evidence(tenant_id, [(d, levels.get(d, principal.access_level)) for d in ids])
+
     # -- running ---------------------------------------------------------------------------------
     def check_sow(self, doc: SowDocument, principal: Principal, *, tenant_id: str | None = None,
                   redact: Redact = _identity, store_redact: Redact = _identity) -> SowCheckResult:
         """Findings for one SOW; each becomes an open review item. ``redact`` applies to returned
         clause text, ``store_redact`` to what the review queue stores."""
+        self.require_visible_template(self.sow_checker().template.doc_id, principal)
         try:
             findings = self.sow_checker().check(doc)
         except NotASowError as exc:
@@ -145,7 +167,10 @@ class GovernanceChecks:
         ids: list[str] = []
         if self.queue is not None and findings:
             items = [self._sow_item(doc, f, store_redact) for f in findings]
-            ids = self.queue.submit(principal, item_tenant, "sow", check_id, doc.doc_id, items).ids
+            for it, f in zip(items, findings, strict=True):
+                cited = [doc.doc_id, f.template_citation.doc_id, f.sow_citation.doc_id if f.sow_citation else ""]
+                it.access = self.record_access(item_tenant, cited, principal)
+            ids = self.queue.submit(principal, item_tenant, "sow", check_id, store_redact(doc.doc_id), items).ids
         out = []
         for f in findings:
             f = f.model_copy()
@@ -176,16 +201,20 @@ class GovernanceChecks:
         if len(project) < 3:
             raise BadRequest("project must name the project (its code or name, at least 3 characters)")
         checker = self.milestone_checker()
+        self.require_visible_template(checker.checklists.doc_id, principal)
         try:
             ms, n_docs, results = checker.check(project, milestone, principal)
         except UnknownMilestoneError as exc:
             raise Unprocessable(str(exc), code="unknown_milestone") from None
         check_id = uuid.uuid4().hex
-        subject = f"{project}/{ms.milestone_id}"
+        subject = store_redact(f"{project}/{ms.milestone_id}")  # caller-typed: stored redacted
         open_items = [r for r in results if r.status != "found"]
         ids: list[str] = []
         if self.queue is not None and open_items:
             items = [self._milestone_item(project, ms.milestone_id, r, store_redact) for r in open_items]
+            for it, r in zip(items, open_items, strict=True):
+                cited = [r.template_citation.doc_id, r.citation.doc_id if r.citation else ""]
+                it.access = self.record_access(principal.tenant_id, cited, principal)
             ids = self.queue.submit(principal, principal.tenant_id, "milestone", check_id, subject, items).ids
             for r, rid in zip(open_items, ids, strict=True):
                 r.review_item_id = rid

@@ -24,12 +24,20 @@ def _log(data_dir: Path | None):  # type: ignore[no-untyped-def]
 
     settings = load_settings(data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return AuditLog(open_database(settings.sqlalchemy_url))
+    from copilot.audit import AuditKeyError, load_keyring
+
+    try:
+        keyring = load_keyring(settings)
+    except AuditKeyError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return AuditLog(open_database(settings.sqlalchemy_url), keyring)
 
 
 @audit_app.command("verify")
 def verify(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Recompute the chain; exit 1 if any row was edited, deleted or inserted."""
+    """Check the keyed chain, its head and the sealed feedback/API-key tables; exit 1 on any problem
+    (edited, deleted, inserted or reordered rows, a truncated tail, a rewrite without the key)."""
     result = _log(data_dir).verify()
     if as_json:
         typer.echo(json.dumps({"ok": result.ok, "rows": result.rows, "problems": result.problems}))

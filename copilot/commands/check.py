@@ -53,7 +53,9 @@ def _context(tenant: str, level: str, roles: list[str] | None, data_dir: Path | 
     settings = load_settings(data_dir=data_dir, templates_dir=templates)
     services = build_services(settings)
     db = open_database(settings.sqlalchemy_url)
-    log = AuditLog(db)
+    from copilot.audit import load_keyring
+
+    log = AuditLog(db, load_keyring(settings))
 
     def audit(p, action: str, **details) -> None:  # type: ignore[no-untyped-def]
         log.append(AuditRecord(trace_id=uuid.uuid4().hex, subject=p.subject, tenant_id=p.tenant_id,

@@ -67,7 +67,9 @@ def ensure_demo_keys(settings: Any) -> list[dict[str, Any]]:
 
     seed = _seed(settings.data_dir)
     db = open_database(settings.sqlalchemy_url)
-    store = KeyStore(db, pepper=settings.api_key_pepper)
+    from copilot.audit import load_keyring
+
+    store = KeyStore(db, load_keyring(settings), pepper=settings.api_key_pepper)
     existing = {r.key_id: r for r in store.list()}
     out = []
     try:
@@ -79,6 +81,9 @@ def ensure_demo_keys(settings: Any) -> list[dict[str, Any]]:
                              key_id=key_id, secret=secret)
             elif row.revoked_at is not None:
                 continue  # an operator revoked it: respect that
+            else:
+                # Rows from before keys were sealed: reseal only a row still matching its definition.
+                store.reseal_if_matches(row, u.tenant_id, u.level, u.roles, u.acting_for)
             out.append({
                 "name": u.name, "description": u.description, "tenant_id": u.tenant_id, "level": u.level,
                 "roles": list(u.roles), "acting_for": list(u.acting_for), "key": f"{KEY_PREFIX}{key_id}_{secret}",

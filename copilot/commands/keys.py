@@ -26,7 +26,9 @@ def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
 
     settings = load_settings(data_dir=data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return KeyStore(open_database(settings.sqlalchemy_url), pepper=settings.api_key_pepper)
+    from copilot.audit import load_keyring
+
+    return KeyStore(open_database(settings.sqlalchemy_url), load_keyring(settings), pepper=settings.api_key_pepper)
 
 
 def _split(value: str | None) -> list[str]:

@@ -285,7 +285,7 @@ class LanceDBStore:
         out = []
         for row in rows:
             chunk = row_to_chunk(row)
-            if not flt.allows(chunk) or (flt.doc_ids is not None and chunk.doc_id not in flt.doc_ids):
+            if not flt.allows(chunk):
                 # The pre-filter should make this impossible; refuse loudly rather than leak.
                 raise AccessViolation(f"store returned a chunk outside the access filter: {chunk.chunk_id}")
             raw = float(row[score_key])
@@ -293,7 +293,7 @@ class LanceDBStore:
         return out
 
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
-        if k <= 0 or not flt.tenants:
+        if k <= 0 or flt.empty:
             return []
         q = (
             self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
@@ -306,7 +306,7 @@ class LanceDBStore:
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
-        if k <= 0 or not flt.tenants or not query.strip():
+        if k <= 0 or flt.empty or not query.strip():
             return []
         if not self.ensure_indexes():  # empty table: nothing to search
             return []
@@ -325,7 +325,7 @@ class LanceDBStore:
         return self._checked(rows, flt, "_score", "fulltext")
 
     def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:
-        if not chunk_ids:
+        if not chunk_ids or flt.empty:
             return []
         where = f"chunk_id IN ({', '.join(_q(c) for c in chunk_ids)}) AND {filter_sql(flt)}"
         rows = self._table.search().where(where).select(_ROW_COLUMNS).limit(len(chunk_ids)).to_arrow()

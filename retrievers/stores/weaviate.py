@@ -520,7 +520,7 @@ class WeaviateStore:
     # --- reads ----------------------------------------------------------------
     @staticmethod
     def _allowed(chunk: Chunk, flt: AccessFilter) -> bool:
-        return flt.allows(chunk) and (flt.doc_ids is None or chunk.doc_id in flt.doc_ids)
+        return flt.allows(chunk)
 
     def _recheck(self, hits: list[ScoredChunk], flt: AccessFilter) -> list[ScoredChunk]:
         """Defence in depth: the pre-filter makes a violation impossible; refuse loudly rather than leak."""
@@ -535,7 +535,7 @@ class WeaviateStore:
         return self._recheck(merged, flt)[:k]
 
     def _search(self, flt: AccessFilter, k: int, source: str, run: Any, score: Any) -> list[ScoredChunk]:
-        if k <= 0 or not flt.tenants or (flt.doc_ids is not None and not flt.doc_ids):
+        if k <= 0 or flt.empty:
             return []
         per_tenant = []
         for tenant_id, name in self._existing(flt.tenants):
@@ -620,7 +620,7 @@ class WeaviateStore:
 
     def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:
         ids = sorted({object_uuid(c) for c in chunk_ids})
-        if not ids or (flt.doc_ids is not None and not flt.doc_ids):
+        if not ids or flt.empty:
             return []
         F = _wv().query.Filter
         found: dict[str, Chunk] = {}
@@ -663,7 +663,7 @@ class WeaviateStore:
         for name in names:
             for o in self._iter_tenant(name, props, False):
                 c = chunk_from_properties(o.properties)
-                if flt is not None and not (flt.allows(c) and (flt.doc_ids is None or c.doc_id in flt.doc_ids)):
+                if flt is not None and not flt.allows(c):
                     continue
                 docs[(c.tenant_id, c.doc_id)].append(c)
         out = []

@@ -9,8 +9,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from copilot.audit import AuditLog, AuditRecord
+from copilot.audit import AuditLog, AuditRecord, Keyring
 from copilot.db import Database
+
+KEYRING = Keyring(b"test-audit-key-0123456789")
 
 
 def _rec(i: int, **kw) -> AuditRecord:
@@ -30,7 +32,7 @@ def _rec(i: int, **kw) -> AuditRecord:
 
 
 def _exercise(db: Database, table: str = "audit_log") -> None:
-    log = AuditLog(db)
+    log = AuditLog(db, KEYRING)
     # Concurrent appends still form one unbroken chain.
     threads = [threading.Thread(target=lambda i=i: log.append(_rec(i))) for i in range(20)]
     for t in threads:
@@ -65,7 +67,7 @@ def test_sqlite_chain_and_tamper_detection(tmp_path):
 def test_empty_log_verifies(tmp_path):
     db = Database(f"sqlite:///{tmp_path / 'b.db'}")
     db.create_all()
-    assert AuditLog(db).verify().ok
+    assert AuditLog(db, KEYRING).verify().ok
 
 
 @pytest.mark.live

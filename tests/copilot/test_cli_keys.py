@@ -6,9 +6,11 @@ import json
 
 from typer.testing import CliRunner
 
+from copilot.audit import load_keyring
 from copilot.auth import KeyStore
 from copilot.cli import app
 from copilot.db import ApiKey, open_database
+from copilot.settings import Settings
 
 
 def test_keys_lifecycle(tmp_path):
@@ -39,10 +41,11 @@ def test_keys_lifecycle(tmp_path):
     assert made["roles"] == ["partner_manager", "tenant_admin"] and made["access_level"] == "internal"
 
     db = open_database(env["COPILOT_DATABASE_URL"])
+    keyring = load_keyring(Settings(data_dir=tmp_path))  # the key the CLI generated in the data dir
     with db.session() as s:
         row = s.query(ApiKey).one()
     assert key.split("_")[-1] not in (row.secret_hash, row.salt)  # only a salted hash is stored
-    principal, _ = KeyStore(db).authenticate(key)
+    principal, _ = KeyStore(db, keyring).authenticate(key)
     assert principal.tenant_id == "alder" and principal.has_role("tenant_admin")
 
     # Duplicate names, partners acting for others and unknown levels are refused.
@@ -56,5 +59,5 @@ def test_keys_lifecycle(tmp_path):
     listed = json.loads(runner.invoke(app, ["keys", "list", "--json", *d], env=env).output)
     assert [k["name"] for k in listed] == ["alder-admin"] and "key" not in listed[0]
     assert runner.invoke(app, ["keys", "revoke", "alder-admin", *d], env=env).exit_code == 0
-    assert KeyStore(db).authenticate(key) is None
+    assert KeyStore(db, keyring).authenticate(key) is None
     assert runner.invoke(app, ["keys", "revoke", "alder-admin", *d], env=env).exit_code == 1

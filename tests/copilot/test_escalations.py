@@ -7,7 +7,7 @@ import json
 import pytest
 
 from copilot.db import AuditEntry, open_database
-from copilot.escalations import (
+from copilot.governance.escalations import (
     DraftError,
     DraftRequest,
     EscalationDrafter,
@@ -119,7 +119,7 @@ def test_every_factual_sentence_is_cited_and_supported(notes, demo_services, ten
                     checked += 1
     assert checked >= 8
     # The rendered markdown passes the answer-level citation check too.
-    from copilot.escalations import render_markdown
+    from copilot.governance.escalations import render_markdown
 
     md = render_markdown(note, CASES[tenant].validated(), drafted_by=f"{tenant}-manager", status="draft")
     body = md.split("## Summary", 1)[1].split("## Evidence", 1)[0]
@@ -178,31 +178,62 @@ def test_transitions_roles_tenants_and_outbox(service):
     svc, db, audit_calls = service
     view = svc.create(CASES["alder"], pm("alder", "alder-pm"))
     assert view.status == "draft" and view.tenant_id == "alder"
-    # Same tenant, wrong role -> Forbidden; other tenant (even a partner manager) -> NotFound.
+    # The note cites the internal partner agreement: its level is internal.
+    assert view.access_level == "internal"
+    assert max(e["access_level"] for e in view.note["evidence"]) == AccessLevel.INTERNAL
+    # A same-tenant reader below that level, another tenant, and a missing id look the same.
     consultant = Principal("alder-consultant", "alder", AccessLevel.PARTNER, frozenset({"consultant"}))
-    with pytest.raises(Forbidden):
-        svc.approve(view.id, consultant)
-    with pytest.raises(NotFound):
-        svc.approve(view.id, pm("birch"))
-    with pytest.raises(NotFound):
-        svc.get(view.id, pm("birch"))
+    for who in (consultant, pm("birch")):
+        with pytest.raises(NotFound):
+            svc.get(view.id, who)
+        with pytest.raises(NotFound):
+            svc.approve(view.id, who)
+        assert view.id not in [v.id for v in svc.list(who)]
     with pytest.raises(NotFound):
         svc.get("not-a-uuid", pm("alder"))
-    assert svc.get(view.id, consultant).status == "draft"
+    # Same tenant and level, wrong role -> Forbidden; the drafter itself -> Forbidden (four eyes).
+    internal_consultant = Principal("alder-ic", "alder", AccessLevel.INTERNAL, frozenset({"consultant"}))
+    assert svc.get(view.id, internal_consultant).status == "draft"
+    with pytest.raises(Forbidden):
+        svc.approve(view.id, internal_consultant)
+    with pytest.raises(Forbidden, match="drafter"):
+        svc.approve(view.id, pm("alder", "alder-pm"))
+    assert [v.id for v in svc.list(pm("alder", "x"), status="draft")] == [view.id]
 
     approved = svc.approve(view.id, pm("alder", "alder-pm2"), "send it")
     assert approved.status == "approved" and approved.decided_by == "alder-pm2"
     assert [(t["from"], t["to"]) for t in approved.transitions] == [(None, "draft"), ("draft", "approved")]
     assert "| Status | approved |" in approved.markdown
-    from copilot.escalations import Conflict
+    assert svc.list(pm("alder", "x"), status="draft") == []
+    from copilot.governance.escalations import Conflict
 
     with pytest.raises(Conflict):
-        svc.reject(view.id, pm("alder"))
+        svc.reject(view.id, pm("alder", "alder-pm3"))
     actions = [(a, d.get("outcome")) for _, a, d in audit_calls]
-    assert actions == [("escalation.draft", None), ("escalation.approve", "denied"), ("escalation.approve", "ok")]
+    assert actions == [("escalation.draft", None), ("escalation.approve", "denied"),
+                       ("escalation.approve", "denied"), ("escalation.approve", "ok")]
     with db.session() as s:
         events = sorted(r.event for r in s.query(WebhookDelivery).all())
     assert events == ["escalation.approved", "escalation.drafted"]
+
+
+def test_drafting_needs_a_drafter_role(service):
+    svc, _, _ = service
+    reader = Principal("alder-reader", "alder", AccessLevel.INTERNAL, frozenset({"reader"}))
+    with pytest.raises(Forbidden):
+        svc.create(CASES["alder"], reader)
+
+
+def test_acting_for_reads_partner_drafts_but_partners_do_not_read_vendor_drafts(service):
+    svc, _, _ = service
+    view = svc.create(CASES["birch"], pm("birch", "birch-pm"))
+    vendor = Principal("vendor", "shared", AccessLevel.RESTRICTED, frozenset({"partner_manager"}),
+                       acting_for=frozenset({"birch"}))
+    assert svc.get(view.id, vendor).id == view.id
+    assert svc.approve(view.id, vendor).status == "approved"
+    mine = svc.create(CASES["cedar"], Principal("v2", "shared", AccessLevel.RESTRICTED, frozenset({"vendor_staff"})))
+    with pytest.raises(NotFound):
+        svc.get(mine.id, pm("cedar"))
 
 
 # ------------------------------------------------------------------------------------------
@@ -256,6 +287,11 @@ def test_http_draft_approve_and_refusals(api):
     assert r404.json() == missing.json()
     assert client.get(f"/v1/escalations/{did}", headers=_h(keys["birch_pm"])).status_code == 404
 
+    pending = client.get("/v1/escalations?status=draft", headers=_h(keys["alder_pm"]))
+    assert pending.status_code == 200 and did in [d["id"] for d in pending.json()["items"]]
+    assert pending.json()["items"][[d["id"] for d in pending.json()["items"]].index(did)] == client.get(
+        f"/v1/escalations/{did}", headers=_h(keys["alder_pm"])).json()
+    assert did not in [d["id"] for d in client.get("/v1/escalations", headers=_h(keys["birch_pm"])).json()["items"]]
     r = client.post(f"/v1/escalations/{did}/approve", json={"comment": "ok"}, headers=_h(keys["alder_pm"]))
     assert r.status_code == 200 and r.json()["status"] == "approved"
     r = client.post(f"/v1/escalations/{did}/reject", json={}, headers=_h(keys["alder_pm"]))

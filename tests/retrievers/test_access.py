@@ -16,9 +16,15 @@ from retrievers.access import (
     SHARED_TENANT,
     AccessLevel,
     Principal,
+    RecordAccess,
     access_filter,
+    can_act_on,
+    can_manage_document,
+    can_read,
     is_visible,
+    record_filter,
     to_ts,
+    visible_records,
 )
 
 TENANTS = ["alder", "birch", "cedar", SHARED_TENANT]
@@ -34,6 +40,7 @@ class Meta:
     superseded: bool = False
     valid_from: int = MIN_TS
     valid_until: int = MAX_TS
+    doc_id: str = "a.md"
 
 
 def expected(meta: Meta, p: Principal, now_ts: int) -> bool:
@@ -122,3 +129,61 @@ def test_validity_window_boundaries():
     p = Principal("u", "alder", AccessLevel.PARTNER)
     assert is_visible(Meta("alder", AccessLevel.PARTNER, valid_from=NOW_TS), p, NOW)
     assert not is_visible(Meta("alder", AccessLevel.PARTNER, valid_until=NOW_TS), p, NOW)
+
+
+def test_allows_includes_the_doc_ids_clause():
+    p = Principal("u", "alder", AccessLevel.PARTNER)
+    scoped = access_filter(p, NOW, doc_ids=["a.md"])
+    assert scoped.allows(Meta("alder", AccessLevel.PUBLIC, doc_id="a.md"))
+    assert not scoped.allows(Meta("alder", AccessLevel.PUBLIC, doc_id="b.md"))
+    assert not access_filter(p, NOW, doc_ids=[]).allows(Meta("alder", AccessLevel.PUBLIC))
+    assert access_filter(p, NOW, doc_ids=[]).empty and not access_filter(p, NOW).empty
+    # Narrowing never widens: a named document above the level or of another tenant stays hidden.
+    assert not access_filter(p, NOW, doc_ids=["a.md"]).allows(Meta("alder", AccessLevel.INTERNAL))
+    assert not access_filter(p, NOW, doc_ids=["a.md"]).allows(Meta("birch", AccessLevel.PUBLIC))
+
+
+@pytest.mark.parametrize(("pt", "pl", "acting", "rt", "rl"), list(itertools.product(
+    ["alder", SHARED_TENANT], list(AccessLevel), [frozenset(), frozenset({"alder"})], TENANTS, list(AccessLevel))))
+def test_record_rule_matches_specification(pt, pl, acting, rt, rl):
+    if acting and pt != SHARED_TENANT:
+        return  # only vendor staff may act for others (enforced when keys are made)
+    p = Principal("u", pt, pl, acting_for=acting)
+    rec = RecordAccess(rt, rl, ("x.md",))
+    # Written out independently: own tenant or one acted for (never "shared" for a partner), level.
+    expected_ok = (rt == pt or rt in acting) and rl <= pl
+    assert can_read(p, rec) is expected_ok
+    tenants, max_level = record_filter(p)
+    assert (rt in tenants and int(rl) <= max_level) is expected_ok
+
+
+def test_acting_for_has_one_meaning_for_chunks_and_records():
+    staff = Principal("v", SHARED_TENANT, AccessLevel.INTERNAL, acting_for=frozenset({"alder"}))
+    partner = Principal("p", "alder", AccessLevel.INTERNAL)
+    # Documents: vendor-wide shared ones are everyone's; records of the vendor are not.
+    assert staff.visible_tenants() == {SHARED_TENANT, "alder"} and staff.record_tenants() == {SHARED_TENANT, "alder"}
+    assert partner.visible_tenants() == {"alder", SHARED_TENANT} and partner.record_tenants() == {"alder"}
+    assert can_read(staff, RecordAccess("alder", AccessLevel.INTERNAL))
+    assert not can_read(staff, RecordAccess("birch", AccessLevel.PUBLIC))
+    assert not can_read(partner, RecordAccess(SHARED_TENANT, AccessLevel.PUBLIC))
+
+
+def test_record_level_is_the_highest_evidence_level_and_unknown_fails_closed():
+    acc = RecordAccess.from_evidence("alder", [("a.md", 0), ("b.md", "internal"), ("a.md", 1)])
+    assert acc.access_level == AccessLevel.INTERNAL and acc.evidence_doc_ids == ("a.md", "b.md")
+    assert RecordAccess.from_evidence("alder", []).access_level == AccessLevel.PUBLIC
+    assert RecordAccess.stored("alder", None).access_level == AccessLevel.RESTRICTED
+    p = Principal("u", "alder", AccessLevel.PARTNER)
+    recs = [RecordAccess("alder", lv) for lv in AccessLevel]
+    assert visible_records(p, recs, key=lambda r: r) == recs[:2]
+
+
+def test_acting_and_managing_need_readability_and_a_role():
+    admin = Principal("a", "alder", AccessLevel.INTERNAL, frozenset({"tenant_admin"}))
+    assert can_act_on(admin, RecordAccess("alder", AccessLevel.PARTNER), ["tenant_admin"])
+    assert not can_act_on(admin, RecordAccess("alder", AccessLevel.PARTNER), ["partner_manager"])
+    assert not can_act_on(admin, RecordAccess("alder", AccessLevel.RESTRICTED), ["tenant_admin"])
+    assert can_manage_document(admin, Meta("alder", AccessLevel.INTERNAL), ["tenant_admin"])
+    assert not can_manage_document(admin, Meta("alder", AccessLevel.RESTRICTED), ["tenant_admin"])
+    assert not can_manage_document(admin, Meta(SHARED_TENANT, AccessLevel.PUBLIC), ["tenant_admin"])
+    assert not can_manage_document(admin, None, ["tenant_admin"])

@@ -1,0 +1,1 @@
+"""Governance workflows over derived records: escalation notes (drafts -> decisions)."""
