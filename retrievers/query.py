@@ -120,8 +120,11 @@ class DocumentMentions:
             self._titles.append((doc_id, title, content, words))
             stem = doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             self._phrases.append((doc_id, toks, [t for t, _, _ in _tokens(stem)]))
+        # Word frequencies over distinct titles: versions of one document count once.
+        distinct = {frozenset(c) for _, _, c, _ in self._titles}
+        for content in distinct:
             df.update(content)
-        n = max(1, len(self._titles))
+        n = max(1, len(distinct))
         # Generic: in two or more titles and in at least half of them.
         self._generic = {w for w, c in df.items() if c >= 2 and c >= n / 2}
         self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
