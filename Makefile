@@ -50,7 +50,7 @@ bench: $(STAMP)
 	$(PY) -m evals.bench_perf --out reports/bench
 
 eval: $(STAMP)
-	$(VENV)/bin/copilot eval --dataset corpora/demo/evalset.jsonl --corpus corpora/demo --modes dense,fulltext,hybrid --out reports/eval-demo
+	$(PY) -m evals --dataset corpora/demo/evalset.jsonl --corpus corpora/demo --modes dense,fulltext,hybrid --out reports/eval-demo
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

@@ -20,7 +20,6 @@ COMMAND_MODULES = [
     "copilot.commands.keys",  # keys create/list/revoke
     "copilot.commands.audit",  # audit verify
     "copilot.commands.demo",  # demo
-    "copilot.commands.eval",  # eval
     "copilot.commands.reindex",  # reindex
     "copilot.commands.check",  # check sow / milestone
 ]

@@ -74,7 +74,7 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.scoper is None:
-            self.scoper = MentionScoper(self.store)
+            self.scoper = MentionScoper(self.store, min_scope_score=self.settings.query_scope_min_score)
 
     @property
     def detector(self) -> Any | None:

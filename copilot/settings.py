@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # A question that names a document the asker can see ("... in the Reseller Agreement between
     # Acme and Globex") is searched within that document (retrievers/query.py).
     query_doc_scope: bool = True
+    # ... unless the named document's best full-text score is below this share of the whole
+    # pool's best for the same question: then the whole pool is searched (0: never fall back).
+    query_scope_min_score: float = Field(default=0.5, ge=0.0, le=1.0)
 
     # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
     weaviate_host: str = "localhost"

@@ -21,8 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from evals.align import OffsetMap
-from evals.metrics import Gold, Span
+from evals.metrics import Gold, Span, token_starts
 from retrievers.access import AccessLevel, Principal
+
+RELEVANCE_RULES = {"overlap": 0.0, "half_shorter": 0.5}
 
 
 class EvalSetError(ValueError):
@@ -42,6 +44,20 @@ class EvalCase:
     reference_spans: list[dict] = field(default_factory=list)
     doc_scope: list[str] | None = None
     category: str = ""
+    # "overlap" (any shared character) or "half_shorter" (shared normalised tokens >= half of
+    # the shorter of passage and gold span, the docs_qa_dev rule).
+    relevance: str = "overlap"
+
+    @property
+    def doc_key(self) -> str:
+        """The document that decides the case's half of the by-document split."""
+        if self.reference_spans:
+            return str(self.reference_spans[0]["doc_id"])
+        if self.reference_doc_ids:
+            return self.reference_doc_ids[0]
+        if self.doc_scope:
+            return self.doc_scope[0]
+        return self.id  # no document at all (e.g. an unanswerable pool question): split by the case
 
 
 def load_cases(path: Path, limit: int | None = None) -> list[EvalCase]:
@@ -73,7 +89,10 @@ def load_cases(path: Path, limit: int | None = None) -> list[EvalCase]:
                 reference_spans=list(row.get("reference_spans") or []),
                 doc_scope=list(row["doc_scope"]) if row.get("doc_scope") else None,
                 category=str(row.get("category") or ""),
+                relevance=str(row.get("relevance") or "overlap"),
             )
+            if case.relevance not in RELEVANCE_RULES:
+                raise ValueError(f"relevance must be one of {', '.join(RELEVANCE_RULES)}")
         except (KeyError, TypeError, ValueError) as exc:
             raise EvalSetError(f"{path}:{n}: bad eval case ({type(exc).__name__}: {exc})") from None
         if case.id in seen:
@@ -129,6 +148,7 @@ class DocumentTexts:
         self.cache_dir = cache_dir
         self._texts: dict[str, str | None] = {}
         self._maps: dict[str, OffsetMap] = {}
+        self._tokens: dict[str, list[int]] = {}
 
     def raw(self, doc_id: str) -> bytes | None:
         if self.corpus is None:
@@ -160,6 +180,11 @@ class DocumentTexts:
         self._texts[doc_id] = text
         return text
 
+    def token_starts(self, doc_id: str) -> list[int]:
+        if doc_id not in self._tokens:
+            self._tokens[doc_id] = token_starts(self.parsed(doc_id) or "")
+        return self._tokens[doc_id]
+
     def offset_map(self, doc_id: str) -> OffsetMap | None:
         if doc_id not in self._maps:
             data, parsed = self.raw(doc_id), self.parsed(doc_id)
@@ -171,6 +196,16 @@ class DocumentTexts:
 
 def resolve_gold(case: EvalCase, texts: DocumentTexts) -> Gold:
     """The case's gold in parsed-text coordinates (document level when spans cannot be placed)."""
+    gold = _resolve_spans(case, texts)
+    share = RELEVANCE_RULES[case.relevance]
+    if share and gold.spans:
+        gold.min_share = share
+        for doc in {s.doc_id for s in gold.spans}:
+            gold.token_starts[doc] = texts.token_starts(doc)
+    return gold
+
+
+def _resolve_spans(case: EvalCase, texts: DocumentTexts) -> Gold:
     docs = frozenset(case.reference_doc_ids)
     forbidden = frozenset(case.forbidden_doc_ids)
     spans: list[Span] = []

@@ -9,6 +9,8 @@ spans ``(doc_id, start, end)`` in the same coordinates.
 - ``recall@k`` by passage (R@k): fraction of gold spans overlapped by at least one top-k item.
 - relevance (for MRR and nDCG): an item is relevant when it overlaps a gold span; a case with
   no spans falls back to document relevance (the item comes from a reference document).
+  A set may ask for a stricter overlap (``Gold.min_share``, e.g. docs_qa_dev's rule: the overlap
+  covers at least half of the shorter of item and span, counted in normalised tokens).
 - ``MRR@10``: 1 / rank of the first relevant item in the top 10 (0 when none).
 - ``nDCG@10``: binary gains, log2 discount; the ideal ranking places all relevant chunks of
   the index first (``n_relevant`` = how many chunks of the index are relevant, capped at k).
@@ -16,11 +18,14 @@ spans ``(doc_id, start, end)`` in the same coordinates.
 
 from __future__ import annotations
 
+import bisect
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 KS: tuple[int, ...] = (1, 3, 5, 10)
+_ALNUM = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True)
@@ -44,10 +49,30 @@ class Gold:
     doc_ids: frozenset[str]
     spans: tuple[Span, ...] = ()
     forbidden_doc_ids: frozenset[str] = field(default_factory=frozenset)
+    # 0: any shared character counts. Otherwise the shared normalised tokens must be at least
+    # this share of the shorter of item and span; ``token_starts`` holds, per document, the
+    # sorted character offsets where its normalised tokens start.
+    min_share: float = 0.0
+    token_starts: dict[str, list[int]] = field(default_factory=dict)
 
     @property
     def passage_level(self) -> bool:
         return bool(self.spans)
+
+    def covers(self, item: Item, span: Span) -> bool:
+        """``item`` counts for ``span`` under this set's relevance rule."""
+        if not overlaps(item, span):
+            return False
+        starts = self.token_starts.get(span.doc_id)
+        if not self.min_share or starts is None:
+            return True
+
+        def n(a: int, b: int) -> int:
+            return bisect.bisect_left(starts, b) - bisect.bisect_left(starts, a) if b > a else 0
+
+        shared = n(max(item.start, span.start), min(item.end, span.end))
+        shorter = min(n(item.start, item.end), n(span.start, span.end))
+        return shorter > 0 and shared >= self.min_share * shorter
 
 
 def overlaps(item: Item, span: Span) -> bool:
@@ -55,9 +80,14 @@ def overlaps(item: Item, span: Span) -> bool:
     return item.doc_id == span.doc_id and item.start < span.end and span.start < item.end
 
 
+def token_starts(text: str) -> list[int]:
+    """Offsets where normalised tokens start (lowercased, non-alphanumerics as spaces)."""
+    return [m.start() for m in _ALNUM.finditer(text)]
+
+
 def relevant(item: Item, gold: Gold) -> bool:
     if gold.spans:
-        return any(overlaps(item, s) for s in gold.spans)
+        return any(gold.covers(item, s) for s in gold.spans)
     return item.doc_id in gold.doc_ids
 
 
@@ -81,7 +111,7 @@ def passage_recall_at_k(items: Sequence[Item], gold: Gold, k: int) -> float:
     if not gold.spans:
         return doc_recall_at_k(items, gold, k)
     top = items[:k]
-    covered = sum(1 for s in gold.spans if any(overlaps(it, s) for it in top))
+    covered = sum(1 for s in gold.spans if any(gold.covers(it, s) for it in top))
     return covered / len(gold.spans)
 
 

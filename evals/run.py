@@ -11,6 +11,7 @@ answer-level citation precision/coverage. ``write_report`` writes ``results.json
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import math
@@ -20,8 +21,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from evals.answer_metrics import cites_gold, contains_short, refusal_accuracy, token_f1
 from evals.dataset import DocumentTexts, EvalCase, load_cases, resolve_gold
-from evals.metrics import KS, Gold, RefusalCounts, case_metrics, count_relevant, leaks, mean, percentile
+from evals.metrics import KS, Gold, Item, RefusalCounts, case_metrics, count_relevant, leaks, mean, percentile
+from evals.splits import HALVES, half_of
 from evals.systems import Hit, System
 
 log = logging.getLogger("evals")
@@ -66,7 +69,7 @@ class RagasScorer:
 # ------------------------------------------------------------------------------------------
 # Answer layer (optional)
 # ------------------------------------------------------------------------------------------
-AnswerFn = Callable[[EvalCase, list[Hit], Any], dict[str, Any]]  # case, hits, the system's QueryPlan or None
+AnswerFn = Callable[[EvalCase, list[Hit], Any, Gold], dict[str, Any]]  # case, hits, QueryPlan or None, gold
 
 
 def make_answer_fn(services: Any) -> AnswerFn | None:
@@ -85,7 +88,7 @@ def make_answer_fn(services: Any) -> AnswerFn | None:
     def embed(texts: list[str]):  # type: ignore[no-untyped-def]
         return services.embedder.encode(texts)
 
-    def answer(case: EvalCase, hits: list[Hit], plan: Any = None) -> dict[str, Any]:
+    def answer(case: EvalCase, hits: list[Hit], plan: Any, gold: Gold) -> dict[str, Any]:
         chunks = [h.chunk for h in hits if h.chunk is not None][: settings.answer_top_k]
         redactor = ResponseRedactor(case.principal, policy, None)
         # As the service does: a question that chose its scope by naming a document is judged as "this <kind>".
@@ -97,9 +100,24 @@ def make_answer_fn(services: Any) -> AnswerFn | None:
             rep = citation_precision(ans.answer, by_n, embed=embed)
             row["citation_precision"] = rep.precision
             row["citation_coverage"] = rep.coverage
+        row.update(answer_scores(case, gold, ans.answer, ans.refused,
+                                 [Item(c.doc_id, c.char_start, c.char_end) for c in ans.citations]))
         return row
 
     return answer
+
+
+def answer_scores(case: EvalCase, gold: Gold, answer: str, refused: bool, cited: list[Item]) -> dict[str, Any]:
+    """Answer-level figures of one answered, answerable case (evals.answer_metrics)."""
+    if refused or not case.answerable:
+        return {}
+    out: dict[str, Any] = {}
+    if case.reference_answer:
+        out["answer_f1"] = round(token_f1(answer, case.reference_answer), 4)
+        out["contains_short"] = float(contains_short(answer, case.reference_answer))
+    if gold.spans:
+        out["cites_gold"] = float(cites_gold(cited, gold.spans))
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -138,22 +156,26 @@ def evaluate(
             row: dict[str, Any] = {
                 "id": case.id, "answerable": case.answerable, "category": case.category, "latency_ms": round(ms, 3),
                 "leaks": leaks(items, gold), "top_docs": [it.doc_id for it in items[:3]],
-                "passage_level": gold.passage_level,
+                "passage_level": gold.passage_level, "half": half_of(case.doc_key),
             }
             plan = getattr(system, "last_plan", None)
             if plan is not None and case.doc_scope is None:
                 row["scoped_to"] = plan.doc_ids
+                if plan.doc_ids and gold.doc_ids:
+                    row["scope_correct"] = bool(gold.doc_ids & set(plan.doc_ids))
             if case.answerable and (gold.doc_ids or gold.spans):
                 row.update(case_metrics(items, gold, count_relevant(ranges, gold)))
                 if scorer is not None and case.reference_contexts:
                     row.update(scorer.score(case.question, [h.text for h in hits[:RAGAS_K]],
                                             case.reference_contexts, case.reference_answer))
             if answer_fn is not None and system.name in answer_systems:
-                row.update(answer_fn(case, hits, plan))
+                row.update(answer_fn(case, hits, plan, gold))
             rows.append(row)
             bar.update(1)
-        results["systems"][system.name] = {"description": system.description, "summary": summarize(rows),
-                                           "rows": rows}
+        results["systems"][system.name] = {
+            "description": system.description, "summary": summarize(rows),
+            "halves": {h: summarize([r for r in rows if r["half"] == h]) for h in HALVES}, "rows": rows,
+        }
     bar.close()
     return results
 
@@ -178,6 +200,10 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     scoped = [r for r in rows if "scoped_to" in r]
     if scoped:
         out["query_scoped_share"] = sum(1 for r in scoped if r["scoped_to"]) / len(scoped)
+        judged = [r["scope_correct"] for r in scoped if "scope_correct" in r]
+        out["narrowed"] = len(judged)
+        # Share of narrowed questions whose gold document is in the scope (target >= .98).
+        out["scope_precision"] = sum(judged) / len(judged) if judged else float("nan")
     if any("refused" in r for r in rows):
         rc = RefusalCounts()
         for r in rows:
@@ -188,6 +214,13 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
                           "accuracy": rc.accuracy}
         out["citation_precision"] = mean(r.get("citation_precision") for r in rows)
         out["citation_coverage"] = mean(r.get("citation_coverage") for r in rows)
+        judged_rows = [r for r in rows if "refused" in r]
+        out["refusal"].update(refusal_accuracy([r["refused"] for r in judged_rows],
+                                               [r["answerable"] for r in judged_rows]))
+        answered = [r for r in rows if r.get("answerable") and "refused" in r and not r["refused"]]
+        out["answered_cases"] = len(answered)
+        for key in ("answer_f1", "contains_short", "cites_gold"):
+            out[key] = mean(r.get(key) for r in answered)
     return out
 
 
@@ -247,15 +280,63 @@ def section_markdown(name: str, res: dict[str, Any], ours: Sequence[str], baseli
     if ans:
         out += ["Answer level (extractive answers from `copilot/answers.py` over that system's hits):", "",
                 table(["system", "refused unanswerable", "answered answerable", "refusal accuracy",
-                       "citation precision", "citation coverage"],
+                       "answer F1", "contains short answer", "cites gold span", "citation precision",
+                       "citation coverage"],
                       [[n, _f(m["refusal"]["refused_unanswerable"]), _f(m["refusal"]["answered_answerable"]),
-                        _f(m["refusal"]["accuracy"]), _f(m.get("citation_precision")), _f(m.get("citation_coverage"))]
-                       for n, m in ans]), ""]
+                        _f(m["refusal"]["accuracy"]), _f(m.get("answer_f1")), _f(m.get("contains_short")),
+                        _f(m.get("cites_gold")), _f(m.get("citation_precision")), _f(m.get("citation_coverage"))]
+                       for n, m in ans]), "",
+                "Answer F1 and containment compare the answer text with the reference answer (CUAD "
+                "`short_answer`, docs `reference_answer`); *cites gold span*: some citation overlaps a gold span; "
+                "both over answered answerable cases. Citation precision/coverage check each answer sentence "
+                "against its own cited passage (an extractive answer satisfies them by construction).", ""]
+    hrows = []
+    for sname, s in systems.items():
+        for h in HALVES:
+            m = s.get("halves", {}).get(h)
+            if not m:
+                continue
+            ref = m.get("refusal", {})
+            hrows.append([sname, h, str(m["scored_cases"]), _f(m.get("recall@5")), _f(m.get("ndcg@10")),
+                          _f(m.get("mrr@10")), _f(m.get("scope_precision")), _f(ref.get("answered_answerable")),
+                          _f(ref.get("refused_unanswerable")), _f(m.get("answer_f1")), _f(m.get("contains_short")),
+                          _f(m.get("cites_gold"))])
+    if hrows:
+        out += ["By half of the by-document split (`evals/splits.py`; parameters are chosen on dev only):", "",
+                table(["system", "half", "scored", "R@5", "nDCG@10", "MRR@10", "scope precision",
+                       "answered answerable", "refused unanswerable", "answer F1", "contains short answer",
+                       "cites gold span"], hrows), ""]
+    gaps = half_gaps(res, ours)
+    if gaps:
+        out += ["Figures that differ by more than the allowed gap between halves:", "",
+                *[f"- {g}" for g in gaps], ""]
     rr = ratio_rows(systems, [o for o in ours if o in systems], baselines)
     if rr:
         out += ["Ratios against the baselines (ours ÷ baseline; latency below 1× is faster):", "",
                 table(["ours", "baseline", "R@5", "nDCG@10", "MRR@10", "p50 latency", "p95 latency"], rr), ""]
     return "\n".join(out)
+
+
+QUALITY_KEYS = ("recall@5", "ndcg@10", "mrr@10", "answer_f1", "contains_short", "cites_gold")
+REFUSAL_KEYS = ("answered_answerable", "refused_unanswerable")
+
+
+def half_gaps(res: dict[str, Any], ours: Sequence[str], max_gap: float = 0.03) -> list[str]:
+    """Quality figures of our systems whose dev and test values differ by more than ``max_gap``."""
+    out = []
+    for name in ours:
+        halves = res["systems"].get(name, {}).get("halves")
+        if not halves:
+            continue
+        dev, test = halves["dev"], halves["test"]
+        pairs = [(k, dev.get(k), test.get(k)) for k in QUALITY_KEYS]
+        pairs += [(k, dev.get("refusal", {}).get(k), test.get("refusal", {}).get(k)) for k in REFUSAL_KEYS]
+        for key, a, b in pairs:
+            if a is None or b is None or math.isnan(a) or math.isnan(b):
+                continue
+            if abs(a - b) > max_gap:
+                out.append(f"{name} {key}: dev {a:.3f} vs test {b:.3f} (gap {abs(a - b):.3f} > {max_gap:.2f})")
+    return out
 
 
 def charts(sections: dict[str, dict[str, Any]], out: Path) -> list[str]:
@@ -297,6 +378,28 @@ def charts(sections: dict[str, dict[str, Any]], out: Path) -> list[str]:
         fig.savefig(out / f, dpi=110)
         plt.close(fig)
         files.append(f)
+
+        # Both halves side by side, retrieval and answer-level figures (dev hatched).
+        keys = ["recall@5", "ndcg@10", "answer_f1", "contains_short", "cites_gold", "answered"]
+        fig, ax = plt.subplots(figsize=(11, 4.8))
+        bars = [(n, h) for n in names for h in HALVES if res["systems"][n].get("halves")]
+        width = 0.8 / max(1, len(bars))
+        x = np.arange(len(keys))
+        for i, (n, h) in enumerate(bars):
+            m = res["systems"][n]["halves"][h]
+            vals = [(m.get("refusal", {}).get("answered_answerable") if k == "answered" else m.get(k)) for k in keys]
+            vals = [0.0 if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in vals]
+            ax.bar(x + i * width, vals, width, label=f"{n} {h}", hatch="//" if h == "dev" else None,
+                   color=f"C{names.index(n)}", edgecolor="white")
+        ax.set_xticks(x + width * (len(bars) - 1) / 2, keys)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{sec_name}: by half (dev hatched) and system")
+        ax.legend(fontsize=7, ncol=2)
+        fig.tight_layout()
+        f = f"halves-{slug}.png"
+        fig.savefig(out / f, dpi=110)
+        plt.close(fig)
+        files.append(f)
     return files
 
 
@@ -329,10 +432,44 @@ def open_services(data_dir: Path, **overrides: Any) -> Any:
     return build_services(load_settings(data_dir=data_dir, **overrides))
 
 
+INDEX_SETTINGS = ("chunk_tokens", "chunk_overlap_tokens", "pii_detection", "pii_strict", "embed_model_path", "store")
+
+
+def index_key(corpus: Path, manifest: Path | None, settings: Any) -> str:
+    """Content hash of the corpus files and manifest plus every setting that shapes the index."""
+    from ingestion.pipeline import PIPELINE_VERSION
+
+    h = hashlib.sha256(f"pipeline={PIPELINE_VERSION}".encode())
+    for name in INDEX_SETTINGS:
+        h.update(f"|{name}={getattr(settings, name, None)}".encode())
+    files = sorted(p for p in corpus.rglob("*") if p.is_file())
+    if manifest is not None and manifest.is_file() and manifest not in files:
+        files.append(manifest)
+    for p in files:
+        h.update(str(p.relative_to(corpus) if p.is_relative_to(corpus) else p).encode())
+        h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()[:16]
+
+
 def ingest(services: Any, corpus: Path, manifest: Path | None, progress: bool = True) -> dict[str, Any]:
-    """Ingest (idempotent: unchanged documents are skipped, so a cached index costs seconds)."""
-    rep = services.ingestor.ingest_corpus(corpus, manifest, prune=True, progress=progress)
-    return rep.as_dict()
+    """Ingest once per index key: a finished ingest of the same corpus content and settings is
+    reused as is (``--limit`` runs and repeated runs cost no re-ingest)."""
+    key = index_key(corpus, manifest, services.settings)
+    stamp = services.settings.data_dir / "ingested.json"
+    if stamp.is_file():
+        done = json.loads(stamp.read_text())
+        if done.get("key") == key:
+            return {**done.get("report", {}), "reused_index": key}
+    rep = services.ingestor.ingest_corpus(corpus, manifest, prune=True, progress=progress).as_dict()
+    stamp.write_text(json.dumps({"key": key, "report": rep}, default=str))
+    return rep
+
+
+def default_index_dir(cache_root: Path, corpus: Path, manifest: Path | None, **overrides: Any) -> Path:
+    """``cache_root/index-<key>``: one folder per corpus content and index settings."""
+    from copilot.settings import load_settings
+
+    return cache_root / f"index-{index_key(corpus, manifest, load_settings(**overrides))}"
 
 
 def build_systems(
@@ -354,13 +491,19 @@ def build_systems(
             retriever.reranker = reranker
             kind = "cross-encoder" if services.settings.rerank_model_path else "sentence-level rerank (same model)"
             systems.append(OurSystem("rerank", retriever, "hybrid", query_handling=query_handling, rerank=True,
-                                     description=f"ours, hybrid + {kind} {reranker.name}"))
+                                     description=f"ours, hybrid + {kind} {reranker.name}",
+                                     min_scope_score=services.settings.query_scope_min_score))
         else:
-            systems.append(OurSystem(mode, retriever, mode, query_handling=query_handling))
+            systems.append(OurSystem(mode, retriever, mode, query_handling=query_handling,
+                                     min_scope_score=services.settings.query_scope_min_score))
         ours.append(systems[-1].name)
     names: list[str] = []
     for b in baselines:
-        if b == "bm25":
+        if b == "bm25-plain":
+            from evals.systems import PlainBM25
+
+            systems.append(PlainBM25(retriever, texts))
+        elif b == "bm25":
             systems.append(OurSystem("bm25-only", retriever, "fulltext", query_handling=False,
                                      description="baseline: our full-text (BM25) index alone, question as asked"))
         elif b == "dense":
@@ -370,34 +513,9 @@ def build_systems(
             doc_ids = sorted({d for _, d in services.retriever.store.document_hashes()})
             systems.append(LlamaIndexNaive(doc_ids, texts, cache_dir, services.settings.embed_model_path))
         else:
-            raise ValueError(f"unknown baseline {b!r} (expected bm25, dense, llamaindex)")
+            raise ValueError(f"unknown baseline {b!r} (expected bm25-plain, bm25, dense, llamaindex)")
         names.append(systems[-1].name)
     return systems, ours, names
-
-
-def run_eval_command(
-    dataset: Path, corpus: Path | None, manifest: Path | None, modes: Sequence[str], out: Path, data_dir: Path,
-    baselines: Sequence[str] = ("bm25", "dense", "llamaindex"), limit: int | None = None, progress: bool = True,
-    answers: bool = True, query_handling: bool = True,
-) -> dict[str, Any]:
-    """What ``copilot eval`` does: ingest (if a corpus is given), evaluate, write the report."""
-    cases = load_cases(dataset, limit)
-    services = open_services(data_dir)
-    meta: dict[str, Any] = {"dataset": str(dataset), "corpus": str(corpus) if corpus else None,
-                            "chunk_tokens": services.settings.chunk_tokens,
-                            "overlap_tokens": services.settings.chunk_overlap_tokens,
-                            "embedder": services.embedder.name}
-    if corpus is not None:
-        meta["ingest"] = ingest(services, corpus, manifest, progress)
-    texts = DocumentTexts(corpus, data_dir / "parsed-cache")
-    systems, ours, base = build_systems(services, modes, baselines, texts, data_dir, query_handling)
-    answer_fn = make_answer_fn(services) if answers else None
-    primary = ["rerank"] if "rerank" in ours else (["hybrid"] if "hybrid" in ours else ours[:1])
-    res = evaluate(cases, systems, texts, answer_fn=answer_fn, answer_systems=primary, progress=progress,
-                   label=dataset.stem)
-    write_report({dataset.stem: res}, out, title=f"Retrieval evaluation: {dataset.name}", ours=ours,
-                 baselines=base, meta=meta)
-    return res
 
 
 def run_cuad(args: Any) -> int:
@@ -407,6 +525,9 @@ def run_cuad(args: Any) -> int:
     services = open_services(data_dir, chunk_tokens=args.chunk_tokens, chunk_overlap_tokens=args.overlap_tokens,
                              pii_detection=args.pii)
     meta: dict[str, Any] = {"chunk_tokens": services.settings.chunk_tokens,
+                            "dense_weight": services.settings.dense_weight,
+                            "fulltext_weight": services.settings.fulltext_weight,
+                            "query_scope_min_score": services.settings.query_scope_min_score,
                             "overlap_tokens": services.settings.chunk_overlap_tokens,
                             "pii_detection": services.settings.pii_detection,
                             "embedder": services.embedder.name,
@@ -446,7 +567,7 @@ def run_cuad(args: Any) -> int:
     write_report(sections, args.out, title="CUAD contract benchmark", ours=ours, baselines=base, preamble=preamble,
                  meta=meta)
     print(f"report: {args.out / 'report.md'}")
-    return 0
+    return check_gaps(sections, ours, getattr(args, "max_half_gap", 0.03))
 
 
 def run_cuad_sweep(corpus: Path, sizes: Sequence[tuple[int, int]], out: Path) -> int:
@@ -484,3 +605,70 @@ def run_cuad_sweep(corpus: Path, sizes: Sequence[tuple[int, int]], out: Path) ->
     (out / "chunk-sweep.md").write_text("\n".join(md))
     print(f"report: {out / 'chunk-sweep.md'}")
     return 0
+
+
+def check_gaps(sections: dict[str, dict[str, Any]], ours: Sequence[str], max_gap: float) -> int:
+    """Print every dev/test gap above ``max_gap`` and every leak; the exit status for the run."""
+    import sys
+
+    status = 0
+    for name, res in sections.items():
+        for g in half_gaps(res, ours, max_gap):
+            print(f"half gap: {name}: {g}", file=sys.stderr)
+            status = 3
+        n = sum(s["summary"]["leaks"] for sn, s in res["systems"].items() if sn != "llamaindex")
+        if n:
+            print(f"leaks: {name}: {n} forbidden documents returned", file=sys.stderr)
+            status = 1
+    if status == 3:
+        print(f"error: quality differs by more than {max_gap:.2f} between the dev and test halves "
+              "(figures above); the split or the parameters do not generalise", file=sys.stderr)
+    return status
+
+
+def run_set(
+    *, name: str, corpus: Path | None, sets: dict[str, Path], out: Path, data_dir: Path | None, cache_root: Path,
+    modes: str | Sequence[str], baselines: str | Sequence[str], limit: int | None = None, answers: bool = True,
+    max_half_gap: float = 0.03, title: str = "", preamble: str = "", manifest: Path | None = None,
+    query_handling: bool = True, progress: bool = True, **overrides: Any,
+) -> int:
+    """Ingest ``corpus`` (cached by content and settings), evaluate each named case file, write the
+    report; non-zero when a leak occurs or a quality figure differs between halves by more than
+    ``max_half_gap``."""
+    if corpus is not None:
+        manifest = manifest or (corpus / "manifest.yaml")
+    elif data_dir is None:
+        raise ValueError("an index folder (--data-dir) is needed when no corpus is given")
+    mode_list = [m for m in (modes.split(",") if isinstance(modes, str) else modes) if m]
+    base_list = [b for b in (baselines.split(",") if isinstance(baselines, str) else baselines) if b]
+    if data_dir is None:
+        assert corpus is not None
+        data_dir = default_index_dir(cache_root, corpus, manifest, **overrides)
+    services = open_services(data_dir, **overrides)
+    meta: dict[str, Any] = {"sets": {k: str(v) for k, v in sets.items()}, "corpus": str(corpus) if corpus else None,
+                            "chunk_tokens": services.settings.chunk_tokens,
+                            "overlap_tokens": services.settings.chunk_overlap_tokens,
+                            "pii_detection": services.settings.pii_detection,
+                            "dense_weight": services.settings.dense_weight,
+                            "fulltext_weight": services.settings.fulltext_weight,
+                            "embedder": services.embedder.name, "index": str(data_dir)}
+    if corpus is not None:
+        meta["ingest"] = ingest(services, corpus, manifest, progress)
+    texts = DocumentTexts(corpus, data_dir / "parsed-cache")
+    systems, ours, base = build_systems(services, mode_list, base_list, texts, data_dir, query_handling)
+    answer_fn = make_answer_fn(services) if answers else None
+    primary = ["rerank"] if "rerank" in ours else (["hybrid"] if "hybrid" in ours else ours[:1])
+    sections = {}
+    for sec, file in sets.items():
+        cases = load_cases(file, limit)
+        sections[sec] = evaluate(cases, systems, texts, answer_fn=answer_fn, answer_systems=primary,
+                                 progress=progress, label=sec)
+    write_report(sections, out, title=title or name, ours=ours, baselines=base, preamble=preamble, meta=meta)
+    print(f"report: {out / 'report.md'}")
+    for sec, res in sections.items():
+        for sname, s in res["systems"].items():
+            m = s["summary"]
+            print(f"{sec} {sname:12s} R@5 {m['recall@5']:.3f}  nDCG@10 {m['ndcg@10']:.3f}  "
+                  + "  ".join(f"{h} {s['halves'][h]['recall@5']:.3f}/{s['halves'][h]['ndcg@10']:.3f}"
+                              for h in HALVES if s['halves'][h].get('scored_cases')))
+    return check_gaps(sections, ours, max_half_gap)

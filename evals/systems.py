@@ -43,7 +43,7 @@ class OurSystem:
 
     def __init__(
         self, name: str, retriever: Retriever, mode: str, *, query_handling: bool = True, rerank: bool = False,
-        description: str = "",
+        description: str = "", min_scope_score: float = 0.5,
     ):
         self.name = name
         self.retriever = retriever
@@ -51,7 +51,8 @@ class OurSystem:
         self.query_handling = query_handling
         self.rerank = rerank
         self.description = description or f"ours, {mode}" + (" + query handling" if query_handling else "")
-        self._scoper = MentionScoper(retriever.store, ttl=float("inf"))  # the index does not change mid-run
+        # The index does not change mid-run: titles are listed once.
+        self._scoper = MentionScoper(retriever.store, ttl=float("inf"), min_scope_score=min_scope_score)
         self._ranges: dict[str, list[tuple[int, int]]] | None = None
         self.last_plan: QueryPlan | None = None
 
@@ -144,5 +145,76 @@ class LlamaIndexNaive:
             for node in self.index.docstore.docs.values():
                 doc = node.metadata.get("doc_id") or node.ref_doc_id or ""
                 ranges.setdefault(doc, []).append((_offset(node, "start_char_idx"), _offset(node, "end_char_idx")))
+            self._ranges = ranges
+        return self._ranges
+
+
+class PlainBM25:
+    """The published baseline: bm25s (defaults) over 250-word chunks with 50-word overlap.
+
+    Chunks are cut from the same parsed text as our ingestion (so offsets are comparable) and
+    searched only among the documents the case's principal may see (listed through the access
+    rule) and, when given, the case's document scope.
+    """
+
+    name = "bm25-plain"
+    description = "baseline: bm25s defaults over 250-word chunks, 50-word overlap (shared/BASELINES.md)"
+
+    def __init__(self, retriever: Retriever, texts: DocumentTexts, words: int = 250, overlap: int = 50):
+        import re
+
+        import bm25s
+
+        self.retriever = retriever
+        self._chunks: list[tuple[str, int, int, str]] = []  # doc, start, end, text
+        doc_ids = sorted({d for _, d in retriever.store.document_hashes()})
+        step = words - overlap
+        for d in doc_ids:
+            text = texts.parsed(d)
+            if not text:
+                continue
+            spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+            for i in range(0, max(1, len(spans) - overlap), step):
+                piece = spans[i : i + words]
+                if not piece:
+                    break
+                a, b = piece[0][0], piece[-1][1]
+                self._chunks.append((d, a, b, text[a:b]))
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(bm25s.tokenize([c[3] for c in self._chunks], show_progress=False), show_progress=False)
+        self._visible: dict[tuple, set[str]] = {}
+        self._ranges: dict[str, list[tuple[int, int]]] | None = None
+
+    def _allowed(self, case: EvalCase) -> set[str]:
+        from retrievers.access import access_filter
+
+        p = case.principal
+        key = (p.tenant_id, int(p.access_level), p.acting_for)
+        if key not in self._visible:
+            self._visible[key] = {x.doc_id for x in self.retriever.store.list_documents(access_filter(p))}
+        allowed = self._visible[key]
+        return allowed & set(case.doc_scope) if case.doc_scope else allowed
+
+    def search(self, case: EvalCase, k: int) -> list[Hit]:
+        import bm25s
+        import numpy as np
+
+        allowed = self._allowed(case)
+        scores = self._bm25.get_scores(bm25s.tokenize([case.question], show_progress=False, return_ids=False)[0])
+        order = np.argsort(-scores, kind="stable")
+        out = []
+        for i in order:
+            d, a, b, text = self._chunks[int(i)]
+            if d in allowed:
+                out.append(Hit(Item(d, a, b), text, float(scores[i])))
+                if len(out) >= k:
+                    break
+        return out
+
+    def doc_ranges(self) -> dict[str, list[tuple[int, int]]]:
+        if self._ranges is None:
+            ranges: dict[str, list[tuple[int, int]]] = {}
+            for d, a, b, _ in self._chunks:
+                ranges.setdefault(d, []).append((a, b))
             self._ranges = ranges
         return self._ranges

@@ -35,6 +35,8 @@ from retrievers.access import Principal, access_filter
 from retrievers.stores.base import Store
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# Redaction placeholders (``<PERSON>``, ``<EMAIL_ADDRESS>``): what was masked, never a word of a title.
+_PLACEHOLDER = re.compile(r"<[A-Z][A-Z_]*>")
 _FUNCTION = frozenset(
     {"a", "an", "and", "the", "of", "for", "to", "in", "on", "by", "with", "between", "among", "this", "that",
      "these", "those", "is", "are", "be", "its", "it", "as", "at", "or", "from"}
@@ -66,6 +68,11 @@ def ranking_text(query: str) -> str:
     return text if len(kept) >= 2 else query
 
 
+def _contains(hay: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(hay[i : i + n] == needle for i in range(len(hay) - n + 1))
+
+
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
@@ -82,52 +89,91 @@ class QueryPlan:
     # The question with the mention turned into "this <kind of document>": what an answer
     # inside the scoped document must address (see copilot.answers.evidence_question).
     evidence_text: str | None = None
+    # A document was named but scored weakly for the question: searched in the whole pool.
+    fallback: bool = False
 
 
 class DocumentMentions:
-    """Detects which document titles a question mentions.
+    """Detects which document a question names, only when the mention is unambiguous.
 
-    A title counts as mentioned when the distinctive words of the title (weighted by
-    inverse document frequency over all titles) are covered at least ``min_coverage``
-    and at least ``min_words`` distinctive title words occur in the question. When
-    several titles qualify, only the best-covered ones are kept (ties keep all: e.g.
-    two versions of one agreement).
+    A document is named when the question contains its exact title or its id (file name), or
+    when it covers the title's *distinctive* words: words of at most a few titles, weighted by
+    inverse document frequency over all titles, covered at least ``min_coverage`` with at
+    least ``min_words`` of them present. Words that occur in half of the titles or more
+    (a product name every guide carries, "agreement") are generic and never name a document;
+    redaction placeholders such as ``<PERSON>`` are not words of a title at all. When the matched
+    words fit several different titles the mention is ambiguous and nothing is narrowed;
+    titles with the same words (versions of one document) are kept together.
     """
 
     def __init__(self, documents: Iterable[tuple[str, str]], *, min_coverage: float = 0.8, min_words: int = 2):
         self.min_coverage = min_coverage
         self.min_words = min_words
         self._titles: list[tuple[str, str, set[str], set[str]]] = []  # doc_id, title, content words, all words
+        self._phrases: list[tuple[str, list[str], list[str]]] = []  # doc_id, title tokens, id tokens
         df: Counter[str] = Counter()
         for doc_id, title in documents:
-            words = {t for t, _, _ in _tokens(title or "")}
+            clean = _PLACEHOLDER.sub(" ", title or "")
+            toks = [t for t, _, _ in _tokens(clean)]
+            words = set(toks)
             content = {w for w in words if w not in _STOP}
             self._titles.append((doc_id, title, content, words))
+            stem = doc_id.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+            self._phrases.append((doc_id, toks, [t for t, _, _ in _tokens(stem)]))
+        # Word frequencies over distinct titles: versions of one document count once.
+        distinct = {frozenset(c) for _, _, c, _ in self._titles}
+        for content in distinct:
             df.update(content)
-        n = max(1, len(self._titles))
+        n = max(1, len(distinct))
+        # Generic: in two or more titles and in at least half of them.
+        self._generic = {w for w, c in df.items() if c >= 2 and c >= n / 2}
         self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
+        self._df = df
 
     def __len__(self) -> int:
         return len(self._titles)
 
+    def _exact(self, qtoks: list[str]) -> list[tuple[str, str, float]]:
+        """Documents whose whole title (3+ words, not all generic) or id (2+ words) the question contains."""
+        found = []
+        for (doc_id, title, _c, _w), (_, ttoks, itoks) in zip(self._titles, self._phrases, strict=True):
+            for phrase, min_len in ((ttoks, 3), (itoks, 2)):
+                if len(phrase) >= min_len and not set(phrase) <= (self._generic | _STOP) and _contains(qtoks, phrase):
+                    found.append((doc_id, title, 1.0))
+                    break
+        return found
+
     def mentioned(self, query: str) -> list[tuple[str, str, float]]:
-        """(doc_id, title, coverage) of the titles the query mentions, best first."""
-        qwords = {t for t, _, _ in _tokens(query)}
+        """(doc_id, title, coverage) of the document(s) the query names unambiguously, best first."""
+        qtoks = [t for t, _, _ in _tokens(_PLACEHOLDER.sub(" ", query))]
+        exact = self._exact(qtoks)
+        if exact:
+            return self._unambiguous(exact)
+        qwords = set(qtoks)
         found = []
         for doc_id, title, content, _ in self._titles:
-            if len(content) < self.min_words:
+            distinctive = content - self._generic
+            if len(distinctive) < self.min_words:
                 continue
-            hit = content & qwords
+            hit = distinctive & qwords
             if len(hit) < self.min_words:
                 continue
-            total = sum(self._idf[w] for w in content)
+            total = sum(self._idf[w] for w in distinctive)
             cov = sum(self._idf[w] for w in hit) / total if total else 0.0
             if cov >= self.min_coverage:
                 found.append((doc_id, title, cov))
         if not found:
             return []
         best = max(c for _, _, c in found)
-        return sorted([f for f in found if f[2] >= best - 1e-9], key=lambda f: f[0])
+        return self._unambiguous([f for f in found if f[2] >= best - 1e-9])
+
+    def _unambiguous(self, found: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+        """All candidates when they are one document (same title words, e.g. versions); else none."""
+        words = {d: c - self._generic for d, _, c, _ in self._titles}
+        first = words[found[0][0]]
+        if any(words[d] != first for d, _, _ in found[1:]):
+            return []
+        return sorted(found, key=lambda f: f[0])
 
     def plan(self, query: str) -> QueryPlan:
         """The search plan: scope to the mentioned document(s) and drop the mention from the text."""
@@ -155,9 +201,13 @@ class MentionScoper:
     ingested meanwhile become mentionable within that delay.
     """
 
-    def __init__(self, store: Store, *, ttl: float = 30.0):
+    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.5):
         self.store = store
         self.ttl = ttl
+        # A narrowed search whose best full-text score is below this share of the whole pool's
+        # best falls back to the pool: the question named a document but asks about something
+        # that document hardly contains.
+        self.min_scope_score = min_scope_score
         self._cache: dict[tuple, tuple[float, DocumentMentions]] = {}
         self._lock = threading.Lock()
 
@@ -175,8 +225,28 @@ class MentionScoper:
         return dm
 
     def plan(self, query: str, principal: Principal) -> QueryPlan:
-        """Scope to the document(s) the question names, if any; never wider than the principal's view."""
-        return self.mentions(principal).plan(query)
+        """Scope to the document(s) the question names, if any, unless the named document scores
+        weakly for the question (then the whole pool); never wider than the principal's view."""
+        plan = self.mentions(principal).plan(query)
+        if plan.doc_ids and self.min_scope_score > 0 and self._weak(plan, principal):
+            return QueryPlan(query=query, text=query, fallback=True)
+        return plan
+
+    def _weak(self, plan: QueryPlan, principal: Principal) -> bool:
+        """The scoped best BM25 score is under ``min_scope_score`` of the pool's best (same index
+        statistics, so the scores compare)."""
+        from retrievers.stores.base import StoreError
+
+        try:
+            pool = self.store.text_search(plan.text, access_filter(principal), 1)
+            scoped = self.store.text_search(plan.text, access_filter(principal, None, plan.doc_ids), 1)
+        except StoreError:
+            return False  # the search itself will report the odd input; keep the plan
+        if not pool:
+            return False
+        if not scoped:
+            return True
+        return scoped[0].score < self.min_scope_score * pool[0].score
 
 
 _HEAD_CUT = frozenset({"between", "among", "amongst", "by", "of", "for", "with", "to", "dated", "and", "in", "on"})

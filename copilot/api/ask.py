@@ -15,10 +15,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sse_starlette.sse import EventSourceResponse
 
-from copilot.answers import Answer
+from copilot.answers import Answer, evidence_question
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES, AskRequest, AskResponse, CitationOut
 from copilot.app import AppState
+from copilot.retrieval import find
 from retrievers.access import Principal
 from retrievers.stores.base import StoreError
 
@@ -35,11 +36,12 @@ def answer_question(
     try:
         ans: Answer = state.answerer.answer(body.question, principal, red, body.doc_ids)
     except StoreError:
-        # A full-text parser failure on odd input: answer from the dense side only.
-        hits = state.services.retriever.search(  # type: ignore[union-attr]
-            body.question, principal, k=state.settings.answer_top_k, mode="dense", doc_ids=body.doc_ids
-        )
-        ans = state.answerer.extractive(body.question, principal, hits, red, body.doc_ids is not None)
+        # A full-text parser failure on odd input: the search service answers from the dense side.
+        assert state.services is not None
+        found = find(state.services, body.question, principal, k=state.settings.answer_top_k, mode="dense",
+                     doc_ids=body.doc_ids)
+        ans = state.answerer.extractive(evidence_question(body.question, found.plan), principal, found.hits, red,
+                                        body.doc_ids is not None)
     state.metrics.retrieval_seconds.labels(mode="ask").observe(time.perf_counter() - t)
     if ans.refused:
         state.metrics.refusals.labels(mode=ans.mode).inc()

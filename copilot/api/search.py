@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES, SearchHit, SearchRequest, SearchResponse
 from copilot.app import AppState
+from copilot.retrieval import find
 from retrievers.access import Principal
 from retrievers.schema import ScoredChunk
-from retrievers.stores.base import StoreError
 
 router = APIRouter(tags=["search"])
 
@@ -20,21 +20,11 @@ router = APIRouter(tags=["search"])
 def run_search(
     state: AppState, query: str, principal: Principal, k: int, mode: str, doc_ids: Sequence[str] | None
 ) -> list[ScoredChunk]:
-    """Retriever call with metrics; a full-text parser failure on odd input falls back to dense."""
+    """The search service (scoping and fallbacks in :func:`copilot.retrieval.find`) with metrics."""
     assert state.services is not None
-    retriever = state.services.retriever
     t = time.perf_counter()
-    if doc_ids is None and state.settings.query_doc_scope:
-        # A query naming a document the caller can see searches within it (only ever narrower).
-        plan = state.services.scoper.plan(query, principal)
-        query, doc_ids = plan.text, plan.doc_ids
-    try:
-        hits = retriever.search(
-            query, principal, k=k, mode=mode, doc_ids=doc_ids,  # type: ignore[arg-type]
-            rerank=state.settings.rerank and mode == "hybrid",
-        )
-    except StoreError:
-        hits = [] if mode == "fulltext" else retriever.search(query, principal, k=k, mode="dense", doc_ids=doc_ids)
+    hits = find(state.services, query, principal, k=k, mode=mode, doc_ids=doc_ids,
+                rerank=state.settings.rerank and mode == "hybrid").hits
     state.metrics.retrieval_seconds.labels(mode=mode).observe(time.perf_counter() - t)
     if hits:
         state.metrics.retrieval_top_score.labels(mode=mode).observe(hits[0].score)

@@ -1,28 +1,46 @@
-"""`copilot eval` argument and input errors, and eval set validation."""
+"""`python -m evals` argument and input errors, eval set validation, and the product/harness boundary."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from copilot.cli import app
+from evals.__main__ import main as eval_main
 from evals.dataset import EvalSetError, load_cases, locate
 
 
-def test_unknown_mode_is_a_clear_error(tmp_path):
-    res = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o"),
-                                   "--modes", "dense,magic"])
-    assert res.exit_code == 2
-    assert "magic" in res.output
+def test_unknown_mode_is_a_clear_error(tmp_path, capsys):
+    code = eval_main(["--dataset", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o"), "--modes", "dense,magic",
+                      "--data-dir", str(tmp_path / "i")])
+    assert code == 2
+    assert "magic" in capsys.readouterr().err
 
 
-def test_missing_corpus_is_a_clear_error(tmp_path):
-    res = CliRunner().invoke(app, ["eval", "--dataset", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o"),
-                                   "--corpus", str(tmp_path / "nope")])
-    assert res.exit_code == 2
-    assert "corpus folder not found" in res.output
+def test_missing_corpus_is_a_clear_error(tmp_path, capsys):
+    code = eval_main(["--dataset", str(tmp_path / "x.jsonl"), "--out", str(tmp_path / "o"),
+                      "--corpus", str(tmp_path / "nope")])
+    assert code == 2
+    assert "corpus folder not found" in capsys.readouterr().err
+
+
+def test_bad_eval_set_fails_before_any_index_is_opened(tmp_path, capsys):
+    p = tmp_path / "set.jsonl"
+    p.write_text('{"id": "a"}\n')
+    code = eval_main(["--dataset", str(p), "--out", str(tmp_path / "o"), "--data-dir", str(tmp_path / "idx")])
+    assert code == 2
+    assert "set.jsonl:1" in capsys.readouterr().err
+    assert not (tmp_path / "idx").exists() and not (tmp_path / "o").exists()
+
+
+def test_product_code_does_not_import_the_harness():
+    # Importing the service and the CLI must not load any evals module.
+    code = ("import sys, copilot.cli, copilot.app, copilot.retrieval; "
+            "print(sorted(m for m in sys.modules if m == 'evals' or m.startswith('evals.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_eval_set_errors_name_the_line(tmp_path):

@@ -45,3 +45,50 @@ def test_new_documents_become_mentionable_after_the_ttl(tmp_path, embedder):
     q = "What does the Hypercare Exit Report say?"
     assert cached.plan(q, p).doc_ids is None  # still the cached title list
     assert fresh.plan(q, p).doc_ids == ["b.txt"]
+
+
+GUIDES = [
+    ("docs/install-eks.md", "Installing <PERSON> Developer Hub on Amazon Elastic Kubernetes Service"),
+    ("docs/install-aks.md", "Installing <PERSON> Developer Hub on Microsoft Azure Kubernetes Service"),
+    ("docs/techdocs.md", "TechDocs for <PERSON> Developer Hub"),
+    ("docs/authorization.md", "Authorization in <PERSON> Developer Hub"),
+]
+
+
+def test_placeholders_and_words_most_titles_share_never_scope():
+    from retrievers.query import DocumentMentions
+
+    dm = DocumentMentions(GUIDES)
+    # "Person" (a masked product name) and "Developer Hub" are in every title: not a mention.
+    assert dm.plan("How does a person configure the Developer Hub?").doc_ids is None
+    assert dm.plan("What does <PERSON> Developer Hub log?").doc_ids is None
+    # "Kubernetes Service" fits two guides: ambiguous, so nothing is narrowed.
+    assert dm.plan("Which Kubernetes Service versions are supported for installing?").doc_ids is None
+    # Distinctive words of one title, its exact title, or its file name narrow to it.
+    assert dm.plan("How do I size nodes on Amazon Elastic Kubernetes Service?").doc_ids == ["docs/install-eks.md"]
+    assert dm.plan("Where does TechDocs store the generated site?").doc_ids is None  # one word is not a phrase
+    assert dm.plan("What does install-aks say about ingress?").doc_ids == ["docs/install-aks.md"]
+
+
+def test_versions_of_one_document_stay_together_but_different_documents_are_ambiguous():
+    from retrievers.query import DocumentMentions
+
+    dm = DocumentMentions([("a-v1", "Cutover Checklist"), ("a-v2", "Cutover Checklist"),
+                           ("b", "Hypercare Exit Report"), ("c", "Release Notes")])
+    assert dm.plan("What does the Cutover Checklist require?").doc_ids == ["a-v1", "a-v2"]
+
+
+def test_a_named_document_that_scores_weakly_falls_back_to_the_pool(tmp_path, embedder):
+    store = LanceDBStore(tmp_path / "idx", dim=embedder.dim)
+    _doc(store, embedder, "alder", "c/acme.txt", "Reseller Agreement between Acme Ltd and Globex Inc",
+         "Either party may terminate with 90 days notice.")
+    _doc(store, embedder, "alder", "p/escalation.md", "Escalation Ladder",
+         "Severity one incidents page the duty manager within fifteen minutes.")
+    p = Principal("u", "alder", AccessLevel.PARTNER)
+    q = "Under the Reseller Agreement between Acme and Globex, who is paged for severity one incidents?"
+    assert MentionScoper(store, min_scope_score=0.0).plan(q, p).doc_ids == ["c/acme.txt"]
+    plan = MentionScoper(store, min_scope_score=0.5).plan(q, p)
+    assert plan.doc_ids is None and plan.fallback
+    # A question the named document does answer keeps its scope.
+    q2 = "How many days notice does the Reseller Agreement between Acme and Globex require to terminate?"
+    assert MentionScoper(store, min_scope_score=0.5).plan(q2, p).doc_ids == ["c/acme.txt"]
