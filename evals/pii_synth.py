@@ -54,6 +54,18 @@ def _valid(rng: random.Random, make: Callable[[], str], check: Callable[[str], b
     raise RuntimeError("no valid value generated")
 
 
+def _steuer_id(rng: random.Random) -> str:
+    """Ten digits where one digit occurs twice, plus the ISO 7064 mod 11,10 check digit."""
+    from stdnum.iso7064 import mod_11_10
+
+    d = rng.sample("0123456789", 9)
+    d.insert(rng.randint(1, 9), rng.choice(d))
+    if d[0] == "0":
+        d[0], d[1] = d[1], d[0]
+    body = "".join(d)
+    return body + mod_11_10.calc_check_digit(body)
+
+
 def _national_id(fk: Faker, rng: random.Random, locale: str) -> tuple[str, str]:
     """(type, value) of a national identifier valid for the locale's scheme."""
     from stdnum import verhoeff
@@ -72,7 +84,7 @@ def _national_id(fk: Faker, rng: random.Random, locale: str) -> tuple[str, str]:
         suffix = rng.choice("ABCD")
         return "NATIONAL_ID", rng.choice([f"{prefix}{d}{suffix}", f"{prefix} {d[:2]} {d[2:4]} {d[4:]} {suffix}"])
     if locale == "de_DE":
-        v = _valid(rng, lambda: str(rng.randint(1, 9)) + _digits(rng, 10), idnr.is_valid)
+        v = _valid(rng, lambda: _steuer_id(rng), idnr.is_valid)
         return "NATIONAL_ID", rng.choice([v, f"{v[:2]} {v[2:5]} {v[5:8]} {v[8:]}"])
     if locale == "fr_FR":
         body = f"{rng.choice('12')}{rng.randint(50, 99):02d}{rng.randint(1, 12):02d}{rng.randint(1, 95):02d}" + _digits(
@@ -116,6 +128,11 @@ def _phone(fk: Faker, rng: random.Random) -> str:
         if "x" not in p.lower() and sum(c.isdigit() for c in p) >= 8:
             return p
     return "+44 20 7946 0958"
+
+
+def _iban(fk: Faker, rng: random.Random) -> str:
+    value = fk.iban()
+    return value if rng.random() < 0.5 else " ".join(value[i : i + 4] for i in range(0, len(value), 4))
 
 
 def _address(fk: Faker, locale: str) -> str:
@@ -350,11 +367,14 @@ class _Builder:
             return _first_name(fk), "PERSON"
         if slot == "TSURNAME":
             return rng.choice(["Mr", "Ms", "Mrs", "Dr"]) + rng.choice([". ", " "]) + fk.last_name(), "PERSON"
+        # India has no IBAN (Faker's en_IN ones fail the checksum): its rows use a British account.
+        iban_fk = self.fk if loc != "en_IN" else Faker("en_GB")
+        iban_fk.seed_instance(rng.randint(0, 2**31)) if loc == "en_IN" else None
         makers: dict[str, Callable[[], str]] = {
             "EMAIL": fk.email,
             "PHONE": lambda: _phone(fk, rng),
             "ADDRESS": lambda: _address(fk, loc),
-            "IBAN": lambda: fk.iban() if rng.random() < 0.5 else " ".join(fk.iban()[i : i + 4] for i in range(0, 34, 4)).strip(),
+            "IBAN": lambda: _iban(iban_fk, rng),
             "BIC": fk.swift,
             "CARD": fk.credit_card_number,
             "IP": lambda: fk.ipv4() if rng.random() < 0.8 else fk.ipv6(),

@@ -153,7 +153,7 @@ class PiiDetector:
         cue_spans |= {(s.start, s.end) for s in spans if (s.start, s.end) in cue_spans}
         spans = pp.drop_structured_values(text, spans)
         if self.business_documents:
-            spans = pp.filter_persons(text, spans, cue_spans, org_spans, terms)
+            spans = pp.keep_postal_locations(text, pp.filter_persons(text, spans, cue_spans, org_spans, terms))
         if self.post_process:
             if "LOCATION" in self.entities:
                 spans = pp.accept_weak_streets(text, candidates, spans)
@@ -164,6 +164,7 @@ class PiiDetector:
                 spans = pp.propagate_person_mentions(text, spans)
         if self.business_documents:  # propagation and address blocks must not re-add noise
             spans = pp.filter_persons(text, pp.drop_structured_values(text, spans), cue_spans, org_spans, terms)
+            spans = pp.keep_postal_locations(text, spans)
         return pp.merge_spans(spans, text)
 
     def _terms(self, context: Iterable[str] | None) -> tuple[str, ...]:

@@ -30,7 +30,8 @@ _NEGATIVE_PATTERNS = (
     r"\b\d+\.\d+\.\d+(?:\.\d+)*\b",
     # ticket / change / document ids: INC0037564, RITM0012345, ABC-12345, INV-2024-00017
     r"\b[A-Z]{2,6}\d{5,}\b",
-    r"\b[A-Z][A-Za-z]{1,9}[-_ ]\d{2,}(?:[-_]\d{2,})*\b",
+    r"\b[A-Z]{2,6}[-_ ]?\d{3,}(?:[-_]\d{2,})*\b",
+    r"\b[A-Z][A-Za-z]{1,9}[-_]\d{2,}(?:[-_]\d{2,})*\b",
     # clause and section numbers: "clause 14.2(a)", "§ 3.1", "section 4.3.2"
     r"(?i:\b(?:clause|section|article|art\.|para(?:graph)?|§)\s*)\d+(?:\.\d+)*(?:\([a-z0-9]+\))?",
     # amounts: EUR 12,500.00, $1,234, 12.500 €, 1.5m USD
@@ -43,11 +44,12 @@ _NEGATIVE_PATTERNS = (
     r"[A-Z]{0,4}[-/ ]?\d[\d\-/. ]{3,}\d",
 )
 _NEGATIVE_RE = re.compile("|".join(f"(?:{p})" for p in _NEGATIVE_PATTERNS))
+_DATE_RE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 
 
-def protected_ranges(text: str) -> list[tuple[int, int]]:
+def protected_ranges(text: str, dates_only: bool = False) -> list[tuple[int, int]]:
     """Character ranges holding dates, versions, ticket/order ids, clause numbers and amounts."""
-    return [(m.start(), m.end()) for m in _NEGATIVE_RE.finditer(text)]
+    return [(m.start(), m.end()) for m in (_DATE_RE if dates_only else _NEGATIVE_RE).finditer(text)]
 
 
 def on_protected(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:

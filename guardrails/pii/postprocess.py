@@ -28,7 +28,29 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     ranges = protected_ranges(text)
     if not ranges:
         return spans
-    return [s for s in spans if s.entity_type not in _SHAPE_GUESSED_TYPES or not on_protected(s.start, s.end, ranges)]
+    dates = protected_ranges(text, dates_only=True)
+    out = []
+    for s in spans:
+        # A phone written after its cue or with a country prefix is a phone even when dotted like a version.
+        strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7
+        if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, dates if strong_phone else ranges):
+            continue
+        out.append(s)
+    return out
+
+
+def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """In business documents a bare place name is business data (offices, governing law): a
+    LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
+    out = []
+    for s in spans:
+        if s.entity_type == "LOCATION":
+            seg = text[s.start : s.end]
+            has_word = any(w[0].isupper() for w in re.findall(r"[^\W\d_]{3,}", seg))
+            if not (any(c.isdigit() for c in seg) and has_word) or re.fullmatch(r"\s*\d+\s+\S+\s*", seg):
+                continue
+        out.append(s)
+    return out
 
 
 def _in_terms(value: str, terms: Sequence[str]) -> bool:
@@ -47,20 +69,30 @@ def filter_persons(
     headings, the configured allow-list), and single words that neither follow a cue nor repeat a
     full name of the same text.
     """
+    from guardrails.pii.recognizers.person import preceded_by_cue
+
     out: list[PiiSpan] = []
     full_names: set[str] = set()
     persons = []
-    for s in spans:
-        if s.entity_type != "PERSON":
-            out.append(s)
+    for s0 in spans:
+        if s0.entity_type != "PERSON":
+            out.append(s0)
+            continue
+        s = _trim_to_name(text, s0)
+        if s is None:
             continue
         seg = text[s.start : s.end]
-        cued = (s.start, s.end) in cue_spans
+        cued = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start)
         toks = seg.split()
         if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or _in_terms(seg, terms):
             continue
-        if not cued and any(a <= s.start and s.end <= b for a, b in org_spans):
+        if not cued and any(a <= s.start and s.end <= b and any(is_org_token(t) for t in text[a:b].split())
+                            for a, b in org_spans):  # fmt: skip
             continue
+        after = text[s.end : s.end + 30].split()[:2]
+        before = text[max(0, s.start - 30) : s.start].split()[-1:]
+        if any(is_org_token(t) or t.startswith("&") for t in after + before):
+            continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
         if not all(token_ok_for_name(t) for t in toks):
             continue
         if len(toks) >= 2:
@@ -70,6 +102,21 @@ def filter_persons(
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
+    """Strip titles and degrees around a name ("Prof. Ana Ruiz B.Sc." -> "Ana Ruiz")."""
+    toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
+    ok = [token_ok_for_name(text[span.start + a : span.start + b]) for a, b in toks]
+    while toks and not ok[0]:
+        toks.pop(0)
+        ok.pop(0)
+    while toks and not ok[-1]:
+        toks.pop()
+        ok.pop()
+    if not toks:
+        return None
+    return PiiSpan(span.entity_type, span.start + toks[0][0], span.start + toks[-1][1], span.score)
 
 
 def trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:

@@ -11,7 +11,9 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 
 from guardrails.pii.lexicon import not_names, particles, words
 
-_CAP = r"[^\W\d_][\w'’.\-]*"
+# Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
+_UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
+_CAP = _UP + r"[\w'’.\-]*"
 _CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|upon|on))*?"
 # Postcode + city forms, one line each.
 _ANCHORS = [
@@ -20,7 +22,7 @@ _ANCHORS = [
     r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + r"(?=[ \t]*(?:[,.;)\n]|$)))?",  # NL: 9000 AY City
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
     r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
-    rf"{_CITY},?[ \t]+(?:-[ \t]*)?\d{{6}}\b",  # IN: Lucknow 806360
+    rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
     rf"{_CITY},[ \t]*\d{{5}}\b",  # ES (faker order): Albacete, 43568
 ]
 _ANCHOR_RE = re.compile("|".join(f"(?:{a})" for a in _ANCHORS))
@@ -114,6 +116,8 @@ class PostalAddressRecognizer(EntityRecognizer):
             return []
         out = []
         for m in _ANCHOR_RE.finditer(text):
+            if any(_token_kind(t) == "street" for t in m.group().split()[1:]):
+                continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
             begin = _extend_left(text, m.start())
             end = m.end()
             tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)\n]|$))", text[end:])

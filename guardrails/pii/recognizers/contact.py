@@ -55,21 +55,39 @@ def phone_score(cand: str, before: str) -> float:
         return 0.0
     line_before = before.rsplit("\n", 1)[-1]
     cue = bool(PHONE_CUE.search(line_before))
+    near_cue = bool(PHONE_CUE.search(line_before[-20:]))
     intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10)
     trunk = cand.lstrip("(").startswith("0")
     groups = _GROUPS.findall(cand)
     separated = len(groups) >= 2 and all(1 <= len(g) <= 5 for g in groups[1:])
     if intl and len(digits) >= 8:
         return 0.75
-    if cue:
+    if near_cue:
         return 0.7
-    if trunk and (separated or 9 <= len(digits) <= 12):
+    if cue:
         return 0.6
-    if separated and len(groups) >= 3 and _valid_somewhere(digits):
-        return 0.55
-    if "(" in cand and separated and _valid_somewhere(digits):
+    if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
+        return 0.6
+    if separated and (len(groups) >= 3 or "(" in cand) and _grouped_like_region(digits, tuple(map(len, groups))):
         return 0.55
     return 0.0
+
+
+@lru_cache(maxsize=4096)
+def _grouped_like_region(digits: str, groups: tuple[int, ...]) -> bool:
+    """Valid in one of PHONE_REGIONS and written with that region's national digit grouping."""
+    import phonenumbers
+
+    for region in PHONE_REGIONS:
+        try:
+            num = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+            if tuple(len(g) for g in re.findall(r"\d+", national)) == groups:
+                return True
+    return False
 
 
 @lru_cache(maxsize=4096)

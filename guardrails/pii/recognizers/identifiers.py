@@ -138,6 +138,12 @@ _DOB_CUE = (
 )
 
 
+def _luhn_digits(value: str) -> bool:
+    from stdnum import luhn
+
+    return luhn.is_valid(re.sub(r"[ -]", "", value))
+
+
 def _has_digit(value: str) -> bool:
     return any(c.isdigit() for c in value) and not value.isalpha()
 
@@ -155,11 +161,17 @@ def identifier_recognizers() -> list[Any]:
     return [
         IbanRecognizer(),
         UsSsnRecognizer(),
-        UkNinoRecognizer(),
-        InPanRecognizer(),
-        EsNifRecognizer(),
-        EsNieRecognizer(),
+        # Country recognizers default to their own language; our texts are analysed as English.
+        UkNinoRecognizer(supported_language="en"),
+        InPanRecognizer(supported_language="en"),
+        EsNifRecognizer(supported_language="en"),
+        EsNieRecognizer(supported_language="en"),
         CardNumberRecognizer(),
+        # After a card cue any Luhn-valid 12-19 digit number is a card, whatever its issuer prefix.
+        CueValueRecognizer(
+            "CREDIT_CARD", "CardCueRecognizer", r"(?:card|karte|carte|tarjeta|karta|kaart)",
+            r"\d(?:[ -]?\d){11,18}(?![\d-])", check=_luhn_digits,
+        ),
         ChecksumIdRecognizer(),
         CueValueRecognizer(
             "PASSPORT", "PassportCueRecognizer",

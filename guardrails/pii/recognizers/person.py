@@ -67,6 +67,17 @@ class PersonCueRecognizer(EntityRecognizer):
         return out
 
 
+_CUE_BEFORE = re.compile(
+    rf"(?:{PersonCueRecognizer.STRONG.pattern}|{PersonCueRecognizer.TITLE.pattern}|"
+    r"(?i:\b(?:hi|hello|hey|dear|thanks|thank\s+you|assigned\s+to|if)\s+))$"
+)
+
+
+def preceded_by_cue(text: str, start: int) -> bool:
+    """A greeting, title, role label or signature cue stands right before ``start``."""
+    return bool(_CUE_BEFORE.search(text[max(0, start - 60) : start]))
+
+
 class NameBeforeContactRecognizer(EntityRecognizer):
     """A name directly followed by its contact details ("Ana Ruiz E-mail: ...", "Ana Ruiz, ana@x.example",
     "Ana Ruiz (ana@x.example)"), the shape of contact lists in contracts and playbooks."""
