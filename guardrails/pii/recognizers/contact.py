@@ -25,7 +25,7 @@ _CANDIDATE = re.compile(
 _GROUPS = re.compile(r"\d+")
 
 
-class PhoneRecognizer(EntityRecognizer):
+class EvidencePhoneRecognizer(EntityRecognizer):
     """Phone numbers with format evidence: a country prefix, a trunk ``0``, a phone-like grouping
     that ``phonenumbers`` accepts for one of ``PHONE_REGIONS``, or a phone cue just before.
     "Valid for some region" alone is not enough: many regions accept any 8-digit string."""
@@ -138,10 +138,10 @@ def contact_recognizers() -> list[Any]:
         patterns=[
             Pattern(
                 "email any tld",
-                r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+",
                 0.9,
             )
         ],
     )
-    return [any_domain_email, IpRecognizer(), PhoneRecognizer(), SwiftRecognizer()]
+    return [any_domain_email, IpRecognizer(), EvidencePhoneRecognizer(), SwiftRecognizer()]
