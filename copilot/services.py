@@ -35,8 +35,10 @@ def build_store(settings: Settings, dim: int = 384) -> Store:
 def build_detector(settings: Settings) -> Any | None:
     if not settings.pii_detection:
         return None
-    from guardrails.pii import get_detector
+    from guardrails.pii import PiiDetector, get_detector
 
+    if settings.pii_allow_terms:
+        return PiiDetector(allow_terms=settings.pii_allow_terms)
     return get_detector()
 
 

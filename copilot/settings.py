@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(default=40, ge=0)
     pii_detection: bool = True
     pii_strict: bool = False  # redact at ingest: raw personal data is never stored
+    # Product, organisation and document names never taken for a person (e.g. a product named
+    # after its founder). The corpus's own titles are used the same way without configuration.
+    pii_allow_terms: list[str] = Field(default_factory=list)
     exclude_injection_flagged: bool = False
 
     # --- api (copilot/app.py; see README and docs/portal-embedding.md) ----------

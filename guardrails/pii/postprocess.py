@@ -1,0 +1,278 @@
+"""Post-processing of recognizer results: precision filters, address blocks, person mentions, merging."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from guardrails.pii.entities import VALIDATED_TYPES, priority
+from guardrails.pii.names import WORD, WORD_RE, core, is_cap, is_org_token, looks_like_name, token_ok_for_name
+from guardrails.pii.negatives import on_protected, protected_ranges
+from guardrails.pii.lexicon import particles
+from guardrails.spans import PiiSpan
+
+# Types a structured business value (date, version, id, amount) can be mistaken for.
+_SHAPE_GUESSED_TYPES = frozenset({"PHONE_NUMBER", "LOCATION", "PERSON"})
+WEAK_STREET_SCORE = 0.3
+
+
+def _norm(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", value).casefold().split())
+
+
+def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Drop phone/address/person guesses that sit on a date, version, ticket/order id, clause or amount."""
+    if not any(s.entity_type in _SHAPE_GUESSED_TYPES for s in spans):
+        return spans
+    ranges = protected_ranges(text)
+    if not ranges:
+        return spans
+    dates = protected_ranges(text, dates_only=True)
+    out = []
+    for s in spans:
+        # A phone written after its cue or with a country prefix is a phone even when dotted like a version.
+        strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7
+        if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, dates if strong_phone else ranges):
+            continue
+        out.append(s)
+    return out
+
+
+def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """In business documents a bare place name is business data (offices, governing law): a
+    LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
+    out = []
+    for s in spans:
+        if s.entity_type == "LOCATION":
+            seg = text[s.start : s.end]
+            has_word = any(w[0].isupper() for w in re.findall(r"[^\W\d_]{3,}", seg))
+            if not (any(c.isdigit() for c in seg) and has_word) or re.fullmatch(r"\s*\d+\s+\S+\s*", seg):
+                continue
+        out.append(s)
+    return out
+
+
+def _in_terms(value: str, terms: Sequence[str]) -> bool:
+    v = _norm(value)
+    return bool(v) and any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", t) for t in terms)
+
+
+def filter_persons(
+    text: str, spans: list[PiiSpan], cue_spans: set[tuple[int, int]], org_spans: Sequence[tuple[int, int]],
+    terms: Sequence[str],
+) -> list[PiiSpan]:  # fmt: skip
+    """A capitalised phrase naming a product, organisation or document is not a person.
+
+    Dropped: PERSON spans holding an organisation/product/document word, spans inside a spaCy ORG
+    entity (unless a cue introduced them), spans found in the context terms (the corpus's titles and
+    headings, the configured allow-list), and single words that neither follow a cue nor repeat a
+    full name of the same text.
+    """
+    from guardrails.pii.recognizers.person import preceded_by_cue
+
+    out: list[PiiSpan] = []
+    full_names: set[str] = set()
+    persons = []
+    for s0 in spans:
+        if s0.entity_type != "PERSON":
+            out.append(s0)
+            continue
+        s = _trim_to_name(text, s0)
+        if s is None:
+            continue
+        seg = text[s.start : s.end]
+        cued = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start)
+        toks = seg.split()
+        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or _in_terms(seg, terms):
+            continue
+        if not cued and any(a <= s.start and s.end <= b and any(is_org_token(t) for t in text[a:b].split())
+                            for a, b in org_spans):  # fmt: skip
+            continue
+        after = text[s.end : s.end + 30].split()[:2]
+        before = text[max(0, s.start - 30) : s.start].split()[-1:]
+        if any(is_org_token(t) or t.startswith("&") for t in after + before):
+            continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
+        if not all(token_ok_for_name(t) for t in toks):
+            continue
+        if len(toks) >= 2:
+            full_names.update(core(t) for t in toks if len(core(t)) >= 3)
+        persons.append((s, cued, len(toks)))
+    for s, cued, n in persons:
+        if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
+            out.append(s)
+    return out
+
+
+def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
+    """Strip titles and degrees around a name ("Prof. Ana Ruiz B.Sc." -> "Ana Ruiz")."""
+    toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
+    ok = [token_ok_for_name(text[span.start + a : span.start + b]) for a, b in toks]
+    while toks and not ok[0]:
+        toks.pop(0)
+        ok.pop(0)
+    while toks and not ok[-1]:
+        toks.pop()
+        ok.pop()
+    if not toks:
+        return None
+    return PiiSpan(span.entity_type, span.start + toks[0][0], span.start + toks[-1][1], span.score)
+
+
+def trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:
+    """spaCy swallows the next line's label into a name ("Ana Ruiz E-mail"): trim it off."""
+    if span.entity_type != "PERSON":
+        return span
+    labels = {"e-mail", "email", "phone", "tel", "telephone", "mobile", "fax", "cell", "regards"}
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
+    while words and text[span.start + words[-1][0] : span.start + words[-1][1]].strip(".,:;").lower() in labels:
+        words.pop()
+    while words and text[span.start + words[0][0] : span.start + words[0][1]].strip(".,:;").lower() in labels:
+        words.pop(0)
+    if not words:
+        return None
+    return PiiSpan(span.entity_type, span.start + words[0][0], span.start + words[-1][1], span.score)
+
+
+def _merged_type(a: PiiSpan, b: PiiSpan) -> str:
+    """A validated identifier if one is involved, else the longer member's type (an address block
+    that swallowed a digit group stays a LOCATION), ENTITY_PRIORITY breaking ties."""
+    if a.entity_type == b.entity_type:
+        return a.entity_type
+    validated = [x for x in (a, b) if x.entity_type in VALIDATED_TYPES]
+    if validated:
+        return min((x.entity_type for x in validated), key=priority)
+    return min((a, b), key=lambda x: (-(x.end - x.start), priority(x.entity_type))).entity_type
+
+
+def merge_spans(spans: Iterable[PiiSpan], text: str | None = None) -> list[PiiSpan]:
+    """Merge overlapping or touching spans into non-overlapping ones (type by ``_merged_type``).
+
+    With ``text`` given, LOCATION spans separated only by whitespace, commas or '>' quote marks are
+    joined too, so an address block becomes one span.
+    """
+    merged: list[PiiSpan] = []
+    for s in sorted(spans, key=lambda s: (s.start, -s.end)):
+        if s.end <= s.start:
+            continue
+        if merged:
+            last = merged[-1]
+            touching = s.start <= last.end or (
+                text is not None
+                and last.entity_type == s.entity_type == "LOCATION"
+                and re.fullmatch(r"[\s,>]*", text[last.end : s.start]) is not None
+            )
+            if touching:
+                etype = _merged_type(last, s)
+                merged[-1] = PiiSpan(etype, last.start, max(last.end, s.end), max(last.score, s.score))
+                continue
+        merged.append(s)
+    return merged
+
+
+_ADDRESS_LINE = re.compile(r"[ \t>?*•·-]*([^\n]{1,45})\n?")
+
+
+def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Extend street-address spans over the short lines that follow them (unit, city, country, code)."""
+    out = list(spans)
+    for s in spans:
+        if s.entity_type != "LOCATION" or s.score < 0.5:
+            continue
+        m = re.match(r",\s*((?:[^\W\d_][\w'’.\-]*\s?){1,4})(?=[\n.?!;]|$)", text[s.end :])
+        end = s.end + m.end() if m else s.end
+        pos = end
+        for _ in range(4):
+            nl = re.match(r"[ \t]*\n(?:[ \t>?*•·-]*\n)?", text[pos:])
+            if not nl:
+                break
+            lm = _ADDRESS_LINE.match(text, pos + nl.end())
+            if not lm:
+                break
+            line = lm.group(1).strip()
+            tokens = line.split()
+            if not line or len(tokens) > 5 or re.search(r"[?!:;@]|https?", line) or line.endswith("."):
+                break
+            if not all(t[:1].isupper() or t[:1].isdigit() or t.isupper() for t in tokens):
+                break
+            end = lm.start(1) + len(lm.group(1).rstrip())
+            pos = end
+        if end > s.end:
+            out.append(PiiSpan("LOCATION", s.start, end, s.score))
+    return out
+
+
+def accept_weak_streets(text: str, candidates: list[PiiSpan], kept: list[PiiSpan]) -> list[PiiSpan]:
+    """A weak "number words number" street match counts when a strong address part touches it."""
+    strong = [s for s in kept if s.entity_type == "LOCATION" and s.score >= 0.5]
+    if not strong:
+        return kept
+    out = list(kept)
+    for c in candidates:
+        if c.entity_type != "LOCATION" or not WEAK_STREET_SCORE <= c.score < 0.5 or c in kept:
+            continue
+        for s in strong:
+            gap = text[c.end : s.start] if c.end <= s.start else text[s.end : c.start] if s.end <= c.start else ""
+            if (c.start < s.end and s.start < c.end) or re.fullmatch(r"[\s,>]{0,12}", gap):
+                out.append(PiiSpan("LOCATION", c.start, c.end, 0.5))
+                break
+    return out
+
+
+def names_above_addresses(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Address blocks in letters and signatures start with the person's name: take name-shaped
+    lines among the three lines above a multi-line address block as PERSON."""
+    out = list(spans)
+    for s in spans:
+        if s.entity_type != "LOCATION" or s.score < 0.5 or "\n" not in text[s.start : s.end]:
+            continue
+        line_start = text.rfind("\n", 0, s.start) + 1
+        if text[line_start : s.start].strip(" \t>"):
+            continue
+        pos = line_start
+        for _ in range(3):
+            if pos <= 0:
+                break
+            prev_start = text.rfind("\n", 0, pos - 1) + 1
+            raw = text[prev_start : pos - 1]
+            pos = prev_start
+            line = raw.strip(" \t>")
+            label = re.match(r"(?i:(?:billing|shipping|mailing)?\s*address:\s*)", line)
+            name = line[label.end() :] if label else line
+            if name and looks_like_name(name):
+                begin = prev_start + raw.index(name)
+                out.append(PiiSpan("PERSON", begin, begin + len(name), 0.5))
+    return out
+
+
+def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Mark the other mentions of a detected person (full name, surname or first name) in the text,
+    and the other items of a comma list of capitalised words that contains a detected person."""
+    persons = [s for s in spans if s.entity_type == "PERSON"]
+    if not persons:
+        return spans
+    out = list(spans)
+    names: set[str] = set()
+    for s in persons:
+        for tok in WORD_RE.findall(text[s.start : s.end]):
+            tok = tok.rstrip("'’-.")
+            if len(tok) >= 3 and is_cap(tok) and tok.lower() not in particles() and token_ok_for_name(tok):
+                names.add(tok)
+    if names:
+        pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?!\w)")
+        out.extend(PiiSpan("PERSON", m.start(), m.end(), 0.5) for m in pattern.finditer(text))
+    item = rf"{WORD}(?:[ \t]+{WORD})?"
+    for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{WORD}", text):
+        items = []
+        for m in re.finditer(item, lm.group()):
+            a, b = m.start() + lm.start(), m.end() + lm.start()
+            seg = text[a:b]
+            if seg in ("and", "or"):
+                continue
+            if seg.startswith(("and ", "or ")):
+                a += seg.index(" ") + 1
+            items.append((a, b))
+        if len(items) >= 3 and all(looks_like_name(text[a:b]) or is_cap(text[a:b]) for a, b in items):
+            if any(p.start < b and a < p.end for a, b in items for p in persons):
+                out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in items)
+    return out

@@ -1,0 +1,203 @@
+"""Postal addresses: street + postcode + city as one span (en, de, fr, nl, es, pl, in forms), and
+street-only addresses. A postcode/city anchor is found first; the comma-separated segments before
+it are taken while they look like address parts (house number, street word, unit, city)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+
+from guardrails.pii.lexicon import not_names, particles, words
+
+# Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
+_UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
+_CAP = _UP + r"[\w'’.\-]*"
+_CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|upon|on))*?"
+# Postcode + city forms, one line each.
+_ANCHORS = [
+    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}(?=[ \t]*(?:[,.;)\n]|$))",  # DE/FR/ES/IT: 10115 Berlin
+    rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}(?=[ \t]*(?:[,.;)\n]|$))",  # PL: 90-457 Żory
+    r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + r"(?=[ \t]*(?:[,.;)\n]|$)))?",  # NL: 9000 AY City
+    r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
+    r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
+    rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
+    rf"{_CITY},[ \t]*\d{{5}}\b",  # ES (faker order): Albacete, 43568
+]
+_ANCHOR_RE = re.compile("|".join(f"(?:{a})" for a in _ANCHORS))
+
+
+def _street_words() -> frozenset[str]:
+    return words("street_words")
+
+
+def _token_kind(tok: str) -> str:
+    """digit | street | cap | particle | other"""
+    c = tok.strip(".,;:()")
+    low = c.lower().rstrip(".")
+    if not c:
+        return "other"
+    if any(ch.isdigit() for ch in c) and len(c) <= 8:
+        return "digit"
+    if low in _street_words() or low.replace(".", "") in _street_words():
+        return "street"
+    if low in particles() or low in ("de", "del", "la", "le", "les", "du", "des", "van", "der", "y", "d'"):
+        return "particle"
+    if c[0].isupper() and low not in not_names():
+        return "cap"
+    return "other"
+
+
+def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
+    """Start (in ``seg``) of the longest address-like suffix of a segment, and its token kinds."""
+    toks = [(m.start(), m.group()) for m in re.finditer(r"\S+", seg)]
+    if not toks:
+        return None
+    kinds = [_token_kind(t) for _, t in toks]
+    i = len(toks)
+    while i > 0 and kinds[i - 1] != "other" and len(toks) - i < 7:
+        i -= 1
+    while i < len(toks) and kinds[i] == "particle":
+        i += 1
+    if i >= len(toks):
+        return None
+    return toks[i][0], set(kinds[i:])
+
+
+def _extend_left(text: str, start: int) -> int:
+    """Start of the address whose postcode/city anchor begins at ``start``."""
+    line_start = text.rfind("\n", 0, start) + 1
+    pos = start
+    found_street = False
+    city_segments = 0
+    while True:
+        head = text[line_start:pos].rstrip(" \t")
+        if not head.endswith(","):
+            if not head and line_start > 0 and not found_street:  # previous line of an address block
+                prev = text.rfind("\n", 0, line_start - 1) + 1
+                line = text[prev : line_start - 1]
+                got = _segment_suffix(line)
+                if got and got[0] == len(line) - len(line.lstrip()) and ({"digit", "street"} & got[1]):
+                    return prev + got[0]
+            return pos
+        comma = line_start + len(head) - 1
+        seg_start = text.rfind(",", line_start, comma) + 1
+        seg = text[seg_start:comma]
+        got = _segment_suffix(seg)
+        if got is None:
+            return pos
+        rel, kinds = got
+        is_street = bool({"digit", "street"} & kinds)
+        if found_street and not ("digit" in kinds and len(seg[rel:].split()) <= 3):
+            return pos
+        if not is_street:
+            city_segments += 1
+            if city_segments > 2:
+                return pos
+        new_pos = seg_start + rel
+        found_street = found_street or is_street
+        pos = new_pos
+        if rel > len(seg) - len(seg.lstrip()):  # only a suffix of the segment belonged to the address
+            return pos if found_street else start
+
+
+class PostalAddressRecognizer(EntityRecognizer):
+    """Whole postal addresses anchored on a postcode/city; without a street, the anchor alone."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["LOCATION"], name="PostalAddressRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        if sum(ch.isdigit() for ch in text) < 4:
+            return []
+        out = []
+        for m in _ANCHOR_RE.finditer(text):
+            if any(_token_kind(t) == "street" for t in m.group().split()[1:]):
+                continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
+            begin = _extend_left(text, m.start())
+            end = m.end()
+            tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)\n]|$))", text[end:])
+            if tail and len(tail.group(1).split()) <= 3:
+                end += tail.end()
+            score = 0.75 if begin < m.start() else 0.5
+            out.append(RecognizerResult("LOCATION", begin, end, score))
+        return out
+
+
+_STREET_SUFFIX = (
+    r"(?:street|st|road|rd|avenue|ave|lane|ln|boulevard|blvd|drive|dr|terrace|way|court|ct|place|pl|"
+    r"square|sq|gateway|highway|hwy|parkway|pkwy|crescent|close|row|alley|trail|circle|cir|plaza|"
+    r"walk|mews|grove|gardens|hill|park|green|view|port|loop|pike|route|rte)\.?"
+)
+_EURO_SUFFIX = (
+    r"(?:gade|vej|katu|tie|kuja|polku|gatan|vägen|väg|gränd|straße|strasse|str\.|weg|laan|straat|plein|"
+    r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allé|alle|singel|gracht|kade|dijk|ring|damm)"
+)
+_EURO_WORD = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|gade|vej|allé|plads|torv|gata"
+_EURO_PREFIX = (
+    r"(?:rue|via|viale|calle|avenida|avda\.?|rua|piazza|plaza|chemin|carrer|corso|largo|ul\.|al\.|aleja|"
+    r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
+)
+_W = r"[^\W\d_][\w'’.\-]*"
+_NUM = r"\d{1,6}[A-Za-z]?"
+
+
+class StreetAddressRecognizer(PatternRecognizer):
+    """House-number street addresses (US and European orders), units and PO boxes."""
+
+    def __init__(self) -> None:
+        patterns = [
+            Pattern("number street suffix",
+                    rf"\b{_NUM}(?:\s+\d{{1,4}})?\s+(?:{_W}\s+){{0,3}}{_STREET_SUFFIX}(?!\w)", 0.55),
+            Pattern("euro street number", rf"(?:\b{_NUM}\s+)?\b{_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
+            Pattern("prefix street",
+                    rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_W}\s*){{1,4}}(?:\s+{_NUM}\b)?", 0.5),
+            Pattern("number words number", rf"\b\d{{1,6}}\s+(?:{_W}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
+            Pattern("street word number", rf"\b(?:{_NUM}\s+)?(?:{_W}\s+){{1,3}}(?:{_EURO_WORD})\s+{_NUM}\b", 0.55),
+            Pattern("unit", r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)", 0.55),
+            Pattern("po box",
+                    r"(?i:\b(?:p\.?\s?o\.?\s*box|psc\s+\d{1,5},?\s*box|unit\s+\d{1,5}\s+box)\s*\d{1,6})", 0.6),
+            Pattern("military", r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b", 0.6),
+        ]  # fmt: skip
+        super().__init__(
+            supported_entity="LOCATION",
+            name="StreetAddressRecognizer",
+            patterns=patterns,
+            context=["address", "street", "lives", "living", "located", "shipping", "delivery", "billing",
+                     "mailing", "zip", "postcode", "postal", "residing", "resides"],  # fmt: skip
+        )
+
+
+class LocationCueRecognizer(EntityRecognizer):
+    """Place names after residence/travel cues ("grew up in Sund", "City: ...")."""
+
+    CUE = re.compile(
+        r"(?i:\b(?:flew|fly|flies|flying|moved|moving|travell?ed|travels?|went|drove|relocated|commutes?)"
+        r"\s+(?:back\s+)?to|\b(?:i\s+am|i'm|we\s+are|we're|currently|based|born|grew\s+up|raised|live|lives|"
+        r"living|lived|resides?|residing|located|staying|stays)\s+(?:here\s+)?in|\barrived\s+(?:at|in)|"
+        r"\bhome\s+(?:city|town)(?:\s+of)?|\bwhere:|\bcity:|\btown:|\bcountry:)\s*"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["LOCATION"], name="LocationCueRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        from guardrails.pii.names import has_domain_word, name_tokens
+
+        out = []
+        for m in self.CUE.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4)
+            if span and not has_domain_word(text[span[0] : span[1]]):
+                out.append(RecognizerResult("LOCATION", span[0], span[1], 0.5))
+        return out
+
+
+def address_recognizers() -> list[Any]:
+    return [PostalAddressRecognizer(), StreetAddressRecognizer(), LocationCueRecognizer()]

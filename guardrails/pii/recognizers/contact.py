@@ -1,0 +1,147 @@
+"""E-mail addresses, phone numbers, IP addresses and BIC/SWIFT codes."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+
+# Regions tried when a separated digit group has no country prefix: the locales the product serves.
+PHONE_REGIONS: tuple[str, ...] = (
+    "US", "GB", "DE", "FR", "NL", "PL", "ES", "IT", "BR", "CH", "AT", "BE", "SE", "DK", "FI", "IE", "IN", "AU",
+)  # fmt: skip
+
+PHONE_CUE = re.compile(
+    r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
+    r"whatsapp|hotline|reach|reached|contact|number|telefon|telefoon|téléphone|teléfono|móvil|handy|portable|"
+    r"tél|telefono|numer)\b)"
+)
+# A phone candidate: optional country prefix, digit groups with separators, on one line.
+_CANDIDATE = re.compile(
+    r"(?<![\w+/.\-])(?:\+[ \t]?|00)?(?:\([ \t]?\+?\d{1,5}[ \t]?\)[ \t]?)?\d[\d \t().\-/]{5,22}\d(?![\w]|[.\-/]\d)"
+)
+_GROUPS = re.compile(r"\d+")
+
+
+class EvidencePhoneRecognizer(EntityRecognizer):
+    """Phone numbers with format evidence: a country prefix, a trunk ``0``, a phone-like grouping
+    that ``phonenumbers`` accepts for one of ``PHONE_REGIONS``, or a phone cue just before.
+    "Valid for some region" alone is not enough: many regions accept any 8-digit string."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PHONE_NUMBER"], name="PhoneEvidenceRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        if sum(ch.isdigit() for ch in text) < 7:
+            return []
+        out = []
+        for m in _CANDIDATE.finditer(text):
+            cand = m.group().rstrip(" \t-./(")
+            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()])
+            if score:
+                out.append(RecognizerResult("PHONE_NUMBER", m.start(), m.start() + len(cand), score))
+        return out
+
+
+def phone_score(cand: str, before: str) -> float:
+    """Score of a phone candidate given the text before it; 0 when the evidence is insufficient."""
+    digits = re.sub(r"\D", "", cand)
+    if not 7 <= len(digits) <= 15 or "  " in cand or cand.count("/") > 1:
+        return 0.0
+    line_before = before.rsplit("\n", 1)[-1]
+    cue = bool(PHONE_CUE.search(line_before))
+    near_cue = bool(PHONE_CUE.search(line_before[-20:]))
+    intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10)
+    trunk = cand.lstrip("(").startswith("0")
+    groups = _GROUPS.findall(cand)
+    separated = len(groups) >= 2 and all(1 <= len(g) <= 5 for g in groups[1:])
+    if intl and len(digits) >= 8:
+        return 0.75
+    if near_cue:
+        return 0.7
+    if cue:
+        return 0.6
+    if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
+        return 0.6
+    if separated and (len(groups) >= 3 or "(" in cand) and _grouped_like_region(digits, tuple(map(len, groups))):
+        return 0.55
+    return 0.0
+
+
+@lru_cache(maxsize=4096)
+def _grouped_like_region(digits: str, groups: tuple[int, ...]) -> bool:
+    """Valid in one of PHONE_REGIONS and written with that region's national digit grouping."""
+    import phonenumbers
+
+    for region in PHONE_REGIONS:
+        try:
+            num = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
+            if tuple(len(g) for g in re.findall(r"\d+", national)) == groups:
+                return True
+    return False
+
+
+@lru_cache(maxsize=4096)
+def _valid_somewhere(digits: str) -> bool:
+    import phonenumbers
+
+    for region in PHONE_REGIONS:
+        try:
+            num = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return True
+    return False
+
+
+class SwiftRecognizer(EntityRecognizer):
+    """BIC/SWIFT codes next to a "BIC"/"SWIFT" cue, checked by python-stdnum (country code, shape)."""
+
+    PATTERN = re.compile(
+        r"(?i:\b(?:bic|swift)(?:[ \t]*(?:code|no\.?|number))?)[ \t]*[:#(]?[ \t]*([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["SWIFT_CODE"], name="SwiftRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        from stdnum import bic
+
+        return [
+            RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.8)
+            for m in self.PATTERN.finditer(text)
+            if bic.is_valid(m.group(1))
+        ]
+
+
+def contact_recognizers() -> list[Any]:
+    from presidio_analyzer.predefined_recognizers import IpRecognizer
+
+    # Presidio's e-mail recognizer checks the TLD against the public suffix list, so addresses on
+    # reserved or internal domains (name@corp.example) slip through; personal data is personal anyway.
+    any_domain_email = PatternRecognizer(
+        supported_entity="EMAIL_ADDRESS",
+        name="AnyDomainEmailRecognizer",
+        patterns=[
+            Pattern(
+                "email any tld",
+                r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+",
+                0.9,
+            )
+        ],
+    )
+    return [any_domain_email, IpRecognizer(), EvidencePhoneRecognizer(), SwiftRecognizer()]

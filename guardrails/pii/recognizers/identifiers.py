@@ -1,0 +1,191 @@
+"""Identifiers: payment cards (Luhn + issuer), national ids with checksums, passports and driving
+licences after their cue, dates of birth. Presidio's maintained recognizers are used where they
+exist (IBAN, US SSN, UK NINO, IN PAN, ES NIF/NIE); python-stdnum checks the other checksums."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
+
+from guardrails.pii.negatives import DATE_PATTERNS, MONTHS_RE
+
+_FILLER = r"(?:[ \t]*(?:no\.?|nr\.?|number|num\.?|n[°º]|#|id|code))?[ \t]*[:#(]?[ \t]*"
+
+
+class CardNumberRecognizer(PatternRecognizer):
+    """Card numbers of 12-19 digits, Luhn-valid and with a known issuer prefix/length."""
+
+    # (prefix ranges, allowed lengths)
+    BRANDS: tuple[tuple[tuple[tuple[int, int], ...], tuple[int, ...]], ...] = (
+        (((4, 4),), (13, 16, 19)),  # Visa
+        (((51, 55), (2221, 2720)), (16,)),  # Mastercard incl. 2-series
+        (((34, 34), (37, 37)), (15,)),  # Amex
+        (((6011, 6011), (644, 649), (65, 65)), (16, 17, 18, 19)),  # Discover
+        (((3528, 3589),), (16, 17, 18, 19)),  # JCB
+        (((1800, 1800), (2131, 2131)), (15,)),  # JCB (legacy 15-digit)
+        (((300, 305), (36, 36), (38, 39)), (14, 15, 16, 17, 18, 19)),  # Diners
+        (((50, 50), (56, 69)), tuple(range(12, 20))),  # Maestro
+        (((62, 62),), tuple(range(16, 20))),  # UnionPay
+    )
+
+    def __init__(self) -> None:
+        super().__init__(
+            supported_entity="CREDIT_CARD",
+            name="CardNumberRecognizer",
+            patterns=[Pattern("card digits", r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
+            context=["credit", "card", "visa", "mastercard", "amex", "maestro", "payment", "charge"],
+        )
+
+    def validate_result(self, pattern_text: str) -> bool:
+        from stdnum import luhn
+
+        digits = re.sub(r"[ -]", "", pattern_text)
+        if not luhn.is_valid(digits):
+            return False
+        for ranges, lengths in self.BRANDS:
+            if len(digits) in lengths and any(lo <= int(digits[: len(str(lo))]) <= hi for lo, hi in ranges):
+                return True
+        return False
+
+
+# National identifiers whose checksum python-stdnum verifies. ``cue``: whether an identifier cue must
+# precede the value (short digit strings pass a mod-10/11 check by chance one time in ten).
+_ID_CUE = (
+    r"(?:tax|tin|steuer|steuer-?id|idnr|identifikationsnummer|id|identifier|identification|identity|national|"
+    r"social\s+security|sécurité\s+sociale|nir|insee|bsn|burgerservicenummer|citizen\s+service|sofi|aadhaar|"
+    r"uid|uidai|pesel|dni|nie|nif|pan|personal\s+number|ssn|ausweis)"
+)
+
+
+def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], bool]]:
+    from stdnum.de import idnr
+    from stdnum.fr import nir
+    from stdnum.in_ import aadhaar
+    from stdnum.nl import bsn
+    from stdnum.pl import pesel
+
+    return [
+        ("DE Steuer-ID", re.compile(r"\b[1-9]\d(?:[ \t]?\d{3}){3}\b"), idnr.is_valid, True),
+        ("FR NIR", re.compile(r"\b[12][ \t]?\d{2}[ \t]?\d{2}[ \t]?(?:\d{2}|2[AB])(?:[ \t]?\d{3}){2}[ \t]?\d{2}\b"),
+         nir.is_valid, False),
+        ("NL BSN", re.compile(r"\b\d{9}\b|\b\d{4}\.\d{2}\.\d{3}\b"), bsn.is_valid, True),
+        ("IN Aadhaar", re.compile(r"\b[2-9]\d{3}[ \t-]?\d{4}[ \t-]?\d{4}\b"), aadhaar.is_valid, True),
+        ("PL PESEL", re.compile(r"\b\d{11}\b"), pesel.is_valid, True),
+    ]  # fmt: skip
+
+
+class ChecksumIdRecognizer(EntityRecognizer):
+    """National identifiers verified by their checksum (and, for short digit strings, a cue)."""
+
+    CUE = re.compile(rf"(?i:\b{_ID_CUE}\b)")
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["NATIONAL_ID"], name="ChecksumIdRecognizer", supported_language="en")
+        self.checks = _stdnum_checks()
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        if sum(ch.isdigit() for ch in text) < 9:
+            return []
+        out = []
+        for _name, pattern, valid, needs_cue in self.checks:
+            for m in pattern.finditer(text):
+                if not valid(re.sub(r"[ \t.\-]", "", m.group())):
+                    continue
+                before = text[max(0, m.start() - 40) : m.start()].rsplit("\n", 1)[-1]
+                if needs_cue and not self.CUE.search(before):
+                    continue
+                out.append(RecognizerResult("NATIONAL_ID", m.start(), m.end(), 0.8))
+        return out
+
+
+class CueValueRecognizer(EntityRecognizer):
+    """A value written right after its cue ("passport no. X1234567", "DOB: 03/04/1985")."""
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, filler: str = _FILLER,
+                 check: Callable[[str], bool] | None = None, score: float = 0.75) -> None:  # fmt: skip
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self.entity = entity
+        self.pattern = re.compile(rf"(?i:\b{cue})\b{filler}({value})")
+        self.check = check
+        self.score = score
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        return [
+            RecognizerResult(self.entity, m.start(1), m.end(1), self.score)
+            for m in self.pattern.finditer(text)
+            if self.check is None or self.check(m.group(1))
+        ]
+
+
+_TEXT_DATE = (
+    rf"\d{{1,2}}(?:st|nd|rd|th)?\.?[ \t]+(?:{MONTHS_RE.pattern})\.?,?[ \t]+(?:19|20)\d\d|"
+    rf"(?:{MONTHS_RE.pattern})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+(?:19|20)\d\d"
+)
+_DATE_VALUE = "|".join(p.replace(r"\b", "") for p in DATE_PATTERNS) + "|" + _TEXT_DATE
+_DOB_CUE = (
+    r"(?:date\s+of\s+birth|birth\s*date|birthday|born|d\.?o\.?b\.?|geboren|geburtsdatum|geb\.|n[ée]e?\s+le|"
+    r"date\s+de\s+naissance|geboortedatum|geboren\s+op|fecha\s+de\s+nacimiento|nacid[oa]|data\s+urodzenia|"
+    r"urodzon[ya])"
+)
+
+
+def _luhn_digits(value: str) -> bool:
+    from stdnum import luhn
+
+    return luhn.is_valid(re.sub(r"[ -]", "", value))
+
+
+def _has_digit(value: str) -> bool:
+    return any(c.isdigit() for c in value) and not value.isalpha()
+
+
+def identifier_recognizers() -> list[Any]:
+    from presidio_analyzer.predefined_recognizers import (
+        EsNieRecognizer,
+        EsNifRecognizer,
+        IbanRecognizer,
+        InPanRecognizer,
+        UkNinoRecognizer,
+        UsSsnRecognizer,
+    )
+
+    return [
+        IbanRecognizer(),
+        UsSsnRecognizer(),
+        # Country recognizers default to their own language; our texts are analysed as English.
+        UkNinoRecognizer(supported_language="en"),
+        InPanRecognizer(supported_language="en"),
+        EsNifRecognizer(supported_language="en"),
+        EsNieRecognizer(supported_language="en"),
+        CardNumberRecognizer(),
+        # After a card cue any Luhn-valid 12-19 digit number is a card, whatever its issuer prefix.
+        CueValueRecognizer(
+            "CREDIT_CARD", "CardCueRecognizer", r"(?:card|karte|carte|tarjeta|karta|kaart)",
+            r"\d(?:[ -]?\d){11,18}(?![\d-])", check=_luhn_digits,
+        ),
+        ChecksumIdRecognizer(),
+        CueValueRecognizer(
+            "PASSPORT", "PassportCueRecognizer",
+            r"(?:passport|pasaporte|passeport|reisepass|paszport|paspoort|passaporto)",
+            r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{5,9}\b", check=_has_digit,
+        ),
+        CueValueRecognizer(
+            "DRIVER_LICENSE", "DrivingLicenceCueRecognizer",
+            r"(?:driving\s+licen[cs]e|driver'?s?\s+licen[cs]e|dl|führerschein|permis\s+de\s+conduire|rijbewijs|"
+            r"carnet\s+de\s+conducir|prawo\s+jazdy|patente)",
+            r"[A-Z0-9][A-Z0-9\-]{5,19}\b", check=_has_digit,
+        ),
+        CueValueRecognizer(
+            "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
+            filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,
+        ),
+    ]  # fmt: skip
