@@ -44,6 +44,7 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
     from guardrails.injection import screen
     from guardrails.redaction import mask_for_index
     from ingestion.pipeline import Ingestor
+    from ingestion.sources import SourceLedger
 
     return Ingestor(
         store,
@@ -56,6 +57,7 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
         chunk_tokens=settings.chunk_tokens,
         overlap_tokens=settings.chunk_overlap_tokens,
         embed_batch=settings.embed_batch_size,
+        ledger=SourceLedger(settings.index_dir / "sources.json"),
     )
 
 

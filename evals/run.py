@@ -331,7 +331,7 @@ def open_services(data_dir: Path, **overrides: Any) -> Any:
 
 def ingest(services: Any, corpus: Path, manifest: Path | None, progress: bool = True) -> dict[str, Any]:
     """Ingest (idempotent: unchanged documents are skipped, so a cached index costs seconds)."""
-    rep = services.ingestor.ingest_corpus(corpus, manifest, prune=True, progress=progress)
+    rep = services.ingestor.ingest_corpus(corpus, manifest, prune=True, confirm_prune=True, progress=progress)
     return rep.as_dict()
 
 
