@@ -24,7 +24,8 @@ def build_store(settings: Settings, dim: int = 384) -> Store:
     if settings.store == "lancedb":
         from retrievers.stores.lancedb import LanceDBStore
 
-        return LanceDBStore(settings.index_dir, dim=dim)
+        return LanceDBStore(settings.index_dir, dim=dim, ann_min_rows=settings.ann_min_rows,
+                            ann_nprobes=settings.ann_nprobes, ann_refine_factor=settings.ann_refine_factor)
     if settings.store == "weaviate":
         from retrievers.stores.weaviate import WeaviateStore, config_from_settings
 
@@ -107,5 +108,6 @@ def build_services(settings: Settings) -> Services:
         native_hybrid=settings.store == "weaviate",
         # Always present; used when a request runs with rerank (settings.rerank, evals' rerank mode).
         reranker=load_reranker(settings.rerank_model_path, embedder),
+        query_cache_size=settings.query_cache_size,
     )
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever)
