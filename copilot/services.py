@@ -59,6 +59,16 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
         overlap_tokens=settings.chunk_overlap_tokens,
         embed_batch=settings.embed_batch_size,
         ledger=SourceLedger(settings.index_dir / "sources.json"),
+        archive_limits=archive_limits(settings),
+    )
+
+
+def archive_limits(settings: Settings):  # type: ignore[no-untyped-def]
+    from ingestion.parsing import ArchiveLimits
+
+    return ArchiveLimits(
+        max_expanded_bytes=int(settings.archive_max_expanded_mb * 1024 * 1024),
+        max_entries=settings.archive_max_entries, max_ratio=settings.archive_max_ratio,
     )
 
 

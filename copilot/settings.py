@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, ge=32, le=2048)
     chunk_overlap_tokens: int = Field(default=40, ge=0)
     pii_detection: bool = True
+    # ZIP-based formats (DOCX) are checked before parsing (ingestion/parsing.py: check_archive).
+    archive_max_expanded_mb: float = Field(default=64.0, gt=0)
+    archive_max_entries: int = Field(default=5_000, ge=1)
+    archive_max_ratio: float = Field(default=200.0, gt=1)
     pii_strict: bool = False  # redact at ingest: raw personal data is never stored
     exclude_injection_flagged: bool = False
 

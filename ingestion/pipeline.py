@@ -24,7 +24,14 @@ import numpy as np
 from guardrails.spans import PiiSpan
 from ingestion.chunking import chunk_document
 from ingestion.manifest import DocumentTags, Manifest, ManifestError, load_manifest
-from ingestion.parsing import SUPPORTED_EXTENSIONS, ParsedDocument, ParseError, parse_bytes
+from ingestion.parsing import (
+    DEFAULT_ARCHIVE_LIMITS,
+    SUPPORTED_EXTENSIONS,
+    ArchiveLimits,
+    ParsedDocument,
+    ParseError,
+    parse_bytes,
+)
 from ingestion.sources import UPLOAD_ROOT, SourceLedger
 from retrievers.embeddings import Embedder
 from retrievers.schema import Chunk, chunk_uuid, sha256
@@ -229,6 +236,7 @@ class Ingestor:
         overlap_tokens: int = 40,
         embed_batch: int = 64,
         ledger: SourceLedger | None = None,
+        archive_limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
     ):
         if strict_pii and (detector is None or mask is None):
             raise ValueError("strict PII mode needs a detector and a mask function")
@@ -244,6 +252,7 @@ class Ingestor:
         self.overlap_tokens = overlap_tokens
         self.embed_batch = embed_batch
         self.ledger = ledger or SourceLedger(None)
+        self.archive_limits = archive_limits
         # Anything that changes the stored chunks is part of every document's hash.
         self._settings_sig = json.dumps(
             [PIPELINE_VERSION, self.chunk_tokens, overlap_tokens, embedder.name, detector is not None,
@@ -258,7 +267,7 @@ class Ingestor:
         self, rel: str, data: bytes, tags: DocumentTags, *, superseded: bool, doc_hash: str,
         parsed: ParsedDocument | None = None, pii: list[PiiSpan] | None = None,
     ) -> _Prepared:
-        parsed = parsed or parse_bytes(data, rel)
+        parsed = parsed or parse_bytes(data, rel, self.archive_limits)
         spans = chunk_document(
             parsed, max_tokens=self.chunk_tokens, overlap_tokens=self.overlap_tokens,
             count_tokens=self.embedder.count_tokens,
@@ -376,7 +385,7 @@ class Ingestor:
         if progress:
             progress("parsing", 0, 1)
         try:
-            parsed = parse_bytes(data, doc_id)
+            parsed = parse_bytes(data, doc_id, self.archive_limits)
             if progress:
                 progress("pii", 0, 1)
             pii = self._detect([parsed])[0]
@@ -535,7 +544,7 @@ class Ingestor:
         if existing.get(key) == doc_hash:
             return FileOutcome(rel, "skipped")
         try:
-            return _Parsed(rel, data, tags, is_superseded, doc_hash, parse_bytes(data, rel))
+            return _Parsed(rel, data, tags, is_superseded, doc_hash, parse_bytes(data, rel, self.archive_limits))
         except ParseError as exc:
             return FileOutcome(rel, "rejected", reason=str(exc))
         except Exception as exc:  # a bug or library failure on one file must not stop the batch
