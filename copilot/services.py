@@ -102,6 +102,17 @@ class Services:
             self._ingestor = build_ingestor(self.settings, self.store, self.embedder, self.detector)
         return self._ingestor
 
+    def upload_ingestor(self):  # type: ignore[no-untyped-def]
+        """An ingestor with its own embedding model instance, for upload jobs in a serving process.
+
+        Queries keep the shared model to themselves: an upload only competes for CPU, never for
+        the model's lock (about 90 MB more memory for the second copy of MiniLM).
+        """
+        from retrievers.embeddings import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(self.settings.embed_model_path, threads=self.settings.torch_threads)
+        return build_ingestor(self.settings, self.store, embedder, self.detector)
+
 
 def build_services(settings: Settings) -> Services:
     force_offline()

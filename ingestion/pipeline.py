@@ -522,6 +522,10 @@ class Ingestor:
             return FileOutcome(rel, "rejected", reason="no permission tags in the manifest (fail closed: not indexed)")
         if isinstance(tags, str):
             return FileOutcome(rel, "rejected", reason=tags)
+        if rel.startswith(UPLOAD_PREFIX):
+            # API uploads own this namespace (their ids carry the upload's level); a corpus
+            # file there could collide with an upload the operator cannot see.
+            return FileOutcome(rel, "rejected", reason=f"the folder {UPLOAD_PREFIX!r} is reserved for API uploads")
         if Path(rel).suffix.lower() not in SUPPORTED_EXTENSIONS:
             return FileOutcome(rel, "rejected", reason=f"unsupported file type {Path(rel).suffix or '(none)'!r}")
         size = path.stat().st_size
