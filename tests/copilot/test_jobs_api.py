@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from evals.bench_common import bomb_docx
 from tests.copilot.conftest import h, wait_job
-from tests.ingestion.test_archive_limits import bomb_docx
 
 pytestmark = pytest.mark.slow
 

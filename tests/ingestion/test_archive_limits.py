@@ -8,28 +8,8 @@ import zipfile
 
 import pytest
 
+from evals.bench_common import bomb_docx
 from ingestion.parsing import ArchiveLimits, ParseError, check_archive, parse_bytes
-from tests.ingestion.conftest import make_docx
-
-
-def bomb_docx(expanded_mb: int) -> bytes:
-    """A real DOCX whose document.xml is padded with whitespace to ``expanded_mb`` (streamed, low memory)."""
-    good = zipfile.ZipFile(io.BytesIO(make_docx([("Scope", "A normal paragraph.")])))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in good.infolist():
-            data = good.read(info)
-            if info.filename != "word/document.xml":
-                out.writestr(info.filename, data)
-                continue
-            head, tail = data.split(b"</w:body>", 1)
-            with out.open("word/document.xml", "w", force_zip64=True) as fh:
-                fh.write(head)
-                pad = b" " * (1 << 20)
-                for _ in range(expanded_mb):
-                    fh.write(pad)
-                fh.write(b"</w:body>" + tail)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")

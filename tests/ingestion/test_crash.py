@@ -38,7 +38,8 @@ print("finished", flush=True)
 
 def write_version(root: Path, version: int) -> None:
     rng = random.Random(version)
-    words = "cutover ledger invoice approval hypercare milestone payroll warehouse licence audit".split()
+    words = ["cutover", "ledger", "invoice", "approval", "hypercare", "milestone", "payroll", "warehouse",
+             "licence", "audit"]
     (root / "docs").mkdir(parents=True, exist_ok=True)
     for i in range(12):
         paras = [" ".join(rng.choice(words) for _ in range(60)) + "." for _ in range(4 + i % 3)]
