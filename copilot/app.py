@@ -32,6 +32,7 @@ from copilot.audit import AuditLog, AuditRecord, load_keyring
 from copilot.auth import JwtVerifier, KeyStore
 from copilot.db import Database, open_database
 from copilot.errors import error_body, install_error_handlers
+from copilot.jobs import JobRunner
 from copilot.llm import build_llm
 from copilot.metrics import Metrics
 from copilot.redact import ResponseRedactor, load_policy, redact_for_log
@@ -69,6 +70,7 @@ class AppState:
     jwt: JwtVerifier | None = None
     answerer: Answerer | None = None
     limiter: MovingWindowRateLimiter | None = None
+    jobs: JobRunner | None = None
     ready: bool = False
     startup_error: str | None = None
     started_at: float = field(default_factory=time.perf_counter)
@@ -104,6 +106,9 @@ class AppState:
             svc.detector.detect("Warm up for Jane Doe at jane@example.com")
         self.answerer = Answerer(svc.retriever, svc.embedder, s, llm=build_llm(s), scoper=svc.scoper)
         self.services = svc
+        # Upload jobs: accepted ones survive a restart (resumed or failed visibly, copilot/jobs.py).
+        self.jobs = JobRunner(self.db, s.data_dir / "upload-jobs", svc.upload_ingestor)
+        self.jobs.start()
         self.ready = True
         self.ready_seconds = time.perf_counter() - self.started_at
         if s.answer_prewarm_sentences > 0:
@@ -382,7 +387,7 @@ class _AuditGate:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the API for ``settings``; ``services`` lets tests and benchmarks share loaded models."""
-    from copilot.api import ask, documents, escalations, feedback, health, metrics, reviews, search
+    from copilot.api import ask, documents, escalations, feedback, health, jobs, metrics, reviews, search
     from copilot.api import checks as governance_checks
 
     state = AppState(settings=settings, metrics=Metrics(), policy=load_policy(settings.redaction_policy_path))
@@ -401,6 +406,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             log.exception("copilot failed to start")
         yield
         state.stopping.set()
+        if state.jobs is not None:
+            await anyio.to_thread.run_sync(state.jobs.stop)
         if state.db is not None:
             state.db.dispose()
 
@@ -416,7 +423,8 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     )
     app.state.copilot = state
     install_error_handlers(app)
-    for module in (search, ask, documents, feedback, health, metrics, escalations, governance_checks, reviews):
+    for module in (search, ask, documents, jobs, feedback, health, metrics, escalations, governance_checks,
+                   reviews):
         app.include_router(module.router)
     app.add_middleware(GuardMiddleware, state=state)
     if settings.api_cors_origins:

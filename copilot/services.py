@@ -24,7 +24,8 @@ def build_store(settings: Settings, dim: int = 384) -> Store:
     if settings.store == "lancedb":
         from retrievers.stores.lancedb import LanceDBStore
 
-        return LanceDBStore(settings.index_dir, dim=dim)
+        return LanceDBStore(settings.index_dir, dim=dim, ann_min_rows=settings.ann_min_rows,
+                            ann_nprobes=settings.ann_nprobes, ann_refine_factor=settings.ann_refine_factor)
     if settings.store == "weaviate":
         from retrievers.stores.weaviate import WeaviateStore, config_from_settings
 
@@ -46,6 +47,7 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
     from guardrails.injection import screen
     from guardrails.redaction import mask_for_index
     from ingestion.pipeline import Ingestor
+    from ingestion.sources import SourceLedger
 
     return Ingestor(
         store,
@@ -58,6 +60,17 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
         chunk_tokens=settings.chunk_tokens,
         overlap_tokens=settings.chunk_overlap_tokens,
         embed_batch=settings.embed_batch_size,
+        ledger=SourceLedger(settings.index_dir / "sources.json"),
+        archive_limits=archive_limits(settings),
+    )
+
+
+def archive_limits(settings: Settings):  # type: ignore[no-untyped-def]
+    from ingestion.parsing import ArchiveLimits
+
+    return ArchiveLimits(
+        max_expanded_bytes=int(settings.archive_max_expanded_mb * 1024 * 1024),
+        max_entries=settings.archive_max_entries, max_ratio=settings.archive_max_ratio,
     )
 
 
@@ -91,6 +104,17 @@ class Services:
             self._ingestor = build_ingestor(self.settings, self.store, self.embedder, self.detector)
         return self._ingestor
 
+    def upload_ingestor(self):  # type: ignore[no-untyped-def]
+        """An ingestor with its own embedding model instance, for upload jobs in a serving process.
+
+        Queries keep the shared model to themselves: an upload only competes for CPU, never for
+        the model's lock (about 90 MB more memory for the second copy of MiniLM).
+        """
+        from retrievers.embeddings import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder(self.settings.embed_model_path, threads=self.settings.torch_threads)
+        return build_ingestor(self.settings, self.store, embedder, self.detector)
+
 
 def build_services(settings: Settings) -> Services:
     force_offline()
@@ -107,5 +131,6 @@ def build_services(settings: Settings) -> Services:
         native_hybrid=settings.store == "weaviate",
         # Always present; used when a request runs with rerank (settings.rerank, evals' rerank mode).
         reranker=load_reranker(settings.rerank_model_path, embedder),
+        query_cache_size=settings.query_cache_size,
     )
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever)

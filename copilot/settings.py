@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     # ... unless the named document's best full-text score is below this share of the whole
     # pool's best for the same question: then the whole pool is searched (0: never fall back).
     query_scope_min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Query vectors are cached by normalised text (LRU); 0 switches the cache off.
+    query_cache_size: int = Field(default=4096, ge=0)
+    # LanceDB: an IVF-PQ vector index is built once the table holds this many chunks;
+    # nprobes/refine_factor give recall@10 >= .97 vs exact search (reports/bench/bench_perf.md).
+    ann_min_rows: int = Field(default=10_000, ge=256)
+    ann_nprobes: int = Field(default=20, ge=1)
+    ann_refine_factor: int = Field(default=10, ge=1)
 
     # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
     weaviate_host: str = "localhost"
@@ -68,6 +75,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=200, ge=32, le=2048)
     chunk_overlap_tokens: int = Field(default=40, ge=0)
     pii_detection: bool = True
+    # ZIP-based formats (DOCX) are checked before parsing (ingestion/parsing.py: check_archive).
+    archive_max_expanded_mb: float = Field(default=64.0, gt=0)
+    archive_max_entries: int = Field(default=5_000, ge=1)
+    archive_max_ratio: float = Field(default=200.0, gt=1)
     pii_strict: bool = False  # redact at ingest: raw personal data is never stored
     # Product, organisation and document names never taken for a person (e.g. a product named
     # after its founder). The corpus's own titles are used the same way without configuration.

@@ -123,3 +123,33 @@ def write(out: Path, name: str, payload: dict[str, Any], markdown: str) -> None:
     (out / f"{name}.json").write_text(json.dumps(payload, indent=1, default=str))
     (out / f"{name}.md").write_text(markdown)
     print(markdown)
+
+
+def bomb_docx(expanded_mb: int) -> bytes:
+    """A real DOCX whose document.xml is padded with whitespace to ``expanded_mb`` (streamed, low memory)."""
+    import io
+    import zipfile
+
+    import docx
+
+    d = docx.Document()
+    d.add_heading("Scope", level=1)
+    d.add_paragraph("A normal paragraph.")
+    raw = io.BytesIO()
+    d.save(raw)
+    good = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in good.infolist():
+            data = good.read(info)
+            if info.filename != "word/document.xml":
+                out.writestr(info.filename, data)
+                continue
+            head, tail = data.split(b"</w:body>", 1)
+            with out.open("word/document.xml", "w", force_zip64=True) as fh:
+                fh.write(head)
+                pad = b" " * (1 << 20)
+                for _ in range(expanded_mb):
+                    fh.write(pad)
+                fh.write(b"</w:body>" + tail)
+    return buf.getvalue()

@@ -460,7 +460,7 @@ def ingest(services: Any, corpus: Path, manifest: Path | None, progress: bool = 
         done = json.loads(stamp.read_text())
         if done.get("key") == key:
             return {**done.get("report", {}), "reused_index": key}
-    rep = services.ingestor.ingest_corpus(corpus, manifest, prune=True, progress=progress).as_dict()
+    rep = services.ingestor.ingest_corpus(corpus, manifest, prune=True, confirm_prune=True, progress=progress).as_dict()
     stamp.write_text(json.dumps({"key": key, "report": rep}, default=str))
     return rep
 

@@ -22,6 +22,69 @@ class ParseError(ValueError):
     """A file could not be turned into text; the message says why, for that file only."""
 
 
+# Office formats (DOCX, XLSX, PPTX) are ZIP archives whose XML is parsed in memory:
+# a 700 KB file can expand to gigabytes. These limits are checked before any parser runs.
+ZIP_FORMATS = {".docx", ".xlsx", ".pptx", ".zip"}
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    max_expanded_bytes: int = 64 * 1024 * 1024
+    max_entries: int = 5_000
+    max_ratio: float = 200.0  # expanded / compressed, per entry and overall
+
+
+DEFAULT_ARCHIVE_LIMITS = ArchiveLimits()
+
+
+def check_archive(data: bytes, name: str, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> None:
+    """Reject a ZIP-based file that is malformed or expands beyond the limits (ParseError).
+
+    The declared sizes are checked first (cheap); then every entry is decompressed as a
+    stream, counting bytes, so an archive that lies about its sizes is stopped at the
+    limit too, never expanded in full. Memory stays at one 1 MB read buffer.
+    """
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise ParseError(f"{name}: not a valid {Path(name).suffix.lstrip('.').upper()} (ZIP) file ({exc})") from None
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_entries:
+            raise ParseError(f"{name}: archive has {len(infos):,} entries; the limit is {limits.max_entries:,}")
+        declared = sum(i.file_size for i in infos)
+        compressed = max(1, sum(i.compress_size for i in infos))
+        _check_expansion(name, declared, compressed, limits)
+        for info in infos:
+            if info.file_size > 1_000_000 and info.file_size / max(1, info.compress_size) > limits.max_ratio:
+                raise ParseError(f"{name}: entry {info.filename!r} has compression ratio "
+                                 f"{info.file_size / max(1, info.compress_size):,.0f}:1; the limit is "
+                                 f"{limits.max_ratio:,.0f}:1 (possible decompression bomb)")
+        total = 0
+        for info in infos:
+            try:
+                with zf.open(info) as fh:
+                    while chunk := fh.read(1 << 20):
+                        total += len(chunk)
+                        if total > limits.max_expanded_bytes:
+                            _check_expansion(name, total, compressed, limits)
+            except ParseError:
+                raise
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError) as exc:
+                raise ParseError(f"{name}: corrupt archive entry {info.filename!r} ({exc})"[:300]) from None
+
+
+def _check_expansion(name: str, expanded: int, compressed: int, limits: ArchiveLimits) -> None:
+    if expanded > limits.max_expanded_bytes:
+        raise ParseError(f"{name}: archive expands to more than {limits.max_expanded_bytes / 2**20:,.0f} MB "
+                         f"(at least {expanded / 2**20:,.0f} MB; possible decompression bomb)")
+    if expanded > 1_000_000 and expanded / compressed > limits.max_ratio:
+        raise ParseError(f"{name}: archive compression ratio {expanded / compressed:,.0f}:1 exceeds the limit "
+                         f"{limits.max_ratio:,.0f}:1 (possible decompression bomb)")
+
+
 @dataclass
 class Block:
     """A contiguous run of the document text with its structural context."""
@@ -187,7 +250,7 @@ def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
     return b.build(len(pages))
 
 
-def parse_bytes(data: bytes, name: str) -> ParsedDocument:
+def parse_bytes(data: bytes, name: str, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS) -> ParsedDocument:
     """Parse one file's bytes; ``name`` gives the format by extension. Raises ParseError."""
     ext = Path(name).suffix.lower()
     kind = SUPPORTED_EXTENSIONS.get(ext)
@@ -196,6 +259,8 @@ def parse_bytes(data: bytes, name: str) -> ParsedDocument:
         raise ParseError(f"{name}: unsupported file type {ext or '(none)'!r}; supported: {supported}")
     if not data.strip():
         raise ParseError(f"{name}: the file is empty")
+    if ext in ZIP_FORMATS:
+        check_archive(data, name, limits)
     if kind == "pdf":
         doc = _parse_pdf(data, name)
     else:

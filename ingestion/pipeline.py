@@ -24,13 +24,29 @@ import numpy as np
 from guardrails.spans import PiiSpan
 from ingestion.chunking import chunk_document
 from ingestion.manifest import DocumentTags, Manifest, ManifestError, load_manifest
-from ingestion.parsing import SUPPORTED_EXTENSIONS, ParsedDocument, ParseError, parse_bytes
+from ingestion.parsing import (
+    DEFAULT_ARCHIVE_LIMITS,
+    SUPPORTED_EXTENSIONS,
+    ArchiveLimits,
+    ParsedDocument,
+    ParseError,
+    parse_bytes,
+)
+from ingestion.sources import UPLOAD_ROOT, SourceLedger
 from retrievers.embeddings import Embedder
 from retrievers.schema import Chunk, chunk_uuid, sha256
 from retrievers.stores.base import Store
 
 PIPELINE_VERSION = "5"  # bump when chunking/parsing changes so re-ingest rewrites documents
 UPLOAD_PREFIX = "uploads/"
+# PII detection sees long texts in windows of this many characters (spaCy's max_length is
+# 1,000,000 and its memory grows with the text), overlapping so an entity on a boundary is
+# still seen whole in one window.
+PII_WINDOW_CHARS = 100_000
+PII_WINDOW_OVERLAP = 400
+_GLOB_CHARS = set("*?[")
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 class PiiDetectorLike(Protocol):
@@ -44,7 +60,7 @@ class IngestError(ValueError):
 @dataclass
 class FileOutcome:
     path: str
-    status: str  # written | skipped | rejected | failed | deleted
+    status: str  # written | skipped | rejected | failed | missing
     chunks: int = 0
     reason: str = ""
 
@@ -57,12 +73,14 @@ class IngestReport:
     chunks_written: int = 0
     chunks_skipped: int = 0
     deleted: list[str] = field(default_factory=list)
+    # Documents a prune would remove (listed on a dry run, removed with confirmation).
+    prune_planned: list[str] = field(default_factory=list)
     outcomes: list[FileOutcome] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
     def rejected(self) -> list[FileOutcome]:
-        return [o for o in self.outcomes if o.status in ("rejected", "failed")]
+        return [o for o in self.outcomes if o.status in ("rejected", "failed", "missing")]
 
     def as_dict(self) -> dict:
         return {
@@ -73,6 +91,7 @@ class IngestReport:
             "chunks_skipped": self.chunks_skipped,
             "rejected": [{"path": o.path, "reason": o.reason} for o in self.rejected],
             "deleted": self.deleted,
+            "prune_planned": self.prune_planned,
             "seconds": round(self.seconds, 2),
         }
 
@@ -143,10 +162,51 @@ def pool_windows(vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
     return out
 
 
-def embed_chunks(embedder: Embedder, windows: Sequence[Sequence[str]], batch_size: int | None = None) -> np.ndarray:
-    """Encode per-chunk windows (from :func:`embed_windows`) into one vector per chunk."""
+def embed_chunks(
+    embedder: Embedder, windows: Sequence[Sequence[str]], batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Encode per-chunk windows (from :func:`embed_windows`) into one vector per chunk.
+
+    One ``encode`` call per model batch: the embedder's lock is taken per call, so a big
+    document never holds the model for longer than one batch and memory stays bounded.
+    """
     flat = [t for w in windows for t in w]
-    return pool_windows(embedder.encode(flat, batch_size=batch_size), [len(w) for w in windows])
+    step = max(1, batch_size or getattr(embedder, "batch_size", 64) or 64)
+    parts = []
+    for lo in range(0, len(flat), step):
+        parts.append(embedder.encode(flat[lo : lo + step], batch_size=step))
+        if progress is not None:
+            progress("embedding", min(len(flat), lo + step), len(flat))
+    vecs = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+    return pool_windows(vecs, [len(w) for w in windows])
+
+
+def text_windows(text: str, size: int | None = None, overlap: int = PII_WINDOW_OVERLAP) -> list[int]:
+    """Start offsets of overlapping windows covering ``text``; a window ends at a whitespace if it can."""
+    size = size or PII_WINDOW_CHARS
+    starts = [0]
+    pos = 0
+    while pos + size < len(text):
+        end = pos + size
+        cut = text.rfind(" ", pos + size // 2, end)
+        nxt = (cut if cut > 0 else end) - overlap
+        pos = max(pos + 1, nxt)
+        starts.append(pos)
+    return starts
+
+
+def _merge_spans(spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Spans found twice in overlapping windows collapse into one (the longer wins)."""
+    out: list[PiiSpan] = []
+    for s in sorted(spans, key=lambda x: (x.start, -(x.end - x.start))):
+        if out and s.start < out[-1].end:
+            last = out[-1]
+            if s.end > last.end:
+                out[-1] = PiiSpan(last.entity_type, last.start, s.end, max(last.score, s.score))
+            continue
+        out.append(s)
+    return out
 
 
 def _clip_spans(spans: Sequence[PiiSpan], start: int, end: int) -> list[PiiSpan]:
@@ -175,6 +235,8 @@ class Ingestor:
         chunk_tokens: int = 200,
         overlap_tokens: int = 40,
         embed_batch: int = 64,
+        ledger: SourceLedger | None = None,
+        archive_limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS,
     ):
         if strict_pii and (detector is None or mask is None):
             raise ValueError("strict PII mode needs a detector and a mask function")
@@ -189,6 +251,8 @@ class Ingestor:
         self.chunk_tokens = chunk_tokens
         self.overlap_tokens = overlap_tokens
         self.embed_batch = embed_batch
+        self.ledger = ledger or SourceLedger(None)
+        self.archive_limits = archive_limits
         # Anything that changes the stored chunks is part of every document's hash.
         self._settings_sig = json.dumps(
             [PIPELINE_VERSION, self.chunk_tokens, overlap_tokens, embedder.name, detector is not None,
@@ -203,7 +267,7 @@ class Ingestor:
         self, rel: str, data: bytes, tags: DocumentTags, *, superseded: bool, doc_hash: str,
         parsed: ParsedDocument | None = None, pii: list[PiiSpan] | None = None,
     ) -> _Prepared:
-        parsed = parsed or parse_bytes(data, rel)
+        parsed = parsed or parse_bytes(data, rel, self.archive_limits)
         spans = chunk_document(
             parsed, max_tokens=self.chunk_tokens, overlap_tokens=self.overlap_tokens,
             count_tokens=self.embedder.count_tokens,
@@ -248,15 +312,28 @@ class Ingestor:
         return _Prepared(rel, tags, doc_hash, chunks, [embed_windows(c, self.embedder) for c in chunks])
 
     def _detect(self, parsed: list[ParsedDocument]) -> list[list[PiiSpan]]:
+        """PII spans per document; long texts are scanned in bounded, overlapping windows."""
         if self.detector is None:
             return [[] for _ in parsed]
-        return self.detector.detect_batch([p.text for p in parsed])
+        texts: list[str] = []
+        owners: list[tuple[int, int]] = []  # (document index, window offset)
+        for i, p in enumerate(parsed):
+            for st in text_windows(p.text):
+                texts.append(p.text[st : st + PII_WINDOW_CHARS])  # text_windows spaces them by less
+                owners.append((i, st))
+        out: list[list[PiiSpan]] = [[] for _ in parsed]
+        # Bounded batches of windows: a 20 MB text never reaches spaCy in one piece.
+        for lo in range(0, len(texts), 8):
+            found = self.detector.detect_batch(texts[lo : lo + 8])
+            for (i, off), spans in zip(owners[lo : lo + 8], found, strict=True):
+                out[i].extend(PiiSpan(s.entity_type, s.start + off, s.end + off, s.score) for s in spans)
+        return [_merge_spans(o) if len(p.text) > PII_WINDOW_CHARS else o for o, p in zip(out, parsed, strict=True)]
 
-    def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
+    def _write(self, prepared: list[_Prepared], report: IngestReport, progress: Progress | None = None) -> None:
         """Embed a group of documents in shared batches, then swap each document in one write."""
         windows = [w for p in prepared for w in p.embed_texts]
         try:
-            vectors = embed_chunks(self.embedder, windows, batch_size=self.embed_batch)
+            vectors = embed_chunks(self.embedder, windows, batch_size=self.embed_batch, progress=progress)
         except Exception as exc:  # a model failure fails these documents, not the run
             for p in prepared:
                 report.outcomes.append(FileOutcome(p.rel, "failed", reason=f"embedding failed: {exc}"))
@@ -289,21 +366,35 @@ class Ingestor:
             report.outcomes.append(FileOutcome(p.rel, "written", chunks=n))
 
     # ---- public API ----------------------------------------------------------
-    def ingest_bytes(self, data: bytes, doc_id: str, tags: DocumentTags) -> FileOutcome:
-        """Ingest one uploaded document; raises IngestError with a clear message on bad input."""
+    def ingest_bytes(
+        self, data: bytes, doc_id: str, tags: DocumentTags, progress: Progress | None = None
+    ) -> FileOutcome:
+        """Ingest one uploaded document; raises IngestError with a clear message on bad input.
+
+        ``progress(stage, done, total)`` is called as the document moves through parsing,
+        PII detection and embedding (used by upload jobs).
+        """
         if len(data) > self.max_file_bytes:
             raise IngestError(f"{doc_id}: file is {len(data):,} bytes; the limit is {self.max_file_bytes:,}")
         doc_hash = self._doc_hash(data, tags, False)
         if self.store.document_hashes(tags.tenant_id).get((tags.tenant_id, doc_id)) == doc_hash:
             return FileOutcome(doc_id, "skipped")
+        owner = self.ledger.root_of(tags.tenant_id, doc_id)
+        if owner not in (None, UPLOAD_ROOT) and (tags.tenant_id, doc_id) in self.store.document_hashes(tags.tenant_id):
+            raise IngestError(f"{doc_id}: a document with this id was ingested from {owner}")
+        if progress:
+            progress("parsing", 0, 1)
         try:
-            parsed = parse_bytes(data, doc_id)
-            prepared = self._prepare(doc_id, data, tags, superseded=False, doc_hash=doc_hash,
-                                     parsed=parsed, pii=self._detect([parsed])[0])
+            parsed = parse_bytes(data, doc_id, self.archive_limits)
+            if progress:
+                progress("pii", 0, 1)
+            pii = self._detect([parsed])[0]
+            prepared = self._prepare(doc_id, data, tags, superseded=False, doc_hash=doc_hash, parsed=parsed, pii=pii)
         except ParseError as exc:
             raise IngestError(str(exc)) from None
         report = IngestReport()
-        self._write([prepared], report)
+        self.ledger.claim([(tags.tenant_id, doc_id)], UPLOAD_ROOT)
+        self._write([prepared], report, progress)
         outcome = report.outcomes[-1]
         if outcome.status != "written":
             raise IngestError(outcome.reason)
@@ -312,10 +403,16 @@ class Ingestor:
         return outcome
 
     def ingest_corpus(
-        self, root: Path, manifest_path: Path | None = None, *, prune: bool = False, progress: bool = True
+        self, root: Path, manifest_path: Path | None = None, *, prune: bool = False, confirm_prune: bool = False,
+        progress: bool = True,
     ) -> IngestReport:
         """Ingest every file under ``root`` using the manifest's tags. Raises ManifestError only
-        when the manifest itself is unusable (then nothing is touched)."""
+        when the manifest itself is unusable (then nothing is touched).
+
+        ``prune`` lists (in ``report.prune_planned``) the documents this root wrote earlier, of
+        the tenants this run ingested, whose files are gone; only with ``confirm_prune`` are
+        they deleted. Documents of other roots, other tenants and uploads are never touched.
+        """
         t0 = time.perf_counter()
         root = root.resolve()
         if not root.is_dir():
@@ -333,6 +430,14 @@ class Ingestor:
         superseded = manifest.superseded_ids([r for _, r in candidates])
         existing = self.store.document_hashes()
         seen: set[tuple[str, str]] = set()
+        root_id = str(root)
+        present = set(rels)
+        for entry in manifest.documents:
+            # A literal path (no glob) names one file: its absence is a mistake worth reporting.
+            if not (_GLOB_CHARS & set(entry.path)) and entry.path not in present:
+                report.outcomes.append(
+                    FileOutcome(entry.path, "missing", reason="named in the manifest, file not found")
+                )
 
         bar = _progress(len(candidates), progress)
         parsed_batch: list[_Parsed] = []
@@ -348,6 +453,8 @@ class Ingestor:
             nonlocal in_flight
             if in_flight is not None:
                 in_flight.result()
+            # Claims are written before the documents (see ingestion/sources.py).
+            self.ledger.claim([(p.tags.tenant_id, p.rel) for p in batch], root_id)
             in_flight = writer.submit(self._write, batch, report)
 
         def flush_parsed() -> None:
@@ -364,7 +471,7 @@ class Ingestor:
         try:
             for path, rel in candidates:
                 bar.set_postfix_str(rel[-40:], refresh=False)
-                outcome = self._one_file(path, rel, manifest, superseded, existing, seen)
+                outcome = self._one_file(path, rel, manifest, superseded, existing, seen, root)
                 if isinstance(outcome, FileOutcome):
                     if outcome.status == "skipped":
                         report.documents_skipped += 1
@@ -389,10 +496,17 @@ class Ingestor:
             bar.close()
 
         if prune:
-            for tenant_id, doc_id in sorted(existing):
-                if (tenant_id, doc_id) not in seen and not doc_id.startswith(UPLOAD_PREFIX):
+            run_tenants = {t for t, _ in seen}
+            gone = sorted(
+                key for key in self.ledger.documents_of(root_id)
+                if key in existing and key not in seen and key[0] in run_tenants
+            )
+            report.prune_planned = [f"{t}:{d}" for t, d in gone]
+            if confirm_prune:
+                for tenant_id, doc_id in gone:
                     self.store.delete_document(tenant_id, doc_id)
                     report.deleted.append(f"{tenant_id}:{doc_id}")
+                self.ledger.release(gone)
         optimize = getattr(self.store, "optimize", None)
         if callable(optimize) and (report.documents_written or report.deleted):
             optimize()
@@ -401,19 +515,32 @@ class Ingestor:
 
     def _one_file(
         self, path: Path, rel: str, manifest: Manifest, superseded: set[tuple[str, str]],
-        existing: dict[tuple[str, str], str], seen: set[tuple[str, str]],
+        existing: dict[tuple[str, str], str], seen: set[tuple[str, str]], root: Path,
     ) -> FileOutcome | _Parsed:
         tags = manifest.resolve(rel)
         if tags is None:
             return FileOutcome(rel, "rejected", reason="no permission tags in the manifest (fail closed: not indexed)")
         if isinstance(tags, str):
             return FileOutcome(rel, "rejected", reason=tags)
+        if rel.startswith(UPLOAD_PREFIX):
+            # API uploads own this namespace (their ids carry the upload's level); a corpus
+            # file there could collide with an upload the operator cannot see.
+            return FileOutcome(rel, "rejected", reason=f"the folder {UPLOAD_PREFIX!r} is reserved for API uploads")
         if Path(rel).suffix.lower() not in SUPPORTED_EXTENSIONS:
             return FileOutcome(rel, "rejected", reason=f"unsupported file type {Path(rel).suffix or '(none)'!r}")
         size = path.stat().st_size
         if size > self.max_file_bytes:
             return FileOutcome(rel, "rejected", reason=f"file is {size:,} bytes; the limit is {self.max_file_bytes:,}")
         key = (tags.tenant_id, rel)
+        owner = self.ledger.root_of(*key)
+        if key in existing and owner is not None and owner != str(root):
+            # Same tenant, same relative path, another root: never overwrite the other file.
+            other = f"{owner}/{rel}" if owner != UPLOAD_ROOT else f"the API upload {rel}"
+            return FileOutcome(
+                rel, "rejected",
+                reason=f"document id collision: {root / rel} and {other} (tenant {tags.tenant_id}) would share "
+                f"document id {rel!r}; rename one of them or remove the other from the index first",
+            )
         seen.add(key)
         data = path.read_bytes()
         is_superseded = key in superseded
@@ -421,7 +548,7 @@ class Ingestor:
         if existing.get(key) == doc_hash:
             return FileOutcome(rel, "skipped")
         try:
-            return _Parsed(rel, data, tags, is_superseded, doc_hash, parse_bytes(data, rel))
+            return _Parsed(rel, data, tags, is_superseded, doc_hash, parse_bytes(data, rel, self.archive_limits))
         except ParseError as exc:
             return FileOutcome(rel, "rejected", reason=str(exc))
         except Exception as exc:  # a bug or library failure on one file must not stop the batch
@@ -429,11 +556,22 @@ class Ingestor:
 
     def _prepare_batch(self, items: list[_Parsed]) -> list[FileOutcome | _Prepared]:
         try:
-            pii = self._detect([it.parsed for it in items])
-        except Exception as exc:  # detection failure fails these documents, never indexes them unscanned
-            return [FileOutcome(it.rel, "failed", reason=f"PII detection failed: {exc}") for it in items]
+            pii: list[list[PiiSpan] | Exception] = list(self._detect([it.parsed for it in items]))
+        except Exception:
+            # One file can sink a batched call: retry each file alone so only that file fails
+            # (a failing file is never indexed unscanned).
+            pii = []
+            for it in items:
+                try:
+                    pii.append(self._detect([it.parsed])[0])
+                except Exception as exc:
+                    pii.append(exc)
         out: list[FileOutcome | _Prepared] = []
         for it, spans in zip(items, pii, strict=True):
+            if isinstance(spans, Exception):
+                reason = f"PII detection failed: {type(spans).__name__}: {spans}"
+                out.append(FileOutcome(it.rel, "failed", reason=reason))
+                continue
             try:
                 out.append(self._prepare(it.rel, it.data, it.tags, superseded=it.superseded, doc_hash=it.doc_hash,
                                          parsed=it.parsed, pii=spans))

@@ -139,6 +139,50 @@ class SentenceVectors:
         return n
 
 
+def normalize_query(text: str) -> str:
+    """Cache key of a query: Unicode NFKC, case-folded, whitespace collapsed.
+
+    The packaged model's tokenizer lower-cases and splits on whitespace, so texts with the
+    same key give the same tokens and therefore the same vector.
+    """
+    import unicodedata
+
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class QueryVectorCache:
+    """LRU of query vectors keyed by :func:`normalize_query` (thread-safe).
+
+    Portals repeat questions (suggested prompts, retries, paging): a hit skips the
+    model entirely, which is most of a search's cost on a small index.
+    """
+
+    def __init__(self, embedder: Embedder, max_items: int = 4096):
+        self.embedder = embedder
+        self.max_items = max_items
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def vector(self, text: str) -> np.ndarray:
+        key = normalize_query(text)
+        with self._lock:
+            vec = self._items.get(key)
+            if vec is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return vec
+            self.misses += 1
+        vec = self.embedder.encode([text])[0]
+        if self.max_items > 0:
+            with self._lock:
+                self._items[key] = vec
+                while len(self._items) > self.max_items:
+                    self._items.popitem(last=False)
+        return vec
+
+
 _CACHE: dict[tuple[str | None, int | None], SentenceTransformerEmbedder] = {}
 _CACHE_LOCK = threading.Lock()
 

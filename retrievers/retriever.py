@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from retrievers.access import AccessFilter, AccessViolation, Principal, access_filter
-from retrievers.embeddings import Embedder
+from retrievers.embeddings import Embedder, QueryVectorCache
 from retrievers.query import ranking_text
 from retrievers.schema import ScoredChunk
 from retrievers.stores.base import Store
@@ -75,9 +75,11 @@ class Retriever:
         candidates: int = 50,
         reranker: Reranker | None = None,
         native_hybrid: bool = False,
+        query_cache_size: int = 4096,
     ):
         self.store = store
         self.embedder = embedder
+        self.query_vectors = QueryVectorCache(embedder, query_cache_size)
         self.rrf_k = rrf_k
         self.weights = {"dense": dense_weight, "fulltext": fulltext_weight}
         self.candidates = candidates
@@ -111,7 +113,7 @@ class Retriever:
         lists: dict[str, list[ScoredChunk]] = {}
         if mode == "hybrid" and self.native_hybrid:
             t = time.perf_counter()
-            vec = self.embedder.encode([text])[0]
+            vec = self.query_vectors.vector(text)
             trace.embed_ms = (time.perf_counter() - t) * 1000
             hits = self.store.hybrid_search(text, vec, flt, n_cand)  # type: ignore[attr-defined]
             return self._finish(query, hits, k, flt, rerank, trace, t0)
@@ -122,7 +124,7 @@ class Retriever:
             fulltext = _POOL.submit(self._timed_text_search, text, flt, n_cand, trace)
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
-            vec = self.embedder.encode([text])[0]
+            vec = self.query_vectors.vector(text)
             trace.embed_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
             lists["dense"] = self.store.dense_search(vec, flt, n_cand)

@@ -185,6 +185,54 @@ class UploadResult(BaseModel):
     chunks: int
 
 
+class JobLinks(BaseModel):
+    self: str
+    events: str
+
+
+class JobAccepted(BaseModel):
+    """``POST /v1/documents`` answer (202): the upload is stored and queued for ingestion."""
+
+    job_id: str
+    status: Literal["queued"]
+    doc_id: str
+    links: JobLinks
+
+
+class JobProgress(BaseModel):
+    done: int
+    total: int
+
+
+class JobError(BaseModel):
+    code: str
+    message: str
+
+
+class JobOut(BaseModel):
+    """An upload job: ``status`` queued → running → succeeded | failed; ``stage`` says where it is."""
+
+    model_config = ConfigDict(json_schema_extra={"example": {
+        "job_id": "5f0c…", "status": "running", "stage": "embedding", "doc_id": "uploads/partner/notes.md",
+        "file_name": "notes.md", "size_bytes": 204800, "progress": {"done": 128, "total": 212}, "attempts": 1,
+        "created_at": "2026-12-01T17:00:00+00:00", "updated_at": "2026-12-01T17:00:03+00:00",
+        "result": None, "error": None, "note": None}})
+
+    job_id: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    stage: str
+    doc_id: str
+    file_name: str
+    size_bytes: int
+    progress: JobProgress
+    attempts: int
+    created_at: str | None
+    updated_at: str | None
+    result: UploadResult | None = None
+    error: JobError | None = None
+    note: str | None = None
+
+
 class FeedbackRequest(_Strict):
     trace_id: str = Field(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")
     rating: Literal["up", "down"]

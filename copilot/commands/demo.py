@@ -98,7 +98,9 @@ def prepare_demo(settings: Any, corpus: Path = DEMO_CORPUS, progress: bool = Tru
     from copilot.services import build_services
 
     services = build_services(settings)
-    report = services.ingestor.ingest_corpus(corpus, prune=True, progress=progress)
+    # Prune is scoped by the source ledger to documents this corpus folder wrote: the demo
+    # never removes uploads or documents another folder or tenant put in the same index.
+    report = services.ingestor.ingest_corpus(corpus, prune=True, confirm_prune=True, progress=progress)
     keys = ensure_demo_keys(settings)
     return services, report, keys
 

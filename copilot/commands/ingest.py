@@ -21,7 +21,10 @@ def register(app: typer.Typer) -> None:
 def ingest(
     path: Annotated[Path, typer.Argument(help="Corpus folder")],
     manifest: Annotated[Path | None, typer.Option(help="Manifest YAML (default: PATH/manifest.yaml)")] = None,
-    prune: Annotated[bool, typer.Option(help="Delete indexed documents no longer in the corpus")] = False,
+    prune: Annotated[bool, typer.Option(
+        help="List documents this folder indexed earlier whose files are gone (of the tenants this run "
+        "ingested); add --yes to delete them")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="With --prune: really delete the listed documents")] = False,
     data_dir: DataDir = None,
     no_pii: Annotated[bool, typer.Option("--no-pii", help="Skip PII detection (not for real data)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
@@ -35,8 +38,10 @@ def ingest(
     console = Console(stderr=True)
     services = build_services(settings)
     try:
-        report = services.ingestor.ingest_corpus(path, manifest, prune=prune, progress=not as_json)
-    except ManifestError as exc:
+        report = services.ingestor.ingest_corpus(
+            path, manifest, prune=prune, confirm_prune=prune and yes, progress=not as_json
+        )
+    except (ManifestError, ValueError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     if as_json:
@@ -53,6 +58,17 @@ def ingest(
             for o in report.rejected:
                 t.add_row(o.path, o.reason)
             out.print(t)
+        if report.prune_planned and not report.deleted:
+            out.print(f"[yellow]prune (dry run):[/yellow] {len(report.prune_planned)} document(s) would be removed; "
+                      "re-run with --prune --yes to remove them:")
+            for d in report.prune_planned:
+                out.print(f"  - {d}")
+        elif report.deleted:
+            out.print(f"removed {len(report.deleted)} document(s):")
+            for d in report.deleted:
+                out.print(f"  - {d}")
+        elif prune:
+            out.print("prune: nothing to remove")
     if report.rejected:
         raise typer.Exit(1)
 

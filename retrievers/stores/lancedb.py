@@ -3,11 +3,19 @@
 The access filter is compiled into the SQL ``where`` of every query and applied
 as a pre-filter, so top-k is filled with visible chunks only; results are then
 re-checked in Python with the same rule before they are returned.
+
+Above ``ann_min_rows`` chunks an IVF-PQ vector index is built (on :meth:`optimize`):
+the pre-filter still runs inside the query (LanceDB masks the rows the filter rejects
+before it ranks candidates, so top-k stays full), the probed partitions' candidates
+are re-ranked with their exact vectors (``refine_factor``), and recall@10 against exact
+search is measured in ``evals/bench_perf.py``. Rows written after the index was built
+are searched exactly until :meth:`optimize` folds them in.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -171,7 +179,10 @@ class LanceDBStore:
 
     name = "lancedb"
 
-    def __init__(self, path: str | Path, dim: int = 384):
+    def __init__(
+        self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
+        ann_refine_factor: int = 10,
+    ):
         import lancedb
 
         self.path = Path(path)
@@ -187,6 +198,10 @@ class LanceDBStore:
         # Rows written after the FTS index was built are still searched (LanceDB scans
         # the unindexed part), so the index only has to exist; optimize() folds new rows in.
         self._has_fts = self._has_fts_index()
+        self.ann_min_rows = ann_min_rows
+        self.ann_nprobes = ann_nprobes
+        self.ann_refine_factor = ann_refine_factor
+        self._has_ann = self._has_vector_index()
 
     # ---- writes ------------------------------------------------------------
     def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
@@ -276,8 +291,39 @@ class LanceDBStore:
         """Fold newly written rows into the indexes and compact files (call after a batch of writes)."""
         if not self.ensure_indexes():
             return
+        self.ensure_ann_index()
         with self._write_lock:
             self._table.optimize()
+
+    # ---- vector (ANN) index --------------------------------------------------
+    def _has_vector_index(self) -> bool:
+        try:
+            return any("vector" in list(getattr(i, "columns", [])) for i in self._table.list_indices())
+        except Exception:  # pragma: no cover - old table formats
+            return False
+
+    @property
+    def has_ann_index(self) -> bool:
+        return self._has_ann
+
+    def ensure_ann_index(self, force: bool = False) -> bool:
+        """Build the IVF-PQ index once the table reaches ``ann_min_rows`` (or when forced)."""
+        if self._has_ann:
+            return True
+        n = self._table.count_rows()
+        if n == 0 or (n < self.ann_min_rows and not force) or n < 256:
+            return False
+        from lancedb.index import IvfPq
+
+        # sqrt(n) partitions balances probe cost against partition size; 8 dims per PQ
+        # sub-vector keeps the codes small. The exact vectors re-rank the candidates.
+        parts = max(1, int(math.sqrt(n)))
+        sub = self.dim // 8 if self.dim % 8 == 0 else 1
+        with self._write_lock:
+            self._table.create_index("vector", config=IvfPq(distance_type="cosine", num_partitions=parts,
+                                                            num_sub_vectors=sub), replace=True)
+            self._has_ann = True
+        return True
 
     # ---- reads -------------------------------------------------------------
     def _checked(self, rows: list[dict[str, Any]], flt: AccessFilter, score_key: str, source: str,
@@ -292,7 +338,8 @@ class LanceDBStore:
             out.append(ScoredChunk(chunk=chunk, score=transform(raw) if transform else raw, source=source))
         return out
 
-    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False) -> list[ScoredChunk]:
+        """Nearest visible chunks; ``exact`` bypasses the ANN index (used to measure its recall)."""
         if k <= 0 or flt.empty:
             return []
         q = (
@@ -302,6 +349,10 @@ class LanceDBStore:
             .select([*_ROW_COLUMNS, "_distance"])
             .limit(k)
         )
+        if exact:
+            q = q.bypass_vector_index()  # type: ignore[attr-defined]
+        elif self._has_ann:
+            q = q.nprobes(self.ann_nprobes).refine_factor(self.ann_refine_factor)  # type: ignore[attr-defined]
         rows = q.to_arrow().to_pylist()
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 

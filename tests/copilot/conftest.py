@@ -43,3 +43,17 @@ def keys(api_env):
 
 def h(key: str, **extra: str) -> dict[str, str]:
     return {"X-API-Key": key, **extra}
+
+
+def wait_job(client, job_id: str, headers: dict[str, str], timeout: float = 120.0) -> dict:
+    """Poll GET /v1/jobs/{id} until the job succeeded or failed; returns its last view."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(f"/v1/jobs/{job_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if body["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return body
+        time.sleep(0.2)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CORPUS
-from tests.copilot.conftest import h, make_client
+from tests.copilot.conftest import h, make_client, wait_job
 from tests.retrievers.test_leaks import oracle
 
 pytestmark = pytest.mark.slow
@@ -363,9 +363,11 @@ def test_upload_rules_and_delete(client, keys):
     r = client.post(
         "/v1/documents", files=files, data={"access_level": "partner", "doc_type": "playbook"}, headers=admin
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202, r.text
     doc_id = r.json()["doc_id"]
-    assert doc_id == "uploads/cutover-notes.md" and r.json()["chunks"] >= 1
+    job = wait_job(client, r.json()["job_id"], admin)
+    assert job["status"] == "succeeded", job
+    assert doc_id == "uploads/partner/cutover-notes.md" and job["result"]["chunks"] >= 1
     assert client.post("/v1/documents", files=files, data={"access_level": "partner"}, headers=admin).status_code == 409
     # Alder consultant finds it; Birch does not.
     q = {"query": "Zephyr runbook cutover rehearsal", "k": 5}

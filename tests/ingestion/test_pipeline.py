@@ -141,7 +141,10 @@ def test_prune_deletes_documents_removed_from_corpus(ingestor, store, corpus):
     (corpus / "docs/migration.txt").unlink()
     kept = ingestor.ingest_corpus(corpus, progress=False)
     assert "docs/migration.txt" in docs_in(store) and not kept.deleted
-    pruned = ingestor.ingest_corpus(corpus, prune=True, progress=False)
+    planned = ingestor.ingest_corpus(corpus, prune=True, progress=False)
+    assert planned.prune_planned == ["alder:docs/migration.txt"] and not planned.deleted
+    assert "docs/migration.txt" in docs_in(store)  # a prune without confirmation is a dry run
+    pruned = ingestor.ingest_corpus(corpus, prune=True, confirm_prune=True, progress=False)
     assert pruned.deleted == ["alder:docs/migration.txt"]
     assert "docs/migration.txt" not in docs_in(store)
 

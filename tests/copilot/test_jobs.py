@@ -1,0 +1,66 @@
+"""Upload jobs across a restart: resumed, or failed with a visible reason; the access helper."""
+
+from __future__ import annotations
+
+from copilot.db import open_database
+from copilot.jobs import MAX_ATTEMPTS, IngestJob, JobRunner, job_visible
+from retrievers.access import AccessLevel, Principal
+
+
+def runner(tmp_path, factory=None) -> JobRunner:
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    return JobRunner(db, tmp_path / "upload-jobs", factory or (lambda: None))
+
+
+def submit(r: JobRunner, name: str = "a.md", level: int = 1) -> IngestJob:
+    p = Principal("key:admin", "alder", AccessLevel.RESTRICTED, frozenset({"tenant_admin"}))
+    tags = {"tenant_id": "alder", "access_level": level, "doc_type": "other"}
+    return r.submit(principal=p, doc_id=f"uploads/x/{name}", file_name=name, data=b"# A\n\ntext\n", tags=tags,
+                    access_level=level, replace=False)
+
+
+def test_restart_resumes_running_jobs_and_fails_lost_ones(tmp_path):
+    r = runner(tmp_path)
+    running, lost, exhausted, queued = (submit(r, n) for n in ("run.md", "lost.md", "tired.md", "q.md"))
+    for job, attempts in ((running, 1), (lost, 1), (exhausted, MAX_ATTEMPTS)):
+        r._update(job.id, status="running", stage="embedding", attempts=attempts)
+    (tmp_path / "upload-jobs" / f"{lost.id}.bin").unlink()
+    # a new process over the same database and folder
+    again = runner(tmp_path)
+    assert again.recover() == {"resumed": 1, "failed": 2, "queued": 1}
+    view = {j: again.get(j) for j in (running.id, lost.id, exhausted.id, queued.id)}
+    assert view[running.id].status == "queued" and "resumed after a restart" in view[running.id].note
+    assert view[lost.id].status == "failed" and view[lost.id].error_code == "interrupted"
+    assert view[exhausted.id].status == "failed" and "interrupted 3 times" in view[exhausted.id].error_message
+    assert view[queued.id].status == "queued"
+
+
+def test_resumed_job_is_ingested_by_the_worker(tmp_path, demo_services):
+    from copilot.services import build_ingestor
+    from retrievers.stores.lancedb import LanceDBStore
+
+    store = LanceDBStore(tmp_path / "index")
+    r = runner(tmp_path, lambda: build_ingestor(demo_services.settings, store, demo_services.embedder))
+    job = submit(r, "resume.md")
+    r._update(job.id, status="running", attempts=1)
+    fresh = runner(tmp_path, r._ingestor_factory)
+    fresh.recover()
+    job_id = fresh._next()
+    assert job_id == job.id
+    fresh.run_one(job_id)
+    done = fresh.get(job.id)
+    assert done.status == "succeeded" and done.attempts == 2 and done.result["chunks"] >= 1
+    assert {d.doc_id for d in store.list_documents()} == {"uploads/x/resume.md"}
+    assert not (tmp_path / "upload-jobs" / f"{job.id}.bin").exists()
+
+
+def test_job_visibility_is_the_document_rule(tmp_path):
+    job = submit(runner(tmp_path), level=2)
+    see = {
+        ("alder", AccessLevel.INTERNAL): True, ("alder", AccessLevel.RESTRICTED): True,
+        ("alder", AccessLevel.PARTNER): False, ("birch", AccessLevel.RESTRICTED): False,
+    }
+    for (tenant, level), expected in see.items():
+        assert job_visible(job, Principal("u", tenant, level)) is expected
+    vendor = Principal("v", "shared", AccessLevel.INTERNAL, acting_for=frozenset({"alder"}))
+    assert job_visible(job, vendor)
