@@ -37,3 +37,12 @@ def test_valid_key_is_never_refused_because_others_failed(demo_services, demo_da
                      for _ in range(32)]
         assert malformed[:30] == [401] * 30 and malformed[-1] == 429
         assert client.get("/v1/documents", headers=h(good)).status_code == 200
+
+
+def test_metrics_need_credentials_when_not_public(demo_services, demo_data_dir, tmp_path):
+    client, app = make_client(demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'm.db'}", metrics_public=False)
+    with client:
+        good, _ = app.state.copilot.keys.create("metrics", "shared", "public")
+        assert client.get("/metrics").status_code == 401
+        assert client.get("/metrics", headers=h("pc_0123456789ab_" + "z" * 40)).status_code == 401
+        assert client.get("/metrics", headers=h(good)).status_code == 200

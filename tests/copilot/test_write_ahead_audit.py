@@ -117,6 +117,7 @@ def test_kill_9_leaves_no_delivered_response_without_its_audit_row(demo_data_dir
         audited = {r[0] for r in c.execute(sa.text("SELECT trace_id FROM audit_log"))}
     engine.dispose()
     missing = [t for t in delivered if t not in audited]
+    print(f"write-ahead kill -9: {len(delivered)} delivered responses, {len(missing)} without an audit row")
     assert not missing, f"{len(missing)} of {len(delivered)} delivered responses have no audit row"
 
 
