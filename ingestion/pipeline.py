@@ -34,7 +34,9 @@ UPLOAD_PREFIX = "uploads/"
 
 
 class PiiDetectorLike(Protocol):
-    def detect_batch(self, texts: Sequence[str]) -> list[list[PiiSpan]]: ...
+    def detect_batch(
+        self, texts: Sequence[str], batch_size: int = ..., contexts: Sequence[Sequence[str]] | None = ...
+    ) -> list[list[PiiSpan]]: ...
 
 
 class IngestError(ValueError):
@@ -250,7 +252,13 @@ class Ingestor:
     def _detect(self, parsed: list[ParsedDocument]) -> list[list[PiiSpan]]:
         if self.detector is None:
             return [[] for _ in parsed]
-        return self.detector.detect_batch([p.text for p in parsed])
+        # A document's own title and headings tell the detector which capitalised phrases name the
+        # product or the document (not a person).
+        contexts = [
+            [t for t in [p.title, *(p.text[b.start : b.end][:200] for b in p.blocks if b.is_title)] if t]
+            for p in parsed
+        ]
+        return self.detector.detect_batch([p.text for p in parsed], contexts=contexts)
 
     def _write(self, prepared: list[_Prepared], report: IngestReport) -> None:
         """Embed a group of documents in shared batches, then swap each document in one write."""
