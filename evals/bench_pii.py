@@ -259,7 +259,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description="PII detection benchmark")
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "pii")
-    ap.add_argument("--before-rev", default=DEFAULT_BEFORE_REV, help="git revision of the 'before' detector; '' to skip")
+    ap.add_argument("--before-rev", default=DEFAULT_BEFORE_REV, help="revision of the 'before' detector; '' skips")
     args = ap.parse_args(argv)
     results = run(args.before_rev or None)
     args.out.mkdir(parents=True, exist_ok=True)

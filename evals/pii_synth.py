@@ -143,7 +143,8 @@ def _address(fk: Faker, locale: str) -> str:
 def _driver_licence(fk: Faker, rng: random.Random, locale: str) -> str:
     if locale == "en_GB":
         last = fk.last_name().upper().replace(" ", "")[:5].ljust(5, "9")
-        return f"{last}{_digits(rng, 6)}{fk.first_name()[0].upper()}{rng.choice('ABCDEFGHJK')}9{rng.choice('ABCDEFGH')}{_digits(rng, 2)}"
+        initials = fk.first_name()[0].upper() + rng.choice("ABCDEFGHJK")
+        return f"{last}{_digits(rng, 6)}{initials}9{rng.choice('ABCDEFGH')}{_digits(rng, 2)}"
     if locale == "en_US":
         return rng.choice(string.ascii_uppercase) + _digits(rng, rng.choice([7, 8, 12]))
     return fk.bothify(rng.choice(["??#######", "#########", "?#######?", "B####?##?##"])).upper()
@@ -406,10 +407,12 @@ class _Builder:
             slot = m.group(1)
             if slot.startswith("n_"):
                 value = self._negative(slot[2:])
-                self.negatives.append({"kind": slot[2:], "start": self.pos, "end": self.pos + len(value), "value": value})
+                end = self.pos + len(value)
+                self.negatives.append({"kind": slot[2:], "start": self.pos, "end": end, "value": value})
             else:
                 value, etype = self._value(slot)
-                self.spans.append({"entity_type": etype, "start": self.pos, "end": self.pos + len(value), "value": value})
+                end = self.pos + len(value)
+                self.spans.append({"entity_type": etype, "start": self.pos, "end": end, "value": value})
             self._literal(value)
             pos = m.end()
         self._literal(template[pos:])

@@ -50,7 +50,9 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 class PiiDetectorLike(Protocol):
-    def detect_batch(self, texts: Sequence[str]) -> list[list[PiiSpan]]: ...
+    def detect_batch(
+        self, texts: Sequence[str], batch_size: int = ..., contexts: Sequence[Sequence[str]] | None = ...
+    ) -> list[list[PiiSpan]]: ...
 
 
 class IngestError(ValueError):
@@ -315,16 +317,24 @@ class Ingestor:
         """PII spans per document; long texts are scanned in bounded, overlapping windows."""
         if self.detector is None:
             return [[] for _ in parsed]
+        # A document's own title and headings tell the detector which capitalised phrases name the
+        # product or the document (not a person).
+        doc_contexts = [
+            [t for t in [p.title, *(p.text[b.start : b.end][:200] for b in p.blocks if b.is_title)] if t]
+            for p in parsed
+        ]
         texts: list[str] = []
+        contexts: list[list[str]] = []
         owners: list[tuple[int, int]] = []  # (document index, window offset)
         for i, p in enumerate(parsed):
             for st in text_windows(p.text):
                 texts.append(p.text[st : st + PII_WINDOW_CHARS])  # text_windows spaces them by less
+                contexts.append(doc_contexts[i])
                 owners.append((i, st))
         out: list[list[PiiSpan]] = [[] for _ in parsed]
         # Bounded batches of windows: a 20 MB text never reaches spaCy in one piece.
         for lo in range(0, len(texts), 8):
-            found = self.detector.detect_batch(texts[lo : lo + 8])
+            found = self.detector.detect_batch(texts[lo : lo + 8], contexts=contexts[lo : lo + 8])
             for (i, off), spans in zip(owners[lo : lo + 8], found, strict=True):
                 out[i].extend(PiiSpan(s.entity_type, s.start + off, s.end + off, s.score) for s in spans)
         return [_merge_spans(o) if len(p.text) > PII_WINDOW_CHARS else o for o, p in zip(out, parsed, strict=True)]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from guardrails.pii.lexicon import domain_words, not_names, org_words, particles
+from guardrails.pii.lexicon import domain_words, not_names, org_words, particles, words
 
 WORD = r"[^\W\d_][\w'’\-]*"
 WORD_RE = re.compile(WORD)
@@ -27,6 +27,12 @@ def is_org_token(token: str) -> bool:
     """An organisation/product/document marker such as ``GmbH``, ``S.A.``, ``Suite``, ``Guide``."""
     c = core(token).lower()
     return c in org_words() or c.replace(".", "") in org_words()
+
+
+def is_legal_form(token: str) -> bool:
+    """A legal form or organisation prefix (``GmbH``, ``S.A.``, ``Stichting``)."""
+    c = core(token).lower()
+    return c in words("legal_forms") or c.replace(".", "") in words("legal_forms")
 
 
 def has_domain_word(seg: str) -> bool:

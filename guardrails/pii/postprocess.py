@@ -7,9 +7,18 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.names import WORD, WORD_RE, core, is_cap, is_org_token, looks_like_name, token_ok_for_name
-from guardrails.pii.negatives import on_protected, protected_ranges
 from guardrails.pii.lexicon import particles
+from guardrails.pii.names import (
+    WORD,
+    WORD_RE,
+    core,
+    is_cap,
+    is_legal_form,
+    is_org_token,
+    looks_like_name,
+    token_ok_for_name,
+)
+from guardrails.pii.negatives import on_protected, protected_ranges
 from guardrails.spans import PiiSpan
 
 # Types a structured business value (date, version, id, amount) can be mistaken for.
@@ -43,9 +52,15 @@ def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """In business documents a bare place name is business data (offices, governing law): a
     LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
     out = []
+    ranges = protected_ranges(text) if any(s.entity_type == "LOCATION" for s in spans) else []
     for s in spans:
         if s.entity_type == "LOCATION":
-            seg = text[s.start : s.end]
+            # Digits of a version, id, date or amount do not make a house number or postcode.
+            seg = "".join(
+                " " if any(a <= i < b for a, b in ranges) else text[i] for i in range(s.start, s.end)
+            )
+            if any(is_legal_form(t) for t in seg.split()):
+                continue  # "Plaza y Asociados S.A." names a company
             has_word = any(w[0].isupper() for w in re.findall(r"[^\W\d_]{3,}", seg))
             if not (any(c.isdigit() for c in seg) and has_word) or re.fullmatch(r"\s*\d+\s+\S+\s*", seg):
                 continue
@@ -84,14 +99,16 @@ def filter_persons(
         seg = text[s.start : s.end]
         cued = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start)
         toks = seg.split()
-        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or _in_terms(seg, terms):
+        # A name a cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading holds it.
+        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not cued and _in_terms(seg, terms)):
             continue
         if not cued and any(a <= s.start and s.end <= b and any(is_org_token(t) for t in text[a:b].split())
                             for a, b in org_spans):  # fmt: skip
             continue
-        after = text[s.end : s.end + 30].split()[:2]
-        before = text[max(0, s.start - 30) : s.start].split()[-1:]
-        if any(is_org_token(t) or t.startswith("&") for t in after + before):
+        after = re.match(r"[ \t]+(\S+)", text[s.end : s.end + 30])
+        before = re.search(r"(\S+)[ \t]+(?:(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le)[ \t]+)*$",
+                           text[max(0, s.start - 40) : s.start])  # fmt: skip
+        if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
         if not all(token_ok_for_name(t) for t in toks):
             continue
@@ -272,7 +289,7 @@ def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             if seg.startswith(("and ", "or ")):
                 a += seg.index(" ") + 1
             items.append((a, b))
-        if len(items) >= 3 and all(looks_like_name(text[a:b]) or is_cap(text[a:b]) for a, b in items):
-            if any(p.start < b and a < p.end for a, b in items for p in persons):
-                out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in items)
+        names_only = len(items) >= 3 and all(looks_like_name(text[a:b]) or is_cap(text[a:b]) for a, b in items)
+        if names_only and any(p.start < b and a < p.end for a, b in items for p in persons):
+            out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in items)
     return out

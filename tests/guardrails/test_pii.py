@@ -311,7 +311,7 @@ def test_identifier_types(detector: PiiDetector, text: str, value: str, entity_t
 @pytest.mark.parametrize(
     ("text", "value"),
     [
-        ("Please send the contract to Jan Visser, Kerkstraat 12, 1017 GC Amsterdam.", "Kerkstraat 12, 1017 GC Amsterdam"),
+        ("Send the contract to Jan Visser, Kerkstraat 12, 1017 GC Amsterdam.", "Kerkstraat 12, 1017 GC Amsterdam"),
         ("Lieferadresse: Hauptstraße 5, 10115 Berlin.", "Hauptstraße 5, 10115 Berlin"),
         ("Dirección: Calle Mayor 3, 28013 Madrid.", "Calle Mayor 3, 28013 Madrid"),
         ("Ship to 221 Elm Street, Springfield, IL 62704.", "221 Elm Street, Springfield, IL 62704"),
@@ -345,7 +345,8 @@ def test_phone_needs_format_evidence(detector: PiiDetector) -> None:
 def test_titles_and_allow_list_keep_product_names(detector: PiiDetector) -> None:
     text = "Open Harper Nova and check the Harper Nova ledger before the upgrade."
     # Without context a two-word brand may look like a name; the corpus's titles say otherwise.
-    assert not [s for s in detector.detect(text, context=["Harper Nova Administration Guide"]) if s.entity_type == "PERSON"]
+    spans = detector.detect(text, context=["Harper Nova Administration Guide"])
+    assert not [s for s in spans if s.entity_type == "PERSON"]
     allow = PiiDetector(allow_terms=["Harper Nova"])
     assert not [s for s in allow.detect(text) if s.entity_type == "PERSON"]
 
@@ -357,8 +358,9 @@ def test_org_legal_form_is_not_a_person(detector: PiiDetector) -> None:
     assert not any(t == "PERSON" and "Hoffmann" in v for t, v in got)
 
 
+@pytest.mark.slow
 def test_text_over_spacy_max_length_is_windowed(detector: PiiDetector) -> None:
-    filler = "The ledger was reconciled and the report was filed. " * 22_000  # ~1.14M characters
+    filler = "The ledger was reconciled and the report was filed. " * 10_200  # ~0.53M characters each side
     text = filler + "Contact Jonas Keller at jonas.keller@example.de." + filler
     assert len(text) > 1_000_000
     spans = detector.detect(text)

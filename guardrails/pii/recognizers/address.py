@@ -9,23 +9,25 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-from guardrails.pii.lexicon import not_names, particles, words
+from guardrails.pii.lexicon import particles, words
 
 # Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
 _UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
 _CAP = _UP + r"[\w'’.\-]*"
 _CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|upon|on))*?"
-# Postcode + city forms, one line each.
+# Postcode + city forms, one line each; the city ends at punctuation, the line end or a lower-case word.
+_CITY_END = r"(?=[ \t]*(?:[,.;)\n]|$)|[ \t]+[a-z])"
 _ANCHORS = [
-    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}(?=[ \t]*(?:[,.;)\n]|$))",  # DE/FR/ES/IT: 10115 Berlin
-    rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}(?=[ \t]*(?:[,.;)\n]|$))",  # PL: 90-457 Żory
+    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}",  # DE/FR/ES/IT: 10115 Berlin
+    rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
     r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + r"(?=[ \t]*(?:[,.;)\n]|$)))?",  # NL: 9000 AY City
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
     r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
     rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
-    rf"{_CITY},[ \t]*\d{{5}}\b",  # ES (faker order): Albacete, 43568
+    rf"{_CITY},[ \t]*\d{{5}}\b(?![ \t]+[^\W\d_])",  # City, 43568 (not "Name, 53590 Elm Road")
 ]
-_ANCHOR_RE = re.compile("|".join(f"(?:{a})" for a in _ANCHORS))
+# Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
+_ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
 
 
 def _street_words() -> frozenset[str]:
@@ -44,7 +46,7 @@ def _token_kind(tok: str) -> str:
         return "street"
     if low in particles() or low in ("de", "del", "la", "le", "les", "du", "des", "van", "der", "y", "d'"):
         return "particle"
-    if c[0].isupper() and low not in not_names():
+    if c[0].isupper():  # "New", "Port", "Saint": capitalised words of place names
         return "cap"
     return "other"
 
@@ -66,20 +68,18 @@ def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
 
 
 def _extend_left(text: str, start: int) -> int:
-    """Start of the address whose postcode/city anchor begins at ``start``."""
+    """Start of the address whose postcode/city anchor begins at ``start``.
+
+    Comma-separated segments before the anchor are taken back to the first one holding a number
+    (house number, unit: addresses start there); segments without a number must hold a street word,
+    except one (the city or district). A segment only partly address-like ends the walk.
+    """
     line_start = text.rfind("\n", 0, start) + 1
     pos = start
-    found_street = False
-    city_segments = 0
-    while True:
+    plain_left = 1  # segments without number or street word still allowed (a city, a district)
+    for _ in range(4):
         head = text[line_start:pos].rstrip(" \t")
         if not head.endswith(","):
-            if not head and line_start > 0 and not found_street:  # previous line of an address block
-                prev = text.rfind("\n", 0, line_start - 1) + 1
-                line = text[prev : line_start - 1]
-                got = _segment_suffix(line)
-                if got and got[0] == len(line) - len(line.lstrip()) and ({"digit", "street"} & got[1]):
-                    return prev + got[0]
             return pos
         comma = line_start + len(head) - 1
         seg_start = text.rfind(",", line_start, comma) + 1
@@ -88,18 +88,17 @@ def _extend_left(text: str, start: int) -> int:
         if got is None:
             return pos
         rel, kinds = got
-        is_street = bool({"digit", "street"} & kinds)
-        if found_street and not ("digit" in kinds and len(seg[rel:].split()) <= 3):
-            return pos
-        if not is_street:
-            city_segments += 1
-            if city_segments > 2:
+        whole = rel <= len(seg) - len(seg.lstrip())
+        if "digit" in kinds:
+            return seg_start + rel
+        if "street" not in kinds:
+            if plain_left == 0 or not whole:
                 return pos
-        new_pos = seg_start + rel
-        found_street = found_street or is_street
-        pos = new_pos
-        if rel > len(seg) - len(seg.lstrip()):  # only a suffix of the segment belonged to the address
-            return pos if found_street else start
+            plain_left -= 1
+        pos = seg_start + rel
+        if not whole:
+            return pos
+    return pos
 
 
 class PostalAddressRecognizer(EntityRecognizer):
@@ -115,7 +114,7 @@ class PostalAddressRecognizer(EntityRecognizer):
         if sum(ch.isdigit() for ch in text) < 4:
             return []
         out = []
-        for m in _ANCHOR_RE.finditer(text):
+        for m in (m for rx in _ANCHOR_RES for m in rx.finditer(text)):
             if any(_token_kind(t) == "street" for t in m.group().split()[1:]):
                 continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
             begin = _extend_left(text, m.start())
@@ -123,6 +122,8 @@ class PostalAddressRecognizer(EntityRecognizer):
             tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)\n]|$))", text[end:])
             if tail and len(tail.group(1).split()) <= 3:
                 end += tail.end()
+            while end > begin and text[end - 1] in ".,":
+                end -= 1
             score = 0.75 if begin < m.start() else 0.5
             out.append(RecognizerResult("LOCATION", begin, end, score))
         return out
@@ -156,9 +157,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("euro street number", rf"(?:\b{_NUM}\s+)?\b{_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
             Pattern("prefix street",
                     rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_W}\s*){{1,4}}(?:\s+{_NUM}\b)?", 0.5),
-            Pattern("number words number", rf"\b\d{{1,6}}\s+(?:{_W}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
+            Pattern("number words number", rf"(?<![\w-])\d{{1,6}}\s+(?:{_W}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
             Pattern("street word number", rf"\b(?:{_NUM}\s+)?(?:{_W}\s+){{1,3}}(?:{_EURO_WORD})\s+{_NUM}\b", 0.55),
-            Pattern("unit", r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)", 0.55),
+            Pattern("unit", r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)(?![.,]\d)", 0.55),
             Pattern("po box",
                     r"(?i:\b(?:p\.?\s?o\.?\s*box|psc\s+\d{1,5},?\s*box|unit\s+\d{1,5}\s+box)\s*\d{1,6})", 0.6),
             Pattern("military", r"\b(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5}\b", 0.6),

@@ -12,7 +12,8 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 
 from guardrails.pii.negatives import DATE_PATTERNS, MONTHS_RE
 
-_FILLER = r"(?:[ \t]*(?:no\.?|nr\.?|number|num\.?|n[°º]|#|id|code))?[ \t]*[:#(]?[ \t]*"
+# Between a cue and its value: "no.", "number", ":", and at most one line break (wrapped text).
+_FILLER = r"(?:[ \t]*(?:no\.?|nr\.?|number|num\.?|n[°º]|#|id|code))?[ \t]*[:#(]?[ \t]*\n?[ \t]*"
 
 
 class CardNumberRecognizer(PatternRecognizer):
