@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             (fill_store if n <= 10_000 else fill_store_fast)(services.store, n, services.embedder.dim)
             load_s = time.perf_counter() - t
-            store = services.store
+            store: Any = services.store  # LanceDBStore: the ANN switches are backend-specific
             services.retriever.search("warm up", principal, k=10)
             row: dict[str, Any] = {"load_s": round(load_s, 1), "ann_index": store.has_ann_index,
                                    **measure(services.retriever, principal, args.repeat)}
