@@ -55,11 +55,20 @@ def wait_job(client: Any, job_id: str, timeout: float) -> dict[str, Any]:
         time.sleep(0.25)
 
 
+def checkpoint(out: Path, result: dict[str, Any]) -> None:
+    """Results so far (a long step can be cut short without losing the earlier ones)."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_upload.partial.json").write_text(json.dumps(result, indent=1, default=str))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     ap.add_argument("--big-mb", type=float, default=5.0)
     ap.add_argument("--big-timeout", type=float, default=1800.0)
+    ap.add_argument("--idle-seconds", type=float, default=30.0)
     args = ap.parse_args(argv)
     import httpx
     import uvicorn
@@ -103,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         result["bomb"] = {"file_bytes": len(bomb), "expanded_mb": 418, "http_status": r.status_code,
                           "http_s": round(time.perf_counter() - t, 3), "check_s": round(check_s, 3),
                           "check_peak_python_mb": round(peak / 2**20, 1), "code": r.json()["error"]["code"]}
+        checkpoint(args.out, result)
 
         # 2. idle search latency
         rng = random.Random(3)
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         th = threading.Thread(target=searches, args=(rd, stop, idle, rng))
         th.start()
-        time.sleep(30)
+        time.sleep(args.idle_seconds)
         stop.set()
         th.join()
 
@@ -142,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         result["search_idle"] = lat(idle)
         result["search_during_upload"] = lat(during)
         result["p95_ratio"] = round(result["search_during_upload"]["p95_ms"] / result["search_idle"]["p95_ms"], 2)
+        checkpoint(args.out, result)
 
         # 4. a big text
         big = text_of(int(args.big_mb * 1024 * 1024), f"wombat{uuid.uuid4().hex[:8]}", 2)
