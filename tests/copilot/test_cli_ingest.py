@@ -50,3 +50,28 @@ def test_missing_manifest_file_fails_the_run_with_its_name(tmp_path):
     assert r.exit_code == 1
     assert json.loads(r.output)["rejected"] == [
         {"path": "contracts/msa.md", "reason": "named in the manifest, file not found"}]
+
+
+def test_demo_prunes_only_what_its_corpus_wrote(tmp_path):
+    from copilot.commands.demo import prepare_demo
+    from copilot.services import build_services
+    from copilot.settings import Settings
+    from ingestion.manifest import DocumentTags
+
+    settings = Settings(data_dir=tmp_path / "data", pii_detection=False)
+    demo, other = tmp_path / "demo", tmp_path / "other"
+    for root, names in ((demo, ("a.md", "b.md")), (other, ("x.md",))):
+        root.mkdir()
+        (root / "manifest.yaml").write_text(json.dumps(MANIFEST))
+        for n in names:
+            (root / n).write_text(f"# {n}\n\nText of {n} in {root.name}.\n")
+    services = build_services(settings)
+    services.ingestor.ingest_corpus(other, progress=False)
+    services.ingestor.ingest_bytes(b"# U\n\nAn upload.\n", "uploads/partner/u.md",
+                                   DocumentTags(tenant_id="alder", access_level="partner", doc_type="other"))
+    prepare_demo(settings, corpus=demo, progress=False)
+    (demo / "b.md").unlink()
+    _, report, _ = prepare_demo(settings, corpus=demo, progress=False)
+    assert report.deleted == ["alder:b.md"]
+    assert {d.doc_id for d in build_services(settings).store.list_documents()} == {
+        "a.md", "x.md", "uploads/partner/u.md"}
