@@ -63,6 +63,28 @@ def checkpoint(out: Path, result: dict[str, Any]) -> None:
     (out / "bench_upload.partial.json").write_text(json.dumps(result, indent=1, default=str))
 
 
+def report_md(result: dict[str, Any]) -> str:
+    """The Markdown report (also from a checkpoint whose big-text step did not finish)."""
+    b, u = result["bomb"], result["upload_200kb"]
+    g = result.get("upload_big") or {"mb": "5", "job": "not finished within the run", "seconds": "-",
+                                     "chunks": "-", "error": "-"}
+    md = ["# Upload benchmark (POST /v1/documents → job → searchable)", "", f"Machine: {result['machine']}.", "",
+          "Real uvicorn server over the demo corpus, PII detection on, loopback HTTP.", "",
+          "| measure | value | target |", "|---|---|---|",
+          f"| 200 KB text accepted (202) | {u['accept_s']} s | < 1 s |",
+          f"| 200 KB text searchable after | {u['searchable_s']} s ({u['chunks']} chunks, job {u['job']}) | ≤ 10 s |",
+          f"| {g['mb']} MB text | job {g['job']} in {g['seconds']} s, {g['chunks']} chunks, error {g['error']} | "
+          "completes without error |",
+          f"| search p95 idle / during upload | {result['search_idle']['p95_ms']} / "
+          f"{result['search_during_upload']['p95_ms']} ms (ratio {result['p95_ratio']}×) | ≤ 2× |",
+          f"| decompression bomb ({b['file_bytes']:,} B → {b['expanded_mb']} MB) | HTTP {b['http_status']} "
+          f"{b['code']} in {b['http_s']} s; check {b['check_s']} s, peak {b['check_peak_python_mb']} MB | "
+          "< 1 s, < 100 MB |", "",
+          f"Search latency idle: {result['search_idle']}; during the 200 KB upload: {result['search_during_upload']}.",
+          "", f"Peak RSS of the benchmark process (server + models): {result.get('peak_rss_mb', '-')} MB", ""]
+    return "\n".join(md)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
@@ -170,22 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    b, u, g = result["bomb"], result["upload_200kb"], result["upload_big"]
-    md = ["# Upload benchmark (POST /v1/documents → job → searchable)", "", f"Machine: {result['machine']}.", "",
-          "Real uvicorn server over the demo corpus, PII detection on, loopback HTTP.", "",
-          "| measure | value | target |", "|---|---|---|",
-          f"| 200 KB text accepted (202) | {u['accept_s']} s | < 1 s |",
-          f"| 200 KB text searchable after | {u['searchable_s']} s ({u['chunks']} chunks, job {u['job']}) | ≤ 10 s |",
-          f"| {g['mb']} MB text | job {g['job']} in {g['seconds']} s, {g['chunks']} chunks, error {g['error']} | "
-          "completes without error |",
-          f"| search p95 idle / during upload | {result['search_idle']['p95_ms']} / "
-          f"{result['search_during_upload']['p95_ms']} ms (ratio {result['p95_ratio']}×) | ≤ 2× |",
-          f"| decompression bomb ({b['file_bytes']:,} B → {b['expanded_mb']} MB) | HTTP {b['http_status']} "
-          f"{b['code']} in {b['http_s']} s; check {b['check_s']} s, peak {b['check_peak_python_mb']} MB | "
-          "< 1 s, < 100 MB |", "",
-          f"Search latency idle: {result['search_idle']}; during the 200 KB upload: {result['search_during_upload']}.",
-          "", f"Peak RSS of the benchmark process (server + models): {result['peak_rss_mb']} MB", ""]
-    write(args.out, "bench_upload", result, "\n".join(md))
+    write(args.out, "bench_upload", result, report_md(result))
     return 0
 
 
