@@ -199,7 +199,9 @@ class JobRunner:
     def _next(self) -> str | None:
         with self.db.session() as s:
             job = s.scalars(
+                # Several API processes may share one PostgreSQL database: each job is claimed once.
                 select(IngestJob).where(IngestJob.status == "queued").order_by(IngestJob.created_at).limit(1)
+                .with_for_update(skip_locked=True)
             ).first()
             if job is None:
                 return None

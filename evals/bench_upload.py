@@ -55,11 +55,42 @@ def wait_job(client: Any, job_id: str, timeout: float) -> dict[str, Any]:
         time.sleep(0.25)
 
 
+def checkpoint(out: Path, result: dict[str, Any]) -> None:
+    """Results so far (a long step can be cut short without losing the earlier ones)."""
+    import json
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench_upload.partial.json").write_text(json.dumps(result, indent=1, default=str))
+
+
+def report_md(result: dict[str, Any]) -> str:
+    """The Markdown report (also from a checkpoint whose big-text step did not finish)."""
+    b, u = result["bomb"], result["upload_200kb"]
+    g = result.get("upload_big") or {"mb": "5", "job": "not finished within the run", "seconds": "-",
+                                     "chunks": "-", "error": "-"}
+    md = ["# Upload benchmark (POST /v1/documents → job → searchable)", "", f"Machine: {result['machine']}.", "",
+          "Real uvicorn server over the demo corpus, PII detection on, loopback HTTP.", "",
+          "| measure | value | target |", "|---|---|---|",
+          f"| 200 KB text accepted (202) | {u['accept_s']} s | < 1 s |",
+          f"| 200 KB text searchable after | {u['searchable_s']} s ({u['chunks']} chunks, job {u['job']}) | ≤ 10 s |",
+          f"| {g['mb']} MB text | job {g['job']} in {g['seconds']} s, {g['chunks']} chunks, error {g['error']} | "
+          "completes without error |",
+          f"| search p95 idle / during upload | {result['search_idle']['p95_ms']} / "
+          f"{result['search_during_upload']['p95_ms']} ms (ratio {result['p95_ratio']}×) | ≤ 2× |",
+          f"| decompression bomb ({b['file_bytes']:,} B → {b['expanded_mb']} MB) | HTTP {b['http_status']} "
+          f"{b['code']} in {b['http_s']} s; check {b['check_s']} s, peak {b['check_peak_python_mb']} MB | "
+          "< 1 s, < 100 MB |", "",
+          f"Search latency idle: {result['search_idle']}; during the 200 KB upload: {result['search_during_upload']}.",
+          "", f"Peak RSS of the benchmark process (server + models): {result.get('peak_rss_mb', '-')} MB", ""]
+    return "\n".join(md)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     ap.add_argument("--big-mb", type=float, default=5.0)
     ap.add_argument("--big-timeout", type=float, default=1800.0)
+    ap.add_argument("--idle-seconds", type=float, default=30.0)
     args = ap.parse_args(argv)
     import httpx
     import uvicorn
@@ -103,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         result["bomb"] = {"file_bytes": len(bomb), "expanded_mb": 418, "http_status": r.status_code,
                           "http_s": round(time.perf_counter() - t, 3), "check_s": round(check_s, 3),
                           "check_peak_python_mb": round(peak / 2**20, 1), "code": r.json()["error"]["code"]}
+        checkpoint(args.out, result)
 
         # 2. idle search latency
         rng = random.Random(3)
@@ -110,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         th = threading.Thread(target=searches, args=(rd, stop, idle, rng))
         th.start()
-        time.sleep(30)
+        time.sleep(args.idle_seconds)
         stop.set()
         th.join()
 
@@ -142,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         result["search_idle"] = lat(idle)
         result["search_during_upload"] = lat(during)
         result["p95_ratio"] = round(result["search_during_upload"]["p95_ms"] / result["search_idle"]["p95_ms"], 2)
+        checkpoint(args.out, result)
 
         # 4. a big text
         big = text_of(int(args.big_mb * 1024 * 1024), f"wombat{uuid.uuid4().hex[:8]}", 2)
@@ -159,22 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    b, u, g = result["bomb"], result["upload_200kb"], result["upload_big"]
-    md = ["# Upload benchmark (POST /v1/documents → job → searchable)", "", f"Machine: {result['machine']}.", "",
-          "Real uvicorn server over the demo corpus, PII detection on, loopback HTTP.", "",
-          "| measure | value | target |", "|---|---|---|",
-          f"| 200 KB text accepted (202) | {u['accept_s']} s | < 1 s |",
-          f"| 200 KB text searchable after | {u['searchable_s']} s ({u['chunks']} chunks, job {u['job']}) | ≤ 10 s |",
-          f"| {g['mb']} MB text | job {g['job']} in {g['seconds']} s, {g['chunks']} chunks, error {g['error']} | "
-          "completes without error |",
-          f"| search p95 idle / during upload | {result['search_idle']['p95_ms']} / "
-          f"{result['search_during_upload']['p95_ms']} ms (ratio {result['p95_ratio']}×) | ≤ 2× |",
-          f"| decompression bomb ({b['file_bytes']:,} B → {b['expanded_mb']} MB) | HTTP {b['http_status']} "
-          f"{b['code']} in {b['http_s']} s; check {b['check_s']} s, peak {b['check_peak_python_mb']} MB | "
-          "< 1 s, < 100 MB |", "",
-          f"Search latency idle: {result['search_idle']}; during the 200 KB upload: {result['search_during_upload']}.",
-          "", f"Peak RSS of the benchmark process (server + models): {result['peak_rss_mb']} MB", ""]
-    write(args.out, "bench_upload", result, "\n".join(md))
+    write(args.out, "bench_upload", result, report_md(result))
     return 0
 
 

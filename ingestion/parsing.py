@@ -49,7 +49,8 @@ def check_archive(data: bytes, name: str, limits: ArchiveLimits = DEFAULT_ARCHIV
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise ParseError(f"{name}: not a valid {Path(name).suffix.lstrip('.').upper()} (ZIP) file ({exc})") from None
+        kind = Path(name).suffix.lstrip(".").lower()
+        raise ParseError(f"{name}: could not parse as {kind} (not a valid ZIP archive: {exc})") from None
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_entries:

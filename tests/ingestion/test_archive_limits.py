@@ -46,7 +46,7 @@ def test_expansion_limit_applies_even_below_the_ratio():
 
 
 def test_corrupt_zip_is_a_clear_parse_error():
-    with pytest.raises(ParseError, match="not a valid DOCX"):
+    with pytest.raises(ParseError, match="could not parse as docx"):
         parse_bytes(b"PK\x03\x04 this is not really a zip", "broken.docx")
 
 
