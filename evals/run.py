@@ -630,7 +630,7 @@ def run_set(
     *, name: str, corpus: Path | None, sets: dict[str, Path], out: Path, data_dir: Path | None, cache_root: Path,
     modes: str | Sequence[str], baselines: str | Sequence[str], limit: int | None = None, answers: bool = True,
     max_half_gap: float = 0.03, title: str = "", preamble: str = "", manifest: Path | None = None,
-    query_handling: bool = True, progress: bool = True, **overrides: Any,
+    query_handling: bool = True, progress: bool = True, ragas: bool = True, **overrides: Any,
 ) -> int:
     """Ingest ``corpus`` (cached by content and settings), evaluate each named case file, write the
     report; non-zero when a leak occurs or a quality figure differs between halves by more than
@@ -662,7 +662,7 @@ def run_set(
     for sec, file in sets.items():
         cases = load_cases(file, limit)
         sections[sec] = evaluate(cases, systems, texts, answer_fn=answer_fn, answer_systems=primary,
-                                 progress=progress, label=sec)
+                                 progress=progress, label=sec, ragas=ragas)
     write_report(sections, out, title=title or name, ours=ours, baselines=base, preamble=preamble, meta=meta)
     print(f"report: {out / 'report.md'}")
     for sec, res in sections.items():

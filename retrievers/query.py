@@ -122,8 +122,8 @@ class DocumentMentions:
             self._phrases.append((doc_id, toks, [t for t, _, _ in _tokens(stem)]))
         # Word frequencies over distinct titles: versions of one document count once.
         distinct = {frozenset(c) for _, _, c, _ in self._titles}
-        for content in distinct:
-            df.update(content)
+        for words_of_title in distinct:
+            df.update(words_of_title)
         n = max(1, len(distinct))
         # Generic: in two or more titles and in at least half of them.
         self._generic = {w for w, c in df.items() if c >= 2 and c >= n / 2}
