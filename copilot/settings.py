@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     query_doc_scope: bool = True
     # ... unless the named document's best full-text score is below this share of the whole
     # pool's best for the same question: then the whole pool is searched (0: never fall back).
-    query_scope_min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    query_scope_min_score: float = Field(default=0.25, ge=0.0, le=1.0)
 
     # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
     weaviate_host: str = "localhost"

@@ -550,7 +550,8 @@ def run_cuad(args: Any) -> int:
             # With the scope given, query handling has nothing to do: bm25-only/dense-only would
             # repeat fulltext/dense exactly, so they are left out of this section.
             run_systems = [s for s in systems if s.name not in ("bm25-only", "dense-only")]
-        sections[name] = evaluate(cases, run_systems, texts, answer_fn=answer_fn, answer_systems=primary, label=name)
+        sections[name] = evaluate(cases, run_systems, texts, answer_fn=answer_fn, answer_systems=primary, label=name,
+                                  ragas=not getattr(args, "no_ragas", False))
     preamble = (
         "CUAD v1 subset (The Atticus Project, CC BY 4.0): 60 contracts, 1,200 questions (471 answerable). "
         "Metric definitions as in shared/BASELINES.md; gold spans are mapped from file offsets onto the parsed "
