@@ -536,7 +536,7 @@ def run_cuad(args: Any) -> int:
     modes = [m for m in args.modes.split(",") if m]
     baselines = [b for b in args.baselines.split(",") if b]
     systems, ours, base = build_systems(services, modes, baselines, texts, data_dir)
-    answer_fn = make_answer_fn(services)
+    answer_fn = None if getattr(args, "no_answers", False) else make_answer_fn(services)
     primary = ["rerank"] if "rerank" in ours else ["hybrid"]
     sections = {}
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}  # validated by evals.cuad
