@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     query_doc_scope: bool = True
     # ... unless the named document's best full-text score is below this share of the whole
     # pool's best for the same question: then the whole pool is searched (0: never fall back).
-    query_scope_min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    query_scope_min_score: float = Field(default=0.25, ge=0.0, le=1.0)
     # Query vectors are cached by normalised text (LRU); 0 switches the cache off.
     query_cache_size: int = Field(default=4096, ge=0)
     # LanceDB: an IVF-PQ vector index is built once the table holds this many chunks;

@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N cases (reuses the cached index)")
     ap.add_argument("--no-answers", action="store_true", help="skip answer-level metrics")
     ap.add_argument("--no-query-handling", action="store_true", help="ask questions verbatim")
+    ap.add_argument("--no-ragas", action="store_true", help="skip the Ragas context metrics (slow on long passages)")
     ap.add_argument("--max-half-gap", type=float, default=0.03,
                     help="fail (exit 3) when a quality figure differs by more than this between halves")
     args = ap.parse_args(argv)
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             data_dir=args.data_dir, cache_root=Path(".data/eval"), modes=modes, baselines=args.baselines,
             limit=args.limit, answers=not args.no_answers, max_half_gap=args.max_half_gap,
             title=f"Retrieval evaluation: {args.dataset.name}", manifest=args.manifest,
-            query_handling=not args.no_query_handling,
+            query_handling=not args.no_query_handling, ragas=not args.no_ragas,
         )
     except (EvalSetError, ManifestError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

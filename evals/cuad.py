@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--out", type=Path, default=Path("reports/cuad"))
     r.add_argument("--modes", default="dense,fulltext,hybrid")
     r.add_argument("--baselines", default="bm25-plain,bm25,dense,llamaindex")
+    r.add_argument("--no-ragas", action="store_true", help="skip the Ragas context metrics (slow on long passages)")
+    r.add_argument("--no-answers", action="store_true", help="skip answer-level metrics (retrieval only)")
     r.add_argument("--max-half-gap", type=float, default=0.03,
                    help="fail (exit 3) when a quality figure differs by more than this between the halves")
     r.add_argument("--limit", type=int, default=None, help="evaluate only the first N cases of each set")

@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--modes", default="dense,fulltext,hybrid")
     r.add_argument("--baselines", default="bm25-plain,bm25,dense")
     r.add_argument("--limit", type=int, default=None, help="evaluate only the first N cases")
+    r.add_argument("--chunk-tokens", type=int, default=None, help="override COPILOT_CHUNK_TOKENS for this run")
+    r.add_argument("--overlap-tokens", type=int, default=None, help="override COPILOT_CHUNK_OVERLAP_TOKENS")
     r.add_argument("--no-answers", action="store_true", help="skip answer-level metrics")
+    r.add_argument("--no-ragas", action="store_true", help="skip the Ragas context metrics (slow on long passages)")
     r.add_argument("--max-half-gap", type=float, default=0.03,
                    help="fail when a quality figure differs by more than this between the dev and test halves")
     args = ap.parse_args(argv)
@@ -111,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         name="docs_qa_dev", corpus=args.corpus, sets={"docs_qa_dev": args.corpus / "evalset.jsonl"},
         out=args.out, data_dir=args.data_dir, cache_root=Path(".data/docs-qa"), modes=args.modes,
         baselines=args.baselines, limit=args.limit, answers=not args.no_answers, max_half_gap=args.max_half_gap,
+        ragas=not args.no_ragas, chunk_tokens=args.chunk_tokens, chunk_overlap_tokens=args.overlap_tokens,
         title="Product documentation QA (docs_qa_dev)",
         preamble=(
             "Product documentation QA (`docs_qa_dev`: 14 guides, 249 questions; internal evaluation only, read "

@@ -536,7 +536,7 @@ def run_cuad(args: Any) -> int:
     modes = [m for m in args.modes.split(",") if m]
     baselines = [b for b in args.baselines.split(",") if b]
     systems, ours, base = build_systems(services, modes, baselines, texts, data_dir)
-    answer_fn = make_answer_fn(services)
+    answer_fn = None if getattr(args, "no_answers", False) else make_answer_fn(services)
     primary = ["rerank"] if "rerank" in ours else ["hybrid"]
     sections = {}
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}  # validated by evals.cuad
@@ -550,7 +550,8 @@ def run_cuad(args: Any) -> int:
             # With the scope given, query handling has nothing to do: bm25-only/dense-only would
             # repeat fulltext/dense exactly, so they are left out of this section.
             run_systems = [s for s in systems if s.name not in ("bm25-only", "dense-only")]
-        sections[name] = evaluate(cases, run_systems, texts, answer_fn=answer_fn, answer_systems=primary, label=name)
+        sections[name] = evaluate(cases, run_systems, texts, answer_fn=answer_fn, answer_systems=primary, label=name,
+                                  ragas=not getattr(args, "no_ragas", False))
     preamble = (
         "CUAD v1 subset (The Atticus Project, CC BY 4.0): 60 contracts, 1,200 questions (471 answerable). "
         "Metric definitions as in shared/BASELINES.md; gold spans are mapped from file offsets onto the parsed "
@@ -630,7 +631,7 @@ def run_set(
     *, name: str, corpus: Path | None, sets: dict[str, Path], out: Path, data_dir: Path | None, cache_root: Path,
     modes: str | Sequence[str], baselines: str | Sequence[str], limit: int | None = None, answers: bool = True,
     max_half_gap: float = 0.03, title: str = "", preamble: str = "", manifest: Path | None = None,
-    query_handling: bool = True, progress: bool = True, **overrides: Any,
+    query_handling: bool = True, progress: bool = True, ragas: bool = True, **overrides: Any,
 ) -> int:
     """Ingest ``corpus`` (cached by content and settings), evaluate each named case file, write the
     report; non-zero when a leak occurs or a quality figure differs between halves by more than
@@ -662,7 +663,7 @@ def run_set(
     for sec, file in sets.items():
         cases = load_cases(file, limit)
         sections[sec] = evaluate(cases, systems, texts, answer_fn=answer_fn, answer_systems=primary,
-                                 progress=progress, label=sec)
+                                 progress=progress, label=sec, ragas=ragas)
     write_report(sections, out, title=title or name, ours=ours, baselines=base, preamble=preamble, meta=meta)
     print(f"report: {out / 'report.md'}")
     for sec, res in sections.items():

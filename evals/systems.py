@@ -43,7 +43,7 @@ class OurSystem:
 
     def __init__(
         self, name: str, retriever: Retriever, mode: str, *, query_handling: bool = True, rerank: bool = False,
-        description: str = "", min_scope_score: float = 0.5,
+        description: str = "", min_scope_score: float = 0.25,
     ):
         self.name = name
         self.retriever = retriever

@@ -106,7 +106,10 @@ class DocumentMentions:
     titles with the same words (versions of one document) are kept together.
     """
 
-    def __init__(self, documents: Iterable[tuple[str, str]], *, min_coverage: float = 0.8, min_words: int = 2):
+    def __init__(
+        self, documents: Iterable[tuple[str, str]], *, min_coverage: float = 0.8, min_words: int = 2,
+        body_df: dict[str, int] | None = None, n_bodies: int = 0,
+    ):
         self.min_coverage = min_coverage
         self.min_words = min_words
         self._titles: list[tuple[str, str, set[str], set[str]]] = []  # doc_id, title, content words, all words
@@ -122,11 +125,15 @@ class DocumentMentions:
             self._phrases.append((doc_id, toks, [t for t, _, _ in _tokens(stem)]))
         # Word frequencies over distinct titles: versions of one document count once.
         distinct = {frozenset(c) for _, _, c, _ in self._titles}
-        for content in distinct:
-            df.update(content)
+        for words_of_title in distinct:
+            df.update(words_of_title)
         n = max(1, len(distinct))
-        # Generic: in two or more titles and in at least half of them.
+        # Generic: in two or more titles and in at least half of them, or (when the documents'
+        # text is known) in two or more documents' text and at least half of them: a product name
+        # every guide repeats stays generic even where redaction masked it in some titles.
         self._generic = {w for w, c in df.items() if c >= 2 and c >= n / 2}
+        if body_df and n_bodies:
+            self._generic |= {w for w in df if body_df.get(w, 0) >= 2 and body_df.get(w, 0) >= n_bodies / 2}
         self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
         self._df = df
 
@@ -201,7 +208,7 @@ class MentionScoper:
     ingested meanwhile become mentionable within that delay.
     """
 
-    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.5):
+    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.25):
         self.store = store
         self.ttl = ttl
         # A narrowed search whose best full-text score is below this share of the whole pool's
@@ -209,6 +216,7 @@ class MentionScoper:
         # that document hardly contains.
         self.min_scope_score = min_scope_score
         self._cache: dict[tuple, tuple[float, DocumentMentions]] = {}
+        self._df_cache: dict[tuple, tuple[frozenset, dict[str, int], int]] = {}
         self._lock = threading.Lock()
 
     def mentions(self, principal: Principal) -> DocumentMentions:
@@ -218,11 +226,38 @@ class MentionScoper:
             hit = self._cache.get(key)
         if hit is not None and now - hit[0] < self.ttl:
             return hit[1]
-        docs = self.store.list_documents(access_filter(principal))
-        dm = DocumentMentions((d.doc_id, d.title) for d in docs)
+        flt = access_filter(principal)
+        docs = self.store.list_documents(flt)
+        titles = [(d.doc_id, d.title) for d in docs]
+        body_df, n_bodies = self._body_df(principal, titles)
+        dm = DocumentMentions(titles, body_df=body_df, n_bodies=n_bodies)
         with self._lock:
             self._cache[key] = (now, dm)
         return dm
+
+    def _body_df(self, principal: Principal, titles: list[tuple[str, str]]) -> tuple[dict[str, int], int]:
+        """In how many visible documents' text each title word occurs (recomputed only when the
+        stored documents change)."""
+        flt = access_filter(principal)
+        key = (principal.tenant_id, int(principal.access_level), principal.acting_for,
+               frozenset(self.store.document_hashes().items()))
+        with self._lock:
+            cached = self._df_cache.get(key[:3])
+        if cached is not None and cached[0] == key[3]:
+            return cached[1], cached[2]
+        vocab = {t for _, title in titles for t, _, _ in _tokens(_PLACEHOLDER.sub(" ", title or ""))} - _STOP
+        per_doc: dict[str, set[str]] = {}
+        for chunks, _ in self.store.iter_all():
+            for c in chunks:
+                if flt.allows(c):
+                    per_doc.setdefault(c.doc_id, set()).update(
+                        t for t, _, _ in _tokens(c.text) if t in vocab)
+        df: Counter[str] = Counter()
+        for words in per_doc.values():
+            df.update(words)
+        with self._lock:
+            self._df_cache[key[:3]] = (key[3], dict(df), len(per_doc))
+        return dict(df), len(per_doc)
 
     def plan(self, query: str, principal: Principal) -> QueryPlan:
         """Scope to the document(s) the question names, if any, unless the named document scores

@@ -92,3 +92,18 @@ def test_a_named_document_that_scores_weakly_falls_back_to_the_pool(tmp_path, em
     # A question the named document does answer keeps its scope.
     q2 = "How many days notice does the Reseller Agreement between Acme and Globex require to terminate?"
     assert MentionScoper(store, min_scope_score=0.5).plan(q2, p).doc_ids == ["c/acme.txt"]
+
+
+def test_words_most_documents_repeat_are_generic_even_when_redaction_left_them_in_one_title():
+    from retrievers.query import DocumentMentions
+
+    # Redaction masked the product name in every title but one ("<PERSON> <PERSON> in Acme Portal").
+    titles = [("a", "<PERSON> <PERSON> in Acme Portal"), ("b", "Authorization in <PERSON> <PERSON>"),
+              ("c", "Installing <PERSON> <PERSON> on Cloud"), ("d", "TechDocs for <PERSON> <PERSON>"),
+              ("e", "Orchestrator in <PERSON> <PERSON>")]
+    q = "How do I enable single sign-on for the Acme Portal?"
+    # From the titles alone "Acme Portal" names one document...
+    assert DocumentMentions(titles).plan(q).doc_ids == ["a"]
+    # ...but every document's text says "Acme Portal": generic, never a mention.
+    body = {"acme": 5, "portal": 5, "installing": 2, "cloud": 1, "authorization": 2}
+    assert DocumentMentions(titles, body_df=body, n_bodies=5).plan(q).doc_ids is None
