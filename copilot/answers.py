@@ -106,14 +106,19 @@ def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
     out: list[tuple[int, int, int]] = []
     i = 0
     while i < len(blocks) - 1:
-        lead = blocks[i]
-        j = i + 1
+        lead, first = blocks[i], i + 1
+        under_heading = False
+        if lead.kind == "heading" and blocks[first].kind == "para":
+            # The paragraph right under a heading introduces what follows it.
+            lead, first, under_heading = blocks[first], first + 1, True
+        j = first
         while j < len(blocks) and _is_item(text, blocks[j]) and not blocks[j].lead_in:
             j += 1
-        items = blocks[i + 1 : j]
+        items = blocks[first:j]
         bullets = sum(b.kind == "item" for b in items)
         enough = (lead.lead_in and len(items) >= 1) or bullets >= 2 or len(items) >= 3
-        if lead.kind in ("para", "heading") and enough and not _is_item(text, lead) or (lead.lead_in and enough):
+        can_lead = lead.lead_in or under_heading or (lead.kind in ("para", "heading") and not _is_item(text, lead))
+        if enough and can_lead:
             start = lead.start
             lead_sents = _text.sentence_spans(text[lead.start : lead.end])
             if len(lead_sents) > 2:  # a long paragraph: its last sentence is the lead-in
@@ -183,7 +188,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _norm_unit(text: str) -> str:
-    return " ".join(_text.words(text))
+    """Case, punctuation and spacing do not matter; words and numbers do."""
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 class Boilerplate:
@@ -334,6 +340,7 @@ def coverage(q_terms: set[str], q_nums: set[str], unit_terms: set[str], ctx_term
     return got / len(q_terms)
 
 
+LLM_CONTEXT_UNITS = 8  # answering units the LLM reads
 EXPAND_K = 2  # passages of the top document searched on its own
 EXPAND_AFTER = 3  # they are read after this many pool hits
 EXPAND_POOL = 20  # passages of the top document looked at for a matching heading
@@ -601,21 +608,39 @@ class Answerer:
         )
 
     # ---- generative ------------------------------------------------------------
+    def context_units(
+        self, question: str, principal: Principal, hits: list[ScoredChunk]
+    ) -> list[tuple[Chunk, list[Sentence]]]:
+        """The answering units the LLM reads: the best-scoring units (lists with their lead-in),
+        grouped by chunk in order of each chunk's best unit, in document order within a chunk."""
+        cands, scores, _ = self.score_units(question, principal, hits)
+        chosen: list[Sentence] = []
+        for i in np.argsort(-scores):
+            u = cands[int(i)][0]
+            if any(c.chunk.chunk_id == u.chunk.chunk_id and c.start < u.end and u.start < c.end for c in chosen):
+                continue
+            chosen.append(u)
+            if len(chosen) >= LLM_CONTEXT_UNITS:
+                break
+        groups: dict[str, tuple[Chunk, list[Sentence]]] = {}
+        for u in chosen:
+            groups.setdefault(u.chunk.chunk_id, (u.chunk, []))[1].append(u)
+        return [(c, sorted(us, key=lambda u: u.start)) for c, us in groups.values()]
+
     def build_prompt(
-        self, question_redacted: str, hits: list[ScoredChunk], redactor: ResponseRedactor
-    ) -> tuple[list[dict[str, str]], dict[int, ScoredChunk], dict[int, str]]:
-        """Chat messages for the LLM: rules, then numbered, redacted, delimited context."""
-        numbered: dict[int, ScoredChunk] = {}
+        self, question_redacted: str, groups: list[tuple[Chunk, list[Sentence]]], redactor: ResponseRedactor
+    ) -> tuple[list[dict[str, str]], dict[int, tuple[Chunk, int, int]], dict[int, str]]:
+        """Chat messages for the LLM: rules, then numbered, redacted, delimited answering units.
+
+        Returns the messages, ``n -> (chunk, start, end)`` of each document's units and the text
+        the model saw for each ``n`` (what its sentences are checked against)."""
+        numbered: dict[int, tuple[Chunk, int, int]] = {}
         texts: dict[int, str] = {}
         blocks = []
-        n = 0
-        for h in hits:
-            if h.chunk.injection_flag and self.settings.exclude_injection_flagged:
-                continue
-            n += 1
-            numbered[n] = h
-            texts[n] = redactor.chunk_text(h.chunk)
-            label = f"Document {n}: {h.chunk.title}" + (f" / {h.chunk.section}" if h.chunk.section else "")
+        for n, (chunk, units) in enumerate(groups, start=1):
+            numbered[n] = (chunk, units[0].start, max(u.end for u in units))
+            texts[n] = "\n".join(redactor.chunk_slice(chunk, u.start, u.end) for u in units)
+            label = f"Document {n}: {chunk.title}" + (f" / {chunk.section}" if chunk.section else "")
             blocks.append(wrap_untrusted(texts[n], label))
         system = (
             "You answer questions from ERP implementation partners using only the numbered documents provided. "
@@ -630,14 +655,16 @@ class Answerer:
 
     def generative(
         self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor,
-        doc_scope: bool,
+        doc_scope: bool, evidence_question: str | None = None,
     ) -> Answer:
         retrieved = [h.chunk.chunk_id for h in hits]
         if not hits:
             return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
-        messages, numbered, texts = self.build_prompt(redactor.free_text(question), hits, redactor)
-        if not numbered:
+        # The same answering units as the extractive path, chosen for the same (evidence) question.
+        groups = self.context_units(evidence_question or question, principal, hits)
+        if not groups:
             return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
+        messages, numbered, texts = self.build_prompt(redactor.free_text(question), groups, redactor)
         assert self.llm is not None  # generative() is only called with an LLM configured
         draft = self.llm.chat_messages(messages)
         if not draft.strip() or "NOT_FOUND" in draft:
@@ -665,8 +692,8 @@ class Answerer:
             pieces.append(f"{redactor.free_text(clean)} [{new}]")
         citations = []
         for old, new in sorted(renumber.items(), key=lambda kv: kv[1]):
-            c = numbered[old].chunk
-            citations.append(self._citation(new, c, 0, len(c.text), redactor))
+            c, lo, hi = numbered[old]
+            citations.append(self._citation(new, c, lo, hi, redactor))
         return Answer(
             answer=" ".join(pieces),
             citations=citations,
@@ -700,7 +727,7 @@ class Answerer:
         evidence_q = evidence_question or question
         if self.llm is not None:
             try:
-                return self.generative(question, principal, hits, redactor, scope)
+                return self.generative(question, principal, hits, redactor, scope, evidence_q)
             except Exception as exc:  # the LLM is an edge service: fall back, never fail the request
                 log.warning("LLM call failed, answering extractively: %s", type(exc).__name__)
                 ans = self.extractive(evidence_q, principal, hits, redactor, scope)
