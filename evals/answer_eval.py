@@ -86,10 +86,12 @@ def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, sco
         ans = answerer.answer(case.question, case.principal, redactor,
                               doc_ids=case.doc_scope if scoped else None)
         cits = [Item(c.doc_id, c.char_start, c.char_end) for c in ans.citations]
+        # Cases with no reference document (unanswerable) are split by their own id.
+        doc = case.reference_doc_ids[0] if case.reference_doc_ids else case.id
         short = case.reference_answer if scoped else ""
         usable_short = short and short.lower() not in ("yes", "no")
         rows.append({
-            "id": case.id, "doc": case.reference_doc_ids[0], "half": half_of(case.reference_doc_ids[0]),
+            "id": case.id, "doc": doc, "half": half_of(doc),
             "answerable": case.answerable, "refused": bool(ans.refused), "confidence": ans.confidence,
             "signals": ans.details.get("signals"),
             "cites_gold": bool(gold.spans) and cites_gold(cits, gold.spans),
@@ -102,7 +104,7 @@ def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, sco
     return {"halves": {h: _summary([r for r in rows if r["half"] == h]) for h in HALVES}, "rows": rows}
 
 
-def run(sets: Sequence[str], out: Path, limit: int | None = None) -> dict[str, Any]:
+def run(sets: Sequence[str], out: Path, limit: int | None = None, **overrides: Any) -> dict[str, Any]:
     from copilot.answers import Answerer
     from evals.cuad import build as build_cuad
     from evals.dataset import DocumentTexts, load_cases
@@ -115,15 +117,21 @@ def run(sets: Sequence[str], out: Path, limit: int | None = None) -> dict[str, A
             if not (corpus / "evalset-scoped.jsonl").is_file():
                 build_cuad(SHARED / "cuad", corpus)
             data_dir = Path(".data/cuad/index-c480-o96-pii0")
-            services = open_services(data_dir, chunk_tokens=480, chunk_overlap_tokens=96, pii_detection=False)
+            services = open_services(data_dir, chunk_tokens=480, chunk_overlap_tokens=96, pii_detection=False,
+                                     **overrides)
             file, scoped = corpus / "evalset-scoped.jsonl", True
         elif name == "docs":
             corpus = build_docs_corpus(SHARED / "docs_qa_dev", Path(".data/docs-qa-corpus"))
             data_dir = Path(".data/docs-qa/index-pii0")
-            services = open_services(data_dir, pii_detection=False)
+            services = open_services(data_dir, pii_detection=False, **overrides)
+            file, scoped = corpus / "evalset.jsonl", False
+        elif name == "demo":
+            corpus = Path(__file__).resolve().parents[1] / "corpora" / "demo"
+            data_dir = Path(".data/demo-index")
+            services = open_services(data_dir, **overrides)
             file, scoped = corpus / "evalset.jsonl", False
         else:
-            raise SystemExit(f"unknown set {name!r} (expected cuad, docs)")
+            raise SystemExit(f"unknown set {name!r} (expected cuad, docs, demo)")
         ingest(services, corpus, corpus / "manifest.yaml", progress=False)
         texts = DocumentTexts(corpus, data_dir / "parsed-cache")
         answerer = Answerer(services.retriever, services.embedder, services.settings, scoper=services.scoper)
@@ -141,8 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sets", default="cuad,docs")
     ap.add_argument("--out", type=Path, default=Path("reports/answers"))
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--no-refusal", action="store_true",
+                    help="answer everything the rule could answer (signals are kept for calibration)")
     args = ap.parse_args(argv)
-    run([s for s in args.sets.split(",") if s], args.out, args.limit)
+    overrides = {"answer_min_confidence": -1.0, "answer_min_coverage": 0.0} if args.no_refusal else {}
+    run([s for s in args.sets.split(",") if s], args.out, args.limit, **overrides)
     return 0
 
 

@@ -48,11 +48,13 @@ def _nlp() -> Any:
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
+    tokenizer: Any = nlp.tokenizer
     # Citation markers ("hours.[2]") are tokens of their own, so the sentence ends before them.
-    nlp.tokenizer.suffix_search = compile_suffix_regex([r"\[\d+(?:\s*[-–,;]\s*\d+)*\]", *nlp.Defaults.suffixes]).search
+    suffixes = [r"\[\d+(?:\s*[-–,;]\s*\d+)*\]", *list(nlp.Defaults.suffixes or [])]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     for ab in ABBREVIATIONS:
         for form in {ab, ab.capitalize(), ab.upper()}:
-            nlp.tokenizer.add_special_case(f"{form}.", [{ORTH: f"{form}."}])
+            tokenizer.add_special_case(f"{form}.", [{ORTH: f"{form}."}])
     return nlp
 
 
