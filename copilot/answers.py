@@ -432,8 +432,8 @@ class Answerer:
         if not hits or EXPAND_K <= 0:
             return hits
         top_doc = hits[0].chunk.doc_id
-        pool = self.retriever.search(question, principal, k=EXPAND_POOL, doc_ids=[top_doc],
-                                     rerank=self.settings.rerank)
+        # One document's passages: the first stage ranks them well enough, no rerank pass needed.
+        pool = self.retriever.search(question, principal, k=EXPAND_POOL, doc_ids=[top_doc], rerank=False)
         # Sections whose heading is what the question asks about come first (heading -> section).
         q_terms = content_terms(question)
         extra = [h for h in pool if heading_matches(h.chunk, q_terms)][:EXPAND_K]

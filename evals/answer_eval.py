@@ -59,6 +59,27 @@ def build_docs_corpus(source: Path, out: Path) -> Path:
     return out
 
 
+def cuad_subset(full: Path, out: Path, per_half: int) -> Path:
+    """The first ``per_half`` contracts of each half (by sorted id): a smaller corpus for slow machines."""
+    import re
+
+    docs = sorted(p.name for p in (full / "contracts").glob("*.txt"))
+    chosen = {f"contracts/{d}" for h in HALVES for d in [x for x in docs if half_of(f"contracts/{x}") == h][:per_half]}
+    (out / "contracts").mkdir(parents=True, exist_ok=True)
+    for d in chosen:
+        if not (out / d).exists():
+            shutil.copyfile(full / d, out / d)
+    text = (full / "manifest.yaml").read_text()
+    head, _, body = text.partition("documents:\n")
+    entries = re.split(r"(?m)^(?=  - path: )", body)
+    keep = [e for e in entries if e.strip() and json.loads(e.split("path: ", 1)[1].splitlines()[0]) in chosen]
+    (out / "manifest.yaml").write_text(head + "documents:\n" + "".join(keep))
+    rows = [line for line in (full / "evalset-scoped.jsonl").read_text().splitlines()
+            if line.strip() and json.loads(line)["reference_doc_ids"][0] in chosen]
+    (out / "evalset-scoped.jsonl").write_text("\n".join(rows) + "\n")
+    return out
+
+
 def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     ans = [r for r in rows if r["answerable"]]
     unans = [r for r in rows if not r["answerable"]]
@@ -104,7 +125,8 @@ def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, sco
     return {"halves": {h: _summary([r for r in rows if r["half"] == h]) for h in HALVES}, "rows": rows}
 
 
-def run(sets: Sequence[str], out: Path, limit: int | None = None, **overrides: Any) -> dict[str, Any]:
+def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half: int = 0,
+        **overrides: Any) -> dict[str, Any]:
     from copilot.answers import Answerer
     from evals.cuad import build as build_cuad
     from evals.dataset import DocumentTexts, load_cases
@@ -117,6 +139,9 @@ def run(sets: Sequence[str], out: Path, limit: int | None = None, **overrides: A
             if not (corpus / "evalset-scoped.jsonl").is_file():
                 build_cuad(SHARED / "cuad", corpus)
             data_dir = Path(".data/cuad/index-c480-o96-pii0")
+            if cuad_per_half:
+                corpus = cuad_subset(corpus, Path(f".data/cuad-sub{cuad_per_half}"), cuad_per_half)
+                data_dir = Path(f".data/cuad/index-sub{cuad_per_half}-c480-o96-pii0")
             services = open_services(data_dir, chunk_tokens=480, chunk_overlap_tokens=96, pii_detection=False,
                                      **overrides)
             file, scoped = corpus / "evalset-scoped.jsonl", True
@@ -149,11 +174,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sets", default="cuad,docs")
     ap.add_argument("--out", type=Path, default=Path("reports/answers"))
     ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--cuad-per-half", type=int, default=0, help="only the first N contracts of each half")
     ap.add_argument("--no-refusal", action="store_true",
                     help="answer everything the rule could answer (signals are kept for calibration)")
     args = ap.parse_args(argv)
     overrides = {"answer_min_confidence": -1.0, "answer_min_coverage": 0.0} if args.no_refusal else {}
-    run([s for s in args.sets.split(",") if s], args.out, args.limit, **overrides)
+    run([s for s in args.sets.split(",") if s], args.out, args.limit, args.cuad_per_half, **overrides)
     return 0
 
 
