@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
 from copilot.redact import ResponseRedactor, shift_spans
 from copilot.settings import Settings
@@ -274,6 +275,8 @@ _GENERIC_PROPER = frozenset({"I", "ERP", "API", "SLA", "SOW", "UAT", "PDF", "EUR
 
 
 CODE_MISS_PENALTY = 0.2
+TYPO_MIN_CHARS = 5
+TYPO_MIN_RATIO = 90.0  # "develper"/"developer" 94, "australia"/"austria" 87.5
 
 
 def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]:
@@ -282,16 +285,24 @@ def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]
         f"{h.chunk.title} {' '.join(h.chunk.section_path)} {h.chunk.text}" for h in hits
     ).lower()
     haystack_flat = re.sub(r"[\s-]+", " ", haystack)
-    wanted: list[str] = [m.group() for m in _SPECIFIC_CODE_RE.finditer(question)]
+    codes: list[str] = [m.group() for m in _SPECIFIC_CODE_RE.finditer(question)]
+    names: list[str] = []
     for m in _PROPER_RE.finditer(question):
         words = [w.rstrip("’'s").rstrip("’'") for w in m.group(1).split()]
-        words = [w for w in words if w and w not in _GENERIC_PROPER]
-        wanted.extend(words)
+        names.extend(w for w in words if w and w not in _GENERIC_PROPER)
+    vocab: set[str] | None = None
     missing: list[str] = []
-    for term in dict.fromkeys(wanted):
+    for term in dict.fromkeys(codes + names):
         t = re.sub(r"[\s-]+", " ", term.lower())
-        if t and t not in haystack_flat:
-            missing.append(term)
+        if not t or t in haystack_flat:
+            continue
+        if term not in codes and len(t) >= TYPO_MIN_CHARS:
+            # A misspelt name ("Develper") still names what the passages call "Developer";
+            # identifiers must match exactly.
+            vocab = vocab if vocab is not None else set(re.findall(r"\w+", haystack_flat))
+            if process.extractOne(t, vocab, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO) is not None:
+                continue
+        missing.append(term)
     return missing
 
 
