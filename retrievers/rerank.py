@@ -19,7 +19,7 @@ import os
 import threading
 from pathlib import Path
 
-from guardrails.citations import split_sentences
+from guardrails.text import split_sentences
 from retrievers.embeddings import Embedder, SentenceVectors
 from retrievers.query import ranking_text
 from retrievers.schema import ScoredChunk

@@ -32,3 +32,11 @@ def test_missing_identifier_or_name_is_reported():
 def test_sentence_initial_capital_and_generic_acronyms_are_not_names():
     assert uncovered_specifics("Which SLA applies to a P1 ticket in the ERP?", [SLA]) == []
     assert uncovered_specifics("Response times for P1 tickets?", [SLA]) == []
+
+
+def test_misspelt_names_still_match_but_identifiers_do_not():
+    assert uncovered_specifics("What response does a P1 ticket get under the Servce Levels?", [SLA]) == []
+    assert uncovered_specifics("What does the Alder Partner Agrement say?", [SLA]) == []
+    assert uncovered_specifics("Which region hosts tenants for customers in Austria?", [hit("Tenants in Australia.")]) \
+        == ["Austria"]
+    assert uncovered_specifics("What about P3?", [SLA]) == ["P3"]

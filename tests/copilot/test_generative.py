@@ -113,7 +113,9 @@ def test_prompt_has_no_raw_pii_and_flagged_text_only_inside_delimiters(demo_serv
                 assert c["value"] not in p, c
         birch = FakeLLM.requests[-1]["messages"][1]["content"]
         marker = INJECTION["text"][:40]
-        assert marker in birch, "the injected chunk is retrieved for this question"
+        # The injected chunk is retrieved for this question, but a flagged instruction sentence is
+        # never an answering unit, so it never becomes context either.
+        assert marker not in birch
         outside = re.sub(
             r"<<<UNTRUSTED_DATA id=(\w+)[^\n]*>>>\n.*?\n<<<END_UNTRUSTED_DATA id=\1>>>", "", birch, flags=re.S
         )

@@ -16,8 +16,8 @@ DATA = ROOT / "guardrails" / "data" / "citation_support.jsonl"
 CALIBRATION = ROOT / "reports" / "citations" / "calibration.json"
 
 # Accuracy of the shipped thresholds on the labelled set, as measured by evals.calibrate_citations.
-MEASURED_LEXICAL_ACCURACY = 0.828
-MEASURED_COMBINED_ACCURACY = 0.844
+MEASURED_LEXICAL_ACCURACY = 0.805
+MEASURED_COMBINED_ACCURACY = 0.828
 MARGIN = 0.02
 
 SLA = (
@@ -263,7 +263,7 @@ def embed(embedder):  # noqa: ANN001 - fixture from tests/conftest.py
 def test_paraphrase_is_supported_with_the_real_embedder(embed) -> None:  # noqa: ANN001
     sentence = "Both project sponsors must approve change requests in writing."
     lexical_only = support(sentence, SOW)
-    assert not lexical_only.supported  # few shared words: lexical alone rejects it
+    assert lexical_only.supported  # Snowball stems "approval"/"approve" alike: the words already match
     s = support(sentence, SOW, embed=embed)
     assert s.semantic is not None and s.semantic > 0.85
     assert s.supported

@@ -1,0 +1,187 @@
+"""Answer-level evaluation per dev/test half: CUAD ask-this-contract and docs_qa_dev.
+
+``python -m evals.answer_eval --sets cuad,docs --out reports/answers`` ingests each corpus
+(cached under ``.data/``), asks every question through the service's answerer and reports per
+half (``evals/splits.py``, by document):
+
+- answered share of answerable and refused share of unanswerable questions;
+- cites gold: answered answerable questions with a citation overlapping a gold span;
+- token F1 against the reference answer, and containment of the short answer (CUAD).
+
+Per-case rows keep the answerer's refusal features (``details["signals"]``) so the refusal rule
+can be calibrated on the dev half without re-running. docs_qa_dev is read at run time from
+``../shared/data/docs_qa_dev`` and written only under ``.data/`` (never into the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evals.answer_metrics import cites_gold, contains_short, token_f1
+from evals.metrics import Item
+from evals.splits import HALVES, half_of
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+DOCS_TENANT = "docs-qa"
+
+
+def build_docs_corpus(source: Path, out: Path) -> Path:
+    """Guides, a manifest and an eval set for docs_qa_dev under ``out`` (outside the repository)."""
+    (out / "docs").mkdir(parents=True, exist_ok=True)
+    manifest = ["version: 1", 'exclude: ["manifest.yaml", "*.jsonl"]', "documents:"]
+    for src in sorted((source / "docs").glob("*.md")):
+        dst = out / "docs" / src.name
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+        manifest += [f"  - path: docs/{src.name}", f"    tenant_id: {DOCS_TENANT}", "    access_level: partner",
+                     "    doc_type: other"]
+    (out / "manifest.yaml").write_text("\n".join(manifest) + "\n")
+    rows = []
+    for line in (source / "qa.jsonl").read_text().splitlines():
+        if not line.strip():
+            continue
+        q = json.loads(line)
+        rows.append({
+            "id": q["id"], "question": q["question"],
+            "principal": {"tenant_id": DOCS_TENANT, "access_level": "partner"},
+            "reference_doc_ids": list(q["source_docs"]), "reference_contexts": q["reference_contexts"],
+            "reference_answer": q["reference_answer"],
+            "reference_spans": [{"doc_id": s["doc"], "start": s["start"], "end": s["end"]} for s in q["gold_spans"]],
+            "answerable": True, "category": q.get("category", ""),
+        })
+    (out / "evalset.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    return out
+
+
+def cuad_subset(full: Path, out: Path, per_half: int) -> Path:
+    """The first ``per_half`` contracts of each half (by sorted id): a smaller corpus for slow machines."""
+    import re
+
+    docs = sorted(p.name for p in (full / "contracts").glob("*.txt"))
+    chosen = {f"contracts/{d}" for h in HALVES for d in [x for x in docs if half_of(f"contracts/{x}") == h][:per_half]}
+    (out / "contracts").mkdir(parents=True, exist_ok=True)
+    for d in chosen:
+        if not (out / d).exists():
+            shutil.copyfile(full / d, out / d)
+    text = (full / "manifest.yaml").read_text()
+    head, _, body = text.partition("documents:\n")
+    entries = re.split(r"(?m)^(?=  - path: )", body)
+    keep = [e for e in entries if e.strip() and json.loads(e.split("path: ", 1)[1].splitlines()[0]) in chosen]
+    (out / "manifest.yaml").write_text(head + "documents:\n" + "".join(keep))
+    rows = [line for line in (full / "evalset-scoped.jsonl").read_text().splitlines()
+            if line.strip() and json.loads(line)["reference_doc_ids"][0] in chosen]
+    (out / "evalset-scoped.jsonl").write_text("\n".join(rows) + "\n")
+    return out
+
+
+def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    ans = [r for r in rows if r["answerable"]]
+    unans = [r for r in rows if not r["answerable"]]
+    answered = [r for r in ans if not r["refused"]]
+    out: dict[str, Any] = {"cases": len(rows), "answerable": len(ans), "unanswerable": len(unans)}
+    out["answered_answerable"] = len(answered) / len(ans) if ans else None
+    out["refused_unanswerable"] = sum(r["refused"] for r in unans) / len(unans) if unans else None
+    out["cites_gold"] = sum(r["cites_gold"] for r in answered) / len(answered) if answered else None
+    out["token_f1"] = sum(r["token_f1"] for r in answered) / len(answered) if answered else None
+    shorts = [r for r in answered if r.get("contains_short") is not None]
+    out["contains_short"] = sum(r["contains_short"] for r in shorts) / len(shorts) if shorts else None
+    return out
+
+
+def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, scoped: bool,
+                 label: str) -> dict[str, Any]:
+    from copilot.redact import ResponseRedactor, load_policy
+    from evals.dataset import resolve_gold
+
+    policy = load_policy(getattr(services.settings, "redaction_policy_path", None))
+    rows = []
+    for i, case in enumerate(cases):
+        gold = resolve_gold(case, texts)
+        redactor = ResponseRedactor(case.principal, policy, None)
+        ans = answerer.answer(case.question, case.principal, redactor,
+                              doc_ids=case.doc_scope if scoped else None)
+        cits = [Item(c.doc_id, c.char_start, c.char_end) for c in ans.citations]
+        # Cases with no reference document (unanswerable) are split by their own id.
+        doc = case.reference_doc_ids[0] if case.reference_doc_ids else case.id
+        short = case.reference_answer if scoped else ""
+        usable_short = short and short.lower() not in ("yes", "no")
+        rows.append({
+            "id": case.id, "doc": doc, "half": half_of(doc),
+            "answerable": case.answerable, "refused": bool(ans.refused), "confidence": ans.confidence,
+            "signals": ans.details.get("signals"),
+            "cites_gold": bool(gold.spans) and cites_gold(cits, gold.spans),
+            "token_f1": token_f1(ans.answer, case.reference_answer) if case.reference_answer else 0.0,
+            "contains_short": contains_short(ans.answer, short) if usable_short and not ans.refused else None,
+            "answer": ans.answer[:600],
+        })
+        if (i + 1) % 100 == 0:
+            print(f"{label}: {i + 1}/{len(cases)}", file=sys.stderr)
+    return {"halves": {h: _summary([r for r in rows if r["half"] == h]) for h in HALVES}, "rows": rows}
+
+
+def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half: int = 0,
+        **overrides: Any) -> dict[str, Any]:
+    from copilot.answers import Answerer
+    from evals.cuad import build as build_cuad
+    from evals.dataset import DocumentTexts, load_cases
+    from evals.run import ingest, open_services
+
+    results: dict[str, Any] = {}
+    for name in sets:
+        if name == "cuad":
+            corpus = Path(".data/cuad-corpus")
+            if not (corpus / "evalset-scoped.jsonl").is_file():
+                build_cuad(SHARED / "cuad", corpus)
+            data_dir = Path(".data/cuad/index-c480-o96-pii0")
+            if cuad_per_half:
+                corpus = cuad_subset(corpus, Path(f".data/cuad-sub{cuad_per_half}"), cuad_per_half)
+                data_dir = Path(f".data/cuad/index-sub{cuad_per_half}-c480-o96-pii0")
+            services = open_services(data_dir, chunk_tokens=480, chunk_overlap_tokens=96, pii_detection=False,
+                                     **overrides)
+            file, scoped = corpus / "evalset-scoped.jsonl", True
+        elif name == "docs":
+            corpus = build_docs_corpus(SHARED / "docs_qa_dev", Path(".data/docs-qa-corpus"))
+            data_dir = Path(".data/docs-qa/index-pii0")
+            services = open_services(data_dir, pii_detection=False, **overrides)
+            file, scoped = corpus / "evalset.jsonl", False
+        elif name == "demo":
+            corpus = Path(__file__).resolve().parents[1] / "corpora" / "demo"
+            data_dir = Path(".data/demo-index")
+            services = open_services(data_dir, **overrides)
+            file, scoped = corpus / "evalset.jsonl", False
+        else:
+            raise SystemExit(f"unknown set {name!r} (expected cuad, docs, demo)")
+        ingest(services, corpus, corpus / "manifest.yaml", progress=False)
+        texts = DocumentTexts(corpus, data_dir / "parsed-cache")
+        answerer = Answerer(services.retriever, services.embedder, services.settings, scoper=services.scoper)
+        cases = load_cases(file, limit)
+        results[name] = evaluate_set(services, answerer, cases, texts, scoped, name)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{name}-rows.json").write_text(json.dumps(results[name]["rows"], indent=0))
+        print(name, json.dumps(results[name]["halves"], indent=1))
+    (out / "summary.json").write_text(json.dumps({k: v["halves"] for k, v in results.items()}, indent=1))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m evals.answer_eval", description=__doc__.splitlines()[0])
+    ap.add_argument("--sets", default="cuad,docs")
+    ap.add_argument("--out", type=Path, default=Path("reports/answers"))
+    ap.add_argument("--limit", type=int, default=None)
+    ap.add_argument("--cuad-per-half", type=int, default=0, help="only the first N contracts of each half")
+    ap.add_argument("--no-refusal", action="store_true",
+                    help="answer everything the rule could answer (signals are kept for calibration)")
+    args = ap.parse_args(argv)
+    overrides = {"answer_min_confidence": -1.0, "answer_min_coverage": 0.0} if args.no_refusal else {}
+    run([s for s in args.sets.split(",") if s], args.out, args.limit, args.cuad_per_half, **overrides)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Choose the extractive refusal rule on the dev halves only, then report both halves.
+
+``python -m evals.calibrate_refusal --rows DIR [DIR ...]`` reads per-case rows written by
+``python -m evals.answer_eval --no-refusal`` (every case answered when it could be, with the
+answerer's refusal signals: best unit score, coverage of the question's content words, retrieval
+margin) and searches the rule of ``copilot.answers.should_refuse``:
+
+    refuse when score < min_confidence, or coverage < min_coverage,
+    or score + margin_weight * margin < min_confidence + margin_floor
+
+Objective on the dev halves of every set together: the mean of refused-unanswerable and
+answered-answerable (balanced accuracy) over sets with both kinds, subject to answering at least
+``--min-answered`` of the answerable questions of each set. Test halves are only reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evals.splits import HALVES
+
+
+def refuse(row: dict[str, Any], p: dict[str, float]) -> bool:
+    sig = row.get("signals")
+    if row["refused"] and not sig:
+        return True  # refused before scoring (nothing to read, or a named identifier is missing)
+    if not sig:
+        return True
+    return bool(sig["score"] < p["min_confidence"] or sig["coverage"] < p["min_coverage"]
+                or sig["score"] + p["margin_weight"] * sig["margin"] < p["min_confidence"] + p["margin_floor"])
+
+
+def figures(rows: list[dict[str, Any]], p: dict[str, float]) -> dict[str, Any]:
+    ans = [r for r in rows if r["answerable"]]
+    unans = [r for r in rows if not r["answerable"]]
+    answered = [r for r in ans if not refuse(r, p)]
+    out: dict[str, Any] = {"answerable": len(ans), "unanswerable": len(unans)}
+    out["answered_answerable"] = len(answered) / len(ans) if ans else None
+    out["refused_unanswerable"] = sum(refuse(r, p) for r in unans) / len(unans) if unans else None
+    out["cites_gold"] = sum(r["cites_gold"] for r in answered) / len(answered) if answered else None
+    out["token_f1"] = sum(r["token_f1"] for r in answered) / len(answered) if answered else None
+    shorts = [r for r in answered if r.get("contains_short") is not None]
+    out["contains_short"] = sum(r["contains_short"] for r in shorts) / len(shorts) if shorts else None
+    return out
+
+
+GRID = {
+    "min_confidence": [round(0.30 + 0.02 * i, 2) for i in range(21)],
+    "min_coverage": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+    "margin_weight": [0.0, 0.1, 0.2, 0.4],
+    "margin_floor": [0.0, 0.02, 0.04],
+}
+
+
+def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float) -> tuple[dict[str, float], float]:
+    dev = {name: [r for r in rows if r["half"] == "dev"] for name, rows in sets.items()}
+    best: tuple[float, dict[str, float]] | None = None
+    for values in itertools.product(*GRID.values()):
+        p = dict(zip(GRID, values, strict=True))
+        if p["margin_weight"] == 0.0 and p["margin_floor"] > 0.0:
+            continue
+        objs, ok = [], True
+        for rows in dev.values():
+            f = figures(rows, p)
+            if f["answered_answerable"] is not None and f["answered_answerable"] < min_answered:
+                ok = False
+                break
+            if f["refused_unanswerable"] is not None and f["answered_answerable"] is not None:
+                objs.append((f["refused_unanswerable"] + f["answered_answerable"]) / 2)
+        if not ok:
+            continue
+        obj = sum(objs) / len(objs) if objs else 0.0
+        if best is None or obj > best[0] + 1e-9:
+            best = (obj, p)
+    if best is None:
+        raise SystemExit("no rule answers enough on every dev half; lower --min-answered")
+    return best[1], best[0]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m evals.calibrate_refusal", description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=Path, nargs="+", required=True, help="answer_eval output folders")
+    ap.add_argument("--min-answered", type=float, default=0.88)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args(argv)
+    sets: dict[str, list[dict[str, Any]]] = {}
+    for d in args.rows:
+        for f in sorted(d.glob("*-rows.json")):
+            sets[f.name.removesuffix("-rows.json")] = json.loads(f.read_text())
+    p, obj = calibrate(sets, args.min_answered)
+    res = {"rule": p, "dev_objective": obj,
+           "figures": {name: {h: figures([r for r in rows if r["half"] == h], p) for h in HALVES}
+                       for name, rows in sets.items()}}
+    print(json.dumps(res, indent=1))
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,208 @@
+"""Text handling in one place: structural blocks, sentences, word tokens, stems and stopwords.
+
+Sentences come from spaCy's rule-based ``sentencizer`` over a blank English pipeline (its
+tokenizer knows "e.g.", decimals such as "2026.1", URLs and e-mail addresses), with the
+abbreviations of ``data/abbreviations.txt`` added as tokenizer special cases so that "No. 5" or
+"approx. 12" never end a sentence, and a break before a lower-case word undone (a sentence does
+not start in lower case). Structure comes first: blank lines, headings, bullet items and lines
+ending with a colon (a list's lead-in) end a block, and sentences never cross blocks.
+Stems are NLTK's Snowball (Porter 2) English stemmer; stopwords are spaCy's English list.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+_DATA = Path(__file__).with_name("data")
+
+# Line structure (not sentence splitting): markdown headings and list markers.
+_HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
+_BULLET_RE = re.compile(r"^\s*(?:[-*•·▪‣–]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\w{1,3}\))\s+")
+_TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}")
+# A list flattened into one paragraph by a parser: "... are true: - SIT is complete. - No more ..."
+_INLINE_BULLET_RE = re.compile(r"(?<=[:.;])\s+[-•*▪–]\s+(?=\S)")
+
+BlockKind = Literal["heading", "item", "para", "table"]
+
+
+def _word_list(name: str) -> frozenset[str]:
+    lines = (_DATA / name).read_text(encoding="utf-8").splitlines()
+    return frozenset(x.strip() for x in lines if x.strip() and not x.startswith("#"))
+
+
+ABBREVIATIONS = _word_list("abbreviations.txt")
+NEGATIONS = _word_list("negations.txt")
+NUMBER_WORDS: dict[str, str] = json.loads((_DATA / "number_words.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _nlp() -> Any:
+    import spacy
+    from spacy.symbols import ORTH
+    from spacy.util import compile_suffix_regex
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    tokenizer: Any = nlp.tokenizer
+    # Citation markers ("hours.[2]") are tokens of their own, so the sentence ends before them.
+    suffixes = [r"\[\d+(?:\s*[-–,;]\s*\d+)*\]", *list(nlp.Defaults.suffixes or [])]
+    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    for ab in ABBREVIATIONS:
+        for form in {ab, ab.capitalize(), ab.upper()}:
+            tokenizer.add_special_case(f"{form}.", [{ORTH: f"{form}."}])
+    return nlp
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    from nltk.stem.snowball import SnowballStemmer
+
+    return SnowballStemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """spaCy's English stopwords, without negations and number words (those carry meaning here)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(w for w in STOP_WORDS if w not in NEGATIONS and w not in NUMBER_WORDS)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Snowball stem of a lower-cased word ("migrations" -> "migrat", "escalation" -> "escal")."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    return _stemmer().stem(w.strip("'"))
+
+
+_WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def words(text: str) -> list[str]:
+    """Alphabetic words of ``text``, lower-cased (numbers and codes are handled by the caller)."""
+    return _WORD_RE.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural piece of text: [start, end) offsets, kind, and whether it ends with a colon."""
+
+    start: int
+    end: int
+    kind: BlockKind
+    lead_in: bool = False  # ends with ":" - introduces what follows
+
+
+def _looks_like_heading(body: str) -> bool:
+    flat = body.strip()
+    return bool(flat) and flat[-1] not in ".!?;:,)" and len(flat.split()) < 8
+
+
+def blocks(text: str) -> list[Block]:
+    """Headings, list items, table rows and paragraphs of ``text`` with their offsets."""
+    out: list[Block] = []
+    pos = 0
+    cur: list[int] | None = None  # [start, end, kind index]
+    kinds: list[BlockKind] = ["heading", "item", "para", "table"]
+
+    def flush() -> None:
+        nonlocal cur
+        if cur is not None:
+            s, e, k = cur
+            body = text[s:e]
+            kind = kinds[k]
+            if kind in ("para", "item") and "\n" not in body.strip() and _looks_like_heading(body) and (
+                kind == "para" or text[max(0, s - 4) : s].strip()[-1:] in ".)"
+            ):
+                kind = "heading"  # a short unpunctuated line, or a numbered one ("4. EXIT CRITERIA")
+            out.append(Block(s, e, kind, body.rstrip().endswith(":")))
+        cur = None
+
+    for line in text.splitlines(keepends=True):
+        ls, le = pos, pos + len(line.rstrip("\r\n"))
+        pos += len(line)
+        body = text[ls:le]
+        if not body.strip() or _TABLE_RULE_RE.match(body):
+            flush()
+            continue
+        head = _HEADING_RE.match(body)
+        bullet = None if head else _BULLET_RE.match(body)
+        if body.lstrip().startswith("|"):
+            flush()
+            cur = [ls, le, 3]
+            flush()
+            continue
+        if head or bullet:
+            flush()
+            marker = head or bullet
+            assert marker is not None
+            cur = [ls + marker.end(), le, 0 if head else 1]
+        elif cur is None:
+            cur = [ls + (len(body) - len(body.lstrip())), le, 2]
+        else:
+            cur[1] = le
+        if head or body.rstrip().endswith(":"):
+            flush()
+    flush()
+    return [piece for b in out if b.end > b.start for piece in _split_inline_list(text, b)]
+
+
+def _split_inline_list(text: str, b: Block) -> list[Block]:
+    """A paragraph holding a flattened list becomes its lead-in and one item per marker."""
+    if b.kind not in ("para", "item"):
+        return [b]
+    cuts = list(_INLINE_BULLET_RE.finditer(text, b.start, b.end))
+    if len(cuts) < 2:
+        return [b]
+    head_end = cuts[0].start()
+    pieces = [Block(b.start, head_end, b.kind, text[b.start:head_end].rstrip().endswith(":"))]
+    for m, nxt in zip(cuts, [*cuts[1:], None], strict=True):
+        end = nxt.start() if nxt is not None else b.end
+        pieces.append(Block(m.end(), end, "item", False))
+    return pieces
+
+
+def _block_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    piece = text[start:end]
+    doc = _nlp()(piece)
+    spans: list[list[int]] = []
+    for sent in doc.sents:
+        s, e = sent.start_char, sent.end_char
+        first = piece[s:e].lstrip()[:1]
+        if spans and first.islower():
+            spans[-1][1] = e  # a sentence does not start in lower case: the split was an abbreviation
+        else:
+            spans.append([s, e])
+    return [(start + s, start + e) for s, e in spans]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence [start, end) offsets in ``text``; sentences never cross structural blocks."""
+    out: list[tuple[int, int]] = []
+    for b in blocks(text):
+        for s, e in _block_sentences(text, b.start, b.end):
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                out.append((s, e))
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` with whitespace collapsed."""
+    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+
+
+__all__ = [
+    "ABBREVIATIONS", "NEGATIONS", "NUMBER_WORDS", "Block", "blocks", "sentence_spans", "split_sentences", "stem",
+    "stopwords", "words",
+]

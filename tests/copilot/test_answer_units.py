@@ -1,0 +1,112 @@
+"""Answering units: lists with their lead-in, clauses of long sentences, boilerplate and placeholders
+left out, yes/no and numeric questions answered by the sentence that states the value.
+Real store, real model, real answerer; the texts are written for these tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from copilot.answers import Answerer, Boilerplate, chunk_units, coverage, heading_matches
+from copilot.redact import ResponseRedactor, load_policy
+from copilot.settings import Settings
+from guardrails.citations import content_terms
+from retrievers.access import AccessLevel, Principal
+from retrievers.retriever import Retriever
+from retrievers.schema import Chunk
+from retrievers.stores.lancedb import LanceDBStore
+
+P = Principal("u", "acme", AccessLevel.PARTNER)
+TEMPLATE = "All work under this order follows the master services terms agreed between the parties."
+
+
+def chunk(cid: str, text: str, doc: str = "d.md", title: str = "Service Handbook", section: str = "") -> Chunk:
+    return Chunk(chunk_id=cid, doc_id=doc, tenant_id="acme", access_level=AccessLevel.PARTNER, doc_type="playbook",
+                 title=title, version="1", position=0, text=text, index_text=text,
+                 section_path=[title] + ([section] if section else []))
+
+
+LADDER = chunk("lad", "Escalation ladder\n\nWhen an order is stuck, the planner escalates along this ladder.\n\n"
+               "Shift supervisor on duty.\n\nPlant logistics manager.\n\nRegional operations director.",
+               section="Escalation ladder")
+LIMITS = chunk("lim", "Limits\n\nThe order import service accepts up to 2,500 lines per file. Files are archived "
+               "for 30 days. Imports run every night at 02:00.", doc="notes-v2.md", title="Import Notes 4.2",
+               section="Limits")
+ISSUES = chunk("iss", "Known issues\n\n- IMP-17: Imports with empty lines stop early. Workaround: remove them.\n\n"
+               "- IMP-21: Archived files cannot be re-imported.", doc="notes-v2.md", title="Import Notes 4.2",
+               section="Known issues")
+OVERVIEW = chunk("ovr", "Import Notes 4.2\n\nThese notes describe the new import functions, limits and known issues "
+                 "of version 4.2.", doc="notes-v2.md", title="Import Notes 4.2")
+ORDERS = [chunk(f"so{i}", f"Order {i}\n\nThe customer in order {i} receives {i + 2} pallets per week. {TEMPLATE}",
+                doc=f"orders/{i}.md", title=f"Order {i}") for i in range(3)]
+PLACEHOLDER = chunk("ph", "Contacts\n\nThe customer project manager is [Insert customer name] and signs every "
+                    "acceptance certificate.", doc="tmpl.md", title="Order template")
+
+
+@pytest.fixture(scope="module")
+def answerer(embedder, tmp_path_factory):
+    store = LanceDBStore(tmp_path_factory.mktemp("units") / "index")
+    chunks = [LADDER, LIMITS, ISSUES, OVERVIEW, *ORDERS, PLACEHOLDER]
+    store.upsert(chunks, np.asarray(embedder.encode([f"{c.title}\n{c.text}" for c in chunks])))
+    return Answerer(Retriever(store, embedder), embedder, Settings(), scoper=None)
+
+
+def ask(answerer, q):
+    return answerer.answer(q, P, ResponseRedactor(P, load_policy(None), None))
+
+
+def test_list_after_a_lead_in_is_one_unit():
+    kinds = {(u[4], LADDER.text[u[0] : u[1]].split("\n")[0]) for u in chunk_units(LADDER)}
+    assert ("list", "When an order is stuck, the planner escalates along this ladder.") in kinds
+
+
+def test_long_sentence_offers_its_clauses():
+    long = ("The supplier shall (a) deliver the goods within ten business days of each order, together with all "
+            "documents needed for customs clearance and a packing list per pallet; (b) replace damaged goods at "
+            "its own cost within five business days of a written complaint by the customer; and (c) keep stock "
+            "for at least four weeks of average demand at its own warehouse.")
+    units = chunk_units(chunk("long", long))
+    clauses = [long[s:e] for s, e, *_rest in units if _rest[2] == "clause"]
+    assert any(c.startswith("(b) replace damaged goods") for c in clauses)
+
+
+def test_placeholder_text_is_never_a_unit():
+    assert all("Insert customer name" not in u[2] for u in chunk_units(PLACEHOLDER))
+
+
+def test_coverage_and_heading_match():
+    q = content_terms("Is the import limit in 4.2 still 2,000 lines?")
+    nums = {t for t in q if any(ch.isdigit() for ch in t)}
+    unit = content_terms("The order import service accepts up to 2,500 lines per file.")
+    ctx = content_terms("Import Notes 4.2 Limits")
+    assert coverage(q, nums, unit, ctx) > coverage(q, nums, unit, set())
+    assert heading_matches(ISSUES, content_terms("Which known issues does 4.2 have?"))
+    assert not heading_matches(OVERVIEW, content_terms("Which known issues does 4.2 have?"))
+
+
+def test_list_question_gets_the_whole_ladder(answerer):
+    ans = ask(answerer, "How does a planner escalate a stuck order?")
+    assert not ans.refused
+    for step in ("Shift supervisor", "Plant logistics manager", "Regional operations director"):
+        assert step in ans.answer
+
+
+def test_numeric_yes_no_question_gets_the_sentence_with_the_value(answerer):
+    ans = ask(answerer, "Is the order import limit in 4.2 still 2,000 lines?")
+    assert not ans.refused and "2,500 lines" in ans.answer
+
+
+def test_known_issues_come_from_the_section_not_the_overview(answerer):
+    ans = ask(answerer, "Which known issues does import 4.2 have?")
+    assert "IMP-17" in ans.answer and "IMP-21" in ans.answer
+    assert "These notes describe" not in ans.answer
+
+
+def test_text_repeated_across_documents_is_boilerplate(answerer):
+    bp = Boilerplate(answerer.retriever.store)
+    assert bp.is_boilerplate(TEMPLATE, ["acme", "shared"])
+    assert not bp.is_boilerplate("The customer in order 1 receives 3 pallets per week.", ["acme", "shared"])
+    assert not bp.is_boilerplate(TEMPLATE, ["other-tenant"])  # counted only over tenants the caller reads
+    ans = ask(answerer, "Which terms does the work under order 1 follow?")
+    assert TEMPLATE not in ans.answer
