@@ -31,6 +31,7 @@ from copilot.audit import AuditLog, AuditRecord
 from copilot.auth import JwtVerifier, KeyStore
 from copilot.db import Database, open_database
 from copilot.errors import error_body, install_error_handlers
+from copilot.feedback import FeedbackService
 from copilot.llm import build_llm
 from copilot.metrics import Metrics
 from copilot.redact import ResponseRedactor, load_policy, redact_for_log
@@ -65,6 +66,7 @@ class AppState:
     db: Database | None = None
     audit: AuditLog | None = None
     keys: KeyStore | None = None
+    feedback: FeedbackService | None = None
     jwt: JwtVerifier | None = None
     answerer: Answerer | None = None
     limiter: MovingWindowRateLimiter | None = None
@@ -86,6 +88,7 @@ class AppState:
         self.db = open_database(s.sqlalchemy_url)
         self.audit = AuditLog(self.db)
         self.keys = KeyStore(self.db, pepper=s.api_key_pepper)
+        self.feedback = FeedbackService(self.db.session.begin)
         self.jwt = JwtVerifier(s)
         self.limiter = MovingWindowRateLimiter(storage_from_string(s.api_rate_limit_storage))
         # Load the PII detector (spaCy + Presidio) beside the embedding model: two cores, two loads.

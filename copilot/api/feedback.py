@@ -1,35 +1,44 @@
-"""POST /v1/feedback: rate an answer by its trace id (only answers the caller's tenant received)."""
+"""Feedback on answers: one current vote per user and answer (``POST`` sets it, ``GET`` reads it).
+
+Only answers the caller's tenant received can be rated; any other trace id answers 404.
+"""
 
 from __future__ import annotations
 
-import time
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from copilot.api.deps import CurrentPrincipal, State
-from copilot.api.models import ERROR_RESPONSES, FeedbackRequest, FeedbackResult
-from copilot.db import Feedback
+from copilot.api.models import ERROR_RESPONSES, FeedbackRequest, FeedbackResult, FeedbackVote
 from copilot.errors import NotFound
+from copilot.feedback import UnknownAnswer
 
 router = APIRouter(tags=["feedback"])
+
+TraceId = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[0-9a-f]+$")]
 
 
 @router.post("/v1/feedback", response_model=FeedbackResult, status_code=201, responses=ERROR_RESPONSES)
 def feedback(body: FeedbackRequest, principal: CurrentPrincipal, state: State, request: Request) -> FeedbackResult:
-    """Store a rating and a (redacted) comment for an earlier answer."""
-    assert state.audit is not None and state.db is not None
-    # The answer's audit row is written just after its response is sent, so a client that
-    # rates immediately can arrive first: wait briefly for it before calling the id unknown.
-    deadline = time.monotonic() + 3.0
-    while state.audit.find(body.trace_id, principal.tenant_id, ["/v1/ask"]) is None:
-        if time.monotonic() > deadline:
-            raise NotFound("no answer with this trace id")
-        time.sleep(0.05)
-    red = state.redactor(principal)
-    comment = red.for_log(body.comment)
-    with state.db.session.begin() as s:
-        s.add(Feedback(trace_id=body.trace_id, subject=principal.subject, tenant_id=principal.tenant_id,
-                       rating=body.rating, comment=comment))
-    state.metrics.feedback.labels(rating=body.rating).inc()
+    """Rate an earlier answer (a new vote by the same user replaces the old one), with a redacted comment."""
+    assert state.feedback is not None
+    comment = state.redactor(principal).for_log(body.comment)
     request.state.audit = {"query": comment, "details": {"answer_trace_id": body.trace_id, "rating": body.rating}}
-    return FeedbackResult(status="recorded", trace_id=body.trace_id)
+    try:
+        vote = state.feedback.vote(body.trace_id, principal.subject, principal.tenant_id, body.rating, comment)
+    except UnknownAnswer:
+        raise NotFound("no answer with this trace id") from None
+    state.metrics.feedback.labels(rating=body.rating).inc()
+    return FeedbackResult(status=vote.status, trace_id=body.trace_id, rating=body.rating)  # type: ignore[arg-type]
+
+
+@router.get("/v1/feedback/{trace_id}", response_model=FeedbackVote, responses=ERROR_RESPONSES)
+def current_vote(trace_id: TraceId, principal: CurrentPrincipal, state: State) -> FeedbackVote:
+    """The caller's current vote on an answer (``rating`` is null before the first vote)."""
+    assert state.feedback is not None
+    try:
+        vote = state.feedback.current(trace_id, principal.subject, principal.tenant_id)
+    except UnknownAnswer:
+        raise NotFound("no answer with this trace id") from None
+    return FeedbackVote(trace_id=trace_id, rating=vote.rating)  # type: ignore[arg-type]

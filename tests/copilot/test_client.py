@@ -67,7 +67,7 @@ def test_search_ask_and_documents_are_scoped_to_the_key(server):
         assert f"[{ans.citations[0].n}]" in ans.answer
         docs = c.documents()
         assert docs and {d.tenant_id for d in docs} <= {"alder", "shared"}
-        assert c.feedback(ans.trace_id, "up")["status"] == "recorded"
+        assert c.feedback(ans.trace_id, "up")["status"] in {"recorded", "unchanged"}
     with CopilotClient(url, keys["birch_c"]) as c:
         assert all(not d.doc_id.startswith("docs/alder/") for d in c.documents())
 
