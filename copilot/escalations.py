@@ -810,6 +810,15 @@ class EscalationService:
         with self._sessions() as s:
             return self._view(s, self._get_row(s, draft_id, principal))
 
+    def list(self, principal: Principal, status: str | None = None, limit: int = 100) -> list[DraftView]:
+        """Drafts the principal may read (same visibility as :meth:`get`), newest first."""
+        q = select(EscalationDraft).where(EscalationDraft.tenant_id == principal.tenant_id)
+        if status is not None:
+            q = q.where(EscalationDraft.status == status)
+        with self._sessions() as s:
+            rows = s.scalars(q.order_by(EscalationDraft.created_at.desc()).limit(limit)).all()
+            return [self._view(s, r) for r in rows]
+
     def approve(self, draft_id: str, principal: Principal, comment: str | None = None) -> DraftView:
         return self._decide(draft_id, principal, STATUS_APPROVED, comment)
 

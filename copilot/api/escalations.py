@@ -148,6 +148,23 @@ def draft(body: DraftIn, request: Request, principal: CurrentPrincipal, state: S
     return _out(view)
 
 
+class EscalationList(BaseModel):
+    items: list[EscalationOut]
+
+
+@router.get("", response_model=EscalationList, summary="List escalation notes you may read")
+def list_drafts(
+    request: Request,
+    principal: CurrentPrincipal,
+    state: State,
+    status: Literal["draft", "approved", "rejected"] | None = None,
+) -> EscalationList:
+    """Newest first; ``status=draft`` lists the notes waiting for a partner manager's decision."""
+    views = service_for(state).list(principal, status)
+    _audit(request, "escalation.list", status=status or "any", count=len(views))
+    return EscalationList(items=[_out(v) for v in views])
+
+
 @router.get("/{draft_id}", response_model=EscalationOut, summary="Read an escalation draft of your tenant")
 def get(draft_id: str, request: Request, principal: CurrentPrincipal, state: State) -> EscalationOut:
     try:
