@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,30 +110,24 @@ def write_chat_users(settings: Any, keys: list[dict[str, Any]]) -> tuple[Path, d
     """Write the chat's login file (mode 0600) and return (path, {login: password}).
 
     Passwords are derived from the data dir's demo seed (stable per installation, printed by
-    the demo); the file keeps a salted hash of each password and the user's API key, which
+    the demo); the file keeps an argon2 hash of each password and the user's API key, which
     only the chat server reads.
     """
+    from copilot.chat_users import save_users, user_entry
+
     seed = _seed(settings.data_dir)
     users: dict[str, Any] = {}
     passwords: dict[str, str] = {}
     for k in keys:
         login = chat_login(k["name"])
         password = hmac.new(seed, f"password:{k['name']}".encode(), hashlib.sha256).hexdigest()[:12]
-        salt = secrets.token_hex(8)
-        users[login] = {
-            "password_sha256": hashlib.sha256(f"{salt}:{password}".encode()).hexdigest(),
-            "salt": salt,
-            "api_key": k["key"],
-            "display_name": k["description"],
-            "tenant_id": k["tenant_id"],
-            "level": k["level"],
-            "roles": k["roles"],
-        }
+        users[login] = user_entry(
+            password, k["key"], display_name=k["description"], tenant_id=k["tenant_id"], level=k["level"],
+            roles=list(k["roles"]), subject=f"demo:{k['name']}",
+        )
         passwords[login] = password
     path = settings.data_dir / "chat-users.json"
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(json.dumps({"users": users}, indent=2))
+    save_users(path, users)
     return path, passwords
 
 
