@@ -17,12 +17,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -345,6 +347,35 @@ class GuardMiddleware:
             log.exception("audit append failed for trace %s", scope["state"].get("trace_id"))
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def _local_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc from assets shipped in the fastapi-offline package,
+    so both work without internet (FastAPI's defaults load them from a CDN)."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png", swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the API for ``settings``; ``services`` lets tests and benchmarks share loaded models."""
     from copilot.api import ask, documents, escalations, feedback, health, metrics, reviews, search
@@ -378,7 +409,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             "Errors are JSON: `{\"error\": {\"code\", \"message\"}}`."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_parameters={"persistAuthorization": True},
     )
+    _local_docs(app)
     app.state.copilot = state
     install_error_handlers(app)
     for module in (search, ask, documents, feedback, health, metrics, escalations, governance_checks, reviews):
