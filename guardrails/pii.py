@@ -104,6 +104,13 @@ def _quiet_logs() -> None:
         _logging_quietened = True
 
 
+def _verify_spacy_model() -> None:
+    """The spaCy model files must match their pinned SHA-256 before spaCy loads them."""
+    from retrievers.model_integrity import spacy_model_folder, verify
+
+    verify(SPACY_MODEL, spacy_model_folder())
+
+
 def _nlp_configuration(with_ner_config: bool) -> dict[str, Any]:
     conf: dict[str, Any] = {
         "nlp_engine_name": "spacy",
@@ -916,6 +923,7 @@ class PiiDetector:
             UsSsnRecognizer,
         )
 
+        _verify_spacy_model()
         nlp_engine = NlpEngineProvider(nlp_configuration=_nlp_configuration(True)).create_engine()
         nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
         for name in SPACY_COMPONENTS_DISABLED:
@@ -1010,6 +1018,7 @@ class PresidioDefaultDetector:
             from presidio_analyzer import AnalyzerEngine
             from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+            _verify_spacy_model()
             engine = NlpEngineProvider(nlp_configuration=_nlp_configuration(False)).create_engine()
             self._analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=[LANGUAGE])
         return self._analyzer
