@@ -142,8 +142,11 @@ def chat_env(settings: Any, api_url: str, users_file: Path) -> dict[str, str]:
     # The chat reaches data only through the API. Chainlit reads DATABASE_URL to switch on
     # its own persistence layer (asyncpg), so the governance database URL must not leak in.
     inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COPILOT_DATABASE_URL")}
+    # The chat imports the copilot client from the same tree as this command.
+    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), inherited.get("PYTHONPATH", "")) if p)
     return {
         **inherited,
+        "PYTHONPATH": pythonpath,
         "COPILOT_API_URL": api_url,
         "COPILOT_CHAT_USERS": str(users_file.resolve()),
         "CHAINLIT_AUTH_SECRET": hmac.new(seed, b"chainlit-auth-secret", hashlib.sha256).hexdigest(),

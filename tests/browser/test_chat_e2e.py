@@ -31,6 +31,7 @@ import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(os.environ.get("COPILOT_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="copilot-shots-"))
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -100,10 +101,12 @@ def stack(demo_data_dir, tmp_path_factory, webhook_inbox):
            "COPILOT_WEBHOOK_URLS": json.dumps([webhook_inbox[0]]), "COPILOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
            "COPILOT_WEBHOOK_BACKOFF_S": "0.5"}
     api_log, chat_log = tmp / "api.log", tmp / "chat.log"
-    copilot_bin = Path(sys.executable).with_name("copilot")
+    # `python -m copilot` from the repository root runs this tree's code (an installed console
+    # script may point at another checkout).
     api = subprocess.Popen(
-        [str(copilot_bin), "serve", "--host", "127.0.0.1", "--port", str(api_port), "--data-dir", str(demo_data_dir)],
-        env=env, stdout=api_log.open("w"), stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "copilot", "serve", "--host", "127.0.0.1", "--port", str(api_port),
+         "--data-dir", str(demo_data_dir)],
+        env=env, stdout=api_log.open("w"), stderr=subprocess.STDOUT, cwd=ROOT,
     )
     api_url = f"http://127.0.0.1:{api_port}"
     chat, passwords = start_chat(settings, api_url, "127.0.0.1", chat_port, keys,
