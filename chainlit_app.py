@@ -189,7 +189,7 @@ async def on_message(message: cl.Message) -> None:
     out.content = out.content.strip() + _sources_line([e.name for e in elements])
     if done.get("refused"):
         out.content += "\n\n_No answer was given because the documents available to you do not support one._"
-    out.elements = [*elements, _panel_footer()] if elements else []  # type: ignore[assignment]
+    out.elements = [*elements, _panel_footer()] if elements else []  # type: ignore[assignment,list-item]
     trace_id = done.get("trace_id", "")
     out.actions = _answer_actions(trace_id, None)
     await out.send()

@@ -375,3 +375,48 @@ def test_draft_from_the_button_under_an_answer_can_be_decided(browser, stack):
         page.wait_for_timeout(250)
     assert approve.is_enabled() and reject.is_enabled()
     ctx.close()
+
+
+def test_swagger_try_it_out_works_offline_with_an_api_key(browser, stack):
+    """/docs loads only from the API itself (every other host is blocked) and "Try it out" with
+    the key entered under "Authorize" returns 200."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1400})
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        url = route.request.url
+        if url.startswith(stack["api"]):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    ctx.route("**/*", only_local)
+    page = ctx.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{stack['api']}/docs")
+    page.wait_for_selector("button.authorize")
+    page.click("button.authorize")
+    page.fill("input[type=text], input[type=password]", stack["keys"]["demo-alder-consultant"])
+    page.locator(".auth-container").first.locator("button:has-text('Authorize')").click()
+    page.click("button:has-text('Close')")
+    op = page.locator("#operations-documents-list_documents_v1_documents_get")
+    if op.count() == 0:
+        op = page.locator(".opblock-get").filter(has_text="/v1/documents").first
+    op.locator(".opblock-summary").first.click()
+    op.locator("button:has-text('Try it out')").click()
+    op.locator("button:has-text('Execute')").click()
+    status = op.locator(".live-responses-table .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().strip().startswith("200"), status.inner_text()
+    body = op.locator(".live-responses-table .microlight").first.inner_text()
+    assert "docs/alder/" in body and "docs/birch/" not in body
+    assert outside == [], outside
+    page.wait_for_timeout(300)
+    op.scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "docs-try-it-out.png"))
+    r = page.goto(f"{stack['api']}/redoc")
+    assert r is not None and r.status == 200
+    page.wait_for_selector("text=Partner Copilot API")
+    assert outside == [], outside
+    ctx.close()
