@@ -121,6 +121,7 @@ async def starters(user: cl.User | None = None, language: str | None = None) -> 
         ),
         cl.Starter(label="Data migration", message="How many mock loads does the data migration guide require?"),
         cl.Starter(label="SOW exclusions", message="What is excluded from the scope of our statement of work?"),
+        cl.Starter(label="Draft an escalation note", message="Draft an escalation note"),
     ]
 
 
