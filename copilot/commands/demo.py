@@ -287,10 +287,12 @@ def demo(
             for login, pw in passwords.items():
                 typer.echo(f"  {login:<17} {pw}")
         typer.echo("")
-        typer.echo(f"API:  {url}   docs: {url}/docs   (Ctrl-C stops the API and the chat)")
+        typer.echo(f"API:  {url}   docs: {url}/docs")
+        typer.echo("Ctrl-C stops the API and the chat.")
         typer.echo(f"Try:  KEY=$(awk '/^alder-consultant/ {{print $2; exit}}' {keys_file})")
-        typer.echo(f"      curl -s {url}/v1/ask -H \"X-API-Key: $KEY\" -H 'Content-Type: application/json' \\")
-        typer.echo("           -d '{\"question\": \"What are the go/no-go criteria for cutover?\"}'")
+        typer.echo(f"      curl -s {url}/v1/ask -H \"X-API-Key: $KEY\" \\")
+        typer.echo("        -H 'Content-Type: application/json' \\")
+        typer.echo("        -d '{\"question\": \"What are the go/no-go criteria for cutover?\"}'")
         uvicorn.run(create_app(settings, services=services), host=host, port=port, log_level="info",
                     access_log=False)
     finally:
