@@ -176,7 +176,7 @@ def write_keys_file(settings: Any, keys: list[dict[str, Any]], passwords: dict[s
     """``DATA_DIR/demo-keys.txt`` (mode 0600): who each demo user is, their API key and chat password."""
     import os
 
-    lines = ["# Partner Copilot demo users (API keys for X-API-Key; chat logins and passwords).", "#"]
+    lines = ["# Partner Copilot demo users: API keys (X-API-Key) and chat passwords.", "#"]
     lines += [f"# {chat_login(k['name']):<17} {k['description']}" for k in keys]
     lines += ["", "[api-keys]", *demo_keys_lines(keys)]
     if passwords:
