@@ -32,11 +32,19 @@ VOTE_LABELS = {"up": "Helpful", "down": "Not helpful"}
 ASK_TIMEOUT_S = 600
 
 _users_cache: dict[str, Any] = {"mtime": None, "users": {}}
+USERS_FILE = Path(os.environ.get("COPILOT_CHAT_USERS", ".data/demo/chat-users.json"))
+
+# Refuse to start without a readable logins file (e.g. a missing file that a bind mount turned
+# into a directory) rather than serve a login page that accepts nobody.
+try:
+    load_users(USERS_FILE)
+except UsersFileError as _exc:
+    raise SystemExit(f"chat: {_exc}") from None
 
 
 def _users() -> dict[str, dict[str, Any]]:
     """Logins from the users file (re-read when it changes, e.g. after keys were rotated)."""
-    path = Path(os.environ.get("COPILOT_CHAT_USERS", ".data/demo/chat-users.json"))
+    path = USERS_FILE
     try:
         mtime = path.stat().st_mtime
     except OSError:
