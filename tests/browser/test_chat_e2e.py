@@ -299,7 +299,9 @@ def test_consultant_drafts_manager_approves_from_pending_list(browser, stack):
     _draft_in_chat(page, stack, "Ormond Precision Castings", "Subcontracting goods receipt fails for batch items")
     _wait_source_cards(page, stack)
     html = page.content()
-    assert "docs/alder/contracts/alder-partner-agreement" in html
+    # Evidence from the consultant's own organisation or the vendor only (a consultant's level
+    # does not reach the internal contract documents a manager would see).
+    assert "docs/alder/" in html or "docs/shared/" in html
     assert "docs/birch/" not in html and "docs/cedar/" not in html
     assert "Status: draft" in page.inner_text("body")
     assert page.locator("button:has-text('Approve')").count() == 0
