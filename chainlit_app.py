@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import chainlit as cl
+from chainlit.context import context
 
 from copilot.chat_users import UsersFileError, load_users, verify_password
 from copilot.client import AsyncCopilotClient, Citation, CopilotAPIError, Escalation
@@ -255,8 +256,7 @@ async def on_feedback(action: cl.Action) -> None:
 
 @cl.action_callback("draft_escalation")
 async def on_draft_action(action: cl.Action) -> None:
-    # Run the questions outside the button's callback: while a callback runs, the chat keeps
-    # every button disabled, including the Approve/Reject buttons of the note it produces.
+    # The questions run outside the button's callback, so the button's request ends at once.
     asyncio.get_running_loop().create_task(draft_flow())
 
 
@@ -306,8 +306,22 @@ async def _ask(prompt: str) -> str | None:
     return "" if value in {"-", "none", "n/a"} else value
 
 
+async def _task_done() -> None:
+    """Tell the browser the questions are over: each answer to a question marks the session as
+    busy again (which disables every button), and a flow started from a button has no message
+    handler whose end would clear that."""
+    await context.emitter.task_end()
+
+
 async def draft_flow() -> None:
     """Collect the fields of an escalation note, draft it through the API and show it."""
+    try:
+        await _draft_flow()
+    finally:
+        await _task_done()
+
+
+async def _draft_flow() -> None:
     customer = await _ask("Escalation note: which **customer** is affected?")
     if not customer:
         await cl.Message(content="Escalation cancelled: a customer is required.", author="Partner Copilot").send()
@@ -408,6 +422,13 @@ async def _show_draft(draft: Escalation) -> None:
 
 
 async def _decide(action: cl.Action, approve: bool) -> None:
+    try:
+        await _decide_once(action, approve)
+    finally:
+        await _task_done()
+
+
+async def _decide_once(action: cl.Action, approve: bool) -> None:
     draft_id = action.payload["id"]
     comment = ""
     if not approve:
@@ -464,5 +485,5 @@ async def on_approve(action: cl.Action) -> None:
 
 @cl.action_callback("reject_escalation")
 async def on_reject(action: cl.Action) -> None:
-    # The reason is asked for outside the callback, for the same reason as in on_draft_action.
+    # The reason is asked for outside the callback, as in on_draft_action.
     asyncio.get_running_loop().create_task(_decide(action, approve=False))
