@@ -293,8 +293,9 @@ def _wait_webhook(stack, event: str, draft_id: str, timeout_s: float = 60) -> di
     """The signed webhook of ``event`` for one draft (received by the loopback receiver)."""
     deadline = time.time() + timeout_s
     while time.time() < deadline:
-        for name, verified, payload in stack["webhooks"]:
-            if name == event and payload.get("draft_id") == draft_id:
+        for name, verified, envelope in stack["webhooks"]:
+            payload = envelope.get("data", {})
+            if name == event == envelope.get("event") and payload.get("draft_id") == draft_id:
                 assert verified, "webhook signature does not verify"
                 return payload
         time.sleep(0.25)
@@ -427,7 +428,7 @@ def test_swagger_try_it_out_works_offline_with_an_api_key(browser, stack):
     r = page.goto(f"{stack['api']}/redoc")
     assert r is not None and r.status == 200
     page.wait_for_selector("text=Partner Copilot API")
-    page.wait_for_selector("text=/v1/documents")
+    page.wait_for_selector("text='/v1/documents'")
     # ReDoc renders from the local bundle; only its decorative footer logo points elsewhere.
     assert all(u.endswith((".svg", ".png")) for u in outside), outside
     ctx.close()
