@@ -428,7 +428,7 @@ def test_swagger_try_it_out_works_offline_with_an_api_key(browser, stack):
     r = page.goto(f"{stack['api']}/redoc")
     assert r is not None and r.status == 200
     page.wait_for_selector("text=Partner Copilot API")
-    page.wait_for_selector("text='/v1/documents'")
+    page.get_by_text("/v1/documents").first.wait_for()
     # ReDoc renders from the local bundle; only its decorative footer logo points elsewhere.
     assert all(u.endswith((".svg", ".png")) for u in outside), outside
     ctx.close()
