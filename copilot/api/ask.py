@@ -61,6 +61,9 @@ def answer_question(
             **ans.details,
         },
     }
+    # Recorded before the answer leaves, so the client can rate it at once (POST /v1/feedback).
+    assert state.feedback is not None
+    state.feedback.record_answer(request.state.trace_id, principal.subject, principal.tenant_id)
     latency = (time.perf_counter() - request.state.t0) * 1000
     resp = AskResponse(
         answer=ans.answer,

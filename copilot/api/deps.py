@@ -6,7 +6,8 @@ import hashlib
 import time
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from limits import parse as parse_limit
 
 from copilot.app import AppState
@@ -50,7 +51,20 @@ def _credential(request: Request) -> str | None:
     return None
 
 
-def get_principal(request: Request, state: State) -> Principal:
+# Declared for the OpenAPI document only (so /docs can send a key with "Authorize"); the
+# credential itself is read by _credential below, which also gives the JSON 401s.
+_api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="ApiKey",
+                               description="An API key (pc_...), e.g. from `copilot keys create`")
+_bearer_scheme = HTTPBearer(auto_error=False, scheme_name="Bearer",
+                            description="`Authorization: Bearer <API key or JWT>`")
+
+
+def get_principal(
+    request: Request,
+    state: State,
+    _key: Annotated[str | None, Security(_api_key_scheme)] = None,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_scheme)] = None,
+) -> Principal:
     """The caller, from an API key or a JWT; never from the body or the query string."""
     assert state.keys is not None and state.jwt is not None and state.limiter is not None
     client = request.client.host if request.client else "unknown"

@@ -254,8 +254,16 @@ class FeedbackRequest(_Strict):
 
 
 class FeedbackResult(BaseModel):
-    status: Literal["recorded"]
+    status: Literal["recorded", "changed", "unchanged"] = Field(
+        description="recorded: first vote; changed: replaced a different vote; unchanged: same vote again"
+    )
     trace_id: str
+    rating: Literal["up", "down"] = Field(description="The caller's current vote on this answer")
+
+
+class FeedbackVote(BaseModel):
+    trace_id: str
+    rating: Literal["up", "down"] | None = Field(description="The caller's current vote; null before the first")
 
 
 class ErrorDetail(BaseModel):

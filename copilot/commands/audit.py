@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
+from copilot.commands.common import CliError, DataDir, settings_for
 
 audit_app = typer.Typer(help="Inspect and verify the audit log.", no_args_is_help=True)
 
@@ -20,17 +20,13 @@ def register(app: typer.Typer) -> None:
 def _log(data_dir: Path | None):  # type: ignore[no-untyped-def]
     from copilot.audit import AuditLog
     from copilot.db import open_database
-    from copilot.settings import load_settings
-
-    settings = load_settings(data_dir=data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     from copilot.audit import AuditKeyError, load_keyring
 
+    settings = settings_for(data_dir)
     try:
         keyring = load_keyring(settings)
     except AuditKeyError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     return AuditLog(open_database(settings.sqlalchemy_url), keyring)
 
 
@@ -52,7 +48,7 @@ def verify(data_dir: DataDir = None, as_json: Annotated[bool, typer.Option("--js
 
 
 @audit_app.command("tail")
-def tail(n: Annotated[int, typer.Option("-n")] = 20, data_dir: DataDir = None) -> None:
+def tail(n: Annotated[int, typer.Option("-n", min=1)] = 20, data_dir: DataDir = None) -> None:
     """Print the newest rows (queries are stored redacted)."""
     rows = _log(data_dir).rows()[-n:]
     for r in rows:

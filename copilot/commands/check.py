@@ -17,9 +17,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from copilot.commands.common import CliError, DataDir, access_level, settings_for
+
 check_app = typer.Typer(help="Governance checks: SOW scope deviations and milestone evidence.", no_args_is_help=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
 Tenant = Annotated[str, typer.Option(help="Tenant to run the check as")]
 Level = Annotated[str, typer.Option(help="Access level: public|partner|internal|restricted")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON")]
@@ -41,16 +42,16 @@ def _context(tenant: str, level: str, roles: list[str] | None, data_dir: Path | 
     from copilot.redact import ResponseRedactor, load_policy
     from copilot.reviews import ReviewQueue
     from copilot.services import build_services
-    from copilot.settings import load_settings
     from copilot.webhooks import WebhookDispatcher, config_from_settings
-    from retrievers.access import AccessLevel, Principal
+    from retrievers.access import Principal
 
-    try:
-        principal = Principal(subject="cli", tenant_id=tenant, access_level=AccessLevel.parse(level),
-                              roles=frozenset(roles or ()))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    settings = load_settings(data_dir=data_dir, templates_dir=templates)
+    principal = Principal(subject="cli", tenant_id=tenant, access_level=access_level(level),
+                          roles=frozenset(roles or ()))
+    if templates is not None and not templates.is_dir():
+        raise CliError(f"templates folder {templates} does not exist")
+    settings = settings_for(data_dir, templates_dir=templates)
+    if not settings.index_dir.exists():
+        raise CliError(f"no index in {settings.data_dir}; run 'copilot ingest CORPUS --data-dir {settings.data_dir}'")
     services = build_services(settings)
     db = open_database(settings.sqlalchemy_url)
     from copilot.audit import load_keyring
@@ -71,12 +72,14 @@ def _context(tenant: str, level: str, roles: list[str] | None, data_dir: Path | 
     return principal, checks, redactor
 
 
-def _fail(exc: Exception) -> None:
-    from copilot.errors import DomainError
+def _fail(exc: Exception, tenant: str, level: str) -> None:
+    from copilot.errors import DomainError, NotFound
 
+    if isinstance(exc, NotFound):
+        raise CliError(f"{exc.message} (ran as tenant {tenant!r} at level {level!r}; "
+                       "pass --tenant/--level of the document's owner)") from None
     if isinstance(exc, DomainError):
-        Console(stderr=True).print(f"[red]error ({exc.code}):[/red] {exc.message}")
-        raise typer.Exit(2) from None
+        raise CliError(f"{exc.message} ({exc.code})") from None
     raise exc
 
 
@@ -94,19 +97,19 @@ def sow(
     """Compare a SOW with the approved scope language; findings go to the review queue."""
     if (file is None) == (doc_id is None):
         raise typer.BadParameter("give either a FILE or --doc-id")
+    if file is not None and not file.is_file():
+        raise CliError(f"file not found: {file}")
     principal, checks, red = _context(tenant, level, role, data_dir, templates)
     t0 = time.perf_counter()
     try:
         if file is not None:
-            if not file.is_file():
-                raise typer.BadParameter(f"file not found: {file}")
             doc, doc_tenant = checks.sow_from_upload(file.read_bytes(), file.name), principal.tenant_id
         else:
             doc, doc_tenant = checks.sow_from_index(doc_id or "", principal)
         result = checks.check_sow(doc, principal, tenant_id=doc_tenant, redact=red.free_text,
                                   store_redact=red.for_log)
     except Exception as exc:
-        _fail(exc)
+        _fail(exc, tenant, level)
         return
     if as_json:
         typer.echo(result.model_dump_json(indent=2))
@@ -144,11 +147,24 @@ def milestone(
 ) -> None:
     """Report found / missing / ambiguous for every artifact the milestone requires."""
     principal, checks, red = _context(tenant, level, role, data_dir, templates)
+    # Unknown milestone or project: an error that files nothing (the service would report every
+    # artifact of a project nobody can see as missing and open review items for them).
+    try:
+        checker = checks.milestone_checker()
+    except Exception as exc:
+        _fail(exc, tenant, level)
+        return
+    known = sorted(checker.checklists.milestones)
+    if milestone not in known:
+        raise CliError(f"unknown milestone {milestone!r} (known: {', '.join(known)})")
+    if len(project.strip()) >= 3 and not checker.project_documents(project.strip(), principal):
+        raise CliError(f"no documents of project {project!r} are visible to tenant {tenant!r} at level "
+                       f"{level!r}; check --project, --tenant and --level")
     try:
         result = checks.check_milestone(project, milestone, principal, redact=red.free_text,
                                         store_redact=red.for_log)
     except Exception as exc:
-        _fail(exc)
+        _fail(exc, tenant, level)
         return
     if as_json:
         typer.echo(json.dumps(result.model_dump(), indent=2))

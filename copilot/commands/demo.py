@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,11 @@ from typing import Annotated, Any
 
 import typer
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
+from copilot.commands.common import CliError, DataDir
+
 DEMO_CORPUS = Path(__file__).resolve().parents[2] / "corpora" / "demo"
+DEMO_DATA_DIR = Path(".data/demo")
+KEYS_FILE = "demo-keys.txt"  # in the data dir; named in the README
 
 
 @dataclass(frozen=True)
@@ -118,30 +120,24 @@ def write_chat_users(settings: Any, keys: list[dict[str, Any]]) -> tuple[Path, d
     """Write the chat's login file (mode 0600) and return (path, {login: password}).
 
     Passwords are derived from the data dir's demo seed (stable per installation, printed by
-    the demo); the file keeps a salted hash of each password and the user's API key, which
+    the demo); the file keeps an argon2 hash of each password and the user's API key, which
     only the chat server reads.
     """
+    from copilot.chat_users import save_users, user_entry
+
     seed = _seed(settings.data_dir)
     users: dict[str, Any] = {}
     passwords: dict[str, str] = {}
     for k in keys:
         login = chat_login(k["name"])
         password = hmac.new(seed, f"password:{k['name']}".encode(), hashlib.sha256).hexdigest()[:12]
-        salt = secrets.token_hex(8)
-        users[login] = {
-            "password_sha256": hashlib.sha256(f"{salt}:{password}".encode()).hexdigest(),
-            "salt": salt,
-            "api_key": k["key"],
-            "display_name": k["description"],
-            "tenant_id": k["tenant_id"],
-            "level": k["level"],
-            "roles": k["roles"],
-        }
+        users[login] = user_entry(
+            password, k["key"], display_name=k["description"], tenant_id=k["tenant_id"], level=k["level"],
+            roles=list(k["roles"]), subject=f"demo:{k['name']}",
+        )
         passwords[login] = password
     path = settings.data_dir / "chat-users.json"
-    path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
-    path.write_text(json.dumps({"users": users}, indent=2))
+    save_users(path, users)
     return path, passwords
 
 
@@ -153,8 +149,11 @@ def chat_env(settings: Any, api_url: str, users_file: Path) -> dict[str, str]:
     # The chat reaches data only through the API. Chainlit reads DATABASE_URL to switch on
     # its own persistence layer (asyncpg), so the governance database URL must not leak in.
     inherited = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "COPILOT_DATABASE_URL")}
+    # The chat imports the copilot client from the same tree as this command.
+    pythonpath = os.pathsep.join(p for p in (str(REPO_ROOT), inherited.get("PYTHONPATH", "")) if p)
     return {
         **inherited,
+        "PYTHONPATH": pythonpath,
         "COPILOT_API_URL": api_url,
         "COPILOT_CHAT_USERS": str(users_file.resolve()),
         "CHAINLIT_AUTH_SECRET": hmac.new(seed, b"chainlit-auth-secret", hashlib.sha256).hexdigest(),
@@ -175,30 +174,70 @@ def start_chat(settings: Any, api_url: str, host: str, chat_port: int, keys: lis
     return proc, passwords
 
 
+def demo_keys_lines(keys: list[dict[str, Any]]) -> list[str]:
+    """One line per demo user, ``login key``: fits 80 columns and copies cleanly."""
+    return [f"{chat_login(k['name']):<17} {k['key']}" for k in keys]
+
+
+def write_keys_file(settings: Any, keys: list[dict[str, Any]], passwords: dict[str, str] | None) -> Path:
+    """``DATA_DIR/demo-keys.txt`` (mode 0600): who each demo user is, their API key and chat password."""
+    import os
+
+    lines = ["# Partner Copilot demo users: API keys (X-API-Key) and chat passwords.", "#"]
+    lines += [f"# {chat_login(k['name']):<17} {k['description']}" for k in keys]
+    lines += ["", "[api-keys]", *demo_keys_lines(keys)]
+    if passwords:
+        lines += ["", "[chat-logins]", *(f"{login:<17} {pw}" for login, pw in passwords.items())]
+    path = settings.data_dir / KEYS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    path.chmod(0o600)
+    return path
+
+
 def launch_companions(settings: Any, host: str, api_port: int, chat_port: int | None,
-                      keys: list[dict[str, Any]]) -> list[Any]:
+                      keys: list[dict[str, Any]]) -> tuple[list[Any], dict[str, str]]:
     """Processes that run beside the API in the demo: the chat UI on ``chat_port``.
 
-    Returns the started processes (``subprocess.Popen``); the demo terminates them on exit.
+    Returns the started processes (``subprocess.Popen``; the demo stops them on exit) and the
+    chat passwords by login.
     """
     if not chat_port:
-        return []
-    from rich.console import Console
-    from rich.table import Table
-
+        return [], {}
     proc, passwords = start_chat(settings, f"http://{host}:{api_port}", host, chat_port, keys)
-    console = Console()
-    t = Table("login", "password", "who", title="Chat logins")
-    for k in keys:
-        login = chat_login(k["name"])
-        t.add_row(login, passwords[login], k["description"])
-    console.print(t)
-    console.print(f"Chat: [bold]http://{host}:{chat_port}[/bold]")
-    return [proc]
+    return [proc], passwords
 
 
 def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
+
+
+def _stop_on_term() -> None:
+    """SIGTERM (``kill``) ends the demo like Ctrl-C: the finally block below stops the chat too.
+
+    uvicorn restores this handler after its graceful shutdown and re-raises the signal, so
+    it also runs when the signal arrives while the API is serving.
+    """
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+def _stop(procs: list[Any]) -> None:
+    import subprocess
+
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def demo(
@@ -208,41 +247,60 @@ def demo(
     chat_port: Annotated[int | None, typer.Option("--chat-port", help="Chat UI port")] = None,
     corpus: Annotated[Path, typer.Option(help="Demo corpus folder")] = DEMO_CORPUS,
 ) -> None:
-    """Ingest the demo corpus if needed, create demo API keys and serve the API."""
+    """Ingest the demo corpus if needed, create demo API keys and serve the API (and the chat)."""
     import os
 
     import uvicorn
-    from rich.console import Console
-    from rich.table import Table
 
     from copilot.app import create_app
-    from copilot.settings import load_settings
+    from copilot.commands.common import settings_for
+    from copilot.ports import PortInUse, ensure_free
 
-    # --data-dir, then COPILOT_DATA_DIR, then the demo's own folder.
-    settings = load_settings(data_dir=data_dir or (None if os.environ.get("COPILOT_DATA_DIR") else Path(".data/demo")))
-    console = Console()
-    console.print(f"Preparing the demo in {settings.data_dir} ...")
-    services, report, keys = prepare_demo(settings, corpus)
-    console.print(
-        f"Index: {report.documents_written} documents written, {report.documents_skipped} unchanged, "
-        f"{len(report.rejected)} rejected ({services.store.count()} chunks)."
-    )
-    t = Table("user", "tenant", "level", "roles", "API key", title="Demo API keys")
-    for k in keys:
-        roles = ",".join(k["roles"]) + (f" acting for {','.join(k['acting_for'])}" if k["acting_for"] else "")
-        t.add_row(k["description"], k["tenant_id"], k["level"], roles, k["key"])
-    console.print(t)
-    url = f"http://{host}:{port}"
-    console.print(f"API: [bold]{url}[/bold]  (OpenAPI docs: {url}/docs)")
-    first = keys[0]["key"] if keys else "<key>"
-    console.print(
-        f"Try: curl -s {url}/v1/ask -H 'X-API-Key: {first}' -H 'Content-Type: application/json' "
-        "-d '{\"question\": \"What are the go/no-go criteria for cutover?\"}'"
-    )
-    procs = launch_companions(settings, host, port, chat_port, keys)
+    if not corpus.is_dir():
+        raise CliError(f"demo corpus folder {corpus} does not exist")
+    # Both ports before anything slow: a busy port is reported now, not after the models load.
+    for what, p in (("API", port), ("chat", chat_port)):
+        if p is None:
+            continue
+        try:
+            ensure_free(host, p)
+        except PortInUse as exc:
+            flag = "API_PORT" if what == "API" else "CHAT_PORT"
+            raise CliError(f"{what} {exc} (e.g. make demo {flag}={p + 10})") from None
+    if chat_port is not None and chat_port == port:
+        raise CliError("--chat-port must differ from --port")
+    # --data-dir, then COPILOT_DATA_DIR, then the demo's own folder (created: the demo starts from nothing).
+    settings = settings_for(data_dir or (None if os.environ.get("COPILOT_DATA_DIR") else DEMO_DATA_DIR),
+                            create=True)
+    procs: list[Any] = []
+    _stop_on_term()
     try:
+        typer.echo(f"Preparing the demo in {settings.data_dir} (first run: about a minute) ...")
+        services, report, keys = prepare_demo(settings, corpus)
+        typer.echo(
+            f"Index: {report.documents_written} documents written, {report.documents_skipped} unchanged, "
+            f"{len(report.rejected)} rejected ({services.store.count()} chunks)."
+        )
+        procs, passwords = launch_companions(settings, host, port, chat_port, keys)
+        keys_file = write_keys_file(settings, keys, passwords)
+        url = f"http://{host}:{port}"
+        typer.echo("")
+        typer.echo(f"API keys (also in {keys_file}; 'copilot keys show --demo' prints them again):")
+        for line in demo_keys_lines(keys):
+            typer.echo(f"  {line}")
+        if chat_port:
+            typer.echo("")
+            typer.echo(f"Chat: http://{host}:{chat_port}   logins (login password):")
+            for login, pw in passwords.items():
+                typer.echo(f"  {login:<17} {pw}")
+        typer.echo("")
+        typer.echo(f"API:  {url}   docs: {url}/docs")
+        typer.echo("Ctrl-C stops the API and the chat.")
+        typer.echo(f"Try:  KEY=$(awk '/^alder-consultant/ {{print $2; exit}}' {keys_file})")
+        typer.echo(f"      curl -s {url}/v1/ask -H \"X-API-Key: $KEY\" \\")
+        typer.echo("        -H 'Content-Type: application/json' \\")
+        typer.echo("        -d '{\"question\": \"What are the go/no-go criteria for cutover?\"}'")
         uvicorn.run(create_app(settings, services=services), host=host, port=port, log_level="info",
                     access_log=False)
     finally:
-        for p in procs:
-            p.terminate()
+        _stop(procs)

@@ -10,7 +10,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
+from copilot.commands.common import CliError, Create, DataDir, access_level, settings_for
+
+MODES = ("hybrid", "dense", "fulltext")
 
 
 def register(app: typer.Typer) -> None:
@@ -26,24 +28,26 @@ def ingest(
         "ingested); add --yes to delete them")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="With --prune: really delete the listed documents")] = False,
     data_dir: DataDir = None,
+    create: Create = False,
     no_pii: Annotated[bool, typer.Option("--no-pii", help="Skip PII detection (not for real data)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON")] = False,
 ) -> None:
     """Ingest a corpus folder into the permission-tagged index."""
     from copilot.services import build_services
-    from copilot.settings import load_settings
     from ingestion.manifest import ManifestError
 
-    settings = load_settings(data_dir=data_dir, **({"pii_detection": False} if no_pii else {}))
-    console = Console(stderr=True)
+    if not path.is_dir():
+        raise CliError(f"corpus folder {path} does not exist or is not a folder")
+    if manifest is not None and not manifest.is_file():
+        raise CliError(f"manifest {manifest} does not exist")
+    settings = settings_for(data_dir, create=create, **({"pii_detection": False} if no_pii else {}))
     services = build_services(settings)
     try:
         report = services.ingestor.ingest_corpus(
             path, manifest, prune=prune, confirm_prune=prune and yes, progress=not as_json
         )
     except (ManifestError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from None
+        raise CliError(str(exc)) from None
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
@@ -80,25 +84,37 @@ def search(
     k: Annotated[int, typer.Option("-k", help="Results")] = 5,
     mode: Annotated[str, typer.Option(help="hybrid | dense | fulltext")] = "hybrid",
     data_dir: DataDir = None,
+    show_scores: Annotated[bool, typer.Option("--scores/--no-scores", help="Show each result's relevance")] = True,
 ) -> None:
-    """Search the index as a principal of TENANT at LEVEL (operator tool; reads the local index)."""
-    from copilot.services import build_services
-    from copilot.settings import load_settings
-    from retrievers.access import AccessLevel, Principal
+    """Search the index as a principal of TENANT at LEVEL (operator tool; reads the local index).
 
-    try:
-        principal = Principal(subject="cli", tenant_id=tenant, access_level=AccessLevel.parse(level))
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    services = build_services(load_settings(data_dir=data_dir))
+    Results are ranked; ``relevance`` is the result's score relative to the best one (1.00), so it
+    reads the same for every mode (raw RRF, cosine and BM25 scores are on unrelated scales).
+    """
+    from copilot.services import build_services
+    from retrievers.access import Principal
+
+    if mode not in MODES:
+        raise typer.BadParameter(f"{mode!r} is not one of {', '.join(MODES)}", param_hint="'--mode'")
+    if not 1 <= k <= 100:
+        raise typer.BadParameter("must be between 1 and 100", param_hint="'-k'")
+    if not query.strip():
+        raise typer.BadParameter("the query is empty", param_hint="'QUERY'")
+    principal = Principal(subject="cli", tenant_id=tenant, access_level=access_level(level))
+    settings = settings_for(data_dir)
+    if not settings.index_dir.exists():
+        raise CliError(f"no index in {settings.data_dir}; run 'copilot ingest CORPUS --data-dir {settings.data_dir}'")
+    services = build_services(settings)
     hits = services.retriever.search(query, principal, k=k, mode=mode)  # type: ignore[arg-type]
     out = Console()
     if not hits:
-        out.print("No results visible to this principal.")
+        out.print(f"No results visible to tenant {tenant!r} at level {level!r}.")
         return
+    best = max(h.score for h in hits) or 1.0
     for n, h in enumerate(hits, start=1):
         c = h.chunk
         where = c.section + (f", p. {c.page}" if c.page else "")
-        out.print(f"[bold][{n}][/bold] {c.title} [dim]({c.doc_id}; {where}; score {h.score:.4f})[/dim]")
+        rel = f"; relevance {max(h.score, 0.0) / best:.2f}" if show_scores and best > 0 else ""
+        out.print(f"[bold][{n}][/bold] {c.title} [dim]({c.doc_id}; {where}{rel})[/dim]")
         snippet = " ".join(c.index_text.split())
         out.print(f"    {snippet[:240]}{'…' if len(snippet) > 240 else ''}")

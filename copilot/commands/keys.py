@@ -7,10 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
+from copilot.commands.common import CliError, Create, DataDir, access_level, settings_for
 
 keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
 
@@ -19,16 +17,18 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
 
 
-def _store(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _store(data_dir: Path | None, create: bool = False):  # type: ignore[no-untyped-def]
     from copilot.auth import KeyStore
     from copilot.db import open_database
-    from copilot.settings import load_settings
 
-    settings = load_settings(data_dir=data_dir)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    from copilot.audit import load_keyring
+    from copilot.audit import AuditKeyError, load_keyring
 
-    return KeyStore(open_database(settings.sqlalchemy_url), load_keyring(settings), pepper=settings.api_key_pepper)
+    settings = settings_for(data_dir, create=create)
+    try:
+        keyring = load_keyring(settings)
+    except AuditKeyError as exc:
+        raise CliError(str(exc)) from None
+    return KeyStore(open_database(settings.sqlalchemy_url), keyring, pepper=settings.api_key_pepper)
 
 
 def _split(value: str | None) -> list[str]:
@@ -45,20 +45,20 @@ def create(
         str | None, typer.Option("--acting-for", help="Vendor staff only: comma-separated tenants they may act for")
     ] = None,
     data_dir: DataDir = None,
+    create_dir: Create = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Create a key and print it once."""
+    access_level(level)
+    store = _store(data_dir, create_dir)
+    if store.get_by_name(name) is not None:
+        raise CliError(f"an active key named {name!r} exists", code=1)
     from copilot.errors import DomainError
 
-    store = _store(data_dir)
-    if store.get_by_name(name) is not None:
-        typer.echo(f"error: an active key named {name!r} exists", err=True)
-        raise typer.Exit(1)
     try:
         key, row = store.create(name, tenant, level, _split(roles), _split(acting_for))
     except DomainError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from None
+        raise CliError(exc.message) from None
     info = {
         "key": key, "key_id": row.key_id, "name": row.name, "tenant_id": row.tenant_id,
         "access_level": row.access_level, "roles": row.roles, "acting_for": row.acting_for,
@@ -88,11 +88,13 @@ def list_keys(
     if as_json:
         typer.echo(json.dumps(items, indent=2))
         return
-    t = Table("key id", "name", "tenant", "level", "roles", "acting for", "revoked")
+    # One key per line, never cut to the terminal's width (a table would truncate on 80 columns).
     for i in items:
-        t.add_row(i["key_id"], i["name"], i["tenant_id"], i["access_level"], ",".join(i["roles"]),
-                  ",".join(i["acting_for"]), "yes" if i["revoked"] else "")
-    Console().print(t)
+        extra = [f"roles={','.join(i['roles'])}"] if i["roles"] else []
+        extra += [f"acting_for={','.join(i['acting_for'])}"] if i["acting_for"] else []
+        extra += ["REVOKED"] if i["revoked"] else []
+        typer.echo(" ".join([i["key_id"], i["name"], f"tenant={i['tenant_id']}", f"level={i['access_level']}",
+                             *extra]))
 
 
 @keys_app.command("revoke")
@@ -105,6 +107,25 @@ def revoke(
     try:
         n = _store(data_dir).revoke(key)
     except DomainError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        raise CliError(exc.message, code=1) from None
     typer.echo(f"revoked {n} key(s)")
+
+
+@keys_app.command("show")
+def show(
+    demo: Annotated[bool, typer.Option("--demo", help="The demo users' keys (the only ones shown again)")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Print the demo API keys again, one per line (other keys are shown only once, at creation)."""
+    import os
+
+    from copilot.commands.demo import DEMO_DATA_DIR, demo_keys_lines, ensure_demo_keys
+
+    if not demo:
+        raise CliError("only the demo keys can be shown again: use 'copilot keys show --demo'")
+    default = None if os.environ.get("COPILOT_DATA_DIR") else DEMO_DATA_DIR
+    settings = settings_for(data_dir or default)
+    if not (settings.data_dir / "demo-keys.seed").exists():
+        raise CliError(f"no demo in {settings.data_dir}; start it with 'make demo' (or 'copilot demo')")
+    for line in demo_keys_lines(ensure_demo_keys(settings)):
+        typer.echo(line)

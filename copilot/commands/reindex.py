@@ -68,10 +68,12 @@ def copy_index(source: Any, target: Any, *, batch_size: int = 500, progress: boo
 
 
 def _open(backend: str, data_dir: Path | None, collection: str | None, dim: int) -> Any:
+    from copilot.commands.common import settings_for
     from copilot.services import build_store
-    from copilot.settings import load_settings
 
-    settings = load_settings(data_dir=data_dir, store=backend, weaviate_collection=collection)
+    # A LanceDB data dir must exist (a mistyped source would read as an empty index); the
+    # command creates the target's folder before opening it.
+    settings = settings_for(data_dir, create=backend != "lancedb", store=backend, weaviate_collection=collection)
     return build_store(settings, dim=dim)
 
 
@@ -113,6 +115,10 @@ def reindex_command(
         # The target's vector width is the source's: peek at the first batch.
         first = next(iter(source.iter_all(batch_size=1)), None)
         target_dim = int(first[1].shape[1]) if first is not None else dim
+        if to == "lancedb":
+            from copilot.commands.common import settings_for
+
+            settings_for(target_dir, create=True)
         target = _open(to, target_dir, to_collection, target_dim)
         report = copy_index(source, target, batch_size=batch_size, progress=not no_progress)
     except (StoreError, ValueError) as exc:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Index and database folder (COPILOT_DATA_DIR).")]
+from copilot.commands.common import CliError, Create, DataDir, settings_for
 
 
 def register(app: typer.Typer) -> None:
@@ -27,11 +26,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     data_dir: DataDir = None,
+    create: Create = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level")] = "info",
 ) -> None:
     """Serve the copilot API (search, ask, documents, feedback, health, metrics)."""
-    from copilot.settings import load_settings
+    from copilot.ports import PortInUse, ensure_free
 
-    settings = load_settings(data_dir=data_dir)
+    if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
+        raise typer.BadParameter(f"unknown log level {log_level!r}", param_hint="'--log-level'")
+    settings = settings_for(data_dir, create=create)
+    try:
+        ensure_free(host, port)  # before the models load, not after a minute of loading
+    except PortInUse as exc:
+        raise CliError(str(exc)) from None
     typer.echo(f"Partner Copilot API on http://{host}:{port} (data: {settings.data_dir})")
     run_server(settings, host, port, log_level)

@@ -40,6 +40,13 @@ def quiet_logs() -> None:
     logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
 
 
+def verify_spacy_model() -> None:
+    """The spaCy model files must match their pinned SHA-256 before spaCy loads them."""
+    from guardrails.model_integrity import spacy_model_folder, verify
+
+    verify(SPACY_MODEL, spacy_model_folder())
+
+
 def nlp_configuration(with_ner_config: bool) -> dict[str, Any]:
     conf: dict[str, Any] = {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}]}
     if with_ner_config:
@@ -117,6 +124,7 @@ class PiiDetector:
 
         from guardrails.pii.recognizers import build_recognizers
 
+        verify_spacy_model()
         nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(True)).create_engine()
         nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
         for name in SPACY_COMPONENTS_DISABLED:
@@ -214,6 +222,7 @@ class PresidioDefaultDetector:
             from presidio_analyzer import AnalyzerEngine
             from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+            verify_spacy_model()
             engine = NlpEngineProvider(nlp_configuration=nlp_configuration(False)).create_engine()
             self._analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=[LANGUAGE])
         return self._analyzer

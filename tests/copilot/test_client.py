@@ -67,7 +67,10 @@ def test_search_ask_and_documents_are_scoped_to_the_key(server):
         assert f"[{ans.citations[0].n}]" in ans.answer
         docs = c.documents()
         assert docs and {d.tenant_id for d in docs} <= {"alder", "shared"}
+        assert c.feedback_vote(ans.trace_id) is None
         assert c.feedback(ans.trace_id, "up")["status"] == "recorded"
+        assert c.feedback(ans.trace_id, "down")["status"] == "changed"
+        assert c.feedback_vote(ans.trace_id) == "down"
     with CopilotClient(url, keys["birch_c"]) as c:
         assert all(not d.doc_id.startswith("docs/alder/") for d in c.documents())
 
@@ -98,6 +101,13 @@ def test_escalation_round_trip_and_readable_errors(server):
             summary="Subcontracting goods receipt fails", severity="P1", observed_facts=["40 users blocked", " "],
         )
         assert draft.status == "draft" and draft.evidence
+        assert draft.id in [d.id for d in pm.list_escalations("draft")]
+
+        async def pending() -> list[str]:
+            async with AsyncCopilotClient(url, keys["alder_pm"]) as ac:
+                return [d.id for d in await ac.list_escalations("draft")]
+
+        assert draft.id in asyncio.run(pending())
         with pytest.raises(CopilotAPIError) as exc:
             consultant.approve_escalation(draft.id)
         assert exc.value.status == 403 and exc.value.code == "forbidden"
@@ -105,6 +115,7 @@ def test_escalation_round_trip_and_readable_errors(server):
         approved = pm.approve_escalation(draft.id, "go")
         assert approved.status == "approved" and approved.decided_by == "alder-pm"
         assert pm.get_escalation(draft.id).decision_comment == "go"
+        assert draft.id not in [d.id for d in pm.list_escalations("draft")]
         with pytest.raises(CopilotAPIError) as exc:
             pm.draft_escalation(customer="X", project_ref="", summary="y", severity="P7")
         assert exc.value.status == 422 and "severity" in exc.value.message

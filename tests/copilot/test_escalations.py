@@ -313,3 +313,27 @@ def test_http_draft_approve_and_refusals(api):
     assert ("/v1/escalations/{draft_id}/approve", 403, "escalation.approve", "denied") in rows
     assert ("/v1/escalations/{draft_id}/approve", 200, "escalation.approve", "ok") in rows
     assert app.state.copilot.audit.verify().ok
+
+
+def test_http_list_by_status_is_tenant_scoped(api):
+    client, keys, app = api
+    body = {"customer": "Ormond Precision Castings", "summary": "Goods receipt fails", "severity": "P2"}
+    did = client.post("/v1/escalations/draft", json=body, headers=_h(keys["alder_consultant"])).json()["id"]
+
+    pending = client.get("/v1/escalations?status=draft", headers=_h(keys["alder_pm"]))
+    assert pending.status_code == 200
+    items = pending.json()["items"]
+    assert did in [i["id"] for i in items] and {i["status"] for i in items} == {"draft"}
+    assert items[0] == client.get(f"/v1/escalations/{items[0]['id']}", headers=_h(keys["alder_pm"])).json()
+    # Another tenant sees none of them; an unknown status is a 422, not an empty list.
+    assert client.get("/v1/escalations?status=draft", headers=_h(keys["birch_pm"])).json()["items"] == []
+    assert client.get("/v1/escalations?status=pending", headers=_h(keys["alder_pm"])).status_code == 422
+    assert client.get("/v1/escalations?status=draft").status_code == 401
+
+    client.post(f"/v1/escalations/{did}/reject", json={"comment": "needs the ticket number"},
+                headers=_h(keys["alder_pm"]))
+    assert did not in [i["id"] for i in client.get("/v1/escalations?status=draft",
+                                                   headers=_h(keys["alder_pm"])).json()["items"]]
+    rejected = client.get("/v1/escalations?status=rejected", headers=_h(keys["alder_pm"])).json()["items"]
+    mine = next(i for i in rejected if i["id"] == did)
+    assert mine["decision_comment"] == "needs the ticket number"
