@@ -87,12 +87,9 @@ def add(
     password = _password(password_stdin)
     subject = ""
     if api_key is None:
-        from copilot.auth import KeyStore
-        from copilot.commands.common import settings_for
-        from copilot.db import open_database
+        from copilot.commands.keys import _store
 
-        settings = settings_for(data_dir)
-        store = KeyStore(open_database(settings.sqlalchemy_url), pepper=settings.api_key_pepper)
+        store = _store(data_dir)
         if store.get_by_name(f"chat-{name}") is not None:
             raise CliError(f"an active API key named 'chat-{name}' exists; revoke it or pass --api-key")
         subject = f"chat:{name}"

@@ -124,9 +124,11 @@ def test_data_dir_is_created_only_with_create(tmp_path, monkeypatch):
 
 
 def test_chat_users_add_writes_argon2_and_a_working_key(tmp_path, monkeypatch):
+    from copilot.audit import load_keyring
     from copilot.auth import KeyStore
     from copilot.chat_users import load_users, verify_password
     from copilot.db import open_database
+    from copilot.settings import load_settings
 
     monkeypatch.delenv("COPILOT_DATA_DIR", raising=False)
     users = tmp_path / "deploy" / "chat-users.json"
@@ -140,7 +142,8 @@ def test_chat_users_add_writes_argon2_and_a_working_key(tmp_path, monkeypatch):
     entry = load_users(users)["erin"]
     assert entry["password_argon2"].startswith("$argon2id$") and "correct horse" not in users.read_text()
     assert verify_password(entry, "correct horse battery") and not verify_password(entry, "correct horse batterY")
-    principal, _ = KeyStore(open_database(f"sqlite:///{d / 'copilot.db'}")).authenticate(entry["api_key"])
+    keyring = load_keyring(load_settings(data_dir=d))
+    principal, _ = KeyStore(open_database(f"sqlite:///{d / 'copilot.db'}"), keyring).authenticate(entry["api_key"])
     assert principal.tenant_id == "alder" and principal.has_role("partner_manager")
     # A second add of the same login is refused unless --replace.
     code, _, err = run(argv, stdin="correct horse battery\n")
