@@ -85,7 +85,7 @@ class NameBeforeContactRecognizer(EntityRecognizer):
     NAME = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
     PATTERN = re.compile(
         rf"({NAME}(?:[ \t]+{NAME}){{1,3}})(?=[ \t]*(?:,[ \t]*|\([ \t]*|<[ \t]*)?"
-        r"(?:(?:e-?mail|phone|tel|mobile)\s*:|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.|\+?\d[\d ()\-]{6,}\d))"
+        r"(?:(?i:e-?mail|phone|tel|mobile)\s*:|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.|\+?\d[\d ()\-]{6,}\d))"
     )
 
     def __init__(self) -> None:
