@@ -41,8 +41,9 @@ PIPELINE_VERSION = "5"  # bump when chunking/parsing changes so re-ingest rewrit
 UPLOAD_PREFIX = "uploads/"
 # PII detection sees long texts in windows of this many characters (spaCy's max_length is
 # 1,000,000 and its memory grows with the text), overlapping so an entity on a boundary is
-# still seen whole in one window.
-PII_WINDOW_CHARS = 100_000
+# still seen whole in one window. spaCy holds the GIL while it processes a text, so short
+# windows in small batches also keep one upload from stalling the server's other threads.
+PII_WINDOW_CHARS = 20_000
 PII_WINDOW_OVERLAP = 400
 _GLOB_CHARS = set("*?[")
 
@@ -333,9 +334,10 @@ class Ingestor:
                 owners.append((i, st))
         out: list[list[PiiSpan]] = [[] for _ in parsed]
         # Bounded batches of windows: a 20 MB text never reaches spaCy in one piece.
-        for lo in range(0, len(texts), 8):
-            found = self.detector.detect_batch(texts[lo : lo + 8], contexts=contexts[lo : lo + 8])
-            for (i, off), spans in zip(owners[lo : lo + 8], found, strict=True):
+        step = 4
+        for lo in range(0, len(texts), step):
+            found = self.detector.detect_batch(texts[lo : lo + step], contexts=contexts[lo : lo + step])
+            for (i, off), spans in zip(owners[lo : lo + step], found, strict=True):
                 out[i].extend(PiiSpan(s.entity_type, s.start + off, s.end + off, s.score) for s in spans)
         return [_merge_spans(o) if len(p.text) > PII_WINDOW_CHARS else o for o, p in zip(out, parsed, strict=True)]
 
