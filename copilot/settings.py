@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     answer_min_confidence: float = 0.46  # extractive refusal: best unit score (calibrated on dev halves)
     answer_min_coverage: float = 0.0  # extractive refusal: share of the question's content words covered
     answer_margin_weight: float = 0.0  # extractive refusal: weight of the retrieval margin ...
-    answer_margin_floor: float = 0.0  # ... in score + weight * margin >= min_confidence + floor
+    answer_peak_weight: float = 0.0  # ... and of the best unit's lead over the field (signals["peak"])
+    answer_margin_floor: float = 0.0  # ... in score + weights . (margin, peak) >= min_confidence + floor
     answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"
