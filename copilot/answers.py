@@ -355,6 +355,7 @@ LLM_CONTEXT_UNITS = 8  # answering units the LLM reads
 EXPAND_K = 2  # passages of the top document searched on its own
 EXPAND_AFTER = 3  # they are read after this many pool hits
 EXPAND_POOL = 20  # passages of the top document looked at for a matching heading
+PEAK_RANK = 5  # the best unit is compared with the unit at this rank
 HEADING_BONUS = 0.08
 HEADING_MATCH = 0.6
 
@@ -378,10 +379,11 @@ def retrieval_margin(hits: Sequence[ScoredChunk]) -> float:
 
 def should_refuse(signals: dict[str, Any], settings: Settings) -> bool:
     """The refusal rule: a weak best unit, or one that covers too little of the question."""
+    combined = (signals["score"] + settings.answer_margin_weight * signals["margin"]
+                + settings.answer_peak_weight * signals.get("peak", 0.0))
     return bool(signals["score"] < settings.answer_min_confidence
                 or signals["coverage"] < settings.answer_min_coverage
-                or signals["score"] + settings.answer_margin_weight * signals["margin"]
-                < settings.answer_min_confidence + settings.answer_margin_floor)
+                or combined < settings.answer_min_confidence + settings.answer_margin_floor)
 
 
 def evidence_question(question: str, plan: QueryPlan) -> str:
@@ -535,8 +537,12 @@ class Answerer:
             return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
         order = np.argsort(-scores)
         best = float(scores[order[0]])
+        # How far the best unit stands above the field: an answer usually stands out, while a
+        # question the document does not answer meets many similar, middling units.
+        field_score = float(scores[order[min(PEAK_RANK, len(order) - 1)]])
         signals = {"score": round(best, 4), "coverage": round(cands[order[0]][1], 4),
-                   "margin": round(retrieval_margin(hits), 4), "kind": cands[order[0]][0].kind}
+                   "margin": round(retrieval_margin(hits), 4), "peak": round(best - field_score, 4),
+                   "kind": cands[order[0]][0].kind}
         if should_refuse(signals, self.settings):
             ans = self._refuse(principal, doc_scope, retrieved, best, "extractive")
             ans.details["signals"] = signals

@@ -3,10 +3,11 @@
 ``python -m evals.calibrate_refusal --rows DIR [DIR ...]`` reads per-case rows written by
 ``python -m evals.answer_eval --no-refusal`` (every case answered when it could be, with the
 answerer's refusal signals: best unit score, coverage of the question's content words, retrieval
-margin) and searches the rule of ``copilot.answers.should_refuse``:
+margin, the best unit's lead over the unit ranked ``PEAK_RANK``) and searches the rule of
+``copilot.answers.should_refuse``:
 
     refuse when score < min_confidence, or coverage < min_coverage,
-    or score + margin_weight * margin < min_confidence + margin_floor
+    or score + margin_weight * margin + peak_weight * peak < min_confidence + margin_floor
 
 Objective on the dev halves of every set together: the mean of refused-unanswerable and
 answered-answerable (balanced accuracy) over sets with both kinds, subject to answering at least
@@ -32,8 +33,9 @@ def refuse(row: dict[str, Any], p: dict[str, float]) -> bool:
         return True  # refused before scoring (nothing to read, or a named identifier is missing)
     if not sig:
         return True
+    combined = sig["score"] + p["margin_weight"] * sig["margin"] + p["peak_weight"] * sig.get("peak", 0.0)
     return bool(sig["score"] < p["min_confidence"] or sig["coverage"] < p["min_coverage"]
-                or sig["score"] + p["margin_weight"] * sig["margin"] < p["min_confidence"] + p["margin_floor"])
+                or combined < p["min_confidence"] + p["margin_floor"])
 
 
 def figures(rows: list[dict[str, Any]], p: dict[str, float]) -> dict[str, Any]:
@@ -53,8 +55,9 @@ def figures(rows: list[dict[str, Any]], p: dict[str, float]) -> dict[str, Any]:
 GRID = {
     "min_confidence": [round(0.30 + 0.02 * i, 2) for i in range(21)],
     "min_coverage": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
-    "margin_weight": [0.0, 0.1, 0.2, 0.4],
-    "margin_floor": [0.0, 0.02, 0.04],
+    "margin_weight": [0.0, 0.2, 0.4],
+    "peak_weight": [0.0, 0.5, 1.0, 2.0],
+    "margin_floor": [0.0, 0.02, 0.04, 0.08, 0.12],
 }
 
 
@@ -63,7 +66,7 @@ def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float) -> tup
     best: tuple[float, dict[str, float]] | None = None
     for values in itertools.product(*GRID.values()):
         p = dict(zip(GRID, values, strict=True))
-        if p["margin_weight"] == 0.0 and p["margin_floor"] > 0.0:
+        if p["margin_weight"] == 0.0 and p["peak_weight"] == 0.0 and p["margin_floor"] > 0.0:
             continue
         objs, ok = [], True
         for rows in dev.values():
