@@ -96,7 +96,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, scoped: bool,
                  label: str) -> dict[str, Any]:
-    from copilot.redact import ResponseRedactor, load_policy
+    from copilot.core.redact import ResponseRedactor, load_policy
     from evals.dataset import resolve_gold
 
     policy = load_policy(getattr(services.settings, "redaction_policy_path", None))
@@ -127,7 +127,7 @@ def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, sco
 
 def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half: int = 0,
         **overrides: Any) -> dict[str, Any]:
-    from copilot.answers import Answerer
+    from copilot.answering.answerer import Answerer
     from evals.cuad import build as build_cuad
     from evals.dataset import DocumentTexts, load_cases
     from evals.run import ingest, open_services

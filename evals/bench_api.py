@@ -98,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=80, help="requests per endpoint and concurrency level")
     args = ap.parse_args(argv)
 
-    from copilot.auth import KeyStore
-    from copilot.commands.demo import prepare_demo
-    from copilot.db import open_database
-    from copilot.settings import load_settings
+    from copilot.cli.commands.demo import prepare_demo
+    from copilot.core.auth import KeyStore
+    from copilot.core.db import open_database
+    from copilot.core.settings import load_settings
     from retrievers.access import AccessLevel, Principal
 
     settings = load_settings(data_dir=args.data_dir)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     services, report, _ = prepare_demo(settings, progress=False)
     cases = [json.loads(x) for x in EVALSET.read_text().splitlines() if x.strip()]
     db = open_database(settings.sqlalchemy_url)
-    from copilot.audit import load_keyring
+    from copilot.core.audit import load_keyring
 
     store = KeyStore(db, load_keyring(settings), pepper=settings.api_key_pepper)
     keys: dict[tuple[str, str], str] = {}

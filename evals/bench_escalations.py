@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from copilot.core.redact import ResponseRedactor, load_policy
+from copilot.core.services import build_services
+from copilot.core.settings import Settings
 from copilot.governance.escalations import DraftRequest, EscalationDrafter
-from copilot.redact import ResponseRedactor, load_policy
-from copilot.services import build_services
-from copilot.settings import Settings
 from retrievers.access import AccessLevel, Principal
 
 DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"

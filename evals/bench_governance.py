@@ -39,8 +39,8 @@ def _prf(tp: int, fp: int, fn: int) -> dict[str, Any]:
 
 
 def run(corpus: Path = CORPUS) -> dict[str, Any]:
-    from copilot.checks.demo import ingest_governance_demo
-    from copilot.checks.service import GovernanceChecks
+    from copilot.governance.checks.demo import ingest_governance_demo
+    from copilot.governance.checks.service import GovernanceChecks
     from ingestion.pipeline import Ingestor
     from retrievers.access import AccessLevel, Principal
     from retrievers.embeddings import get_embedder

@@ -28,8 +28,8 @@ DEMO = Path("corpora/demo")
 
 
 def _services(data_dir: Path, pii: bool) -> Any:
-    from copilot.services import build_services
-    from copilot.settings import load_settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import load_settings
 
     return build_services(load_settings(data_dir=data_dir, pii_detection=pii))
 

@@ -217,7 +217,7 @@ def http_overhead(data_dir: Path, services: Any, principal_tenant: str, repeat: 
         import httpx
         import uvicorn
 
-        from copilot.app import create_app
+        from copilot.api.app import create_app
     except ImportError:
         return None
     settings = services.settings
@@ -268,8 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--client-seconds", type=float, default=20.0)
     ap.add_argument("--http-size", type=int, default=10_000, help="index size the API runs are made on")
     args = ap.parse_args(argv)
-    from copilot.services import build_services
-    from copilot.settings import load_settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import load_settings
     from retrievers.access import AccessLevel, Principal
 
     sizes = [int(x) for x in args.sizes.split(",") if x]

@@ -95,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     import httpx
     import uvicorn
 
-    from copilot.app import create_app
-    from copilot.services import build_services
-    from copilot.settings import load_settings
+    from copilot.api.app import create_app
+    from copilot.core.services import build_services
+    from copilot.core.settings import load_settings
     from ingestion.parsing import check_archive
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-upload-"))

@@ -4,7 +4,7 @@
 ``python -m evals.answer_eval --no-refusal`` (every case answered when it could be, with the
 answerer's refusal signals: best unit score, coverage of the question's content words, retrieval
 margin, the best unit's lead over the unit ranked ``PEAK_RANK``) and searches the rule of
-``copilot.answers.should_refuse``:
+``copilot.answering.answerer.should_refuse``:
 
     refuse when score < min_confidence, or coverage < min_coverage,
     or score + margin_weight * margin + peak_weight * peak < min_confidence + margin_floor

@@ -51,9 +51,9 @@ def load_questions(path: Path = QUESTIONS) -> list[dict[str, Any]]:
 
 
 def run(data_dir: Path, out: Path | None, ingest: bool = True) -> dict[str, Any]:
-    from copilot.answers import Answerer
-    from copilot.llm import build_llm
-    from copilot.redact import ResponseRedactor, load_policy
+    from copilot.answering.answerer import Answerer
+    from copilot.answering.llm import build_llm
+    from copilot.core.redact import ResponseRedactor, load_policy
     from evals.run import open_services
     from retrievers.access import AccessLevel, Principal
 

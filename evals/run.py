@@ -73,10 +73,10 @@ AnswerFn = Callable[[EvalCase, list[Hit], Any, Gold], dict[str, Any]]  # case, h
 
 
 def make_answer_fn(services: Any) -> AnswerFn | None:
-    """Extractive answers from ``copilot/answers.py`` over each system's own hits, when it exists."""
+    """Extractive answers from ``copilot/answering/answerer.py`` over each system's own hits, when it exists."""
     try:
-        from copilot.answers import Answerer, evidence_question
-        from copilot.redact import ResponseRedactor, load_policy
+        from copilot.answering.answerer import Answerer, evidence_question
+        from copilot.core.redact import ResponseRedactor, load_policy
     except ImportError:
         return None
     from guardrails.citations import citation_precision
@@ -278,7 +278,7 @@ def section_markdown(name: str, res: dict[str, Any], ours: Sequence[str], baseli
     out += ["Systems:", *desc, ""]
     ans = [(n, s["summary"]) for n, s in systems.items() if "refusal" in s["summary"]]
     if ans:
-        out += ["Answer level (extractive answers from `copilot/answers.py` over that system's hits):", "",
+        out += ["Answer level (extractive answers from `copilot/answering/answerer.py` over that system's hits):", "",
                 table(["system", "refused unanswerable", "answered answerable", "refusal accuracy",
                        "answer F1", "contains short answer", "cites gold span", "citation precision",
                        "citation coverage"],
@@ -426,8 +426,8 @@ def write_report(
 # Wiring: index cache, systems
 # ------------------------------------------------------------------------------------------
 def open_services(data_dir: Path, **overrides: Any) -> Any:
-    from copilot.services import build_services
-    from copilot.settings import load_settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import load_settings
 
     return build_services(load_settings(data_dir=data_dir, **overrides))
 
@@ -467,7 +467,7 @@ def ingest(services: Any, corpus: Path, manifest: Path | None, progress: bool = 
 
 def default_index_dir(cache_root: Path, corpus: Path, manifest: Path | None, **overrides: Any) -> Path:
     """``cache_root/index-<key>``: one folder per corpus content and index settings."""
-    from copilot.settings import load_settings
+    from copilot.core.settings import load_settings
 
     return cache_root / f"index-{index_key(corpus, manifest, load_settings(**overrides))}"
 

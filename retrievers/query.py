@@ -87,7 +87,7 @@ class QueryPlan:
     matched_titles: list[str] = field(default_factory=list)
     coverage: float = 0.0
     # The question with the mention turned into "this <kind of document>": what an answer
-    # inside the scoped document must address (see copilot.answers.evidence_question).
+    # inside the scoped document must address (see copilot.answering.answerer.evidence_question).
     evidence_text: str | None = None
     # A document was named but scored weakly for the question: searched in the whole pool.
     fallback: bool = False

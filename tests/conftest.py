@@ -31,8 +31,8 @@ DEMO_CORPUS = __import__("pathlib").Path(__file__).resolve().parents[1] / "corpo
 def demo_data_dir(tmp_path_factory):
     """A data dir holding the demo corpus ingested once per test session with the real
     pipeline (parsing, PII detection, injection screening, embeddings, LanceDB)."""
-    from copilot.services import build_services
-    from copilot.settings import Settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("demo-data")
     services = build_services(Settings(data_dir=data_dir))
@@ -44,7 +44,7 @@ def demo_data_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def demo_services(demo_data_dir):
     """Services (store, embedder, retriever) over the shared demo index."""
-    from copilot.services import build_services
-    from copilot.settings import Settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import Settings
 
     return build_services(Settings(data_dir=demo_data_dir))

@@ -75,7 +75,7 @@ def test_postgres_is_pinned_persistent_and_checked():
 
 
 def test_api_is_configured_for_weaviate_and_postgres_with_real_settings_fields():
-    from copilot.settings import Settings
+    from copilot.core.settings import Settings
     from retrievers.stores.weaviate import config_from_settings
 
     env = _env("api")

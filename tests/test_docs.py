@@ -47,7 +47,7 @@ def test_quick_start_names_the_chat_the_keys_file_and_the_logins():
     readme = (ROOT / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "http://127.0.0.1:8001" in quick and ".data/demo/demo-keys.txt" in quick
-    from copilot.commands.demo import DEMO_USERS, KEYS_FILE, chat_login
+    from copilot.cli.commands.demo import DEMO_USERS, KEYS_FILE, chat_login
 
     assert KEYS_FILE in quick
     for u in DEMO_USERS:

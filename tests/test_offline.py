@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     socket.create_connection = _refuse
     socket.getaddrinfo = _refuse
 
-    from copilot.offline import force_offline
+    from copilot.core.offline import force_offline
     force_offline()
     from pathlib import Path
     from ingestion.parsing import parse_bytes

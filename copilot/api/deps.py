@@ -10,9 +10,9 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from limits import parse as parse_limit
 
-from copilot.app import AppState
-from copilot.auth import narrow_acting_for
-from copilot.errors import RateLimited, ServiceUnavailable, Unauthenticated
+from copilot.api.app import AppState
+from copilot.core.auth import narrow_acting_for
+from copilot.core.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from retrievers.access import Principal
 
 # Failed authentications per presented credential (or per address for requests without one):

@@ -87,7 +87,7 @@ RETURN_PROPERTIES = [
 
 @dataclass(frozen=True)
 class WeaviateConfig:
-    """Connection and collection settings (built from ``copilot.settings`` by the service factory)."""
+    """Connection and collection settings (built from ``copilot.core.settings`` by the service factory)."""
 
     host: str = "localhost"
     http_port: int = 8080
@@ -718,7 +718,7 @@ class WeaviateStore:
 
 
 def config_from_settings(settings: Any) -> WeaviateConfig:
-    """Map the ``weaviate_*`` fields of ``copilot.settings.Settings`` (duck-typed: no upward import)."""
+    """Map the ``weaviate_*`` fields of ``copilot.core.settings.Settings`` (duck-typed: no upward import)."""
     return WeaviateConfig(
         host=settings.weaviate_host,
         http_port=settings.weaviate_http_port,

@@ -89,8 +89,8 @@ def stack(demo_data_dir, tmp_path_factory, webhook_inbox):
     """API + chat on free localhost ports over the session's ingested demo index."""
     if not Path(CHROMIUM).exists():
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    from copilot.commands.demo import ensure_demo_keys, start_chat
-    from copilot.settings import Settings
+    from copilot.cli.commands.demo import ensure_demo_keys, start_chat
+    from copilot.core.settings import Settings
 
     tmp = tmp_path_factory.mktemp("e2e")
     db_url = f"sqlite:///{tmp / 'e2e.db'}"

@@ -10,8 +10,8 @@ def make_client(demo_services, data_dir, db_url, **overrides):
     """A TestClient context for create_app over the shared demo services."""
     from fastapi.testclient import TestClient
 
-    from copilot.app import create_app
-    from copilot.settings import Settings
+    from copilot.api.app import create_app
+    from copilot.core.settings import Settings
 
     settings = Settings(data_dir=data_dir, database_url=db_url, answer_prewarm_sentences=0, **overrides)
     app = create_app(settings, services=demo_services)
@@ -21,7 +21,7 @@ def make_client(demo_services, data_dir, db_url, **overrides):
 @pytest.fixture(scope="session")
 def api_env(demo_services, demo_data_dir, tmp_path_factory):
     """(client, app, keys by demo user name, db url) with a generous rate limit."""
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     gov = tmp_path_factory.mktemp("api-gov")
     db_url = f"sqlite:///{gov / 'copilot.db'}"

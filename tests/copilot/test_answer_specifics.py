@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from copilot.answers import uncovered_specifics
+from copilot.answering.answerer import uncovered_specifics
 from retrievers.access import AccessLevel
 from retrievers.schema import Chunk, ScoredChunk
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.answers import Answerer, Boilerplate, chunk_units, coverage, heading_matches
-from copilot.redact import ResponseRedactor, load_policy
-from copilot.settings import Settings
+from copilot.answering.answerer import Answerer, Boilerplate, chunk_units, coverage, heading_matches
+from copilot.core.redact import ResponseRedactor, load_policy
+from copilot.core.settings import Settings
 from guardrails.citations import content_terms
 from retrievers.access import AccessLevel, Principal
 from retrievers.retriever import Retriever

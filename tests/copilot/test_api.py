@@ -230,7 +230,7 @@ def test_413_415_422(client, keys):
 
 
 def test_429_rate_limit_per_key(demo_services, demo_data_dir, tmp_path):
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     client, app = make_client(
         demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'rl.db'}", api_rate_limit="3/minute"
@@ -387,7 +387,7 @@ def test_upload_rules_and_delete(client, keys):
 
 
 def test_upload_too_large_is_413(demo_services, demo_data_dir, tmp_path):
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     client, app = make_client(demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'up.db'}", api_max_upload_mb=0.01)
     with client:
@@ -409,7 +409,7 @@ def test_feedback_only_for_own_tenant_answers(api_env):
     assert client.post("/v1/feedback", json=fb, headers=h(keys["demo-birch-consultant"])).status_code == 404
     r = client.post("/v1/feedback", json=fb, headers=h(keys["demo-alder-manager"]))
     assert r.status_code == 201
-    from copilot.db import Feedback
+    from copilot.core.db import Feedback
 
     with app.state.copilot.db.session() as s:
         row = s.query(Feedback).filter_by(trace_id=a["trace_id"]).one()
@@ -432,7 +432,7 @@ def test_health_and_ready(client):
 
 def test_every_request_is_audited_and_tampering_is_detected(demo_services, demo_data_dir, tmp_path):
     from copilot.cli import app as cli
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     data_dir = tmp_path / "d"
     data_dir.mkdir()

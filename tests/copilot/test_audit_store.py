@@ -9,8 +9,8 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from copilot.audit import AuditLog, AuditRecord, Keyring
-from copilot.db import Database
+from copilot.core.audit import AuditLog, AuditRecord, Keyring
+from copilot.core.db import Database
 
 KEYRING = Keyring(b"test-audit-key-0123456789")
 

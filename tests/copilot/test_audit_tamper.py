@@ -12,10 +12,10 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from copilot.audit import AuditKeyError, AuditLog, AuditRecord, Keyring, feedback_payload, load_keyring
-from copilot.auth import KeyStore
-from copilot.db import Feedback, open_database
-from copilot.settings import Settings
+from copilot.core.audit import AuditKeyError, AuditLog, AuditRecord, Keyring, feedback_payload, load_keyring
+from copilot.core.auth import KeyStore
+from copilot.core.db import Feedback, open_database
+from copilot.core.settings import Settings
 
 KEY = b"audit-test-key-0123456789abcdef"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from copilot.commands.demo import chat_env
-from copilot.settings import Settings
+from copilot.cli.commands.demo import chat_env
+from copilot.core.settings import Settings
 
 
 def test_chat_env_drops_database_urls(tmp_path, monkeypatch):

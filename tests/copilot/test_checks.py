@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.errors import BadRequest, NotFound, Unprocessable
+from copilot.core.errors import BadRequest, NotFound, Unprocessable
 from retrievers.access import AccessLevel, Principal
 
 ROOT = Path(__file__).resolve().parents[2] / "corpora" / "demo"
@@ -29,7 +29,7 @@ MILESTONE_RECALL_FLOOR = 0.95
 
 @pytest.fixture(scope="module")
 def gov_index(embedder, tmp_path_factory):
-    from copilot.checks.demo import ingest_governance_demo
+    from copilot.governance.checks.demo import ingest_governance_demo
     from ingestion.pipeline import Ingestor
     from retrievers.retriever import Retriever
     from retrievers.stores.lancedb import LanceDBStore
@@ -42,7 +42,7 @@ def gov_index(embedder, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def checks(gov_index):
-    from copilot.checks.service import GovernanceChecks
+    from copilot.governance.checks.service import GovernanceChecks
 
     return GovernanceChecks(gov_index[1], ROOT / "templates")
 
@@ -59,7 +59,7 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float]:
 
 
 def test_templates_parse_rules_modules_and_checklists():
-    from copilot.checks.templates import load_milestone_checklists, load_sow_template
+    from copilot.governance.checks.templates import load_milestone_checklists, load_sow_template
 
     t = load_sow_template(ROOT / "templates")
     assert {"SOW-ACC-01", "SOW-CHG-01", "SOW-MIG-01", "SOW-LIAB-01", "SOW-EXT-01", "SOW-MOD-01"} <= set(t.rules)
@@ -74,7 +74,7 @@ def test_templates_parse_rules_modules_and_checklists():
 
 
 def test_template_without_rules_is_rejected():
-    from copilot.checks.templates import TemplateError, parse_sow_template
+    from copilot.governance.checks.templates import TemplateError, parse_sow_template
 
     with pytest.raises(TemplateError, match="no rule sections"):
         parse_sow_template(b"# Some notes\n\nNothing here.\n", "templates/x.md")

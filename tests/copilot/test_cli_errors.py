@@ -124,11 +124,11 @@ def test_data_dir_is_created_only_with_create(tmp_path, monkeypatch):
 
 
 def test_chat_users_add_writes_argon2_and_a_working_key(tmp_path, monkeypatch):
-    from copilot.audit import load_keyring
-    from copilot.auth import KeyStore
     from copilot.chat_users import load_users, verify_password
-    from copilot.db import open_database
-    from copilot.settings import load_settings
+    from copilot.core.audit import load_keyring
+    from copilot.core.auth import KeyStore
+    from copilot.core.db import open_database
+    from copilot.core.settings import load_settings
 
     monkeypatch.delenv("COPILOT_DATA_DIR", raising=False)
     users = tmp_path / "deploy" / "chat-users.json"
@@ -160,8 +160,8 @@ def test_console_entry_point_has_no_traceback(tmp_path):
 def test_unknown_project_or_milestone_files_nothing(demo_data_dir, monkeypatch, tmp_path):
     from sqlalchemy import func, select
 
-    from copilot.db import open_database
-    from copilot.reviews import ReviewItem
+    from copilot.core.db import open_database
+    from copilot.governance.reviews import ReviewItem
 
     db_url = f"sqlite:///{tmp_path / 'gov.db'}"
     monkeypatch.setenv("COPILOT_DATABASE_URL", db_url)

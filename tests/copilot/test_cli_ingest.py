@@ -53,9 +53,9 @@ def test_missing_manifest_file_fails_the_run_with_its_name(tmp_path):
 
 
 def test_demo_prunes_only_what_its_corpus_wrote(tmp_path):
-    from copilot.commands.demo import prepare_demo
-    from copilot.services import build_services
-    from copilot.settings import Settings
+    from copilot.cli.commands.demo import prepare_demo
+    from copilot.core.services import build_services
+    from copilot.core.settings import Settings
     from ingestion.manifest import DocumentTags
 
     settings = Settings(data_dir=tmp_path / "data", pii_detection=False)

@@ -6,11 +6,11 @@ import json
 
 from typer.testing import CliRunner
 
-from copilot.audit import load_keyring
-from copilot.auth import KeyStore
 from copilot.cli import app
-from copilot.db import ApiKey, open_database
-from copilot.settings import Settings
+from copilot.core.audit import load_keyring
+from copilot.core.auth import KeyStore
+from copilot.core.db import ApiKey, open_database
+from copilot.core.settings import Settings
 
 
 def test_keys_lifecycle(tmp_path):

@@ -25,8 +25,8 @@ def _free_port() -> int:
 def server(demo_services, demo_data_dir, tmp_path_factory):
     import uvicorn
 
-    from copilot.app import create_app
-    from copilot.settings import Settings
+    from copilot.api.app import create_app
+    from copilot.core.settings import Settings
 
     db = tmp_path_factory.mktemp("client-api") / "api.db"
     settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db}")

@@ -7,7 +7,7 @@ import io
 import signal
 
 from copilot.cli import main
-from copilot.commands.demo import (
+from copilot.cli.commands.demo import (
     DEMO_USERS,
     KEYS_FILE,
     _stop_on_term,
@@ -16,7 +16,7 @@ from copilot.commands.demo import (
     write_chat_users,
     write_keys_file,
 )
-from copilot.settings import Settings
+from copilot.core.settings import Settings
 
 
 def test_keys_file_and_keys_show_print_one_key_per_line(tmp_path, monkeypatch):

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from copilot.db import AuditEntry, open_database
+from copilot.core.db import AuditEntry, open_database
+from copilot.core.redact import ResponseRedactor, load_policy
 from copilot.governance.escalations import (
     DraftError,
     DraftRequest,
@@ -15,8 +16,7 @@ from copilot.governance.escalations import (
     Forbidden,
     NotFound,
 )
-from copilot.redact import ResponseRedactor, load_policy
-from copilot.webhooks import WebhookConfig, WebhookDelivery, WebhookDispatcher
+from copilot.governance.webhooks import WebhookConfig, WebhookDelivery, WebhookDispatcher
 from guardrails.citations import citation_precision, is_factual, split_sentences, support
 from retrievers.access import AccessLevel, Principal
 
@@ -245,8 +245,8 @@ def test_acting_for_reads_partner_drafts_but_partners_do_not_read_vendor_drafts(
 def api(demo_services, demo_data_dir, tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from copilot.app import create_app
-    from copilot.settings import Settings
+    from copilot.api.app import create_app
+    from copilot.core.settings import Settings
 
     db_path = tmp_path_factory.mktemp("esc-api") / "api.db"
     settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db_path}")

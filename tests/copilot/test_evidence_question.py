@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.answers import Answerer, evidence_question
-from copilot.redact import ResponseRedactor, load_policy
-from copilot.settings import Settings
+from copilot.answering.answerer import Answerer, evidence_question
+from copilot.core.redact import ResponseRedactor, load_policy
+from copilot.core.settings import Settings
 from retrievers.access import AccessLevel, Principal
 from retrievers.query import DocumentMentions, MentionScoper, QueryPlan
 from retrievers.retriever import Retriever

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from copilot.db import Feedback, open_database
-from copilot.feedback import FeedbackService, UnknownAnswer
+from copilot.core.db import Feedback, open_database
+from copilot.governance.feedback import FeedbackService, UnknownAnswer
 from tests.copilot.conftest import h
 
 

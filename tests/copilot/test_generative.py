@@ -66,7 +66,7 @@ def llm_url():
 
 
 def _client(demo_services, demo_data_dir, tmp_path, url, **kw):
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     client, app = make_client(demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'gen.db'}", llm_base_url=url, **kw)
     return client, app, ensure_demo_keys

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from copilot.db import open_database
-from copilot.jobs import MAX_ATTEMPTS, IngestJob, JobRunner, job_visible
+from copilot.core.db import open_database
+from copilot.core.jobs import MAX_ATTEMPTS, IngestJob, JobRunner, job_visible
 from retrievers.access import AccessLevel, Principal
 
 
@@ -36,7 +36,7 @@ def test_restart_resumes_running_jobs_and_fails_lost_ones(tmp_path):
 
 
 def test_resumed_job_is_ingested_by_the_worker(tmp_path, demo_services):
-    from copilot.services import build_ingestor
+    from copilot.core.services import build_ingestor
     from retrievers.stores.lancedb import LanceDBStore
 
     store = LanceDBStore(tmp_path / "index")

@@ -26,7 +26,7 @@ EVALSET = [json.loads(x) for x in (DEMO_CORPUS / "evalset.jsonl").read_text().sp
 @pytest.fixture(scope="module")
 def leak_api(demo_services, demo_data_dir, tmp_path_factory):
     """An app whose retriever uses query vectors encoded up front (same model, same vectors)."""
-    from copilot.services import Services
+    from copilot.core.services import Services
 
     titles = sorted({d.title for d in demo_services.store.list_documents()})
     queries = sorted({c["question"] for c in EVALSET} | set(titles))

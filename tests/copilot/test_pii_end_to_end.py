@@ -96,9 +96,9 @@ def _visible(text: str) -> set[str]:
 def env(tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from copilot.app import create_app
-    from copilot.services import build_services
-    from copilot.settings import Settings
+    from copilot.api.app import create_app
+    from copilot.core.services import build_services
+    from copilot.core.settings import Settings
 
     root = tmp_path_factory.mktemp("pii-e2e")
     corpus = root / "corpus"

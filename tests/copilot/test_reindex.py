@@ -7,7 +7,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from copilot.commands import reindex as reindex_mod
+from copilot.cli.commands import reindex as reindex_mod
 from retrievers.access import AccessLevel
 from retrievers.stores.lancedb import LanceDBStore
 from tests.contract.store_contract import chunk, flt

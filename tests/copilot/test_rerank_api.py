@@ -10,7 +10,7 @@ from tests.copilot.test_api import TENANT_OF, VISIBLE
 
 @pytest.fixture(scope="module")
 def rr_env(demo_services, demo_data_dir, tmp_path_factory):
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     db = tmp_path_factory.mktemp("rr-gov") / "copilot.db"
     client, app = make_client(demo_services, demo_data_dir, f"sqlite:///{db}", api_rate_limit="100000/minute",
@@ -58,8 +58,8 @@ def _principal():
 
 
 def test_answers_and_the_rerank_stage_share_one_sentence_cache(demo_services):
-    from copilot.answers import Answerer
-    from copilot.settings import Settings
+    from copilot.answering.answerer import Answerer
+    from copilot.core.settings import Settings
 
     ans = Answerer(demo_services.retriever, demo_services.embedder, Settings(rerank=True))
     assert ans.vectors is demo_services.retriever.reranker.vectors

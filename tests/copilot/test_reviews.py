@@ -18,10 +18,10 @@ HALDEN = "docs/alder/governance/sows/sow-halden-tools.md"
 def env(embedder, tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from copilot.app import create_app
-    from copilot.checks.demo import ingest_governance_demo
-    from copilot.services import Services
-    from copilot.settings import Settings
+    from copilot.api.app import create_app
+    from copilot.core.services import Services
+    from copilot.core.settings import Settings
+    from copilot.governance.checks.demo import ingest_governance_demo
     from ingestion.pipeline import Ingestor
     from retrievers.retriever import Retriever
     from retrievers.stores.lancedb import LanceDBStore
@@ -143,7 +143,7 @@ def test_new_findings_are_announced_through_the_webhook_outbox(env):
 
     from sqlalchemy import select
 
-    from copilot.webhooks import WebhookDelivery
+    from copilot.governance.webhooks import WebhookDelivery
 
     with state.db.session() as sess:
         rows = list(sess.scalars(select(WebhookDelivery).where(WebhookDelivery.event == "review.findings_created")))

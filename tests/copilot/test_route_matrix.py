@@ -97,7 +97,7 @@ def _plant(world: World) -> None:
     """Escalation notes and review items of alder and birch at every level, citing real documents
     of that level, each carrying a canary string in its text."""
     from copilot.governance.escalations import EscalationDraft
-    from copilot.reviews import ReviewItem
+    from copilot.governance.reviews import ReviewItem
 
     db = world.app.state.copilot.db
     now = datetime.now(UTC)
@@ -133,8 +133,8 @@ def _plant(world: World) -> None:
 def world(demo_services, demo_data_dir, tmp_path_factory):
     from fastapi.testclient import TestClient
 
-    from copilot.app import create_app
-    from copilot.settings import Settings
+    from copilot.api.app import create_app
+    from copilot.core.settings import Settings
 
     gov = tmp_path_factory.mktemp("route-matrix")
     settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{gov / 'gov.db'}",

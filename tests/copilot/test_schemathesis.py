@@ -21,7 +21,7 @@ EXAMPLES = 10
 
 
 def test_no_server_errors_for_generated_requests(demo_services, demo_data_dir, tmp_path):
-    from copilot.commands.demo import ensure_demo_keys
+    from copilot.cli.commands.demo import ensure_demo_keys
 
     client, app = make_client(
         demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'st.db'}", api_rate_limit="1000000/minute"

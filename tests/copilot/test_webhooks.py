@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from copilot.db import open_database
-from copilot.webhooks import (
+from copilot.core.db import open_database
+from copilot.governance.webhooks import (
     DELIVERED,
     FAILED,
     PENDING,

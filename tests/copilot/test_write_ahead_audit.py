@@ -27,8 +27,8 @@ pytestmark = pytest.mark.slow
 
 SERVER = """
 import sys, uvicorn
-from copilot.app import create_app
-from copilot.settings import Settings
+from copilot.api.app import create_app
+from copilot.core.settings import Settings
 s = Settings(data_dir=sys.argv[1], database_url=sys.argv[2], answer_prewarm_sentences=0,
              api_rate_limit="1000000/minute", pii_detection=True)
 uvicorn.run(create_app(s), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
@@ -53,10 +53,10 @@ def _requests(key: str):  # type: ignore[no-untyped-def]
 
 
 def test_kill_9_leaves_no_delivered_response_without_its_audit_row(demo_data_dir, tmp_path):
-    from copilot.audit import load_keyring
-    from copilot.auth import KeyStore
-    from copilot.db import open_database
-    from copilot.settings import Settings
+    from copilot.core.audit import load_keyring
+    from copilot.core.auth import KeyStore
+    from copilot.core.db import open_database
+    from copilot.core.settings import Settings
 
     db_url = f"sqlite:///{tmp_path / 'wal.db'}"
     settings = Settings(data_dir=demo_data_dir, database_url=db_url)

@@ -37,7 +37,7 @@ def test_bad_eval_set_fails_before_any_index_is_opened(tmp_path, capsys):
 
 def test_product_code_does_not_import_the_harness():
     # Importing the service and the CLI must not load any evals module.
-    code = ("import sys, copilot.cli, copilot.app, copilot.retrieval; "
+    code = ("import sys, copilot.cli, copilot.api.app, copilot.answering.search; "
             "print(sorted(m for m in sys.modules if m == 'evals' or m.startswith('evals.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

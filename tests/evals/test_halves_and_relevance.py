@@ -77,7 +77,7 @@ def test_answer_scores_use_reference_and_gold_spans():
 
 
 def test_index_key_follows_content_and_settings(tmp_path):
-    from copilot.settings import Settings
+    from copilot.core.settings import Settings
 
     (tmp_path / "a.md").write_text("one")
     (tmp_path / "manifest.yaml").write_text("version: 1\n")

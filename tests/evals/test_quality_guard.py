@@ -29,8 +29,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo_services(tmp_path_factory: pytest.TempPathFactory):
-    from copilot.services import build_services
-    from copilot.settings import load_settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import load_settings
 
     services = build_services(load_settings(data_dir=tmp_path_factory.mktemp("guard"), pii_detection=False))
     report = services.ingestor.ingest_corpus(DEMO, progress=False)

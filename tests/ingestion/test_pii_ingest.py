@@ -49,8 +49,8 @@ def test_every_canary_is_detected_and_masked_in_the_index(demo_services):
 
 @pytest.mark.slow
 def test_strict_mode_stores_no_canary_anywhere(tmp_path):
-    from copilot.services import build_services
-    from copilot.settings import Settings
+    from copilot.core.services import build_services
+    from copilot.core.settings import Settings
 
     services = build_services(Settings(data_dir=tmp_path, pii_strict=True))
     report = services.ingestor.ingest_corpus(DEMO_CORPUS, progress=False)

@@ -403,7 +403,7 @@ def test_config_from_url_and_settings(monkeypatch):
     assert WeaviateConfig.from_url("http://weaviate:8080").http_port == 8080
     with pytest.raises(ValueError):
         WeaviateConfig.from_url("weaviate:8080")
-    from copilot.settings import Settings
+    from copilot.core.settings import Settings
 
     monkeypatch.setenv("COPILOT_STORE", "weaviate")
     monkeypatch.setenv("COPILOT_WEAVIATE_HOST", "weaviate")

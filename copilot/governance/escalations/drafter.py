@@ -32,7 +32,7 @@ from retrievers.schema import Chunk, ScoredChunk
 
 
 class ResponseRedactorLike(Protocol):
-    """What drafting needs from :class:`copilot.redact.ResponseRedactor` (one per response)."""
+    """What drafting needs from :class:`copilot.core.redact.ResponseRedactor` (one per response)."""
 
     reveal: frozenset[str]
     placeholders: PlaceholderMap
@@ -42,7 +42,7 @@ class ResponseRedactorLike(Protocol):
 
 def default_redactor(principal: Principal) -> ResponseRedactorLike:
     """The default policy (reveals nothing), with stored spans only (no detector for free text)."""
-    from copilot.redact import ResponseRedactor, load_policy
+    from copilot.core.redact import ResponseRedactor, load_policy
 
     return ResponseRedactor(principal, load_policy(None), None)
 

@@ -62,7 +62,7 @@ def _valid_id(value: str) -> bool:
 
 def default_store_redact(principal: Principal) -> Callable[[str], str]:
     """Redaction for stored text without a detector: the safety net only (e-mail addresses)."""
-    from copilot.redact import redact_for_log
+    from copilot.core.redact import redact_for_log
 
     return lambda text: redact_for_log(text, None)
 
@@ -119,7 +119,7 @@ class EscalationService:
     """Draft, list, read, approve and reject escalation notes for authenticated principals.
 
     ``audit(principal, action, **details)`` writes to the audit log; ``webhooks`` is a
-    :class:`copilot.webhooks.WebhookDispatcher` (or None); ``store_redact(principal)`` returns the
+    :class:`copilot.governance.webhooks.WebhookDispatcher` (or None); ``store_redact(principal)`` returns the
     function that redacts caller-typed text before it is stored.
     """
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copilot.db import Base
+from copilot.core.db import Base
 from retrievers.access import RecordAccess
 
 

@@ -1,0 +1,1 @@
+"""Cited answers: the answerer and the LLM client."""

@@ -1,0 +1,758 @@
+"""Cited answers from retrieved chunks: extractive by default, generative with an LLM.
+
+Extractive: split the top chunks into sentences (keeping offsets into the chunk,
+so stored PII spans still apply), score each sentence against the question by
+embedding similarity (one batched encode per request) plus content-word overlap,
+keep the best 1-4, print them in document order per chunk and cite the chunk of
+each with ``[n]``. A best score under ``answer_min_confidence`` refuses with a
+message that names the scope searched, never whether hidden documents exist.
+
+Injection: sentences of chunks the ingest screen flagged are screened again one by
+one and a flagged sentence is never a candidate, so an injected document cannot put
+its instruction into the answer. In generative mode every chunk reaches the model
+only inside :func:`wrap_untrusted` (flagged chunks are left out entirely when
+``exclude_injection_flagged`` is set), after redaction, and each sentence of the
+draft is checked against the chunk it cites; unsupported sentences are removed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from copilot.core.redact import ResponseRedactor, shift_spans
+from copilot.core.settings import Settings
+from guardrails import text as _text
+from guardrails.citations import citation_precision, content_terms, is_factual, strip_citations
+from guardrails.injection import DATA_INSTRUCTION, screen, wrap_untrusted
+from guardrails.redaction import mask_for_index
+from guardrails.text import Block, split_sentences
+from retrievers.access import SHARED_TENANT, Principal
+from retrievers.embeddings import Embedder, SentenceVectors
+from retrievers.query import MentionScoper, QueryPlan
+from retrievers.retriever import Retriever
+from retrievers.schema import Chunk, ScoredChunk
+
+log = logging.getLogger("copilot.answering.answerer")
+
+# Score = W_SEM * cosine(question, unit) + W_LEX * coverage of the question's content words
+# + a small prior for the retriever's rank. Coverage counts words of the unit fully and words of
+# its document title and section path at CONTEXT_CREDIT (a unit answers within its heading).
+W_SEM = 0.65
+W_LEX = 0.35
+RANK_PRIOR = 0.04
+CONTEXT_CREDIT = 0.5
+NUMBER_CREDIT = 0.5  # a question's number counts half-covered by a unit that states some number
+RELATIVE_MARGIN = 0.12  # further units must score within this of the best one
+NEAR_DUPLICATE = 0.92  # cosine between two picked units above which the second is dropped
+MAX_CANDIDATES = 40  # units scored per request (prefiltered by overlap and rank)
+MAX_CHUNKS_READ = 5  # units come from the best few chunks only
+MIN_SENTENCE_CHARS = 25
+MAX_SENTENCE_CHARS = 900
+CLAUSE_SPLIT_CHARS = 350  # longer sentences also offer their clauses as units
+MAX_LIST_CHARS = 1500
+MAX_ITEM_WORDS = 30  # a short one-sentence paragraph after a lead-in reads as a list item
+MAX_ANSWER_CHARS = 1600
+
+_CLAUSE_RE = re.compile(r";\s+|\s(?=\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s)")
+_PLACEHOLDER_RE = re.compile(
+    r"\[(?:[^\]\d]{0,40}\b(?:insert|name|date|tbd|tbc|xx+|placeholder)\b[^\]]{0,40})\]|_{4,}|\{\{[^}]*\}\}"
+    r"|<<[^>]*>>|\bX{3,}\b|\bTB[DC]\b",
+    re.I,
+)
+
+UnitKind = Literal["sentence", "clause", "list"]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate answering unit (a sentence, a clause, or a list with its lead-in): [start, end) into
+    ``chunk.text``."""
+
+    hit_rank: int
+    chunk: Chunk
+    start: int
+    end: int
+    text: str  # whitespace-collapsed raw unit (may contain personal data; never leaves unredacted)
+    embed_text: str  # the same with personal data masked: what the model sees
+    kind: UnitKind = "sentence"
+    lead_end: int = 0  # lists: where the lead-in ends and the items begin
+
+
+def _flat(chunk: Chunk, s: int, e: int) -> tuple[str, str]:
+    raw = chunk.text[s:e]
+    flat = " ".join(raw.split())
+    spans = shift_spans(chunk.pii_spans, s, e)
+    masked = " ".join(mask_for_index(raw, spans).split()) if spans else flat
+    return flat, masked
+
+
+def _is_item(chunk_text: str, b: Block) -> bool:
+    if b.kind == "item":
+        return True
+    body = chunk_text[b.start : b.end]
+    return b.kind == "para" and len(body.split()) <= MAX_ITEM_WORDS and len(_text.sentence_spans(body)) == 1
+
+
+def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
+    """Lists with their lead-in: a paragraph ending in ':' followed by items, or a paragraph or
+    heading followed by at least two bullet items or three short one-sentence paragraphs."""
+    out: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(blocks) - 1:
+        lead, first = blocks[i], i + 1
+        under_heading = False
+        if lead.kind == "heading" and blocks[first].kind == "para":
+            # The paragraph right under a heading introduces what follows it.
+            lead, first, under_heading = blocks[first], first + 1, True
+        j = first
+        while j < len(blocks) and _is_item(text, blocks[j]) and not blocks[j].lead_in:
+            j += 1
+        items = blocks[first:j]
+        bullets = sum(b.kind == "item" for b in items)
+        enough = (lead.lead_in and len(items) >= 1) or bullets >= 2 or len(items) >= 3
+        can_lead = lead.lead_in or under_heading or (lead.kind in ("para", "heading") and not _is_item(text, lead))
+        if enough and can_lead:
+            start = lead.start
+            lead_sents = _text.sentence_spans(text[lead.start : lead.end])
+            if len(lead_sents) > 2:  # a long paragraph: its last sentence is the lead-in
+                start = lead.start + lead_sents[-1][0]
+            end = items[-1].end
+            if end - start <= MAX_LIST_CHARS:
+                out.append((start, lead.end, end))
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
+    """(start, end, flat text, masked flat text, kind, lead-in end) of a chunk's answering units."""
+    cached = _UNIT_CACHE.get(chunk.chunk_id)
+    if cached is not None and cached[0] == chunk.content_hash:
+        return cached[1]
+    text = chunk.text
+    blocks = _text.blocks(text)
+    out: list[tuple[int, int, str, str, UnitKind, int]] = []
+    for s, lead_end, e in _list_units(text, blocks):
+        flat, masked = _flat(chunk, s, e)
+        if not _PLACEHOLDER_RE.search(flat):
+            out.append((s, e, flat, masked, "list", lead_end))
+    for b in blocks:
+        if b.kind in ("heading", "table"):
+            continue
+        for s, e in _text.sentence_spans(text[b.start : b.end]):
+            s, e = b.start + s, b.start + e
+            pieces: list[tuple[int, int, UnitKind]] = []
+            if e - s <= MAX_SENTENCE_CHARS:
+                pieces.append((s, e, "sentence"))
+            if e - s > CLAUSE_SPLIT_CHARS:
+                cs = s
+                for m in _CLAUSE_RE.finditer(text, s, e):
+                    pieces.append((cs, m.start(), "clause"))
+                    cs = m.end()
+                if cs > s:
+                    pieces.append((cs, e, "clause"))
+            for ps, pe, kind in pieces:
+                if pe - ps < MIN_SENTENCE_CHARS or pe - ps > MAX_SENTENCE_CHARS or "|" in text[ps:pe]:
+                    continue
+                flat, masked = _flat(chunk, ps, pe)
+                if flat[-1] not in ".!?;:)" and len(flat.split()) < 8:
+                    continue  # a heading-like fragment is not an answer
+                if not is_factual(flat) or _PLACEHOLDER_RE.search(flat):
+                    continue
+                out.append((ps, pe, flat, masked, kind, 0))
+    if len(_UNIT_CACHE) > 50_000:
+        _UNIT_CACHE.clear()
+    _UNIT_CACHE[chunk.chunk_id] = (chunk.content_hash, out)
+    return out
+
+
+_UNIT_CACHE: dict[str, tuple[str, list[tuple[int, int, str, str, UnitKind, int]]]] = {}
+
+
+def chunk_sentences(chunk: Chunk) -> list[tuple[int, int, str, str]]:
+    """(start, end, flat text, masked flat text) of every answering unit (the prewarm's texts)."""
+    return [(s, e, flat, masked) for s, e, flat, masked, *_ in chunk_units(chunk)]
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentence [start, end) offsets in ``text`` (``guardrails.text``)."""
+    return _text.sentence_spans(text)
+
+
+def _norm_unit(text: str) -> str:
+    """Case, punctuation and spacing do not matter; words and numbers do."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+class Boilerplate:
+    """Sentences repeated verbatim (after normalisation) in several documents of one tenant's view:
+    template text, not an answer. Counted per tenant, so a principal's answers depend only on the
+    tenants it may read; rebuilt when the stored documents change."""
+
+    def __init__(self, store: Any, min_docs: int = 3):
+        self.store = store
+        self.min_docs = min_docs
+        self._key: Any = None
+        self._docs: dict[tuple[str, str], set[str]] = {}
+        self._lock = threading.Lock()
+
+    def _refresh(self) -> None:
+        try:
+            key = frozenset(self.store.document_hashes().items())
+        except Exception:  # a store without the listing: no boilerplate filter
+            return
+        if key == self._key:
+            return
+        docs: dict[tuple[str, str], set[str]] = {}
+        for chunks, _ in self.store.iter_all(batch_size=500):
+            for c in chunks:
+                for s, e in _text.sentence_spans(c.text):
+                    norm = _norm_unit(c.text[s:e])
+                    if len(norm) >= MIN_SENTENCE_CHARS:
+                        docs.setdefault((c.tenant_id, norm), set()).add(c.doc_id)
+        self._docs = {k: v for k, v in docs.items() if len(v) >= 2}
+        self._key = key
+
+    def is_boilerplate(self, text: str, tenants: Sequence[str]) -> bool:
+        with self._lock:
+            self._refresh()
+        if not self._docs:
+            return False
+        norm = _norm_unit(text)
+        seen: set[str] = set()
+        for t in tenants:
+            seen |= self._docs.get((t, norm), set())
+        return len(seen) >= self.min_docs
+
+
+@dataclass
+class Citation:
+    n: int
+    doc_id: str
+    title: str
+    section: str
+    page: int | None
+    chunk_id: str
+    char_start: int
+    char_end: int
+    snippet: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Answer:
+    answer: str
+    citations: list[Citation]
+    grounded: bool
+    refused: bool
+    mode: str
+    confidence: float
+    retrieved_chunk_ids: list[str]
+    sentences: list[str] = field(default_factory=list)  # answer pieces, for streaming
+    removed_sentences: int = 0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# Identifiers (P2, SEV-1, 2027.1, CR-03) and proper names in the middle of a question
+# ("Birch Digital", "Australia") name what the question is about. When none of the
+# passages read mentions one of them, the best-scoring sentence is about something
+# else (another partner's contract, another release): refusing beats a confident
+# answer about the wrong thing. The check only reads what the principal may see.
+_SPECIFIC_CODE_RE = re.compile(r"\b(?:[A-Za-z]{1,6}-?\d+(?:\.\d+)?[A-Za-z]*|\d{4}\.\d+)\b")
+_PROPER_RE = re.compile(r"(?<=[a-z,;:'’]\s)([A-Z][\w’'&-]*(?:\s+[A-Z][\w’'&-]*)*)")
+_GENERIC_PROPER = frozenset({"I", "ERP", "API", "SLA", "SOW", "UAT", "PDF", "EUR", "GBP", "USD", "OK"})
+
+
+CODE_MISS_PENALTY = 0.2
+TYPO_MIN_CHARS = 5
+TYPO_MIN_RATIO = 90.0  # "develper"/"developer" 94, "australia"/"austria" 87.5
+
+
+def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]:
+    """Codes and proper names of the question that no read passage (text, title, section) mentions."""
+    haystack = " ".join(
+        f"{h.chunk.title} {' '.join(h.chunk.section_path)} {h.chunk.text}" for h in hits
+    ).lower()
+    haystack_flat = re.sub(r"[\s-]+", " ", haystack)
+    codes: list[str] = [m.group() for m in _SPECIFIC_CODE_RE.finditer(question)]
+    names: list[str] = []
+    for m in _PROPER_RE.finditer(question):
+        words = [w.rstrip("’'s").rstrip("’'") for w in m.group(1).split()]
+        names.extend(w for w in words if w and w not in _GENERIC_PROPER)
+    vocab: set[str] | None = None
+    missing: list[str] = []
+    for term in dict.fromkeys(codes + names):
+        t = re.sub(r"[\s-]+", " ", term.lower())
+        if not t or t in haystack_flat:
+            continue
+        if term not in codes and len(t) >= TYPO_MIN_CHARS:
+            # A misspelt name ("Develper") still names what the passages call "Developer";
+            # identifiers must match exactly.
+            vocab = vocab if vocab is not None else set(re.findall(r"\w+", haystack_flat))
+            if process.extractOne(t, vocab, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO) is not None:
+                continue
+        missing.append(term)
+    return missing
+
+
+QUANTITY_BONUS = 0.05
+_QUANTITY_RE = re.compile(r"\bhow (?:many|much|long|often|soon|quickly|early|late)\b|\d", re.I)
+_HAS_NUMBER_RE = re.compile(r"\d")
+
+
+# "These notes describe ...", "This guide explains ...": a sentence about the document itself
+# mentions what the question asks about without answering it.
+SELF_REFERENCE_PENALTY = 0.25
+_SELF_REFERENCE_RE = re.compile(
+    r"^(?:this|these)\s+(?:[\w-]+\s+){0,3}(?:describes?|explains?|defines?|summari[sz]es?|covers?|outlines?"
+    r"|lists?|introduces?|sets? out|gives? an overview|provides? an overview)\b",
+    re.I,
+)
+
+
+def _lead_text(u: Sentence) -> str:
+    """A list's lead-in, masked; a heading lead-in is read with the document title."""
+    lead = " ".join(u.embed_text.split()[: max(1, len(u.chunk.text[u.start : u.lead_end].split()))])
+    if not lead.rstrip().endswith((".", ":")) and u.chunk.title:
+        return f"{lead} ({u.chunk.title})"
+    return lead
+
+
+def _unit_context(u: Sentence) -> str:
+    return f"{u.text} {u.chunk.title} {' '.join(u.chunk.section_path)}".lower()
+
+
+def coverage(q_terms: set[str], q_nums: set[str], unit_terms: set[str], ctx_terms: set[str]) -> float:
+    """Share of the question's content words a unit covers: in its text fully, in its document
+    title or section path at CONTEXT_CREDIT; a number the question asks about ("still 5,000?")
+    at NUMBER_CREDIT when the unit states some number (the value may have changed)."""
+    if not q_terms:
+        return 0.0
+    unit_has_number = any(any(ch.isdigit() for ch in t) for t in unit_terms)
+    got = 0.0
+    for t in q_terms:
+        if t in unit_terms:
+            got += 1.0
+        elif t in ctx_terms:
+            got += CONTEXT_CREDIT
+        elif t in q_nums and unit_has_number:
+            got += NUMBER_CREDIT
+    return got / len(q_terms)
+
+
+LLM_CONTEXT_UNITS = 8  # answering units the LLM reads
+EXPAND_K = 2  # passages of the top document searched on its own
+EXPAND_AFTER = 3  # they are read after this many pool hits
+EXPAND_POOL = 20  # passages of the top document looked at for a matching heading
+PEAK_RANK = 5  # the best unit is compared with the unit at this rank
+HEADING_BONUS = 0.08
+HEADING_MATCH = 0.6
+
+
+def heading_matches(chunk: Chunk, q_terms: set[str]) -> bool:
+    """The unit's own section heading (not the document title) is what the question asks about:
+    most of the heading's content words occur in the question ("known issues" for "Which known
+    issues does ... have?")."""
+    if not chunk.section_path or chunk.section_path[-1] == chunk.title:
+        return False
+    h_terms = content_terms(chunk.section_path[-1])
+    return bool(h_terms) and len(h_terms & q_terms) / len(h_terms) >= HEADING_MATCH
+
+
+def retrieval_margin(hits: Sequence[ScoredChunk]) -> float:
+    """How far the best chunk stands above the runner-up, relative to the best (0 with one hit)."""
+    if len(hits) < 2 or hits[0].score <= 0:
+        return 0.0
+    return float((hits[0].score - hits[1].score) / hits[0].score)
+
+
+def should_refuse(signals: dict[str, Any], settings: Settings) -> bool:
+    """The refusal rule: a weak best unit, or one that covers too little of the question."""
+    combined = (signals["score"] + settings.answer_margin_weight * signals["margin"]
+                + settings.answer_peak_weight * signals.get("peak", 0.0))
+    return bool(signals["score"] < settings.answer_min_confidence
+                or signals["coverage"] < settings.answer_min_coverage
+                or combined < settings.answer_min_confidence + settings.answer_margin_floor)
+
+
+def evidence_question(question: str, plan: QueryPlan) -> str:
+    """What a passage must answer: the question with the document mention that chose the scope
+    turned into a plain reference ("Which law governs this agreement?").
+
+    "Which law governs the Agency Agreement between Mutual Insurance and Stratton?" was scoped to
+    that agreement by its title words; left in, the parties' names match passages all over the
+    agreement and make any passage look like an answer. Questions that name no document, or
+    whose scope the caller gave, are judged as asked.
+    """
+    return plan.evidence_text or question  # set only when a mentioned title chose the scope
+
+
+def refusal_message(principal: Principal, doc_scope: bool) -> str:
+    """Says what was searched, identical whether or not hidden documents exist."""
+    own = "your organisation's documents" if principal.tenant_id != SHARED_TENANT else "the vendor's internal library"
+    extra = ""
+    if principal.acting_for:
+        extra = f", the documents of {', '.join(sorted(principal.acting_for))}"
+    scope = f"{own}{extra} and the shared partner library, at the {principal.access_level.label} access level"
+    if doc_scope:
+        scope += ", limited to the documents you selected"
+    return (
+        f"I could not find a confident answer in {scope}. "
+        "Try rephrasing the question with the product area, process or document name, "
+        "or ask your partner manager if the information should be available to you."
+    )
+
+
+class Answerer:
+    """Retrieval plus extractive (or, when an LLM is configured, generative) answering."""
+
+    def __init__(
+        self, retriever: Retriever, embedder: Embedder, settings: Settings, llm: Any | None = None,
+        scoper: MentionScoper | None = None,
+    ):
+        self.retriever = retriever
+        self.scoper = scoper
+        self.embedder = embedder
+        self.settings = settings
+        self.llm = llm
+        # One cache with the sentence rerank stage when there is one (same model, same sentences).
+        shared = getattr(retriever.reranker, "vectors", None)
+        self.vectors = shared if isinstance(shared, SentenceVectors) else SentenceVectors(embedder)
+        self.boilerplate = Boilerplate(retriever.store)
+
+    # ---- retrieval -------------------------------------------------------------
+    def retrieve(self, question: str, principal: Principal, doc_ids: Sequence[str] | None) -> list[ScoredChunk]:
+        return self.retriever.search(question, principal, k=self.settings.answer_top_k, doc_ids=doc_ids,
+                                     rerank=self.settings.rerank)
+
+    def expand_within_document(
+        self, question: str, principal: Principal, hits: list[ScoredChunk]
+    ) -> list[ScoredChunk]:
+        """Add the best passages of the top document, searched on its own, sections whose heading
+        matches the question first: the pool's ranking finds the right document (its overview) more
+        often than the right section of it."""
+        if not hits or EXPAND_K <= 0:
+            return hits
+        top_doc = hits[0].chunk.doc_id
+        # One document's passages: the first stage ranks them well enough, no rerank pass needed.
+        pool = self.retriever.search(question, principal, k=EXPAND_POOL, doc_ids=[top_doc], rerank=False)
+        # Sections whose heading is what the question asks about come first (heading -> section).
+        q_terms = content_terms(question)
+        extra = [h for h in pool if heading_matches(h.chunk, q_terms)][:EXPAND_K]
+        extra += [h for h in pool[:EXPAND_K] if h.chunk.chunk_id not in {x.chunk.chunk_id for x in extra}]
+        seen = {h.chunk.chunk_id for h in hits[:EXPAND_AFTER]}
+        head = list(hits[:EXPAND_AFTER]) + [h for h in extra if h.chunk.chunk_id not in seen]
+        ids = {h.chunk.chunk_id for h in head}
+        return head + [h for h in hits[EXPAND_AFTER:] if h.chunk.chunk_id not in ids]
+
+    def plan(self, question: str, principal: Principal, doc_ids: Sequence[str] | None) -> QueryPlan:
+        """The caller's scope when given; else the document the question names, if any."""
+        if doc_ids is not None or self.scoper is None or not self.settings.query_doc_scope:
+            return QueryPlan(query=question, text=question, doc_ids=list(doc_ids) if doc_ids is not None else None)
+        return self.scoper.plan(question, principal)
+
+    # ---- extractive ------------------------------------------------------------
+    def _visible_tenants(self, principal: Principal) -> list[str]:
+        return [principal.tenant_id, SHARED_TENANT, *sorted(principal.acting_for or ())]
+
+    def _candidates(
+        self, hits: list[ScoredChunk], question: str, principal: Principal
+    ) -> list[tuple[Sentence, float]]:
+        """Units worth scoring, with their coverage of the question; flagged instruction sentences
+        and template boilerplate never."""
+        q_terms = content_terms(question)
+        q_nums = {t for t in q_terms if any(ch.isdigit() for ch in t)}
+        tenants = self._visible_tenants(principal)
+        out: list[tuple[Sentence, float]] = []
+        for rank, hit in enumerate(hits[:MAX_CHUNKS_READ]):
+            c = hit.chunk
+            if c.injection_flag and self.settings.exclude_injection_flagged:
+                continue
+            ctx_terms = content_terms(f"{c.title} {' '.join(c.section_path)}")
+            for s, e, flat, masked, kind, lead_end in chunk_units(c):
+                if c.injection_flag and screen(flat).flagged:
+                    continue
+                if kind != "list" and self.boilerplate.is_boilerplate(flat, tenants):
+                    continue
+                out.append((Sentence(rank, c, s, e, flat, masked, kind, lead_end),
+                            coverage(q_terms, q_nums, content_terms(flat), ctx_terms)))
+        # Keep the batch small: the best covering units, earlier chunks first on ties.
+        n = max(min(len(hits), MAX_CHUNKS_READ), 1)
+        out.sort(key=lambda x: (-(x[1] + RANK_PRIOR * (1 - x[0].hit_rank / n)), x[0].hit_rank))
+        return out[:MAX_CANDIDATES]
+
+    def score_units(
+        self, question: str, principal: Principal, hits: list[ScoredChunk]
+    ) -> tuple[list[tuple[Sentence, float]], np.ndarray, np.ndarray]:
+        """Candidate units with coverage, their scores and their vectors (empty when none)."""
+        cands = self._candidates(hits, question, principal)
+        if not cands:
+            return [], np.zeros(0), np.zeros((0, 1))
+        sv, qv = self.vectors.get([c.embed_text for c, _ in cands], extra=[question])
+        cos = sv @ qv[0]
+        # A list is what its lead-in says it is: it scores at least as its lead-in does.
+        lists = [i for i, (c, _) in enumerate(cands) if c.kind == "list"]
+        if lists:
+            lv, _ = self.vectors.get([_lead_text(cands[i][0]) for i in lists])
+            for i, v in zip(lists, lv @ qv[0], strict=True):
+                cos[i] = max(float(cos[i]), float(v))
+        n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
+        # A unit whose text and headings omit every identifier the question names (asks about P2,
+        # speaks of P1) answers a different question, however similar it reads.
+        codes = [c.lower() for c in _SPECIFIC_CODE_RE.findall(question)]
+        quantity = bool(_QUANTITY_RE.search(question))
+        q_terms = content_terms(question)
+        scores = np.array(
+            [
+                W_SEM * float(cos[i]) + W_LEX * cov + RANK_PRIOR * (1 - u.hit_rank / n_hits)
+                - (CODE_MISS_PENALTY if codes and not any(c in _unit_context(u) for c in codes) else 0.0)
+                + (QUANTITY_BONUS if quantity and _HAS_NUMBER_RE.search(u.text) else 0.0)
+                + (HEADING_BONUS if heading_matches(u.chunk, q_terms) else 0.0)
+                - (SELF_REFERENCE_PENALTY if _SELF_REFERENCE_RE.match(u.text) else 0.0)
+                for i, (u, cov) in enumerate(cands)
+            ]
+        )
+        return cands, scores, sv
+
+    def extractive(
+        self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor,
+        doc_scope: bool,
+    ) -> Answer:
+        retrieved = [h.chunk.chunk_id for h in hits]
+        if uncovered_specifics(question, hits[:MAX_CHUNKS_READ]):
+            return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
+        cands, scores, sv = self.score_units(question, principal, hits)
+        if not cands:
+            return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
+        order = np.argsort(-scores)
+        best = float(scores[order[0]])
+        # How far the best unit stands above the field: an answer usually stands out, while a
+        # question the document does not answer meets many similar, middling units.
+        field_score = float(scores[order[min(PEAK_RANK, len(order) - 1)]])
+        signals = {"score": round(best, 4), "coverage": round(cands[order[0]][1], 4),
+                   "margin": round(retrieval_margin(hits), 4), "peak": round(best - field_score, 4),
+                   "kind": cands[order[0]][0].kind}
+        if should_refuse(signals, self.settings):
+            ans = self._refuse(principal, doc_scope, retrieved, best, "extractive")
+            ans.details["signals"] = signals
+            return ans
+        # A picked sentence that is a list's lead-in promises the list: answer with the list.
+        lists = [(j, c) for j, (c, _) in enumerate(cands) if c.kind == "list"]
+        lead_of = {}
+        for i, (u, _) in enumerate(cands):
+            for j, lst in lists:
+                if u.kind != "list" and u.chunk.chunk_id == lst.chunk.chunk_id and lst.start <= u.start \
+                        and u.end <= lst.lead_end:
+                    lead_of[i] = j
+        order = np.array(list(dict.fromkeys(int(lead_of.get(int(i), int(i))) for i in order)))
+        scores = scores.copy()
+        for i, j in lead_of.items():
+            scores[j] = max(scores[j], scores[i])
+        picked: list[int] = []
+        chars = 0
+        for i in order:
+            u = cands[i][0]
+            if len(picked) >= self.settings.answer_max_sentences:
+                break
+            if scores[i] < max(self.settings.answer_min_confidence, best - RELATIVE_MARGIN):
+                break
+            if any(float(sv[i] @ sv[j]) > NEAR_DUPLICATE for j in picked):
+                continue
+            # One unit per stretch of text: a list holds its sentences, a sentence its clauses.
+            if any(cands[j][0].chunk.chunk_id == u.chunk.chunk_id and cands[j][0].start < u.end
+                   and u.start < cands[j][0].end for j in picked):
+                continue
+            if picked and chars + len(u.text) > MAX_ANSWER_CHARS:
+                continue
+            picked.append(int(i))
+            chars += len(u.text)
+        ans = self._compose([cands[i][0] for i in picked], redactor, retrieved, best)
+        ans.details["signals"] = signals
+        return ans
+
+    def _compose(self, units: list[Sentence], redactor: ResponseRedactor, retrieved: list[str],
+                 best: float) -> Answer:
+        """Chunks in order of their best unit; units within a chunk in document order; one citation per chunk."""
+        chunk_order: list[str] = []
+        for u in units:
+            if u.chunk.chunk_id not in chunk_order:
+                chunk_order.append(u.chunk.chunk_id)
+        pieces: list[str] = []
+        citations: list[Citation] = []
+        for n, cid in enumerate(chunk_order, start=1):
+            sents = sorted((u for u in units if u.chunk.chunk_id == cid), key=lambda u: u.start)
+            chunk = sents[0].chunk
+            for u in sents:
+                pieces.append(f"{redactor.chunk_slice(chunk, u.start, u.end)} [{n}]")
+            citations.append(self._citation(n, chunk, sents[0].start, sents[-1].end, redactor))
+        return Answer(
+            answer=" ".join(pieces), citations=citations, grounded=True, refused=False, mode="extractive",
+            confidence=round(best, 4), retrieved_chunk_ids=retrieved, sentences=pieces,
+        )
+
+    @staticmethod
+    def _citation(n: int, chunk: Chunk, lo: int, hi: int, redactor: ResponseRedactor) -> Citation:
+        return Citation(
+            n=n,
+            doc_id=chunk.doc_id,
+            title=chunk.title,
+            section=chunk.section,
+            page=chunk.page,
+            chunk_id=chunk.chunk_id,
+            char_start=chunk.char_start + lo,
+            char_end=chunk.char_start + hi,
+            snippet=redactor.chunk_slice(chunk, lo, hi),
+        )
+
+    def _refuse(
+        self, principal: Principal, doc_scope: bool, retrieved: list[str], confidence: float, mode: str
+    ) -> Answer:
+        msg = refusal_message(principal, doc_scope)
+        return Answer(
+            answer=msg, citations=[], grounded=False, refused=True, mode=mode,
+            confidence=round(confidence, 4), retrieved_chunk_ids=retrieved, sentences=[msg],
+        )
+
+    # ---- generative ------------------------------------------------------------
+    def context_units(
+        self, question: str, principal: Principal, hits: list[ScoredChunk]
+    ) -> list[tuple[Chunk, list[Sentence]]]:
+        """The answering units the LLM reads: the best-scoring units (lists with their lead-in),
+        grouped by chunk in order of each chunk's best unit, in document order within a chunk."""
+        cands, scores, _ = self.score_units(question, principal, hits)
+        chosen: list[Sentence] = []
+        for i in np.argsort(-scores):
+            u = cands[int(i)][0]
+            if any(c.chunk.chunk_id == u.chunk.chunk_id and c.start < u.end and u.start < c.end for c in chosen):
+                continue
+            chosen.append(u)
+            if len(chosen) >= LLM_CONTEXT_UNITS:
+                break
+        groups: dict[str, tuple[Chunk, list[Sentence]]] = {}
+        for u in chosen:
+            groups.setdefault(u.chunk.chunk_id, (u.chunk, []))[1].append(u)
+        return [(c, sorted(us, key=lambda u: u.start)) for c, us in groups.values()]
+
+    def build_prompt(
+        self, question_redacted: str, groups: list[tuple[Chunk, list[Sentence]]], redactor: ResponseRedactor
+    ) -> tuple[list[dict[str, str]], dict[int, tuple[Chunk, int, int]], dict[int, str]]:
+        """Chat messages for the LLM: rules, then numbered, redacted, delimited answering units.
+
+        Returns the messages, ``n -> (chunk, start, end)`` of each document's units and the text
+        the model saw for each ``n`` (what its sentences are checked against)."""
+        numbered: dict[int, tuple[Chunk, int, int]] = {}
+        texts: dict[int, str] = {}
+        blocks = []
+        for n, (chunk, units) in enumerate(groups, start=1):
+            numbered[n] = (chunk, units[0].start, max(u.end for u in units))
+            texts[n] = "\n".join(redactor.chunk_slice(chunk, u.start, u.end) for u in units)
+            label = f"Document {n}: {chunk.title}" + (f" / {chunk.section}" if chunk.section else "")
+            blocks.append(wrap_untrusted(texts[n], label))
+        system = (
+            "You answer questions from ERP implementation partners using only the numbered documents provided. "
+            "Write 1-4 short factual sentences. End every sentence with the number of the document that "
+            "supports it in square brackets, e.g. [2] for 'Document 2'. "
+            "If the documents do not contain the answer, reply exactly: NOT_FOUND. "
+            "Placeholders such as <PERSON_1> stand for redacted personal data: keep them as they are.\n\n"
+            + DATA_INSTRUCTION
+        )
+        user = f"Question: {question_redacted}\n\nDocuments:\n\n" + "\n\n".join(blocks)
+        return [{"role": "system", "content": system}, {"role": "user", "content": user}], numbered, texts
+
+    def generative(
+        self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor,
+        doc_scope: bool, evidence_question: str | None = None,
+    ) -> Answer:
+        retrieved = [h.chunk.chunk_id for h in hits]
+        if not hits:
+            return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
+        # The same answering units as the extractive path, chosen for the same (evidence) question.
+        groups = self.context_units(evidence_question or question, principal, hits)
+        if not groups:
+            return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
+        messages, numbered, texts = self.build_prompt(redactor.free_text(question), groups, redactor)
+        assert self.llm is not None  # generative() is only called with an LLM configured
+        draft = self.llm.chat_messages(messages)
+        if not draft.strip() or "NOT_FOUND" in draft:
+            return self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
+        report = citation_precision(draft, texts, embed=lambda xs: self.embedder.encode(list(xs)))
+        kept: list[tuple[str, int]] = []
+        removed = 0
+        for chk in report.sentences:
+            if chk.supported and chk.best_citation is not None:
+                kept.append((chk.text, chk.best_citation))
+            elif chk.supported and chk.citations:
+                kept.append((chk.text, chk.citations[0]))
+            elif chk.factual or chk.citations:
+                removed += 1
+        if not kept:
+            ans = self._refuse(principal, doc_scope, retrieved, 0.0, "generative")
+            ans.removed_sentences = removed
+            return ans
+        renumber: dict[int, int] = {}
+        pieces = []
+        for text, old in kept:
+            new = renumber.setdefault(old, len(renumber) + 1)
+            clean, _ = strip_citations(text)
+            # Generated text has no stored spans: detect again (the model may echo personal data).
+            pieces.append(f"{redactor.free_text(clean)} [{new}]")
+        citations = []
+        for old, new in sorted(renumber.items(), key=lambda kv: kv[1]):
+            c, lo, hi = numbered[old]
+            citations.append(self._citation(new, c, lo, hi, redactor))
+        return Answer(
+            answer=" ".join(pieces),
+            citations=citations,
+            grounded=removed == 0,
+            refused=False,
+            mode="generative",
+            confidence=1.0,
+            retrieved_chunk_ids=retrieved,
+            sentences=pieces,
+            removed_sentences=removed,
+        )
+
+    # ---- entry point -----------------------------------------------------------
+    def answer(
+        self, question: str, principal: Principal, redactor: ResponseRedactor, doc_ids: Sequence[str] | None = None
+    ) -> Answer:
+        plan = self.plan(question, principal, doc_ids)
+        hits = self.expand_within_document(plan.text, principal, self.retrieve(plan.text, principal, plan.doc_ids))
+        ans = self._answer(question, principal, hits, redactor, doc_ids is not None,
+                           evidence_question=evidence_question(question, plan))
+        if doc_ids is None and plan.doc_ids:
+            ans.details["scoped_to"] = plan.doc_ids  # audit: the question named these documents
+        return ans
+
+    def _answer(
+        self, question: str, principal: Principal, hits: list[ScoredChunk], redactor: ResponseRedactor, scope: bool,
+        evidence_question: str | None = None,
+    ) -> Answer:
+        # The LLM reads the question as asked; extractive scoring reads it with the document
+        # mention that already chose the scope turned into "this <kind>" (``evidence_question``).
+        evidence_q = evidence_question or question
+        if self.llm is not None:
+            try:
+                return self.generative(question, principal, hits, redactor, scope, evidence_q)
+            except Exception as exc:  # the LLM is an edge service: fall back, never fail the request
+                log.warning("LLM call failed, answering extractively: %s", type(exc).__name__)
+                ans = self.extractive(evidence_q, principal, hits, redactor, scope)
+                ans.details["llm_error"] = type(exc).__name__
+                return ans
+        return self.extractive(evidence_q, principal, hits, redactor, scope)
+
+
+__all__ = [
+    "Answer", "Answerer", "Citation", "evidence_question", "refusal_message", "sentence_spans", "split_sentences",
+]

