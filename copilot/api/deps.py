@@ -10,7 +10,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from limits import parse as parse_limit
 
-from copilot.api.app import AppState
+from copilot.api.state import AppState
 from copilot.core.auth import narrow_acting_for
 from copilot.core.errors import RateLimited, ServiceUnavailable, Unauthenticated
 from retrievers.access import Principal
@@ -66,7 +66,6 @@ def get_principal(
     _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer_scheme)] = None,
 ) -> Principal:
     """The caller, from an API key or a JWT; never from the body or the query string."""
-    assert state.keys is not None and state.jwt is not None and state.limiter is not None
     client = request.client.host if request.client else "unknown"
     try:
         cred = _credential(request)

@@ -349,27 +349,15 @@ class WebhookDispatcher:
         self._client.close()
 
 
-_dispatchers_lock = threading.Lock()
+def start_dispatcher(settings: Any, session_factory: SessionFactory) -> WebhookDispatcher | None:
+    """The app's one dispatcher, started (None without webhook URLs).
 
-
-def dispatcher_for(state: Any) -> WebhookDispatcher | None:
-    """The app's one dispatcher (None without webhook URLs), started on first use.
-
-    ``state`` is the API's app state (``settings`` and an open ``db``). Every feature that emits
-    events (escalations, governance findings) shares it, so one worker drains one outbox.
+    Built once by the API's composition root; every feature that emits events (escalations,
+    governance findings) shares it, so one worker drains one outbox.
     """
-    existing = getattr(state, "webhook_dispatcher", None)
-    if existing is not None or getattr(state, "webhooks_disabled", False):
-        return existing
-    with _dispatchers_lock:
-        existing = getattr(state, "webhook_dispatcher", None)
-        if existing is not None:
-            return existing
-        config = config_from_settings(state.settings)
-        if not config.urls:
-            state.webhooks_disabled = True
-            return None
-        disp = WebhookDispatcher(config, state.db.session.begin)
-        disp.start()
-        state.webhook_dispatcher = disp
-        return disp
+    config = config_from_settings(settings)
+    if not config.urls:
+        return None
+    disp = WebhookDispatcher(config, session_factory)
+    disp.start()
+    return disp

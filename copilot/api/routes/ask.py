@@ -17,9 +17,9 @@ from sse_starlette.sse import EventSourceResponse
 
 from copilot.answering.answerer import Answer, evidence_question
 from copilot.answering.search import find
-from copilot.api.app import AppState
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES, AskRequest, AskResponse, CitationOut
+from copilot.api.state import AppState
 from retrievers.access import Principal
 from retrievers.stores.base import StoreError
 
@@ -30,7 +30,6 @@ def answer_question(
     state: AppState, body: AskRequest, principal: Principal, request: Request
 ) -> tuple[AskResponse, list[str]]:
     """Answer, record metrics and the audit details; returns the response and its streamable pieces."""
-    assert state.answerer is not None
     red = state.redactor(principal)
     t = time.perf_counter()
     try:

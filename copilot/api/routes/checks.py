@@ -7,40 +7,25 @@ stores the log-safe redaction.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import anyio
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 
-from copilot.api.app import AppState
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES
+from copilot.api.state import AppState
 from copilot.core.errors import BadRequest, Unprocessable, UnsupportedMediaType
 from copilot.governance.checks.models import MilestoneCheckResult, SowCheckResult
 from copilot.governance.checks.service import GovernanceChecks
-from copilot.governance.reviews import ReviewQueue
-from copilot.governance.webhooks import dispatcher_for
 
 router = APIRouter(tags=["governance checks"])
-_lock = threading.Lock()
 
 
 def governance(state: AppState) -> GovernanceChecks:
-    """The app's checks and review queue, built on first use (shares the webhook dispatcher)."""
-    existing = getattr(state, "governance_checks", None)
-    if existing is not None:
-        return existing  # type: ignore[no-any-return]
-    with _lock:
-        existing = getattr(state, "governance_checks", None)
-        if existing is None:
-            assert state.services is not None and state.db is not None
-            queue = ReviewQueue(state.db.session.begin, webhooks=dispatcher_for(state))
-            existing = GovernanceChecks(state.services.retriever, state.settings.templates_dir, queue,
-                                        max_sow_bytes=int(state.settings.max_sow_mb * 1024 * 1024))
-            state.governance_checks = existing  # type: ignore[attr-defined]
-        return existing  # type: ignore[no-any-return]
+    """The app's checks and review queue (built once at startup; shares the webhook dispatcher)."""
+    return state.governance
 
 
 class SowByDocId(BaseModel):

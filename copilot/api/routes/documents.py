@@ -56,7 +56,6 @@ def upload_doc_id(file_name: str, level: AccessLevel) -> str:
 @router.get("/v1/documents", response_model=DocumentList, responses=ERROR_RESPONSES)
 def list_documents(principal: CurrentPrincipal, state: State, request: Request) -> DocumentList:
     """Every current, approved document the caller may see."""
-    assert state.services is not None
     docs = state.services.store.list_documents(access_filter(principal))
     request.state.audit = {"details": {"documents": len(docs)}}
     return DocumentList(documents=[_doc_out(d) for d in docs])
@@ -148,7 +147,6 @@ async def upload_document(
 def delete_document(doc_id: str, principal: CurrentPrincipal, state: State, request: Request) -> None:
     """Delete a document of the caller's own tenant that the caller may see (role tenant_admin)."""
     _require_admin(principal)
-    assert state.services is not None
     store = state.services.store
     own = [d for d in store.list_documents(access_filter(principal, doc_ids=[doc_id]))
            if d.tenant_id == principal.tenant_id and record_visible(d.tenant_id, d.access_level, principal)]

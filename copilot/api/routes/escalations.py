@@ -9,23 +9,20 @@ happened (draft id, transition, outcome, cited chunks) to that row.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from copilot.api.app import AppState
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES
+from copilot.api.state import AppState
 from copilot.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from copilot.governance import escalations as esc
-from copilot.governance.webhooks import dispatcher_for
 
 router = APIRouter(prefix="/v1/escalations", tags=["escalations"], responses=ERROR_RESPONSES)  # type: ignore[arg-type]
 
 _CONTROL = set(chr(c) for c in range(32)) - {"\n", "\t"}
-_lock = threading.Lock()
 
 
 def _no_control(value: str, what: str) -> str:
@@ -101,22 +98,8 @@ class EscalationOut(BaseModel):
 
 
 def service_for(state: AppState) -> esc.EscalationService:
-    """One escalation service per app (built on first use; shares the app's models and database)."""
-    svc = getattr(state, "escalation_service", None)
-    if svc is not None:
-        return svc  # type: ignore[no-any-return]
-    with _lock:
-        svc = getattr(state, "escalation_service", None)
-        if svc is None:
-            assert state.services is not None and state.db is not None
-            llm = state.answerer.llm if state.answerer is not None and hasattr(state.answerer, "llm") else None
-            complete = (lambda prompt: str(llm.complete(prompt).text)) if llm is not None else None
-            drafter = esc.EscalationDrafter(state.services.retriever, redactor=state.redactor, complete=complete,
-                                            plans_path=state.settings.escalation_plans_path)
-            svc = esc.EscalationService(drafter, state.db.session.begin, webhooks=dispatcher_for(state),
-                                        store_redact=lambda p: state.redactor(p).for_log)
-            state.escalation_service = svc  # type: ignore[attr-defined]
-    return svc
+    """The app's escalation service (built once at startup; shares the app's models and database)."""
+    return state.escalations
 
 
 def _audit(request: Request, action: str, **details: Any) -> None:

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from fastapi import APIRouter, Request
 
 from copilot.answering.search import find
-from copilot.api.app import AppState
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES, SearchHit, SearchRequest, SearchResponse
+from copilot.api.state import AppState
 from retrievers.access import Principal
 from retrievers.schema import ScoredChunk
 
