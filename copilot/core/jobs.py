@@ -20,7 +20,6 @@ import os
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copilot.core.db import Base, Database, utcnow
-from retrievers.access import MAX_TS, MIN_TS, AccessLevel, Principal, is_visible
+from retrievers.access import AccessLevel, Principal, RecordAccess, can_read
 
 log = logging.getLogger("copilot.core.jobs")
 
@@ -65,33 +64,15 @@ class IngestJob(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-@dataclass(frozen=True)
-class _RecordAccess:
-    """The access fields of a derived record, in the shape the visibility rule reads.
-
-    A job or an upload target has no approval or validity window of its own: only its
-    tenant and level count, so those two are set to "always current".
-    """
-
-    tenant_id: str
-    access_level: AccessLevel
-    approved: bool = True
-    superseded: bool = False
-    valid_from: int = MIN_TS
-    valid_until: int = MAX_TS
-
-
 def record_visible(tenant_id: str, access_level: int | AccessLevel, principal: Principal) -> bool:
     """May ``principal`` see a record derived from a document of this tenant and level?
-
-    The one place jobs and upload targets ask the access module; when
-    ``retrievers/access.py`` grows its derived-record API, only this call changes.
-    """
-    return is_visible(_RecordAccess(tenant_id, AccessLevel(int(access_level))), principal)
+    Decided by the derived-record rule of ``retrievers.access``."""
+    return can_read(principal, RecordAccess.stored(tenant_id, int(access_level)))
 
 
 def job_visible(job: IngestJob, principal: Principal) -> bool:
-    return record_visible(job.tenant_id, job.access_level, principal)
+    """A job reads like its document's derived records: tenant and the document's level."""
+    return can_read(principal, RecordAccess.stored(job.tenant_id, job.access_level, [job.doc_id]))
 
 
 def job_view(job: IngestJob) -> dict[str, Any]:
