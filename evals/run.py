@@ -85,7 +85,7 @@ def make_answer_fn(services: Any) -> AnswerFn | None:
     answerer = Answerer(services.retriever, services.embedder, settings)
     policy = load_policy(getattr(settings, "redaction_policy_path", None))
 
-    def embed(texts: list[str]):  # type: ignore[no-untyped-def]
+    def embed(texts: list[str]):
         return services.embedder.encode(texts)
 
     def answer(case: EvalCase, hits: list[Hit], plan: Any, gold: Gold) -> dict[str, Any]:

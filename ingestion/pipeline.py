@@ -594,7 +594,7 @@ class Ingestor:
         return out
 
 
-def _progress(total: int, enabled: bool):  # type: ignore[no-untyped-def]
+def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, desc="ingest", unit="file", disable=not enabled, dynamic_ncols=True)

@@ -65,7 +65,7 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self.name = os.path.basename(self.model_path.rstrip("/")) or "all-MiniLM-L6-v2"
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        self.dim = int(get_dim() or 384)  # type: ignore[arg-type]
+        self.dim = int(get_dim() or 384)
         self.max_tokens = int(self._model.max_seq_length or 256)
         self.batch_size = batch_size
         self.tokenizer = self._model.tokenizer

@@ -43,7 +43,7 @@ def build_detector(settings: Settings) -> Any | None:
     return get_detector()
 
 
-def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detector: Any | None = None):  # type: ignore[no-untyped-def]
+def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detector: Any | None = None):
     from guardrails.injection import screen
     from guardrails.redaction import mask_for_index
     from ingestion.pipeline import Ingestor
@@ -65,7 +65,7 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
     )
 
 
-def archive_limits(settings: Settings):  # type: ignore[no-untyped-def]
+def archive_limits(settings: Settings):
     from ingestion.parsing import ArchiveLimits
 
     return ArchiveLimits(
@@ -99,12 +99,12 @@ class Services:
             return self._detector
 
     @property
-    def ingestor(self):  # type: ignore[no-untyped-def]
+    def ingestor(self):
         if self._ingestor is None:
             self._ingestor = build_ingestor(self.settings, self.store, self.embedder, self.detector)
         return self._ingestor
 
-    def upload_ingestor(self):  # type: ignore[no-untyped-def]
+    def upload_ingestor(self):
         """An ingestor with its own embedding model instance, for upload jobs in a serving process.
 
         Queries keep the shared model to themselves: an upload only competes for CPU, never for

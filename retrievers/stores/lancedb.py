@@ -350,9 +350,9 @@ class LanceDBStore:
             .limit(k)
         )
         if exact:
-            q = q.bypass_vector_index()  # type: ignore[attr-defined]
+            q = q.bypass_vector_index()
         elif self._has_ann:
-            q = q.nprobes(self.ann_nprobes).refine_factor(self.ann_refine_factor)  # type: ignore[attr-defined]
+            q = q.nprobes(self.ann_nprobes).refine_factor(self.ann_refine_factor)
         rows = q.to_arrow().to_pylist()
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 

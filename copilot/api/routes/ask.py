@@ -98,7 +98,7 @@ def sse_events(resp: AskResponse, pieces: list[str]) -> Iterator[dict[str, str]]
         },
     },
 )
-async def ask(body: AskRequest, principal: CurrentPrincipal, state: State, request: Request):  # type: ignore[no-untyped-def]
+async def ask(body: AskRequest, principal: CurrentPrincipal, state: State, request: Request):
     """Answer a question from the documents the caller may see, with `[n]` citations."""
     resp, pieces = await anyio.to_thread.run_sync(answer_question, state, body, principal, request)
     if "text/event-stream" in request.headers.get("accept", ""):

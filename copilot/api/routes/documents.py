@@ -38,7 +38,7 @@ def _require_admin(principal: Principal) -> None:
         raise Forbidden("managing documents needs the tenant_admin role")
 
 
-def _doc_out(d) -> DocumentOut:  # type: ignore[no-untyped-def]
+def _doc_out(d) -> DocumentOut:
     return DocumentOut(
         doc_id=d.doc_id, tenant_id=d.tenant_id, title=d.title, doc_type=d.doc_type,
         access_level=AccessLevel(int(d.access_level)).label, version=d.version, chunks=d.chunks,
@@ -130,7 +130,7 @@ async def upload_document(
     if (exists and not replace) or state.jobs.active_for(principal.tenant_id, doc_id) is not None:
         raise Conflict(f"{doc_id} already exists or is being uploaded; send replace=true to replace it")
     job = await anyio.to_thread.run_sync(
-        lambda: state.jobs.submit(  # type: ignore[union-attr]
+        lambda: state.jobs.submit(
             principal=principal, doc_id=doc_id, file_name=name, data=data,
             tags=tags.model_dump(mode="json"), access_level=int(level), replace=replace,
         )

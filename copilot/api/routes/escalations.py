@@ -20,7 +20,7 @@ from copilot.api.state import AppState
 from copilot.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from copilot.governance import escalations as esc
 
-router = APIRouter(prefix="/v1/escalations", tags=["escalations"], responses=ERROR_RESPONSES)  # type: ignore[arg-type]
+router = APIRouter(prefix="/v1/escalations", tags=["escalations"], responses=ERROR_RESPONSES)
 
 _CONTROL = set(chr(c) for c in range(32)) - {"\n", "\t"}
 

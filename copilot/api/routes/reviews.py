@@ -30,7 +30,7 @@ class DecisionRequest(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _queue(state) -> ReviewQueue:  # type: ignore[no-untyped-def]
+def _queue(state) -> ReviewQueue:
     queue = governance(state).queue
     if queue is None:
         raise ServiceUnavailable("the review queue is not available")

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(audit_app, name="audit")
 
 
-def _log(data_dir: Path | None):  # type: ignore[no-untyped-def]
+def _log(data_dir: Path | None):
     from copilot.core.audit import AuditKeyError, AuditLog, load_keyring
     from copilot.core.db import open_database
 

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(check_app, name="check")
 
 
-def _context(tenant: str, level: str, roles: list[str] | None, data_dir: Path | None, templates: Path | None):  # type: ignore[no-untyped-def]
+def _context(tenant: str, level: str, roles: list[str] | None, data_dir: Path | None, templates: Path | None):
     """(principal, checks, redactor) for one CLI run; the review queue audits every change."""
     from copilot.core.audit import AuditLog, AuditRecord
     from copilot.core.db import open_database
@@ -58,7 +58,7 @@ def _context(tenant: str, level: str, roles: list[str] | None, data_dir: Path | 
 
     log = AuditLog(db, load_keyring(settings))
 
-    def audit(p, action: str, **details) -> None:  # type: ignore[no-untyped-def]
+    def audit(p, action: str, **details) -> None:
         log.append(AuditRecord(trace_id=uuid.uuid4().hex, subject=p.subject, tenant_id=p.tenant_id,
                                route=f"cli:{action}", method="CLI", status=0, details=details))
 

@@ -95,7 +95,7 @@ def ensure_demo_keys(settings: Any) -> list[dict[str, Any]]:
     return out
 
 
-def prepare_demo(settings: Any, corpus: Path = DEMO_CORPUS, progress: bool = True):  # type: ignore[no-untyped-def]
+def prepare_demo(settings: Any, corpus: Path = DEMO_CORPUS, progress: bool = True):
     """Ingest the demo corpus (unchanged documents are skipped) and return (services, report, keys)."""
     from copilot.core.services import build_services
 
@@ -162,7 +162,7 @@ def chat_env(settings: Any, api_url: str, users_file: Path) -> dict[str, str]:
 
 
 def start_chat(settings: Any, api_url: str, host: str, chat_port: int, keys: list[dict[str, Any]],
-               **popen: Any):  # type: ignore[no-untyped-def]
+               **popen: Any):
     """Start the Chainlit chat (a separate process that talks to the API over HTTP)."""
     import subprocess
     import sys

@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
 
 
-def _store(data_dir: Path | None, create: bool = False):  # type: ignore[no-untyped-def]
+def _store(data_dir: Path | None, create: bool = False):
     from copilot.core.audit import AuditKeyError, load_keyring
     from copilot.core.auth import KeyStore
     from copilot.core.db import open_database

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
 
 
-def run_server(settings, host: str, port: int, log_level: str = "info") -> None:  # type: ignore[no-untyped-def]
+def run_server(settings, host: str, port: int, log_level: str = "info") -> None:
     """Serve ``create_app(settings)`` in this process (one worker: the models are loaded once)."""
     import uvicorn
 

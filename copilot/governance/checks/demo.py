@@ -16,7 +16,7 @@ from ingestion.manifest import load_manifest
 GOVERNANCE_GLOBS = ("templates/*", "docs/*/governance/*", "docs/shared/playbooks/*")
 
 
-def ingest_governance_demo(ingestor, root: Path, globs: tuple[str, ...] = GOVERNANCE_GLOBS) -> list[str]:  # type: ignore[no-untyped-def]
+def ingest_governance_demo(ingestor, root: Path, globs: tuple[str, ...] = GOVERNANCE_GLOBS) -> list[str]:
     """Ingest the governance files of a corpus folder one by one; returns the doc_ids written."""
     root = Path(root)
     manifest = load_manifest(root / "manifest.yaml")
