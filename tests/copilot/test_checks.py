@@ -58,6 +58,23 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------- templates
 
 
+def test_rule_cues_come_from_the_templates_folder_and_name_its_rules(tmp_path):
+    """The wording cues are data of the template (no rule id in product code): every cue names a
+    rule of the template beside it, a folder without a cues file gets none, a broken file a clear error."""
+    from copilot.governance.checks.sow import SOW_CUES, load_rule_cues
+    from copilot.governance.checks.templates import TemplateError, load_sow_template
+
+    cues = load_rule_cues(ROOT / "templates")
+    assert cues and set(cues) <= set(load_sow_template(ROOT / "templates").rules)
+    liab = cues["SOW-LIAB-01"]
+    assert any(p.search("Liability under this SOW is UNLIMITED.") for p in liab.forbidden)
+    assert liab.carve_out is not None and liab.carve_out.search("except for fraud")
+    assert load_rule_cues(tmp_path) == {}
+    (tmp_path / SOW_CUES).write_text('{"rules": {"R-1": {"topic": "(unclosed"}}}')
+    with pytest.raises(TemplateError, match="invalid rule cues"):
+        load_rule_cues(tmp_path)
+
+
 def test_templates_parse_rules_modules_and_checklists():
     from copilot.governance.checks.templates import load_milestone_checklists, load_sow_template
 

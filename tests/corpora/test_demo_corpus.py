@@ -122,7 +122,7 @@ def evalset() -> tuple[dict, ...]:
 
 
 def load_render_module():
-    spec = importlib.util.spec_from_file_location("demo_render", ROOT / "render.py")
+    spec = importlib.util.spec_from_file_location("demo_render", ROOT.parents[1] / "scripts" / "render_demo_corpus.py")
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
     sys.modules[spec.name] = mod  # dataclasses resolve annotations through sys.modules
@@ -241,7 +241,7 @@ def test_rendered_files_match_their_sources():
         text = extract(rel)
         for block in mod.parse_source(src.read_text(encoding="utf-8")):
             for piece in block.items or [block.text]:
-                assert norm(piece) in text, f"{rel} is stale: {piece[:60]!r} missing; run render.py"
+                assert norm(piece) in text, f"{rel} is stale: {piece[:60]!r} missing; run scripts/render_demo_corpus.py"
 
 
 # ------------------------------------------------------------------ eval set
@@ -338,7 +338,7 @@ def test_reference_contexts_are_verbatim_in_their_documents():
 
 def test_evalset_jsonl_is_in_sync_with_its_source():
     mod = load_render_module()
-    assert list(evalset()) == mod.build_evalset(), "evalset.jsonl is stale: run corpora/demo/render.py"
+    assert list(evalset()) == mod.build_evalset(), "evalset.jsonl is stale: run scripts/render_demo_corpus.py"
 
 
 # ------------------------------------------------------------------ canaries and injection
@@ -392,6 +392,6 @@ def test_injection_text_is_in_its_partner_document():
     assert "ignore all previous instructions" in inj["text"].lower()
 
 
-@pytest.mark.parametrize("name", ["README.md", "manifest.yaml", "render.py", "evalset.jsonl"])
+@pytest.mark.parametrize("name", ["README.md", "manifest.yaml", "evalset.jsonl"])
 def test_corpus_support_files_exist(name):
     assert (ROOT / name).is_file()

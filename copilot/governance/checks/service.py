@@ -28,6 +28,7 @@ from copilot.governance.checks.sow import (
     SowDocument,
     clauses_from_parsed,
     document_from_chunks,
+    load_rule_cues,
     looks_like_sow,
 )
 from copilot.governance.checks.templates import TemplateError, load_milestone_checklists, load_sow_template
@@ -62,11 +63,13 @@ class GovernanceChecks:
     def sow_checker(self) -> SowChecker:
         try:
             template = load_sow_template(self.templates_dir)
+            cues = load_rule_cues(self.templates_dir)
         except TemplateError as exc:
             raise ServiceUnavailable(f"the SOW template is not available: {exc}") from None
+        key = hash((id(template), id(cues)))
         with self._lock:
-            if self._sow is None or self._sow[0] != id(template):
-                self._sow = (id(template), SowChecker(template, self.retriever.embedder))
+            if self._sow is None or self._sow[0] != key:
+                self._sow = (key, SowChecker(template, self.retriever.embedder, cues=cues))
             return self._sow[1]
 
     def milestone_checker(self) -> MilestoneChecker:

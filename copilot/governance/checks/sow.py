@@ -21,14 +21,16 @@ approves or rejects a SOW; findings go to a person through the review queue.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from copilot.governance.checks.models import Citation, Finding
-from copilot.governance.checks.templates import SowTemplate, TemplateRule
+from copilot.governance.checks.templates import SowTemplate, TemplateError, TemplateRule, load_template_file
 from ingestion.parsing import ParsedDocument
 from retrievers.embeddings import Embedder
 from retrievers.schema import SECTION_SEP, Chunk
@@ -183,10 +185,6 @@ def looks_like_sow(text: str) -> bool:
 # ---------------------------------------------------------------------------- explicit rules
 
 
-def _rx(*patterns: str) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.I) for p in patterns)
-
-
 @dataclass(frozen=True)
 class Cues:
     """What a clause on the rule's topic looks like, and which wording deviates from it."""
@@ -199,72 +197,36 @@ class Cues:
     forbidden_message: str = ""
 
 
-RULE_CUES: dict[str, Cues] = {
-    "SOW-ACC-01": Cues(
-        topic=re.compile(r"\baccept(ance|ed|s)?\b", re.I),
-        forbidden=_rx(
-            r"\bdeemed (to be |to have been )?accepted (up)?on (delivery|submission|receipt|handover)",
-            r"\baccepted (up)?on (delivery|submission|receipt)\b",
-            r"\b(sole|own|absolute) discretion\b",
-        ),
-        forbidden_message="deliverables are accepted without the customer checking them against criteria",
-    ),
-    "SOW-CHG-01": Cues(
-        topic=re.compile(
-            r"\bchange (request|control|order|procedure)s?\b|\bchanges? (to|in|of) (the )?(scope|timeline|schedule|"
-            r"fees|plan|price|services)\b|\bscope changes?\b", re.I),
-        forbidden=_rx(
-            r"\binformal(ly)?\b", r"\bverbal(ly)?\b", r"\borally\b",
-            r"\bchange requests? (is|are) not (needed|required|necessary)\b",
-            r"\bwithout (a |any )?(formal |written |signed )?change request",
-            r"\b(sole|own|absolute) discretion\b",
-        ),
-        forbidden_message="scope can change without a signed change request",
-    ),
-    "SOW-MIG-01": Cues(
-        topic=re.compile(r"\bmigrat\w*|\b(trial|mock|test|production|live|final) loads?\b|\blegacy data\b", re.I),
-    ),
-    "SOW-LIAB-01": Cues(
-        topic=re.compile(r"\bliab\w*|\bindemnif\w*", re.I),
-        forbidden=_rx(
-            r"\bunlimited\b", r"\buncapped\b", r"\bwithout (any )?(financial )?(limit|limitation|cap)\b",
-            r"\bnot (be )?(limited|capped)\b", r"\bno (financial |monetary )?(cap|limit|ceiling)\b",
-            r"\bnot (be )?subject to (any |a )?(financial |monetary )?(cap|limit|ceiling)",
-        ),
-        carve_out=re.compile(r"fraud|wil(l)?ful|death|personal injury|cannot be (limited|excluded)|by law", re.I),
-        forbidden_message="the partner's liability is not capped",
-    ),
-    "SOW-EXT-01": Cues(
-        topic=re.compile(r"\bextension|\bcustom (code|development)|\bdevelop\w*|\bsource code\b|\bdatabase\b|"
-                         r"\btriggers?\b|\bstored procedures?\b|\bstandard\b", re.I),
-        forbidden=_rx(
-            r"\bsource code\b",
-            r"\bdatabase triggers?\b|\btriggers? on\b|\bstored procedures?\b",
-            r"\b(direct(ly)?|straight)\s+(writ\w*|updat\w*|insert\w*|chang\w*)\b[\w\s-]{0,40}\btables?\b",
-            r"\b(modif\w*|adapt\w*|chang\w*|overwrit\w*|replac\w*|patch\w*|alter\w*|rewrit\w*)\b[\w\s-]{0,40}"
-            r"\bstandard\b[\w\s-]{0,40}\b(routines?|logic|code|tables?|objects?|programs?|posting|valuation|"
-            r"functions?|kernel)\b",
-            r"\b(switch\w*|turn\w*)\s+off\b[\w\s-]{0,30}\bextension checker\b|\bextension checker\b[\w\s-]{0,30}"
-            r"\b(switch\w*|turn\w*)\s+off\b|\b(disabl\w*|bypass\w*)\b[\w\s-]{0,30}\bextension (checker|framework)\b",
-        ),
-        forbidden_message="custom code outside the approved extension points",
-        negation_inside=True,
-    ),
-    "SOW-EXC-01": Cues(
-        topic=re.compile(r"\bcleans\w*|\bde-?duplicat\w*|\bclean[- ]?up\b|\benrich\w*|\bduplicates\b", re.I),
-        exclusion=True,
-    ),
-    "SOW-EXC-02": Cues(
-        topic=re.compile(r"\b(chang|adjust|modif|alter|adapt)\w*\b[\w\s',-]{0,50}\b(systems?|platforms?|software|"
-                         r"portals?|tools?|applications?|web ?shop|interfaces?)\b", re.I),
-        exclusion=True,
-    ),
-    "SOW-EXC-03": Cues(
-        topic=re.compile(r"\bhardware\b|\bprinters?\b|\bscanners?\b|\bnetworks?\b|\binfrastructure\b|\bdevices\b|"
-                         r"\bwi-?fi\b|\blaptops?\b|\bPCs?\b|\bservers\b|\bconnectivity\b|\binternet\b", re.I),
-        exclusion=True,
-    ),
-}
+# The cues belong to a template, not to the product: they live beside it in the templates folder
+# (COPILOT_TEMPLATES_DIR), keyed by the template's rule ids.
+SOW_CUES = "sow-rule-cues.json"
+
+
+def parse_rule_cues(raw: bytes, doc_id: str = SOW_CUES) -> dict[str, Cues]:
+    """rule_id -> Cues from the JSON cues file (patterns are case-insensitive regular expressions)."""
+    try:
+        rules = json.loads(raw)["rules"]
+        return {
+            rule_id: Cues(
+                topic=re.compile(spec["topic"], re.I),
+                forbidden=tuple(re.compile(x, re.I) for x in spec.get("forbidden", ())),
+                carve_out=re.compile(spec["carve_out"], re.I) if spec.get("carve_out") else None,
+                exclusion=bool(spec.get("exclusion", False)),
+                negation_inside=bool(spec.get("negation_inside", False)),
+                forbidden_message=str(spec.get("forbidden_message", "")),
+            )
+            for rule_id, spec in rules.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError, re.error) as exc:
+        raise TemplateError(f"{doc_id}: invalid rule cues ({type(exc).__name__}: {exc})") from None
+
+
+def load_rule_cues(templates_dir: Path) -> dict[str, Cues]:
+    """The cues beside the SOW template (cached until the file changes); none without the file."""
+    if not (Path(templates_dir) / SOW_CUES).is_file():
+        return {}
+    return load_template_file(templates_dir, SOW_CUES, parse_rule_cues)
+
 
 _NEGATORS = re.compile(r"\b(no|not|never|nothing|none|neither|nor|without|excluding|except|other than)\b|n't\b", re.I)
 _EXCLUSION_HEADING = re.compile(r"out of scope|exclu|\bnot\b|outside|won't|limitations of scope", re.I)
@@ -316,6 +278,7 @@ class SowChecker:
 
     template: SowTemplate
     embedder: Embedder
+    cues: Mapping[str, Cues] = field(default_factory=dict)  # rule_id -> wording cues (load_rule_cues)
     topic_threshold: float = TOPIC_THRESHOLD
     strong_threshold: float = STRONG_THRESHOLD
     exclusion_threshold: float = EXCLUSION_THRESHOLD
@@ -350,7 +313,7 @@ class SowChecker:
             if rule.group == "modules":
                 hits += self._modules(rule, doc.clauses)
                 continue
-            cues = RULE_CUES.get(rule.rule_id)
+            cues = self.cues.get(rule.rule_id)
             hits += self._required(rule, cues, doc.clauses, sims[rule.rule_id])
         return [self._finding(doc, h) for h in hits]
 

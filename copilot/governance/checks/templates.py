@@ -216,7 +216,7 @@ def _doc_id(path: Path) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def _load(templates_dir: Path, name: str, parser):
+def load_template_file(templates_dir: Path, name: str, parser):
     path = Path(templates_dir) / name
     try:
         stat = path.stat()
@@ -231,9 +231,9 @@ def _load(templates_dir: Path, name: str, parser):
 
 def load_sow_template(templates_dir: Path) -> SowTemplate:
     """The SOW scope template (cached until the file changes)."""
-    return _load(templates_dir, SOW_TEMPLATE, parse_sow_template)
+    return load_template_file(templates_dir, SOW_TEMPLATE, parse_sow_template)
 
 
 def load_milestone_checklists(templates_dir: Path) -> MilestoneChecklists:
     """The milestone evidence checklists (cached until the file changes)."""
-    return _load(templates_dir, MILESTONE_TEMPLATE, parse_milestone_checklists)
+    return load_template_file(templates_dir, MILESTONE_TEMPLATE, parse_milestone_checklists)

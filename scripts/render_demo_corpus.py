@@ -1,6 +1,6 @@
-"""Render the DOCX and PDF documents of the demo corpus from their text sources.
+"""Render the DOCX and PDF documents of the demo corpus (``corpora/demo``) from their text sources.
 
-Sources live under ``src/docs/`` and mirror ``docs/``; a source is named after its
+Sources live under ``corpora/demo/src/docs/`` and mirror ``docs/``; a source is named after its
 target plus ``.md`` (``src/docs/shared/playbooks/cutover-checklist.docx.md`` renders
 to ``docs/shared/playbooks/cutover-checklist.docx``). The source markup is a small
 Markdown subset: ``#``/``##``/``###`` headings, ``- `` bullets and blank-line
@@ -13,8 +13,8 @@ DESIGN.md.
 
 Usage (from the repository root)::
 
-    .venv/bin/python corpora/demo/render.py          # render every source + the eval set
-    .venv/bin/python corpora/demo/render.py --check  # fail if a rendered file is missing
+    .venv/bin/python scripts/render_demo_corpus.py          # render every source + the eval set
+    .venv/bin/python scripts/render_demo_corpus.py --check  # fail if a rendered file is missing
 
 Markdown, TXT and HTML documents are written directly under ``docs/`` and are not
 rendered. Needs reportlab and python-docx (both in the project's dev dependencies).
@@ -29,7 +29,8 @@ from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-ROOT = Path(__file__).resolve().parent
+# The corpus this renders (corpora/ holds data only; its tooling lives here).
+ROOT = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 SRC = ROOT / "src" / "docs"
 DOCS = ROOT / "docs"
 # Fixed document dates keep re-renders byte-stable where the libraries allow it.
