@@ -11,7 +11,6 @@ import shlex
 import tomllib
 from pathlib import Path
 
-import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,20 +196,21 @@ def test_dockerfile_copy_sources_exist_and_context_excludes_local_state():
             assert s not in ignore, f"{s} is copied but excluded by .dockerignore"
             if not (ROOT / s).exists():
                 missing.append(s)
-    assert set(missing) <= {"chainlit_app.py"}, missing
-    if missing:
-        pytest.skip("chainlit_app.py (the chat UI) is not in the tree yet")
+    assert missing == [], f"the Dockerfile copies files that do not exist: {missing}"
 
 
 # --- requirements.lock and Makefile ---------------------------------------------------------
 
 
-def test_every_pin_of_the_lock_has_a_sha256_hash():
-    text = (ROOT / "requirements.lock").read_text()
+@pytest.mark.parametrize("lock", ["requirements.lock", "requirements-eval.lock"])
+def test_every_pin_of_the_locks_has_a_sha256_hash(lock):
+    text = (ROOT / lock).read_text()
     entries = [e for e in re.split(r"\n(?=\S)", text) if e.strip() and not e.startswith("#")]
-    assert len(entries) > 100
+    assert len(entries) > 10
     for e in entries:
         assert re.match(r"^[A-Za-z0-9._-]+==\S+ \\\n\s+--hash=sha256:[0-9a-f]{64}$", e), e
+    if lock != "requirements.lock":
+        return
     pyproject = (ROOT / "pyproject.toml").read_text()
     for dep in ("argon2-cffi", "fastapi-offline"):
         pin = re.search(rf'"{dep}==([^"]+)"', pyproject).group(1)
@@ -223,5 +223,5 @@ def test_makefile_installs_cpu_torch_like_the_dockerfile_and_the_lock_with_hashe
     assert re.search(r"--index-url \$\(TORCH_INDEX\) torch==\$\(TORCH_VERSION\)", make)
     pinned = re.search(r'"torch==([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
     assert f"TORCH_VERSION := {pinned}" in make
-    assert "--no-deps --require-hashes -r requirements.lock" in make
+    assert "--no-deps --require-hashes -r requirements.lock -r requirements-eval.lock" in make
     assert re.search(r"^lock:\n\t.*scripts/lock_hashes.py", make, re.M)
