@@ -1,4 +1,5 @@
-"""The user-facing docs name only files that exist and give no platform-specific openers."""
+"""The user-facing docs name only files that exist, give no platform-specific openers, and the README
+lists every HTTP route and CLI command that exists."""
 
 from __future__ import annotations
 
@@ -53,3 +54,47 @@ def test_quick_start_names_the_chat_the_keys_file_and_the_logins():
     for u in DEMO_USERS:
         assert f"`{chat_login(u.name)}`" in quick
     assert max(len(line) for line in quick.split("```")[1].splitlines()) <= 80  # the curl example
+
+
+README = (ROOT / "README.md").read_text()
+
+
+def _routes() -> list[tuple[str, str]]:
+    from copilot.api.app import create_app
+    from copilot.core.settings import Settings
+
+    app = create_app(Settings())  # routes only: the lifespan (models, database) never runs here
+    paths = app.openapi()["paths"]
+    return [(m.upper(), p) for p, ops in paths.items() for m in ops]
+
+
+def test_readme_lists_every_route() -> None:
+    routes = _routes()
+    assert len(routes) >= 15  # the schema was read (a broken app would list none)
+    lines = README.splitlines()
+    missing = [f"{m} {p}" for m, p in routes
+               if not any(f"`{p}`" in line or f" {p}`" in line for line in lines if m in line)]
+    assert missing == [], f"routes missing from README.md: {missing}"
+
+
+def _commands() -> list[str]:
+    import typer.main
+
+    from copilot.cli import app
+
+    group = typer.main.get_command(app)
+    names = []
+    for name, cmd in group.commands.items():  # type: ignore[attr-defined]
+        sub = getattr(cmd, "commands", None)
+        names += [f"{name} {s}" for s in sub] if sub else [name]
+    return names
+
+
+def test_readme_lists_every_cli_command() -> None:
+    commands = _commands()
+    assert {"serve", "keys create", "audit tail", "check sow"} <= set(commands)
+    listed = set()
+    for line in README.splitlines():
+        for group, subs in re.findall(r"`copilot ([a-z-]+)(?: ([a-z|-]+))?`", line):
+            listed |= {f"{group} {s}" for s in subs.split("|")} if subs else {group}
+    assert sorted(set(commands) - listed) == [], "commands missing from README.md"
