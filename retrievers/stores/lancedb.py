@@ -202,6 +202,7 @@ class LanceDBStore:
         self.ann_nprobes = ann_nprobes
         self.ann_refine_factor = ann_refine_factor
         self._has_ann = self._has_vector_index()
+        self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
 
     # ---- writes ------------------------------------------------------------
     def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
@@ -349,7 +350,7 @@ class LanceDBStore:
             .select([*_ROW_COLUMNS, "_distance"])
             .limit(k)
         )
-        if exact:
+        if exact or self.exact_search:
             q = q.bypass_vector_index()  # type: ignore[attr-defined]
         elif self._has_ann:
             q = q.nprobes(self.ann_nprobes).refine_factor(self.ann_refine_factor)  # type: ignore[attr-defined]
