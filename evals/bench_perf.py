@@ -125,11 +125,11 @@ def measure(retriever: Any, principal: Any, repeat: int, store: Any = None) -> d
             for q in QUERIES:
                 ms += timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
                 if compare and mode != "fulltext":
-                    store._has_ann = False
+                    store.exact_search = True
                     try:
                         flat += timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
                     finally:
-                        store._has_ann = True
+                        store.exact_search = False
         out[mode] = lat(ms)
         if flat:
             exact[mode] = lat(flat)

@@ -202,6 +202,9 @@ class LanceDBStore:
         self.ann_nprobes = ann_nprobes
         self.ann_refine_factor = ann_refine_factor
         self._has_ann = self._has_vector_index()
+        # Partitions of the index (sqrt of the rows it was built on; estimated when reopened).
+        self._ann_partitions = int(math.sqrt(self._table.count_rows())) if self._has_ann else 0
+        self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
 
     # ---- writes ------------------------------------------------------------
     def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
@@ -323,7 +326,14 @@ class LanceDBStore:
             self._table.create_index("vector", config=IvfPq(distance_type="cosine", num_partitions=parts,
                                                             num_sub_vectors=sub), replace=True)
             self._has_ann = True
+            self._ann_partitions = parts
         return True
+
+    @property
+    def effective_nprobes(self) -> int:
+        """Recall follows the share of partitions probed, not their count: probe at least 6 %
+        (20 of 316 gave recall@10 0.999 at 100k; 20 of 1,000 only 0.95 at 1M)."""
+        return max(self.ann_nprobes, math.ceil(0.06 * self._ann_partitions))
 
     # ---- reads -------------------------------------------------------------
     def _checked(self, rows: list[dict[str, Any]], flt: AccessFilter, score_key: str, source: str,
@@ -349,10 +359,10 @@ class LanceDBStore:
             .select([*_ROW_COLUMNS, "_distance"])
             .limit(k)
         )
-        if exact:
+        if exact or self.exact_search:
             q = q.bypass_vector_index()
         elif self._has_ann:
-            q = q.nprobes(self.ann_nprobes).refine_factor(self.ann_refine_factor)
+            q = q.nprobes(self.effective_nprobes).refine_factor(self.ann_refine_factor)
         rows = q.to_arrow().to_pylist()
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 
