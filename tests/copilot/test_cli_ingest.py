@@ -19,7 +19,7 @@ def test_prune_lists_then_removes_only_with_yes(tmp_path):
     (root / "keep.md").write_text("# Keep\n\nThis document stays.\n")
     (root / "gone.md").write_text("# Gone\n\nThis document is deleted from the folder.\n")
     runner = CliRunner()
-    base = ["ingest", str(root), "--data-dir", str(tmp_path / "data"), "--no-pii"]
+    base = ["ingest", str(root), "--data-dir", str(tmp_path / "data"), "--create", "--no-pii"]
     first = runner.invoke(app, [*base, "--json"])
     assert first.exit_code == 0, first.output
     (root / "gone.md").unlink()
@@ -46,7 +46,8 @@ def test_missing_manifest_file_fails_the_run_with_its_name(tmp_path):
         *MANIFEST["documents"],
         {"path": "contracts/msa.md", "tenant_id": "alder", "access_level": "internal", "doc_type": "contract"}]}))
     (root / "a.md").write_text("# A\n\nText.\n")
-    r = CliRunner().invoke(app, ["ingest", str(root), "--data-dir", str(tmp_path / "data"), "--no-pii", "--json"])
+    r = CliRunner().invoke(app, ["ingest", str(root), "--data-dir", str(tmp_path / "data"), "--create", "--no-pii",
+                                 "--json"])
     assert r.exit_code == 1
     assert json.loads(r.output)["rejected"] == [
         {"path": "contracts/msa.md", "reason": "named in the manifest, file not found"}]
