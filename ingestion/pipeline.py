@@ -222,6 +222,21 @@ def _clip_spans(spans: Sequence[PiiSpan], start: int, end: int) -> list[PiiSpan]
     return out
 
 
+def _corpus_files(root: Path, manifest_path: Path, manifest: Manifest, report: IngestReport) -> list[tuple[Path, str]]:
+    """The (path, relative path) of every file to ingest; manifest entries naming a missing file
+    are reported (a literal path names one file: its absence is a mistake worth reporting)."""
+    files = sorted(
+        p for p in root.rglob("*")
+        if p.is_file() and p.resolve() != manifest_path.resolve() and not p.name.startswith(".")
+    )
+    rels = [p.relative_to(root).as_posix() for p in files]
+    present = set(rels)
+    for entry in manifest.documents:
+        if not (_GLOB_CHARS & set(entry.path)) and entry.path not in present:
+            report.outcomes.append(FileOutcome(entry.path, "missing", reason="named in the manifest, file not found"))
+    return [(p, r) for p, r in zip(files, rels, strict=True) if not manifest.is_excluded(r)]
+
+
 class Ingestor:
     """Turns files plus tags into chunks in a :class:`Store`."""
 
@@ -432,25 +447,29 @@ class Ingestor:
         manifest_path = manifest_path or root / "manifest.yaml"
         manifest: Manifest = load_manifest(manifest_path)
         report = IngestReport()
-        files = sorted(
-            p for p in root.rglob("*")
-            if p.is_file() and p.resolve() != manifest_path.resolve() and not p.name.startswith(".")
-        )
-        rels = [p.relative_to(root).as_posix() for p in files]
-        candidates = [(p, r) for p, r in zip(files, rels, strict=True) if not manifest.is_excluded(r)]
+        candidates = _corpus_files(root, manifest_path, manifest, report)
         report.files = len(candidates)
         superseded = manifest.superseded_ids([r for _, r in candidates])
         existing = self.store.document_hashes()
         seen: set[tuple[str, str]] = set()
         root_id = str(root)
-        present = set(rels)
-        for entry in manifest.documents:
-            # A literal path (no glob) names one file: its absence is a mistake worth reporting.
-            if not (_GLOB_CHARS & set(entry.path)) and entry.path not in present:
-                report.outcomes.append(
-                    FileOutcome(entry.path, "missing", reason="named in the manifest, file not found")
-                )
 
+        self._run_files(candidates, manifest, superseded, existing, seen, root, report, progress)
+
+        if prune:
+            self._prune(root_id, existing, seen, confirm_prune, report)
+        optimize = getattr(self.store, "optimize", None)
+        if callable(optimize) and (report.documents_written or report.deleted):
+            optimize()
+        report.seconds = time.perf_counter() - t0
+        return report
+
+    def _run_files(
+        self, candidates: list[tuple[Path, str]], manifest: Manifest, superseded: set[tuple[str, str]], existing: dict,
+        seen: set[tuple[str, str]], root: Path, report: IngestReport, progress: bool,
+    ) -> None:
+        """Parse, detect and embed the files; embedding of one batch overlaps parsing of the next."""
+        root_id = str(root)
         bar = _progress(len(candidates), progress)
         parsed_batch: list[_Parsed] = []
         pending: list[_Prepared] = []
@@ -507,23 +526,22 @@ class Ingestor:
             writer.shutdown(wait=True)
             bar.close()
 
-        if prune:
-            run_tenants = {t for t, _ in seen}
-            gone = sorted(
-                key for key in self.ledger.documents_of(root_id)
-                if key in existing and key not in seen and key[0] in run_tenants
-            )
-            report.prune_planned = [f"{t}:{d}" for t, d in gone]
-            if confirm_prune:
-                for tenant_id, doc_id in gone:
-                    self.store.delete_document(tenant_id, doc_id)
-                    report.deleted.append(f"{tenant_id}:{doc_id}")
-                self.ledger.release(gone)
-        optimize = getattr(self.store, "optimize", None)
-        if callable(optimize) and (report.documents_written or report.deleted):
-            optimize()
-        report.seconds = time.perf_counter() - t0
-        return report
+    def _prune(
+        self, root_id: str, existing: dict, seen: set[tuple[str, str]], confirm: bool, report: IngestReport
+    ) -> None:
+        """List (and with ``confirm`` delete) what this root wrote earlier, of the tenants of this
+        run, whose files are gone; other roots, tenants and uploads are never touched."""
+        run_tenants = {t for t, _ in seen}
+        gone = sorted(
+            key for key in self.ledger.documents_of(root_id)
+            if key in existing and key not in seen and key[0] in run_tenants
+        )
+        report.prune_planned = [f"{t}:{d}" for t, d in gone]
+        if confirm:
+            for tenant_id, doc_id in gone:
+                self.store.delete_document(tenant_id, doc_id)
+                report.deleted.append(f"{tenant_id}:{doc_id}")
+            self.ledger.release(gone)
 
     def _one_file(
         self, path: Path, rel: str, manifest: Manifest, superseded: set[tuple[str, str]],
