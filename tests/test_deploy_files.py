@@ -163,8 +163,8 @@ def test_torch_cpu_is_installed_before_the_lock_and_matches_the_pin():
 def test_production_image_leaves_out_the_eval_extra():
     """Ragas and matplotlib (the `eval` extra) are pinned in their own lock that only make installs."""
     eval_lock = (ROOT / "requirements-eval.lock").read_text().lower().splitlines()
-    eval_names = {re.split(r"[=<>\s]", line)[0] for line in eval_lock if line and not line.startswith("#")}
-    names = {re.split(r"[=<>\s]", line)[0] for line in LOCK if line and not line.startswith("#")}
+    eval_names = {re.split(r"[=<>\s]", line)[0] for line in eval_lock if line and not line.startswith(("#", " "))}
+    names = {re.split(r"[=<>\s]", line)[0] for line in LOCK if line and not line.startswith(("#", " "))}
     assert {"ragas", "matplotlib"} <= eval_names
     assert not names & eval_names, "a package is pinned in both locks"
     runs = " ".join(a for k, a in _instructions() if k in ("RUN", "COPY"))
