@@ -54,7 +54,7 @@ class PlaceholderMap:
         return {ph: key for key, ph in self._by_key.items()}
 
 
-def _clip_and_resolve(text: str, spans: Iterable[PiiSpan]) -> list[PiiSpan]:
+def resolve_overlaps(text: str, spans: Iterable[PiiSpan]) -> list[PiiSpan]:
     """Clip spans to the text and resolve overlaps: the union of overlapping spans is replaced,
     typed after the member that starts first (the longer one on ties)."""
     n = len(text)
@@ -92,7 +92,7 @@ def redact(
     pos = 0
     # Drop revealed spans before resolving overlaps: where a revealed and a hidden span overlap,
     # the hidden one still wins (fail closed).
-    for s in _clip_and_resolve(text, (s for s in spans if s.entity_type not in reveal)):
+    for s in resolve_overlaps(text, (s for s in spans if s.entity_type not in reveal)):
         parts.append(text[pos : s.start])
         parts.append(pmap.placeholder(s.entity_type, text[s.start : s.end]))
         pos = s.end
@@ -107,7 +107,7 @@ def mask_for_index(text: str, spans: Iterable[PiiSpan]) -> str:
     """
     parts: list[str] = []
     pos = 0
-    for s in _clip_and_resolve(text, spans):
+    for s in resolve_overlaps(text, spans):
         parts.append(text[pos : s.start])
         parts.append(f"<{s.entity_type}>")
         pos = s.end

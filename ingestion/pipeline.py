@@ -21,6 +21,7 @@ from typing import Protocol
 
 import numpy as np
 
+from guardrails.redaction import resolve_overlaps
 from guardrails.spans import PiiSpan
 from ingestion.chunking import chunk_document
 from ingestion.manifest import DocumentTags, Manifest, ManifestError, load_manifest
@@ -199,19 +200,6 @@ def text_windows(text: str, size: int | None = None, overlap: int = PII_WINDOW_O
     return starts
 
 
-def _merge_spans(spans: list[PiiSpan]) -> list[PiiSpan]:
-    """Spans found twice in overlapping windows collapse into one (the longer wins)."""
-    out: list[PiiSpan] = []
-    for s in sorted(spans, key=lambda x: (x.start, -(x.end - x.start))):
-        if out and s.start < out[-1].end:
-            last = out[-1]
-            if s.end > last.end:
-                out[-1] = PiiSpan(last.entity_type, last.start, s.end, max(last.score, s.score))
-            continue
-        out.append(s)
-    return out
-
-
 def _clip_spans(spans: Sequence[PiiSpan], start: int, end: int) -> list[PiiSpan]:
     """Spans of the document that touch [start, end), re-based to the chunk and clipped to it."""
     out = []
@@ -354,7 +342,9 @@ class Ingestor:
             found = self.detector.detect_batch(texts[lo : lo + step], contexts=contexts[lo : lo + step])
             for (i, off), spans in zip(owners[lo : lo + step], found, strict=True):
                 out[i].extend(PiiSpan(s.entity_type, s.start + off, s.end + off, s.score) for s in spans)
-        return [_merge_spans(o) if len(p.text) > PII_WINDOW_CHARS else o for o, p in zip(out, parsed, strict=True)]
+        # Spans found twice in overlapping windows collapse into one.
+        return [resolve_overlaps(p.text, o) if len(p.text) > PII_WINDOW_CHARS else o
+                for o, p in zip(out, parsed, strict=True)]
 
     def _write(self, prepared: list[_Prepared], report: IngestReport, progress: Progress | None = None) -> None:
         """Embed a group of documents in shared batches, then swap each document in one write."""
