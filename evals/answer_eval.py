@@ -28,35 +28,6 @@ from evals.metrics import Item
 from evals.splits import HALVES, half_of
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-DOCS_TENANT = "docs-qa"
-
-
-def build_docs_corpus(source: Path, out: Path) -> Path:
-    """Guides, a manifest and an eval set for docs_qa_dev under ``out`` (outside the repository)."""
-    (out / "docs").mkdir(parents=True, exist_ok=True)
-    manifest = ["version: 1", 'exclude: ["manifest.yaml", "*.jsonl"]', "documents:"]
-    for src in sorted((source / "docs").glob("*.md")):
-        dst = out / "docs" / src.name
-        if not dst.exists() or dst.read_bytes() != src.read_bytes():
-            shutil.copyfile(src, dst)
-        manifest += [f"  - path: docs/{src.name}", f"    tenant_id: {DOCS_TENANT}", "    access_level: partner",
-                     "    doc_type: other"]
-    (out / "manifest.yaml").write_text("\n".join(manifest) + "\n")
-    rows = []
-    for line in (source / "qa.jsonl").read_text().splitlines():
-        if not line.strip():
-            continue
-        q = json.loads(line)
-        rows.append({
-            "id": q["id"], "question": q["question"],
-            "principal": {"tenant_id": DOCS_TENANT, "access_level": "partner"},
-            "reference_doc_ids": list(q["source_docs"]), "reference_contexts": q["reference_contexts"],
-            "reference_answer": q["reference_answer"],
-            "reference_spans": [{"doc_id": s["doc"], "start": s["start"], "end": s["end"]} for s in q["gold_spans"]],
-            "answerable": True, "category": q.get("category", ""),
-        })
-    (out / "evalset.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    return out
 
 
 def cuad_subset(full: Path, out: Path, per_half: int) -> Path:
@@ -130,6 +101,7 @@ def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half:
     from copilot.answering.answerer import Answerer
     from evals.cuad import build as build_cuad
     from evals.dataset import DocumentTexts, load_cases
+    from evals.docs_qa import build as build_docs
     from evals.run import ingest, open_services
 
     results: dict[str, Any] = {}
@@ -146,7 +118,8 @@ def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half:
                                      **overrides)
             file, scoped = corpus / "evalset-scoped.jsonl", True
         elif name == "docs":
-            corpus = build_docs_corpus(SHARED / "docs_qa_dev", Path(".data/docs-qa-corpus"))
+            corpus = Path(".data/docs-qa-corpus")
+            build_docs(SHARED / "docs_qa_dev", corpus)
             data_dir = Path(".data/docs-qa/index-pii0")
             services = open_services(data_dir, pii_detection=False, **overrides)
             file, scoped = corpus / "evalset.jsonl", False
