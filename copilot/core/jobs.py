@@ -28,7 +28,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copilot.core.db import Base, Database, utcnow
-from retrievers.access import AccessLevel, Principal, RecordAccess, can_read
+from retrievers.access import Principal, RecordAccess, can_read
 
 log = logging.getLogger("copilot.core.jobs")
 
@@ -62,12 +62,6 @@ class IngestJob(Base):
     error_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-
-
-def record_visible(tenant_id: str, access_level: int | AccessLevel, principal: Principal) -> bool:
-    """May ``principal`` see a record derived from a document of this tenant and level?
-    Decided by the derived-record rule of ``retrievers.access``."""
-    return can_read(principal, RecordAccess.stored(tenant_id, int(access_level)))
 
 
 def job_visible(job: IngestJob, principal: Principal) -> bool:

@@ -126,3 +126,23 @@ def test_job_events_stream_ends_with_done(client, admins):
         events = [line.split(":", 1)[1].strip() for line in resp.iter_lines() if line.startswith("event:")]
     assert events[-1] == "done" and set(events[:-1]) <= {"progress"}
     client.delete("/v1/documents/uploads/partner/stream-notes.md", headers=h(admins["partner"]))
+
+
+def test_delete_follows_the_manage_rule_for_acting_for(client, admins, api_env):
+    """``can_manage_document`` decides delete: vendor staff acting for alder manage alder's upload at
+    their level; without acting_for, or below the document's level, it answers like a missing id."""
+    _, app, _, _ = api_env
+    ks = app.state.copilot.keys
+    acting = ks.create("jobs-vendor-acting", "shared", "partner", ["tenant_admin"], ["alder"])[0]
+    acting_low = ks.create("jobs-vendor-acting-low", "shared", "public", ["tenant_admin"], ["alder"])[0]
+    stranger = ks.create("jobs-vendor-stranger", "shared", "restricted", ["tenant_admin"])[0]
+    r = upload(client, admins["partner"], "acting-notes.md", b"# Acting\n\nNotes kept by the partner.\n", "partner")
+    assert wait_job(client, r.json()["job_id"], h(admins["partner"]))["status"] == "succeeded"
+    doc = "uploads/partner/acting-notes.md"
+    missing = client.delete("/v1/documents/uploads/partner/never-there.md", headers=h(acting))
+    for key in (stranger, acting_low):
+        denied = client.delete(f"/v1/documents/{doc}", headers=h(key))
+        assert (denied.status_code, denied.json()) == (404, missing.json())
+    assert client.delete(f"/v1/documents/{doc}", headers=h(acting)).status_code == 204
+    listed = client.get("/v1/documents", headers=h(admins["partner"])).json()["documents"]
+    assert doc not in {d["doc_id"] for d in listed}

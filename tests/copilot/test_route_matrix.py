@@ -8,8 +8,13 @@ the record's level (404 identical to a missing id, or the record filtered out, n
 and another tenant's id (404 identical to a missing id). A case that does not apply says why.
 
 ``test_no_over_level_content_on_any_route`` runs every route as a public, partner and internal
-reader of one tenant over documents and planted records (escalation notes, review items) at every
-level, and counts over-level doc ids, titles, text and record canaries in the responses: 0.
+reader of one tenant over documents and planted records (escalation notes, review items, upload
+jobs) at every level, and counts over-level doc ids, titles, text and record canaries in the
+responses: 0.
+
+The upload route's below-level case is the existence oracle of #16 item 2: a partner-level
+tenant_admin uploading under the name of a hidden restricted upload must get exactly the status and
+body of a fresh name, and ``replace=true`` / ``DELETE`` must leave the hidden document untouched.
 
 With ``COPILOT_WRITE_ROUTE_REPORT=1`` both tables are written to reports/security/route-matrix.md.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,6 +84,7 @@ class World:
     esc: dict[tuple[str, int], str] = field(default_factory=dict)  # (tenant, level) -> draft id
     rev: dict[tuple[str, int], str] = field(default_factory=dict)  # (tenant, level) -> review id
     answers: dict[str, str] = field(default_factory=dict)  # tenant -> trace id of an answer
+    jobs: dict[tuple[str, int], str] = field(default_factory=dict)  # (tenant, level) -> upload job id
 
     def key(self, name: str) -> dict[str, str]:
         return {"X-API-Key": self.keys[name]}
@@ -93,9 +100,13 @@ def canary(kind: str, tenant: str, level: int) -> str:
     return f"CANARY{kind}{tenant.upper()}{level}ZZ"
 
 
+RECORD_KINDS = ("ESC", "REV", "JOB")
+
+
 def _plant(world: World) -> None:
-    """Escalation notes and review items of alder and birch at every level, citing real documents
-    of that level, each carrying a canary string in its text."""
+    """Escalation notes, review items and finished upload jobs of alder and birch at every level,
+    citing real documents of that level, each carrying a canary string in its text."""
+    from copilot.core.jobs import IngestJob
     from copilot.governance.escalations import EscalationDraft
     from copilot.governance.reviews import ReviewItem
 
@@ -127,6 +138,16 @@ def _plant(world: World) -> None:
                     summary=f"{canary('REV', tenant, level)} {title}", finding={"clause_text": title},
                     status="open", created_by="planter", created_at=now))
                 world.rev[(tenant, level)] = rid
+                # An upload job of that level whose document name, note and result carry the canary.
+                jid = uuid.uuid4().hex
+                job_doc = f"uploads/{AccessLevel(level).label}/{canary('JOB', tenant, level)}.md"
+                s.add(IngestJob(
+                    id=jid, subject="planter", tenant_id=tenant, access_level=level, doc_id=job_doc,
+                    file_name=f"{canary('JOB', tenant, level)}.md", size_bytes=64, tags={}, replace=False,
+                    status="succeeded", stage="done", done=1, total=1, attempts=1,
+                    result={"doc_id": job_doc, "status": "ingested", "chunks": 1},
+                    note=f"{canary('JOB', tenant, level)} {title}", created_at=now, updated_at=now))
+                world.jobs[(tenant, level)] = jid
 
 
 @pytest.fixture(scope="module")
@@ -173,8 +194,10 @@ class Spec:
     send: Send  # (world, headers, target) -> response; target names the record the request touches
     role: str | None = None  # the role the route needs ("" = any authenticated caller)
     record: str = "id"  # "id": addresses one record; "list"/"search": returns filtered content; "none"
-    kind: str = "esc"  # which planted records the id cases use: esc | rev | doc | trace | sow
+    kind: str = "esc"  # which planted records the id cases use: esc | rev | job | doc | trace | sow
     notes: dict[str, str] = field(default_factory=dict)  # case -> why it does not apply
+    # case -> a route-specific check (world -> (passed, cell text)) replacing the generic one
+    custom: dict[str, Callable[[World], tuple[bool, str]]] = field(default_factory=dict)
 
 
 def _target_id(w: World, kind: str, tenant: str, level: int) -> str:
@@ -182,6 +205,8 @@ def _target_id(w: World, kind: str, tenant: str, level: int) -> str:
         return w.esc[(tenant, level)]
     if kind == "rev":
         return w.rev[(tenant, level)]
+    if kind == "job":
+        return w.jobs[(tenant, level)]
     if kind == "trace":
         return w.answers[tenant]
     if kind == "sow":
@@ -194,9 +219,113 @@ def _target_id(w: World, kind: str, tenant: str, level: int) -> str:
 def _missing_id(kind: str) -> str:
     if kind in ("esc", "rev"):
         return MISSING_UUID
-    if kind == "trace":
+    if kind in ("trace", "job"):
         return uuid.uuid4().hex
     return "docs/alder/no-such-document.md"
+
+
+def _upload(w: World, key: str, name: str, body: bytes, level: str, **form: str) -> Any:
+    return w.client.post("/v1/documents", headers=w.key(key), data={"access_level": level, **form},
+                         files={"file": (name, body, "text/markdown")})
+
+
+def _wait_job(w: World, job_id: str, key: str, timeout: float = 180.0) -> dict[str, Any]:
+    """Poll the job until it succeeded or failed (uploads are ingested in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = w.client.get(f"/v1/jobs/{job_id}", headers=w.key(key))
+        assert r.status_code == 200, r.text
+        if r.json()["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return r.json()
+        time.sleep(0.2)
+
+
+def _shape(r: Any, name: str) -> str:
+    """Status and body of an upload answer with its random job id and the file name abstracted."""
+    body = json.dumps(r.json(), sort_keys=True)
+    return f"{r.status_code} " + re.sub(r"[0-9a-f]{32}", "<job>", body).replace(name, "<name>")
+
+
+def _doc_texts(w: World, tenant: str, doc_id: str) -> list[str]:
+    store = w.app.state.copilot.services.store
+    return sorted(c.text for cs, _ in store.iter_all() for c in cs if c.tenant_id == tenant and c.doc_id == doc_id)
+
+
+UPLOAD_ORACLE: dict[str, str] = {}  # what the report shows of the hidden-vs-fresh comparison
+
+
+def _upload_below_level(w: World) -> tuple[bool, str]:
+    """#16 item 2: alder's partner-level tenant_admin uploads under the name of alder's hidden
+    restricted upload, and under a fresh name: same status and body. Then replace=true with that
+    name and DELETE of the hidden id: the restricted document is untouched, DELETE answers like a
+    missing id."""
+    hidden_name, fresh_name = "matrix-oracle-board.md", "matrix-oracle-fresh.md"
+    hidden_id, absent_id = f"uploads/restricted/{hidden_name}", "uploads/restricted/matrix-oracle-absent.md"
+    planted = _upload(w, "alder-restricted", hidden_name,
+                      f"# Board\n\n{canary('UPL', 'alder', 3)} restricted board minutes.\n".encode(), "restricted")
+    assert planted.status_code == 202, planted.text
+    assert _wait_job(w, planted.json()["job_id"], "alder-restricted")["status"] == "succeeded"
+    before = _doc_texts(w, "alder", hidden_id)
+    body = b"# Board\n\nPartner-level board notes.\n"
+    r_hidden = _upload(w, "alder-partner", hidden_name, body, "partner")
+    r_fresh = _upload(w, "alder-partner", fresh_name, body, "partner")
+    same_upload = (r_hidden.status_code == r_fresh.status_code == 202
+                   and _shape(r_hidden, hidden_name) == _shape(r_fresh, fresh_name))
+    jobs_ok = all(_wait_job(w, r.json()["job_id"], "alder-partner")["status"] == "succeeded"
+                  for r in (r_hidden, r_fresh) if r.status_code == 202)
+    r_replace = _upload(w, "alder-partner", hidden_name, b"# Board\n\nReplaced partner notes.\n", "partner",
+                        replace="true")
+    replace_ok = r_replace.status_code == 202 and _wait_job(
+        w, r_replace.json()["job_id"], "alder-partner")["status"] == "succeeded"
+    d_hidden = w.client.delete(f"/v1/documents/{hidden_id}", headers=w.key("alder-partner"))
+    d_absent = w.client.delete(f"/v1/documents/{absent_id}", headers=w.key("alder-partner"))
+    same_delete = (d_hidden.status_code == d_absent.status_code == 404
+                   and _norm(d_hidden.text, hidden_id) == _norm(d_absent.text, absent_id))
+    after = _doc_texts(w, "alder", hidden_id)
+    untouched = bool(before) and before == after
+    replaced_own = any("Replaced partner notes" in t for t in _doc_texts(w, "alder", f"uploads/partner/{hidden_name}"))
+    UPLOAD_ORACLE.update({
+        "hidden name": _shape(r_hidden, hidden_name), "fresh name": _shape(r_fresh, fresh_name),
+        "DELETE hidden id": f"{d_hidden.status_code} {d_hidden.text}", "DELETE absent id":
+        f"{d_absent.status_code} {d_absent.text}",
+        "restricted upload after replace=true and DELETE": "unchanged" if untouched else "CHANGED",
+        "replace=true acted on": f"the caller's own uploads/partner/{hidden_name}" if replaced_own else "NOTHING",
+    })
+    for doc, key in ((f"uploads/partner/{hidden_name}", "alder-partner"),
+                     (f"uploads/partner/{fresh_name}", "alder-partner"), (hidden_id, "alder-restricted")):
+        w.client.delete(f"/v1/documents/{doc}", headers=w.key(key))
+    ok = same_upload and jobs_ok and replace_ok and replaced_own and same_delete and untouched
+    return ok, (f"hidden name {r_hidden.status_code} = fresh name {r_fresh.status_code}"
+                + (", same body" if same_upload else f" DIFFERENT {r_hidden.text[:80]} / {r_fresh.text[:80]}")
+                + f"; replace=true {'own upload only' if replaced_own and untouched else 'TOUCHED HIDDEN'}"
+                + f"; DELETE {d_hidden.status_code} = missing {d_absent.status_code}"
+                + ("" if same_delete else " DIFFERENT"))
+
+
+def _upload_other_tenant(w: World) -> tuple[bool, str]:
+    """Naming another tenant in the form answers like naming one that does not exist, and stores nothing."""
+    body = b"# Cross\n\nCross-tenant attempt.\n"
+    r_birch = _upload(w, "alder-restricted", "matrix-cross.md", body, "public", tenant_id="birch")
+    r_none = _upload(w, "alder-restricted", "matrix-cross.md", body, "public", tenant_id="no-such-tenant")
+    stored = _doc_texts(w, "birch", "uploads/public/matrix-cross.md")
+    ok = r_birch.status_code == r_none.status_code == 403 and r_birch.text == r_none.text and not stored
+    return ok, f"{r_birch.status_code} = unknown tenant {r_none.status_code}, nothing stored"
+
+
+def _vote_below_level(w: World) -> tuple[bool, str]:
+    """A vote is personal: a public reader of alder asking for its vote on an answer that alder's
+    restricted reader rated gets only its own (null) vote, never the other vote or any content."""
+    trace = w.answers["alder"]
+    voted = w.client.post("/v1/feedback", headers=w.key("alder-restricted-2"),
+                          json={"trace_id": trace, "rating": "down", "comment": canary("FBK", "alder", 3)})
+    assert voted.status_code == 201, voted.text
+    ks = w.app.state.copilot.keys
+    fresh, _ = ks.create(f"alder-public-voter-{uuid.uuid4().hex[:6]}", "alder", "public", ALL_ROLES)
+    r = w.client.get(f"/v1/feedback/{trace}", headers={"X-API-Key": fresh})
+    body = _body(r)
+    leaked = [t for t in over_level_tokens(w, "alder", 0)["all"] + [canary("FBK", "alder", 3)] if t in body]
+    ok = r.status_code == 200 and r.json() == {"trace_id": trace, "rating": None} and not leaked
+    return ok, f"{r.status_code}, own vote only ({json.dumps(r.json().get('rating'))}), {len(leaked)} over-level"
 
 
 SPECS: dict[tuple[str, str], Spec] = {
@@ -216,8 +345,14 @@ SPECS: dict[tuple[str, str], Spec] = {
                                                       b"# Route matrix\n\nA harmless test upload.\n",
                                                       "text/markdown")}),
         role="tenant_admin", record="none", kind="doc",
-        notes={"below_level": "upload name collisions with hidden documents: upload route (#16 item 2)",
-               "other_tenant": "uploads go to the caller's own tenant; the body cannot name one"}),
+        custom={"below_level": _upload_below_level, "other_tenant": _upload_other_tenant}),
+    ("GET", "/v1/jobs/{job_id}"): Spec(
+        lambda w, h, t: w.client.get(f"/v1/jobs/{t['id']}", headers=h), role="", kind="job"),
+    ("GET", "/v1/jobs/{job_id}/events"): Spec(
+        lambda w, h, t: w.client.get(f"/v1/jobs/{t['id']}/events", headers=h), role="", kind="job"),
+    ("GET", "/v1/feedback/{trace_id}"): Spec(
+        lambda w, h, t: w.client.get(f"/v1/feedback/{t['id']}", headers=h), role="", kind="trace",
+        custom={"below_level": _vote_below_level}),
     ("DELETE", "/v1/documents/{doc_id:path}"): Spec(
         lambda w, h, t: w.client.delete(f"/v1/documents/{t['id']}", headers=h), role="tenant_admin", kind="doc"),
     ("POST", "/v1/feedback"): Spec(
@@ -311,7 +446,7 @@ def _case_other_tenant(w: World, spec: Spec) -> tuple[bool, str]:
     r2 = spec.send(w, w.key("alder-restricted"), {"scope": {"doc_ids": ["docs/alder/no-such.md"]},
                                                   "q": foreign[0].title})
     body = _body(r1)
-    leaked = [d.doc_id for d in foreign if d.doc_id in body] + [canary(k, "birch", lv) for k in ("ESC", "REV")
+    leaked = [d.doc_id for d in foreign if d.doc_id in body] + [canary(k, "birch", lv) for k in RECORD_KINDS
                                                                 for lv in range(4) if canary(k, "birch", lv) in body]
     same = _norm(r1.text, foreign[0].doc_id, foreign[0].title) == _norm(r2.text, "docs/alder/no-such.md",
                                                                           foreign[0].title)
@@ -345,7 +480,7 @@ def over_level_tokens(w: World, tenant: str, level: int) -> dict[str, list[str]]
                 win = flat[mid: mid + 48]
                 if len(win) == 48 and win not in visible_text:
                     windows.append(win)
-    records = [canary(k, tenant, lv) for k in ("ESC", "REV") for lv in range(level + 1, 4)]
+    records = [canary(k, tenant, lv) for k in (*RECORD_KINDS, "UPL", "FBK") for lv in range(level + 1, 4)]
     return {"ids": ids, "titles": titles, "text": windows, "records": records,
             "all": ids + titles + windows + records}
 
@@ -363,6 +498,9 @@ def run_case(w: World, route: tuple[str, str], case: str) -> tuple[str, bool]:
     spec = SPECS[route]
     if case in spec.notes:
         return f"n/a: {spec.notes[case]}", True
+    if case in spec.custom:
+        ok, got = spec.custom[case](w)
+        return ("PASS " if ok else "FAIL ") + got, ok
     target = {"id": _target_id(w, spec.kind, "alder", 0)}
     if case == "no_creds":
         ok, got = _case_no_creds(w, spec, target)
@@ -417,10 +555,11 @@ def _over_level_scan(w: World, level: int) -> dict[tuple[str, str], int]:
                     bodies.append(_body(spec.send(w, w.key(name), {"q": q})))
             elif spec.record == "list":
                 bodies.append(_body(spec.send(w, w.key(name), {})))
-            elif spec.record == "none":  # the upload: a real one, removed again
+            elif spec.record == "none":  # the upload: a real one, followed to its end, removed again
                 r = spec.send(w, w.key(name), {"name": f"matrix-{level}.md"})
                 bodies.append(_body(r))
-                if r.status_code in (201, 202):
+                if r.status_code == 202:
+                    bodies.append(json.dumps(_wait_job(w, r.json()["job_id"], name)))
                     w.client.delete(f"/v1/documents/{r.json()['doc_id']}", headers=w.key(name))
             else:
                 # Documents only above the reader's level: a visible one would really be deleted.
@@ -458,6 +597,9 @@ def _write_report(w: World, matrix: Any = None, scan: Any = None) -> None:
         total = sum(n for per in scan.values() for n in per.values())
         lines.append(f"| **total** | {total} |" + " |" * (len(lvls) - 1))
         _REPORT_PARTS["scan"] = "\n".join(lines)
+    if UPLOAD_ORACLE:
+        _REPORT_PARTS["oracle"] = "\n".join(["| request | answer |", "|---|---|"] + [
+            f"| {k} | `{v.replace('|', '/')}` |" for k, v in UPLOAD_ORACLE.items()])
     if os.environ.get("COPILOT_WRITE_ROUTE_REPORT") != "1":
         return
     REPORT.parent.mkdir(parents=True, exist_ok=True)
@@ -477,4 +619,9 @@ def _write_report(w: World, matrix: Any = None, scan: Any = None) -> None:
         "the planted record of every level, search routes with the titles of hidden documents. A hit is "
         "an over-level doc id, title, 48-character text window or record canary in a response body.\n\n"
         + _REPORT_PARTS.get("scan", "(not run)") + "\n"
+        "\n## Upload oracle (#16 item 2): hidden vs absent\n\n"
+        "alder's partner-level tenant_admin uploads under the name of alder's hidden restricted upload and "
+        "under a fresh name (status and body, job id and file name abstracted), then sends `replace=true` "
+        "with the hidden name and `DELETE`s the hidden id and an absent one.\n\n"
+        + _REPORT_PARTS.get("oracle", "(not run)") + "\n"
     )

@@ -21,11 +21,10 @@ from pydantic import ValidationError
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES, DocumentList, DocumentOut, JobAccepted
 from copilot.core.errors import Conflict, Forbidden, NotFound, Unprocessable, UnsupportedMediaType
-from copilot.core.jobs import record_visible
 from ingestion.manifest import DocumentTags
 from ingestion.parsing import SUPPORTED_EXTENSIONS, ZIP_FORMATS, ParseError, check_archive
 from ingestion.pipeline import UPLOAD_PREFIX
-from retrievers.access import AccessLevel, Principal, access_filter
+from retrievers.access import AccessLevel, Principal, access_filter, can_manage_document
 
 router = APIRouter(tags=["documents"])
 
@@ -36,6 +35,17 @@ _SAFE_NAME_RE = re.compile(r"[^A-Za-z0-9._-]+")
 def _require_admin(principal: Principal) -> None:
     if not principal.has_role(ADMIN_ROLE):
         raise Forbidden("managing documents needs the tenant_admin role")
+
+
+def _manageable(store, principal: Principal, doc_id: str) -> list:
+    """The stored documents with this id that the caller may see and manage, own tenant first.
+
+    Decided by :func:`retrievers.access.can_manage_document`; anything else (absent, hidden,
+    above the caller's level, another tenant's) is left out, so it behaves exactly like a missing id.
+    """
+    seen = store.list_documents(access_filter(principal, doc_ids=[doc_id]))
+    ok = [d for d in seen if can_manage_document(principal, d, (ADMIN_ROLE,))]
+    return sorted(ok, key=lambda d: d.tenant_id != principal.tenant_id)
 
 
 def _doc_out(d) -> DocumentOut:
@@ -126,8 +136,13 @@ async def upload_document(
             raise Unprocessable(str(exc), code="document_rejected") from None
     # The id's namespace is the upload's level, which the caller may see: only documents
     # the caller is entitled to can be found here, so 409 reveals nothing hidden.
-    exists = (principal.tenant_id, doc_id) in state.services.store.document_hashes(principal.tenant_id)
-    if (exists and not replace) or state.jobs.active_for(principal.tenant_id, doc_id) is not None:
+    store = state.services.store
+    exists = (principal.tenant_id, doc_id) in store.document_hashes(principal.tenant_id)
+    # replace=true only ever acts on a document the caller may manage; a stored id it may not
+    # manage (unreachable through the level namespace, but never overwritten) fails closed with
+    # the same answer as any collision.
+    mine = exists and any(d.tenant_id == principal.tenant_id for d in _manageable(store, principal, doc_id))
+    if (exists and not (replace and mine)) or state.jobs.active_for(principal.tenant_id, doc_id) is not None:
         raise Conflict(f"{doc_id} already exists or is being uploaded; send replace=true to replace it")
     job = await anyio.to_thread.run_sync(
         lambda: state.jobs.submit(
@@ -145,13 +160,12 @@ async def upload_document(
 
 @router.delete("/v1/documents/{doc_id:path}", status_code=204, responses=ERROR_RESPONSES)
 def delete_document(doc_id: str, principal: CurrentPrincipal, state: State, request: Request) -> None:
-    """Delete a document of the caller's own tenant that the caller may see (role tenant_admin)."""
+    """Delete a document the caller may see and manage (role tenant_admin; see ``can_manage_document``)."""
     _require_admin(principal)
     store = state.services.store
-    own = [d for d in store.list_documents(access_filter(principal, doc_ids=[doc_id]))
-           if d.tenant_id == principal.tenant_id and record_visible(d.tenant_id, d.access_level, principal)]
-    if not own:
+    targets = _manageable(store, principal, doc_id)
+    if not targets:
         # Absent, hidden and other-tenant documents look the same.
         raise NotFound("no such document")
-    removed = store.delete_document(principal.tenant_id, doc_id)
-    request.state.audit = {"details": {"doc_id": doc_id, "chunks_removed": removed}}
+    removed = store.delete_document(targets[0].tenant_id, doc_id)
+    request.state.audit = {"details": {"doc_id": doc_id, "tenant_id": targets[0].tenant_id, "chunks_removed": removed}}
