@@ -44,14 +44,16 @@ NUMBER_WORDS: dict[str, str] = json.loads((_DATA / "number_words.json").read_tex
 def _nlp() -> Any:
     import spacy
     from spacy.symbols import ORTH
-    from spacy.util import compile_suffix_regex
+    from spacy.util import compile_prefix_regex, compile_suffix_regex
 
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     tokenizer: Any = nlp.tokenizer
-    # Citation markers ("hours.[2]") are tokens of their own, so the sentence ends before them.
-    suffixes = [r"\[\d+(?:\s*[-–,;]\s*\d+)*\]", *list(nlp.Defaults.suffixes or [])]
-    tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    # Citation markers ("hours.[2]", "hours. [2]") are tokens of their own, so the sentence ends
+    # before them and never inside one ("[" | "2]").
+    marker = r"\[\d+(?:\s*[-–,;]\s*\d+)*\]"
+    tokenizer.suffix_search = compile_suffix_regex([marker, *list(nlp.Defaults.suffixes or [])]).search
+    tokenizer.prefix_search = compile_prefix_regex([marker, *list(nlp.Defaults.prefixes or [])]).search
     for ab in ABBREVIATIONS:
         for form in {ab, ab.capitalize(), ab.upper()}:
             tokenizer.add_special_case(f"{form}.", [{ORTH: f"{form}."}])
@@ -169,12 +171,22 @@ def _split_inline_list(text: str, b: Block) -> list[Block]:
     return pieces
 
 
+_MARKER_RE = re.compile(r"\[\d+(?:\s*[-–,;]\s*\d+)*\]")
+
+
 def _block_sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
     piece = text[start:end]
     doc = _nlp()(piece)
+    # A boundary never falls inside a citation marker ("[4, 5]" is several tokens): it moves to
+    # the marker's end, so the marker stays with the sentence it cites for.
+    marker_end = {i: m.end() for m in _MARKER_RE.finditer(piece) for i in range(m.start() + 1, m.end())}
     spans: list[list[int]] = []
     for sent in doc.sents:
         s, e = sent.start_char, sent.end_char
+        if spans and s in marker_end:
+            spans[-1][1] = s = marker_end[s]
+            if s >= e:
+                continue
         first = piece[s:e].lstrip()[:1]
         if spans and first.islower():
             spans[-1][1] = e  # a sentence does not start in lower case: the split was an abbreviation

@@ -47,3 +47,15 @@ def test_stems_and_stopwords():
     sw = stopwords()
     assert "the" in sw and "which" in sw
     assert "not" not in sw and "three" not in sw  # negations and number words carry meaning
+
+
+def test_citation_markers_after_a_space_stay_with_their_sentence() -> None:
+    from guardrails.citations import split_sentences
+
+    text = "Production is down for all users. [1] A core process is degraded. [2][3] Next one. [4, 5] Last.[6]"
+    assert split_sentences(text) == [
+        "Production is down for all users. [1]",
+        "A core process is degraded. [2][3]",
+        "Next one. [4, 5]",
+        "Last.[6]",
+    ]
