@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from copilot.api.deps import CurrentPrincipal, State
 from copilot.api.models import ERROR_RESPONSES, DocumentList, DocumentOut, JobAccepted
+from copilot.api.state import AppState
 from copilot.core.errors import Conflict, Forbidden, NotFound, Unprocessable, UnsupportedMediaType
 from ingestion.manifest import DocumentTags
 from ingestion.parsing import SUPPORTED_EXTENSIONS, ZIP_FORMATS, ParseError, check_archive
@@ -71,6 +72,24 @@ def list_documents(principal: CurrentPrincipal, state: State, request: Request) 
     return DocumentList(documents=[_doc_out(d) for d in docs])
 
 
+async def _check_content(state: AppState, name: str, suffix: str, data: bytes) -> None:
+    """Refuse an empty, oversized or bomb-like file before anything is stored (422 document_rejected)."""
+    if not data.strip():
+        raise Unprocessable(f"{name}: the file is empty", code="document_rejected")
+    limit = state.services.settings.max_file_mb * 1024 * 1024
+    if len(data) > limit:
+        raise Unprocessable(f"{name}: file is {len(data):,} bytes; the limit is {int(limit):,}",
+                            code="document_rejected")
+    if suffix in ZIP_FORMATS:
+        # Checked here, before anything is stored: a decompression bomb is refused at once.
+        from copilot.core.services import archive_limits
+
+        try:
+            await anyio.to_thread.run_sync(check_archive, data, name, archive_limits(state.services.settings))
+        except ParseError as exc:
+            raise Unprocessable(str(exc), code="document_rejected") from None
+
+
 @router.post("/v1/documents", response_model=JobAccepted, status_code=202, responses=ERROR_RESPONSES)
 async def upload_document(
     principal: CurrentPrincipal,
@@ -119,21 +138,7 @@ async def upload_document(
         loc = ".".join(str(x) for x in first.get("loc", ()))
         raise Unprocessable(f"{loc or 'tags'}: {first.get('msg', 'invalid value')}") from None
     data = await file.read()
-    assert state.services is not None and state.jobs is not None
-    if not data.strip():
-        raise Unprocessable(f"{name}: the file is empty", code="document_rejected")
-    limit = state.services.settings.max_file_mb * 1024 * 1024
-    if len(data) > limit:
-        raise Unprocessable(f"{name}: file is {len(data):,} bytes; the limit is {int(limit):,}",
-                            code="document_rejected")
-    if suffix in ZIP_FORMATS:
-        # Checked here, before anything is stored: a decompression bomb is refused at once.
-        from copilot.core.services import archive_limits
-
-        try:
-            await anyio.to_thread.run_sync(check_archive, data, name, archive_limits(state.services.settings))
-        except ParseError as exc:
-            raise Unprocessable(str(exc), code="document_rejected") from None
+    await _check_content(state, name, suffix, data)
     # The id's namespace is the upload's level, which the caller may see: only documents
     # the caller is entitled to can be found here, so 409 reveals nothing hidden.
     store = state.services.store
