@@ -442,6 +442,14 @@ def index_key(corpus: Path, manifest: Path | None, settings: Any) -> str:
     h = hashlib.sha256(f"pipeline={PIPELINE_VERSION}".encode())
     for name in INDEX_SETTINGS:
         h.update(f"|{name}={getattr(settings, name, None)}".encode())
+    if getattr(settings, "pii_detection", False):
+        # The detector's code and word lists shape the stored spans and the redacted text.
+        import guardrails.pii
+
+        pii_root = Path(guardrails.pii.__file__).parent
+        for p in sorted(pii_root.rglob("*")):
+            if p.is_file() and p.suffix in {".py", ".txt", ".json", ".yaml"}:
+                h.update(hashlib.sha256(p.read_bytes()).digest())
     files = sorted(p for p in corpus.rglob("*") if p.is_file())
     if manifest is not None and manifest.is_file() and manifest not in files:
         files.append(manifest)
