@@ -18,7 +18,7 @@ import typer
 
 from copilot.cli.commands.common import CliError, DataDir
 
-DEMO_CORPUS = Path(__file__).resolve().parents[2] / "corpora" / "demo"
+DEMO_CORPUS = Path(__file__).resolve().parents[3] / "corpora" / "demo"
 DEMO_DATA_DIR = Path(".data/demo")
 KEYS_FILE = "demo-keys.txt"  # in the data dir; named in the README
 
@@ -107,7 +107,7 @@ def prepare_demo(settings: Any, corpus: Path = DEMO_CORPUS, progress: bool = Tru
     return services, report, keys
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 CHAT_APP = REPO_ROOT / "chainlit_app.py"
 
 
