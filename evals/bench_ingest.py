@@ -54,6 +54,32 @@ def ingest_vs_encode(services: Any, corpus: Path, manifest: Path | None) -> dict
     }
 
 
+def pii_cost(services: Any, corpus: Path, repeat: int = 2) -> dict[str, Any]:
+    """Detection cost on the ingest path (windows, per-document context), per 1,000 characters.
+
+    The corpus is parsed first so only detection is timed; the best of ``repeat`` runs is kept.
+    """
+    from ingestion.parsing import ParseError, parse_bytes
+
+    parsed = []
+    for path in sorted(p for p in (corpus / "docs").rglob("*") if p.is_file()):
+        try:
+            parsed.append(parse_bytes(path.read_bytes(), path.name))
+        except ParseError:
+            continue
+    chars = sum(len(p.text) for p in parsed)
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.thread_time()
+        services.ingestor._detect(parsed)
+        wall.append(time.perf_counter() - t)
+        cpu.append(time.thread_time() - c)
+    return {"documents": len(parsed), "chars": chars,
+            "wall_ms_per_1k_chars": round(min(wall) * 1e6 / chars, 1),
+            "cpu_ms_per_1k_chars": round(min(cpu) * 1e6 / chars, 1)}
+
+
 def synthetic_corpus(root: Path, chunks: int, seed: int = 7) -> Path:
     """Markdown documents of about 10 chunks each (a heading per section, ~180-token sections)."""
     rng = random.Random(seed)
@@ -110,6 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         demo = _services(tmp / "demo", args.pii)
         demo.embedder.encode(["warm up"] * 8)  # model load is not ingest time
+        # Nor is the PII model's: the process-wide engine is loaded (and its files verified) once,
+        # before either run, as a serving process does at start-up.
+        from guardrails.pii.engine import shared_analyzer
+
+        t = time.perf_counter()
+        shared_analyzer()
+        result["pii_engine_load_s"] = round(time.perf_counter() - t, 2)
         result["demo"] = ingest_vs_encode(demo, DEMO, None)
         # PII detection on vs off, same corpus, same process (the other setting of the flag).
         other = _services(tmp / "demo-other", not args.pii)
@@ -117,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         on, off = (result["demo"], result["demo_other_pii"]) if args.pii else (result["demo_other_pii"],
                                                                               result["demo"])
         result["pii_on_over_off"] = round(on["ingest_chunks_per_s"] / off["ingest_chunks_per_s"], 3)
+        result["pii_detection_cost"] = pii_cost(demo if args.pii else other, DEMO)
         principal = Principal("bench", "alder", AccessLevel.INTERNAL)
         cases = load_cases(DEMO / "evalset.jsonl")
         queries = [c.question for c in cases[:40]]
@@ -141,12 +175,16 @@ def main(argv: list[str] | None = None) -> int:
         "| corpus | files | chunks | ingest s | ingest chunks/s | encode chunks/s | ratio (target ≥ 0.8) |",
         "|---|---|---|---|---|---|---|",
     ]
-    o = result["demo_other_pii"]
+    o, pc = result["demo_other_pii"], result["pii_detection_cost"]
     for name, r in (("demo", d), (f"demo, PII {'off' if args.pii else 'on'}", o), ("synthetic", s)):
         md.append(f"| {name} | {r['files']} | {r['chunks']} | {r['ingest_s']} | {r['ingest_chunks_per_s']} | "
                   f"{r['encode_chunks_per_s']} | {r['ratio']} |")
     md += ["", f"Ingest throughput with PII detection on ÷ off (demo corpus, target ≥ 0.8): "
            f"{result['pii_on_over_off']}", "",
+           f"PII detection on the ingest path, batched (demo corpus, {pc['documents']} documents, {pc['chars']:,} "
+           f"characters, target ≤ 45 ms per 1,000): {pc['wall_ms_per_1k_chars']} ms wall, "
+           f"{pc['cpu_ms_per_1k_chars']} ms CPU per 1,000 characters. PII engine load, once per process and "
+           f"outside both ingest timings: {result['pii_engine_load_s']} s.", "",
            "## Search latency on the demo index (k = 10, includes query embedding)", "",
            "| path | p50 ms | p95 ms |", "|---|---|---|"]
     for key in ("hybrid", "dense", "fulltext", "direct_lancedb_vector"):

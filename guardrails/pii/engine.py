@@ -77,6 +77,42 @@ def _presidio_names(entities: Iterable[str]) -> list[str]:
     return sorted(wanted | {p for p, ours in PRESIDIO_TYPE_MAP.items() if ours in wanted} | {"ORGANIZATION"})
 
 
+_ANALYZER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _build_analyzer() -> Any:
+    """spaCy (unused components off, lower-case lemmas) and Presidio with our recognizers."""
+    quiet_logs()
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from guardrails.pii.recognizers import build_recognizers
+
+    verify_spacy_model()
+    nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(True)).create_engine()
+    nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
+    for name in SPACY_COMPONENTS_DISABLED:
+        if name in nlp.pipe_names:
+            nlp.disable_pipe(name)
+    nlp.add_pipe(_lower_lemma_component(), last=True)
+    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    for rec in build_recognizers():
+        registry.add_recognizer(rec)
+    return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE])
+
+
+def shared_analyzer() -> Any:
+    """The process-wide Presidio engine on the spaCy pipeline, built (and the model verified) once.
+
+    The engine holds no per-detector state (entities, threshold, allow-terms and per-call context
+    are applied around it), so every :class:`PiiDetector` shares it: a detector configured with
+    allow-terms, or one built per service or per run, never loads the model a second time.
+    """
+    with _ANALYZER_LOCK:  # two threads asking at once must not both build it
+        return _build_analyzer()
+
+
 class PiiDetector:
     """Presidio-based PII detector with our recognizers; the engine is built on first use.
 
@@ -106,35 +142,13 @@ class PiiDetector:
         self.allow_terms = tuple(pp._norm(t) for t in allow_terms if t.strip())
         self.window_chars = window_chars
         self._analyzer: Any = None
-        self._lock = threading.Lock()
 
     @property
     def analyzer(self) -> Any:
-        """The Presidio AnalyzerEngine (loaded on first access)."""
+        """The Presidio AnalyzerEngine (the process-wide one, loaded on first access)."""
         if self._analyzer is None:
-            with self._lock:
-                if self._analyzer is None:
-                    self._analyzer = self._build()
+            self._analyzer = shared_analyzer()
         return self._analyzer
-
-    def _build(self) -> Any:
-        quiet_logs()
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.nlp_engine import NlpEngineProvider
-
-        from guardrails.pii.recognizers import build_recognizers
-
-        verify_spacy_model()
-        nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(True)).create_engine()
-        nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
-        for name in SPACY_COMPONENTS_DISABLED:
-            if name in nlp.pipe_names:
-                nlp.disable_pipe(name)
-        nlp.add_pipe(_lower_lemma_component(), last=True)
-        registry = RecognizerRegistry(supported_languages=[LANGUAGE])
-        for rec in build_recognizers():
-            registry.add_recognizer(rec)
-        return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE])
 
     # -- detection ------------------------------------------------------------------------------
     def _analyze(self, text: str, nlp_artifacts: Any = None) -> list[Any]:

@@ -197,6 +197,17 @@ def test_entity_subset(detector: PiiDetector) -> None:
     assert {s.entity_type for s in only_email.detect(text)} == {"EMAIL_ADDRESS"}
 
 
+def test_detectors_of_any_configuration_share_one_engine(detector: PiiDetector) -> None:
+    """Allow-terms, entity subsets and thresholds never load a second spaCy pipeline."""
+    configured = PiiDetector(entities=["PERSON"], score_threshold=0.6, allow_terms=["Northwind Ledger"])
+    assert configured.analyzer is detector.analyzer
+    # The shared engine still applies each detector's own settings around the call.
+    text = "Northwind Ledger release notes. Contact Jane Roe at jane.roe@example.com."
+    assert {s.entity_type for s in configured.detect(text)} == {"PERSON"}
+    assert "EMAIL_ADDRESS" in {s.entity_type for s in detector.detect(text)}
+    assert all(text[s.start : s.end] != "Northwind Ledger" for s in configured.detect(text))
+
+
 def test_merge_spans_priority_and_adjacency() -> None:
     spans = [
         PiiSpan("PERSON", 0, 10, 0.85),
