@@ -34,15 +34,15 @@ class DemoUser:
 
 
 DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("demo-alder-consultant", "Consultant at Alder (partner)", "alder", "partner"),
+    DemoUser("demo-alder-consultant", "Consultant at Alder (partner)", "alder", "partner", ("consultant",)),
     DemoUser(
         "demo-alder-manager", "Partner manager at Alder (internal, tenant admin)", "alder", "internal",
         ("partner_manager", "tenant_admin"),
     ),
-    DemoUser("demo-birch-consultant", "Consultant at Birch (partner)", "birch", "partner"),
+    DemoUser("demo-birch-consultant", "Consultant at Birch (partner)", "birch", "partner", ("consultant",)),
     DemoUser(
         "demo-vendor-staff", "Vendor staff (internal) acting for alder, birch, cedar", "shared", "internal",
-        (), ("alder", "birch", "cedar"),
+        ("vendor_staff",), ("alder", "birch", "cedar"),
     ),
 )
 
