@@ -88,15 +88,11 @@ class SentenceTransformerEmbedder:
         return len(self.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
 
 
-class SentenceVectors:
-    """Embeddings of chunk sentences, cached by their (masked) text (LRU, thread-safe).
+class _VectorLru:
+    """A thread-safe LRU of vectors by text key, with hit and miss counts (the one cache shape
+    shared by sentence and query vectors)."""
 
-    Chunks change only on ingest, so a sentence is encoded once and then reused by every
-    request that reads it (extractive answers, the sentence-level rerank stage);
-    :meth:`prewarm` fills the cache in the background after startup.
-    """
-
-    def __init__(self, embedder: Embedder, max_items: int = 50_000):
+    def __init__(self, embedder: Embedder, max_items: int):
         self.embedder = embedder
         self.max_items = max_items
         self._items: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -106,6 +102,23 @@ class SentenceVectors:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def _evict(self) -> None:
+        """Drop the least recently used items beyond ``max_items`` (caller holds the lock)."""
+        while len(self._items) > self.max_items:
+            self._items.popitem(last=False)
+
+
+class SentenceVectors(_VectorLru):
+    """Embeddings of chunk sentences, cached by their (masked) text (LRU, thread-safe).
+
+    Chunks change only on ingest, so a sentence is encoded once and then reused by every
+    request that reads it (extractive answers, the sentence-level rerank stage);
+    :meth:`prewarm` fills the cache in the background after startup.
+    """
+
+    def __init__(self, embedder: Embedder, max_items: int = 50_000):
+        super().__init__(embedder, max_items)
 
     def get(self, texts: Sequence[str], extra: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
         """Vectors of ``texts`` (cached) and of ``extra`` (never cached, e.g. the question), one encode call."""
@@ -121,8 +134,7 @@ class SentenceVectors:
             out = np.stack([self._items[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
             for t in texts:
                 self._items.move_to_end(t)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
+            self._evict()
         return out, extra_vecs
 
     def prewarm(self, texts: Iterable[str], batch: int = 16, stop: threading.Event | None = None) -> int:
@@ -156,7 +168,7 @@ def normalize_query(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-class QueryVectorCache:
+class QueryVectorCache(_VectorLru):
     """LRU of query vectors keyed by :func:`normalize_query` (thread-safe).
 
     Portals repeat questions (suggested prompts, retries, paging): a hit skips the
@@ -164,12 +176,7 @@ class QueryVectorCache:
     """
 
     def __init__(self, embedder: Embedder, max_items: int = 4096):
-        self.embedder = embedder
-        self.max_items = max_items
-        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
+        super().__init__(embedder, max_items)
 
     def vector(self, text: str) -> np.ndarray:
         key = normalize_query(text)
@@ -184,8 +191,7 @@ class QueryVectorCache:
         if self.max_items > 0:
             with self._lock:
                 self._items[key] = vec
-                while len(self._items) > self.max_items:
-                    self._items.popitem(last=False)
+                self._evict()
         return vec
 
 
