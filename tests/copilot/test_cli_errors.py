@@ -112,8 +112,14 @@ def test_every_bad_command_is_one_line_and_nonzero(tmp_path, busy_port, monkeypa
     assert not (tmp_path / "users.json").exists()
 
 
+def _sqlite_in_data_dir(monkeypatch) -> None:
+    """These cases are about the data dir, which holds the SQLite governance store by default."""
+    for var in ("COPILOT_DATA_DIR", "DATABASE_URL", "COPILOT_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
 def test_data_dir_is_created_only_with_create(tmp_path, monkeypatch):
-    monkeypatch.delenv("COPILOT_DATA_DIR", raising=False)
+    _sqlite_in_data_dir(monkeypatch)
     new = tmp_path / "fresh"
     code, _, err = run(["keys", "list", "--data-dir", str(new)])
     assert code == 2 and "--create" in err and not new.exists()
@@ -130,7 +136,7 @@ def test_chat_users_add_writes_argon2_and_a_working_key(tmp_path, monkeypatch):
     from copilot.core.db import open_database
     from copilot.core.settings import load_settings
 
-    monkeypatch.delenv("COPILOT_DATA_DIR", raising=False)
+    _sqlite_in_data_dir(monkeypatch)
     users = tmp_path / "deploy" / "chat-users.json"
     d = tmp_path / "data"
     d.mkdir()
