@@ -265,7 +265,7 @@ class Answer:
 
 
 # Identifiers (P2, SEV-1, 2027.1, CR-03) and proper names in the middle of a question
-# ("Birch Digital", "Australia") name what the question is about. When none of the
+# ("Acme Corp", "Australia") name what the question is about. When none of the
 # passages read mentions one of them, the best-scoring sentence is about something
 # else (another partner's contract, another release): refusing beats a confident
 # answer about the wrong thing. The check only reads what the principal may see.
