@@ -68,11 +68,6 @@ def ranking_text(query: str) -> str:
     return text if len(kept) >= 2 else query
 
 
-def _contains(hay: list[str], needle: list[str]) -> bool:
-    n = len(needle)
-    return any(hay[i : i + n] == needle for i in range(len(hay) - n + 1))
-
-
 def _tokens(text: str) -> list[tuple[str, int, int]]:
     return [(m.group(0).lower().replace("’", "'"), m.start(), m.end()) for m in _TOKEN.finditer(text)]
 
@@ -136,19 +131,38 @@ class DocumentMentions:
             self._generic |= {w for w in df if body_df.get(w, 0) >= 2 and body_df.get(w, 0) >= n_bodies / 2}
         self._idf = {w: math.log(1 + n / c) for w, c in df.items()}
         self._df = df
+        # Inverted indexes, so a question is matched against the titles sharing its words
+        # instead of every title (planning cost stays flat as documents are added).
+        generic_or_stop = self._generic | _STOP
+        self._by_first: dict[str, list[tuple[int, list[str]]]] = {}  # phrase's first token -> (title, phrase)
+        self._by_word: dict[str, list[int]] = {}  # distinctive word -> titles
+        self._distinctive: list[set[str]] = []
+        self._words_of: dict[str, set[str]] = {}  # doc_id -> all words of its title
+        self._distinct_of: dict[str, set[str]] = {}  # doc_id -> content words that are not generic
+        for i, ((doc_id, _t, content, words), (_, ttoks, itoks)) in enumerate(
+                zip(self._titles, self._phrases, strict=True)):
+            for phrase, min_len in ((ttoks, 3), (itoks, 2)):
+                if len(phrase) >= min_len and not set(phrase) <= generic_or_stop:
+                    self._by_first.setdefault(phrase[0], []).append((i, phrase))
+            distinctive = content - self._generic
+            self._distinctive.append(distinctive)
+            if len(distinctive) >= self.min_words:
+                for w in distinctive:
+                    self._by_word.setdefault(w, []).append(i)
+            self._words_of.setdefault(doc_id, words)
+            self._distinct_of[doc_id] = distinctive  # the last title of an id wins, as before
 
     def __len__(self) -> int:
         return len(self._titles)
 
     def _exact(self, qtoks: list[str]) -> list[tuple[str, str, float]]:
         """Documents whose whole title (3+ words, not all generic) or id (2+ words) the question contains."""
-        found = []
-        for (doc_id, title, _c, _w), (_, ttoks, itoks) in zip(self._titles, self._phrases, strict=True):
-            for phrase, min_len in ((ttoks, 3), (itoks, 2)):
-                if len(phrase) >= min_len and not set(phrase) <= (self._generic | _STOP) and _contains(qtoks, phrase):
-                    found.append((doc_id, title, 1.0))
-                    break
-        return found
+        hits: set[int] = set()
+        for pos, tok in enumerate(qtoks):
+            for i, phrase in self._by_first.get(tok, ()):
+                if i not in hits and qtoks[pos : pos + len(phrase)] == phrase:
+                    hits.add(i)
+        return [(self._titles[i][0], self._titles[i][1], 1.0) for i in sorted(hits)]
 
     def mentioned(self, query: str) -> list[tuple[str, str, float]]:
         """(doc_id, title, coverage) of the document(s) the query names unambiguously, best first."""
@@ -157,14 +171,14 @@ class DocumentMentions:
         if exact:
             return self._unambiguous(exact)
         qwords = set(qtoks)
+        shared: Counter[int] = Counter()
+        for w in qwords:
+            shared.update(self._by_word.get(w, ()))
         found = []
-        for doc_id, title, content, _ in self._titles:
-            distinctive = content - self._generic
-            if len(distinctive) < self.min_words:
-                continue
+        for i in sorted(i for i, c in shared.items() if c >= self.min_words):
+            doc_id, title, _, _ = self._titles[i]
+            distinctive = self._distinctive[i]
             hit = distinctive & qwords
-            if len(hit) < self.min_words:
-                continue
             total = sum(self._idf[w] for w in distinctive)
             cov = sum(self._idf[w] for w in hit) / total if total else 0.0
             if cov >= self.min_coverage:
@@ -176,9 +190,8 @@ class DocumentMentions:
 
     def _unambiguous(self, found: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
         """All candidates when they are one document (same title words, e.g. versions); else none."""
-        words = {d: c - self._generic for d, _, c, _ in self._titles}
-        first = words[found[0][0]]
-        if any(words[d] != first for d, _, _ in found[1:]):
+        first = self._distinct_of[found[0][0]]
+        if any(self._distinct_of[d] != first for d, _, _ in found[1:]):
             return []
         return sorted(found, key=lambda f: f[0])
 
@@ -189,7 +202,7 @@ class DocumentMentions:
             return QueryPlan(query=query, text=query)
         words: set[str] = set()
         for doc_id, _, _ in hits:
-            words |= next(t[3] for t in self._titles if t[0] == doc_id)
+            words |= self._words_of[doc_id]
         text = _strip_mention(query, words)
         return QueryPlan(
             query=query,

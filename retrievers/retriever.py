@@ -76,10 +76,11 @@ class Retriever:
         reranker: Reranker | None = None,
         native_hybrid: bool = False,
         query_cache_size: int = 4096,
+        query_batch_size: int = 32,
     ):
         self.store = store
         self.embedder = embedder
-        self.query_vectors = QueryVectorCache(embedder, query_cache_size)
+        self.query_vectors = QueryVectorCache(embedder, query_cache_size, batch_size=query_batch_size)
         self.rrf_k = rrf_k
         self.weights = {"dense": dense_weight, "fulltext": fulltext_weight}
         self.candidates = candidates

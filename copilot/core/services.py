@@ -132,5 +132,6 @@ def build_services(settings: Settings) -> Services:
         # Always present; used when a request runs with rerank (settings.rerank, evals' rerank mode).
         reranker=load_reranker(settings.rerank_model_path, embedder),
         query_cache_size=settings.query_cache_size,
+        query_batch_size=settings.query_batch_size,
     )
     return Services(settings=settings, store=store, embedder=embedder, retriever=retriever)

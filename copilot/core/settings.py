@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     query_scope_min_score: float = Field(default=0.25, ge=0.0, le=1.0)
     # Query vectors are cached by normalised text (LRU); 0 switches the cache off.
     query_cache_size: int = Field(default=4096, ge=0)
+    # Concurrent queries are embedded together, up to this many per forward pass (1: one by one).
+    query_batch_size: int = Field(default=32, ge=1, le=256)
     # LanceDB: an IVF-PQ vector index is built once the table holds this many chunks;
     # nprobes/refine_factor give recall@10 >= .97 vs exact search (reports/bench/bench_perf.md).
     ann_min_rows: int = Field(default=10_000, ge=256)

@@ -107,3 +107,67 @@ def test_words_most_documents_repeat_are_generic_even_when_redaction_left_them_i
     # ...but every document's text says "Acme Portal": generic, never a mention.
     body = {"acme": 5, "portal": 5, "installing": 2, "cloud": 1, "authorization": 2}
     assert DocumentMentions(titles, body_df=body, n_bodies=5).plan(q).doc_ids is None
+
+
+def _brute_force_mentioned(dm, query):
+    """The title-by-title rule the indexed lookup must reproduce (reference for the test below)."""
+    from retrievers.query import _PLACEHOLDER, _STOP, _tokens
+
+    qtoks = [t for t, _, _ in _tokens(_PLACEHOLDER.sub(" ", query))]
+
+    def contains(hay, needle):
+        return any(hay[i : i + len(needle)] == needle for i in range(len(hay) - len(needle) + 1))
+
+    found = []
+    for (doc_id, title, _c, _w), (_, ttoks, itoks) in zip(dm._titles, dm._phrases, strict=True):
+        for phrase, min_len in ((ttoks, 3), (itoks, 2)):
+            if len(phrase) >= min_len and not set(phrase) <= (dm._generic | _STOP) and contains(qtoks, phrase):
+                found.append((doc_id, title, 1.0))
+                break
+    if not found:
+        for doc_id, title, content, _ in dm._titles:
+            distinctive = content - dm._generic
+            hit = distinctive & set(qtoks)
+            if len(distinctive) < dm.min_words or len(hit) < dm.min_words:
+                continue
+            cov = sum(dm._idf[w] for w in hit) / sum(dm._idf[w] for w in distinctive)
+            if cov >= dm.min_coverage:
+                found.append((doc_id, title, cov))
+        if found:
+            best = max(c for _, _, c in found)
+            found = [f for f in found if f[2] >= best - 1e-9]
+    if not found:
+        return []
+    words = {d: c - dm._generic for d, _, c, _ in dm._titles}
+    if any(words[d] != words[found[0][0]] for d, _, _ in found[1:]):
+        return []
+    return sorted(found, key=lambda f: f[0])
+
+
+def test_indexed_title_lookup_matches_the_title_by_title_rule():
+    import random
+
+    from retrievers.query import DocumentMentions
+
+    rng = random.Random(7)
+    vocab = [f"w{i}" for i in range(60)] + ["agreement", "between", "the", "and", "guide", "inc"]
+    titles = []
+    for i in range(400):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 6))]
+        titles.append((f"docs/{rng.choice(vocab)}-{rng.choice(vocab)}-{i % 150}.md", " ".join(words).title()))
+    dm = DocumentMentions(titles)
+    checked = named = 0
+    for _ in range(600):
+        if rng.random() < 0.5:  # a question quoting (part of) a title or an id
+            doc_id, title = rng.choice(titles)
+            src = title.split() if rng.random() < 0.7 else doc_id.rsplit("/", 1)[-1][:-3].split("-")
+            lo = rng.randint(0, len(src) - 1)
+            words = ["what", "does", *src[lo : lo + rng.randint(1, 5)], "say", "about", rng.choice(vocab)]
+        else:
+            words = [rng.choice(vocab) for _ in range(rng.randint(2, 8))]
+        q = " ".join(words)
+        expected = _brute_force_mentioned(dm, q)
+        assert dm.mentioned(q) == expected, q
+        checked += 1
+        named += bool(expected)
+    assert checked == 600 and 30 < named < 570  # both outcomes were exercised
