@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from retrievers.access import Principal, access_filter
-from retrievers.stores.base import Store
+from retrievers.stores.base import Store, data_version, iter_chunks
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 # Redaction placeholders (``<PERSON>``, ``<EMAIL_ADDRESS>``): what was masked, never a word of a title.
@@ -218,7 +218,8 @@ class MentionScoper:
     """Plans queries against the titles each principal may see (listed through the access rule).
 
     The title lists are cached per (tenant, level, acting-for) for ``ttl`` seconds, so documents
-    ingested meanwhile become mentionable within that delay.
+    ingested meanwhile become mentionable within that delay. When the store reports a data
+    version, an expired list whose version is unchanged is kept without rescanning the table.
     """
 
     def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.25):
@@ -228,8 +229,9 @@ class MentionScoper:
         # best falls back to the pool: the question named a document but asks about something
         # that document hardly contains.
         self.min_scope_score = min_scope_score
-        self._cache: dict[tuple, tuple[float, DocumentMentions]] = {}
-        self._df_cache: dict[tuple, tuple[frozenset, dict[str, int], int]] = {}
+        self._cache: dict[tuple, tuple[float, int | None, DocumentMentions]] = {}
+        # principal key -> (data version, document hashes, df, documents)
+        self._df_cache: dict[tuple, tuple[int | None, frozenset, dict[str, int], int]] = {}
         self._lock = threading.Lock()
 
     def mentions(self, principal: Principal) -> DocumentMentions:
@@ -238,29 +240,39 @@ class MentionScoper:
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
+            return hit[2]
+        version = data_version(self.store)
+        if hit is not None and version is not None and hit[1] == version:
+            with self._lock:
+                self._cache[key] = (now, version, hit[2])
+            return hit[2]
         flt = access_filter(principal)
         docs = self.store.list_documents(flt)
         titles = [(d.doc_id, d.title) for d in docs]
-        body_df, n_bodies = self._body_df(principal, titles)
+        body_df, n_bodies = self._body_df(principal, titles, version)
         dm = DocumentMentions(titles, body_df=body_df, n_bodies=n_bodies)
         with self._lock:
-            self._cache[key] = (now, dm)
+            self._cache[key] = (now, version, dm)
         return dm
 
-    def _body_df(self, principal: Principal, titles: list[tuple[str, str]]) -> tuple[dict[str, int], int]:
+    def _body_df(self, principal: Principal, titles: list[tuple[str, str]], version: int | None = None
+                 ) -> tuple[dict[str, int], int]:
         """In how many visible documents' text each title word occurs (recomputed only when the
-        stored documents change)."""
+        stored documents change: same data version, or else the same document hashes)."""
         flt = access_filter(principal)
-        key = (principal.tenant_id, int(principal.access_level), principal.acting_for,
-               frozenset(self.store.document_hashes().items()))
+        key = (principal.tenant_id, int(principal.access_level), principal.acting_for)
         with self._lock:
-            cached = self._df_cache.get(key[:3])
-        if cached is not None and cached[0] == key[3]:
-            return cached[1], cached[2]
+            cached = self._df_cache.get(key)
+        if cached is not None and version is not None and cached[0] == version:
+            return cached[2], cached[3]
+        stamp = frozenset(self.store.document_hashes().items())
+        if cached is not None and cached[1] == stamp:
+            with self._lock:
+                self._df_cache[key] = (version, stamp, cached[2], cached[3])
+            return cached[2], cached[3]
         vocab = {t for _, title in titles for t, _, _ in _tokens(_PLACEHOLDER.sub(" ", title or ""))} - _STOP
         per_doc: dict[str, set[str]] = {}
-        for chunks, _ in self.store.iter_all():
+        for chunks in iter_chunks(self.store):
             for c in chunks:
                 if flt.allows(c):
                     per_doc.setdefault(c.doc_id, set()).update(
@@ -269,7 +281,7 @@ class MentionScoper:
         for words in per_doc.values():
             df.update(words)
         with self._lock:
-            self._df_cache[key[:3]] = (key[3], dict(df), len(per_doc))
+            self._df_cache[key] = (version, stamp, dict(df), len(per_doc))
         return dict(df), len(per_doc)
 
     def plan(self, query: str, principal: Principal) -> QueryPlan:

@@ -20,6 +20,7 @@ from copilot.core.audit import AuditRecord
 from copilot.core.errors import error_body
 from copilot.core.redact import redact_for_log
 from retrievers.access import Principal
+from retrievers.stores.base import data_version, iter_chunks
 
 log = logging.getLogger("copilot.api")
 
@@ -169,23 +170,25 @@ class GuardMiddleware:
 
     def _known_pii(self) -> dict[str, str]:
         """Personal-data values stored as spans in the index (value -> type), refreshed when the
-        index size changes; used only to mask logged questions, never shown to anyone."""
+        index changes (its data version, else its size); used only to mask logged questions,
+        never shown to anyone."""
         components = self.state.components
         if components is None:
             return {}
         services = components.services
-        count = services.store.count()
+        version = data_version(services.store)
+        stamp = version if version is not None else services.store.count()
         cached = self._known_cache
-        if cached is not None and cached[0] == count:
+        if cached is not None and cached[0] == stamp:
             return cached[1]
         values: dict[str, str] = {}
-        for chunks, _ in services.store.iter_all():
+        for chunks in iter_chunks(services.store):
             for c in chunks:
                 for sp in c.pii_spans:
                     value = c.text[sp.start : sp.end].strip()
                     if len(value) >= 4:
                         values[value] = sp.entity_type
-        self._known_cache = (count, values)
+        self._known_cache = (stamp, values)
         return values
 
     def _logged_query(self, info: dict[str, Any]) -> str:

@@ -33,6 +33,7 @@ from copilot.governance.reviews import ReviewQueue
 from copilot.governance.webhooks import WebhookDispatcher, start_dispatcher
 from guardrails.redaction import RedactionPolicy
 from retrievers.access import Principal
+from retrievers.stores.base import iter_chunks
 
 log = logging.getLogger("copilot.api")
 
@@ -150,7 +151,7 @@ class AppState:
 
         def texts() -> Iterator[str]:
             n = 0
-            for chunks, _ in c.services.store.iter_all(batch_size=200):
+            for chunks in iter_chunks(c.services.store, batch_size=200):
                 for chunk in chunks:
                     for *_, masked in chunk_sentences(chunk):
                         if n >= limit or self.stopping.is_set():

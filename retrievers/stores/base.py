@@ -75,3 +75,19 @@ class Store(Protocol):
 
     def close(self) -> None:
         ...
+
+
+def iter_chunks(store: Store, batch_size: int = 1000) -> Iterator[list[Chunk]]:
+    """Every chunk in batches, without vectors when the store can skip them (``iter_chunks``)."""
+    own = getattr(store, "iter_chunks", None)
+    if callable(own):
+        yield from own(batch_size)
+        return
+    for chunks, _ in store.iter_all(batch_size):
+        yield chunks
+
+
+def data_version(store: Store) -> int | None:
+    """A number that changes with every write, when the store has one (else None: unknown)."""
+    v = getattr(store, "data_version", None)
+    return int(v) if isinstance(v, int) else None

@@ -335,6 +335,16 @@ class LanceDBStore:
         (20 of 316 gave recall@10 0.999 at 100k; 20 of 1,000 only 0.95 at 1M)."""
         return max(self.ann_nprobes, math.ceil(0.06 * self._ann_partitions))
 
+    def refine_factor_for(self, k: int) -> int:
+        """Refine factor giving a re-rank pool of ``ann_refine_factor`` x 10 candidates whatever ``k``.
+
+        Fetching the exact vectors of the pool is most of an ANN query's cost: the retriever's
+        50 hybrid candidates at factor 10 re-ranked 500. The top 10 of a 50 query come from the
+        same 100-candidate pool as a 10 query at factor 10, so recall@10 is unchanged
+        (measured for both in ``evals/bench_perf.py``); ranks 11-50 feed the fusion only.
+        """
+        return max(1, math.ceil(self.ann_refine_factor * 10 / max(1, k)))
+
     # ---- reads -------------------------------------------------------------
     def _checked(self, rows: list[dict[str, Any]], flt: AccessFilter, score_key: str, source: str,
                  transform: Any = None) -> list[ScoredChunk]:
@@ -362,7 +372,7 @@ class LanceDBStore:
         if exact or self.exact_search:
             q = q.bypass_vector_index()
         elif self._has_ann:
-            q = q.nprobes(self.effective_nprobes).refine_factor(self.ann_refine_factor)
+            q = q.nprobes(self.effective_nprobes).refine_factor(self.refine_factor_for(k))
         rows = q.to_arrow().to_pylist()
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 
@@ -430,12 +440,31 @@ class LanceDBStore:
     def count(self) -> int:
         return int(self._table.count_rows())
 
+    @property
+    def data_version(self) -> int:
+        """Changes with every write (LanceDB's table version): caches of derived data key on it
+        instead of rescanning the table to find out whether anything changed."""
+        return int(self._table.version)
+
+    def _scan(self, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        """The table in batches, streamed (a full ``to_arrow`` held 1M rows with vectors in memory)."""
+        reader = self._table.search().select(columns).limit(None).to_batches(batch_size)
+        for batch in reader:
+            for part in pa.Table.from_batches([batch]).to_batches(max_chunksize=batch_size):
+                if part.num_rows:
+                    yield part
+
     def iter_all(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], np.ndarray]]:
-        tbl = self._table.to_arrow()
-        for batch in tbl.to_batches(max_chunksize=batch_size):
-            rows = batch.to_pylist()
-            vecs = np.asarray([r["vector"] for r in rows], dtype=np.float32).reshape(len(rows), self.dim)
+        for batch in self._scan([*_ROW_COLUMNS, "vector"], batch_size):
+            vecs = batch.column("vector").values.to_numpy(zero_copy_only=False)
+            vecs = np.asarray(vecs, dtype=np.float32).reshape(batch.num_rows, self.dim)
+            rows = batch.drop_columns(["vector"]).to_pylist()
             yield [row_to_chunk(r) for r in rows], vecs
+
+    def iter_chunks(self, batch_size: int = 1000) -> Iterator[list[Chunk]]:
+        """Every chunk without its vector (text scans: mention statistics, prewarming)."""
+        for batch in self._scan(_ROW_COLUMNS, batch_size):
+            yield [row_to_chunk(r) for r in batch.to_pylist()]
 
     def close(self) -> None:
         """LanceDB holds no server connection; nothing to release."""

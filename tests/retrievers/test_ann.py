@@ -108,3 +108,21 @@ def test_query_cache_reuses_vectors_of_the_same_normalised_text(embedder):
     assert counting.calls == 4
     assert normalize_query("Ｆｕｌｌ  width") == "full width"
     assert QueryVectorCache(counting, max_items=0).vector("x") is not None and counting.calls == 5
+
+
+def test_a_wide_request_reranks_the_same_pool_and_keeps_its_top_ten(ann_store):
+    """The retriever asks for 50 candidates: the re-rank pool stays refine_factor x 10, and the
+    top 10 of the wide request are as close to exact search as a top-10 request."""
+    store, chunks, vecs = ann_store
+    assert store.refine_factor_for(10) == store.ann_refine_factor
+    assert store.refine_factor_for(50) * 50 >= store.ann_refine_factor * 10
+    assert store.refine_factor_for(50) < store.ann_refine_factor
+    flt = access_filter(Principal("u", "alder", AccessLevel.INTERNAL))
+    wide, narrow = [], []
+    for i in range(0, 3000, 131):
+        exact = {h.chunk.chunk_id for h in store.dense_search(vecs[i], flt, 10, exact=True)}
+        got = store.dense_search(vecs[i], flt, 50)
+        assert len(got) == 50
+        wide.append(len({h.chunk.chunk_id for h in got[:10]} & exact) / 10)
+        narrow.append(len({h.chunk.chunk_id for h in store.dense_search(vecs[i], flt, 10)} & exact) / 10)
+    assert np.mean(wide) >= 0.9 and np.mean(wide) >= np.mean(narrow) - 0.05

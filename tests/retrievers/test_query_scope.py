@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from retrievers.access import AccessLevel, Principal
 from retrievers.query import MentionScoper
 from retrievers.schema import Chunk, chunk_uuid
@@ -171,3 +173,57 @@ def test_indexed_title_lookup_matches_the_title_by_title_rule():
         checked += 1
         named += bool(expected)
     assert checked == 600 and 30 < named < 570  # both outcomes were exercised
+
+
+class CountingStore:
+    """The real store, counting the table scans the scoper makes."""
+
+    def __init__(self, inner):
+        self.inner, self.listings = inner, 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    @property
+    def data_version(self):
+        return self.inner.data_version
+
+    def list_documents(self, flt=None):
+        self.listings += 1
+        return self.inner.list_documents(flt)
+
+
+def test_expired_title_lists_are_kept_without_a_rescan_while_the_data_version_is_unchanged(tmp_path, embedder):
+    store = LanceDBStore(tmp_path / "idx", dim=embedder.dim)
+    _doc(store, embedder, "alder", "a.txt", "Cutover Checklist", "Freeze master data.")
+    counting = CountingStore(store)
+    scoper = MentionScoper(counting, ttl=0)
+    p = Principal("u", "alder", AccessLevel.PARTNER)
+    q = "What does the Hypercare Exit Report say?"
+    assert scoper.plan(q, p).doc_ids is None
+    assert scoper.plan(q, p).doc_ids is None
+    assert counting.listings == 1  # nothing was written: no second scan
+    _doc(store, embedder, "alder", "b.txt", "Hypercare Exit Report", "Exit criteria met.")
+    assert scoper.plan(q, p).doc_ids == ["b.txt"]  # a write changes the version: listed again
+    assert counting.listings == 2
+
+
+def test_chunks_stream_without_vectors_and_the_data_version_moves_with_writes(tmp_path, embedder):
+    from retrievers.stores.base import data_version, iter_chunks
+
+    store = LanceDBStore(tmp_path / "idx", dim=embedder.dim)
+    v0 = data_version(store)
+    _doc(store, embedder, "alder", "a.txt", "Cutover Checklist", "Freeze master data.")
+    _doc(store, embedder, "birch", "b.txt", "Exit Report", "Exit criteria met.")
+    v1 = data_version(store)
+    assert v0 is not None and v1 is not None and v1 > v0
+    batches = list(iter_chunks(store, batch_size=1))
+    assert [len(b) for b in batches] == [1, 1]
+    assert {c.doc_id for b in batches for c in b} == {"a.txt", "b.txt"}
+    with_vectors = list(store.iter_all(batch_size=1))
+    assert [c.chunk_id for b, _ in with_vectors for c in b] == [c.chunk_id for b in batches for c in b]
+    assert all(v.shape == (1, embedder.dim) for _, v in with_vectors)
+    assert np.allclose(with_vectors[0][1][0], embedder.encode(["Freeze master data."])[0], atol=1e-6) or \
+        np.allclose(with_vectors[0][1][0], embedder.encode(["Exit criteria met."])[0], atol=1e-6)
+    store.delete_document("birch", "b.txt")
+    assert data_version(store) > v1
