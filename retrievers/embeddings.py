@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from retrievers.batching import Coalescer
+
 
 @runtime_checkable
 class Embedder(Protocol):
@@ -211,79 +213,18 @@ def normalize_query(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-class _Waiter:
-    """One caller's text in :class:`QueryBatcher`'s queue."""
-
-    __slots__ = ("text", "vector", "error", "lead", "event")
-
-    def __init__(self, text: str):
-        self.text = text
-        self.vector: np.ndarray | None = None
-        self.error: BaseException | None = None
-        self.lead = False
-        self.event = threading.Event()
-
-
-class QueryBatcher:
+class QueryBatcher(Coalescer[np.ndarray]):
     """Encodes concurrent single queries together: one forward pass for every query waiting.
 
-    Callers queue their text; the first becomes the leader, encodes its own text with every
-    text queued meanwhile (up to ``max_batch``) and hands the lead to the oldest caller still
-    waiting. Nothing waits on a timer: alone, a query is encoded at once; under concurrency
-    the model runs once per batch, which costs far less CPU per query than one call per query
-    (about 14 -> 5 ms of CPU per query at 10 waiting on 2 cores, ``evals/bench_perf.py``).
-    Padding inside a batch is masked out of the mean pooling, so a query's vector does not
-    depend on what it was batched with (up to float rounding).
+    Alone, a query is encoded at once; under concurrency the model runs once per batch, which
+    costs far less CPU per query than one call per query (about 14 -> 5 ms of CPU per query
+    with 10 waiting on 2 cores). Padding inside a batch is masked out of the mean pooling, so a
+    query's vector does not depend on what it was batched with (up to float rounding).
     """
 
     def __init__(self, embedder: Embedder, max_batch: int = 32):
         self.embedder = embedder
-        self.max_batch = max(1, max_batch)
-        self._mutex = threading.Lock()
-        self._queue: list[_Waiter] = []
-        self._busy = False
-        self.batches = 0
-        self.encoded = 0
-
-    def encode(self, text: str) -> np.ndarray:
-        me = _Waiter(text)
-        with self._mutex:
-            self._queue.append(me)
-            if not self._busy:
-                self._busy = me.lead = True
-        if not me.lead:
-            me.event.wait()  # either the result or the lead
-        if me.lead and me.vector is None and me.error is None:
-            self._lead(me)
-        if me.error is not None:
-            raise me.error
-        assert me.vector is not None
-        return me.vector
-
-    def _lead(self, me: _Waiter) -> None:
-        with self._mutex:
-            self._queue.remove(me)
-            batch = [me, *self._queue[: self.max_batch - 1]]
-            del self._queue[: self.max_batch - 1]
-        texts = list(dict.fromkeys(w.text for w in batch))
-        try:
-            vecs = self.embedder.encode(texts)
-            by_text = {t: vecs[i] for i, t in enumerate(texts)}
-            for w in batch:
-                w.vector = by_text[w.text]
-        except BaseException as exc:  # every caller of the batch gets the model's error
-            for w in batch:
-                w.error = exc
-        self.batches += 1
-        self.encoded += len(texts)
-        with self._mutex:
-            if self._queue:
-                self._queue[0].lead = True
-                self._queue[0].event.set()
-            else:
-                self._busy = False
-        for w in batch[1:]:
-            w.event.set()
+        super().__init__(lambda texts: list(embedder.encode(texts)), max_batch)
 
 
 class QueryVectorCache(_VectorLru):

@@ -20,6 +20,7 @@ from copilot.core.audit import AuditRecord
 from copilot.core.errors import error_body
 from copilot.core.redact import redact_for_log
 from retrievers.access import Principal
+from retrievers.batching import Coalescer
 from retrievers.stores.base import data_version, iter_chunks
 
 log = logging.getLogger("copilot.api")
@@ -67,6 +68,7 @@ class GuardMiddleware:
         self.app = app
         self.state = state
         self._known_cache: tuple[int, dict[str, str]] | None = None
+        self._batched_detector: _BatchedDetector | None = None
 
     def _route_template(self, scope: Scope) -> str:
         route = scope.get("route")
@@ -165,8 +167,16 @@ class GuardMiddleware:
         return replay
 
     def _detector(self) -> Any | None:
+        """The PII detector behind a :class:`Coalescer`: questions audited at the same moment are
+        detected in one spaCy batch (same spans as one by one, less CPU per question)."""
         c = self.state.components
-        return c.services.detector if c is not None else None
+        detector = c.services.detector if c is not None else None
+        if detector is None:
+            return None
+        batched = self._batched_detector
+        if batched is None or batched.detector is not detector:
+            batched = self._batched_detector = _BatchedDetector(detector)
+        return batched
 
     def _known_pii(self) -> dict[str, str]:
         """Personal-data values stored as spans in the index (value -> type), refreshed when the
@@ -230,6 +240,17 @@ class GuardMiddleware:
             log.exception("audit append failed for trace %s", scope["state"].get("trace_id"))
             return False
         return True
+
+
+class _BatchedDetector:
+    """``detect(text)`` of a detector with ``detect_batch``, coalesced across concurrent requests."""
+
+    def __init__(self, detector: Any):
+        self.detector = detector
+        self._batcher: Coalescer[list[Any]] = Coalescer(lambda texts: detector.detect_batch(texts))
+
+    def detect(self, text: str) -> list[Any]:
+        return self._batcher.call(text)
 
 
 class _AuditGate:

@@ -138,3 +138,66 @@ def test_background_holders_wait_while_a_foreground_caller_waits(waiters):
 def test_background_encoding_gives_the_same_vectors(embedder):
     texts = ["The cutover plan is approved.", "Hypercare lasts four weeks."]
     assert np.allclose(embedder.encode_background(texts), embedder.encode(texts), atol=1e-6)
+
+
+def _queued_behind_a_running_batch(co, first, others):
+    """Run ``first`` (its batch blocks until released), queue ``others`` behind it, release:
+    the others then form one batch. Returns (result of first, results of others)."""
+    out: dict[str, object] = {}
+
+    def run(text):
+        try:
+            out[text] = co.call(text)
+        except Exception as exc:  # collected for the assertions
+            out[text] = exc
+
+    lead = threading.Thread(target=run, args=(first,))
+    lead.start()
+    deadline = time.time() + 5
+    while not co._busy and time.time() < deadline:
+        time.sleep(0.005)
+    rest = [threading.Thread(target=run, args=(t,)) for t in others]
+    for t in rest:
+        t.start()
+    while len(co._queue) < len(set(others)) and time.time() < deadline:
+        time.sleep(0.005)
+    co.release.set()
+    for t in [lead, *rest]:
+        t.join(timeout=10)
+    return out[first], [out[t] for t in others]
+
+
+class _Gated:
+    """A batch function whose first call waits for ``release``."""
+
+    def __init__(self, fn):
+        self.fn, self.calls, self.release = fn, [], threading.Event()
+
+    def __call__(self, texts):
+        if not self.calls:
+            self.release.wait(5)
+        self.calls.append(list(texts))
+        return self.fn(texts)
+
+
+def test_coalescer_returns_each_callers_own_result_even_when_it_is_falsy():
+    from retrievers.batching import Coalescer
+
+    gated = _Gated(lambda texts: [None if t == "none" else [] if t == "empty" else t.upper() for t in texts])
+    co: Coalescer = Coalescer(gated)
+    co.release = gated.release
+    first, rest = _queued_behind_a_running_batch(co, "lead", ["none", "empty", "a", "none"])
+    assert first == "LEAD" and rest == [None, [], "A", None]
+    assert gated.calls == [["lead"], ["none", "empty", "a"]]  # one batch; equal texts once
+
+
+def test_coalescer_rejects_a_batch_function_that_loses_items():
+    from retrievers.batching import Coalescer
+
+    gated = _Gated(lambda texts: [1])
+    co: Coalescer = Coalescer(gated)
+    co.release = gated.release
+    first, rest = _queued_behind_a_running_batch(co, "one", ["x", "y", "z"])
+    assert first == 1
+    assert all(isinstance(r, RuntimeError) for r in rest)  # three items, one result: an error for all
+    assert co.call("alone") == 1  # and the next call still runs
