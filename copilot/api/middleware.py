@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -243,14 +245,29 @@ class GuardMiddleware:
 
 
 class _BatchedDetector:
-    """``detect(text)`` of a detector with ``detect_batch``, coalesced across concurrent requests."""
+    """``detect(text)`` of a detector with ``detect_batch``, coalesced across concurrent requests,
+    with the spans of recent questions kept (portals repeat suggested prompts; a detector's spans
+    for one text never change, values known from the index are added by the caller each time)."""
 
-    def __init__(self, detector: Any):
+    def __init__(self, detector: Any, cache_size: int = 2048):
         self.detector = detector
         self._batcher: Coalescer[list[Any]] = Coalescer(lambda texts: detector.detect_batch(texts))
+        self._recent: OrderedDict[str, list[Any]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.cache_size = cache_size
 
     def detect(self, text: str) -> list[Any]:
-        return self._batcher.call(text)
+        with self._lock:
+            spans = self._recent.get(text)
+            if spans is not None:
+                self._recent.move_to_end(text)
+                return list(spans)
+        spans = self._batcher.call(text)
+        with self._lock:
+            self._recent[text] = list(spans)
+            while len(self._recent) > self.cache_size:
+                self._recent.popitem(last=False)
+        return spans
 
 
 class _AuditGate:

@@ -44,3 +44,23 @@ def test_concurrent_questions_get_the_spans_they_get_alone(detector):
         assert out[i] == redact_for_log(q, detector), q
     assert "Maria Rossi" not in out[0] and "anna.schmidt" not in out[1] and "DE89" not in out[4]
     assert batched._batcher.encoded <= len(set(QUESTIONS))
+
+
+def test_a_repeated_question_reuses_its_spans_and_the_cache_is_bounded(detector):
+    class Counting:
+        def __init__(self):
+            self.texts: list[str] = []
+
+        def detect_batch(self, texts):
+            self.texts += texts
+            return detector.detect_batch(texts)
+
+    counting = Counting()
+    batched = _BatchedDetector(counting, cache_size=2)
+    first = redact_for_log(QUESTIONS[0], batched)
+    assert redact_for_log(QUESTIONS[0], batched) == first == redact_for_log(QUESTIONS[0], detector)
+    assert counting.texts == [QUESTIONS[0]]
+    redact_for_log(QUESTIONS[1], batched)
+    redact_for_log(QUESTIONS[2], batched)  # evicts the first (cache of 2)
+    redact_for_log(QUESTIONS[0], batched)
+    assert counting.texts == [QUESTIONS[0], QUESTIONS[1], QUESTIONS[2], QUESTIONS[0]]
