@@ -115,25 +115,36 @@ def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5
 
 def measure(retriever: Any, principal: Any, repeat: int, store: Any = None) -> dict[str, Any]:
     """p50/p95 per mode; with an ANN ``store`` also the flat scan, interleaved query by query so
-    both see the same machine load (the comparison is the point, absolute values are noisy)."""
+    both see the same machine load (the comparison is the point, absolute values are noisy).
+    ``cpu_ms``: CPU time of this process per search (all its threads: LanceDB's, the full-text
+    pool's, torch's), which other load on the machine barely changes."""
     out: dict[str, Any] = {}
     exact: dict[str, Any] = {}
     compare = store is not None and getattr(store, "has_ann_index", False)
+
+    def run(mode: str, q: str, cpu: list[float]) -> list[float]:
+        c = time.process_time()
+        ms = timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
+        cpu.append((time.process_time() - c) * 1000)
+        return ms
+
     for mode in ("hybrid", "dense", "fulltext"):
         ms: list[float] = []
         flat: list[float] = []
+        cpu: list[float] = []
+        flat_cpu: list[float] = []
         for _ in range(repeat):
             for q in QUERIES:
-                ms += timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
+                ms += run(mode, q, cpu)
                 if compare and mode != "fulltext":
                     store.exact_search = True
                     try:
-                        flat += timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
+                        flat += run(mode, q, flat_cpu)
                     finally:
                         store.exact_search = False
-        out[mode] = lat(ms)
+        out[mode] = {**lat(ms), "cpu_ms": round(float(np.mean(cpu)), 2)}
         if flat:
-            exact[mode] = lat(flat)
+            exact[mode] = {**lat(flat), "cpu_ms": round(float(np.mean(flat_cpu)), 2)}
     if exact:
         exact["fulltext"] = out["fulltext"]
         out["exact"] = exact
@@ -434,14 +445,16 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
           "Synthetic chunks with generated vectors around topic centres; queries embedded by the real model "
           "(query cache off); principal sees 2 of 4 tenants and 3 of 4 levels. Targets: hybrid p95 < 50 ms "
           "at 10k, < 60 ms at 100k, < 150 ms at 1M; recall@10 >= .97.", "",
-          "| chunks | ANN index | hybrid p50 | hybrid p95 | hybrid p95 flat scan | dense p95 | full-text p95 | "
-          "recall@10 vs exact (k=10 / top 10 of 50) | recall@50 | full top-k | RSS MB |",
-          "|---|---|---|---|---|---|---|---|---|---|---|"]
+          "| chunks | ANN index | hybrid p50 | hybrid p95 | hybrid p95 flat scan | hybrid CPU ms (flat) | dense p95 | "
+          "full-text p95 | recall@10 vs exact (k=10 / top 10 of 50) | recall@50 | full top-k | RSS MB |",
+          "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for n in sizes:
         r = result["sizes"][n]
         rec = r.get("recall", {})
         md.append(f"| {n:,} | {'yes' if r['ann_index'] else 'no (flat)'} | {r['hybrid']['p50_ms']} | "
-                  f"{r['hybrid']['p95_ms']} | {r.get('exact', r)['hybrid']['p95_ms']} | {r['dense']['p95_ms']} | "
+                  f"{r['hybrid']['p95_ms']} | {r.get('exact', r)['hybrid']['p95_ms']} | "
+                  f"{r['hybrid'].get('cpu_ms', '-')} ({r.get('exact', r)['hybrid'].get('cpu_ms', '-')}) | "
+                  f"{r['dense']['p95_ms']} | "
                   f"{r['fulltext']['p95_ms']} | {rec.get('recall_at_10', '-')} / "
                   f"{rec.get('recall_at_10_of_50', '-')} | "
                   f"{rec.get('recall_at_50', '-')} | {rec.get('full_topk_share', '-')} | "
