@@ -39,6 +39,7 @@ from retrievers.embeddings import Embedder, SentenceVectors
 from retrievers.query import MentionScoper, QueryPlan
 from retrievers.retriever import Retriever
 from retrievers.schema import Chunk, ScoredChunk
+from retrievers.stores.base import data_version, iter_chunks
 
 log = logging.getLogger("copilot.answering.answerer")
 
@@ -202,18 +203,25 @@ class Boilerplate:
         self.store = store
         self.min_docs = min_docs
         self._key: Any = None
+        self._version: int | None = None
         self._docs: dict[tuple[str, str], set[str]] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
+        # A store with a data version answers "changed?" without a scan; only then are the
+        # document hashes (one column over every row) compared.
+        version = data_version(self.store)
+        if version is not None and version == self._version:
+            return
         try:
             key = frozenset(self.store.document_hashes().items())
         except Exception:  # a store without the listing: no boilerplate filter
             return
+        self._version = version
         if key == self._key:
             return
         docs: dict[tuple[str, str], set[str]] = {}
-        for chunks, _ in self.store.iter_all(batch_size=500):
+        for chunks in iter_chunks(self.store, batch_size=500):
             for c in chunks:
                 for s, e in _text.sentence_spans(c.text):
                     norm = _norm_unit(c.text[s:e])

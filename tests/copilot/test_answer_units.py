@@ -110,3 +110,19 @@ def test_text_repeated_across_documents_is_boilerplate(answerer):
     assert not bp.is_boilerplate(TEMPLATE, ["other-tenant"])  # counted only over tenants the caller reads
     ans = ask(answerer, "Which terms does the work under order 1 follow?")
     assert TEMPLATE not in ans.answer
+
+
+def test_boilerplate_follows_writes_to_the_store(embedder, tmp_path):
+    # The unchanged-store shortcut (data version) must not hide a write: a sentence becomes
+    # template text once a third document repeats it, and stops being one when it is removed.
+    store = LanceDBStore(tmp_path / "bp")
+    line = "Every delivery note is countersigned by the receiving warehouse lead on arrival."
+    docs = [chunk(f"c{i}", f"Section {i}\n\n{line} Item {i} ships weekly.", doc=f"n{i}.md") for i in range(3)]
+    store.upsert(docs[:2], np.asarray(embedder.encode([c.text for c in docs[:2]])))
+    bp = Boilerplate(store)
+    assert not bp.is_boilerplate(line, ["acme"])
+    assert not bp.is_boilerplate(line, ["acme"])  # unchanged store: answered from the cached count
+    store.upsert(docs[2:], np.asarray(embedder.encode([docs[2].text])))
+    assert bp.is_boilerplate(line, ["acme"])
+    store.delete_document("acme", "n2.md")
+    assert not bp.is_boilerplate(line, ["acme"])
