@@ -69,6 +69,22 @@ def score(lists: list[dict[str, list]], golds: list, ranges: dict, weights: tupl
             "n": len(rows)}
 
 
+def objective(per_set: dict[str, dict[str, Any]], key: str) -> float:
+    """Mean over the sets of (R@5 + nDCG@10) / 2 on the dev half."""
+    return mean((per_set[s]["dev"][key]["recall@5"] + per_set[s]["dev"][key]["ndcg@10"]) / 2 for s in per_set)
+
+
+def choose(per_set: dict[str, dict[str, Any]], keys: list[str]) -> tuple[str, list[str]]:
+    """The best dev objective among weightings at or above plain BM25 on every set's dev half (all
+    weightings when none is); returns it and the eligible ones."""
+    def above_floor(key: str) -> bool:
+        return all(per_set[s]["dev"][key][m] >= per_set[s]["dev"]["bm25-plain"][m] - 1e-9
+                   for s in per_set for m in ("recall@5", "ndcg@10"))
+
+    eligible = [k for k in keys if above_floor(k)]
+    return max(eligible or keys, key=lambda k: objective(per_set, k)), eligible
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.tune", description=__doc__.splitlines()[0])
     ap.add_argument("sets", nargs="+", help="NAME=CASES_JSONL:CORPUS_DIR[:INDEX_DIR]")
@@ -102,15 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             print(name, h, json.dumps(per_set[name][h]), file=sys.stderr)
 
     def dev_objective(key: str) -> float:
-        return mean((per_set[s]["dev"][key]["recall@5"] + per_set[s]["dev"][key]["ndcg@10"]) / 2 for s in per_set)
-
-    def above_floor(key: str) -> bool:
-        return all(per_set[s]["dev"][key][m] >= per_set[s]["dev"]["bm25-plain"][m] - 1e-9
-                   for s in per_set for m in ("recall@5", "ndcg@10"))
+        return objective(per_set, key)
 
     keys = [f"{d}:{f}" for d, f in GRID]
-    eligible = [k for k in keys if above_floor(k)]
-    best = max(eligible or keys, key=dev_objective)
+    best, eligible = choose(per_set, keys)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "fusion.json").write_text(json.dumps({"grid": keys, "chosen": best, "above_floor": eligible,
                                                       "sets": per_set}, indent=1))
