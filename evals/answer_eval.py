@@ -110,12 +110,15 @@ def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half:
             corpus = Path(".data/cuad-corpus")
             if not (corpus / "evalset-scoped.jsonl").is_file():
                 build_cuad(SHARED / "cuad", corpus)
-            data_dir = Path(".data/cuad/index-c480-o96-pii0")
+            from copilot.core.settings import load_settings
+
+            d = load_settings()  # the product's chunk size, as `python -m evals.cuad run` uses
+            size = f"c{d.chunk_tokens}-o{d.chunk_overlap_tokens}-pii0"
+            data_dir = Path(f".data/cuad/index-{size}")
             if cuad_per_half:
                 corpus = cuad_subset(corpus, Path(f".data/cuad-sub{cuad_per_half}"), cuad_per_half)
-                data_dir = Path(f".data/cuad/index-sub{cuad_per_half}-c480-o96-pii0")
-            services = open_services(data_dir, chunk_tokens=480, chunk_overlap_tokens=96, pii_detection=False,
-                                     **overrides)
+                data_dir = Path(f".data/cuad/index-sub{cuad_per_half}-{size}")
+            services = open_services(data_dir, pii_detection=False, **overrides)
             file, scoped = corpus / "evalset-scoped.jsonl", True
         elif name == "docs":
             corpus = Path(".data/docs-qa-corpus")

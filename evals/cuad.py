@@ -124,10 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--corpus", type=Path, default=Path(".data/cuad-corpus"))
     r.add_argument("--data-dir", type=Path, default=None,
                    help="index folder (default .data/cuad/index-c<tokens>-o<overlap>-pii<0|1>, reused across runs)")
-    # Contracts are long and their clauses run over several paragraphs: 480-token chunks
-    # (about 360 words, embedded as sub-windows) measured best in `sweep` (reports/cuad/chunk-sweep.md).
-    r.add_argument("--chunk-tokens", type=int, default=480)
-    r.add_argument("--overlap-tokens", type=int, default=96)
+    # The product's default chunk size (COPILOT_CHUNK_TOKENS), chosen on the dev halves of every set
+    # together (reports/tuning/chunk-size.md); other sizes compared in `sweep`.
+    r.add_argument("--chunk-tokens", type=int, default=None, help="default: the product's COPILOT_CHUNK_TOKENS")
+    r.add_argument("--overlap-tokens", type=int, default=None, help="default: COPILOT_CHUNK_OVERLAP_TOKENS")
     r.add_argument("--pii", action="store_true",
                    help="run PII detection at ingest (off by default: public SEC filings, and it triples ingest time)")
     r.add_argument("--out", type=Path, default=Path("reports/cuad"))
@@ -166,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     sets = {x.strip() for x in args.sets.split(",") if x.strip()}
     if not sets or sets - {"pool", "scoped"}:
         ap.error(f"--sets expects pool and/or scoped, comma-separated, got {args.sets!r}")
+    from copilot.core.settings import load_settings
+
+    defaults = load_settings()
+    args.chunk_tokens = args.chunk_tokens or defaults.chunk_tokens
+    args.overlap_tokens = defaults.chunk_overlap_tokens if args.overlap_tokens is None else args.overlap_tokens
     if args.data_dir is None:
         args.data_dir = Path(f".data/cuad/index-c{args.chunk_tokens}-o{args.overlap_tokens}-pii{int(args.pii)}")
     build(args.source, args.corpus)

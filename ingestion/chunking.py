@@ -1,8 +1,9 @@
 """Structure-aware chunking sized for the embedding model's window.
 
 Chunks are contiguous spans of the parsed document text (so character offsets and
-PII spans map exactly), never cross a section boundary, start at their section
-heading when they can, and carry a small sentence overlap inside long sections.
+PII spans map exactly), hold whole sentences, start at a section heading when they
+can (short sections share a chunk), and carry a small sentence overlap only where a
+long section is cut.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from ingestion.parsing import ParsedDocument
 
 # Sentence ends: . ! ? followed by space + capital/digit/quote, or a blank line.
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|\n{2,}|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or a piece of an over-long one) with its section and size in model tokens."""
+
+    start: int
+    end: int
+    page: int | None
+    section: int
+    is_title: bool
+    tokens: int
 
 
 @dataclass
@@ -60,7 +73,14 @@ def chunk_document(
     overlap_tokens: int = 40,
     count_tokens: Callable[[str], int] | None = None,
 ) -> list[ChunkSpan]:
-    """Chunk spans for one parsed document."""
+    """Chunk spans for one parsed document.
+
+    Sentences are packed in document order up to ``max_tokens``. Short sections share a chunk
+    (a page of many small sections would otherwise become many tiny chunks, each too small
+    to carry the context of an answer); a chunk that would end inside a section ends at that
+    section's heading instead when it is at least half full, so sections start chunks where
+    they can. Only a cut inside a section repeats its last sentences (the overlap).
+    """
     count = count_tokens or (lambda t: int(len(t.split()) * 1.35) + 2)
     text = doc.text
     # Group blocks into sections: a heading and the body blocks after it.
@@ -71,45 +91,41 @@ def chunk_document(
         else:
             sections[-1][1].append(b)
 
-    spans: list[ChunkSpan] = []
-    pending_start: int | None = None  # a heading with no body joins the next chunk
-    for path, blocks in sections:
-        if all(b.is_title for b in blocks) and len(text[blocks[0].start : blocks[-1].end].split()) <= 20:
-            if pending_start is None:
-                pending_start = blocks[0].start
-            continue
-        units: list[tuple[int, int, int | None]] = []  # sentence start, end, page
+    units: list[_Unit] = []
+    for sec, (_, blocks) in enumerate(sections):
         for b in blocks:
             for s, e in _sentences(text, b.start, b.end):
-                if count(text[s:e]) > max_tokens:
-                    units.extend((ps, pe, b.page) for ps, pe in _split_long(text, s, e, max_tokens, count))
-                else:
-                    units.append((s, e, b.page))
-        if not units:
+                pieces = _split_long(text, s, e, max_tokens, count) if count(text[s:e]) > max_tokens else [(s, e)]
+                # count() includes the two special tokens per call; a chunk pays them once.
+                units.extend(_Unit(ps, pe, b.page, sec, b.is_title, max(1, count(text[ps:pe]) - 2))
+                             for ps, pe in pieces)
+    spans: list[ChunkSpan] = []
+    budget = max_tokens - 2
+    i, n = 0, len(units)
+    while i < n:
+        j, tokens = i + 1, units[i].tokens
+        while j < n and tokens + units[j].tokens <= budget:
+            tokens += units[j].tokens
+            j += 1
+        if j < n and units[j].section == units[j - 1].section:
+            # The chunk would end inside a section: end it where that section begins instead,
+            # when what comes before is at least half a chunk.
+            head = next((m for m in range(j - 1, i, -1) if units[m].section != units[m - 1].section), None)
+            if head is not None and sum(u.tokens for u in units[i:head]) * 2 >= budget:
+                j = head
+        while j - 1 > i and j < n and units[j - 1].is_title:
+            j -= 1  # a heading belongs with the text after it
+        first = next((u for u in units[i:j] if not u.is_title), units[i])
+        spans.append(ChunkSpan(units[i].start, units[j - 1].end, list(sections[first.section][0]), units[i].page))
+        if j >= n:
+            break
+        if units[j].section != units[j - 1].section:
+            i = j  # a clean cut at a section start needs no overlap
             continue
-        # count() includes the two special tokens per call; a chunk pays them once.
-        sizes = [max(1, count(text[s:e]) - 2) for s, e, _ in units]
-        i = 0
-        while i < len(units):
-            j, tokens = i, 2
-            if pending_start is not None and i == 0:
-                tokens += max(0, count(text[pending_start : units[0][0]]) - 2)
-            while j < len(units) and (j == i or tokens + sizes[j] <= max_tokens):
-                tokens += sizes[j]
-                j += 1
-            start = units[i][0]
-            if pending_start is not None:
-                start, pending_start = pending_start, None
-            spans.append(ChunkSpan(start, units[j - 1][1], list(path), units[i][2]))
-            if j >= len(units):
-                break
-            # Overlap: restart a few sentences back, but always make progress.
-            back, k = 0, j
-            while k - 1 > i + 1 and back + sizes[k - 1] <= overlap_tokens:
-                k -= 1
-                back += sizes[k]
-            i = k
-    if pending_start is not None:  # the document ends in headings only
-        last = doc.blocks[-1]
-        spans.append(ChunkSpan(pending_start, last.end, list(last.section_path), last.page))
+        # Overlap inside the section: restart a few sentences back, but always make progress.
+        back, k, sec = 0, j, units[j].section
+        while k - 1 > i + 1 and units[k - 1].section == sec and back + units[k - 1].tokens <= overlap_tokens:
+            k -= 1
+            back += units[k].tokens
+        i = k
     return spans

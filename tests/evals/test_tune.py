@@ -1,0 +1,24 @@
+"""Fusion weights are chosen on dev only, among weightings that keep every set at or above plain BM25."""
+
+from evals.tune import choose
+
+
+def figures(r5: float, ndcg: float) -> dict[str, float]:
+    return {"recall@5": r5, "ndcg@10": ndcg}
+
+
+def test_best_objective_below_the_floor_loses_to_one_above_it():
+    per_set = {
+        "a": {"dev": {"1:1": figures(0.90, 0.60), "1:3": figures(0.86, 0.75), "bm25-plain": figures(0.88, 0.55)},
+              "test": {"1:1": figures(0.1, 0.1), "1:3": figures(1.0, 1.0), "bm25-plain": figures(0.5, 0.5)}},
+        "b": {"dev": {"1:1": figures(0.95, 0.80), "1:3": figures(0.97, 0.85), "bm25-plain": figures(0.90, 0.70)},
+              "test": {"1:1": figures(0.1, 0.1), "1:3": figures(1.0, 1.0), "bm25-plain": figures(0.5, 0.5)}},
+    }
+    best, eligible = choose(per_set, ["1:1", "1:3"])
+    assert eligible == ["1:1"] and best == "1:1"  # 1:3 scores higher but falls below BM25's dev R@5 on "a"
+
+
+def test_without_an_eligible_weighting_the_best_objective_wins():
+    per_set = {"a": {"dev": {"1:1": figures(0.80, 0.50), "1:3": figures(0.82, 0.55), "bm25-plain": figures(0.9, 0.6)},
+                     "test": {}}}
+    assert choose(per_set, ["1:1", "1:3"]) == ("1:3", [])
