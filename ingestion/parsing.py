@@ -247,7 +247,7 @@ def _text_elements(text: str) -> list:
         return []
     # Same setting (and environment override) as unstructured's is_possible_title.
     title_max_words = int(os.environ.get("UNSTRUCTURED_TITLE_MAX_WORD_LENGTH", 12))
-    elements = []
+    elements: list[Any] = []
     for paragraph in _split_by_paragraph(auto_paragraph_grouper(text)):
         paragraph = paragraph.strip()
         if not paragraph or _is_empty_bullet(paragraph):
