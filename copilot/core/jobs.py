@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -84,10 +85,30 @@ def job_view(job: IngestJob) -> dict[str, Any]:
     return out
 
 
+def lower_thread_priority(steps: int) -> int | None:
+    """Lower the calling thread's CPU priority by ``steps`` nice levels; returns the new value.
+
+    On Linux nice values belong to threads, and threads the worker starts (the embedding
+    thread of a long upload) inherit it: queries on the request threads are scheduled first
+    and an upload takes what CPU is left. Elsewhere (or when not permitted) nothing changes.
+    """
+    if steps <= 0 or not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return None
+    try:
+        tid = threading.get_native_id()
+        value = min(19, os.getpriority(os.PRIO_PROCESS, tid) + steps)
+        os.setpriority(os.PRIO_PROCESS, tid, value)
+        return value
+    except OSError:
+        return None
+
+
 class JobRunner:
     """Persists upload jobs and ingests them one at a time on a worker thread."""
 
-    def __init__(self, db: Database, payload_dir: Path, ingestor_factory: Any, *, poll_s: float = 1.0):
+    def __init__(self, db: Database, payload_dir: Path, ingestor_factory: Any, *, poll_s: float = 1.0,
+                 nice: int = 0):
+        self.nice = nice
         self.db = db
         self.payload_dir = payload_dir
         self.payload_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +206,7 @@ class JobRunner:
             return job.id
 
     def _loop(self) -> None:
+        lower_thread_priority(self.nice)
         while not self._stop.is_set():
             try:
                 job_id = self._next()
