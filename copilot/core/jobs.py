@@ -109,6 +109,7 @@ class JobRunner:
     def __init__(self, db: Database, payload_dir: Path, ingestor_factory: Any, *, poll_s: float = 1.0,
                  nice: int = 0):
         self.nice = nice
+        self._written = False  # uploads written since the indexes were last folded in
         self.db = db
         self.payload_dir = payload_dir
         self.payload_dir.mkdir(parents=True, exist_ok=True)
@@ -214,10 +215,29 @@ class JobRunner:
                 log.exception("upload job queue read failed")
                 job_id = None
             if job_id is None:
+                self.fold_in()
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
                 continue
             self.run_one(job_id)
+
+    def fold_in(self) -> None:
+        """Once the queue is empty after uploads were written, fold them into the indexes.
+
+        Each upload is searchable as soon as it is written (the store scans rows its full-text
+        and vector indexes do not cover yet), but that scan grows with every upload; folding
+        them in per batch of uploads, off the request threads, keeps it short.
+        """
+        if not self._written or self._ingestor is None:
+            return
+        self._written = False
+        optimize = getattr(getattr(self._ingestor, "store", None), "optimize", None)
+        if callable(optimize):
+            try:
+                optimize()
+            except Exception:  # the uploads stay searchable unindexed; try again after the next one
+                log.exception("folding uploads into the indexes failed")
+                self._written = True
 
     def run_one(self, job_id: str) -> None:
         from ingestion.manifest import DocumentTags
@@ -250,6 +270,7 @@ class JobRunner:
             self._finish(job_id, error=("ingest_failed", f"ingest failed ({type(exc).__name__})"))
         else:
             self._finish(job_id, result={"doc_id": job.doc_id, "status": outcome.status, "chunks": outcome.chunks})
+            self._written = self._written or outcome.status == "written"
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.db.session() as s:
