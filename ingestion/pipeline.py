@@ -646,10 +646,13 @@ class Ingestor:
                     report.outcomes.append(outcome)
                 else:
                     parsed_batch.append(outcome)
-                    if len(parsed_batch) >= 16:
+                    # Until the model has work the first batch is kept small: parsing and PII
+                    # detection before the first embedding are time the model waits.
+                    started = in_flight is not None
+                    if len(parsed_batch) >= (16 if started else 4):
                         flush_parsed()
                     # Embed across documents so small files still fill model batches.
-                    if pending_chunks >= self.embed_batch * 4:
+                    if pending_chunks >= self.embed_batch * (4 if started else 1):
                         submit(list(pending))
                         pending.clear()
                         pending_chunks = 0

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     exclude_injection_flagged: bool = False
     # Upload jobs run on a worker thread whose CPU priority is lowered by this many nice steps
     # (Linux: per thread), so queries are served first while an upload parses and embeds.
-    upload_worker_nice: int = Field(default=10, ge=0, le=19)
+    upload_worker_nice: int = Field(default=5, ge=0, le=19)
 
     # --- api (copilot/api/app.py; see README and docs/portal-embedding.md) ----------
     api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation
