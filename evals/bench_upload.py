@@ -104,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         import json
 
-        result = json.loads(args.from_json.read_text())
-        write(args.out, "bench_upload", result, report_md(result))
+        saved: dict[str, Any] = json.loads(args.from_json.read_text())
+        write(args.out, "bench_upload", saved, report_md(saved))
         return 0
     import httpx
     import uvicorn

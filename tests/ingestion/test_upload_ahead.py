@@ -16,7 +16,7 @@ from ingestion.pipeline import Ingestor, settled_before
 from ingestion.sources import SourceLedger
 from retrievers.stores.lancedb import LanceDBStore
 
-TAGS = DocumentTags(tenant_id="alder", access_level="partner", doc_type="playbook")
+TAGS = DocumentTags.model_validate({"tenant_id": "alder", "access_level": "partner", "doc_type": "playbook"})
 
 
 @pytest.fixture(scope="module")
