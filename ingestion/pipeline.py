@@ -11,6 +11,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ import numpy as np
 
 from guardrails.redaction import resolve_overlaps
 from guardrails.spans import PiiSpan
-from ingestion.chunking import chunk_document
+from ingestion.chunking import ChunkSpan, chunk_document
 from ingestion.manifest import DocumentTags, Manifest, ManifestError, load_manifest
 from ingestion.parsing import (
     DEFAULT_ARCHIVE_LIMITS,
@@ -168,22 +169,82 @@ def pool_windows(vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
 
 def embed_chunks(
     embedder: Embedder, windows: Sequence[Sequence[str]], batch_size: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress | None = None, encoded: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Encode per-chunk windows (from :func:`embed_windows`) into one vector per chunk.
 
     One ``encode`` call per model batch: the embedder's lock is taken per call, so a big
     document never holds the model for longer than one batch and memory stays bounded.
+    Texts found in ``encoded`` (encoded ahead, see :class:`_AheadEncoder`) are not encoded again.
     """
+    known = encoded or {}
     flat = [t for w in windows for t in w]
+    todo = list(dict.fromkeys(t for t in flat if t not in known))
     step = max(1, batch_size or getattr(embedder, "batch_size", 64) or 64)
-    parts = []
-    for lo in range(0, len(flat), step):
-        parts.append(embedder.encode(flat[lo : lo + step], batch_size=step))
+    fresh: dict[str, np.ndarray] = {}
+    for lo in range(0, len(todo), step):
+        batch = todo[lo : lo + step]
+        fresh.update(zip(batch, embedder.encode(batch, batch_size=step), strict=True))
         if progress is not None:
-            progress("embedding", min(len(flat), lo + step), len(flat))
-    vecs = np.concatenate(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+            progress("embedding", min(len(todo), lo + step), len(todo))
+    if not flat:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    vecs = np.stack([fresh[t] if t in fresh else known[t] for t in flat]).astype(np.float32, copy=False)
     return pool_windows(vecs, [len(w) for w in windows])
+
+
+class _AheadEncoder:
+    """Encodes window texts on a worker thread while the caller goes on (PII detection of the
+    rest of the document); :meth:`results` hands back what was encoded, by text."""
+
+    def __init__(self, embedder: Embedder, batch_size: int):
+        self.embedder = embedder
+        self.batch_size = max(1, batch_size)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-ahead")
+        self._futures: list[Future[None]] = []
+        self._out: dict[str, np.ndarray] = {}
+        self._seen: set[str] = set()
+
+    def submit(self, texts: Sequence[str]) -> None:
+        new = [t for t in dict.fromkeys(texts) if t not in self._seen]
+        self._seen.update(new)
+        for lo in range(0, len(new), self.batch_size):
+            self._futures.append(self._pool.submit(self._encode, new[lo : lo + self.batch_size]))
+
+    def _encode(self, texts: list[str]) -> None:
+        self._out.update(zip(texts, self.embedder.encode(texts, batch_size=self.batch_size), strict=True))
+
+    def results(self) -> dict[str, np.ndarray]:
+        """Wait for the submitted batches; a failed batch is just not in the result (encoded again later)."""
+        for f in self._futures:
+            # A failure is left to the final pass, which encodes whatever is missing (or fails there).
+            with contextlib.suppress(Exception):
+                f.result()
+        return self._out
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def settled_before(spans: Sequence[PiiSpan], next_start: int) -> int:
+    """Offset before which the document's resolved PII spans can no longer change.
+
+    Windows still to be scanned start at ``next_start``: their spans start there or later, and
+    :func:`resolve_overlaps` merges a span only with the group of spans it overlaps, so the only
+    groups they can change are those reaching past ``next_start``.
+    """
+    bound = next_start
+    group_start, group_end = -1, -1
+    for sp in sorted(spans, key=lambda x: (x.start, -x.end)):
+        if group_start < 0 or sp.start >= group_end:
+            if group_end > next_start:
+                bound = min(bound, group_start)
+            group_start, group_end = sp.start, sp.end
+        else:
+            group_end = max(group_end, sp.end)
+    if group_end > next_start:
+        bound = min(bound, group_start)
+    return max(0, bound)
 
 
 def text_windows(text: str, size: int | None = None, overlap: int = PII_WINDOW_OVERLAP) -> list[int]:
@@ -269,40 +330,61 @@ class Ingestor:
     def _doc_hash(self, data: bytes, tags: DocumentTags, superseded: bool) -> str:
         return sha256(data + tags.model_dump_json().encode() + self._settings_sig.encode() + bytes([superseded]))
 
-    def _prepare(
-        self, rel: str, data: bytes, tags: DocumentTags, *, superseded: bool, doc_hash: str,
-        parsed: ParsedDocument | None = None, pii: list[PiiSpan] | None = None,
-    ) -> _Prepared:
-        parsed = parsed or parse_bytes(data, rel, self.archive_limits)
+    def _chunk_spans(self, rel: str, parsed: ParsedDocument) -> list[ChunkSpan]:
         spans = chunk_document(
             parsed, max_tokens=self.chunk_tokens, overlap_tokens=self.overlap_tokens,
             count_tokens=self.embedder.count_tokens,
         )
         if not spans:
             raise ParseError(f"{rel}: no text chunks could be made from the document")
-        doc_spans = pii or []
-        # Headings become section paths and titles, which travel as metadata (citations,
-        # full-text index): they are always masked, whatever the reader's entitlement.
+        return spans
+
+    def _heading_masks(self, parsed: ParsedDocument, doc_spans: Sequence[PiiSpan], upto: int | None = None,
+                       ) -> dict[str, str]:
+        """Masked text of every heading with PII (of the headings ending by ``upto``)."""
         heading_masks: dict[str, str] = {}
         if self.mask is not None:
             for b in parsed.blocks:
+                if upto is not None and b.end > upto:
+                    break
                 hspans = _clip_spans(doc_spans, b.start, b.end) if b.is_title else []
                 if hspans:
                     heading = parsed.text[b.start : b.end][:200]
                     heading_masks[heading] = self.mask(heading, hspans)
+        return heading_masks
+
+    def _prepare(
+        self, rel: str, data: bytes, tags: DocumentTags, *, superseded: bool, doc_hash: str,
+        parsed: ParsedDocument | None = None, pii: list[PiiSpan] | None = None,
+        spans: Sequence[ChunkSpan] | None = None, first: int = 0, heading_masks: dict[str, str] | None = None,
+        screen: bool = True,
+    ) -> _Prepared:
+        """The document's chunks and the texts they are embedded as.
+
+        ``spans``/``first``/``heading_masks`` let the upload path build a run of chunks ahead of
+        the rest of the document (with ``screen`` off: only their embedding texts are needed).
+        """
+        parsed = parsed or parse_bytes(data, rel, self.archive_limits)
+        if spans is None:
+            spans = self._chunk_spans(rel, parsed)
+        doc_spans = pii or []
+        # Headings become section paths and titles, which travel as metadata (citations,
+        # full-text index): they are always masked, whatever the reader's entitlement.
+        if heading_masks is None:
+            heading_masks = self._heading_masks(parsed, doc_spans)
 
         def clean(value: str) -> str:
             return heading_masks.get(value, value)
 
         title = clean(tags.title or parsed.title or Path(rel).stem.replace("-", " ").replace("_", " "))
         chunks: list[Chunk] = []
-        for pos, sp in enumerate(spans):
+        for pos, sp in enumerate(spans, start=first):
             text = parsed.text[sp.start : sp.end]
             cspans = _clip_spans(doc_spans, sp.start, sp.end)
             index_text = self.mask(text, cspans) if (self.mask and cspans) else text
             if self.strict_pii:
                 text, cspans = index_text, []
-            flagged = bool(self.screen(text)) if self.screen else False
+            flagged = bool(self.screen(text)) if (self.screen and screen) else False
             chunks.append(
                 Chunk(
                     chunk_id=chunk_uuid(tags.tenant_id, rel, tags.version, pos),
@@ -317,8 +399,15 @@ class Ingestor:
             )
         return _Prepared(rel, tags, doc_hash, chunks, [embed_windows(c, self.embedder) for c in chunks])
 
-    def _detect(self, parsed: list[ParsedDocument]) -> list[list[PiiSpan]]:
-        """PII spans per document; long texts are scanned in bounded, overlapping windows."""
+    def _detect(
+        self, parsed: list[ParsedDocument], *, step: int = 4,
+        settled: Callable[[int, list[PiiSpan]], None] | None = None,
+    ) -> list[list[PiiSpan]]:
+        """PII spans per document; long texts are scanned in bounded, overlapping windows.
+
+        ``settled(offset, spans)`` (one document only) is called after each batch of windows with
+        the offset before which the resolved spans are final (:func:`settled_before`) and those spans.
+        """
         if self.detector is None:
             return [[] for _ in parsed]
         # A document's own title and headings tell the detector which capitalised phrases name the
@@ -337,20 +426,27 @@ class Ingestor:
                 owners.append((i, st))
         out: list[list[PiiSpan]] = [[] for _ in parsed]
         # Bounded batches of windows: a 20 MB text never reaches spaCy in one piece.
-        step = 4
         for lo in range(0, len(texts), step):
             found = self.detector.detect_batch(texts[lo : lo + step], contexts=contexts[lo : lo + step])
             for (i, off), spans in zip(owners[lo : lo + step], found, strict=True):
                 out[i].extend(PiiSpan(s.entity_type, s.start + off, s.end + off, s.score) for s in spans)
+            if settled is not None and len(parsed) == 1:
+                nxt = owners[lo + step][1] if lo + step < len(owners) else len(parsed[0].text)
+                resolved = resolve_overlaps(parsed[0].text, out[0])
+                settled(settled_before(resolved, nxt), resolved)
         # Spans found twice in overlapping windows collapse into one.
         return [resolve_overlaps(p.text, o) if len(p.text) > PII_WINDOW_CHARS else o
                 for o, p in zip(out, parsed, strict=True)]
 
-    def _write(self, prepared: list[_Prepared], report: IngestReport, progress: Progress | None = None) -> None:
+    def _write(
+        self, prepared: list[_Prepared], report: IngestReport, progress: Progress | None = None,
+        encoded: dict[str, np.ndarray] | None = None,
+    ) -> None:
         """Embed a group of documents in shared batches, then swap each document in one write."""
         windows = [w for p in prepared for w in p.embed_texts]
         try:
-            vectors = embed_chunks(self.embedder, windows, batch_size=self.embed_batch, progress=progress)
+            vectors = embed_chunks(self.embedder, windows, batch_size=self.embed_batch, progress=progress,
+                                   encoded=encoded)
         except Exception as exc:  # a model failure fails these documents, not the run
             for p in prepared:
                 report.outcomes.append(FileOutcome(p.rel, "failed", reason=f"embedding failed: {exc}"))
@@ -401,23 +497,74 @@ class Ingestor:
             raise IngestError(f"{doc_id}: a document with this id was ingested from {owner}")
         if progress:
             progress("parsing", 0, 1)
+        ahead: _AheadEncoder | None = None
         try:
             parsed = parse_bytes(data, doc_id, self.archive_limits)
             if progress:
                 progress("pii", 0, 1)
-            pii = self._detect([parsed])[0]
-            prepared = self._prepare(doc_id, data, tags, superseded=False, doc_hash=doc_hash, parsed=parsed, pii=pii)
+            chunk_spans = self._chunk_spans(doc_id, parsed)
+            if self.detector is not None and len(parsed.text) > PII_WINDOW_CHARS:
+                ahead = _AheadEncoder(self.embedder, self.embed_batch)
+                pii = self._detect_ahead(doc_id, data, tags, doc_hash, parsed, chunk_spans, ahead, progress)
+            else:
+                pii = self._detect([parsed])[0]
+            prepared = self._prepare(doc_id, data, tags, superseded=False, doc_hash=doc_hash, parsed=parsed, pii=pii,
+                                     spans=chunk_spans)
+            encoded = ahead.results() if ahead is not None else None
         except ParseError as exc:
             raise IngestError(str(exc)) from None
+        finally:
+            if ahead is not None:
+                ahead.close()
         report = IngestReport()
         self.ledger.claim([(tags.tenant_id, doc_id)], UPLOAD_ROOT)
-        self._write([prepared], report, progress)
+        self._write([prepared], report, progress, encoded=encoded)
         outcome = report.outcomes[-1]
         if outcome.status != "written":
             raise IngestError(outcome.reason)
         if tags.supersedes:
             self.store.set_superseded(tags.tenant_id, tags.supersedes, True)
         return outcome
+
+    def _detect_ahead(
+        self, rel: str, data: bytes, tags: DocumentTags, doc_hash: str, parsed: ParsedDocument,
+        chunk_spans: list[ChunkSpan], ahead: _AheadEncoder, progress: Progress | None,
+    ) -> list[PiiSpan]:
+        """PII spans of one long document, window by window; meanwhile every chunk whose spans
+        are settled is embedded ahead on a worker thread, so the model works while spaCy does.
+
+        What is encoded ahead is only a cache by text: the chunks are built again from the final
+        spans afterwards, and any text that came out differently is encoded then.
+        """
+        n_windows = len(text_windows(parsed.text))
+        state = {"chunk": 0, "block": 0, "windows": 0}
+        masks: dict[str, str] = {}
+
+        def settled(bound: int, resolved: list[PiiSpan]) -> None:
+            state["windows"] = min(n_windows, state["windows"] + 1)
+            if progress:
+                progress("pii", state["windows"], n_windows)
+            # Heading masks of the headings before the bound are final: extend them once.
+            b = state["block"]
+            while b < len(parsed.blocks) and parsed.blocks[b].end <= bound:
+                blk = parsed.blocks[b]
+                hspans = _clip_spans(resolved, blk.start, blk.end) if (blk.is_title and self.mask) else []
+                if hspans and self.mask is not None:
+                    heading = parsed.text[blk.start : blk.end][:200]
+                    masks[heading] = self.mask(heading, hspans)
+                b += 1
+            state["block"] = b
+            i = j = state["chunk"]
+            while j < len(chunk_spans) and chunk_spans[j].end <= bound:
+                j += 1
+            if j > i:
+                part = self._prepare(rel, data, tags, superseded=False, doc_hash=doc_hash, parsed=parsed,
+                                     pii=resolved, spans=chunk_spans[i:j], first=i, heading_masks=dict(masks),
+                                     screen=False)
+                ahead.submit([t for w in part.embed_texts for t in w])
+                state["chunk"] = j
+
+        return self._detect([parsed], step=1, settled=settled)[0]
 
     def ingest_corpus(
         self, root: Path, manifest_path: Path | None = None, *, prune: bool = False, confirm_prune: bool = False,
@@ -499,10 +646,13 @@ class Ingestor:
                     report.outcomes.append(outcome)
                 else:
                     parsed_batch.append(outcome)
-                    if len(parsed_batch) >= 16:
+                    # Until the model has work the first batch is kept small: parsing and PII
+                    # detection before the first embedding are time the model waits.
+                    started = in_flight is not None
+                    if len(parsed_batch) >= (16 if started else 4):
                         flush_parsed()
                     # Embed across documents so small files still fill model batches.
-                    if pending_chunks >= self.embed_batch * 4:
+                    if pending_chunks >= self.embed_batch * (4 if started else 1):
                         submit(list(pending))
                         pending.clear()
                         pending_chunks = 0

@@ -211,7 +211,7 @@ def build_components(state: AppState, services: Services | None = None) -> Compo
             svc.retriever, s.templates_dir, queue, max_sow_bytes=int(s.max_sow_mb * 1024 * 1024)
         ),
         feedback=FeedbackService(db.session.begin, keyring),
-        jobs=JobRunner(db, s.data_dir / "upload-jobs", svc.upload_ingestor),
+        jobs=JobRunner(db, s.data_dir / "upload-jobs", svc.upload_ingestor, nice=s.upload_worker_nice),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import uuid
@@ -84,10 +85,31 @@ def job_view(job: IngestJob) -> dict[str, Any]:
     return out
 
 
+def lower_thread_priority(steps: int) -> int | None:
+    """Lower the calling thread's CPU priority by ``steps`` nice levels; returns the new value.
+
+    On Linux nice values belong to threads, and threads the worker starts (the embedding
+    thread of a long upload) inherit it: queries on the request threads are scheduled first
+    and an upload takes what CPU is left. Elsewhere (or when not permitted) nothing changes.
+    """
+    if steps <= 0 or not hasattr(os, "setpriority") or not sys.platform.startswith("linux"):
+        return None
+    try:
+        tid = threading.get_native_id()
+        value = min(19, os.getpriority(os.PRIO_PROCESS, tid) + steps)
+        os.setpriority(os.PRIO_PROCESS, tid, value)
+        return value
+    except OSError:
+        return None
+
+
 class JobRunner:
     """Persists upload jobs and ingests them one at a time on a worker thread."""
 
-    def __init__(self, db: Database, payload_dir: Path, ingestor_factory: Any, *, poll_s: float = 1.0):
+    def __init__(self, db: Database, payload_dir: Path, ingestor_factory: Any, *, poll_s: float = 1.0,
+                 nice: int = 0):
+        self.nice = nice
+        self._written = False  # uploads written since the indexes were last folded in
         self.db = db
         self.payload_dir = payload_dir
         self.payload_dir.mkdir(parents=True, exist_ok=True)
@@ -185,6 +207,7 @@ class JobRunner:
             return job.id
 
     def _loop(self) -> None:
+        lower_thread_priority(self.nice)
         while not self._stop.is_set():
             try:
                 job_id = self._next()
@@ -192,10 +215,29 @@ class JobRunner:
                 log.exception("upload job queue read failed")
                 job_id = None
             if job_id is None:
+                self.fold_in()
                 self._wake.wait(self.poll_s)
                 self._wake.clear()
                 continue
             self.run_one(job_id)
+
+    def fold_in(self) -> None:
+        """Once the queue is empty after uploads were written, fold them into the indexes.
+
+        Each upload is searchable as soon as it is written (the store scans rows its full-text
+        and vector indexes do not cover yet), but that scan grows with every upload; folding
+        them in per batch of uploads, off the request threads, keeps it short.
+        """
+        if not self._written or self._ingestor is None:
+            return
+        self._written = False
+        optimize = getattr(getattr(self._ingestor, "store", None), "optimize", None)
+        if callable(optimize):
+            try:
+                optimize()
+            except Exception:  # the uploads stay searchable unindexed; try again after the next one
+                log.exception("folding uploads into the indexes failed")
+                self._written = True
 
     def run_one(self, job_id: str) -> None:
         from ingestion.manifest import DocumentTags
@@ -228,6 +270,7 @@ class JobRunner:
             self._finish(job_id, error=("ingest_failed", f"ingest failed ({type(exc).__name__})"))
         else:
             self._finish(job_id, result={"doc_id": job.doc_id, "status": outcome.status, "chunks": outcome.chunks})
+            self._written = self._written or outcome.status == "written"
 
     def _update(self, job_id: str, **values: Any) -> None:
         with self.db.session() as s:

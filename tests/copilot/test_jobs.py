@@ -64,3 +64,63 @@ def test_job_visibility_is_the_document_rule(tmp_path):
         assert job_visible(job, Principal("u", tenant, level)) is expected
     vendor = Principal("v", "shared", AccessLevel.INTERNAL, acting_for=frozenset({"alder"}))
     assert job_visible(job, vendor)
+
+
+def test_upload_worker_runs_at_lower_cpu_priority_than_request_threads(tmp_path):
+    import os
+    import sys
+    import threading
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread nice values are a Linux feature")
+    seen: dict[str, int] = {}
+    done = threading.Event()
+
+    def factory():
+        seen["worker"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        # a thread the worker starts (the embedding thread of a long upload) inherits it
+        t = threading.Thread(target=lambda: seen.setdefault("child", os.getpriority(os.PRIO_PROCESS, 0)))
+        t.start()
+        t.join()
+        done.set()
+        raise RuntimeError("no ingestor in this test")
+
+    base = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    r = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=0.05, nice=5)
+    job = submit(r)
+    r.start()
+    try:
+        assert done.wait(30)
+    finally:
+        r.stop()
+    assert seen["worker"] == min(19, base + 5) and seen["child"] == seen["worker"]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == base  # the caller is untouched
+    assert r.get(job.id).status == "failed"  # and the failure is visible on the job
+
+
+def test_uploads_are_folded_into_the_full_text_index_once_the_queue_drains(tmp_path, embedder):
+    from copilot.core.services import build_ingestor
+    from copilot.core.settings import Settings
+    from retrievers.stores.lancedb import LanceDBStore
+
+    root = tmp_path / "corpus"
+    (root / "docs").mkdir(parents=True)
+    (root / "docs" / "guide.md").write_text("# Guide\n\nFreeze master data two days before cutover.\n")
+    (root / "manifest.yaml").write_text(
+        'version: 1\ndocuments:\n  - {path: "docs/*", tenant_id: alder, access_level: partner, doc_type: playbook}\n')
+    store = LanceDBStore(tmp_path / "index")
+    ing = build_ingestor(Settings(data_dir=tmp_path / "data"), store, embedder)
+    ing.ingest_corpus(root, progress=False)  # builds the full-text index
+    [fts] = [i.name for i in store._table.list_indices() if i.index_type == "FTS"]
+    r = runner(tmp_path, lambda: ing)
+    job = submit(r, "later.md")
+    r.run_one(r._next())
+    assert r.get(job.id).status == "succeeded"
+    # written and searchable, but not yet in the index
+    assert store._table.index_stats(fts).num_unindexed_rows >= 1
+    r.fold_in()
+    assert store._table.index_stats(fts).num_unindexed_rows == 0
+    r.fold_in()  # nothing new: a no-op

@@ -389,3 +389,22 @@ def test_windows_cover_text_and_overlap() -> None:
     for (a, pa), (b, _) in zip(parts, parts[1:], strict=False):
         assert b < a + len(pa)  # consecutive windows overlap
         assert text[a : a + len(pa)] == pa
+
+
+@pytest.mark.parametrize(
+    "text,value",
+    [
+        ("Customer PAN: AB12345CDX on file.", "AB12345CDX"),
+        ("The PAN field holds 1234AB5678 for the vendor.", "1234AB5678"),
+        ("Vendor PAN ABCPD1234E is stored.", "ABCPD1234E"),
+    ],
+)
+def test_indian_pan_values_are_national_ids(detector: PiiDetector, text: str, value: str) -> None:
+    assert _found(detector, text, value, "NATIONAL_ID")
+
+
+def test_pan_low_pattern_only_looks_inside_the_token(detector: PiiDetector) -> None:
+    # Presidio's pattern looked ahead to the end of the line: a plain 10-letter word on a line with
+    # a year (and the cue "pan") was taken for an identifier.
+    text = "The pan of the project: processing starts in 2026 after approval."
+    assert not detector.detect(text)
