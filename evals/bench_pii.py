@@ -39,6 +39,7 @@ from guardrails.spans import PiiSpan
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH_DATA = ROOT.parent / "shared" / "data" / "presidio_synth" / "synth_dataset_v2.jsonl"
 SYNTH_DEV_ROWS = 500
+DOCS_DATA = ROOT.parent / "shared" / "data" / "docs_qa_dev" / "docs"
 DEFAULT_BEFORE_REV = "e7bb12e"
 
 # presidio_synth label -> our type (None: not personal data here; detections on it are ignored).
@@ -120,6 +121,35 @@ def synth_rows(path: Path = SYNTH_DATA) -> list[dict[str, Any]]:
     return out
 
 
+def docs_rows(folder: Path = DOCS_DATA) -> list[dict[str, Any]]:
+    """Product guides (``../shared/data/docs_qa_dev``, read at run time, never copied) parsed as at
+    ingest, with their own title and headings as context; split by guide with ``evals.splits``.
+
+    They hold no personal data worth the name, so every span the detector puts on them is counted
+    (by type, never shown): a UI word or product name taken for a person breaks titles and search.
+    """
+    from evals.splits import half_of
+    from ingestion.parsing import parse_bytes
+
+    rows = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        parsed = parse_bytes(path.read_bytes(), path.name)
+        titles = [t for t in [parsed.title, *(parsed.text[b.start : b.end][:200] for b in parsed.blocks
+                                               if b.is_title)] if t]  # fmt: skip
+        rows.append({"id": path.name, "text": parsed.text, "titles": titles, "split": half_of(f"docs/{path.name}"),
+                     "spans": []})  # fmt: skip
+    return rows
+
+
+def count_spans(rows: Sequence[dict[str, Any]], preds: Sequence[Sequence[PiiSpan]]) -> dict[str, Any]:
+    """Spans put on texts that hold no personal data: total, by type, and per 100,000 characters."""
+    by_type: Counter[str] = Counter(p.entity_type for spans in preds for p in spans)
+    chars = sum(len(r["text"]) for r in rows)
+    total = sum(by_type.values())
+    return {"texts": len(rows), "chars": chars, "spans": total, "by_type": dict(sorted(by_type.items())),
+            "per_100k_chars": round(total * 100_000 / chars, 2) if chars else 0.0}  # fmt: skip
+
+
 def load_before(rev: str) -> Any:
     """The detector module of git revision ``rev`` (the single-file ``guardrails/pii.py``), imported
     from a temporary file so before and after run side by side in one process."""
@@ -157,7 +187,8 @@ def systems(before_rev: str | None) -> dict[str, Detect]:
 
 def run(before_rev: str | None) -> dict[str, Any]:
     data = {"business": business_rows(), "presidio_synth": synth_rows()}
-    results: dict[str, Any] = {"datasets": {}, "cost_ms_per_1k_chars": {}}
+    docs = docs_rows()
+    results: dict[str, Any] = {"datasets": {}, "cost_ms_per_1k_chars": {}, "docs_spans": {}}
     for name, detect in systems(before_rev).items():
         detect(data["business"][:4])  # load models outside the timing
         for ds, rows in data.items():
@@ -170,6 +201,12 @@ def run(before_rev: str | None) -> dict[str, Any]:
                 idx = [i for i, r in enumerate(rows) if r["split"] == split]
                 res = score([rows[i] for i in idx], [preds[i] for i in idx])
                 results["datasets"].setdefault(ds, {}).setdefault(split, {})[name] = res
+        if docs:
+            preds = detect(docs)
+            for split in ("dev", "test"):
+                idx = [i for i, r in enumerate(docs) if r["split"] == split]
+                results["docs_spans"].setdefault(split, {})[name] = count_spans([docs[i] for i in idx],
+                                                                                [preds[i] for i in idx])
     b = data["business"]
     results["business_set"] = {
         "texts": len(b), "spans": sum(len(r["spans"]) for r in b),
@@ -222,6 +259,18 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     for ds, splits in results["datasets"].items():
         for split in ("dev", "test"):
             lines += [f"## {ds}, {split} half", "", *_table(splits[split]), ""]
+    if results.get("docs_spans"):
+        lines += ["## Spans put on product documentation (docs_qa_dev guides, no personal data expected)", "",
+                  "Guides read at run time from `../shared/data/docs_qa_dev` (internal use only; counts, never text), "
+                  "parsed as at ingest with their own title and headings as context; split by guide "
+                  "(`evals.splits`).", "", "| half | system | guides | characters | spans | per 100k chars | by type |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for split, by_sys in results["docs_spans"].items():
+            for name, c in by_sys.items():
+                types = ", ".join(f"{t} {n}" for t, n in c["by_type"].items()) or "-"
+                lines.append(f"| {split} | {name} | {c['texts']} | {c['chars']:,} | {c['spans']} | "
+                             f"{c['per_100k_chars']} | {types} |")  # fmt: skip
+        lines.append("")
     lines += ["## Detection cost (CPU ms per 1,000 characters, batched)", "",
               "| system | " + " | ".join(results["datasets"]) + " |", "|---|" + "---|" * len(results["datasets"])]
     for name, c in results["cost_ms_per_1k_chars"].items():

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.lexicon import particles
+from guardrails.pii.lexicon import instruction_verbs, particles
 from guardrails.pii.names import (
     WORD,
     WORD_RE,
@@ -73,19 +74,84 @@ def _in_terms(value: str, terms: Sequence[str]) -> bool:
     return bool(v) and any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", t) for t in terms)
 
 
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What the text itself says about its capitalised words, computed once per text.
+
+    ``lower_words``: words the text also writes in lower case as ordinary words ("click", "ingress"):
+    a person's name is practically never written so, a UI label or common noun is. Words inside
+    e-mail addresses and URLs do not count (they hold names in lower case). ``heading_words``: words
+    of the corpus's own titles and headings and of the configured allow-list.
+    """
+
+    terms: tuple[str, ...] = ()
+    lower_words: frozenset[str] = frozenset()
+    heading_words: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, text: str, terms: Sequence[str] = ()) -> TextFacts:
+        lower: set[str] = set()
+        for tok in text.split():
+            if "@" in tok or "://" in tok or tok.lower().startswith("www."):
+                continue
+            lower.update(w for w in _LETTERS.findall(tok) if len(w) >= 3 and w.islower())
+        heading = frozenset(w for t in terms for w in _LETTERS.findall(t) if len(w) >= 3)
+        return cls(tuple(terms), frozenset(lower), heading)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[\n.!?:;)\]>•*·\-]|\d\.)[ \t\"'“(]*$")
+
+
+def _instruction_at_start(text: str, start: int, first: str) -> bool:
+    """An instruction verb opening a sentence, line or list item ("Click Save", "3. Create a role"):
+    procedure steps in product documentation, not a name."""
+    return first.lower() in instruction_verbs() and bool(_SENTENCE_START.search(text[max(0, start - 12) : start]))
+
+
+# Verbs whose object is a UI element, not a person ("add Ana as approver" stays a person).
+_UI_VERBS = frozenset({"click", "double-click", "right-click", "tap", "press", "select", "choose"})
+
+
+def _after_instruction(text: str, start: int) -> bool:
+    """A capitalised phrase right after a pointing verb names a UI element ("click Create")."""
+    m = re.search(r"([^\W\d_][\w-]*)[ \t]+(?:the[ \t]+|on[ \t]+)?$", text[max(0, start - 30) : start])
+    return bool(m) and m.group(1).lower() in _UI_VERBS
+
+
+def _common_words(toks: Sequence[str], facts: TextFacts) -> bool:
+    """Every word of the phrase is written in lower case elsewhere in the text, or every word
+    belongs to the corpus's own headings: a common noun, UI label or product term, not a name."""
+    words = [core(t) for t in toks if core(t).lower() not in particles()]
+    words = [w for w in words if w]
+    if not words:
+        return False
+    return all(w.lower() in facts.lower_words for w in words) or all(w.lower() in facts.heading_words
+                                                                     for w in _split_words(words))
+
+
+def _split_words(words: Sequence[str]) -> list[str]:
+    return [x.lower() for w in words for x in _LETTERS.findall(w)]
+
+
 def filter_persons(
     text: str, spans: list[PiiSpan], cue_spans: set[tuple[int, int]], org_spans: Sequence[tuple[int, int]],
-    terms: Sequence[str],
+    terms: Sequence[str], facts: TextFacts | None = None, weak_cue_spans: set[tuple[int, int]] | None = None,
 ) -> list[PiiSpan]:  # fmt: skip
-    """A capitalised phrase naming a product, organisation or document is not a person.
+    """A capitalised phrase naming a product, organisation, document or UI element is not a person.
 
     Dropped: PERSON spans holding an organisation/product/document word, spans inside a spaCy ORG
     entity (unless a cue introduced them), spans found in the context terms (the corpus's titles and
-    headings, the configured allow-list), and single words that neither follow a cue nor repeat a
-    full name of the same text.
+    headings, the configured allow-list), and, unless a cue introduced them, phrases whose words the
+    text also writes in lower case or that consist of heading words, instruction steps ("Click
+    Save") and UI labels after an instruction verb; finally single words that neither follow a cue
+    nor repeat a full name of the same text.
     """
     from guardrails.pii.recognizers.person import preceded_by_cue
 
+    facts = facts or TextFacts.of(text, terms)
     out: list[PiiSpan] = []
     full_names: set[str] = set()
     persons = []
@@ -97,13 +163,18 @@ def filter_persons(
         if s is None:
             continue
         seg = text[s.start : s.end]
-        cued = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start)
+        strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start, strong_only=True)
+        cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(text, s.start)
         toks = seg.split()
-        # A name a cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading holds it.
-        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not cued and _in_terms(seg, terms)):
+        # A name a strong cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading
+        # holds it; a preposition or greeting ("for", "with", "Hi") is no such evidence.
+        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not strong and _in_terms(seg, terms)):
             continue
         if not cued and any(a <= s.start and s.end <= b and any(is_org_token(t) for t in text[a:b].split())
                             for a, b in org_spans):  # fmt: skip
+            continue
+        if not strong and (_common_words(toks, facts) or _instruction_at_start(text, s.start, core(toks[0]))
+                         or _after_instruction(text, s.start)):  # fmt: skip
             continue
         after = re.match(r"[ \t]+(\S+)", text[s.end : s.end + 30])
         before = re.search(r"(\S+)[ \t]+(?:(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le)[ \t]+)*$",

@@ -24,7 +24,7 @@ class PersonCueRecognizer(EntityRecognizer):
         r"owner:|contact:|assignee:|reporter:|requester:|caller:?|user:?|employee:?|attn:?|c/o|cc:|"
         r"copies\s+to|thanks\s+to|assigned\s+to|on\s+behalf\s+of|account\s+holder|holder:|colleague|"
         r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
-        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)\s*(?:is|:|,)?)\s*)"
+        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)(?![^\W\d_])\s*(?:is|:|,)?)\s*)"
     )
     TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|M|Sr|Sra|Dhr|Mevr|Pan|Pani|Shri|Smt)\.?\s+")
     WEAK = re.compile(
@@ -67,15 +67,17 @@ class PersonCueRecognizer(EntityRecognizer):
         return out
 
 
+_STRONG_CUE_BEFORE = re.compile(rf"(?:{PersonCueRecognizer.STRONG.pattern}|{PersonCueRecognizer.TITLE.pattern})$")
 _CUE_BEFORE = re.compile(
     rf"(?:{PersonCueRecognizer.STRONG.pattern}|{PersonCueRecognizer.TITLE.pattern}|"
     r"(?i:\b(?:hi|hello|hey|dear|thanks|thank\s+you|assigned\s+to|if)\s+))$"
 )
 
 
-def preceded_by_cue(text: str, start: int) -> bool:
-    """A greeting, title, role label or signature cue stands right before ``start``."""
-    return bool(_CUE_BEFORE.search(text[max(0, start - 60) : start]))
+def preceded_by_cue(text: str, start: int, strong_only: bool = False) -> bool:
+    """A greeting, title, role label or signature cue stands right before ``start`` (``strong_only``:
+    a title, role label, salutation or signature, not a greeting or preposition)."""
+    return bool((_STRONG_CUE_BEFORE if strong_only else _CUE_BEFORE).search(text[max(0, start - 60) : start]))
 
 
 class NameBeforeContactRecognizer(EntityRecognizer):
