@@ -11,6 +11,7 @@ from typing import Any
 
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
+from guardrails.pii.recognizers.contact import WEAK_PHONE_SCORE
 from guardrails.pii.recognizers.person import CUE_RECOGNIZERS
 from guardrails.pii.windowing import shift, windows
 from guardrails.spans import PiiSpan
@@ -179,6 +180,7 @@ class PiiDetector:
                 text, pp.filter_persons(text, spans, cue_spans, org_spans, terms, facts, weak_cue_spans)
             )
         if self.post_process:
+            spans = pp.ssns_with_evidence(text, pp.phones_with_evidence(text, spans, WEAK_PHONE_SCORE))
             if "LOCATION" in self.entities:
                 spans = pp.accept_weak_streets(text, candidates, spans)
                 spans = pp.extend_address_blocks(text, spans)

@@ -49,6 +49,50 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     return out
 
 
+_CONTACT_GAP = re.compile(r"[\s,;:()\[\]/<>|·•-]*(?:(?i:or|and|at|on|via|or\s+on)[\s,;:()/<>-]*)?")
+
+
+def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> list[PiiSpan]:
+    """A number whose only phone evidence is its shape counts as a phone only as part of a group of
+    contact details: right next to a person's name, an e-mail address, an address or a phone with
+    stronger evidence, separated by punctuation or "or"/"at"/"on" ("Ana Ruiz (020 7946 0958)",
+    "ana@x.example or 0612345678", a signature line). An order or invoice number with a phone-like
+    shape elsewhere in a sentence stays business data."""
+    weak = [s for s in spans if s.entity_type == "PHONE_NUMBER" and s.score <= weak_score]
+    if not weak:
+        return spans
+    anchors = [s for s in spans if s.entity_type in ("PERSON", "EMAIL_ADDRESS", "LOCATION")
+               or (s.entity_type == "PHONE_NUMBER" and s.score > weak_score)]  # fmt: skip
+
+    def grouped(s: PiiSpan) -> bool:
+        for x in anchors:
+            if x.end <= s.start and _CONTACT_GAP.fullmatch(text, x.end, s.start):
+                return True
+            if s.end <= x.start and _CONTACT_GAP.fullmatch(text, s.end, x.start):
+                return True
+        return False
+
+    return [s for s in spans if s not in weak or grouped(s)]
+
+
+_SSN_CUE = re.compile(r"(?i:\b(?:ssn|social\s+security(?:\s+(?:no|number|#))?|ss#|sozialversicherung\w*)\b)")
+
+
+def ssns_with_evidence(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """A bare nine-digit run is a US social security number only right after an SSN cue (Presidio's
+    context words otherwise lift any nine-digit order or document number near the word "security")."""
+    from guardrails.pii.recognizers.identifiers import cue_introduces
+
+    out = []
+    for s in spans:
+        if s.entity_type == "US_SSN" and text[s.start : s.end].isdigit() and not cue_introduces(
+            _SSN_CUE, text, s.start
+        ):
+            continue
+        out.append(s)
+    return out
+
+
 def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """In business documents a bare place name is business data (offices, governing law): a
     LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
@@ -170,8 +214,12 @@ def filter_persons(
         # holds it; a preposition or greeting ("for", "with", "Hi") is no such evidence.
         if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not strong and _in_terms(seg, terms)):
             continue
-        if not cued and any(a <= s.start and s.end <= b and any(is_org_token(t) for t in text[a:b].split())
-                            for a, b in org_spans):  # fmt: skip
+        # Inside an organisation the model recognised: one with an organisation word ("Nowak
+        # Logistics") unless a cue introduced the name; a partnership of names ("Ford, Smith and
+        # Lane") unless a strong cue did.
+        if any(a <= s.start and s.end <= b and ((not cued and any(is_org_token(t) for t in text[a:b].split()))
+                                                or (not strong and _PARTNERSHIP.search(text[a:b])))
+               for a, b in org_spans):  # fmt: skip
             continue
         if not strong and (_common_words(toks, facts) or _instruction_at_start(text, s.start, core(toks[0]))
                          or _after_instruction(text, s.start)):  # fmt: skip
@@ -181,6 +229,8 @@ def filter_persons(
                            text[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
+        if _FAMILY_FIRM.match(text, s.end):
+            continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(token_ok_for_name(t) for t in toks):
             continue
         if len(toks) >= 2:
@@ -190,6 +240,15 @@ def filter_persons(
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+_PARTNERSHIP = re.compile(r"(?i:,|\s(?:and|&|und|et|en|y|i)\s)")
+# A surname followed by "and sons/partners" in the languages served names a firm.
+_FAMILY_FIRM = re.compile(
+    r"(?i:[ \t]+(?:&|and|und|et|en|y|e|i|og|och)[ \t]+(?:sons?|söhne|sohn|fils|hijos?|filhos|zonen|zn\.?|"
+    r"syn(?:owie)?|córka|partners?|partnerzy|wspólnicy|associates|asociados|associés|gebroeders|brothers|"
+    r"hermanos|frères|co\.?)(?!\w))"
+)
 
 
 def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
