@@ -229,6 +229,11 @@ def filter_persons(
                            text[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
+        if after and is_org_token(after.group(1)):
+            continue  # "Keer Group", "Nowak Logistics": the name of an organisation
+        partners = _PARTNER_NAMES.match(text, s.end)
+        if partners and is_legal_form(partners.group(1)):
+            continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
         if _FAMILY_FIRM.match(text, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(token_ok_for_name(t) for t in toks):
@@ -242,6 +247,7 @@ def filter_persons(
     return out
 
 
+_PARTNER_NAMES = re.compile(rf"(?:[ \t]*(?:,|&|and|und|et|en|y|e|i)[ \t]+{WORD}){{1,3}}[ \t]+(\S+)")
 _PARTNERSHIP = re.compile(r"(?i:,|\s(?:and|&|und|et|en|y|i)\s)")
 # A surname followed by "and sons/partners" in the languages served names a firm.
 _FAMILY_FIRM = re.compile(

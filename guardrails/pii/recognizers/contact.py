@@ -65,6 +65,9 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     line_before = lines[-1]
     if not line_before.strip() and len(lines) > 1 and lines[-2].rstrip().endswith(":"):
         line_before = lines[-2]  # a label line ("Phone:") with the value on the next line
+    # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
+    # Order 4500012345 ..." gives the order number no cue).
+    line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", line_before)[-1]
     cues = list(PHONE_CUE.finditer(line_before))
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])

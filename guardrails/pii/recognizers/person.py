@@ -79,13 +79,17 @@ class PersonCueRecognizer(EntityRecognizer):
 
 _AUXILIARY = re.compile(r"[ \t]+(?:is|isn't|was|wasn't|has|hasn't|had|will|won't|would|can|cannot|can't|could|"
                         r"should|does|doesn't|did|didn't)\b")
-_LIST_AFTER_RE = re.compile(rf"(?:,[ \t]*({WORD})){{1,3}},?[ \t]+(?:and|&|und|et|en|y|i)[ \t]+({WORD})(?![ \t]+{WORD})")
+_LIST_AFTER_RE = re.compile(rf"(?:,[ \t]*({WORD})){{1,3}},?[ \t]+(?:and|&|und|et|en|y|i)[ \t]+({WORD})(?:[ \t]+({WORD}))?")
 
 
 def _list_follows(text: str, pos: int) -> bool:
     """", Smith and Lane" right after ``pos``: the rest of a list of bare capitalised words."""
     m = _LIST_AFTER_RE.match(text, pos)
-    return bool(m) and all(w[:1].isupper() for w in m.groups())
+    if not m:
+        return False
+    *items, following = m.groups()
+    # Every item one capitalised word; the list is not followed by a surname ("and Amanda Gamble").
+    return all(w and w[:1].isupper() for w in items) and not (following and following[:1].isupper())
 _STRONG_CUE_BEFORE = re.compile(rf"(?:{PersonCueRecognizer.STRONG.pattern}|{PersonCueRecognizer.TITLE.pattern})$")
 _CUE_BEFORE = re.compile(
     rf"(?:{PersonCueRecognizer.STRONG.pattern}|{PersonCueRecognizer.TITLE.pattern}|"
