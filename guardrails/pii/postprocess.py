@@ -414,7 +414,8 @@ def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     if names:
         pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?!\w)")
         out.extend(PiiSpan("PERSON", m.start(), m.end(), 0.5) for m in pattern.finditer(text))
-    item = rf"{WORD}(?:[ \t]+{WORD})?"
+    particle = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das)[ \t]+"
+    item = rf"(?<!\w){WORD}(?:[ \t]+(?:{particle})*{WORD})?"
     for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{WORD}", text):
         items = []
         for m in re.finditer(item, lm.group()):
