@@ -114,8 +114,20 @@ def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
 
 
 def _in_terms(value: str, terms: Sequence[str]) -> bool:
+    """``value`` occurs as whole words in one of the (normalised) terms."""
     v = _norm(value)
-    return bool(v) and any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", t) for t in terms)
+    if not v:
+        return False
+    for t in terms:
+        i = t.find(v)
+        while i >= 0:  # substring search with word boundaries: no regex compiled per value
+            j = i + len(v)
+            if (i == 0 or not t[i - 1].isalnum() and t[i - 1] != "_") and (
+                j == len(t) or not t[j].isalnum() and t[j] != "_"
+            ):
+                return True
+            i = t.find(v, i + 1)
+    return False
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -162,7 +174,7 @@ _UI_VERBS = frozenset({"click", "double-click", "right-click", "tap", "press", "
 def _after_instruction(text: str, start: int) -> bool:
     """A capitalised phrase right after a pointing verb names a UI element ("click Create")."""
     m = re.search(r"([^\W\d_][\w-]*)[ \t]+(?:the[ \t]+|on[ \t]+)?$", text[max(0, start - 30) : start])
-    return bool(m) and m.group(1).lower() in _UI_VERBS
+    return m is not None and m.group(1).lower() in _UI_VERBS
 
 
 def _common_words(toks: Sequence[str], facts: TextFacts) -> bool:

@@ -103,6 +103,7 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     return 0.0
 
 
+@lru_cache(maxsize=4096)
 def _valid_international(cand: str) -> bool:
     """``00``-prefixed digits form a valid number and no separator splits the country code."""
     import phonenumbers
@@ -118,12 +119,23 @@ def _valid_international(cand: str) -> bool:
     return first in ("00", "00" + str(num.country_code))
 
 
-@lru_cache(maxsize=4096)
 def _grouped_like_region(digits: str, groups: tuple[int, ...], hyphens: bool = False) -> bool:
     """Valid in one of PHONE_REGIONS and written with that region's national digit grouping (with
     hyphens only where the region writes them: "341-6858-7831" is no Italian mobile)."""
+    return any(g == groups and (not hyphens or h) for g, h in _national_formats(digits))
+
+
+def _valid_somewhere(digits: str) -> bool:
+    return bool(_national_formats(digits))
+
+
+@lru_cache(maxsize=8192)
+def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
+    """(digit grouping, uses hyphens) of the national format in every region of PHONE_REGIONS where
+    ``digits`` is a valid number; parsed once per digit string (parsing is the costly part)."""
     import phonenumbers
 
+    out = []
     for region in PHONE_REGIONS:
         try:
             num = phonenumbers.parse(digits, region)
@@ -131,23 +143,8 @@ def _grouped_like_region(digits: str, groups: tuple[int, ...], hyphens: bool = F
             continue
         if phonenumbers.is_valid_number(num):
             national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-            if tuple(len(g) for g in re.findall(r"\d+", national)) == groups and (not hyphens or "-" in national):
-                return True
-    return False
-
-
-@lru_cache(maxsize=4096)
-def _valid_somewhere(digits: str) -> bool:
-    import phonenumbers
-
-    for region in PHONE_REGIONS:
-        try:
-            num = phonenumbers.parse(digits, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(num):
-            return True
-    return False
+            out.append((tuple(len(g) for g in re.findall(r"\d+", national)), "-" in national))
+    return tuple(out)
 
 
 class SwiftRecognizer(EntityRecognizer):

@@ -79,7 +79,9 @@ class PersonCueRecognizer(EntityRecognizer):
 
 _AUXILIARY = re.compile(r"[ \t]+(?:is|isn't|was|wasn't|has|hasn't|had|will|won't|would|can|cannot|can't|could|"
                         r"should|does|doesn't|did|didn't)\b")
-_LIST_AFTER_RE = re.compile(rf"(?:,[ \t]*({WORD})){{1,3}},?[ \t]+(?:and|&|und|et|en|y|i)[ \t]+({WORD})(?:[ \t]+({WORD}))?")
+_LIST_AFTER_RE = re.compile(
+    rf"(?:,[ \t]*({WORD})){{1,3}},?[ \t]+(?:and|&|und|et|en|y|i)[ \t]+({WORD})(?:[ \t]+({WORD}))?"
+)
 
 
 def _list_follows(text: str, pos: int) -> bool:
