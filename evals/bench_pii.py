@@ -5,8 +5,11 @@ default, in one run, on two data sets.
 
 Data:
 - ``business``: the Faker-built business texts of ``evals.pii_synth`` (generated at run time from
-  the fixed seed, or read from ``evals/data/pii_business.jsonl``), split dev/test by a hash of the
-  text id before any tuning. Only the dev half was looked at while tuning.
+  the fixed seed, or read from ``evals/data/pii_business.jsonl``), split dev/test by template
+  family: the test half is written from genres and sentences the dev half never uses. Only the dev
+  half was looked at while tuning.
+- ``docs_qa_dev`` guides (``../shared/data/docs_qa_dev``, read at run time): spans put on product
+  documentation, counted by type (no text), split by guide.
 - ``presidio_synth``: Presidio's synthetic set v2 (microsoft/presidio-research, MIT), loaded at run
   time from ``../shared/data/presidio_synth`` (never copied); rows 0-499 dev, 500-1499 test.
 
@@ -39,6 +42,7 @@ from guardrails.spans import PiiSpan
 ROOT = Path(__file__).resolve().parents[1]
 SYNTH_DATA = ROOT.parent / "shared" / "data" / "presidio_synth" / "synth_dataset_v2.jsonl"
 SYNTH_DEV_ROWS = 500
+DOCS_DATA = ROOT.parent / "shared" / "data" / "docs_qa_dev" / "docs"
 DEFAULT_BEFORE_REV = "e7bb12e"
 
 # presidio_synth label -> our type (None: not personal data here; detections on it are ignored).
@@ -120,6 +124,35 @@ def synth_rows(path: Path = SYNTH_DATA) -> list[dict[str, Any]]:
     return out
 
 
+def docs_rows(folder: Path = DOCS_DATA) -> list[dict[str, Any]]:
+    """Product guides (``../shared/data/docs_qa_dev``, read at run time, never copied) parsed as at
+    ingest, with their own title and headings as context; split by guide with ``evals.splits``.
+
+    They hold no personal data worth the name, so every span the detector puts on them is counted
+    (by type, never shown): a UI word or product name taken for a person breaks titles and search.
+    """
+    from evals.splits import half_of
+    from ingestion.parsing import parse_bytes
+
+    rows = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        parsed = parse_bytes(path.read_bytes(), path.name)
+        titles = [t for t in [parsed.title, *(parsed.text[b.start : b.end][:200] for b in parsed.blocks
+                                               if b.is_title)] if t]  # fmt: skip
+        rows.append({"id": path.name, "text": parsed.text, "titles": titles, "split": half_of(f"docs/{path.name}"),
+                     "spans": []})  # fmt: skip
+    return rows
+
+
+def count_spans(rows: Sequence[dict[str, Any]], preds: Sequence[Sequence[PiiSpan]]) -> dict[str, Any]:
+    """Spans put on texts that hold no personal data: total, by type, and per 100,000 characters."""
+    by_type: Counter[str] = Counter(p.entity_type for spans in preds for p in spans)
+    chars = sum(len(r["text"]) for r in rows)
+    total = sum(by_type.values())
+    return {"texts": len(rows), "chars": chars, "spans": total, "by_type": dict(sorted(by_type.items())),
+            "per_100k_chars": round(total * 100_000 / chars, 2) if chars else 0.0}  # fmt: skip
+
+
 def load_before(rev: str) -> Any:
     """The detector module of git revision ``rev`` (the single-file ``guardrails/pii.py``), imported
     from a temporary file so before and after run side by side in one process."""
@@ -135,7 +168,35 @@ def load_before(rev: str) -> Any:
     return mod
 
 
-def systems(before_rev: str | None) -> dict[str, Detect]:
+_CHILD = """
+import json, sys
+from guardrails.pii import PiiDetector
+rows = json.load(open(sys.argv[1], encoding="utf-8"))
+spans = PiiDetector().detect_batch([r["text"] for r in rows], contexts=[r.get("titles") for r in rows])
+json.dump([[[s.entity_type, s.start, s.end, s.score] for s in x] for x in spans], open(sys.argv[2], "w"))
+"""
+
+
+def package_detector(rev: str) -> Detect:
+    """The detector package (``guardrails/pii/``) of git revision ``rev``, run in a child process on
+    that revision's ``guardrails`` tree (the package cannot share a process with this tree's)."""
+    tmp = Path(tempfile.mkdtemp(prefix="pii-before-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "guardrails"], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(tmp)], input=archive, check=True)
+
+    def detect(rows: Sequence[dict[str, Any]]) -> list[list[PiiSpan]]:
+        src, dst = tmp / "rows.json", tmp / "spans.json"
+        src.write_text(json.dumps([{"text": r["text"], "titles": r.get("titles")} for r in rows]), encoding="utf-8")
+        env = {**__import__("os").environ, "PYTHONPATH": str(tmp)}
+        subprocess.run([sys.executable, "-c", _CHILD, str(src), str(dst)], check=True, env=env, cwd=tmp,
+                       capture_output=True)  # fmt: skip
+        return [[PiiSpan(t, a, b, sc) for t, a, b, sc in x] for x in json.loads(dst.read_text(encoding="utf-8"))]
+
+    return detect
+
+
+def systems(before_rev: str | None, base_rev: str | None = None) -> dict[str, Detect]:
     after = PiiDetector()
     default = default_presidio_detector(sorted(REDACTED_ENTITY_TYPES))
     out: dict[str, Detect] = {
@@ -152,32 +213,58 @@ def systems(before_rev: str | None) -> dict[str, Detect]:
                     for spans in res]  # fmt: skip
 
         out = {"before": run_before, **out}
+    if base_rev:
+        # Timing of this system includes the child process's start-up and model load.
+        out = {**{k: v for k, v in out.items() if k != "after"}, "base": package_detector(base_rev),
+               "after": out["after"]}  # fmt: skip
     return out
 
 
-def run(before_rev: str | None) -> dict[str, Any]:
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (a ``base`` detector runs in one)."""
+    import resource
+
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+def run(before_rev: str | None, base_rev: str | None = None) -> dict[str, Any]:
     data = {"business": business_rows(), "presidio_synth": synth_rows()}
-    results: dict[str, Any] = {"datasets": {}, "cost_ms_per_1k_chars": {}}
-    for name, detect in systems(before_rev).items():
+    docs = docs_rows()
+    results: dict[str, Any] = {"datasets": {}, "cost_ms_per_1k_chars": {}, "docs_spans": {}}
+    for name, detect in systems(before_rev, base_rev).items():
         detect(data["business"][:4])  # load models outside the timing
         for ds, rows in data.items():
-            t0 = time.process_time()
+            t0 = _cpu()
             preds = detect(rows)
-            cpu = time.process_time() - t0
+            cpu = _cpu() - t0
             chars = sum(len(r["text"]) for r in rows)
             results["cost_ms_per_1k_chars"].setdefault(name, {})[ds] = round(cpu * 1000 / (chars / 1000), 2)
             for split in ("dev", "test"):
                 idx = [i for i, r in enumerate(rows) if r["split"] == split]
                 res = score([rows[i] for i in idx], [preds[i] for i in idx])
                 results["datasets"].setdefault(ds, {}).setdefault(split, {})[name] = res
+        if docs:
+            preds = detect(docs)
+            for split in ("dev", "test"):
+                idx = [i for i, r in enumerate(docs) if r["split"] == split]
+                results["docs_spans"].setdefault(split, {})[name] = count_spans([docs[i] for i in idx],
+                                                                                [preds[i] for i in idx])
     b = data["business"]
     results["business_set"] = {
         "texts": len(b), "spans": sum(len(r["spans"]) for r in b),
         "hard_negatives": sum(len(r["negatives"]) for r in b),
         "texts_without_pii": sum(not r["spans"] for r in b),
         "split_texts": dict(Counter(r["split"] for r in b)),
+        "per_split": {
+            split: {"texts": len(rs), "spans": sum(len(r["spans"]) for r in rs),
+                    "hard_negatives": sum(len(r["negatives"]) for r in rs),
+                    "texts_without_pii": sum(not r["spans"] for r in rs)}
+            for split in ("dev", "test") for rs in [[r for r in b if r["split"] == split]]
+        },
     }  # fmt: skip
     results["before_rev"] = before_rev
+    results["base_rev"] = base_rev
     results["machine"] = {"python": platform.python_version(), "cpu_count": __import__("os").cpu_count()}
     return results
 
@@ -208,11 +295,16 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     lines = [
         "# PII detection: before vs after vs Presidio default (one run)",
         "",
-        f"- `before`: the detector of revision `{results['before_rev']}`; `after`: this tree; "
+        f"- `before`: the detector of revision `{results['before_rev']}`; "
+        + (f"`base`: the detector package of revision `{results['base_rev']}` (run in a child process; its cost "
+           "includes start-up and model load); " if results.get("base_rev") else "")
+        + "`after`: this tree; "
         "`presidio_default`: Presidio's default recognizers on the same spaCy model, types mapped to ours.",
-        f"- Business set (`evals/pii_synth.py`, Faker, 8 locales, 6 genres): {bs['texts']} texts, {bs['spans']} "
+        f"- Business set (`evals/pii_synth.py`, Faker, 8 locales, 12 genres): {bs['texts']} texts, {bs['spans']} "
         f"personal-data spans, {bs['hard_negatives']} planted hard negatives, {bs['texts_without_pii']} texts "
-        f"without personal data; split by id hash {bs['split_texts']} before tuning (only dev was looked at).",
+        f"without personal data; split by template family {bs['split_texts']}: the test half comes from six "
+        "genres, sentences, product suffixes and title kinds the dev half never uses (only dev was looked at "
+        f"while tuning). Per half: {bs['per_split']}.",
         "- presidio_synth: `../shared/data/presidio_synth` (MIT, microsoft/presidio-research), rows 0-499 dev, "
         "500-1499 test; ORGANIZATION/DATE_TIME/TITLE/AGE/NRP/DOMAIN_NAME are not personal data here: detections "
         "only on them are ignored.",
@@ -222,6 +314,18 @@ def write_report(results: dict[str, Any], out: Path) -> None:
     for ds, splits in results["datasets"].items():
         for split in ("dev", "test"):
             lines += [f"## {ds}, {split} half", "", *_table(splits[split]), ""]
+    if results.get("docs_spans"):
+        lines += ["## Spans put on product documentation (docs_qa_dev guides, no personal data expected)", "",
+                  "Guides read at run time from `../shared/data/docs_qa_dev` (internal use only; counts, never text), "
+                  "parsed as at ingest with their own title and headings as context; split by guide "
+                  "(`evals.splits`).", "", "| half | system | guides | characters | spans | per 100k chars | by type |",
+                  "|---|---|---|---|---|---|---|"]  # fmt: skip
+        for split, by_sys in results["docs_spans"].items():
+            for name, c in by_sys.items():
+                types = ", ".join(f"{t} {n}" for t, n in c["by_type"].items()) or "-"
+                lines.append(f"| {split} | {name} | {c['texts']} | {c['chars']:,} | {c['spans']} | "
+                             f"{c['per_100k_chars']} | {types} |")  # fmt: skip
+        lines.append("")
     lines += ["## Detection cost (CPU ms per 1,000 characters, batched)", "",
               "| system | " + " | ".join(results["datasets"]) + " |", "|---|" + "---|" * len(results["datasets"])]
     for name, c in results["cost_ms_per_1k_chars"].items():
@@ -260,8 +364,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description="PII detection benchmark")
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "pii")
     ap.add_argument("--before-rev", default=DEFAULT_BEFORE_REV, help="revision of the 'before' detector; '' skips")
+    ap.add_argument("--base-rev", default="", help="a revision of the detector package (guardrails/pii/) to run "
+                    "as 'base' in a child process, e.g. the branch point of a change; '' skips")  # fmt: skip
     args = ap.parse_args(argv)
-    results = run(args.before_rev or None)
+    results = run(args.before_rev or None, args.base_rev or None)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     write_report(results, args.out)

@@ -3,21 +3,23 @@
     python -m evals.pii_synth --out evals/data/pii_business.jsonl
 
 Texts imitate partner/ERP documents: playbook paragraphs, SOW excerpts, escalation e-mails,
-contract notices, ticket comments and release notes, in eight Faker locales. Personal values are
+contract notices, ticket comments and release notes (dev); meeting minutes, HR onboarding records,
+billing disputes, team chat, audit logs and CRM notes (test); in eight Faker locales. Personal values are
 planted with their gold spans; hard negatives (ISO dates, versions, ticket and order ids, clause
 numbers, amounts, product/organisation names, document titles) are planted with their kinds so a
 benchmark can count false positives on them. Identifiers with checksums are generated valid
 (python-stdnum validates them). Everything is seeded: the same seed gives the same file.
 
 Each row: ``{"id","locale","genre","split","text","spans":[{entity_type,start,end,value}],
-"negatives":[{kind,start,end,value}],"titles":[...]}``. ``split`` (dev/test) is a hash of the id,
-fixed before any tuning.
+"negatives":[{kind,start,end,value}],"titles":[...]}``. ``split`` is the template family: dev rows
+come from ``TEMPLATES`` (six genres), test rows from ``TEST_TEMPLATES`` (six other genres, other
+sentences, product suffixes and title kinds), so the test half is unseen wording, not the dev
+templates with other values. The families were written before any tuning.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
 import string
@@ -31,11 +33,6 @@ LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "nl_NL", "es_ES", "en_IN", "pl_PL
 GENRES = ("playbook", "sow", "escalation", "notice", "ticket", "release")
 DEFAULT_SEED = 20261201
 DEFAULT_OUT = Path(__file__).with_name("data") / "pii_business.jsonl"
-
-
-def split_of(text_id: str) -> str:
-    """dev for half of the ids, test for the other half, by a stable hash of the id."""
-    return "dev" if int(hashlib.sha256(text_id.encode()).hexdigest(), 16) % 2 == 0 else "test"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,10 +203,10 @@ def _neg_amount(fk: Faker, rng: random.Random) -> str:
 _PRODUCT_SUFFIX = ("Cloud", "Ledger", "Insight", "Connect", "Hub", "Suite", "Works", "Flow", "Analytics", "Portal")
 
 
-def _neg_product(fk: Faker, rng: random.Random) -> str:
+def _neg_product(fk: Faker, rng: random.Random, suffixes: tuple[str, ...] = _PRODUCT_SUFFIX) -> str:
     kind = rng.random()
     if kind < 0.4:  # a product named after a person-like word
-        return f"{fk.last_name()} {rng.choice(_PRODUCT_SUFFIX)}"
+        return f"{fk.last_name()} {rng.choice(suffixes)}"
     if kind < 0.7:
         return f"{fk.word().capitalize()}{rng.choice(['ERP', 'Pay', 'Sync', 'Desk'])}"
     return f"{fk.first_name()} {fk.last_name()}"  # a bare two-word brand: only the titles tell
@@ -342,6 +339,110 @@ TEMPLATES: dict[str, tuple[list[str], list[str]]] = {
     ),
 }
 
+# The test half is written from a second family of genres and sentences that the dev half never
+# uses (other genres, phrasings, cue positions, product suffixes and title kinds), so a detector
+# tuned on dev meets unseen wording on test rather than the same templates with other values.
+TEST_TEMPLATES: dict[str, tuple[list[str], list[str]]] = {
+    "minutes": (
+        [
+            "Attendees: {PERSON}, {PERSON2} and {FIRST}.",
+            "Action: {PERSON} to send the revised cutover plan to {EMAIL} by Friday.",
+            "{FIRST} will dial in from the plant; the bridge line is {PHONE}.",
+            "Decision: the loaner devices go to {PERSON2} at {ADDRESS}.",
+            "Minutes taken by {PERSON}.",
+            "{TSURNAME} raised the open payroll question for the pilot group.",
+        ],
+        [
+            "Agreed to freeze the {n_product} configuration after {n_date}.",
+            "Item 3: the {n_org} integration slipped; new estimate {n_amount}.",
+            "Open risk {n_ticket} stays with the project board until release {n_version}.",
+            "The {n_title} was accepted with the changes in {n_clause}.",
+            "Next steering meeting on {n_date}; budget line {n_order} is unchanged.",
+        ],
+    ),
+    "onboarding": (
+        [
+            "New starter {PERSON}, date of birth {DOB}, joins the finance team on Monday.",
+            "Personnel file: {PERSON}, social security / tax number {NATID}, home address {ADDRESS}.",
+            "Salary account of {PERSON}: {IBAN}, bank code {BIC}.",
+            "Travel profile for {PERSON}: passport {PASSPORT}, mobile {PHONE}.",
+            "Company car released to {PERSON} after checking driver's licence {DL}.",
+            "Please set up a laptop and a badge for {FIRST} ({EMAIL}).",
+        ],
+        [
+            "Access roles follow the {n_title}; request them in {n_ticket}.",
+            "Equipment is ordered under {n_order} and billed at {n_amount}.",
+            "Training on {n_product} {n_version} is scheduled for {n_date}.",
+            "{n_org} runs the induction session described in {n_clause}.",
+        ],
+    ),
+    "dispute": (
+        [
+            "The card {CARD} was charged twice; cardholder {PERSON}.",
+            "Refund to {PERSON}, account {IBAN}, reference as agreed.",
+            "We spoke with {PERSON} on {PHONE}; she confirmed the disputed amount.",
+            "Statement sent by post to {PERSON}, {ADDRESS}.",
+            "Claimant: {PERSON} <{EMAIL}>.",
+        ],
+        [
+            "Invoice {n_order} over {n_amount} is disputed under {n_clause}.",
+            "{n_org} issued credit memo {n_order} on {n_date}.",
+            "The pricing error came from {n_product} {n_version}; see {n_ticket}.",
+            "Late fees are waived per the {n_title}.",
+        ],
+    ),
+    "chat": (
+        [
+            "@{FIRST} can you ping {PERSON2} about the failed IDoc?",
+            "{FIRST}: I'm off tomorrow, {PERSON} covers, her number is {PHONE}",
+            "fyi the VPN blocked {IP} again, {PERSON} is looking at it",
+            "ok, I mailed {EMAIL} and copied {PERSON}",
+            "{PERSON} joined the channel",
+        ],
+        [
+            "build {n_version} is on QA, smoke tests green",
+            "{n_ticket} is back, same dump as {n_date}",
+            "anyone seen order {n_order} stuck in {n_product}?",
+            "{n_org} says the fix lands after {n_date}",
+            "reminder: {n_clause} of the {n_title} applies to hotfixes",
+        ],
+    ),
+    "audit": (
+        [
+            "Login by {PERSON} from {IP} at 07:42.",
+            "Master data change: employee {PERSON}, national identifier {NATID}, changed by {FIRST}.",
+            "Vendor bank details changed to {IBAN} ({BIC}) by {PERSON}.",
+            "Export of personal file for {PERSON} (born {DOB}) approved.",
+            "Identity document {PASSPORT} verified for {PERSON}.",
+        ],
+        [
+            "Job {n_ticket} completed on {n_date} with {n_product} {n_version}.",
+            "Posting {n_order} of {n_amount} reversed.",
+            "Retention follows {n_clause} of the {n_title}; {n_org} was notified.",
+            "Authorization profile updated after release {n_version}.",
+        ],
+    ),
+    "crm": (
+        [
+            "Account owner {PERSON}; billing contact {PERSON2}, {EMAIL}.",
+            "Met {TSURNAME} at the user group; follow up via {PHONE}.",
+            "Shipping address for the demo kit: {PERSON}, {ADDRESS}.",
+            "{PERSON} prefers calls after 4 pm on {PHONE}.",
+            "Decision maker: {FIRST} (CFO); champion: {PERSON2}.",
+        ],
+        [
+            "Renewal of {n_product} worth {n_amount} due on {n_date}.",
+            "Opportunity {n_order} lost to {n_org}.",
+            "Customer runs {n_product} {n_version}; upgrade ticket {n_ticket}.",
+            "Pricing exceptions need approval under {n_clause} of the {n_title}.",
+        ],
+    ),
+}
+TEST_GENRES = tuple(TEST_TEMPLATES)
+_TEST_PRODUCT_SUFFIX = ("Vault", "Planner", "Stream", "Central", "Bridge", "Studio", "Point", "Base", "Pro", "One")
+_TEST_TITLE_KINDS = ("Operations Manual", "Statement of Work", "Integration Handbook", "Support Policy",
+                     "Onboarding Checklist", "Security Whitepaper", "Upgrade Guide")  # fmt: skip
+
 _TITLE_KINDS = ("Implementation Playbook", "Master Services Agreement", "Administration Guide", "Release Notes",
                 "Data Processing Addendum", "Service Level Agreement", "Cutover Runbook")  # fmt: skip
 
@@ -422,15 +523,17 @@ class _Builder:
         self.pos += len(s)
 
 
-def _make_titles(fk: Faker, rng: random.Random) -> tuple[list[str], list[str]]:
+def _make_titles(fk: Faker, rng: random.Random, held_out: bool = False) -> tuple[list[str], list[str]]:
     """A corpus's own products and document titles (passed to the detector as context)."""
-    products = sorted({_neg_product(fk, rng) for _ in range(6)})
-    titles = [f"{p} {rng.choice(_TITLE_KINDS)}" for p in products]
+    suffixes, kinds = (_TEST_PRODUCT_SUFFIX, _TEST_TITLE_KINDS) if held_out else (_PRODUCT_SUFFIX, _TITLE_KINDS)
+    products = sorted({_neg_product(fk, rng, suffixes) for _ in range(6)})
+    titles = [f"{p} {rng.choice(kinds)}" for p in products]
     return products, titles
 
 
 def generate(n_texts: int = 480, seed: int = DEFAULT_SEED, clean_share: float = 0.3) -> list[dict[str, Any]]:
-    """``n_texts`` rows, spread over locales and genres; ``clean_share`` of them hold no personal data."""
+    """``n_texts`` rows spread over locales and genres, half of them (split ``dev``) from ``TEMPLATES``
+    and half (split ``test``) from ``TEST_TEMPLATES``; ``clean_share`` of them hold no personal data."""
     rng = random.Random(seed)
     fakers = {}
     for loc in LOCALES:
@@ -438,20 +541,23 @@ def generate(n_texts: int = 480, seed: int = DEFAULT_SEED, clean_share: float = 
         fk.seed_instance(rng.randint(0, 2**31))
         fakers[loc] = fk
     rows = []
+    n_dev = n_texts // 2
     for i in range(n_texts):
-        loc = LOCALES[i % len(LOCALES)]
-        genre = GENRES[(i // len(LOCALES)) % len(GENRES)]
+        held_out = i >= n_dev
+        k = i - n_dev if held_out else i
+        templates, genres = (TEST_TEMPLATES, TEST_GENRES) if held_out else (TEMPLATES, GENRES)
+        loc = LOCALES[k % len(LOCALES)]
+        genre = genres[(k // len(LOCALES)) % len(genres)]
         fk = fakers[loc]
-        products, titles = _make_titles(fk, rng)
+        products, titles = _make_titles(fk, rng, held_out)
         b = _Builder(fk, rng, loc, titles, products)
-        with_pii, without = TEMPLATES[genre]
+        with_pii, without = templates[genre]
         clean = rng.random() < clean_share
         n_sent = rng.randint(2, 4)
         chosen = rng.sample(without, min(n_sent, len(without))) if clean else (
             rng.sample(with_pii, min(rng.randint(1, 3), len(with_pii))) + rng.sample(without, rng.randint(1, 2))
         )
         rng.shuffle(chosen)
-        heading = rng.choice(titles)
         b.add_template("{n_title}\n\n")
         for j, t in enumerate(chosen):
             if j:
@@ -461,9 +567,8 @@ def generate(n_texts: int = 480, seed: int = DEFAULT_SEED, clean_share: float = 
         text_id = f"{genre}-{loc}-{i:04d}"
         for s in b.spans + b.negatives:
             assert text[s["start"] : s["end"]] == s["value"], (text_id, s)
-        del heading
-        rows.append({"id": text_id, "locale": loc, "genre": genre, "split": split_of(text_id), "text": text,
-                     "spans": b.spans, "negatives": b.negatives, "titles": titles})  # fmt: skip
+        rows.append({"id": text_id, "locale": loc, "genre": genre, "split": "test" if held_out else "dev",
+                     "text": text, "spans": b.spans, "negatives": b.negatives, "titles": titles})  # fmt: skip
     return rows
 
 

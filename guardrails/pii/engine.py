@@ -11,6 +11,7 @@ from typing import Any
 
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
+from guardrails.pii.recognizers.contact import WEAK_PHONE_SCORE
 from guardrails.pii.recognizers.person import CUE_RECOGNIZERS
 from guardrails.pii.windowing import shift, windows
 from guardrails.spans import PiiSpan
@@ -161,10 +162,10 @@ class PiiDetector:
     def _finish(self, text: str, results: Iterable[Any], terms: Sequence[str]) -> list[PiiSpan]:
         results = list(results)
         org_spans = [(r.start, r.end) for r in results if r.entity_type == "ORGANIZATION"]
-        cue_spans = {
-            (r.start, r.end) for r in results
-            if (r.recognition_metadata or {}).get("recognizer_name") in CUE_RECOGNIZERS
-        }  # fmt: skip
+        cued = [r for r in results if (r.recognition_metadata or {}).get("recognizer_name") in CUE_RECOGNIZERS]
+        # A weak cue (a greeting or preposition before a capitalised word) scores below 0.5.
+        cue_spans = {(r.start, r.end) for r in cued if r.score >= 0.5}
+        weak_cue_spans = {(r.start, r.end) for r in cued if r.score < 0.5}
         candidates = [
             PiiSpan(our_type(r.entity_type), r.start, r.end, round(float(r.score), 4))
             for r in results
@@ -172,11 +173,14 @@ class PiiDetector:
         ]
         spans = [s for s in candidates if s.score >= self.score_threshold]
         spans = [t for t in (pp.trim_contact_labels(text, s) for s in spans) if t is not None]
-        cue_spans |= {(s.start, s.end) for s in spans if (s.start, s.end) in cue_spans}
         spans = pp.drop_structured_values(text, spans)
+        facts = pp.TextFacts.of(text, terms) if self.business_documents else None
         if self.business_documents:
-            spans = pp.keep_postal_locations(text, pp.filter_persons(text, spans, cue_spans, org_spans, terms))
+            spans = pp.keep_postal_locations(
+                text, pp.filter_persons(text, spans, cue_spans, org_spans, terms, facts, weak_cue_spans)
+            )
         if self.post_process:
+            spans = pp.ssns_with_evidence(text, pp.phones_with_evidence(text, spans, WEAK_PHONE_SCORE))
             if "LOCATION" in self.entities:
                 spans = pp.accept_weak_streets(text, candidates, spans)
                 spans = pp.extend_address_blocks(text, spans)
@@ -185,7 +189,8 @@ class PiiDetector:
             if "PERSON" in self.entities:
                 spans = pp.propagate_person_mentions(text, spans)
         if self.business_documents:  # propagation and address blocks must not re-add noise
-            spans = pp.filter_persons(text, pp.drop_structured_values(text, spans), cue_spans, org_spans, terms)
+            spans = pp.filter_persons(text, pp.drop_structured_values(text, spans), cue_spans, org_spans, terms,
+                                      facts, weak_cue_spans)
             spans = pp.keep_postal_locations(text, spans)
         return pp.merge_spans(spans, text)
 

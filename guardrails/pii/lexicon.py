@@ -29,3 +29,7 @@ def org_words() -> frozenset[str]:
 
 def domain_words() -> frozenset[str]:
     return words("domain_words")
+
+
+def instruction_verbs() -> frozenset[str]:
+    return words("instruction_verbs")

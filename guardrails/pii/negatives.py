@@ -8,6 +8,7 @@ currency next to a number, a number after an id label), not any corpus's values.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -49,7 +50,13 @@ _DATE_RE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 
 def protected_ranges(text: str, dates_only: bool = False) -> list[tuple[int, int]]:
     """Character ranges holding dates, versions, ticket/order ids, clause numbers and amounts."""
-    return [(m.start(), m.end()) for m in (_DATE_RE if dates_only else _NEGATIVE_RE).finditer(text)]
+    return list(_ranges(text, dates_only))
+
+
+@lru_cache(maxsize=8)
+def _ranges(text: str, dates_only: bool) -> tuple[tuple[int, int], ...]:
+    # Post-processing asks several times for the same text's ranges.
+    return tuple((m.start(), m.end()) for m in (_DATE_RE if dates_only else _NEGATIVE_RE).finditer(text))
 
 
 def on_protected(start: int, end: int, ranges: list[tuple[int, int]]) -> bool:

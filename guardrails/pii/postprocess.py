@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.lexicon import particles
+from guardrails.pii.lexicon import instruction_verbs, particles
 from guardrails.pii.names import (
     WORD,
     WORD_RE,
@@ -48,6 +49,50 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     return out
 
 
+_CONTACT_GAP = re.compile(r"[\s,;:()\[\]/<>|·•-]*(?:(?i:or|and|at|on|via|or\s+on)[\s,;:()/<>-]*)?")
+
+
+def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> list[PiiSpan]:
+    """A number whose only phone evidence is its shape counts as a phone only as part of a group of
+    contact details: right next to a person's name, an e-mail address, an address or a phone with
+    stronger evidence, separated by punctuation or "or"/"at"/"on" ("Ana Ruiz (020 7946 0958)",
+    "ana@x.example or 0612345678", a signature line). An order or invoice number with a phone-like
+    shape elsewhere in a sentence stays business data."""
+    weak = [s for s in spans if s.entity_type == "PHONE_NUMBER" and s.score <= weak_score]
+    if not weak:
+        return spans
+    anchors = [s for s in spans if s.entity_type in ("PERSON", "EMAIL_ADDRESS", "LOCATION")
+               or (s.entity_type == "PHONE_NUMBER" and s.score > weak_score)]  # fmt: skip
+
+    def grouped(s: PiiSpan) -> bool:
+        for x in anchors:
+            if x.end <= s.start and _CONTACT_GAP.fullmatch(text, x.end, s.start):
+                return True
+            if s.end <= x.start and _CONTACT_GAP.fullmatch(text, s.end, x.start):
+                return True
+        return False
+
+    return [s for s in spans if s not in weak or grouped(s)]
+
+
+_SSN_CUE = re.compile(r"(?i:\b(?:ssn|social\s+security(?:\s+(?:no|number|#))?|ss#|sozialversicherung\w*)\b)")
+
+
+def ssns_with_evidence(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """A bare nine-digit run is a US social security number only right after an SSN cue (Presidio's
+    context words otherwise lift any nine-digit order or document number near the word "security")."""
+    from guardrails.pii.recognizers.identifiers import cue_introduces
+
+    out = []
+    for s in spans:
+        if s.entity_type == "US_SSN" and text[s.start : s.end].isdigit() and not cue_introduces(
+            _SSN_CUE, text, s.start
+        ):
+            continue
+        out.append(s)
+    return out
+
+
 def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """In business documents a bare place name is business data (offices, governing law): a
     LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
@@ -69,23 +114,100 @@ def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
 
 
 def _in_terms(value: str, terms: Sequence[str]) -> bool:
+    """``value`` occurs as whole words in one of the (normalised) terms."""
     v = _norm(value)
-    return bool(v) and any(re.search(rf"(?<!\w){re.escape(v)}(?!\w)", t) for t in terms)
+    if not v:
+        return False
+    for t in terms:
+        i = t.find(v)
+        while i >= 0:  # substring search with word boundaries: no regex compiled per value
+            j = i + len(v)
+            if (i == 0 or not t[i - 1].isalnum() and t[i - 1] != "_") and (
+                j == len(t) or not t[j].isalnum() and t[j] != "_"
+            ):
+                return True
+            i = t.find(v, i + 1)
+    return False
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What the text itself says about its capitalised words, computed once per text.
+
+    ``lower_words``: words the text also writes in lower case as ordinary words ("click", "ingress"):
+    a person's name is practically never written so, a UI label or common noun is. Words inside
+    e-mail addresses and URLs do not count (they hold names in lower case). ``heading_words``: words
+    of the corpus's own titles and headings and of the configured allow-list.
+    """
+
+    terms: tuple[str, ...] = ()
+    lower_words: frozenset[str] = frozenset()
+    heading_words: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, text: str, terms: Sequence[str] = ()) -> TextFacts:
+        lower: set[str] = set()
+        for tok in text.split():
+            if "@" in tok or "://" in tok or tok.lower().startswith("www."):
+                continue
+            lower.update(w for w in _LETTERS.findall(tok) if len(w) >= 3 and w.islower())
+        heading = frozenset(w for t in terms for w in _LETTERS.findall(t) if len(w) >= 3)
+        return cls(tuple(terms), frozenset(lower), heading)
+
+
+_SENTENCE_START = re.compile(r"(?:^|[\n.!?:;)\]>•*·\-]|\d\.)[ \t\"'“(]*$")
+
+
+def _instruction_at_start(text: str, start: int, first: str) -> bool:
+    """An instruction verb opening a sentence, line or list item ("Click Save", "3. Create a role"):
+    procedure steps in product documentation, not a name."""
+    return first.lower() in instruction_verbs() and bool(_SENTENCE_START.search(text[max(0, start - 12) : start]))
+
+
+# Verbs whose object is a UI element, not a person ("add Ana as approver" stays a person).
+_UI_VERBS = frozenset({"click", "double-click", "right-click", "tap", "press", "select", "choose"})
+
+
+def _after_instruction(text: str, start: int) -> bool:
+    """A capitalised phrase right after a pointing verb names a UI element ("click Create")."""
+    m = re.search(r"([^\W\d_][\w-]*)[ \t]+(?:the[ \t]+|on[ \t]+)?$", text[max(0, start - 30) : start])
+    return m is not None and m.group(1).lower() in _UI_VERBS
+
+
+def _common_words(toks: Sequence[str], facts: TextFacts) -> bool:
+    """Every word of the phrase is written in lower case elsewhere in the text, or every word
+    belongs to the corpus's own headings: a common noun, UI label or product term, not a name."""
+    words = [core(t) for t in toks if core(t).lower() not in particles()]
+    words = [w for w in words if w]
+    if not words:
+        return False
+    return all(w.lower() in facts.lower_words for w in words) or all(w.lower() in facts.heading_words
+                                                                     for w in _split_words(words))
+
+
+def _split_words(words: Sequence[str]) -> list[str]:
+    return [x.lower() for w in words for x in _LETTERS.findall(w)]
 
 
 def filter_persons(
     text: str, spans: list[PiiSpan], cue_spans: set[tuple[int, int]], org_spans: Sequence[tuple[int, int]],
-    terms: Sequence[str],
+    terms: Sequence[str], facts: TextFacts | None = None, weak_cue_spans: set[tuple[int, int]] | None = None,
 ) -> list[PiiSpan]:  # fmt: skip
-    """A capitalised phrase naming a product, organisation or document is not a person.
+    """A capitalised phrase naming a product, organisation, document or UI element is not a person.
 
     Dropped: PERSON spans holding an organisation/product/document word, spans inside a spaCy ORG
     entity (unless a cue introduced them), spans found in the context terms (the corpus's titles and
-    headings, the configured allow-list), and single words that neither follow a cue nor repeat a
-    full name of the same text.
+    headings, the configured allow-list), and, unless a cue introduced them, phrases whose words the
+    text also writes in lower case or that consist of heading words, instruction steps ("Click
+    Save") and UI labels after an instruction verb; finally single words that neither follow a cue
+    nor repeat a full name of the same text.
     """
     from guardrails.pii.recognizers.person import preceded_by_cue
 
+    facts = facts or TextFacts.of(text, terms)
     out: list[PiiSpan] = []
     full_names: set[str] = set()
     persons = []
@@ -97,19 +219,35 @@ def filter_persons(
         if s is None:
             continue
         seg = text[s.start : s.end]
-        cued = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start)
+        strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start, strong_only=True)
+        cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(text, s.start)
         toks = seg.split()
-        # A name a cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading holds it.
-        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not cued and _in_terms(seg, terms)):
+        # A name a strong cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading
+        # holds it; a preposition or greeting ("for", "with", "Hi") is no such evidence.
+        if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not strong and _in_terms(seg, terms)):
             continue
-        if not cued and any(a <= s.start and s.end <= b and any(is_org_token(t) for t in text[a:b].split())
-                            for a, b in org_spans):  # fmt: skip
+        # Inside an organisation the model recognised: one with an organisation word ("Nowak
+        # Logistics") unless a cue introduced the name; a partnership of names ("Ford, Smith and
+        # Lane") unless a strong cue did.
+        if any(a <= s.start and s.end <= b and ((not cued and any(is_org_token(t) for t in text[a:b].split()))
+                                                or (not strong and _PARTNERSHIP.search(text[a:b])))
+               for a, b in org_spans):  # fmt: skip
+            continue
+        if not strong and (_common_words(toks, facts) or _instruction_at_start(text, s.start, core(toks[0]))
+                         or _after_instruction(text, s.start)):  # fmt: skip
             continue
         after = re.match(r"[ \t]+(\S+)", text[s.end : s.end + 30])
         before = re.search(r"(\S+)[ \t]+(?:(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le)[ \t]+)*$",
                            text[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
+        if after and is_org_token(after.group(1)):
+            continue  # "Keer Group", "Nowak Logistics": the name of an organisation
+        partners = _PARTNER_NAMES.match(text, s.end)
+        if partners and is_legal_form(partners.group(1)):
+            continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
+        if _FAMILY_FIRM.match(text, s.end):
+            continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(token_ok_for_name(t) for t in toks):
             continue
         if len(toks) >= 2:
@@ -119,6 +257,16 @@ def filter_persons(
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+_PARTNER_NAMES = re.compile(rf"(?:[ \t]*(?:,|&|and|und|et|en|y|e|i)[ \t]+{WORD}){{1,3}}[ \t]+(\S+)")
+_PARTNERSHIP = re.compile(r"(?i:,|\s(?:and|&|und|et|en|y|i)\s)")
+# A surname followed by "and sons/partners" in the languages served names a firm.
+_FAMILY_FIRM = re.compile(
+    r"(?i:[ \t]+(?:&|and|und|et|en|y|e|i|og|och)[ \t]+(?:sons?|söhne|sohn|fils|hijos?|filhos|zonen|zn\.?|"
+    r"syn(?:owie)?|córka|partners?|partnerzy|wspólnicy|associates|asociados|associés|gebroeders|brothers|"
+    r"hermanos|frères|co\.?)(?!\w))"
+)
 
 
 def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
@@ -278,7 +426,8 @@ def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     if names:
         pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?!\w)")
         out.extend(PiiSpan("PERSON", m.start(), m.end(), 0.5) for m in pattern.finditer(text))
-    item = rf"{WORD}(?:[ \t]+{WORD})?"
+    particle = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das)[ \t]+"
+    item = rf"(?<!\w){WORD}(?:[ \t]+(?:{particle})*{WORD})?"
     for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{WORD}", text):
         items = []
         for m in re.finditer(item, lm.group()):

@@ -8,6 +8,9 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
+# Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
+WEAK_PHONE_SCORE = 0.5
+GROUPED_PHONE_SCORE = 0.55
 # Regions tried when a separated digit group has no country prefix: the locales the product serves.
 PHONE_REGIONS: tuple[str, ...] = (
     "US", "GB", "DE", "FR", "NL", "PL", "ES", "IT", "BR", "CH", "AT", "BE", "SE", "DK", "FI", "IE", "IN", "AU",
@@ -15,9 +18,12 @@ PHONE_REGIONS: tuple[str, ...] = (
 
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
-    r"whatsapp|hotline|reach|reached|contact|number|telefon|telefoon|téléphone|teléfono|móvil|handy|portable|"
+    r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
+    r"switchboard|telefon|telefoon|téléphone|teléfono|móvil|handy|portable|"
     r"tél|telefono|numer)\b)"
 )
+_TOPIC = re.compile(r"(?i:\b(?:about|regarding|concerning|re|for|on\s+(?:order|invoice|ticket|case)|"
+                    r"ref(?:erence)?)\b)")
 # A phone candidate: optional country prefix, digit groups with separators, on one line.
 _CANDIDATE = re.compile(
     r"(?<![\w+/.\-])(?:\+[ \t]?|00)?(?:\([ \t]?\+?\d{1,5}[ \t]?\)[ \t]?)?\d[\d \t().\-/]{5,22}\d(?![\w]|[.\-/]\d)"
@@ -42,22 +48,36 @@ class EvidencePhoneRecognizer(EntityRecognizer):
         out = []
         for m in _CANDIDATE.finditer(text):
             cand = m.group().rstrip(" \t-./(")
-            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()])
+            end = m.start() + len(cand)
+            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()], text[end : end + 12])
             if score:
                 out.append(RecognizerResult("PHONE_NUMBER", m.start(), m.start() + len(cand), score))
         return out
 
 
-def phone_score(cand: str, before: str) -> float:
-    """Score of a phone candidate given the text before it; 0 when the evidence is insufficient."""
+def phone_score(cand: str, before: str, after: str = "") -> float:
+    """Score of a phone candidate given the text before and after it; 0 when the evidence is
+    insufficient. A cue right after the number ("... -Fax", "(mobile)") counts like one before."""
     digits = re.sub(r"\D", "", cand)
     if not 7 <= len(digits) <= 15 or "  " in cand or cand.count("/") > 1:
         return 0.0
-    line_before = before.rsplit("\n", 1)[-1]
-    cue = bool(PHONE_CUE.search(line_before))
-    near_cue = bool(PHONE_CUE.search(line_before[-20:]))
-    intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10)
-    trunk = cand.lstrip("(").startswith("0")
+    lines = before.split("\n")
+    line_before = lines[-1]
+    if not line_before.strip() and len(lines) > 1 and lines[-2].rstrip().endswith(":"):
+        line_before = lines[-2]  # a label line ("Phone:") with the value on the next line
+    # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
+    # Order 4500012345 ..." gives the order number no cue).
+    line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", line_before)[-1]
+    cues = list(PHONE_CUE.finditer(line_before))
+    # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
+    cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
+    near_cue = bool(PHONE_CUE.search(line_before[-20:])) or bool(
+        re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
+    )
+    # "00" is an international prefix only when a valid number follows it ("006-6692-7118" is no call
+    # to country 6 or 66: the separator would split the country code).
+    intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10 and _valid_international(cand))
+    trunk = cand.lstrip("(").startswith("0") and not cand.startswith("00")
     groups = _GROUPS.findall(cand)
     separated = len(groups) >= 2 and all(1 <= len(g) <= 5 for g in groups[1:])
     if intl and len(digits) >= 8:
@@ -65,19 +85,57 @@ def phone_score(cand: str, before: str) -> float:
     if near_cue:
         return 0.7
     if cue:
-        return 0.6
+        return 0.65
+    # Shape alone (a trunk prefix, a regional grouping) is weak evidence: ids and order numbers have
+    # such shapes too. Post-processing keeps these only beside other contact details.
     if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
-        return 0.6
-    if separated and (len(groups) >= 3 or "(" in cand) and _grouped_like_region(digits, tuple(map(len, groups))):
-        return 0.55
+        return WEAK_PHONE_SCORE
+    if len(groups) == 1 and 10 <= len(digits) <= 12 and _valid_somewhere(digits):
+        return WEAK_PHONE_SCORE  # a bare digit run: kept only beside other contact details
+    if separated and (len(groups) >= 3 or "(" in cand):
+        shape = tuple(map(len, groups))
+        # A region's own national grouping and separators are format evidence of their own; the
+        # grouping with other separators is shape only.
+        if _grouped_like_region(digits, shape, "-" in cand):
+            return GROUPED_PHONE_SCORE
+        if _grouped_like_region(digits, shape):
+            return WEAK_PHONE_SCORE
     return 0.0
 
 
 @lru_cache(maxsize=4096)
-def _grouped_like_region(digits: str, groups: tuple[int, ...]) -> bool:
-    """Valid in one of PHONE_REGIONS and written with that region's national digit grouping."""
+def _valid_international(cand: str) -> bool:
+    """``00``-prefixed digits form a valid number and no separator splits the country code."""
     import phonenumbers
 
+    digits = re.sub(r"\D", "", cand)
+    try:
+        num = phonenumbers.parse("+" + digits[2:], None)
+    except phonenumbers.NumberParseException:
+        return False
+    if not phonenumbers.is_valid_number(num):
+        return False
+    first = _GROUPS.findall(cand)[0]
+    return first in ("00", "00" + str(num.country_code))
+
+
+def _grouped_like_region(digits: str, groups: tuple[int, ...], hyphens: bool = False) -> bool:
+    """Valid in one of PHONE_REGIONS and written with that region's national digit grouping (with
+    hyphens only where the region writes them: "341-6858-7831" is no Italian mobile)."""
+    return any(g == groups and (not hyphens or h) for g, h in _national_formats(digits))
+
+
+def _valid_somewhere(digits: str) -> bool:
+    return bool(_national_formats(digits))
+
+
+@lru_cache(maxsize=8192)
+def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
+    """(digit grouping, uses hyphens) of the national format in every region of PHONE_REGIONS where
+    ``digits`` is a valid number; parsed once per digit string (parsing is the costly part)."""
+    import phonenumbers
+
+    out = []
     for region in PHONE_REGIONS:
         try:
             num = phonenumbers.parse(digits, region)
@@ -85,23 +143,8 @@ def _grouped_like_region(digits: str, groups: tuple[int, ...]) -> bool:
             continue
         if phonenumbers.is_valid_number(num):
             national = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.NATIONAL)
-            if tuple(len(g) for g in re.findall(r"\d+", national)) == groups:
-                return True
-    return False
-
-
-@lru_cache(maxsize=4096)
-def _valid_somewhere(digits: str) -> bool:
-    import phonenumbers
-
-    for region in PHONE_REGIONS:
-        try:
-            num = phonenumbers.parse(digits, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(num):
-            return True
-    return False
+            out.append((tuple(len(g) for g in re.findall(r"\d+", national)), "-" in national))
+    return tuple(out)
 
 
 class SwiftRecognizer(EntityRecognizer):

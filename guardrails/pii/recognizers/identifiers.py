@@ -78,6 +78,19 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
     ]  # fmt: skip
 
 
+def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40) -> bool:
+    """A cue stands right before ``start`` on the same line, with no other number between them: in
+    "tax id 12345678, order 4500012345" the cue belongs to the first number only, in "the id field
+    shows SO 123456789" to none."""
+    before = text[max(0, start - reach) : start].rsplit("\n", 1)[-1]
+    hits = list(cue.finditer(before))
+    if not hits:
+        return False
+    # Between cue and value only a short filler ("no.", "number:", "(DE)"), never a clause.
+    gap = before[hits[-1].end() :]
+    return not any(ch.isdigit() for ch in gap) and len(gap) <= 16 and len(gap.split()) <= 2
+
+
 class ChecksumIdRecognizer(EntityRecognizer):
     """National identifiers verified by their checksum (and, for short digit strings, a cue)."""
 
@@ -98,8 +111,7 @@ class ChecksumIdRecognizer(EntityRecognizer):
             for m in pattern.finditer(text):
                 if not valid(re.sub(r"[ \t.\-]", "", m.group())):
                     continue
-                before = text[max(0, m.start() - 40) : m.start()].rsplit("\n", 1)[-1]
-                if needs_cue and not self.CUE.search(before):
+                if needs_cue and not cue_introduces(self.CUE, text, m.start()):
                     continue
                 out.append(RecognizerResult("NATIONAL_ID", m.start(), m.end(), 0.8))
         return out
