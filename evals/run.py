@@ -432,7 +432,8 @@ def open_services(data_dir: Path, **overrides: Any) -> Any:
     return build_services(load_settings(data_dir=data_dir, **overrides))
 
 
-INDEX_SETTINGS = ("chunk_tokens", "chunk_overlap_tokens", "pii_detection", "pii_strict", "embed_model_path", "store")
+INDEX_SETTINGS = ("chunk_tokens", "chunk_overlap_tokens", "pii_detection", "pii_strict", "embed_model_path",
+                  "embed_precision", "store")
 
 
 def index_key(corpus: Path, manifest: Path | None, settings: Any) -> str:

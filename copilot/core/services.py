@@ -112,14 +112,20 @@ class Services:
         """
         from retrievers.embeddings import SentenceTransformerEmbedder
 
-        embedder = SentenceTransformerEmbedder(self.settings.embed_model_path, threads=self.settings.torch_threads)
+        embedder = SentenceTransformerEmbedder(
+            self.settings.embed_model_path,
+            threads=self.settings.torch_threads,
+            precision=self.settings.embed_precision,
+        )
         return build_ingestor(self.settings, self.store, embedder, self.detector)
 
 
 def build_services(settings: Settings) -> Services:
     force_offline()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    embedder = get_embedder(settings.embed_model_path, threads=settings.torch_threads)
+    embedder = get_embedder(
+        settings.embed_model_path, threads=settings.torch_threads, precision=settings.embed_precision
+    )
     store = build_store(settings, dim=embedder.dim)
     retriever = Retriever(
         store,

@@ -1,0 +1,45 @@
+"""Embedding precision: ``auto`` picks bfloat16 only where the CPU computes it natively, both
+precisions give (nearly) the same vectors, and a bad setting is rejected by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from copilot.core.settings import Settings
+from retrievers.embeddings import SentenceTransformerEmbedder, cpu_has_native_bf16, resolve_precision
+
+
+def test_torch_still_exposes_the_cpu_checks_auto_relies_on():
+    # Private torch helpers: if an upgrade drops them, ``auto`` would silently mean float32.
+    assert callable(getattr(torch.cpu, "_is_avx512_bf16_supported", None))
+    assert callable(getattr(torch.cpu, "_is_amx_tile_supported", None))
+
+
+def test_auto_follows_the_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert not cpu_has_native_bf16() and resolve_precision("auto") == "float32"
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: True)
+    assert resolve_precision("auto") == "bfloat16"
+    assert resolve_precision("float32") == "float32"  # an explicit choice is kept
+
+
+def test_unknown_precision_is_rejected():
+    with pytest.raises(ValueError, match="float16"):
+        resolve_precision("float16")
+    with pytest.raises(ValueError):
+        Settings(embed_precision="int8")
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bfloat16")
+def test_bfloat16_vectors_match_float32():
+    texts = ["Which partner tier needs three certified consultants?",
+             "Gold partners need at least three certified consultants and a signed partner agreement. " * 6]
+    a = SentenceTransformerEmbedder(precision="float32").encode(texts)
+    b = SentenceTransformerEmbedder(precision="bfloat16").encode(texts)
+    assert a.dtype == b.dtype == np.float32
+    cos = (a * b).sum(1)
+    assert cos.min() > 0.999
+    assert not np.array_equal(a, b)  # the setting really changed the arithmetic
