@@ -64,6 +64,7 @@ bench: $(STAMP)
 	nice -n 10 $(PY) -m evals.bench_perf --out reports/bench --name bench_perf_1m --sizes 1000000 --clients "" --repeat 3
 	$(PY) -m evals.bench_upload --out reports/bench
 	$(PY) -m evals.bench_upload_stages --out reports/bench
+	$(PY) -m evals.bench_encoder --out reports/bench
 
 eval: $(STAMP)
 	$(PY) -m evals --dataset corpora/demo/evalset.jsonl --corpus corpora/demo --modes dense,fulltext,hybrid --out reports/eval-demo
