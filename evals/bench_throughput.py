@@ -168,8 +168,10 @@ def measure(server: Server, key: str, clients: list[int], seconds: float) -> lis
 
     assert server.proc is not None
     with httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as c:
-        for i in range(10 * server.workers):  # warm every worker (new connections spread over them)
-            c.post("/v1/search", json={"query": f"warm up the search {i}", "k": 10}).raise_for_status()
+        c.post("/v1/search", json={"query": "warm up the search", "k": 10}).raise_for_status()
+    # Warm every worker: a worker's first searches build per-process tables over the index (known
+    # personal-data values, document mention statistics); concurrent connections reach all workers.
+    concurrent_clients(server.url, key, 5 * server.workers, 8.0)
     rows = []
     for n in clients:
         load0 = os.getloadavg()[0]

@@ -79,7 +79,7 @@ def _delta(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
     return {k: round(b.get(k, 0.0) - a.get(k, 0.0), 3) for k in set(a) | set(b) if b.get(k, 0.0) - a.get(k, 0.0) > 0}
 
 
-def start_api(data_dir: Path, store_cache: Path | None) -> tuple[Any, Any, str, str]:
+def start_api(data_dir: Path, store_cache: Path | None, database: str | None = None) -> tuple[Any, Any, str, str]:
     """Services over the 10k synthetic index, the app served by uvicorn in a thread; (server, services, url, key)."""
     import uvicorn
 
@@ -88,7 +88,7 @@ def start_api(data_dir: Path, store_cache: Path | None) -> tuple[Any, Any, str, 
     from copilot.core.settings import load_settings
     from evals.bench_perf import cached_store
 
-    settings = load_settings(data_dir=data_dir, pii_detection=True, query_cache_size=0,
+    settings = load_settings(data_dir=data_dir, database_url=database, pii_detection=True, query_cache_size=0,
                              api_rate_limit="10000000/minute", answer_prewarm_sentences=0)
     services = build_services(settings)
     reused = False
@@ -127,6 +127,26 @@ def stage_table(stats: Any, requests: int) -> list[dict[str, Any]]:
             for label, v in sums.items()]
 
 
+def render(result: dict[str, Any]) -> str:
+    """The Markdown view of one profile run."""
+    un, pr = result["unprofiled"], result["profiled"]
+    lines = [
+        f"### {result['clients']} clients, {result['seconds']} s per run", "",
+        f"Without profiler: {un['req_per_s']} req/s, server CPU {un['server_cpu_ms_per_request']} ms/request, "
+        f"load average {un['load_avg_1m']}. Under yappi: {pr['req_per_s']} req/s, "
+        f"{pr['server_cpu_ms_per_request']} ms/request.", "",
+        "CPU per request by OS thread (no profiler; `python` = every Python thread, `lancedb-tokio-w` = "
+        "LanceDB's Rust query runtime):", "",
+        "| thread | CPU ms/request |", "|---|---|",
+        *[f"| {k} | {v} |" for k, v in result["threads_cpu_ms_per_request"].items()], "",
+        "Inclusive CPU per request of the request's stages (yappi CPU clock, all Python threads; stages "
+        "nest, so they do not add up; native work on LanceDB's own threads is not in these):", "",
+        "| stage | CPU ms/request |", "|---|---|",
+        *[f"| {r['stage']} | {r['cpu_ms_per_request']} |" for r in result["stages"]], "",
+    ]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
@@ -134,16 +154,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--store-cache", type=Path, default=None)
+    ap.add_argument("--database", default=None, help="governance database URL (default: SQLite in a temp dir)")
     args = ap.parse_args(argv)
     import httpx
     import yappi
 
     tmp = Path(tempfile.mkdtemp(prefix="profile-search-"))
-    server, services, url, key = start_api(tmp / "data", args.store_cache)
+    server, services, url, key = start_api(tmp / "data", args.store_cache, args.database)
     with httpx.Client(base_url=url, headers={"X-API-Key": key}, timeout=60) as c:
         for _ in range(20):
             c.post("/v1/search", json={"query": "warm up the service", "k": 10}).raise_for_status()
-    result: dict[str, Any] = {"machine": machine(), "clients": args.clients, "seconds": args.seconds}
+    result: dict[str, Any] = {"machine": machine(), "clients": args.clients, "seconds": args.seconds,
+                              "database": "postgresql" if args.database else "sqlite"}
     # 1. Threads, no profiler.
     before = thread_cpu()
     run = clients_in_child(url, key, args.clients, args.seconds)
@@ -168,7 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     server.should_exit = True
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.name}.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(result, indent=1))
+    (args.out / f"{args.name}.md").write_text(render(result))
+    print(render(result))
     return 0
 
 
