@@ -102,7 +102,10 @@ def start_api(data_dir: Path, store_cache: Path | None, database: str | None = N
             (store_cache / "n10000" / "complete").write_text("10000")
     app = create_app(services.settings, services)
     port = _free_port()
-    from copilot.cli.commands.serve import SERVER_OPTIONS
+    try:
+        from copilot.cli.commands.serve import SERVER_OPTIONS
+    except ImportError:  # an older checkout profiled for comparison: served with uvicorn's h11 and asyncio
+        SERVER_OPTIONS = {"http": "h11", "loop": "asyncio"}
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **SERVER_OPTIONS))
     threading.Thread(target=server.run, daemon=True).start()
