@@ -88,3 +88,16 @@ def test_server_uses_the_c_http_parser_and_event_loop() -> None:
     config = uvicorn.Config(app, **serve_cmd.SERVER_OPTIONS)
     config.load()  # fails when httptools is not installed
     assert config.http_protocol_class.__module__.endswith("httptools_impl")
+
+
+def test_workers_without_the_production_audit_key_are_refused_in_one_line(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, mode="production", database_url=PG)
+    with pytest.raises(CliError, match="COPILOT_AUDIT_HMAC_KEY"):
+        serve_cmd.prepare_workers(settings, 2)
+
+
+def test_an_unreachable_database_is_one_clear_error(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                             audit_hmac_key="k" * 32)
+    with pytest.raises(CliError, match="cannot prepare the workers"):
+        serve_cmd.prepare_workers(settings, 2)

@@ -50,11 +50,16 @@ def check_workers(settings: Any, workers: int) -> list[str]:
 def prepare_workers(settings: Any, workers: int) -> dict[str, str]:
     """Everything the workers must share, created once before they start (two workers racing would
     create two audit keys or collide creating tables); returns the environment they read."""
-    from copilot.core.audit import load_keyring
+    from copilot.core.audit import AuditKeyError, load_keyring
     from copilot.core.db import open_database
 
-    load_keyring(settings)  # dev/demo: writes <data_dir>/audit.key once
-    open_database(settings.sqlalchemy_url).dispose()  # creates the tables once
+    try:
+        load_keyring(settings)  # dev/demo: writes <data_dir>/audit.key once
+        open_database(settings.sqlalchemy_url).dispose()  # creates the tables once
+    except AuditKeyError as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # e.g. the database is unreachable: say so before starting N workers
+        raise CliError(f"cannot prepare the workers: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
     env = {"COPILOT_DATA_DIR": str(settings.data_dir.resolve())}
     if settings.index_read_consistency_s is None:
         # A write (upload, delete) through one worker must be seen by the next search in any worker.
