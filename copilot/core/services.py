@@ -25,7 +25,8 @@ def build_store(settings: Settings, dim: int = 384) -> Store:
         from retrievers.stores.lancedb import LanceDBStore
 
         return LanceDBStore(settings.index_dir, dim=dim, ann_min_rows=settings.ann_min_rows,
-                            ann_nprobes=settings.ann_nprobes, ann_refine_factor=settings.ann_refine_factor)
+                            ann_nprobes=settings.ann_nprobes, ann_refine_factor=settings.ann_refine_factor,
+                            read_consistency_s=settings.index_read_consistency_s)
     if settings.store == "weaviate":
         from retrievers.stores.weaviate import WeaviateStore, config_from_settings
 

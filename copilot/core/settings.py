@@ -98,6 +98,13 @@ class Settings(BaseSettings):
     # --- api (copilot/api/app.py; see README and docs/portal-embedding.md) ----------
     api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation
     api_rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 for several workers
+    # uvicorn worker processes of `copilot serve` (each loads the models, ~1 GB). More than one
+    # needs PostgreSQL (DATABASE_URL): SQLite cannot serialise audit appends across processes.
+    api_workers: int = Field(default=1, ge=1, le=64)
+    # Seconds after which a search sees index writes made by another process (LanceDB reads a
+    # table version once and keeps it otherwise). None: only this process's writes; `copilot
+    # serve --workers N` (N > 1) sets 0, so a document deleted through one worker is gone for all.
+    index_read_consistency_s: float | None = Field(default=None, ge=0)
     api_max_json_kb: int = 64  # JSON request bodies
     api_max_upload_mb: float = 20.5  # multipart uploads (a file plus its form fields)
     api_cors_origins: list[str] = Field(default_factory=list)

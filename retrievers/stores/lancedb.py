@@ -18,6 +18,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,11 @@ def _rows(chunks: Sequence[Chunk], vectors: np.ndarray) -> list[dict[str, Any]]:
 
 
 def row_to_chunk(row: dict[str, Any]) -> Chunk:
-    spans = [PiiSpan(t, int(s), int(e), float(sc)) for t, s, e, sc in json.loads(row.get("pii_spans") or "[]")]
+    raw = row.get("pii_spans")
+    # Most chunks hold no personal data: skip the JSON parser for them (every search converts
+    # 100 candidate rows).
+    spans = ([PiiSpan(t, int(s), int(e), float(sc)) for t, s, e, sc in json.loads(raw)]
+             if raw and raw != "[]" else [])
     return Chunk(
         chunk_id=row["chunk_id"],
         doc_id=row["doc_id"],
@@ -181,14 +186,18 @@ class LanceDBStore:
 
     def __init__(
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
-        ann_refine_factor: int = 10,
+        ann_refine_factor: int = 10, read_consistency_s: float | None = None,
     ):
         import lancedb
 
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.dim = dim
-        self._db = lancedb.connect(str(self.path))
+        # None: the table keeps the version it opened (plus this process's own writes). Several
+        # processes serving one folder need a bound (0 = check for a newer version on every read),
+        # or a document deleted by one of them would still be served by the others.
+        interval = timedelta(seconds=read_consistency_s) if read_consistency_s is not None else None
+        self._db = lancedb.connect(str(self.path), read_consistency_interval=interval)
         self._write_lock = threading.Lock()
         if TABLE in _table_names(self._db):
             self._table = self._db.open_table(TABLE)

@@ -43,3 +43,23 @@ def test_bfloat16_vectors_match_float32():
     cos = (a * b).sum(1)
     assert cos.min() > 0.999
     assert not np.array_equal(a, b)  # the setting really changed the arithmetic
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_direct_forward_matches_sentence_transformers_encode(precision: str) -> None:
+    """Small batches skip ``SentenceTransformer.encode``'s per-call set-up; the vectors must be the
+    ones it gives (same tokens, pooling and normalisation), deterministic (eval mode, no dropout)."""
+    if precision == "bfloat16" and not cpu_has_native_bf16():
+        pytest.skip("no native bfloat16 on this CPU")
+    e = SentenceTransformerEmbedder(precision=precision)
+    texts = ["notice period for termination", "Who approves a change request during hypercare?", "SLA"]
+    fast = e.encode(texts)  # 3 <= batch size: the direct forward pass
+    with e._autocast():
+        ref = e._model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert fast.shape == (3, e.dim) and fast.dtype == np.float32
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    assert (np.sum(fast * ref, axis=1) > 0.9999).all()
+    assert np.array_equal(e.encode(texts), fast)
+    # Above the batch size, encode() is used: same vectors either way.
+    many = e.encode(texts * 3, batch_size=4)
+    assert (np.sum(many[:3] * fast, axis=1) > 0.9999).all()
