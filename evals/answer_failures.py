@@ -55,11 +55,12 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any) -> 
     for case in cases:
         gold = resolve_gold(case, texts)
         redactor = ResponseRedactor(case.principal, policy, None)
-        plan = answerer.plan(case.question, case.principal, None)
+        asked = answerer.read_question(case.question, case.principal)
+        plan = answerer.plan(asked, case.principal, None)
         hits = answerer.expand_within_document(
             plan.text, case.principal, answerer.retrieve(plan.text, case.principal, plan.doc_ids))
         ans = answerer._answer(case.question, case.principal, hits, redactor, False,
-                               evidence_question=evidence_question(case.question, plan))
+                               evidence_question=evidence_question(asked, plan))
         cited = [Item(c.doc_id, c.char_start, c.char_end) for c in ans.citations]
         read = [Item(h.chunk.doc_id, h.chunk.char_start, h.chunk.char_end) for h in hits[:MAX_CHUNKS_READ]]
         cause = classify(cited, read, gold.spans, set(gold.doc_ids), bool(ans.refused))
@@ -72,7 +73,7 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any) -> 
             "read_gold": [any(overlaps(r, s) for s in gold.spans) for r in read],
         }
         if cause in ("wrong_unit", "ok"):
-            cands, scores, _ = answerer.score_units(evidence_question(case.question, plan), case.principal, hits)
+            cands, scores, _ = answerer.score_units(evidence_question(asked, plan), case.principal, hits)
             order = [int(i) for i in np.argsort(-scores)]
             for rank, i in enumerate(order):
                 u = cands[i][0]

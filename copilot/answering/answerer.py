@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -206,6 +207,38 @@ def _norm_unit(text: str) -> str:
 
 
 _LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-z]{2,}(?![\w'’-])")
+_VOCAB_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+SPELL_MIN_CHARS = 4  # shorter words are too often another real word one letter away
+SPELL_TWO_EDITS_CHARS = 8  # words this long may be two edits from what was meant
+
+
+def correct_spelling(text: str, vocab: Counter[str] | dict[str, int]) -> str:
+    """``text`` with each lower-case word the index never uses replaced by the index's most frequent
+    word one edit away (two for long words; a swap of neighbours is one edit): "enabel the githb
+    plugin" -> "enable the github plugin". Only the customer's own documents are the dictionary;
+    words they use, stopwords, short words and capitalised words are left as typed."""
+    if not vocab:
+        return text
+    stop = _text.stopwords()
+    words = list(vocab)
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group()
+        low = w.lower()
+        # Capitalised words may be names the index does not hold (the names check judges those);
+        # words joined to digits or symbols are parts of identifiers, paths or file names.
+        joined = text[m.start() - 1 : m.start()] + text[m.end() : m.end() + 1]
+        if (w != low or len(low) < SPELL_MIN_CHARS or low in vocab or low in stop
+                or any(ch.isdigit() or ch in "-_/.@:$" for ch in joined)):
+            return w
+        limit = 2 if len(low) >= SPELL_TWO_EDITS_CHARS else 1
+        found = process.extract(low, words, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        if not found:
+            return w
+        best = min(found, key=lambda f: (f[1], -vocab[f[0]], f[0]))[0]
+        return best
+
+    return _VOCAB_WORD_RE.sub(fix, text)
 
 
 class Boilerplate:
@@ -221,6 +254,8 @@ class Boilerplate:
         self._version: int | None = None
         self._docs: dict[tuple[str, str], set[str]] = {}
         self._lower: dict[str, frozenset[str]] = {}
+        self._vocab: dict[str, Counter[str]] = {}
+        self._vocab_views: dict[Any, Counter[str]] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -238,6 +273,7 @@ class Boilerplate:
             return
         docs: dict[tuple[str, str], set[str]] = {}
         lower: dict[str, set[str]] = {}
+        vocab: dict[str, Counter[str]] = {}
         for chunks in iter_chunks(self.store, batch_size=500):
             for c in chunks:
                 for s, e in _text.sentence_spans(c.text):
@@ -245,9 +281,26 @@ class Boilerplate:
                     if len(norm) >= MIN_SENTENCE_CHARS:
                         docs.setdefault((c.tenant_id, norm), set()).add(c.doc_id)
                 lower.setdefault(c.tenant_id, set()).update(_LOWER_WORD_RE.findall(c.text))
+                vocab.setdefault(c.tenant_id, Counter()).update(_VOCAB_WORD_RE.findall(c.text.lower()))
         self._docs = {k: v for k, v in docs.items() if len(v) >= 2}
         self._lower = {t: frozenset(_text.stem(w) for w in ws) for t, ws in lower.items()}
+        self._vocab = vocab
         self._key = key
+
+    def vocabulary(self, tenants: Sequence[str]) -> Counter[str]:
+        """How often the given tenants' documents use each word (lower-cased)."""
+        with self._lock:
+            self._refresh()
+            key = (self._key, tuple(tenants))
+            cached = self._vocab_views.get(key)
+            if cached is None:
+                cached = Counter()
+                for t in tenants:
+                    cached.update(self._vocab.get(t, Counter()))
+                if len(self._vocab_views) > 64:
+                    self._vocab_views.clear()
+                self._vocab_views[key] = cached
+            return cached
 
     def lower_case_stems(self, tenants: Sequence[str]) -> frozenset[str]:
         """Stems of the words the given tenants' documents write in lower case (common words)."""
@@ -784,13 +837,20 @@ class Answerer:
         )
 
     # ---- entry point -----------------------------------------------------------
+    def read_question(self, question: str, principal: Principal) -> str:
+        """The question as retrieval and unit scoring read it: typos in plain words ("enabel",
+        "secert") become the nearby word of the documents the principal may read. The LLM and the
+        names check see the question as typed."""
+        return correct_spelling(question, self.boilerplate.vocabulary(self._visible_tenants(principal)))
+
     def answer(
         self, question: str, principal: Principal, redactor: ResponseRedactor, doc_ids: Sequence[str] | None = None
     ) -> Answer:
-        plan = self.plan(question, principal, doc_ids)
+        asked = self.read_question(question, principal)
+        plan = self.plan(asked, principal, doc_ids)
         hits = self.expand_within_document(plan.text, principal, self.retrieve(plan.text, principal, plan.doc_ids))
         ans = self._answer(question, principal, hits, redactor, doc_ids is not None,
-                           evidence_question=evidence_question(question, plan))
+                           evidence_question=evidence_question(asked, plan))
         if doc_ids is None and plan.doc_ids:
             ans.details["scoped_to"] = plan.doc_ids  # audit: the question named these documents
         return ans

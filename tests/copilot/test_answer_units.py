@@ -158,3 +158,24 @@ def test_a_capitalised_role_the_index_writes_in_lower_case_does_not_refuse(answe
     ans = scoped("As a Customer, how does a planner escalate a stuck order?")
     assert not ans.refused and "Regional operations director" in ans.answer
     assert scoped("As a Zanzibar planner, how does a planner escalate a stuck order?").refused
+
+
+def test_typos_in_plain_words_become_the_index_words():
+    from collections import Counter
+
+    from copilot.answering.answerer import correct_spelling
+
+    vocab = Counter({"enable": 5, "the": 9, "github": 4, "plugin": 7, "secret": 3, "secrets": 1, "author": 2,
+                     "australia": 1, "prod": 2})
+    assert correct_spelling("how do i enabel the githb plugin?", vocab) == "how do i enable the github plugin?"
+    # The most frequent of two words one edit away wins; a swap of neighbours is one edit.
+    assert correct_spelling("which secert do I need", vocab) == "which secret do I need"
+    # Capitalised words (possible names), identifiers, short words and known words stay as typed.
+    assert correct_spelling("Does Austria need an Auther?", vocab) == "Does Austria need an Auther?"
+    assert correct_spelling("what is prob-2 and the gut plugin", vocab) == "what is prob-2 and the gut plugin"
+    assert correct_spelling("enabel", Counter()) == "enabel"
+
+
+def test_a_question_with_typos_is_answered_from_the_right_passage(answerer):
+    ans = ask(answerer, "how does the planer escalats a stuk ordr?")
+    assert not ans.refused and "Regional operations director" in ans.answer
