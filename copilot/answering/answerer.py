@@ -214,8 +214,8 @@ SPELL_TWO_EDITS_CHARS = 8  # words this long may be two edits from what was mean
 
 def correct_spelling(text: str, vocab: Counter[str] | dict[str, int]) -> str:
     """``text`` with each lower-case word the index never uses replaced by the index's most frequent
-    word one edit away (two for long words; a swap of neighbours is one edit): "enabel the githb
-    plugin" -> "enable the github plugin". Only the customer's own documents are the dictionary;
+    word one edit away (two for long words; a swap of neighbours is one edit): "how do I cancle an
+    invoise" -> "how do I cancel an invoice". Only the customer's own documents are the dictionary;
     words they use, stopwords, short words and capitalised words are left as typed."""
     if not vocab:
         return text
@@ -378,7 +378,7 @@ def _name_word(word: str) -> str:
 
 def _is_typo_of(term: str, vocab: set[str]) -> bool:
     """``term`` is a misspelling of a word of ``vocab``: close by ratio, or one edit away (a letter
-    added, dropped, changed, or two neighbours swapped: "Platfrom") for words of TYPO_EDIT_CHARS+."""
+    added, dropped, changed, or two neighbours swapped: "Warehosue") for words of TYPO_EDIT_CHARS+."""
     if process.extractOne(term, vocab, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO) is not None:
         return True
     return len(term) >= TYPO_EDIT_CHARS and process.extractOne(
@@ -390,7 +390,7 @@ def uncovered_specifics(question: str, hits: Sequence[ScoredChunk],
     """Codes and proper names of the question that no read passage (text, title, section) mentions.
 
     ``common_stems``: stems of the words the asker's own index writes in lower case. A capitalised
-    question word among them is a common word written with a capital ("As a Platform Engineer"),
+    question word among them is a common word written with a capital ("As a Finance Manager"),
     not a name; identifiers are never exempt."""
     haystack = " ".join(
         f"{h.chunk.title} {' '.join(h.chunk.section_path)} {h.chunk.text}" for h in hits
@@ -838,8 +838,8 @@ class Answerer:
 
     # ---- entry point -----------------------------------------------------------
     def read_question(self, question: str, principal: Principal) -> str:
-        """The question as retrieval and unit scoring read it: typos in plain words ("enabel",
-        "secert") become the nearby word of the documents the principal may read. The LLM and the
+        """The question as retrieval and unit scoring read it: typos in plain words ("cancle",
+        "invoise") become the nearby word of the documents the principal may read. The LLM and the
         names check see the question as typed."""
         return correct_spelling(question, self.boilerplate.vocabulary(self._visible_tenants(principal)))
 
