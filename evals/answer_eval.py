@@ -65,6 +65,20 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+ANSWER_KEYS = ("answered_answerable", "refused_unanswerable", "cites_gold", "token_f1", "contains_short")
+
+
+def answer_half_gaps(halves: dict[str, dict[str, Any]], max_gap: float = 0.03) -> list[str]:
+    """Answer figures whose dev and test values differ by more than ``max_gap`` (the split or the
+    chosen parameters do not generalise)."""
+    out = []
+    for key in ANSWER_KEYS:
+        a, b = halves.get("dev", {}).get(key), halves.get("test", {}).get(key)
+        if a is not None and b is not None and abs(a - b) > max_gap:
+            out.append(f"{key}: dev {a:.3f} vs test {b:.3f} (gap {abs(a - b):.3f} > {max_gap:.2f})")
+    return out
+
+
 def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, scoped: bool,
                  label: str) -> dict[str, Any]:
     from copilot.core.redact import ResponseRedactor, load_policy
@@ -153,10 +167,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--cuad-per-half", type=int, default=0, help="only the first N contracts of each half")
     ap.add_argument("--no-refusal", action="store_true",
                     help="answer everything the rule could answer (signals are kept for calibration)")
+    ap.add_argument("--max-half-gap", type=float, default=0.03,
+                    help="fail (exit 3) when an answer figure differs by more than this between the halves")
     args = ap.parse_args(argv)
     overrides = {"answer_min_confidence": -1.0, "answer_min_coverage": 0.0} if args.no_refusal else {}
-    run([s for s in args.sets.split(",") if s], args.out, args.limit, args.cuad_per_half, **overrides)
-    return 0
+    results = run([s for s in args.sets.split(",") if s], args.out, args.limit, args.cuad_per_half, **overrides)
+    status = 0
+    for name, res in results.items():
+        for gap in answer_half_gaps(res["halves"], args.max_half_gap):
+            print(f"half gap: {name}: {gap}", file=sys.stderr)
+            status = 3
+    return status
 
 
 if __name__ == "__main__":

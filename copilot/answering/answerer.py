@@ -20,12 +20,14 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from copilot.core.redact import ResponseRedactor, shift_spans
 from copilot.core.settings import Settings
@@ -99,7 +101,17 @@ def _is_item(chunk_text: str, b: Block) -> bool:
     if b.kind == "item":
         return True
     body = chunk_text[b.start : b.end]
-    return b.kind == "para" and len(body.split()) <= MAX_ITEM_WORDS and len(_text.sentence_spans(body)) == 1
+    return (b.kind == "para" and len(body.split()) <= MAX_ITEM_WORDS and not _is_title_line(chunk_text, b)
+            and len(_text.sentence_spans(body)) == 1)
+
+
+def _is_title_line(chunk_text: str, b: Block) -> bool:
+    """A paragraph that is one line ending in a word, with no sentence punctuation anywhere: a
+    section title the parser kept as text ("Installing the Operator on a private cluster"), however
+    long. It names a topic without saying anything about it, so it is never an answer on its own."""
+    body = chunk_text[b.start : b.end].strip()
+    return (b.kind == "para" and bool(body) and "\n" not in body and body[-1].isalpha()
+            and not re.search(r"[.!?;:]\s", body))
 
 
 def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
@@ -110,7 +122,7 @@ def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
     while i < len(blocks) - 1:
         lead, first = blocks[i], i + 1
         under_heading = False
-        if lead.kind == "heading" and blocks[first].kind == "para":
+        if (lead.kind == "heading" or _is_title_line(text, lead)) and blocks[first].kind == "para":
             # The paragraph right under a heading introduces what follows it.
             lead, first, under_heading = blocks[first], first + 1, True
         j = first
@@ -147,7 +159,7 @@ def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
         if not _PLACEHOLDER_RE.search(flat):
             out.append((s, e, flat, masked, "list", lead_end))
     for b in blocks:
-        if b.kind in ("heading", "table"):
+        if b.kind in ("heading", "table") or _is_title_line(text, b):
             continue
         for s, e in _text.sentence_spans(text[b.start : b.end]):
             s, e = b.start + s, b.start + e
@@ -194,10 +206,46 @@ def _norm_unit(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
 
+_LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-z]{2,}(?![\w'’-])")
+_VOCAB_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+SPELL_MIN_CHARS = 4  # shorter words are too often another real word one letter away
+SPELL_TWO_EDITS_CHARS = 8  # words this long may be two edits from what was meant
+
+
+def correct_spelling(text: str, vocab: Counter[str] | dict[str, int]) -> str:
+    """``text`` with each lower-case word the index never uses replaced by the index's most frequent
+    word one edit away (two for long words; a swap of neighbours is one edit): "how do I cancle an
+    invoise" -> "how do I cancel an invoice". Only the customer's own documents are the dictionary;
+    words they use, stopwords, short words and capitalised words are left as typed."""
+    if not vocab:
+        return text
+    stop = _text.stopwords()
+    words = list(vocab)
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group()
+        low = w.lower()
+        # Capitalised words may be names the index does not hold (the names check judges those);
+        # words joined to digits or symbols are parts of identifiers, paths or file names.
+        joined = text[m.start() - 1 : m.start()] + text[m.end() : m.end() + 1]
+        if (w != low or len(low) < SPELL_MIN_CHARS or low in vocab or low in stop
+                or any(ch.isdigit() or ch in "-_/.@:$" for ch in joined)):
+            return w
+        limit = 2 if len(low) >= SPELL_TWO_EDITS_CHARS else 1
+        found = process.extract(low, words, scorer=OSA.distance, score_cutoff=limit, limit=None)
+        if not found:
+            return w
+        best = min(found, key=lambda f: (f[1], -vocab[f[0]], f[0]))[0]
+        return best
+
+    return _VOCAB_WORD_RE.sub(fix, text)
+
+
 class Boilerplate:
     """Sentences repeated verbatim (after normalisation) in several documents of one tenant's view:
-    template text, not an answer. Counted per tenant, so a principal's answers depend only on the
-    tenants it may read; rebuilt when the stored documents change."""
+    template text, not an answer; and, from the same scan, the words each tenant's documents write
+    in lower case. Counted per tenant, so a principal's answers depend only on the tenants it may
+    read; rebuilt when the stored documents change."""
 
     def __init__(self, store: Any, min_docs: int = 3):
         self.store = store
@@ -205,6 +253,9 @@ class Boilerplate:
         self._key: Any = None
         self._version: int | None = None
         self._docs: dict[tuple[str, str], set[str]] = {}
+        self._lower: dict[str, frozenset[str]] = {}
+        self._vocab: dict[str, Counter[str]] = {}
+        self._vocab_views: dict[Any, Counter[str]] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -221,14 +272,44 @@ class Boilerplate:
         if key == self._key:
             return
         docs: dict[tuple[str, str], set[str]] = {}
+        lower: dict[str, set[str]] = {}
+        vocab: dict[str, Counter[str]] = {}
         for chunks in iter_chunks(self.store, batch_size=500):
             for c in chunks:
                 for s, e in _text.sentence_spans(c.text):
                     norm = _norm_unit(c.text[s:e])
                     if len(norm) >= MIN_SENTENCE_CHARS:
                         docs.setdefault((c.tenant_id, norm), set()).add(c.doc_id)
+                lower.setdefault(c.tenant_id, set()).update(_LOWER_WORD_RE.findall(c.text))
+                vocab.setdefault(c.tenant_id, Counter()).update(_VOCAB_WORD_RE.findall(c.text.lower()))
         self._docs = {k: v for k, v in docs.items() if len(v) >= 2}
+        self._lower = {t: frozenset(_text.stem(w) for w in ws) for t, ws in lower.items()}
+        self._vocab = vocab
         self._key = key
+
+    def vocabulary(self, tenants: Sequence[str]) -> Counter[str]:
+        """How often the given tenants' documents use each word (lower-cased)."""
+        with self._lock:
+            self._refresh()
+            key = (self._key, tuple(tenants))
+            cached = self._vocab_views.get(key)
+            if cached is None:
+                cached = Counter()
+                for t in tenants:
+                    cached.update(self._vocab.get(t, Counter()))
+                if len(self._vocab_views) > 64:
+                    self._vocab_views.clear()
+                self._vocab_views[key] = cached
+            return cached
+
+    def lower_case_stems(self, tenants: Sequence[str]) -> frozenset[str]:
+        """Stems of the words the given tenants' documents write in lower case (common words)."""
+        with self._lock:
+            self._refresh()
+        out: frozenset[str] = frozenset()
+        for t in tenants:
+            out |= self._lower.get(t, frozenset())
+        return out
 
     def is_boilerplate(self, text: str, tenants: Sequence[str]) -> bool:
         with self._lock:
@@ -285,10 +366,32 @@ _GENERIC_PROPER = frozenset({"I", "ERP", "API", "SLA", "SOW", "UAT", "PDF", "EUR
 CODE_MISS_PENALTY = 0.2
 TYPO_MIN_CHARS = 5
 TYPO_MIN_RATIO = 90.0  # "develper"/"developer" 94, "australia"/"austria" 87.5
+TYPO_EDIT_CHARS = 6  # one edit (or swap) away also counts for words this long ("austria"/"australia" is 2)
+# English possessive and contraction endings: "Acme's", "I'm", "We've" name "Acme", "I", "We".
+_CONTRACTION_RE = re.compile(r"[’'](?:s|m|ve|d|ll|re|t)?$", re.I)
 
 
-def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]:
-    """Codes and proper names of the question that no read passage (text, title, section) mentions."""
+def _name_word(word: str) -> str:
+    """A capitalised word without its possessive or contraction ("Acme's" -> "Acme", "I'm" -> "I")."""
+    return _CONTRACTION_RE.sub("", word)
+
+
+def _is_typo_of(term: str, vocab: set[str]) -> bool:
+    """``term`` is a misspelling of a word of ``vocab``: close by ratio, or one edit away (a letter
+    added, dropped, changed, or two neighbours swapped: "Warehosue") for words of TYPO_EDIT_CHARS+."""
+    if process.extractOne(term, vocab, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO) is not None:
+        return True
+    return len(term) >= TYPO_EDIT_CHARS and process.extractOne(
+        term, vocab, scorer=OSA.distance, score_cutoff=1) is not None
+
+
+def uncovered_specifics(question: str, hits: Sequence[ScoredChunk],
+                        common_stems: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Codes and proper names of the question that no read passage (text, title, section) mentions.
+
+    ``common_stems``: stems of the words the asker's own index writes in lower case. A capitalised
+    question word among them is a common word written with a capital ("As a Finance Manager"),
+    not a name; identifiers are never exempt."""
     haystack = " ".join(
         f"{h.chunk.title} {' '.join(h.chunk.section_path)} {h.chunk.text}" for h in hits
     ).lower()
@@ -296,8 +399,9 @@ def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]
     codes: list[str] = [m.group() for m in _SPECIFIC_CODE_RE.finditer(question)]
     names: list[str] = []
     for m in _PROPER_RE.finditer(question):
-        words = [w.rstrip("’'s").rstrip("’'") for w in m.group(1).split()]
-        names.extend(w for w in words if w and w not in _GENERIC_PROPER)
+        words = [_name_word(w) for w in m.group(1).split()]
+        names.extend(w for w in words if w and w not in _GENERIC_PROPER
+                     and not (common_stems and _text.stem(w) in common_stems))
     vocab: set[str] | None = None
     missing: list[str] = []
     for term in dict.fromkeys(codes + names):
@@ -308,7 +412,7 @@ def uncovered_specifics(question: str, hits: Sequence[ScoredChunk]) -> list[str]
             # A misspelt name ("Develper") still names what the passages call "Developer";
             # identifiers must match exactly.
             vocab = vocab if vocab is not None else set(re.findall(r"\w+", haystack_flat))
-            if process.extractOne(t, vocab, scorer=fuzz.ratio, score_cutoff=TYPO_MIN_RATIO) is not None:
+            if _is_typo_of(t, vocab):
                 continue
         missing.append(term)
     return missing
@@ -538,7 +642,8 @@ class Answerer:
         doc_scope: bool,
     ) -> Answer:
         retrieved = [h.chunk.chunk_id for h in hits]
-        if uncovered_specifics(question, hits[:MAX_CHUNKS_READ]):
+        common = self.boilerplate.lower_case_stems(self._visible_tenants(principal))
+        if uncovered_specifics(question, hits[:MAX_CHUNKS_READ], common):
             return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
         cands, scores, sv = self.score_units(question, principal, hits)
         if not cands:
@@ -732,13 +837,20 @@ class Answerer:
         )
 
     # ---- entry point -----------------------------------------------------------
+    def read_question(self, question: str, principal: Principal) -> str:
+        """The question as retrieval and unit scoring read it: typos in plain words ("cancle",
+        "invoise") become the nearby word of the documents the principal may read. The LLM and the
+        names check see the question as typed."""
+        return correct_spelling(question, self.boilerplate.vocabulary(self._visible_tenants(principal)))
+
     def answer(
         self, question: str, principal: Principal, redactor: ResponseRedactor, doc_ids: Sequence[str] | None = None
     ) -> Answer:
-        plan = self.plan(question, principal, doc_ids)
+        asked = self.read_question(question, principal)
+        plan = self.plan(asked, principal, doc_ids)
         hits = self.expand_within_document(plan.text, principal, self.retrieve(plan.text, principal, plan.doc_ids))
         ans = self._answer(question, principal, hits, redactor, doc_ids is not None,
-                           evidence_question=evidence_question(question, plan))
+                           evidence_question=evidence_question(asked, plan))
         if doc_ids is None and plan.doc_ids:
             ans.details["scoped_to"] = plan.doc_ids  # audit: the question named these documents
         return ans

@@ -40,3 +40,28 @@ def test_misspelt_names_still_match_but_identifiers_do_not():
     assert uncovered_specifics("Which region hosts tenants for customers in Austria?", [hit("Tenants in Australia.")]) \
         == ["Austria"]
     assert uncovered_specifics("What about P3?", [SLA]) == ["P3"]
+
+
+def test_pronoun_contractions_are_not_names():
+    assert uncovered_specifics("I'm new here: what response does a P1 ticket get?", [SLA]) == []
+    assert uncovered_specifics("What response does a P1 ticket get, now that I've asked twice?", [SLA]) == []
+    assert uncovered_specifics("What does Birch's agreement say about P1?", [SLA]) == ["Birch"]
+
+
+def test_one_swapped_or_changed_letter_is_a_typo_of_a_long_word():
+    assert uncovered_specifics("What response does a P1 ticket get under the Sevrice Levels?", [SLA]) == []
+    assert uncovered_specifics("What is in the Alder Partner Agreemant?", [SLA]) == []
+    # Two edits on a name is another name, and short names must match exactly.
+    assert uncovered_specifics("Which region hosts tenants for customers in Austria?", [hit("Tenants in Australia.")]) \
+        == ["Austria"]
+    assert uncovered_specifics("What P1 response does Alter get?", [SLA]) == ["Alter"]
+
+
+def test_capitalised_common_words_of_the_own_index_are_not_names():
+    common = frozenset({"financ", "account", "lead", "digit"})  # stems the index writes in lower case
+    q = "As a Finance Accounting Lead, what response does a P1 ticket get?"
+    assert uncovered_specifics(q, [SLA]) == ["Finance", "Accounting", "Lead"]
+    assert uncovered_specifics(q, [SLA], common) == []
+    # A real name next to a common word is still missing; identifiers are never exempt.
+    assert uncovered_specifics("What P1 response time has Birch Digital got?", [SLA], common) == ["Birch"]
+    assert uncovered_specifics("What response does a P2 ticket get?", [SLA], frozenset({"p2"})) == ["P2"]

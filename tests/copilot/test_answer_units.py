@@ -71,6 +71,18 @@ def test_long_sentence_offers_its_clauses():
     assert any(c.startswith("(b) replace damaged goods") for c in clauses)
 
 
+def test_a_long_title_line_is_never_a_unit_but_the_text_under_it_is():
+    text = ("Limits\n\nImports run every night.\n\n"
+            "Installing the order import service on a private cluster with the command line\n\n"
+            "The import service installs with one command and needs no database of its own.\n\n"
+            "Effective date of the import contract 1 March 2026")
+    units = [(u[2], u[4]) for u in chunk_units(chunk("title", text))]
+    assert all(not t.startswith("Installing the order import service") for t, _ in units)
+    assert ("The import service installs with one command and needs no database of its own.", "sentence") in units
+    # A line that ends in a value, not a word, is kept: it states something.
+    assert any(t == "Effective date of the import contract 1 March 2026" for t, _ in units)
+
+
 def test_placeholder_text_is_never_a_unit():
     assert all("Insert customer name" not in u[2] for u in chunk_units(PLACEHOLDER))
 
@@ -126,3 +138,44 @@ def test_boilerplate_follows_writes_to_the_store(embedder, tmp_path):
     assert bp.is_boilerplate(line, ["acme"])
     store.delete_document("acme", "n2.md")
     assert not bp.is_boilerplate(line, ["acme"])
+
+
+def test_lower_case_words_are_counted_per_tenant(answerer):
+    from guardrails.text import stem
+
+    stems = Boilerplate(answerer.retriever.store).lower_case_stems(["acme", "shared"])
+    assert {stem("planner"), stem("supervisor"), stem("pallets")} <= stems
+    assert stem("Plant") not in stems  # only ever written with a capital: could be a name
+    assert Boilerplate(answerer.retriever.store).lower_case_stems(["other-tenant"]) == frozenset()
+
+
+def test_a_capitalised_role_the_index_writes_in_lower_case_does_not_refuse(answerer):
+    # Asked within the ladder's document, whose passages never say "customer"; other documents of
+    # the same index do, in lower case: "Customer" is a common word here, not a name to look for.
+    def scoped(q):
+        return answerer.answer(q, P, ResponseRedactor(P, load_policy(None), None), doc_ids=["d.md"])
+
+    ans = scoped("As a Customer, how does a planner escalate a stuck order?")
+    assert not ans.refused and "Regional operations director" in ans.answer
+    assert scoped("As a Zanzibar planner, how does a planner escalate a stuck order?").refused
+
+
+def test_typos_in_plain_words_become_the_index_words():
+    from collections import Counter
+
+    from copilot.answering.answerer import correct_spelling
+
+    vocab = Counter({"cancel": 5, "the": 9, "invoice": 4, "order": 7, "ledger": 3, "ledgers": 1, "author": 2,
+                     "australia": 1, "prod": 2})
+    assert correct_spelling("how do i cancle the invoise order?", vocab) == "how do i cancel the invoice order?"
+    # The most frequent of two words one edit away wins; a swap of neighbours is one edit.
+    assert correct_spelling("which legder do I need", vocab) == "which ledger do I need"
+    # Capitalised words (possible names), identifiers, short words and known words stay as typed.
+    assert correct_spelling("Does Austria need an Auther?", vocab) == "Does Austria need an Auther?"
+    assert correct_spelling("what is prob-2 and the gut plugin", vocab) == "what is prob-2 and the gut plugin"
+    assert correct_spelling("cancle", Counter()) == "cancle"
+
+
+def test_a_question_with_typos_is_answered_from_the_right_passage(answerer):
+    ans = ask(answerer, "how does the planer escalats a stuk ordr?")
+    assert not ans.refused and "Regional operations director" in ans.answer

@@ -35,3 +35,13 @@ def test_split_is_stable_and_roughly_even() -> None:
     assert abs(len(halves["dev"]) - 1000) < 100
     assert all(half_of(d) == "dev" for d in halves["dev"])
     assert half_of("doc-1") == half_of("doc-1")
+
+
+def test_answer_half_gaps_name_every_figure_that_differs_too_much():
+    from evals.answer_eval import answer_half_gaps
+
+    halves = {"dev": {"answered_answerable": 0.95, "cites_gold": 0.70, "token_f1": 0.43, "refused_unanswerable": None},
+              "test": {"answered_answerable": 0.90, "cites_gold": 0.72, "token_f1": 0.43, "refused_unanswerable": 0.5}}
+    gaps = answer_half_gaps(halves, 0.03)
+    assert len(gaps) == 1 and gaps[0].startswith("answered_answerable: dev 0.950 vs test 0.900")
+    assert answer_half_gaps(halves, 0.06) == []

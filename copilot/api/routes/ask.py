@@ -37,9 +37,10 @@ def answer_question(
     except StoreError:
         # A full-text parser failure on odd input: the search service answers from the dense side.
         assert state.services is not None
-        found = find(state.services, body.question, principal, k=state.settings.answer_top_k, mode="dense",
+        asked = state.answerer.read_question(body.question, principal)
+        found = find(state.services, asked, principal, k=state.settings.answer_top_k, mode="dense",
                      doc_ids=body.doc_ids)
-        ans = state.answerer.extractive(evidence_question(body.question, found.plan), principal, found.hits, red,
+        ans = state.answerer.extractive(evidence_question(asked, found.plan), principal, found.hits, red,
                                         body.doc_ids is not None)
     state.metrics.retrieval_seconds.labels(mode="ask").observe(time.perf_counter() - t)
     if ans.refused:
