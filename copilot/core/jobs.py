@@ -31,7 +31,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copilot.core.db import Base, Database, utcnow
-from copilot.core.upload_process import UploadWorkerCrashed
+from copilot.core.upload_process import UploadWorkerCrashed, UploadWorkerStopped
 from retrievers.access import Principal, RecordAccess, can_read
 
 log = logging.getLogger("copilot.core.jobs")
@@ -271,6 +271,9 @@ class JobRunner:
             outcome = self._ingestor.ingest_bytes(data, job.doc_id, tags, progress=progress, prepare=prepare)
         except IngestError as exc:
             self._finish(job_id, error=("document_rejected", str(exc)))
+        except UploadWorkerStopped:
+            # Shutting down mid-job: the job stays "running", and recover() re-queues it at the next start.
+            log.info("upload job %s left for the next start", job_id)
         except UploadWorkerCrashed as exc:
             self._finish(job_id, error=("worker_crashed", str(exc)))
         except FileNotFoundError:

@@ -40,6 +40,10 @@ class UploadWorkerCrashed(RuntimeError):
     """The worker process died while preparing an upload; nothing was written."""
 
 
+class UploadWorkerStopped(RuntimeError):
+    """The service is shutting down: the job is left to be resumed at the next start."""
+
+
 # ---- child side ------------------------------------------------------------------
 _CHILD: dict[str, Any] = {}
 
@@ -103,9 +107,12 @@ class UploadProcess:
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._events: Any = None
+        self._closing = False
 
     def _ensure(self) -> tuple[ProcessPoolExecutor, Any]:
         with self._lock:
+            if self._closing:
+                raise UploadWorkerStopped("the service is shutting down")
             if self._pool is None:
                 self._events = self._ctx.Queue()
                 self._pool = ProcessPoolExecutor(
@@ -132,7 +139,9 @@ class UploadProcess:
         token = uuid.uuid4().hex
         try:
             fut = pool.submit(_child_prepare, token, data, doc_id, tags.model_dump_json(), doc_hash)
-        except BrokenProcessPool as exc:
+        except (BrokenProcessPool, RuntimeError) as exc:  # RuntimeError: shut down meanwhile
+            if self._closing:
+                raise UploadWorkerStopped("the service is shutting down") from exc
             self._discard(pool)
             raise UploadWorkerCrashed(self._crash_message()) from exc
         while not fut.done():
@@ -149,6 +158,8 @@ class UploadProcess:
         try:
             return fut.result(timeout)
         except BrokenProcessPool as exc:
+            if self._closing:
+                raise UploadWorkerStopped("the service is shutting down") from exc
             log.error("the upload worker process died; starting a new one for the next job")
             self._discard(pool)
             raise UploadWorkerCrashed(self._crash_message()) from exc
@@ -159,7 +170,12 @@ class UploadProcess:
                 "nothing was written: upload the file again")
 
     def close(self) -> None:
+        """Stop the worker now (a job it was preparing is resumed at the next start)."""
         with self._lock:
+            self._closing = True
             pool, self._pool, self._events = self._pool, None, None
         if pool is not None:
+            # shutdown() alone would let the process exit only after the job it is preparing.
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
             pool.shutdown(wait=False, cancel_futures=True)

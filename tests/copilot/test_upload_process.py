@@ -128,3 +128,26 @@ def test_killed_worker_fails_the_job_visibly_and_the_next_job_succeeds(settings,
         assert proc.info(timeout=300)["pid"] != pid  # a new worker
     finally:
         proc.close()
+
+
+def test_shutdown_mid_job_leaves_the_job_to_be_resumed(settings, tmp_path):
+    embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
+    store = LanceDBStore(tmp_path / "index")
+    proc = UploadProcess(settings)
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    r = JobRunner(db, tmp_path / "upload-jobs", lambda: build_ingestor(settings, store, embedder,
+                                                                        build_detector(settings)), preparer=proc)
+    admin = Principal("key:admin", "alder", AccessLevel.RESTRICTED, frozenset({"tenant_admin"}))
+    job = r.submit(principal=admin, doc_id="uploads/partner/big.md", file_name="big.md", data=TEXT * 60,
+                   tags=TAGS.model_dump(mode="json"), access_level=1, replace=False)
+    worker = threading.Thread(target=r.run_one, args=(r._next(),))
+    worker.start()
+    deadline = time.monotonic() + 300
+    while r.get(job.id).stage not in ("parsing", "pii", "embedding") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r.stop(timeout=0.1)  # the service shuts down while the worker process prepares the job
+    worker.join(60)
+    assert not worker.is_alive()
+    assert r.get(job.id).status == "running" and store.list_documents() == []
+    again = JobRunner(db, tmp_path / "upload-jobs", lambda: None)
+    assert again.recover()["resumed"] == 1  # picked up at the next start
