@@ -111,6 +111,19 @@ class _Prepared:
 
 
 @dataclass
+class PreparedUpload:
+    """One upload's chunks and their vectors, ready for the store write."""
+
+    doc_id: str
+    chunks: list[Chunk]
+    vectors: np.ndarray
+
+
+# (data, doc_id, tags, doc_hash, progress) -> the upload's chunks and vectors
+PrepareUpload = Callable[[bytes, str, DocumentTags, str, Progress | None], PreparedUpload]
+
+
+@dataclass
 class _Parsed:
     rel: str
     data: bytes
@@ -480,12 +493,15 @@ class Ingestor:
 
     # ---- public API ----------------------------------------------------------
     def ingest_bytes(
-        self, data: bytes, doc_id: str, tags: DocumentTags, progress: Progress | None = None
+        self, data: bytes, doc_id: str, tags: DocumentTags, progress: Progress | None = None,
+        prepare: PrepareUpload | None = None,
     ) -> FileOutcome:
         """Ingest one uploaded document; raises IngestError with a clear message on bad input.
 
         ``progress(stage, done, total)`` is called as the document moves through parsing,
-        PII detection and embedding (used by upload jobs).
+        PII detection and embedding (used by upload jobs). ``prepare`` does the CPU work
+        (:meth:`prepare_upload` by default; an upload job may run it in a worker process):
+        this method only checks the document against the index and writes the result.
         """
         if len(data) > self.max_file_bytes:
             raise IngestError(f"{doc_id}: file is {len(data):,} bytes; the limit is {self.max_file_bytes:,}")
@@ -495,6 +511,22 @@ class Ingestor:
         owner = self.ledger.root_of(tags.tenant_id, doc_id)
         if owner not in (None, UPLOAD_ROOT) and (tags.tenant_id, doc_id) in self.store.document_hashes(tags.tenant_id):
             raise IngestError(f"{doc_id}: a document with this id was ingested from {owner}")
+        ready = (prepare or self.prepare_upload)(data, doc_id, tags, doc_hash, progress)
+        self.ledger.claim([(tags.tenant_id, doc_id)], UPLOAD_ROOT)
+        try:
+            # One store write swaps the document in: a failure leaves its old chunks intact.
+            n = self.store.replace_document(tags.tenant_id, doc_id, ready.chunks, ready.vectors)
+        except Exception as exc:
+            raise IngestError(f"index write failed: {exc}") from None
+        if tags.supersedes:
+            self.store.set_superseded(tags.tenant_id, tags.supersedes, True)
+        return FileOutcome(doc_id, "written", chunks=n)
+
+    def prepare_upload(
+        self, data: bytes, doc_id: str, tags: DocumentTags, doc_hash: str, progress: Progress | None = None,
+    ) -> PreparedUpload:
+        """Parse, chunk, detect PII, mask and embed one upload; touches neither store nor ledger,
+        so it can run in another process (the result pickles)."""
         if progress:
             progress("parsing", 0, 1)
         ahead: _AheadEncoder | None = None
@@ -516,15 +548,12 @@ class Ingestor:
         finally:
             if ahead is not None:
                 ahead.close()
-        report = IngestReport()
-        self.ledger.claim([(tags.tenant_id, doc_id)], UPLOAD_ROOT)
-        self._write([prepared], report, progress, encoded=encoded)
-        outcome = report.outcomes[-1]
-        if outcome.status != "written":
-            raise IngestError(outcome.reason)
-        if tags.supersedes:
-            self.store.set_superseded(tags.tenant_id, tags.supersedes, True)
-        return outcome
+        try:
+            vectors = embed_chunks(self.embedder, prepared.embed_texts, batch_size=self.embed_batch,
+                                   progress=progress, encoded=encoded)
+        except Exception as exc:
+            raise IngestError(f"embedding failed: {exc}") from None
+        return PreparedUpload(doc_id, prepared.chunks, vectors)
 
     def _detect_ahead(
         self, rel: str, data: bytes, tags: DocumentTags, doc_hash: str, parsed: ParsedDocument,

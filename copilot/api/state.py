@@ -26,6 +26,7 @@ from copilot.core.metrics import Metrics
 from copilot.core.redact import ResponseRedactor
 from copilot.core.services import Services, build_services
 from copilot.core.settings import Settings
+from copilot.core.upload_process import UploadProcess
 from copilot.governance import escalations as esc
 from copilot.governance.checks.service import GovernanceChecks
 from copilot.governance.feedback import FeedbackService
@@ -211,7 +212,9 @@ def build_components(state: AppState, services: Services | None = None) -> Compo
             svc.retriever, s.templates_dir, queue, max_sow_bytes=int(s.max_sow_mb * 1024 * 1024)
         ),
         feedback=FeedbackService(db.session.begin, keyring),
-        jobs=JobRunner(db, s.data_dir / "upload-jobs", svc.upload_ingestor, nice=s.upload_worker_nice),
+        jobs=JobRunner(db, s.data_dir / "upload-jobs", svc.upload_writer if s.upload_process else svc.upload_ingestor,
+                       nice=s.upload_worker_nice,
+                       preparer=UploadProcess(s, nice=s.upload_worker_nice) if s.upload_process else None),
     )
 
 

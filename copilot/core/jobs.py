@@ -9,8 +9,10 @@ running when the process died is re-queued (the ingest is per-document atomic an
 idempotent, so re-running it is safe) up to ``MAX_ATTEMPTS`` times, then failed with a
 visible ``interrupted`` error; a job whose bytes are gone is failed the same way.
 
-The worker embeds with its own model instance in bounded batches, so an upload never
-holds the model that serves queries.
+With a ``preparer`` (:class:`copilot.core.upload_process.UploadProcess`, the default in the
+API) the CPU work of a job (parse, chunk, PII, embed) runs in a worker process and this thread
+only writes the result; without one the worker thread embeds with its own model instance in
+bounded batches, so an upload never holds the model that serves queries.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copilot.core.db import Base, Database, utcnow
+from copilot.core.upload_process import UploadWorkerCrashed, UploadWorkerStopped
 from retrievers.access import Principal, RecordAccess, can_read
 
 log = logging.getLogger("copilot.core.jobs")
@@ -107,8 +110,9 @@ class JobRunner:
     """Persists upload jobs and ingests them one at a time on a worker thread."""
 
     def __init__(self, db: Database, payload_dir: Path, ingestor_factory: Any, *, poll_s: float = 1.0,
-                 nice: int = 0):
+                 nice: int = 0, preparer: Any | None = None):
         self.nice = nice
+        self.preparer = preparer  # e.g. an UploadProcess: prepares uploads out of this process
         self._written = False  # uploads written since the indexes were last folded in
         self.db = db
         self.payload_dir = payload_dir
@@ -188,6 +192,9 @@ class JobRunner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        close = getattr(self.preparer, "close", None)
+        if callable(close):
+            close()
 
     # ---- worker ------------------------------------------------------------
     def _payload(self, job_id: str) -> Path:
@@ -260,9 +267,15 @@ class JobRunner:
             if self._ingestor is None:
                 self._ingestor = self._ingestor_factory()
             tags = DocumentTags.model_validate(job.tags)
-            outcome = self._ingestor.ingest_bytes(data, job.doc_id, tags, progress=progress)
+            prepare = self.preparer.prepare if self.preparer is not None else None
+            outcome = self._ingestor.ingest_bytes(data, job.doc_id, tags, progress=progress, prepare=prepare)
         except IngestError as exc:
             self._finish(job_id, error=("document_rejected", str(exc)))
+        except UploadWorkerStopped:
+            # Shutting down mid-job: the job stays "running", and recover() re-queues it at the next start.
+            log.info("upload job %s left for the next start", job_id)
+        except UploadWorkerCrashed as exc:
+            self._finish(job_id, error=("worker_crashed", str(exc)))
         except FileNotFoundError:
             self._finish(job_id, error=("interrupted", "the uploaded bytes are missing; upload the file again"))
         except Exception as exc:

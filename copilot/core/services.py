@@ -44,7 +44,8 @@ def build_detector(settings: Settings) -> Any | None:
     return get_detector()
 
 
-def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detector: Any | None = None):
+def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detector: Any | None = None, *,
+                   ledger: bool = True):
     from guardrails.injection import screen
     from guardrails.redaction import mask_for_index
     from ingestion.pipeline import Ingestor
@@ -61,7 +62,8 @@ def build_ingestor(settings: Settings, store: Store, embedder: Embedder, detecto
         chunk_tokens=settings.chunk_tokens,
         overlap_tokens=settings.chunk_overlap_tokens,
         embed_batch=settings.embed_batch_size,
-        ledger=SourceLedger(settings.index_dir / "sources.json"),
+        # Without a ledger (the upload worker process, which writes nothing) claims go nowhere.
+        ledger=SourceLedger(settings.index_dir / "sources.json" if ledger else None),
         archive_limits=archive_limits(settings),
     )
 
@@ -119,6 +121,13 @@ class Services:
             precision=self.settings.embed_precision,
         )
         return build_ingestor(self.settings, self.store, embedder, self.detector)
+
+
+    def upload_writer(self):
+        """The ingestor of upload jobs whose CPU work runs in the worker process
+        (``copilot/core/upload_process.py``): here it only checks and writes, so it shares the
+        serving model, which only names the embedding in document hashes."""
+        return build_ingestor(self.settings, self.store, self.embedder, self.detector)
 
 
 def build_services(settings: Settings) -> Services:

@@ -91,9 +91,13 @@ class Settings(BaseSettings):
     # after its founder). The corpus's own titles are used the same way without configuration.
     pii_allow_terms: list[str] = Field(default_factory=list)
     exclude_injection_flagged: bool = False
-    # Upload jobs run on a worker thread whose CPU priority is lowered by this many nice steps
-    # (Linux: per thread), so queries are served first while an upload parses and embeds.
+    # Upload jobs run on a worker thread (and process, below) whose CPU priority is lowered by this
+    # many nice steps (Linux), so queries are served first while an upload parses and embeds.
     upload_worker_nice: int = Field(default=5, ge=0, le=19)
+    # Upload jobs parse, detect PII and embed in a separate worker process (one, started on the
+    # first upload and kept), so that Python work never holds the API process's interpreter lock;
+    # the nice value above then lowers that whole process. False: on the worker thread itself.
+    upload_process: bool = True
 
     # --- api (copilot/api/app.py; see README and docs/portal-embedding.md) ----------
     api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation

@@ -45,8 +45,11 @@ def h(key: str, **extra: str) -> dict[str, str]:
     return {"X-API-Key": key, **extra}
 
 
-def wait_job(client, job_id: str, headers: dict[str, str], timeout: float = 120.0) -> dict:
-    """Poll GET /v1/jobs/{id} until the job succeeded or failed; returns its last view."""
+def wait_job(client, job_id: str, headers: dict[str, str], timeout: float = 300.0) -> dict:
+    """Poll GET /v1/jobs/{id} until the job succeeded or failed; returns its last view.
+
+    The app's first upload also starts the upload worker process (models loaded there), which
+    takes minutes on a loaded two-core machine: hence the generous limit."""
     import time
 
     deadline = time.monotonic() + timeout

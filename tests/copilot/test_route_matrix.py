@@ -229,7 +229,7 @@ def _upload(w: World, key: str, name: str, body: bytes, level: str, **form: str)
                          files={"file": (name, body, "text/markdown")})
 
 
-def _wait_job(w: World, job_id: str, key: str, timeout: float = 180.0) -> dict[str, Any]:
+def _wait_job(w: World, job_id: str, key: str, timeout: float = 300.0) -> dict[str, Any]:
     """Poll the job until it succeeded or failed (uploads are ingested in the background)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -1,0 +1,153 @@
+"""Upload preparation in the worker process: the same records as in the API process, progress
+relayed, lower priority and one torch thread in the child, and a killed child fails its job
+visibly while the next job gets a new worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from copilot.core.db import open_database
+from copilot.core.jobs import JobRunner
+from copilot.core.services import build_detector, build_ingestor
+from copilot.core.settings import Settings
+from copilot.core.upload_process import UploadProcess
+from ingestion.manifest import DocumentTags
+from retrievers.access import AccessLevel, Principal
+from retrievers.embeddings import SentenceTransformerEmbedder
+from retrievers.stores.lancedb import LanceDBStore
+
+pytestmark = pytest.mark.slow
+
+TEXT = (
+    "# Cutover runbook\n\n"
+    "Freeze master data two days before cutover. Contact Jane Doe at jane.doe@example.com "
+    "or +44 20 7946 0958 before the freeze.\n\n"
+    "## Rollback\n\nIf the reconciliation fails, restore the snapshot and notify the steering group. "
+    + " ".join(f"Step {i}: reconcile ledger {i} against the legacy balances." for i in range(120))
+    + "\n"
+).encode()
+TAGS = DocumentTags.model_validate({"tenant_id": "alder", "access_level": 1, "doc_type": "other"})
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    return Settings(data_dir=tmp_path_factory.mktemp("upload-process"), chunk_tokens=128, chunk_overlap_tokens=16)
+
+
+@pytest.fixture(scope="module")
+def worker(settings):
+    proc = UploadProcess(settings, nice=5)
+    yield proc
+    proc.close()
+
+
+def test_worker_process_prepares_the_records_the_api_process_would(settings, worker, tmp_path):
+    embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
+    here = build_ingestor(settings, LanceDBStore(tmp_path / "a"), embedder, build_detector(settings))
+    doc_hash = here._doc_hash(TEXT, TAGS, False)
+    local = here.prepare_upload(TEXT, "uploads/partner/runbook.md", TAGS, doc_hash)
+    seen: list[str] = []
+    remote = worker.prepare(TEXT, "uploads/partner/runbook.md", TAGS, doc_hash,
+                            progress=lambda stage, done, total: seen.append(stage))
+    assert len(local.chunks) > 1
+    assert remote.chunks == local.chunks  # ids, text, masked index text, PII spans, hashes
+    assert any(c.pii_spans for c in remote.chunks) and "jane.doe@example.com" not in remote.chunks[0].index_text
+    assert remote.vectors.shape == local.vectors.shape
+    assert np.allclose(remote.vectors, local.vectors, atol=1e-3)
+    assert {"parsing", "pii", "embedding"} <= set(seen)  # the child's progress reached the caller
+
+    # written through the same path, the index holds the same rows
+    store = LanceDBStore(tmp_path / "b")
+    writer = build_ingestor(settings, store, embedder, build_detector(settings))
+    out = writer.ingest_bytes(TEXT, "uploads/partner/runbook.md", TAGS, prepare=worker.prepare)
+    assert out.status == "written" and out.chunks == len(local.chunks)
+    again = writer.ingest_bytes(TEXT, "uploads/partner/runbook.md", TAGS, prepare=worker.prepare)
+    assert again.status == "skipped"  # the document hash matches the in-process one
+
+
+def test_worker_runs_at_lower_priority_with_one_torch_thread(worker):
+    info = worker.info(timeout=300)
+    assert info["pid"] != os.getpid()
+    assert info["torch_threads"] == 1
+    if sys.platform.startswith("linux"):
+        assert info["nice"] == min(19, os.nice(0) + 5)
+
+
+def test_bad_document_in_the_worker_is_a_clear_rejection(settings, worker, tmp_path):
+    from ingestion.pipeline import IngestError
+
+    embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
+    writer = build_ingestor(settings, LanceDBStore(tmp_path / "c"), embedder, build_detector(settings))
+    with pytest.raises(IngestError, match="the file is empty"):
+        writer.ingest_bytes(b"   \n\n  ", "uploads/partner/empty.md", TAGS, prepare=worker.prepare)
+    assert writer.store.list_documents() == []
+
+
+def test_killed_worker_fails_the_job_visibly_and_the_next_job_succeeds(settings, tmp_path):
+    embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
+    store = LanceDBStore(tmp_path / "index")
+    proc = UploadProcess(settings)
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    r = JobRunner(db, tmp_path / "upload-jobs", lambda: build_ingestor(settings, store, embedder,
+                                                                        build_detector(settings)), preparer=proc)
+    admin = Principal("key:admin", "alder", AccessLevel.RESTRICTED, frozenset({"tenant_admin"}))
+
+    def submit(name: str, data: bytes):
+        return r.submit(principal=admin, doc_id=f"uploads/partner/{name}", file_name=name, data=data,
+                        tags=TAGS.model_dump(mode="json"), access_level=1, replace=False)
+
+    try:
+        pid = proc.info(timeout=300)["pid"]
+        big = TEXT * 60  # long enough to still be in the worker when it is killed
+        job = submit("big.md", big)
+        worker = threading.Thread(target=r.run_one, args=(r._next(),))
+        worker.start()
+        deadline = time.monotonic() + 120
+        # "parsing", "pii" and "embedding" are reported by the worker process itself
+        while r.get(job.id).stage not in ("parsing", "pii", "embedding") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(pid, signal.SIGKILL)
+        worker.join(120)
+        failed = r.get(job.id)
+        assert failed.status == "failed" and failed.error_code == "worker_crashed"
+        assert "nothing was written" in failed.error_message
+        assert store.list_documents() == []
+
+        nxt = submit("small.md", TEXT)
+        r.run_one(r._next())
+        done = r.get(nxt.id)
+        assert done.status == "succeeded" and done.result["chunks"] >= 1, done.error_message
+        assert {d.doc_id for d in store.list_documents()} == {"uploads/partner/small.md"}
+        assert proc.info(timeout=300)["pid"] != pid  # a new worker
+    finally:
+        proc.close()
+
+
+def test_shutdown_mid_job_leaves_the_job_to_be_resumed(settings, tmp_path):
+    embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
+    store = LanceDBStore(tmp_path / "index")
+    proc = UploadProcess(settings)
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    r = JobRunner(db, tmp_path / "upload-jobs", lambda: build_ingestor(settings, store, embedder,
+                                                                        build_detector(settings)), preparer=proc)
+    admin = Principal("key:admin", "alder", AccessLevel.RESTRICTED, frozenset({"tenant_admin"}))
+    job = r.submit(principal=admin, doc_id="uploads/partner/big.md", file_name="big.md", data=TEXT * 60,
+                   tags=TAGS.model_dump(mode="json"), access_level=1, replace=False)
+    worker = threading.Thread(target=r.run_one, args=(r._next(),))
+    worker.start()
+    deadline = time.monotonic() + 300
+    while r.get(job.id).stage not in ("parsing", "pii", "embedding") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    r.stop(timeout=0.1)  # the service shuts down while the worker process prepares the job
+    worker.join(60)
+    assert not worker.is_alive()
+    assert r.get(job.id).status == "running" and store.list_documents() == []
+    again = JobRunner(db, tmp_path / "upload-jobs", lambda: None)
+    assert again.recover()["resumed"] == 1  # picked up at the next start
