@@ -1,15 +1,33 @@
 """Embedded default store: LanceDB in a local folder (no server).
 
-The access filter is compiled into the SQL ``where`` of every query and applied
-as a pre-filter, so top-k is filled with visible chunks only; results are then
-re-checked in Python with the same rule before they are returned.
+Layout: one table per tenant (``chunks_t_<hex of the tenant id>``), as Weaviate's
+multi-tenancy keeps one shard per tenant. A search queries only the tables of the
+tenants the caller may see and merges their results. Why: with every tenant in one
+table, LanceDB evaluated the tenant predicate on every row of the index for every
+query (80-110 ms of CPU per branch at 1M chunks, whatever the probes; scalar indexes
+on the filter columns did not help), so a caller paid for the rows of tenants it can
+never see. Partitioning by (tenant, level) as well was measured and not taken (see
+``reports/bench/bench_perf_1m.md``): a caller sees every level up to its own, so it
+reads the same rows in more, smaller queries, and a document whose level changes
+would move between tables in two commits instead of one.
 
-Above ``ann_min_rows`` chunks an IVF-PQ vector index is built (on :meth:`optimize`):
-the pre-filter still runs inside the query (LanceDB masks the rows the filter rejects
-before it ranks candidates, so top-k stays full), the probed partitions' candidates
-are re-ranked with their exact vectors (``refine_factor``), and recall@10 against exact
-search is measured in ``evals/bench_perf.py``. Rows written after the index was built
-are searched exactly until :meth:`optimize` folds them in.
+The access filter is still compiled into the SQL ``where`` of every per-table query
+(tenant narrowed to the table's own, level, approval, validity) and applied as a
+pre-filter, so top-k is filled with visible chunks only and a row written into the
+wrong table is still never returned; results are then re-checked in Python with the
+same rule before they are returned.
+
+A data folder holding the former single ``chunks`` table is migrated on open (rows
+copied into the tenant tables, indexes built, then the old table dropped; an
+interrupted migration restarts from the old table). ``layout="single"`` keeps reading
+the single table instead (benchmarks compare both layouts side by side).
+
+Above ``ann_min_rows`` chunks in a table an IVF-PQ vector index is built for it (on
+:meth:`optimize`): the pre-filter still runs inside the query (LanceDB masks the rows
+the filter rejects before it ranks candidates, so top-k stays full), the probed
+partitions' candidates are re-ranked with their exact vectors (``refine_factor``), and
+recall@10 against exact search is measured in ``evals/bench_perf.py``. Rows written
+after the index was built are searched exactly until :meth:`optimize` folds them in.
 """
 
 from __future__ import annotations
@@ -28,7 +46,9 @@ from retrievers.access import AccessFilter, AccessLevel, AccessViolation
 from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
 from retrievers.stores.base import StoreError
 
-TABLE = "chunks"
+TABLE = "chunks"  # the single-table layout (before tenant tables); migrated on open
+TENANT_PREFIX = "chunks_t_"
+LAYOUTS = ("tenant", "single")
 
 
 def _q(value: str) -> str:
@@ -36,10 +56,14 @@ def _q(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def filter_sql(flt: AccessFilter) -> str:
-    """The visibility rule as a LanceDB SQL predicate."""
+def filter_sql(flt: AccessFilter, tenant: str | None = None) -> str:
+    """The visibility rule as a LanceDB SQL predicate; ``tenant`` narrows it to one of the
+    filter's tenants (the query of that tenant's table: one equality instead of a list)."""
+    if tenant is not None and tenant not in flt.tenants:
+        return "false"
     parts = [
-        f"tenant_id IN ({', '.join(_q(t) for t in flt.tenants)})" if flt.tenants else "false",
+        f"tenant_id = {_q(tenant)}" if tenant is not None
+        else f"tenant_id IN ({', '.join(_q(t) for t in flt.tenants)})" if flt.tenants else "false",
         f"access_level <= {int(flt.max_level)}",
         "approved = true",
         "superseded = false",
@@ -174,37 +198,159 @@ def _table_names(db: Any) -> list[str]:
     return list(db.table_names())
 
 
+def tenant_table_name(tenant_id: str) -> str:
+    """Table of one tenant: the id hex-encoded, so any tenant id makes a valid, distinct name."""
+    return TENANT_PREFIX + tenant_id.encode("utf-8").hex()
+
+
+def _tenant_of(table_name: str) -> str | None:
+    if not table_name.startswith(TENANT_PREFIX):
+        return None
+    try:
+        return bytes.fromhex(table_name[len(TENANT_PREFIX):]).decode("utf-8")
+    except ValueError:
+        return None
+
+
+class _Part:
+    """One LanceDB table of the store and what is known about its indexes."""
+
+    def __init__(self, table: Any, key: str | None):
+        self.table = table
+        self.key = key  # the tenant whose rows it holds; None: the single table of every tenant
+        self.has_fts = self._has_index(lambda i: getattr(i, "index_type", "") == "FTS")
+        self.has_ann = self._has_index(lambda i: "vector" in list(getattr(i, "columns", [])))
+        # Partitions of the index (sqrt of the rows it was built on; estimated when reopened).
+        self.ann_partitions = int(math.sqrt(table.count_rows())) if self.has_ann else 0
+
+    def _has_index(self, test: Any) -> bool:
+        try:
+            return any(test(i) for i in self.table.list_indices())
+        except Exception:  # pragma: no cover - old table formats
+            return False
+
+
 class LanceDBStore:
-    """Chunks in one LanceDB table with a native full-text index on ``search_text``."""
+    """Chunks in one LanceDB table per tenant, each with a native full-text index on ``search_text``."""
 
     name = "lancedb"
 
     def __init__(
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
-        ann_refine_factor: int = 10,
+        ann_refine_factor: int = 10, layout: str = "tenant",
     ):
         import lancedb
 
+        if layout not in LAYOUTS:
+            raise ValueError(f"unknown LanceDB layout {layout!r} (one of {', '.join(LAYOUTS)})")
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.dim = dim
-        self._db = lancedb.connect(str(self.path))
-        self._write_lock = threading.Lock()
-        if TABLE in _table_names(self._db):
-            self._table = self._db.open_table(TABLE)
-            self.dim = self._table.schema.field("vector").type.list_size  # the stored width wins
-        else:
-            self._table = self._db.create_table(TABLE, schema=_schema(dim))
-        # Rows written after the FTS index was built are still searched (LanceDB scans
-        # the unindexed part), so the index only has to exist; optimize() folds new rows in.
-        self._has_fts = self._has_fts_index()
+        self.layout = layout
         self.ann_min_rows = ann_min_rows
         self.ann_nprobes = ann_nprobes
         self.ann_refine_factor = ann_refine_factor
-        self._has_ann = self._has_vector_index()
-        # Partitions of the index (sqrt of the rows it was built on; estimated when reopened).
-        self._ann_partitions = int(math.sqrt(self._table.count_rows())) if self._has_ann else 0
         self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
+        self._db = lancedb.connect(str(self.path))
+        self._write_lock = threading.Lock()
+        self._parts: dict[str | None, _Part] = {}
+        names = _table_names(self._db)
+        tenant_tables = {t: n for n in names if (t := _tenant_of(n)) is not None}
+        if layout == "single":
+            if tenant_tables and TABLE not in names:
+                raise StoreError(f"{self.path} holds per-tenant tables; open it with layout='tenant'")
+            if TABLE in names:
+                self._parts[None] = _Part(self._db.open_table(TABLE), None)
+            else:
+                self._parts[None] = _Part(self._db.create_table(TABLE, schema=_schema(dim)), None)
+        else:
+            for tenant, name in tenant_tables.items():
+                self._parts[tenant] = _Part(self._db.open_table(name), tenant)
+            if TABLE in names:
+                self._migrate_single_table()
+        widths = [p.table.schema.field("vector").type.list_size for p in self._parts.values()]
+        if widths:
+            self.dim = int(widths[0])  # the stored width wins
+
+    # ---- layout ------------------------------------------------------------
+    def _key(self, tenant_id: str) -> str | None:
+        return None if self.layout == "single" else tenant_id
+
+    def _part(self, tenant_id: str, create: bool = False) -> _Part | None:
+        """The table holding ``tenant_id``'s rows (created on the first write when ``create``)."""
+        key = self._key(tenant_id)
+        part = self._parts.get(key)
+        if part is not None or key is None:
+            return part
+        name = tenant_table_name(key)
+        if (self.path / f"{name}.lance").exists():  # created since we opened (another writer)
+            part = _Part(self._db.open_table(name), key)
+        elif create:
+            part = _Part(self._db.create_table(name, schema=_schema(self.dim)), key)
+        else:
+            return None
+        self._parts[key] = part
+        return part
+
+    def _all_parts(self) -> list[_Part]:
+        return [self._parts[k] for k in sorted(self._parts, key=lambda k: k or "")]
+
+    def _visible(self, flt: AccessFilter) -> list[tuple[_Part, str]]:
+        """(table, where) for each table the filter can see: only the visible tenants' tables are read."""
+        if self.layout == "single":
+            return [(self._parts[None], filter_sql(flt))]
+        out = []
+        for tenant in flt.tenants:
+            part = self._part(tenant)
+            if part is not None:
+                out.append((part, filter_sql(flt, tenant)))
+        return out
+
+    def tables(self) -> dict[str | None, Any]:
+        """The LanceDB tables by tenant (key None: the single-table layout), for diagnostics and tests."""
+        return {p.key: p.table for p in self._all_parts()}
+
+    def _add_arrow(self, data: pa.Table) -> None:
+        """Append rows (store schema) to their tenants' tables, without upsert (bulk loads, migration)."""
+        if self.layout == "single":
+            self._parts[None].table.add(data)
+            return
+        tenants = data.column("tenant_id")
+        import pyarrow.compute as pc
+
+        for tenant in sorted(set(tenants.to_pylist())):
+            part = self._part(tenant, create=True)
+            assert part is not None
+            part.table.add(data.filter(pc.equal(tenants, tenant)))
+
+    def bulk_add(self, data: pa.Table) -> None:
+        """Append rows that are known to be new (benchmarks' generated data); call :meth:`optimize` after."""
+        with self._write_lock:
+            self._add_arrow(data)
+
+    def _migrate_single_table(self) -> None:
+        """Copy the single ``chunks`` table into tenant tables, index them, then drop it.
+
+        While the old table exists, tenant tables can only be left over from an interrupted
+        migration (nothing else writes them before it finishes), so they are rebuilt from it.
+        """
+        old = self._db.open_table(TABLE)
+        self.dim = int(old.schema.field("vector").type.list_size)
+        old_part = _Part(old, None)
+        for key in list(self._parts):
+            self._db.drop_table(tenant_table_name(str(key)))
+            del self._parts[key]
+        columns = [f.name for f in _schema(self.dim)]
+        reader = old.search().select(columns).limit(None).to_batches(50_000)
+        for batch in reader:
+            if batch.num_rows:
+                self._add_arrow(pa.Table.from_batches([batch]).select(columns).cast(_schema(self.dim)))
+        for part in self._all_parts():
+            part.table.optimize()
+            if old_part.has_fts:
+                self._ensure_fts(part)
+            self._ensure_ann(part, force=old_part.has_ann and part.table.count_rows() >= self.ann_min_rows)
+        self._db.drop_table(TABLE)
 
     # ---- writes ------------------------------------------------------------
     def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
@@ -213,31 +359,35 @@ class LanceDBStore:
         return self.replace_documents([(tenant_id, doc_id, chunks, vectors)])
 
     def replace_documents(self, docs: Sequence[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> int:
-        """Replace several documents in one commit (each is old or new, never a mix).
+        """Replace several documents, one commit per tenant table (each document is old or new, never a mix).
 
         Ingestion writes small documents in groups: one merge_insert per document made
         LanceDB commits, not the model, the bottleneck on corpora of many small files.
         """
         if not docs:
             return 0
-        by_tenant: dict[str, list[str]] = {}
-        tables = []
+        groups: dict[str | None, tuple[dict[str, list[str]], list[pa.Table]]] = {}
         for tenant_id, doc_id, chunks, vectors in docs:
             for c in chunks:
                 if c.tenant_id != tenant_id or c.doc_id != doc_id:
                     raise ValueError(f"chunk {c.chunk_id} does not belong to {tenant_id}/{doc_id}")
-            by_tenant.setdefault(tenant_id, []).append(doc_id)
+            scopes, tables = groups.setdefault(self._key(tenant_id), ({}, []))
+            scopes.setdefault(tenant_id, []).append(doc_id)
             if chunks:
-                tables.append(pa.Table.from_pylist(_rows(chunks, vectors), schema=self._table.schema))
-        scope = " OR ".join(
-            f"(tenant_id = {_q(t)} AND doc_id IN ({', '.join(_q(d) for d in ids)}))" for t, ids in by_tenant.items()
-        )
+                tables.append(pa.Table.from_pylist(_rows(chunks, vectors), schema=_schema(self.dim)))
         with self._write_lock:
-            if not tables:
-                self._table.delete(scope)
-            else:
+            for key, (scopes, tables) in groups.items():
+                scope = " OR ".join(f"(tenant_id = {_q(t)} AND doc_id IN ({', '.join(_q(d) for d in ids)}))"
+                                    for t, ids in scopes.items())
+                if not tables:
+                    part = self._part(key) if key is not None else self._parts[None]
+                    if part is not None:
+                        part.table.delete(scope)
+                    continue
+                part = self._part(key, create=True) if key is not None else self._parts[None]
+                assert part is not None
                 (
-                    self._table.merge_insert("chunk_id")
+                    part.table.merge_insert("chunk_id")
                     .when_matched_update_all()
                     .when_not_matched_insert_all()
                     .when_not_matched_by_source_delete(scope)
@@ -248,47 +398,61 @@ class LanceDBStore:
     def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
         if not chunks:
             return 0
+        if len(chunks) != len(vectors):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        groups: dict[str, list[int]] = {}
+        for i, c in enumerate(chunks):
+            groups.setdefault(c.tenant_id if self.layout == "tenant" else "", []).append(i)
         with self._write_lock:
-            (
-                self._table.merge_insert("chunk_id")
-                .when_matched_update_all()
-                .when_not_matched_insert_all()
-                .execute(pa.Table.from_pylist(_rows(chunks, vectors), schema=self._table.schema))
-            )
+            for tenant, idx in groups.items():
+                part = self._part(tenant, create=True)
+                assert part is not None
+                (
+                    part.table.merge_insert("chunk_id")
+                    .when_matched_update_all()
+                    .when_not_matched_insert_all()
+                    .execute(pa.Table.from_pylist(_rows([chunks[i] for i in idx], vectors[idx]),
+                                                  schema=_schema(self.dim)))
+                )
         return len(chunks)
 
     def delete_document(self, tenant_id: str, doc_id: str) -> int:
         scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
         with self._write_lock:
-            n = self._table.count_rows(scope)
+            part = self._part(tenant_id)
+            if part is None:
+                return 0
+            n = part.table.count_rows(scope)
             if n:
-                self._table.delete(scope)
+                part.table.delete(scope)
             return n
 
     def set_superseded(self, tenant_id: str, doc_id: str, superseded: bool) -> None:
         scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
         with self._write_lock:
-            self._table.update(where=scope, values={"superseded": bool(superseded)})
+            part = self._part(tenant_id)
+            if part is not None:
+                part.table.update(where=scope, values={"superseded": bool(superseded)})
 
     # ---- full-text index ---------------------------------------------------
-    def _has_fts_index(self) -> bool:
-        try:
-            return any(getattr(i, "index_type", "") == "FTS" for i in self._table.list_indices())
-        except Exception:  # pragma: no cover - old table formats
-            return False
+    def _ensure_fts(self, part: _Part) -> bool:
+        if part.has_fts or part.table.count_rows() == 0:
+            return part.has_fts
+        part.table.create_fts_index("search_text", replace=True, with_position=False, stem=True,
+                                    remove_stop_words=True)
+        part.has_fts = True
+        return True
 
     def ensure_indexes(self) -> bool:
-        """Create the full-text index if it does not exist yet; returns whether it exists."""
-        if self._has_fts:
+        """Create the full-text index of every non-empty table; returns whether any exists."""
+        # Rows written after a table's FTS index was built are still searched (LanceDB scans
+        # the unindexed part), so the index only has to exist; optimize() folds new rows in.
+        if self._parts and all(p.has_fts for p in self._parts.values()):
             return True
         with self._write_lock:
-            if self._has_fts or self._table.count_rows() == 0:
-                return self._has_fts
-            self._table.create_fts_index(
-                "search_text", replace=True, with_position=False, stem=True, remove_stop_words=True
-            )
-            self._has_fts = True
-        return True
+            for part in self._all_parts():
+                self._ensure_fts(part)
+        return any(p.has_fts for p in self._parts.values())
 
     def optimize(self) -> None:
         """Fold newly written rows into the indexes and compact files (call after a batch of writes)."""
@@ -296,24 +460,19 @@ class LanceDBStore:
             return
         self.ensure_ann_index()
         with self._write_lock:
-            self._table.optimize()
+            for part in self._all_parts():
+                part.table.optimize()
 
     # ---- vector (ANN) index --------------------------------------------------
-    def _has_vector_index(self) -> bool:
-        try:
-            return any("vector" in list(getattr(i, "columns", [])) for i in self._table.list_indices())
-        except Exception:  # pragma: no cover - old table formats
-            return False
-
     @property
     def has_ann_index(self) -> bool:
-        return self._has_ann
+        """Whether any table searches through an IVF-PQ index (small tables stay exact)."""
+        return any(p.has_ann for p in self._parts.values())
 
-    def ensure_ann_index(self, force: bool = False) -> bool:
-        """Build the IVF-PQ index once the table reaches ``ann_min_rows`` (or when forced)."""
-        if self._has_ann:
+    def _ensure_ann(self, part: _Part, force: bool = False) -> bool:
+        if part.has_ann:
             return True
-        n = self._table.count_rows()
+        n = part.table.count_rows()
         if n == 0 or (n < self.ann_min_rows and not force) or n < 256:
             return False
         from lancedb.index import IvfPq
@@ -322,18 +481,28 @@ class LanceDBStore:
         # sub-vector keeps the codes small. The exact vectors re-rank the candidates.
         parts = max(1, int(math.sqrt(n)))
         sub = self.dim // 8 if self.dim % 8 == 0 else 1
-        with self._write_lock:
-            self._table.create_index("vector", config=IvfPq(distance_type="cosine", num_partitions=parts,
-                                                            num_sub_vectors=sub), replace=True)
-            self._has_ann = True
-            self._ann_partitions = parts
+        part.table.create_index("vector", config=IvfPq(distance_type="cosine", num_partitions=parts,
+                                                       num_sub_vectors=sub), replace=True)
+        part.has_ann = True
+        part.ann_partitions = parts
         return True
+
+    def ensure_ann_index(self, force: bool = False) -> bool:
+        """Build the IVF-PQ index of each table that reached ``ann_min_rows`` (or every one, when forced)."""
+        with self._write_lock:
+            for part in self._all_parts():
+                self._ensure_ann(part, force)
+        return self.has_ann_index
+
+    def _nprobes(self, part: _Part) -> int:
+        """Recall follows the share of partitions probed, not their count: probe at least 6 %
+        (20 of 316 gave recall@10 0.999 at 100k; 20 of 1,000 only 0.95 at 1M)."""
+        return max(self.ann_nprobes, math.ceil(0.06 * part.ann_partitions))
 
     @property
     def effective_nprobes(self) -> int:
-        """Recall follows the share of partitions probed, not their count: probe at least 6 %
-        (20 of 316 gave recall@10 0.999 at 100k; 20 of 1,000 only 0.95 at 1M)."""
-        return max(self.ann_nprobes, math.ceil(0.06 * self._ann_partitions))
+        """Probes of the largest indexed table."""
+        return max((self._nprobes(p) for p in self._parts.values() if p.has_ann), default=self.ann_nprobes)
 
     def refine_factor_for(self, k: int) -> int:
         """Refine factor giving a re-rank pool of ``ann_refine_factor`` x 10 candidates whatever ``k``.
@@ -358,70 +527,104 @@ class LanceDBStore:
             out.append(ScoredChunk(chunk=chunk, score=transform(raw) if transform else raw, source=source))
         return out
 
+    @staticmethod
+    def _merge(results: list[list[dict[str, Any]]], key: str, k: int, smaller_first: bool) -> list[dict[str, Any]]:
+        """The best ``k`` rows of several tables' top-k lists (ties keep table order)."""
+        if len(results) == 1:
+            return results[0][:k]
+        rows = [r for rs in results for r in rs]
+        rows.sort(key=lambda r: float(r[key]) if smaller_first else -float(r[key]))
+        return rows[:k]
+
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False) -> list[ScoredChunk]:
         """Nearest visible chunks; ``exact`` bypasses the ANN index (used to measure its recall)."""
         if k <= 0 or flt.empty:
             return []
-        q = (
-            self._table.search(np.asarray(vector, dtype=np.float32), vector_column_name="vector")
-            .distance_type("cosine")  # type: ignore[attr-defined]
-            .where(filter_sql(flt), prefilter=True)
-            .select([*_ROW_COLUMNS, "_distance"])
-            .limit(k)
-        )
-        if exact or self.exact_search:
-            q = q.bypass_vector_index()
-        elif self._has_ann:
-            q = q.nprobes(self.effective_nprobes).refine_factor(self.refine_factor_for(k))
-        rows = q.to_arrow().to_pylist()
+        vec = np.asarray(vector, dtype=np.float32)
+        results = []
+        for part, where in self._visible(flt):
+            q = (
+                part.table.search(vec, vector_column_name="vector")
+                .distance_type("cosine")
+                .where(where, prefilter=True)
+                .select([*_ROW_COLUMNS, "_distance"])
+                .limit(k)
+            )
+            if exact or self.exact_search:
+                q = q.bypass_vector_index()
+            elif part.has_ann:
+                q = q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k))
+            results.append(q.to_arrow().to_pylist())
+        rows = self._merge(results, "_distance", k, smaller_first=True)
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+        """BM25 matches; each tenant table ranks with its own term statistics (as a tenant's
+        Weaviate shard does), so no tenant's documents weigh on another's scores."""
         if k <= 0 or flt.empty or not query.strip():
             return []
-        if not self.ensure_indexes():  # empty table: nothing to search
+        results = []
+        for part, where in self._visible(flt):
+            if not part.has_fts and not self._ensure_fts_locked(part):  # empty table: nothing to search
+                continue
+            try:
+                q = (
+                    part.table.search(query, query_type="fts", fts_columns="search_text")
+                    .where(where, prefilter=True)
+                    .select([*_ROW_COLUMNS, "_score"])
+                    .limit(k)
+                )
+                results.append(q.to_arrow().to_pylist())
+            except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
+                if "no terms" in str(exc).lower():
+                    return []
+                raise StoreError(f"full-text query failed: {exc}") from exc
+        if not results:
             return []
-        try:
-            q = (
-                self._table.search(query, query_type="fts", fts_columns="search_text")
-                .where(filter_sql(flt), prefilter=True)
-                .select([*_ROW_COLUMNS, "_score"])
-                .limit(k)
-            )
-            rows = q.to_arrow().to_pylist()
-        except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
-            if "no terms" in str(exc).lower():
-                return []
-            raise StoreError(f"full-text query failed: {exc}") from exc
-        return self._checked(rows, flt, "_score", "fulltext")
+        return self._checked(self._merge(results, "_score", k, smaller_first=False), flt, "_score", "fulltext")
+
+    def _ensure_fts_locked(self, part: _Part) -> bool:
+        with self._write_lock:
+            return self._ensure_fts(part)
 
     def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:
         if not chunk_ids or flt.empty:
             return []
-        where = f"chunk_id IN ({', '.join(_q(c) for c in chunk_ids)}) AND {filter_sql(flt)}"
-        rows = self._table.search().where(where).select(_ROW_COLUMNS).limit(len(chunk_ids)).to_arrow()
-        chunks = [row_to_chunk(r) for r in rows.to_pylist()]
+        chunks = []
+        for part, visible in self._visible(flt):
+            where = f"chunk_id IN ({', '.join(_q(c) for c in chunk_ids)}) AND {visible}"
+            rows = part.table.search().where(where).select(_ROW_COLUMNS).limit(len(chunk_ids)).to_arrow()
+            chunks += [row_to_chunk(r) for r in rows.to_pylist()]
         return [c for c in chunks if flt.allows(c)]
 
     def document_hashes(self, tenant_id: str | None = None) -> dict[tuple[str, str], str]:
-        q = self._table.search()
-        if tenant_id is not None:
-            q = q.where(f"tenant_id = {_q(tenant_id)}")
-        tbl = q.select(["tenant_id", "doc_id", "doc_hash"]).limit(None).to_arrow()
         out: dict[tuple[str, str], str] = {}
-        for t, d, h in zip(tbl["tenant_id"].to_pylist(), tbl["doc_id"].to_pylist(), tbl["doc_hash"].to_pylist(),
-                           strict=True):
-            out[(t, d)] = h
+        if tenant_id is None:
+            parts = self._all_parts()
+        else:
+            one = self._part(tenant_id)
+            parts = [one] if one is not None else []
+        for part in parts:
+            q = part.table.search()
+            if tenant_id is not None:
+                q = q.where(f"tenant_id = {_q(tenant_id)}")
+            tbl = q.select(["tenant_id", "doc_id", "doc_hash"]).limit(None).to_arrow()
+            for t, d, h in zip(tbl["tenant_id"].to_pylist(), tbl["doc_id"].to_pylist(), tbl["doc_hash"].to_pylist(),
+                               strict=True):
+                out[(t, d)] = h
         return out
 
     def list_documents(self, flt: AccessFilter | None = None) -> list[DocumentInfo]:
-        q = self._table.search()
-        if flt is not None:
-            q = q.where(filter_sql(flt))
-        tbl = q.select(_META_COLUMNS).limit(None).to_arrow().to_pylist()
+        rows: list[dict[str, Any]] = []
+        scans = [(p, None) for p in self._all_parts()] if flt is None else self._visible(flt)
+        for part, where in scans:
+            q = part.table.search()
+            if where is not None:
+                q = q.where(where)
+            rows += q.select(_META_COLUMNS).limit(None).to_arrow().to_pylist()
         docs: dict[tuple[str, str], dict[str, Any]] = {}
         counts: dict[tuple[str, str], int] = {}
-        for r in tbl:
+        for r in rows:
             key = (r["tenant_id"], r["doc_id"])
             docs.setdefault(key, r)
             counts[key] = counts.get(key, 0) + 1
@@ -438,21 +641,22 @@ class LanceDBStore:
         return out
 
     def count(self) -> int:
-        return int(self._table.count_rows())
+        return sum(int(p.table.count_rows()) for p in self._parts.values())
 
     @property
     def data_version(self) -> int:
-        """Changes with every write (LanceDB's table version): caches of derived data key on it
-        instead of rescanning the table to find out whether anything changed."""
-        return int(self._table.version)
+        """Changes with every write: the sum of the tables' LanceDB versions (each only grows, and
+        a new table adds its own), so caches of derived data key on it instead of rescanning."""
+        return sum(int(p.table.version) for p in self._parts.values())
 
     def _scan(self, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
-        """The table in batches, streamed (a full ``to_arrow`` held 1M rows with vectors in memory)."""
-        reader = self._table.search().select(columns).limit(None).to_batches(batch_size)
-        for batch in reader:
-            for part in pa.Table.from_batches([batch]).to_batches(max_chunksize=batch_size):
-                if part.num_rows:
-                    yield part
+        """The tables in batches, streamed (a full ``to_arrow`` held 1M rows with vectors in memory)."""
+        for p in self._all_parts():
+            reader = p.table.search().select(columns).limit(None).to_batches(batch_size)
+            for batch in reader:
+                for part in pa.Table.from_batches([batch]).to_batches(max_chunksize=batch_size):
+                    if part.num_rows:
+                        yield part
 
     def iter_all(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], np.ndarray]]:
         for batch in self._scan([*_ROW_COLUMNS, "vector"], batch_size):
