@@ -1,15 +1,19 @@
 """Embedded default store: LanceDB in a local folder (no server).
 
-Layout: one table per tenant (``chunks_t_<hex of the tenant id>``), as Weaviate's
-multi-tenancy keeps one shard per tenant. A search queries only the tables of the
-tenants the caller may see and merges their results. Why: with every tenant in one
-table, LanceDB evaluated the tenant predicate on every row of the index for every
-query (80-110 ms of CPU per branch at 1M chunks, whatever the probes; scalar indexes
-on the filter columns did not help), so a caller paid for the rows of tenants it can
-never see. Partitioning by (tenant, level) as well was measured and not taken (see
-``reports/bench/bench_perf_1m.md``): a caller sees every level up to its own, so it
-reads the same rows in more, smaller queries, and a document whose level changes
-would move between tables in two commits instead of one.
+Layout: a tenant with ``tenant_table_min_rows`` chunks (default: ``ann_min_rows``) has its
+own table (``chunks_t_<hex of the tenant id>``), as Weaviate's multi-tenancy keeps one shard
+per tenant; smaller tenants share the common ``chunks`` table. A search queries only the own
+tables of the tenants the caller may see, plus the common table while one of them lives
+there, and merges the results. Why: with every tenant in one table, LanceDB evaluated the
+access predicate on every row of the table for every query (80-110 ms of CPU per branch at
+1M chunks whatever the probes; any predicate costs about the same per row, and scalar
+indexes on the filter columns did not help), so a caller paid for the rows of tenants it can
+never see. Small tenants share a table because each LanceDB query also has a fixed cost
+(~8 ms of CPU), which made two 2,500-row tables slower than one 10,000-row table. Tables per
+(tenant, level) were considered and not taken: a caller sees every level up to its own (the
+benchmark's caller reads all the levels present), so it would read the same rows in up to
+four times as many queries, and a document whose level changes would move between tables in
+two commits instead of one (numbers in ``reports/bench/bench_perf_1m.md``).
 
 The access filter is still compiled into the SQL ``where`` of every per-table query
 (tenant narrowed to the table's own, level, approval, validity) and applied as a
@@ -17,10 +21,11 @@ pre-filter, so top-k is filled with visible chunks only and a row written into t
 wrong table is still never returned; results are then re-checked in Python with the
 same rule before they are returned.
 
-A data folder holding the former single ``chunks`` table is migrated on open (rows
-copied into the tenant tables, indexes built, then the old table dropped; an
-interrupted migration restarts from the old table). ``layout="single"`` keeps reading
-the single table instead (benchmarks compare both layouts side by side).
+A data folder of the former single-table layout is a common table holding every tenant: it
+opens as it is (its indexes included) and :meth:`optimize` moves its large tenants out (rows
+copied, the new table indexed, then the rows deleted from the common table in one commit; a
+stop before that delete is undone on the next open). ``layout="single"`` never moves a
+tenant (benchmarks compare both layouts side by side).
 
 Above ``ann_min_rows`` chunks in a table an IVF-PQ vector index is built for it (on
 :meth:`optimize`): the pre-filter still runs inside the query (LanceDB masks the rows
@@ -46,7 +51,7 @@ from retrievers.access import AccessFilter, AccessLevel, AccessViolation
 from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
 from retrievers.stores.base import StoreError
 
-TABLE = "chunks"  # the single-table layout (before tenant tables); migrated on open
+TABLE = "chunks"  # the common table: small tenants (every tenant in the single-table layout)
 TENANT_PREFIX = "chunks_t_"
 LAYOUTS = ("tenant", "single")
 
@@ -231,13 +236,14 @@ class _Part:
 
 
 class LanceDBStore:
-    """Chunks in one LanceDB table per tenant, each with a native full-text index on ``search_text``."""
+    """Chunks in LanceDB tables (one per large tenant, one shared), each with a native full-text
+    index on ``search_text``."""
 
     name = "lancedb"
 
     def __init__(
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
-        ann_refine_factor: int = 10, layout: str = "tenant",
+        ann_refine_factor: int = 10, layout: str = "tenant", tenant_table_min_rows: int | None = None,
     ):
         import lancedb
 
@@ -250,107 +256,116 @@ class LanceDBStore:
         self.ann_min_rows = ann_min_rows
         self.ann_nprobes = ann_nprobes
         self.ann_refine_factor = ann_refine_factor
+        # A tenant moves to its own table at this size (default: where the ANN index starts).
+        self.tenant_table_min_rows = ann_min_rows if tenant_table_min_rows is None else tenant_table_min_rows
         self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
         self._db = lancedb.connect(str(self.path))
         self._write_lock = threading.Lock()
         self._parts: dict[str | None, _Part] = {}
         names = _table_names(self._db)
         tenant_tables = {t: n for n in names if (t := _tenant_of(n)) is not None}
-        if layout == "single":
-            if tenant_tables and TABLE not in names:
-                raise StoreError(f"{self.path} holds per-tenant tables; open it with layout='tenant'")
-            if TABLE in names:
-                self._parts[None] = _Part(self._db.open_table(TABLE), None)
-            else:
-                self._parts[None] = _Part(self._db.create_table(TABLE, schema=_schema(dim)), None)
+        if layout == "single" and tenant_tables:
+            raise StoreError(f"{self.path} holds per-tenant tables; open it with layout='tenant'")
+        if TABLE in names:
+            common = self._db.open_table(TABLE)
+            self.dim = int(common.schema.field("vector").type.list_size)  # the stored width wins
         else:
-            for tenant, name in tenant_tables.items():
-                self._parts[tenant] = _Part(self._db.open_table(name), tenant)
-            if TABLE in names:
-                self._migrate_single_table()
-        widths = [p.table.schema.field("vector").type.list_size for p in self._parts.values()]
-        if widths:
-            self.dim = int(widths[0])  # the stored width wins
+            common = self._db.create_table(TABLE, schema=_schema(self.dim))
+        self._parts[None] = _Part(common, None)
+        for tenant, name in tenant_tables.items():
+            if common.count_rows(f"tenant_id = {_q(tenant)}"):
+                # A move into the tenant's table stopped before its rows left the common table (the
+                # last step): the common table still holds all of them, the tenant table is dropped.
+                self._db.drop_table(name)
+                continue
+            self._parts[tenant] = _Part(self._db.open_table(name), tenant)
 
     # ---- layout ------------------------------------------------------------
-    def _key(self, tenant_id: str) -> str | None:
-        return None if self.layout == "single" else tenant_id
-
-    def _part(self, tenant_id: str, create: bool = False) -> _Part | None:
-        """The table holding ``tenant_id``'s rows (created on the first write when ``create``)."""
-        key = self._key(tenant_id)
-        part = self._parts.get(key)
-        if part is not None or key is None:
-            return part
-        name = tenant_table_name(key)
-        if (self.path / f"{name}.lance").exists():  # created since we opened (another writer)
-            part = _Part(self._db.open_table(name), key)
-        elif create:
-            part = _Part(self._db.create_table(name, schema=_schema(self.dim)), key)
-        else:
+    # Small tenants share the common table (LanceDB's fixed cost per query, ~8 ms of CPU, made
+    # two small tables slower than one); a tenant reaching ``tenant_table_min_rows`` moves to its
+    # own table on optimize(). A folder of the former single-table layout is a common table
+    # holding every tenant: it is read as it is and its large tenants move out on optimize().
+    def _own(self, tenant_id: str) -> _Part | None:
+        """The tenant's own table, if it has one (opened when another writer made it since)."""
+        if self.layout == "single":
             return None
-        self._parts[key] = part
+        part = self._parts.get(tenant_id)
+        if part is None:
+            name = tenant_table_name(tenant_id)
+            if (self.path / f"{name}.lance").exists():
+                part = _Part(self._db.open_table(name), tenant_id)
+                self._parts[tenant_id] = part
         return part
+
+    def _home(self, tenant_id: str) -> _Part:
+        """The table ``tenant_id``'s rows are written to and deleted from."""
+        return self._own(tenant_id) or self._parts[None]
 
     def _all_parts(self) -> list[_Part]:
         return [self._parts[k] for k in sorted(self._parts, key=lambda k: k or "")]
 
     def _visible(self, flt: AccessFilter) -> list[tuple[_Part, str]]:
-        """(table, where) for each table the filter can see: only the visible tenants' tables are read."""
-        if self.layout == "single":
-            return [(self._parts[None], filter_sql(flt))]
+        """(table, where) for each table the filter can see: the own tables of the visible tenants,
+        and the common table only while a visible tenant still lives there."""
         out = []
+        in_common = False
         for tenant in flt.tenants:
-            part = self._part(tenant)
-            if part is not None:
+            part = self._own(tenant)
+            if part is None:
+                in_common = True
+            else:
                 out.append((part, filter_sql(flt, tenant)))
+        if in_common:
+            out.insert(0, (self._parts[None], filter_sql(flt)))
         return out
 
     def tables(self) -> dict[str | None, Any]:
-        """The LanceDB tables by tenant (key None: the single-table layout), for diagnostics and tests."""
+        """The LanceDB tables by tenant (None: the common table), for diagnostics and tests."""
         return {p.key: p.table for p in self._all_parts()}
-
-    def _add_arrow(self, data: pa.Table) -> None:
-        """Append rows (store schema) to their tenants' tables, without upsert (bulk loads, migration)."""
-        if self.layout == "single":
-            self._parts[None].table.add(data)
-            return
-        tenants = data.column("tenant_id")
-        import pyarrow.compute as pc
-
-        for tenant in sorted(set(tenants.to_pylist())):
-            part = self._part(tenant, create=True)
-            assert part is not None
-            part.table.add(data.filter(pc.equal(tenants, tenant)))
 
     def bulk_add(self, data: pa.Table) -> None:
         """Append rows that are known to be new (benchmarks' generated data); call :meth:`optimize` after."""
+        import pyarrow.compute as pc
+
         with self._write_lock:
-            self._add_arrow(data)
+            tenants = data.column("tenant_id")
+            for tenant in sorted(set(tenants.to_pylist())):
+                self._home(tenant).table.add(data.filter(pc.equal(tenants, tenant)))
 
-    def _migrate_single_table(self) -> None:
-        """Copy the single ``chunks`` table into tenant tables, index them, then drop it.
+    def move_large_tenants(self) -> list[str]:
+        """Move every tenant with ``tenant_table_min_rows`` rows in the common table to its own table.
 
-        While the old table exists, tenant tables can only be left over from an interrupted
-        migration (nothing else writes them before it finishes), so they are rebuilt from it.
+        Order: copy the rows, build the table's indexes, then delete them from the common table
+        in one commit. A reader in between may see a chunk twice (results are de-duplicated by
+        chunk id), never none; a stop before the delete is undone on the next open.
         """
-        old = self._db.open_table(TABLE)
-        self.dim = int(old.schema.field("vector").type.list_size)
-        old_part = _Part(old, None)
-        for key in list(self._parts):
-            self._db.drop_table(tenant_table_name(str(key)))
-            del self._parts[key]
+        if self.layout == "single":
+            return []
+        common = self._parts[None].table
+        if common.count_rows() == 0:
+            return []
+        counts: dict[str, int] = {}
+        for batch in common.search().select(["tenant_id"]).limit(None).to_batches(100_000):
+            for t in batch.column("tenant_id").to_pylist():
+                counts[t] = counts.get(t, 0) + 1
+        moved = []
         columns = [f.name for f in _schema(self.dim)]
-        reader = old.search().select(columns).limit(None).to_batches(50_000)
-        for batch in reader:
-            if batch.num_rows:
-                self._add_arrow(pa.Table.from_batches([batch]).select(columns).cast(_schema(self.dim)))
-        for part in self._all_parts():
-            part.table.optimize()
-            if old_part.has_fts:
-                self._ensure_fts(part)
-            self._ensure_ann(part, force=old_part.has_ann and part.table.count_rows() >= self.ann_min_rows)
-        self._db.drop_table(TABLE)
+        for tenant, n in sorted(counts.items()):
+            if n < self.tenant_table_min_rows or self._own(tenant) is not None:
+                continue
+            name = tenant_table_name(tenant)
+            table = self._db.create_table(name, schema=_schema(self.dim))
+            scope = f"tenant_id = {_q(tenant)}"
+            for batch in common.search().where(scope).select(columns).limit(None).to_batches(50_000):
+                if batch.num_rows:
+                    table.add(pa.Table.from_batches([batch]).select(columns).cast(_schema(self.dim)))
+            part = _Part(table, tenant)
+            self._ensure_fts(part)
+            self._ensure_ann(part)
+            self._parts[tenant] = part
+            common.delete(scope)
+            moved.append(tenant)
+        return moved
 
     # ---- writes ------------------------------------------------------------
     def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
@@ -359,33 +374,31 @@ class LanceDBStore:
         return self.replace_documents([(tenant_id, doc_id, chunks, vectors)])
 
     def replace_documents(self, docs: Sequence[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> int:
-        """Replace several documents, one commit per tenant table (each document is old or new, never a mix).
+        """Replace several documents, one commit per table written (each document is old or new, never a mix).
 
         Ingestion writes small documents in groups: one merge_insert per document made
         LanceDB commits, not the model, the bottleneck on corpora of many small files.
         """
         if not docs:
             return 0
-        groups: dict[str | None, tuple[dict[str, list[str]], list[pa.Table]]] = {}
-        for tenant_id, doc_id, chunks, vectors in docs:
+        for tenant_id, doc_id, chunks, _ in docs:
             for c in chunks:
                 if c.tenant_id != tenant_id or c.doc_id != doc_id:
                     raise ValueError(f"chunk {c.chunk_id} does not belong to {tenant_id}/{doc_id}")
-            scopes, tables = groups.setdefault(self._key(tenant_id), ({}, []))
-            scopes.setdefault(tenant_id, []).append(doc_id)
-            if chunks:
-                tables.append(pa.Table.from_pylist(_rows(chunks, vectors), schema=_schema(self.dim)))
         with self._write_lock:
-            for key, (scopes, tables) in groups.items():
+            groups: dict[str | None, tuple[_Part, dict[str, list[str]], list[pa.Table]]] = {}
+            for tenant_id, doc_id, chunks, vectors in docs:
+                home = self._home(tenant_id)
+                _, scopes, tables = groups.setdefault(home.key, (home, {}, []))
+                scopes.setdefault(tenant_id, []).append(doc_id)
+                if chunks:
+                    tables.append(pa.Table.from_pylist(_rows(chunks, vectors), schema=_schema(self.dim)))
+            for part, scopes, tables in groups.values():
                 scope = " OR ".join(f"(tenant_id = {_q(t)} AND doc_id IN ({', '.join(_q(d) for d in ids)}))"
                                     for t, ids in scopes.items())
                 if not tables:
-                    part = self._part(key) if key is not None else self._parts[None]
-                    if part is not None:
-                        part.table.delete(scope)
+                    part.table.delete(scope)
                     continue
-                part = self._part(key, create=True) if key is not None else self._parts[None]
-                assert part is not None
                 (
                     part.table.merge_insert("chunk_id")
                     .when_matched_update_all()
@@ -400,13 +413,12 @@ class LanceDBStore:
             return 0
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-        groups: dict[str, list[int]] = {}
-        for i, c in enumerate(chunks):
-            groups.setdefault(c.tenant_id if self.layout == "tenant" else "", []).append(i)
         with self._write_lock:
-            for tenant, idx in groups.items():
-                part = self._part(tenant, create=True)
-                assert part is not None
+            groups: dict[str | None, tuple[_Part, list[int]]] = {}
+            for i, c in enumerate(chunks):
+                home = self._home(c.tenant_id)
+                groups.setdefault(home.key, (home, []))[1].append(i)
+            for part, idx in groups.values():
                 (
                     part.table.merge_insert("chunk_id")
                     .when_matched_update_all()
@@ -419,20 +431,16 @@ class LanceDBStore:
     def delete_document(self, tenant_id: str, doc_id: str) -> int:
         scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
         with self._write_lock:
-            part = self._part(tenant_id)
-            if part is None:
-                return 0
-            n = part.table.count_rows(scope)
+            table = self._home(tenant_id).table
+            n = table.count_rows(scope)
             if n:
-                part.table.delete(scope)
+                table.delete(scope)
             return n
 
     def set_superseded(self, tenant_id: str, doc_id: str, superseded: bool) -> None:
         scope = f"tenant_id = {_q(tenant_id)} AND doc_id = {_q(doc_id)}"
         with self._write_lock:
-            part = self._part(tenant_id)
-            if part is not None:
-                part.table.update(where=scope, values={"superseded": bool(superseded)})
+            self._home(tenant_id).table.update(where=scope, values={"superseded": bool(superseded)})
 
     # ---- full-text index ---------------------------------------------------
     def _ensure_fts(self, part: _Part) -> bool:
@@ -458,6 +466,8 @@ class LanceDBStore:
         """Fold newly written rows into the indexes and compact files (call after a batch of writes)."""
         if not self.ensure_indexes():
             return
+        with self._write_lock:
+            self.move_large_tenants()
         self.ensure_ann_index()
         with self._write_lock:
             for part in self._all_parts():
@@ -529,12 +539,19 @@ class LanceDBStore:
 
     @staticmethod
     def _merge(results: list[list[dict[str, Any]]], key: str, k: int, smaller_first: bool) -> list[dict[str, Any]]:
-        """The best ``k`` rows of several tables' top-k lists (ties keep table order)."""
+        """The best ``k`` rows of several tables' top-k lists (a chunk met twice, while a tenant
+        moves to its own table, counts once)."""
         if len(results) == 1:
             return results[0][:k]
         rows = [r for rs in results for r in rs]
         rows.sort(key=lambda r: float(r[key]) if smaller_first else -float(r[key]))
-        return rows[:k]
+        seen: set[str] = set()
+        out = []
+        for r in rows:
+            if r["chunk_id"] not in seen:
+                seen.add(r["chunk_id"])
+                out.append(r)
+        return out[:k]
 
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False) -> list[ScoredChunk]:
         """Nearest visible chunks; ``exact`` bypasses the ANN index (used to measure its recall)."""
@@ -595,15 +612,12 @@ class LanceDBStore:
             where = f"chunk_id IN ({', '.join(_q(c) for c in chunk_ids)}) AND {visible}"
             rows = part.table.search().where(where).select(_ROW_COLUMNS).limit(len(chunk_ids)).to_arrow()
             chunks += [row_to_chunk(r) for r in rows.to_pylist()]
-        return [c for c in chunks if flt.allows(c)]
+        unique = {c.chunk_id: c for c in chunks}
+        return [c for c in unique.values() if flt.allows(c)]
 
     def document_hashes(self, tenant_id: str | None = None) -> dict[tuple[str, str], str]:
         out: dict[tuple[str, str], str] = {}
-        if tenant_id is None:
-            parts = self._all_parts()
-        else:
-            one = self._part(tenant_id)
-            parts = [one] if one is not None else []
+        parts = self._all_parts() if tenant_id is None else [self._home(tenant_id)]
         for part in parts:
             q = part.table.search()
             if tenant_id is not None:
@@ -621,10 +635,10 @@ class LanceDBStore:
             q = part.table.search()
             if where is not None:
                 q = q.where(where)
-            rows += q.select(_META_COLUMNS).limit(None).to_arrow().to_pylist()
+            rows += q.select(["chunk_id", *_META_COLUMNS]).limit(None).to_arrow().to_pylist()
         docs: dict[tuple[str, str], dict[str, Any]] = {}
         counts: dict[tuple[str, str], int] = {}
-        for r in rows:
+        for r in {r["chunk_id"]: r for r in rows}.values():
             key = (r["tenant_id"], r["doc_id"])
             docs.setdefault(key, r)
             counts[key] = counts.get(key, 0) + 1

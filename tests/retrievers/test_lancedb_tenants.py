@@ -1,9 +1,8 @@
-"""LanceDB's table-per-tenant layout: only visible tenants' tables are read, a row in the wrong
-table never reaches another tenant, a single-table data folder is migrated on open."""
+"""LanceDB's table-per-tenant layout: large tenants move to their own tables, only visible
+tenants' tables are read, a row in the wrong table never reaches another tenant, a folder of
+the former single-table layout is read as it is and migrated by optimize()."""
 
 from __future__ import annotations
-
-import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -11,7 +10,7 @@ import pytest
 
 from retrievers.access import AccessLevel, AccessViolation, Principal, access_filter
 from retrievers.stores.base import StoreError, data_version
-from retrievers.stores.lancedb import TABLE, LanceDBStore, _rows, _schema, tenant_table_name
+from retrievers.stores.lancedb import LanceDBStore, _rows, _schema, tenant_table_name
 from tests.contract.store_contract import DIM, chunk, flt, ids, mix, unit
 
 
@@ -26,9 +25,12 @@ def three_tenants(store: LanceDBStore) -> dict[str, list]:
 
 
 def test_one_table_per_tenant_and_only_visible_tables_are_read(tmp_path):
-    store = LanceDBStore(tmp_path / "index", dim=DIM)
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1)
     three_tenants(store)
-    assert set(store.tables()) == {"acme", "globex", "shared"}
+    assert store.tables()[None].count_rows() == 18  # written to the common table first
+    store.optimize()
+    assert set(store.tables()) == {None, "acme", "globex", "shared"}
+    assert store.tables()[None].count_rows() == 0
     assert store.count() == 18 == sum(t.count_rows() for t in store.tables().values())
 
     class Unreadable:
@@ -36,6 +38,7 @@ def test_one_table_per_tenant_and_only_visible_tables_are_read(tmp_path):
             raise AssertionError(f"a forbidden tenant's table was read ({name})")
 
     store._parts["globex"].table = Unreadable()  # any read of globex's table fails the test
+    store._parts[None].table = Unreadable()  # nor is the common table read: no visible tenant is left there
     f = flt("acme", AccessLevel.INTERNAL)
     assert {h.chunk.tenant_id for h in store.dense_search(unit(1), f, 20)} == {"acme", "shared"}
     assert {h.chunk.tenant_id for h in store.text_search("cutover ledger", f, 20)} == {"acme", "shared"}
@@ -44,20 +47,24 @@ def test_one_table_per_tenant_and_only_visible_tables_are_read(tmp_path):
 
 
 def test_merged_top_k_equals_the_exact_top_k_over_visible_tenants(tmp_path):
-    store = LanceDBStore(tmp_path / "index", dim=DIM)
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=20)
     rng = np.random.default_rng(5)
     cs, vs = [], []
     for i in range(90):
-        tenant = ("acme", "globex", "shared")[i % 3]
+        tenant = ("acme", "acme", "globex", "shared", "shared", "shared")[i % 6]
         cs.append(chunk(f"d{i}.md", tenant=tenant, level=AccessLevel(i % 4), text=f"invoice approval {i}"))
         v = rng.normal(size=DIM).astype(np.float32)
         vs.append(v / np.linalg.norm(v))
     store.upsert(cs, np.stack(vs))
-    f = flt("acme", AccessLevel.INTERNAL)
-    for q in vs[:5]:
-        allowed = sorted((cv for cv in zip(cs, vs, strict=True) if f.allows(cv[0])), key=lambda cv: -float(cv[1] @ q))
-        assert ids(store.dense_search(q, f, 7)) == [c.chunk_id for c, _ in allowed[:7]]
-    assert len(store.text_search("invoice approval", f, 50)) == sum(f.allows(c) for c in cs)
+    store.optimize()
+    assert set(store.tables()) == {None, "acme", "shared"}  # globex (15 chunks) stays in the common table
+    for f in (flt("acme", AccessLevel.INTERNAL), flt("globex", AccessLevel.RESTRICTED)):
+        for q in vs[:5]:
+            allowed = sorted((cv for cv in zip(cs, vs, strict=True) if f.allows(cv[0])),
+                             key=lambda cv: -float(cv[1] @ q))
+            assert ids(store.dense_search(q, f, 7)) == [c.chunk_id for c, _ in allowed[:7]]
+        assert len(store.text_search("invoice approval", f, 90)) == sum(f.allows(c) for c in cs)
+        assert sum(d.chunks for d in store.list_documents(f)) == sum(f.allows(c) for c in cs)
 
 
 def _put_raw(table, chunks) -> None:
@@ -66,10 +73,11 @@ def _put_raw(table, chunks) -> None:
 
 
 def test_rows_in_the_wrong_tenant_table_never_reach_another_tenant(tmp_path):
-    store = LanceDBStore(tmp_path / "index", dim=DIM)
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1)
     mine = chunk("mine.md", tenant="acme", text="renewal notice period")
     store.upsert([mine], np.stack([unit(1)]))
     store.upsert([chunk("theirs.md", tenant="globex", text="other")], np.stack([unit(2)]))
+    store.optimize()
     # globex's rows land in acme's table (a routing bug, a hand-copied file, a restored backup)
     stray = [chunk(f"secret{i}.md", tenant="globex", level=AccessLevel.PUBLIC, text="renewal notice period secret")
              for i in range(5)]
@@ -103,8 +111,9 @@ def test_rows_in_the_wrong_tenant_table_never_reach_another_tenant(tmp_path):
 
 
 def test_the_recheck_catches_a_table_query_without_its_tenant_predicate(tmp_path, monkeypatch):
-    store = LanceDBStore(tmp_path / "index", dim=DIM)
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1)
     store.upsert([chunk("mine.md", tenant="acme")], np.stack([unit(1)]))
+    store.optimize()
     _put_raw(store.tables()["acme"], [chunk("secret.md", tenant="globex")])
     import retrievers.stores.lancedb as mod
 
@@ -128,64 +137,88 @@ def _legacy_store(path, n_each: int = 400) -> tuple[LanceDBStore, list, np.ndarr
     return old, cs, vs
 
 
-def test_a_single_table_folder_is_migrated_on_open(tmp_path):
+def test_a_single_table_folder_opens_as_it_is_and_optimize_migrates_it(tmp_path):
     old, cs, vs = _legacy_store(tmp_path / "index")
     f = flt("acme", AccessLevel.INTERNAL)
     before_dense = [ids(old.dense_search(q, f, 10, exact=True)) for q in vs[:5]]
     before_docs = old.list_documents()
     old.close()
 
-    new = LanceDBStore(tmp_path / "index", ann_min_rows=300)  # default layout: tenant tables
-    assert new.dim == DIM
-    assert set(new.tables()) == {"acme", "globex", "shared"}
-    assert not (tmp_path / "index" / f"{TABLE}.lance").exists()
+    new = LanceDBStore(tmp_path / "index", ann_min_rows=300)  # default layout, default move threshold (300)
+    assert new.dim == DIM and set(new.tables()) == {None} and new.has_ann_index  # the old indexes open
+    assert [ids(new.dense_search(q, f, 10, exact=True)) for q in vs[:5]] == before_dense
+    assert len(new.dense_search(vs[0], f, 10)) == 10
+    new.optimize()  # every tenant holds 400 >= 300 chunks: each moves to its own table
+    assert set(new.tables()) == {None, "acme", "globex", "shared"}
+    assert new.tables()[None].count_rows() == 0
     assert new.count() == len(cs)
     assert new.list_documents() == before_docs
     assert [ids(new.dense_search(q, f, 10, exact=True)) for q in vs[:5]] == before_dense
-    for part in new._parts.values():  # the indexes the old table had exist for every tenant table
-        assert part.has_fts and part.has_ann
+    for tenant in ("acme", "globex", "shared"):  # each tenant table has its FTS and ANN index
+        assert new._parts[tenant].has_fts and new._parts[tenant].has_ann
     assert len(new.text_search("hypercare window", f, 2000)) == sum(f.allows(c) for c in cs)
     seen = {c.chunk_id: v for batch, vecs in new.iter_all(100) for c, v in zip(batch, vecs, strict=True)}
     np.testing.assert_allclose(np.stack([seen[c.chunk_id] for c in cs]), vs, atol=1e-6)
-    # and it is an ordinary store afterwards
+    # and it is an ordinary store afterwards: writes go to the tenant's table
     v0 = data_version(new)
     assert new.delete_document("acme", "acme-0.md") == 10
     assert data_version(new) != v0 and new.count() == len(cs) - 10
+    new.replace_document("acme", "acme-1.md", [chunk("acme-1.md", tenant="acme")], np.stack([unit(0)]))
+    assert new.tables()[None].count_rows() == 0 and new.tables()["acme"].count_rows() == 400 - 19
+    reopened = LanceDBStore(tmp_path / "index")
+    assert reopened.count() == new.count() and set(reopened.tables()) == set(new.tables())
     with pytest.raises(StoreError):
-        LanceDBStore(tmp_path / "index", layout="single")  # no silent empty single table beside them
+        LanceDBStore(tmp_path / "index", layout="single")  # the single layout cannot read tenant tables
 
 
-def test_an_interrupted_migration_restarts_from_the_old_table(tmp_path):
-    old, cs, _ = _legacy_store(tmp_path / "src", n_each=50)
-    old.close()
-    shutil.copytree(tmp_path / "src", tmp_path / "index")
-    # A first attempt copied part of acme (twice over) before it stopped; the old table is still there.
-    LanceDBStore(tmp_path / "src")
-    partial = tmp_path / "src" / f"{tenant_table_name('acme')}.lance"
-    shutil.copytree(partial, tmp_path / "index" / partial.name)
+def _half_moved(path, cs) -> None:
+    """A move of acme into its own table that stopped before acme's rows left the common table."""
     import lancedb
 
-    lancedb.connect(str(tmp_path / "index")).open_table(tenant_table_name("acme")).add(
-        pa.Table.from_pylist(_rows(cs[:5], np.stack([unit(0)] * 5)), schema=_schema(DIM)))
-    store = LanceDBStore(tmp_path / "index")
-    assert store.count() == len(cs) and set(store.tables()) == {"acme", "globex", "shared"}
+    table = lancedb.connect(str(path)).create_table(tenant_table_name("acme"), schema=_schema(DIM))
+    acme = [c for c in cs if c.tenant_id == "acme"]
+    table.add(pa.Table.from_pylist(_rows(acme[:30], np.stack([unit(0)] * 30)), schema=_schema(DIM)))
+
+
+def test_a_reader_during_a_move_sees_each_chunk_once(tmp_path):
+    store, cs, vs = _legacy_store(tmp_path / "index", n_each=50)
+    store.close()
+    live = LanceDBStore(tmp_path / "index", dim=DIM)
+    _half_moved(tmp_path / "index", cs)  # the copy exists, the delete has not happened yet
+    f = flt("acme", AccessLevel.RESTRICTED)
+    hits = live.dense_search(unit(0), f, 150)
+    assert len(ids(hits)) == len(set(ids(hits))) == 50 + 50  # acme + shared, none twice
+    assert len(live.text_search("hypercare window", f, 200)) == 100
+    assert sum(d.chunks for d in live.list_documents(f)) == 100
+    assert len(live.get_chunks([c.chunk_id for c in cs], f)) == 100
+
+
+def test_an_interrupted_move_is_undone_on_open(tmp_path):
+    old, cs, _ = _legacy_store(tmp_path / "index", n_each=50)
+    old.close()
+    _half_moved(tmp_path / "index", cs)
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=40)
+    assert set(store.tables()) == {None} and store.count() == len(cs)  # the partial copy is gone
+    store.optimize()
+    assert set(store.tables()) == {None, "acme", "globex", "shared"} and store.count() == len(cs)
     assert len({c.chunk_id for batch in store.iter_chunks() for c in batch}) == len(cs)
 
 
-def test_a_new_tenant_gets_its_table_on_first_write_and_is_indexed_by_optimize(tmp_path):
+def test_a_tenant_moves_to_its_own_table_at_the_threshold_and_is_indexed(tmp_path):
     store = LanceDBStore(tmp_path / "index", dim=DIM, ann_min_rows=300)
     three_tenants(store)
     store.optimize()
-    assert all(p.has_fts and not p.has_ann for p in store._parts.values())  # small tables stay exact
+    assert set(store.tables()) == {None}  # small tenants share the common table
+    assert store._parts[None].has_fts and not store.has_ann_index  # small tables stay exact
     early = LanceDBStore(tmp_path / "index")  # opened before the new tenant's table exists
     rng = np.random.default_rng(1)
     big = [chunk(f"b{i // 10}.md", i % 10, tenant="initech", text=f"payroll run {i}") for i in range(320)]
     vs = rng.normal(size=(len(big), DIM)).astype(np.float32)
     store.upsert(big, vs / np.linalg.norm(vs, axis=1, keepdims=True))
-    assert "initech" in store.tables()
+    assert "initech" not in store.tables()
     store.optimize()
     assert store._parts["initech"].has_ann and store._parts["initech"].has_fts and store.has_ann_index
-    assert not store._parts["acme"].has_ann
+    assert set(store.tables()) == {None, "initech"} and store.tables()[None].count_rows() == 18
     f = access_filter(Principal("u", "initech", AccessLevel.PARTNER))
     assert len(store.dense_search(vs[0], f, 10)) == 10
     assert {h.chunk.tenant_id for h in store.text_search("payroll ledger", f, 400)} == {"initech", "shared"}
