@@ -1,19 +1,19 @@
 """Embedded default store: LanceDB in a local folder (no server).
 
-Layout: a tenant with ``tenant_table_min_rows`` chunks (default: ``ann_min_rows``) has its
-own table (``chunks_t_<hex of the tenant id>``), as Weaviate's multi-tenancy keeps one shard
-per tenant; smaller tenants share the common ``chunks`` table. A search queries only the own
-tables of the tenants the caller may see, plus the common table while one of them lives
-there, and merges the results. Why: with every tenant in one table, LanceDB evaluated the
-access predicate on every row of the table for every query (80-110 ms of CPU per branch at
-1M chunks whatever the probes; any predicate costs about the same per row, and scalar
-indexes on the filter columns did not help), so a caller paid for the rows of tenants it can
-never see. Small tenants share a table because each LanceDB query also has a fixed cost
-(~8 ms of CPU), which made two 2,500-row tables slower than one 10,000-row table. Tables per
-(tenant, level) were considered and not taken: a caller sees every level up to its own (the
-benchmark's caller reads all the levels present), so it would read the same rows in up to
-four times as many queries, and a document whose level changes would move between tables in
-two commits instead of one (numbers in ``reports/bench/bench_perf_1m.md``).
+Layout: a tenant with ``tenant_table_min_rows`` chunks (default 100,000) has its own table
+(``chunks_t_<hex of the tenant id>``), as Weaviate's multi-tenancy keeps one shard per tenant;
+smaller tenants share the common ``chunks`` table. A search queries only the own tables of the
+tenants the caller may see, plus the common table while one of them lives there, and merges
+the results. Why: with every tenant in one table, LanceDB evaluated the access predicate on
+every row of the table for every query (80-110 ms of CPU per branch at 1M chunks whatever the
+probes; any predicate costs about the same per row, and scalar indexes on the filter columns
+did not help), so a caller paid for the rows of tenants it can never see. Smaller tenants
+share a table because each LanceDB query also has a fixed cost (~8-10 ms of CPU): four
+25,000-row tenant tables searched slower than one 100,000-row table (hybrid CPU 95 vs 77 ms
+per search). Tables per (tenant, level) were considered and not taken: a caller sees every
+level up to its own (the benchmark's caller reads all the levels present), so it would read
+the same rows in up to four times as many queries, and a document whose level changes would
+move between tables in two commits instead of one (numbers in ``reports/bench/bench_perf_1m.md``).
 
 The access filter is still compiled into the SQL ``where`` of every per-table query
 (tenant narrowed to the table's own, level, approval, validity) and applied as a
@@ -53,6 +53,7 @@ from retrievers.stores.base import StoreError
 
 TABLE = "chunks"  # the common table: small tenants (every tenant in the single-table layout)
 TENANT_PREFIX = "chunks_t_"
+TENANT_TABLE_MIN_ROWS = 100_000
 LAYOUTS = ("tenant", "single")
 
 
@@ -256,8 +257,11 @@ class LanceDBStore:
         self.ann_min_rows = ann_min_rows
         self.ann_nprobes = ann_nprobes
         self.ann_refine_factor = ann_refine_factor
-        # A tenant moves to its own table at this size (default: where the ANN index starts).
-        self.tenant_table_min_rows = ann_min_rows if tenant_table_min_rows is None else tenant_table_min_rows
+        # A tenant moves to its own table once filtering its rows out of everyone else's queries
+        # costs more than the extra query its own table adds to its callers': ~100k rows here
+        # (evals/bench_perf.py: 25k-row tenant tables were slower than one 100k table, 250k-row
+        # ones faster than one 1M table).
+        self.tenant_table_min_rows = TENANT_TABLE_MIN_ROWS if tenant_table_min_rows is None else tenant_table_min_rows
         self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
         self._db = lancedb.connect(str(self.path))
         self._write_lock = threading.Lock()

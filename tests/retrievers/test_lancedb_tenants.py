@@ -144,7 +144,7 @@ def test_a_single_table_folder_opens_as_it_is_and_optimize_migrates_it(tmp_path)
     before_docs = old.list_documents()
     old.close()
 
-    new = LanceDBStore(tmp_path / "index", ann_min_rows=300)  # default layout, default move threshold (300)
+    new = LanceDBStore(tmp_path / "index", ann_min_rows=300, tenant_table_min_rows=300)  # default layout
     assert new.dim == DIM and set(new.tables()) == {None} and new.has_ann_index  # the old indexes open
     assert [ids(new.dense_search(q, f, 10, exact=True)) for q in vs[:5]] == before_dense
     assert len(new.dense_search(vs[0], f, 10)) == 10
@@ -205,7 +205,7 @@ def test_an_interrupted_move_is_undone_on_open(tmp_path):
 
 
 def test_a_tenant_moves_to_its_own_table_at_the_threshold_and_is_indexed(tmp_path):
-    store = LanceDBStore(tmp_path / "index", dim=DIM, ann_min_rows=300)
+    store = LanceDBStore(tmp_path / "index", dim=DIM, ann_min_rows=300, tenant_table_min_rows=300)
     three_tenants(store)
     store.optimize()
     assert set(store.tables()) == {None}  # small tenants share the common table
