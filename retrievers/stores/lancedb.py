@@ -468,10 +468,10 @@ class LanceDBStore:
 
     def optimize(self) -> None:
         """Fold newly written rows into the indexes and compact files (call after a batch of writes)."""
+        with self._write_lock:
+            self.move_large_tenants()  # first: a moved tenant's rows are not indexed twice
         if not self.ensure_indexes():
             return
-        with self._write_lock:
-            self.move_large_tenants()
         self.ensure_ann_index()
         with self._write_lock:
             for part in self._all_parts():
