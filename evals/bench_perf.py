@@ -540,8 +540,9 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
                   f"{r['rss_mb']} |")
     if len(result.get("layouts", [])) > 1:
         md += ["", "## LanceDB layouts side by side (same data, same process, interleaved query by query)", "",
-               "`tenant`: one table per tenant, only the caller's visible tenants' tables are searched and merged "
-               "(served). `single`: every tenant in one table, the tenant predicate evaluated on every row. "
+               "`tenant` (served): a tenant with 100k+ chunks in its own table, smaller ones sharing one; only "
+               "the caller's tenants' tables are searched (concurrently) and merged. `single`: every tenant in "
+               "one table, the access predicate evaluated on every row. "
                "CPU = this process's CPU time per search.", "",
                "| chunks | layout | tables | hybrid p50 | hybrid p95 | hybrid CPU ms | dense p95 | full-text p95 | "
                "recall@10 vs exact (k=10 / top 10 of 50) | full top-k | nprobes | RSS MB after loading | "
