@@ -169,7 +169,8 @@ def search_latency(services: Any, queries: list[str], principal: Any, repeat: in
 
     r = services.retriever
     vecs = services.embedder.encode(queries)
-    table = services.store._table  # the direct baseline deliberately bypasses our layer
+    # The direct baseline deliberately bypasses our layer: the principal's own tenant table.
+    table = services.store.tables()[principal.tenant_id]
     out: dict[str, Any] = {}
     for mode in ("hybrid", "dense", "fulltext"):
         ms: list[float] = []

@@ -9,12 +9,16 @@
   search p50/p95 per mode through the real :class:`Retriever` including the real query
   embedding (query cache off), side by side with the exact (flat) scan on the same store;
 - recall@10 of the ANN index against exact search under the access pre-filter;
-- RSS after each size; HTTP overhead and 1/10/50 concurrent clients over loopback.
+- RSS after each size; HTTP overhead and 1/10/50 concurrent clients over loopback;
+- with ``--layouts tenant,single`` the same data in LanceDB's table-per-tenant layout and in
+  the former single table, opened in one process and searched interleaved query by query
+  (the comparison is the point: absolute latencies on a shared machine are noisy).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import random
@@ -109,50 +113,61 @@ def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5
             "injection_flag": np.zeros(m, bool),
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vecs.ravel()), dim),
         }
-        store._table.add(pa.table(cols, schema=schema))
+        store.bulk_add(pa.table(cols, schema=schema))
     store.optimize()
 
 
-def measure(retriever: Any, principal: Any, repeat: int, store: Any = None) -> dict[str, Any]:
-    """p50/p95 per mode; with an ANN ``store`` also the flat scan, interleaved query by query so
-    both see the same machine load (the comparison is the point, absolute values are noisy).
-    ``cpu_ms``: CPU time of this process per search (all its threads: LanceDB's, the full-text
-    pool's, torch's), which other load on the machine barely changes."""
+def measure(retriever: Any, principal: Any, repeat: int, store: Any = None, *,
+            others: dict[str, Any] | None = None, flat: bool = True) -> dict[str, Any]:
+    """p50/p95 per mode; with an ANN ``store`` (and ``flat``) also the flat scan, interleaved query by
+    query so both see the same machine load (the comparison is the point, absolute values are noisy).
+    ``others``: more retrievers (label -> retriever) run interleaved the same way; their rows come
+    back under ``"others"``. ``cpu_ms``: CPU time of this process per search (all its threads:
+    LanceDB's, the full-text pool's, torch's), which other load on the machine barely changes."""
     out: dict[str, Any] = {}
     exact: dict[str, Any] = {}
-    compare = store is not None and getattr(store, "has_ann_index", False)
+    compare = flat and store is not None and getattr(store, "has_ann_index", False)
+    others = others or {}
+    other_rows: dict[str, dict[str, Any]] = {label: {} for label in others}
 
-    def run(mode: str, q: str, cpu: list[float]) -> list[float]:
+    def run(r: Any, mode: str, q: str, cpu: list[float]) -> list[float]:
         c = time.process_time()
-        ms = timed(partial(retriever.search, q, principal, k=10, mode=mode), 1)
+        ms = timed(partial(r.search, q, principal, k=10, mode=mode), 1)
         cpu.append((time.process_time() - c) * 1000)
         return ms
 
     for mode in ("hybrid", "dense", "fulltext"):
         ms: list[float] = []
-        flat: list[float] = []
+        flat_ms: list[float] = []
         cpu: list[float] = []
         flat_cpu: list[float] = []
+        oms: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in others}
         for _ in range(repeat):
             for q in QUERIES:
-                ms += run(mode, q, cpu)
+                ms += run(retriever, mode, q, cpu)
+                for label, r in others.items():
+                    oms[label][0].extend(run(r, mode, q, oms[label][1]))
                 if compare and mode != "fulltext":
                     store.exact_search = True
                     try:
-                        flat += run(mode, q, flat_cpu)
+                        flat_ms += run(retriever, mode, q, flat_cpu)
                     finally:
                         store.exact_search = False
         out[mode] = {**lat(ms), "cpu_ms": round(float(np.mean(cpu)), 2)}
-        if flat:
-            exact[mode] = {**lat(flat), "cpu_ms": round(float(np.mean(flat_cpu)), 2)}
+        for label, (lms, lcpu) in oms.items():
+            other_rows[label][mode] = {**lat(lms), "cpu_ms": round(float(np.mean(lcpu)), 2)}
+        if flat_ms:
+            exact[mode] = {**lat(flat_ms), "cpu_ms": round(float(np.mean(flat_cpu)), 2)}
     if exact:
         exact["fulltext"] = out["fulltext"]
         out["exact"] = exact
+    if others:
+        out["others"] = other_rows
     return out
 
 
 def ann_recall(store: Any, principal: Any, n: int, queries: int = 100, k: int = 10,
-               candidates: int = 50) -> dict[str, Any]:
+               candidates: int = 50, pool_compare: bool = True) -> dict[str, Any]:
     """recall@k of the ANN path vs exact search, same pre-filter; also whether top-k stays full.
 
     Measured for a top-``k`` query and for the retriever's own request (``candidates`` hits, of
@@ -163,7 +178,7 @@ def ann_recall(store: Any, principal: Any, n: int, queries: int = 100, k: int = 
     rng = np.random.default_rng(99)
     qs = clustered(rng, topic_centres(store.dim, n), queries)
     rec, rec_c_top, rec_c, full, ann_ms, ann_c_ms, exact_ms, wide_ms = [], [], [], 0, [], [], [], []
-    legacy = getattr(store, "ann_refine_factor", None)
+    legacy = getattr(store, "ann_refine_factor", None) if pool_compare else None
     for q in qs:
         t = time.perf_counter()
         exact_c = [h.chunk.chunk_id for h in store.dense_search(q, flt, candidates, exact=True)]
@@ -346,6 +361,35 @@ def cached_store(cache: Path, n: int, services: Any) -> tuple[Any, bool]:
     return build_services(settings), done
 
 
+def layout_store(folder: Path, n: int, services: Any, layout: str) -> tuple[Any, float, bool]:
+    """The same generated data in another LanceDB layout (reused when a finished build is in ``folder``)."""
+    from retrievers.stores.lancedb import LanceDBStore
+
+    s = services.settings
+    done = (folder / "complete").exists()
+    if not done:
+        shutil.rmtree(folder, ignore_errors=True)
+    t = time.perf_counter()
+    store = LanceDBStore(folder, dim=services.embedder.dim, ann_min_rows=s.ann_min_rows, ann_nprobes=s.ann_nprobes,
+                         ann_refine_factor=s.ann_refine_factor, layout=layout)
+    if done:
+        store.ensure_indexes()
+    else:
+        (fill_store if n <= 10_000 else fill_store_fast)(store, n, services.embedder.dim)
+        (folder / "complete").write_text(str(n))
+    return store, round(time.perf_counter() - t, 1), done
+
+
+def layout_row(store: Any, principal: Any, n: int, timings: dict[str, Any],
+               recall_queries: int, pool_compare: bool) -> dict[str, Any]:
+    """One layout's results at one size: latencies (from ``timings``), recall, index state."""
+    row: dict[str, Any] = {**timings, "ann_index": store.has_ann_index,
+                           "tables": len(getattr(store, "tables", dict)()) or 1}
+    if store.has_ann_index:
+        row["recall"] = ann_recall(store, principal, n, queries=recall_queries, pool_compare=pool_compare)
+    return row
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
@@ -358,16 +402,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store-cache", type=Path, default=None,
                     help="keep the generated stores here and reuse them in later runs (the 1M build takes "
                          "tens of minutes; the data is the same for the same size and seed)")
+    ap.add_argument("--layouts", default="tenant",
+                    help="LanceDB layouts searched side by side: the first is served (tenant), e.g. tenant,single")
+    ap.add_argument("--no-flat", action="store_true", help="skip the interleaved flat-scan comparison")
+    ap.add_argument("--recall-queries", type=int, default=100)
+    ap.add_argument("--report-only", type=Path, default=None, help="rewrite the report of this JSON result")
     args = ap.parse_args(argv)
+    if args.report_only is not None:
+        done = json.loads(args.report_only.read_text())
+        done["sizes"] = {int(n): row for n, row in done["sizes"].items()}
+        report(done, sorted(done["sizes"]), args.out, args.name)
+        return 0
     from copilot.core.services import build_services
     from copilot.core.settings import load_settings
     from retrievers.access import AccessLevel, Principal
 
     sizes = [int(x) for x in args.sizes.split(",") if x]
     clients = tuple(int(x) for x in args.clients.split(",") if x)
+    layouts = [x for x in args.layouts.split(",") if x]
+    if layouts[0] != "tenant":
+        ap.error("the first layout is the one the service builds: tenant")
     tmp = Path(tempfile.mkdtemp(prefix="bench-perf-"))
     principal = Principal("bench", "alder", AccessLevel.INTERNAL)
-    result: dict[str, Any] = {"machine": machine(), "sizes": {}}
+    result: dict[str, Any] = {"machine": machine(), "sizes": {}, "layouts": layouts}
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         for n in sizes:
@@ -394,22 +451,39 @@ def main(argv: list[str] | None = None) -> int:
             load_s = time.perf_counter() - t
             store: Any = services.store  # LanceDBStore: the ANN switches are backend-specific
             services.retriever.search("warm up", principal, k=10)
+            rss_served = rss_mb()
+            # The other layouts: same data, same query path, only the store differs.
+            others: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
+            for layout in layouts[1:]:
+                root = args.store_cache if args.store_cache is not None else tmp
+                ostore, o_load, o_reused = layout_store(root / f"n{n}-{layout}", n, services, layout)
+                oret = copy.copy(services.retriever)
+                oret.store = ostore
+                oret.search("warm up", principal, k=10)
+                others[layout] = (oret, ostore, {"load_s": o_load, "store_reused": o_reused, "rss_mb": rss_mb()})
             # With an index, the same searches on the same store with it bypassed (the flat scan
-            # of before) run interleaved with the ANN ones.
-            row: dict[str, Any] = {"load_s": round(load_s, 1), "store_reused": reused, "ann_index": store.has_ann_index,
-                                   **measure(services.retriever, principal, args.repeat, store)}
-            if store.has_ann_index:
-                row["recall"] = ann_recall(store, principal, n)
-            row["rss_mb"] = rss_mb()
+            # of before) run interleaved with the ANN ones, and so do the other layouts' searches.
+            timings = measure(services.retriever, principal, args.repeat, store, flat=not args.no_flat,
+                              others={label: o[0] for label, o in others.items()})
+            other_timings = timings.pop("others", {})
+            row: dict[str, Any] = {"load_s": round(load_s, 1), "store_reused": reused,
+                                   **layout_row(store, principal, n, timings,
+                                                args.recall_queries, pool_compare=not others)}
+            row["rss_mb"] = rss_served
+            row["layouts"] = {"tenant": {k: v for k, v in row.items() if k != "layouts"}}
+            for label, (_, ostore, info) in others.items():
+                row["layouts"][label] = {**info, **layout_row(ostore, principal, n, other_timings[label],
+                                                              args.recall_queries, pool_compare=False)}
+            row["rss_mb_all_layouts"] = rss_mb()
             result["sizes"][n] = row
-            print(n, row, flush=True)
+            print(n, json.dumps(row, default=str), flush=True)
             (args.out / f"{args.name}.partial.json").write_text(json.dumps(result, indent=1, default=str))
             if n == args.http_size and clients is not None:
                 result["http"] = http_overhead(tmp / f"n{n}", services, "alder", args.repeat, clients,
                                                args.client_seconds)
                 result["http_index_chunks"] = n
             shutil.rmtree(tmp / f"n{n}", ignore_errors=True)
-            del services, store
+            del services, store, others
         result["peak_rss_mb"] = peak_rss_mb()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -427,6 +501,10 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
     fig, ax = plt.subplots(figsize=(7, 4))
     for mode in ("hybrid", "dense", "fulltext"):
         ax.plot(sizes, [result["sizes"][n][mode]["p95_ms"] for n in sizes], "-o", label=f"{mode} p95")
+    for label in result.get("layouts", ["tenant"])[1:]:
+        ls = [n for n in sizes if label in result["sizes"][n].get("layouts", {})]
+        ax.plot(ls, [result["sizes"][n]["layouts"][label]["hybrid"]["p95_ms"] for n in ls], "--s",
+                label=f"hybrid p95, {label} layout")
     ex = [n for n in sizes if "exact" in result["sizes"][n]]
     if ex:
         ax.plot(ex, [result["sizes"][n]["exact"]["hybrid"]["p95_ms"] for n in ex], "--x", label="hybrid p95, flat scan")
@@ -452,13 +530,34 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
         r = result["sizes"][n]
         rec = r.get("recall", {})
         md.append(f"| {n:,} | {'yes' if r['ann_index'] else 'no (flat)'} | {r['hybrid']['p50_ms']} | "
-                  f"{r['hybrid']['p95_ms']} | {r.get('exact', r)['hybrid']['p95_ms']} | "
-                  f"{r['hybrid'].get('cpu_ms', '-')} ({r.get('exact', r)['hybrid'].get('cpu_ms', '-')}) | "
+                  f"{r['hybrid']['p95_ms']} | {r['exact']['hybrid']['p95_ms'] if 'exact' in r else '-'} | "
+                  f"{r['hybrid'].get('cpu_ms', '-')} "
+                  f"({r['exact']['hybrid'].get('cpu_ms', '-') if 'exact' in r else '-'}) | "
                   f"{r['dense']['p95_ms']} | "
                   f"{r['fulltext']['p95_ms']} | {rec.get('recall_at_10', '-')} / "
                   f"{rec.get('recall_at_10_of_50', '-')} | "
                   f"{rec.get('recall_at_50', '-')} | {rec.get('full_topk_share', '-')} | "
                   f"{r['rss_mb']} |")
+    if len(result.get("layouts", [])) > 1:
+        md += ["", "## LanceDB layouts side by side (same data, same process, interleaved query by query)", "",
+               "`tenant` (served): a tenant with 100k+ chunks in its own table, smaller ones sharing one; only "
+               "the caller's tenants' tables are searched (concurrently) and merged. `single`: every tenant in "
+               "one table, the access predicate evaluated on every row. "
+               "CPU = this process's CPU time per search.", "",
+               "| chunks | layout | tables | hybrid p50 | hybrid p95 | hybrid CPU ms | dense p95 | full-text p95 | "
+               "recall@10 vs exact (k=10 / top 10 of 50) | full top-k | nprobes | RSS MB after loading | "
+               "hybrid p95 ÷ single |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for n in sizes:
+            lays = result["sizes"][n].get("layouts", {})
+            base = lays.get("single", {}).get("hybrid", {}).get("p95_ms")
+            for label, r in lays.items():
+                rec = r.get("recall", {})
+                ratio = round(r["hybrid"]["p95_ms"] / base, 2) if base else "-"
+                md.append(f"| {n:,} | {label} | {r.get('tables', '-')} | {r['hybrid']['p50_ms']} | "
+                          f"{r['hybrid']['p95_ms']} | {r['hybrid'].get('cpu_ms', '-')} | {r['dense']['p95_ms']} | "
+                          f"{r['fulltext']['p95_ms']} | {rec.get('recall_at_10', '-')} / "
+                          f"{rec.get('recall_at_10_of_50', '-')} | {rec.get('full_topk_share', '-')} | "
+                          f"{rec.get('nprobes', '-')} | {r.get('rss_mb', '-')} | {ratio} |")
     h = result.get("http")
     if h and "error" not in h:
         md += ["", f"## HTTP overhead ({result['http_index_chunks']:,} chunks)", "",

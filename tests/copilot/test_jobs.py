@@ -114,13 +114,14 @@ def test_uploads_are_folded_into_the_full_text_index_once_the_queue_drains(tmp_p
     store = LanceDBStore(tmp_path / "index")
     ing = build_ingestor(Settings(data_dir=tmp_path / "data"), store, embedder)
     ing.ingest_corpus(root, progress=False)  # builds the full-text index
-    [fts] = [i.name for i in store._table.list_indices() if i.index_type == "FTS"]
+    table = store.tables()[None]  # a small tenant lives in the common table
+    [fts] = [i.name for i in table.list_indices() if i.index_type == "FTS"]
     r = runner(tmp_path, lambda: ing)
     job = submit(r, "later.md")
     r.run_one(r._next())
     assert r.get(job.id).status == "succeeded"
     # written and searchable, but not yet in the index
-    assert store._table.index_stats(fts).num_unindexed_rows >= 1
+    assert table.index_stats(fts).num_unindexed_rows >= 1
     r.fold_in()
-    assert store._table.index_stats(fts).num_unindexed_rows == 0
+    assert table.index_stats(fts).num_unindexed_rows == 0
     r.fold_in()  # nothing new: a no-op

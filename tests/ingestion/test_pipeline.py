@@ -119,11 +119,11 @@ def test_batch_ingests_good_files_and_rejects_each_bad_one(ingestor, store, corp
 
 def test_reingest_unchanged_writes_nothing(ingestor, store, corpus):
     ingestor.ingest_corpus(corpus, progress=False)
-    version_before = store._table.version
+    version_before = store.data_version
     again = ingestor.ingest_corpus(corpus, progress=False)
     assert again.chunks_written == 0 and again.documents_written == 0
     assert again.documents_skipped == 7
-    assert store._table.version == version_before
+    assert store.data_version == version_before
 
 
 def test_changed_document_replaces_its_old_chunks(ingestor, store, corpus, embedder):

@@ -94,7 +94,8 @@ def test_native_hybrid_is_used_when_the_store_offers_it(small_index, embedder):
 def test_recheck_refuses_a_leaking_backend(small_index, embedder):
     class LeakyStore(LanceDBStore):
         def dense_search(self, vector, flt, k):  # ignores the filter: a backend bug
-            rows = self._table.search(np.asarray(vector)).limit(k).to_arrow().to_pylist()
+            rows = [r for t in self.tables().values()
+                    for r in t.search(np.asarray(vector)).limit(k).to_arrow().to_pylist()]
             from retrievers.stores.lancedb import row_to_chunk
 
             return [ScoredChunk(row_to_chunk(r), 1.0, "dense") for r in rows]
