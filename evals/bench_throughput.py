@@ -38,6 +38,7 @@ SERVER_ENV = {
     "COPILOT_QUERY_CACHE_SIZE": "0",
     "COPILOT_API_RATE_LIMIT": "10000000/minute",  # throughput, not the limiter, is measured
     "COPILOT_ANSWER_PREWARM_SENTENCES": "0",  # steady state: no background prewarm sharing the CPU
+    "COPILOT_UPLOAD_PROCESS_PRESTART": "false",  # no upload worker loading its models during a run
     "COPILOT_UPLOAD_WORKER_NICE": "5",
 }
 BEFORE_SERVER = (

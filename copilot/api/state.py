@@ -136,6 +136,8 @@ class AppState:
         self.ready_seconds = time.perf_counter() - self.started_at
         if self.settings.answer_prewarm_sentences > 0:
             threading.Thread(target=self._prewarm, name="sentence-prewarm", daemon=True).start()
+        if self.settings.upload_process and self.settings.upload_process_prestart:
+            threading.Thread(target=self._start_upload_worker, name="upload-worker-start", daemon=True).start()
 
     def stop(self) -> None:
         self.stopping.set()
@@ -144,6 +146,19 @@ class AppState:
             if self.components.webhooks is not None:
                 self.components.webhooks.stop()
             self.components.db.dispose()
+
+    def _start_upload_worker(self) -> None:
+        """Start and warm the upload worker process in the background (a failure is logged; the
+        first upload then starts it as before)."""
+        preparer = self.built().jobs.preparer
+        if preparer is None:
+            return
+        try:
+            info = preparer.info()
+            log.info("upload worker process %s ready", info.get("pid"))
+        except Exception:
+            if not self.stopping.is_set():
+                log.exception("upload worker start failed")
 
     def _prewarm(self) -> None:
         """Encode the index's sentences in small batches so answers rarely wait for the model."""

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # first upload and kept), so that Python work never holds the API process's interpreter lock;
     # the nice value above then lowers that whole process. False: on the worker thread itself.
     upload_process: bool = True
+    # Start and warm that worker once the service is ready, so the first upload after a start does
+    # not wait for its models to load (~1 GB more memory from the start instead of the first upload).
+    upload_process_prestart: bool = True
 
     # --- api (copilot/api/app.py; see README and docs/portal-embedding.md) ----------
     api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation

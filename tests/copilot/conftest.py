@@ -13,7 +13,9 @@ def make_client(demo_services, data_dir, db_url, **overrides):
     from copilot.api.app import create_app
     from copilot.core.settings import Settings
 
-    settings = Settings(data_dir=data_dir, database_url=db_url, answer_prewarm_sentences=0, **overrides)
+    # Background warm-ups off unless a test asks: they only add CPU to the shared test machine.
+    overrides = {"answer_prewarm_sentences": 0, "upload_process_prestart": False, **overrides}
+    settings = Settings(data_dir=data_dir, database_url=db_url, **overrides)
     app = create_app(settings, services=demo_services)
     return TestClient(app), app
 

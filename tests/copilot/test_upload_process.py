@@ -151,3 +151,28 @@ def test_shutdown_mid_job_leaves_the_job_to_be_resumed(settings, tmp_path):
     assert r.get(job.id).status == "running" and store.list_documents() == []
     again = JobRunner(db, tmp_path / "upload-jobs", lambda: None)
     assert again.recover()["resumed"] == 1  # picked up at the next start
+
+
+def test_a_started_service_warms_its_upload_worker_before_the_first_upload(demo_services, demo_data_dir, tmp_path):
+    from tests.copilot.conftest import make_client
+
+    client, app = make_client(demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'gov.db'}",
+                              upload_process_prestart=True)
+    with client:
+        preparer = app.state.copilot.jobs.preparer
+        deadline = time.monotonic() + 300
+        while preparer._pool is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert preparer._pool is not None, "the worker was not started with the service"
+        info = preparer.info(timeout=300)
+        assert info["pid"] != os.getpid()
+    assert preparer._pool is None  # stopped with the service
+
+
+def test_prestart_off_leaves_the_worker_to_the_first_upload(demo_services, demo_data_dir, tmp_path):
+    from tests.copilot.conftest import make_client
+
+    client, app = make_client(demo_services, demo_data_dir, f"sqlite:///{tmp_path / 'gov.db'}")
+    with client:
+        time.sleep(1.0)
+        assert app.state.copilot.jobs.preparer._pool is None
