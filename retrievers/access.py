@@ -159,6 +159,14 @@ def access_filter(
     )
 
 
+def index_view(principal: Principal) -> tuple[tuple[str, ...], int]:
+    """(tenants, max level) of the documents whose aggregate statistics (word counts, repeated
+    text) may shape this principal's answers: the tenants and levels of its document filter, so a
+    statistic never carries a word from a document the principal could not read."""
+    flt = access_filter(principal)
+    return flt.tenants, flt.max_level
+
+
 def is_visible(meta: AccessMeta, principal: Principal, now: datetime | None = None) -> bool:
     """The visibility rule: tenant (own or shared), level, approved, current, not superseded."""
     return access_filter(principal, now).allows(meta)

@@ -36,7 +36,7 @@ from guardrails.citations import citation_precision, content_terms, is_factual, 
 from guardrails.injection import DATA_INSTRUCTION, screen, wrap_untrusted
 from guardrails.redaction import mask_for_index
 from guardrails.text import Block, split_sentences
-from retrievers.access import SHARED_TENANT, Principal
+from retrievers.access import SHARED_TENANT, Principal, index_view
 from retrievers.embeddings import Embedder, SentenceVectors
 from retrievers.query import MentionScoper, QueryPlan
 from retrievers.retriever import Retriever
@@ -244,17 +244,19 @@ def correct_spelling(text: str, vocab: Counter[str] | dict[str, int]) -> str:
 class Boilerplate:
     """Sentences repeated verbatim (after normalisation) in several documents of one tenant's view:
     template text, not an answer; and, from the same scan, the words each tenant's documents write
-    in lower case. Counted per tenant, so a principal's answers depend only on the tenants it may
-    read; rebuilt when the stored documents change."""
+    in lower case. Counted per tenant and access level, so a principal's answers depend only on
+    documents it may read (:func:`retrievers.access.index_view`); rebuilt when the stored documents
+    change."""
 
     def __init__(self, store: Any, min_docs: int = 3):
         self.store = store
         self.min_docs = min_docs
         self._key: Any = None
         self._version: int | None = None
-        self._docs: dict[tuple[str, str], set[str]] = {}
-        self._lower: dict[str, frozenset[str]] = {}
-        self._vocab: dict[str, Counter[str]] = {}
+        # Keys: (tenant, access level) of the documents counted.
+        self._docs: dict[tuple[str, int, str], set[str]] = {}
+        self._lower: dict[tuple[str, int], frozenset[str]] = {}
+        self._vocab: dict[tuple[str, int], Counter[str]] = {}
         self._vocab_views: dict[Any, Counter[str]] = {}
         self._lock = threading.Lock()
 
@@ -271,55 +273,67 @@ class Boilerplate:
         self._version = version
         if key == self._key:
             return
-        docs: dict[tuple[str, str], set[str]] = {}
-        lower: dict[str, set[str]] = {}
-        vocab: dict[str, Counter[str]] = {}
+        docs: dict[tuple[str, int, str], set[str]] = {}
+        lower: dict[tuple[str, int], set[str]] = {}
+        vocab: dict[tuple[str, int], Counter[str]] = {}
         for chunks in iter_chunks(self.store, batch_size=500):
             for c in chunks:
+                part = (c.tenant_id, int(c.access_level))
                 for s, e in _text.sentence_spans(c.text):
                     norm = _norm_unit(c.text[s:e])
                     if len(norm) >= MIN_SENTENCE_CHARS:
-                        docs.setdefault((c.tenant_id, norm), set()).add(c.doc_id)
-                lower.setdefault(c.tenant_id, set()).update(_LOWER_WORD_RE.findall(c.text))
-                vocab.setdefault(c.tenant_id, Counter()).update(_VOCAB_WORD_RE.findall(c.text.lower()))
-        self._docs = {k: v for k, v in docs.items() if len(v) >= 2}
+                        docs.setdefault((*part, norm), set()).add(c.doc_id)
+                lower.setdefault(part, set()).update(_LOWER_WORD_RE.findall(c.text))
+                vocab.setdefault(part, Counter()).update(_VOCAB_WORD_RE.findall(c.text.lower()))
+        # Keep a sentence's per-level entries when the tenant repeats it in two or more documents
+        # over all levels (a caller at a higher level sums them); single occurrences are dropped.
+        total: Counter[tuple[str, str]] = Counter()
+        for (tenant, _level, norm), ids in docs.items():
+            total[(tenant, norm)] += len(ids)
+        self._docs = {k: v for k, v in docs.items() if total[(k[0], k[2])] >= 2}
         self._lower = {t: frozenset(_text.stem(w) for w in ws) for t, ws in lower.items()}
         self._vocab = vocab
         self._key = key
 
-    def vocabulary(self, tenants: Sequence[str]) -> Counter[str]:
-        """How often the given tenants' documents use each word (lower-cased)."""
+    def _parts(self, keys: Any, tenants: Sequence[str], max_level: int) -> list[tuple[str, int]]:
+        return [k for k in keys if k[0] in tenants and k[1] <= max_level]
+
+    def vocabulary(self, tenants: Sequence[str], max_level: int) -> Counter[str]:
+        """How often the documents of the given tenants, up to ``max_level``, use each word (lower-cased)."""
         with self._lock:
             self._refresh()
-            key = (self._key, tuple(tenants))
+            key = (self._key, tuple(tenants), max_level)
             cached = self._vocab_views.get(key)
             if cached is None:
                 cached = Counter()
-                for t in tenants:
-                    cached.update(self._vocab.get(t, Counter()))
+                for part in self._parts(self._vocab, tenants, max_level):
+                    cached.update(self._vocab[part])
                 if len(self._vocab_views) > 64:
                     self._vocab_views.clear()
                 self._vocab_views[key] = cached
             return cached
 
-    def lower_case_stems(self, tenants: Sequence[str]) -> frozenset[str]:
-        """Stems of the words the given tenants' documents write in lower case (common words)."""
+    def lower_case_stems(self, tenants: Sequence[str], max_level: int) -> frozenset[str]:
+        """Stems of the words the given tenants' documents (up to ``max_level``) write in lower case."""
         with self._lock:
             self._refresh()
+            lower = self._lower
         out: frozenset[str] = frozenset()
-        for t in tenants:
-            out |= self._lower.get(t, frozenset())
+        for part in self._parts(lower, tenants, max_level):
+            out |= lower[part]
         return out
 
-    def is_boilerplate(self, text: str, tenants: Sequence[str]) -> bool:
+    def is_boilerplate(self, text: str, tenants: Sequence[str], max_level: int) -> bool:
         with self._lock:
             self._refresh()
-        if not self._docs:
+            docs = self._docs
+        if not docs:
             return False
         norm = _norm_unit(text)
         seen: set[str] = set()
-        for t in tenants:
-            seen |= self._docs.get((t, norm), set())
+        for tenant in tenants:
+            for level in range(int(max_level) + 1):
+                seen |= docs.get((tenant, level, norm), set())
         return len(seen) >= self.min_docs
 
 
@@ -575,8 +589,9 @@ class Answerer:
         return self.scoper.plan(question, principal)
 
     # ---- extractive ------------------------------------------------------------
-    def _visible_tenants(self, principal: Principal) -> list[str]:
-        return [principal.tenant_id, SHARED_TENANT, *sorted(principal.acting_for or ())]
+    @staticmethod
+    def _view(principal: Principal) -> tuple[tuple[str, ...], int]:
+        return index_view(principal)
 
     def _candidates(
         self, hits: list[ScoredChunk], question: str, principal: Principal
@@ -585,7 +600,7 @@ class Answerer:
         and template boilerplate never."""
         q_terms = content_terms(question)
         q_nums = {t for t in q_terms if any(ch.isdigit() for ch in t)}
-        tenants = self._visible_tenants(principal)
+        tenants, max_level = self._view(principal)
         out: list[tuple[Sentence, float]] = []
         for rank, hit in enumerate(hits[:MAX_CHUNKS_READ]):
             c = hit.chunk
@@ -595,7 +610,7 @@ class Answerer:
             for s, e, flat, masked, kind, lead_end in chunk_units(c):
                 if c.injection_flag and screen(flat).flagged:
                     continue
-                if kind != "list" and self.boilerplate.is_boilerplate(flat, tenants):
+                if kind != "list" and self.boilerplate.is_boilerplate(flat, tenants, max_level):
                     continue
                 out.append((Sentence(rank, c, s, e, flat, masked, kind, lead_end),
                             coverage(q_terms, q_nums, content_terms(flat), ctx_terms)))
@@ -642,7 +657,7 @@ class Answerer:
         doc_scope: bool,
     ) -> Answer:
         retrieved = [h.chunk.chunk_id for h in hits]
-        common = self.boilerplate.lower_case_stems(self._visible_tenants(principal))
+        common = self.boilerplate.lower_case_stems(*self._view(principal))
         if uncovered_specifics(question, hits[:MAX_CHUNKS_READ], common):
             return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
         cands, scores, sv = self.score_units(question, principal, hits)
@@ -841,7 +856,7 @@ class Answerer:
         """The question as retrieval and unit scoring read it: typos in plain words ("cancle",
         "invoise") become the nearby word of the documents the principal may read. The LLM and the
         names check see the question as typed."""
-        return correct_spelling(question, self.boilerplate.vocabulary(self._visible_tenants(principal)))
+        return correct_spelling(question, self.boilerplate.vocabulary(*self._view(principal)))
 
     def answer(
         self, question: str, principal: Principal, redactor: ResponseRedactor, doc_ids: Sequence[str] | None = None

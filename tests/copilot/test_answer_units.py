@@ -5,10 +5,19 @@ Real store, real model, real answerer; the texts are written for these tests.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from copilot.answering.answerer import Answerer, Boilerplate, chunk_units, coverage, heading_matches
+from copilot.answering.answerer import (
+    Answerer,
+    Boilerplate,
+    chunk_units,
+    correct_spelling,
+    coverage,
+    heading_matches,
+)
 from copilot.core.redact import ResponseRedactor, load_policy
 from copilot.core.settings import Settings
 from guardrails.citations import content_terms
@@ -18,6 +27,7 @@ from retrievers.schema import Chunk
 from retrievers.stores.lancedb import LanceDBStore
 
 P = Principal("u", "acme", AccessLevel.PARTNER)
+PARTNER = int(AccessLevel.PARTNER)
 TEMPLATE = "All work under this order follows the master services terms agreed between the parties."
 
 
@@ -117,9 +127,9 @@ def test_known_issues_come_from_the_section_not_the_overview(answerer):
 
 def test_text_repeated_across_documents_is_boilerplate(answerer):
     bp = Boilerplate(answerer.retriever.store)
-    assert bp.is_boilerplate(TEMPLATE, ["acme", "shared"])
-    assert not bp.is_boilerplate("The customer in order 1 receives 3 pallets per week.", ["acme", "shared"])
-    assert not bp.is_boilerplate(TEMPLATE, ["other-tenant"])  # counted only over tenants the caller reads
+    assert bp.is_boilerplate(TEMPLATE, ["acme", "shared"], PARTNER)
+    assert not bp.is_boilerplate("The customer in order 1 receives 3 pallets per week.", ["acme", "shared"], PARTNER)
+    assert not bp.is_boilerplate(TEMPLATE, ["other-tenant"], PARTNER)  # counted only over tenants the caller reads
     ans = ask(answerer, "Which terms does the work under order 1 follow?")
     assert TEMPLATE not in ans.answer
 
@@ -132,21 +142,21 @@ def test_boilerplate_follows_writes_to_the_store(embedder, tmp_path):
     docs = [chunk(f"c{i}", f"Section {i}\n\n{line} Item {i} ships weekly.", doc=f"n{i}.md") for i in range(3)]
     store.upsert(docs[:2], np.asarray(embedder.encode([c.text for c in docs[:2]])))
     bp = Boilerplate(store)
-    assert not bp.is_boilerplate(line, ["acme"])
-    assert not bp.is_boilerplate(line, ["acme"])  # unchanged store: answered from the cached count
+    assert not bp.is_boilerplate(line, ["acme"], PARTNER)
+    assert not bp.is_boilerplate(line, ["acme"], PARTNER)  # unchanged store: answered from the cached count
     store.upsert(docs[2:], np.asarray(embedder.encode([docs[2].text])))
-    assert bp.is_boilerplate(line, ["acme"])
+    assert bp.is_boilerplate(line, ["acme"], PARTNER)
     store.delete_document("acme", "n2.md")
-    assert not bp.is_boilerplate(line, ["acme"])
+    assert not bp.is_boilerplate(line, ["acme"], PARTNER)
 
 
 def test_lower_case_words_are_counted_per_tenant(answerer):
     from guardrails.text import stem
 
-    stems = Boilerplate(answerer.retriever.store).lower_case_stems(["acme", "shared"])
+    stems = Boilerplate(answerer.retriever.store).lower_case_stems(["acme", "shared"], PARTNER)
     assert {stem("planner"), stem("supervisor"), stem("pallets")} <= stems
     assert stem("Plant") not in stems  # only ever written with a capital: could be a name
-    assert Boilerplate(answerer.retriever.store).lower_case_stems(["other-tenant"]) == frozenset()
+    assert Boilerplate(answerer.retriever.store).lower_case_stems(["other-tenant"], PARTNER) == frozenset()
 
 
 def test_a_capitalised_role_the_index_writes_in_lower_case_does_not_refuse(answerer):
@@ -179,3 +189,26 @@ def test_typos_in_plain_words_become_the_index_words():
 def test_a_question_with_typos_is_answered_from_the_right_passage(answerer):
     ans = ask(answerer, "how does the planer escalats a stuk ordr?")
     assert not ans.refused and "Regional operations director" in ans.answer
+
+
+def test_index_statistics_never_carry_words_from_a_level_above_the_callers(embedder, tmp_path):
+    # Boilerplate counts, lower-case words and the typo dictionary are derived from documents:
+    # a partner-level caller's view must not include an internal document's words or sentences.
+    store = LanceDBStore(tmp_path / "levels")
+    line = "Every delivery note is countersigned by the receiving warehouse lead on arrival."
+    secret = "the quarterly hedging covenant triggers a recapitalisation clause"
+    docs = [chunk(f"p{i}", f"Section {i}\n\n{line} Item {i} ships weekly.", doc=f"p{i}.md") for i in range(2)]
+    docs.append(replace(chunk("i0", f"Board notes\n\n{line} Also, {secret}.", doc="board.md"),
+                        access_level=AccessLevel.INTERNAL))
+    store.upsert(docs, np.asarray(embedder.encode([c.text for c in docs])))
+    bp = Boilerplate(store)
+    assert bp.is_boilerplate(line, ["acme"], AccessLevel.INTERNAL)  # three documents at internal level
+    assert not bp.is_boilerplate(line, ["acme"], PARTNER)  # only two the partner may read
+    assert "recapitalisation" in bp.vocabulary(["acme"], AccessLevel.INTERNAL)
+    assert "recapitalisation" not in bp.vocabulary(["acme"], PARTNER)
+    from guardrails.text import stem
+
+    assert stem("covenant") in bp.lower_case_stems(["acme"], AccessLevel.INTERNAL)
+    assert stem("covenant") not in bp.lower_case_stems(["acme"], PARTNER)
+    assert correct_spelling("what does the recapitalisaton clause say", bp.vocabulary(["acme"], PARTNER)) == (
+        "what does the recapitalisaton clause say")
