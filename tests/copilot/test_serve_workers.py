@@ -18,6 +18,14 @@ from copilot.core.settings import load_settings
 PG = "postgresql+psycopg://copilot@127.0.0.1:5432/copilot"
 
 
+@pytest.fixture(autouse=True)
+def _sqlite_unless_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    # CI points DATABASE_URL at PostgreSQL; these tests decide the database themselves (with it set,
+    # "serve --workers 2" on a bare data dir would start serving instead of refusing).
+    for var in ("DATABASE_URL", "COPILOT_DATABASE_URL"):
+        monkeypatch.delenv(var, raising=False)
+
+
 def _run_cli(args: list[str]) -> tuple[int, str]:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
