@@ -90,7 +90,8 @@ def test_bad_document_in_the_worker_is_a_clear_rejection(settings, worker, tmp_p
     assert writer.store.list_documents() == []
 
 
-def test_killed_worker_fails_the_job_visibly_and_the_next_job_succeeds(settings, tmp_path):
+def _job_runner(settings, tmp_path):
+    """(store, worker process, job runner using it, a tenant admin) over fresh folders."""
     embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
     store = LanceDBStore(tmp_path / "index")
     proc = UploadProcess(settings)
@@ -98,6 +99,11 @@ def test_killed_worker_fails_the_job_visibly_and_the_next_job_succeeds(settings,
     r = JobRunner(db, tmp_path / "upload-jobs", lambda: build_ingestor(settings, store, embedder,
                                                                         build_detector(settings)), preparer=proc)
     admin = Principal("key:admin", "alder", AccessLevel.RESTRICTED, frozenset({"tenant_admin"}))
+    return store, proc, r, admin
+
+
+def test_killed_worker_fails_the_job_visibly_and_the_next_job_succeeds(settings, tmp_path):
+    store, proc, r, admin = _job_runner(settings, tmp_path)
 
     def submit(name: str, data: bytes):
         return r.submit(principal=admin, doc_id=f"uploads/partner/{name}", file_name=name, data=data,
@@ -131,13 +137,7 @@ def test_killed_worker_fails_the_job_visibly_and_the_next_job_succeeds(settings,
 
 
 def test_shutdown_mid_job_leaves_the_job_to_be_resumed(settings, tmp_path):
-    embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
-    store = LanceDBStore(tmp_path / "index")
-    proc = UploadProcess(settings)
-    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
-    r = JobRunner(db, tmp_path / "upload-jobs", lambda: build_ingestor(settings, store, embedder,
-                                                                        build_detector(settings)), preparer=proc)
-    admin = Principal("key:admin", "alder", AccessLevel.RESTRICTED, frozenset({"tenant_admin"}))
+    store, proc, r, admin = _job_runner(settings, tmp_path)
     job = r.submit(principal=admin, doc_id="uploads/partner/big.md", file_name="big.md", data=TEXT * 60,
                    tags=TAGS.model_dump(mode="json"), access_level=1, replace=False)
     worker = threading.Thread(target=r.run_one, args=(r._next(),))
@@ -149,7 +149,7 @@ def test_shutdown_mid_job_leaves_the_job_to_be_resumed(settings, tmp_path):
     worker.join(60)
     assert not worker.is_alive()
     assert r.get(job.id).status == "running" and store.list_documents() == []
-    again = JobRunner(db, tmp_path / "upload-jobs", lambda: None)
+    again = JobRunner(r.db, tmp_path / "upload-jobs", lambda: None)
     assert again.recover()["resumed"] == 1  # picked up at the next start
 
 
