@@ -55,6 +55,10 @@ from retrievers.stores.base import StoreError
 TABLE = "chunks"  # the common table: small tenants (every tenant in the single-table layout)
 TENANT_PREFIX = "chunks_t_"
 TENANT_TABLE_MIN_ROWS = 100_000
+# Columns of the access predicate (``filter_sql``) indexed beside the ANN index: bitmaps for the
+# few-valued ones, B-trees for the validity instants.
+_FILTER_INDEXES = (("tenant_id", "bitmap"), ("access_level", "bitmap"), ("approved", "bitmap"),
+                   ("superseded", "bitmap"), ("valid_from", "btree"), ("valid_until", "btree"))
 LAYOUTS = ("tenant", "single")
 
 
@@ -231,6 +235,7 @@ class _Part:
         self.key = key  # the tenant whose rows it holds; None: the single table of every tenant
         self.has_fts = self._has_index(lambda i: getattr(i, "index_type", "") == "FTS")
         self.has_ann = self._has_index(lambda i: "vector" in list(getattr(i, "columns", [])))
+        self.has_filter_indexes = self._has_index(lambda i: list(getattr(i, "columns", [])) == ["access_level"])
         # Partitions of the index (sqrt of the rows it was built on; estimated when reopened).
         self.ann_partitions = int(math.sqrt(table.count_rows())) if self.has_ann else 0
 
@@ -496,6 +501,7 @@ class LanceDBStore:
 
     def _ensure_ann(self, part: _Part, force: bool = False) -> bool:
         if part.has_ann:
+            self._ensure_filter_indexes(part)  # tables indexed before the filter indexes existed
             return True
         n = part.table.count_rows()
         if n == 0 or (n < self.ann_min_rows and not force) or n < 256:
@@ -510,7 +516,21 @@ class LanceDBStore:
                                                        num_sub_vectors=sub), replace=True)
         part.has_ann = True
         part.ann_partitions = parts
+        self._ensure_filter_indexes(part)
         return True
+
+    @staticmethod
+    def _ensure_filter_indexes(part: _Part) -> None:
+        """Scalar indexes on the access columns, so the pre-filter of a large table reads index
+        pages instead of decoding every row's columns (250k rows: 7-10 % less CPU per vector and
+        full-text query, same results; ``evals/bench_filter_index.py``)."""
+        if part.has_filter_indexes:
+            return
+        from lancedb.index import Bitmap, BTree
+
+        for column, config in _FILTER_INDEXES:
+            part.table.create_index(column, config=BTree() if config == "btree" else Bitmap(), replace=True)
+        part.has_filter_indexes = True
 
     def ensure_ann_index(self, force: bool = False) -> bool:
         """Build the IVF-PQ index of each table that reached ``ann_min_rows`` (or every one, when forced)."""

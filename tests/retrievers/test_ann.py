@@ -126,3 +126,34 @@ def test_a_wide_request_reranks_the_same_pool_and_keeps_its_top_ten(ann_store):
         wide.append(len({h.chunk.chunk_id for h in got[:10]} & exact) / 10)
         narrow.append(len({h.chunk.chunk_id for h in store.dense_search(vecs[i], flt, 10)} & exact) / 10)
     assert np.mean(wide) >= 0.9 and np.mean(wide) >= np.mean(narrow) - 0.05
+
+
+def test_large_tables_index_the_access_columns_and_stale_entries_never_widen_access(tmp_path):
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=1000)
+    chunks, vecs = chunks_and_vectors(1500, seed=4)
+    store.upsert(chunks, vecs)
+    store.optimize()
+    indexed = {tuple(i.columns) for i in store.tables()[None].list_indices()}
+    assert {("tenant_id",), ("access_level",), ("approved",), ("superseded",), ("valid_from",),
+            ("valid_until",)} <= indexed
+    p = Principal("u", "alder", AccessLevel.PARTNER)
+    # after the indexes were built: one visible document is superseded, one is raised above the
+    # caller's level by a new version, and new rows arrive that are not in any index yet
+    target = next(c for c in chunks if c.tenant_id == "alder" and c.access_level <= AccessLevel.PARTNER)
+    store.set_superseded("alder", target.doc_id, True)
+    raised = next(c for c in chunks if c.tenant_id == "shared" and c.access_level == AccessLevel.PUBLIC)
+    raised_chunks = [c for c in chunks if c.doc_id == raised.doc_id]
+    for c in raised_chunks:
+        c.access_level = AccessLevel.RESTRICTED
+    store.replace_document("shared", raised.doc_id, raised_chunks,
+                           np.stack([vecs[chunks.index(c)] for c in raised_chunks]))
+    for i, c in enumerate(chunks):
+        if c.doc_id in (target.doc_id, raised.doc_id):
+            for q in (vecs[i], vecs[i] + 0.01):
+                for hit in store.dense_search(q, access_filter(p), 10):
+                    assert hit.chunk.doc_id not in (target.doc_id, raised.doc_id)
+            for hit in store.text_search(c.text, access_filter(p), 10):
+                assert hit.chunk.doc_id not in (target.doc_id, raised.doc_id)
+    store.set_superseded("alder", target.doc_id, False)
+    back = store.dense_search(vecs[chunks.index(target)], access_filter(p), 1)
+    assert back[0].chunk.chunk_id == target.chunk_id
