@@ -8,6 +8,7 @@ downloaded at run time.
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import threading
 from collections import OrderedDict
@@ -129,6 +130,13 @@ class SentenceTransformerEmbedder:
         self.max_tokens = int(self._model.max_seq_length or 256)
         self.batch_size = batch_size
         self.tokenizer = self._model.tokenizer
+        # Counting uses its own copy of the Rust tokenizer, never changed after this line: a
+        # transformers tokenizer call switches padding/truncation on the shared object, so a count
+        # on one thread (chunking) could turn padding off under a batch encoding on another and
+        # fail it ("Unable to create tensor ..."); a copy that is only read is safe to share.
+        self._counter = copy.deepcopy(self.tokenizer.backend_tokenizer)
+        self._counter.no_padding()
+        self._counter.no_truncation()
         self.precision = resolve_precision(precision)
         self._autocast = (
             (lambda: torch.autocast("cpu", dtype=torch.bfloat16))
@@ -177,7 +185,8 @@ class SentenceTransformerEmbedder:
             return torch.nn.functional.normalize(out.float(), p=2, dim=1).numpy()
 
     def count_tokens(self, text: str) -> int:
-        return len(self.tokenizer.tokenize(text)) + 2  # [CLS] and [SEP]
+        """Model tokens of ``text`` with its special tokens ([CLS] and [SEP])."""
+        return len(self._counter.encode(text, add_special_tokens=True).ids)
 
 
 class _VectorLru:
