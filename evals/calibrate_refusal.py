@@ -88,7 +88,11 @@ def _refused(a: dict[str, np.ndarray], p: dict[str, float]) -> np.ndarray:
             | (a["idf_coverage"] < p["min_idf_coverage"]) | (combined < p["min_confidence"] + p["margin_floor"]))
 
 
-def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float) -> tuple[dict[str, float], float]:
+def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float,
+              min_answered_set: dict[str, float] | None = None) -> tuple[dict[str, float], float]:
+    """The rule with the best dev objective; ``min_answered_set`` raises the answered floor of
+    named sets (e.g. keep a set that has no unanswerable questions at its current answered share)."""
+    floors = min_answered_set or {}
     dev = {name: _arrays([r for r in rows if r["half"] == "dev"]) for name, rows in sets.items()}
     best: tuple[float, dict[str, float]] | None = None
     for values in itertools.product(*GRID.values()):
@@ -96,11 +100,11 @@ def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float) -> tup
         if p["margin_weight"] == 0.0 and p["peak_weight"] == 0.0 and p["margin_floor"] > 0.0:
             continue
         objs, ok = [], True
-        for a in dev.values():
+        for name, a in dev.items():
             refused = _refused(a, p)
             ans, unans = a["answerable"], ~a["answerable"]
             answered = float((~refused[ans]).mean()) if ans.any() else None
-            if answered is not None and answered < min_answered:
+            if answered is not None and answered < max(min_answered, floors.get(name, 0.0)):
                 ok = False
                 break
             if answered is not None and unans.any():
@@ -119,14 +123,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate_refusal", description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=Path, nargs="+", required=True, help="answer_eval output folders")
     ap.add_argument("--min-answered", type=float, default=0.88)
+    ap.add_argument("--min-answered-set", action="append", default=[], metavar="SET=SHARE",
+                    help="a higher answered floor for one set's dev half, e.g. docs=0.97 (repeatable)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    floors: dict[str, float] = {}
+    for item in args.min_answered_set:
+        name, sep, value = item.partition("=")
+        try:
+            floors[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            print(f"--min-answered-set expects SET=SHARE, got {item!r}", file=sys.stderr)
+            return 2
     sets: dict[str, list[dict[str, Any]]] = {}
     for d in args.rows:
         for f in sorted(d.glob("*-rows.json")):
             sets[f.name.removesuffix("-rows.json")] = json.loads(f.read_text())
-    p, obj = calibrate(sets, args.min_answered)
-    res = {"rule": p, "dev_objective": obj,
+    p, obj = calibrate(sets, args.min_answered, floors)
+    res = {"rule": p, "dev_objective": obj, "min_answered": args.min_answered, "min_answered_set": floors,
            "figures": {name: {h: figures([r for r in rows if r["half"] == h], p) for h in HALVES}
                        for name, rows in sets.items()}}
     print(json.dumps(res, indent=1))

@@ -37,3 +37,15 @@ def test_distinctive_word_coverage_is_chosen_when_it_separates_the_dev_half():
     p, obj = calibrate({"contracts": dev + test}, min_answered=0.9)
     assert 0.25 <= p["min_idf_coverage"] <= 0.6
     assert obj == 1.0
+
+
+def test_a_set_can_keep_a_higher_answered_floor():
+    # The contracts prefer a rule that refuses on low distinctive-word coverage; the guides (no
+    # unanswerable questions) lose answers under it. Their own floor rules it out.
+    contracts = [row(True, idf_coverage=0.6) for _ in range(20)] + [row(False, idf_coverage=0.1) for _ in range(20)]
+    guides = [row(True, idf_coverage=0.6) for _ in range(18)] + [row(True, idf_coverage=0.15) for _ in range(2)]
+    sets = {"contracts": contracts, "guides": guides}
+    loose, _ = calibrate(sets, min_answered=0.88)
+    assert loose["min_idf_coverage"] >= 0.2
+    kept, _ = calibrate(sets, min_answered=0.88, min_answered_set={"guides": 0.97})
+    assert kept["min_idf_coverage"] <= 0.1
