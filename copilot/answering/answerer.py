@@ -528,21 +528,6 @@ def weighted_coverage(q_terms: set[str], unit_terms: set[str], ctx_terms: set[st
     return got / total
 
 
-MAX_CLAUSE_CHARS = 1500  # a longer paragraph is cited by the quoted units only
-
-
-def clause_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """The paragraph (numbered clause) of ``text`` holding the quoted units [start, end): what a
-    citation points at, so it names the whole clause rather than one sentence of it. Units that
-    span several paragraphs, or a paragraph longer than MAX_CLAUSE_CHARS, are cited as quoted."""
-    for b in _text.blocks(text):
-        if b.start <= start and end <= b.end:
-            if b.kind == "para" and b.end - b.start <= MAX_CLAUSE_CHARS:
-                return b.start, b.end
-            break
-    return start, end
-
-
 def retrieval_margin(hits: Sequence[ScoredChunk]) -> float:
     """How far the best chunk stands above the runner-up, relative to the best (0 with one hit)."""
     if len(hits) < 2 or hits[0].score <= 0:
@@ -777,8 +762,7 @@ class Answerer:
             chunk = sents[0].chunk
             for u in sents:
                 pieces.append(f"{redactor.chunk_slice(chunk, u.start, u.end)} [{n}]")
-            lo, hi = clause_span(chunk.text, sents[0].start, sents[-1].end)
-            citations.append(self._citation(n, chunk, lo, hi, redactor))
+            citations.append(self._citation(n, chunk, sents[0].start, sents[-1].end, redactor))
         return Answer(
             answer=" ".join(pieces), citations=citations, grounded=True, refused=False, mode="extractive",
             confidence=round(best, 4), retrieved_chunk_ids=retrieved, sentences=pieces,
