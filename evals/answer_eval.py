@@ -170,7 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-half-gap", type=float, default=0.03,
                     help="fail (exit 3) when an answer figure differs by more than this between the halves")
     args = ap.parse_args(argv)
-    overrides = {"answer_min_confidence": -1.0, "answer_min_coverage": 0.0} if args.no_refusal else {}
+    overrides = ({"answer_min_confidence": -1.0, "answer_min_coverage": 0.0, "answer_min_idf_coverage": 0.0}
+                 if args.no_refusal else {})
     results = run([s for s in args.sets.split(",") if s], args.out, args.limit, args.cuad_per_half, **overrides)
     status = 0
     for name, res in results.items():

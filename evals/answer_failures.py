@@ -2,7 +2,9 @@
 
 ``python -m evals.answer_failures --set docs --out .data/runs/failures-dev.json`` asks every dev-half
 question of a set (the split of ``evals/splits.py``) through the answerer and sorts each answerable
-case that does not cite its gold span into one cause:
+case that does not cite its gold span into one cause. ``--set cuad`` asks the contract questions,
+each of its own contract as ``evals.answer_eval`` does (``--cuad-per-half N``: the first N contracts).
+Causes:
 
 - ``refused``: the refusal rule fired;
 - ``wrong_doc``: the first citation is in a document other than the gold one;
@@ -45,7 +47,8 @@ def classify(cited: Sequence[Item], read: Sequence[Item], gold: Sequence[Any], g
     return "wrong_unit"
 
 
-def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any) -> list[dict[str, Any]]:
+def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any,
+             scoped: bool = False) -> list[dict[str, Any]]:
     from copilot.answering.answerer import MAX_CHUNKS_READ, evidence_question
     from copilot.core.redact import ResponseRedactor, load_policy
     from evals.dataset import resolve_gold
@@ -56,10 +59,11 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any) -> 
         gold = resolve_gold(case, texts)
         redactor = ResponseRedactor(case.principal, policy, None)
         asked = answerer.read_question(case.question, case.principal)
-        plan = answerer.plan(asked, case.principal, None)
+        scope = case.doc_scope if scoped else None
+        plan = answerer.plan(asked, case.principal, scope)
         hits = answerer.expand_within_document(
             plan.text, case.principal, answerer.retrieve(plan.text, case.principal, plan.doc_ids))
-        ans = answerer._answer(case.question, case.principal, hits, redactor, False,
+        ans = answerer._answer(case.question, case.principal, hits, redactor, scoped,
                                evidence_question=evidence_question(asked, plan))
         cited = [Item(c.doc_id, c.char_start, c.char_end) for c in ans.citations]
         read = [Item(h.chunk.doc_id, h.chunk.char_start, h.chunk.char_end) for h in hits[:MAX_CHUNKS_READ]]
@@ -96,7 +100,8 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.answer_failures", description=__doc__.splitlines()[0])
-    ap.add_argument("--set", default="docs", choices=["docs"])
+    ap.add_argument("--set", default="docs", choices=["docs", "cuad"])
+    ap.add_argument("--cuad-per-half", type=int, default=0, help="only the first N contracts of each half")
     ap.add_argument("--out", type=Path, default=Path(".data/runs/failures-dev.json"))
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args(argv)
@@ -107,16 +112,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     from evals.docs_qa import build as build_docs
     from evals.run import ingest, open_services
 
-    corpus = Path(".data/docs-qa-corpus")
-    build_docs(SHARED / "docs_qa_dev", corpus)
-    data_dir = Path(".data/docs-qa/index-pii0")
+    if args.set == "cuad":
+        from copilot.core.settings import load_settings
+        from evals.answer_eval import cuad_subset
+        from evals.cuad import build as build_cuad
+
+        corpus = Path(".data/cuad-corpus")
+        if not (corpus / "evalset-scoped.jsonl").is_file():
+            build_cuad(SHARED / "cuad", corpus)
+        d = load_settings()
+        size = f"c{d.chunk_tokens}-o{d.chunk_overlap_tokens}-pii0"
+        data_dir = Path(f".data/cuad/index-{size}")
+        if args.cuad_per_half:
+            corpus = cuad_subset(corpus, Path(f".data/cuad-sub{args.cuad_per_half}"), args.cuad_per_half)
+            data_dir = Path(f".data/cuad/index-sub{args.cuad_per_half}-{size}")
+        file, scoped = corpus / "evalset-scoped.jsonl", True
+    else:
+        corpus = Path(".data/docs-qa-corpus")
+        build_docs(SHARED / "docs_qa_dev", corpus)
+        data_dir = Path(".data/docs-qa/index-pii0")
+        file, scoped = corpus / "evalset.jsonl", False
     services = open_services(data_dir, pii_detection=False)
     ingest(services, corpus, corpus / "manifest.yaml", progress=False)
     texts = DocumentTexts(corpus, data_dir / "parsed-cache")
     answerer = Answerer(services.retriever, services.embedder, services.settings, scoper=services.scoper)
-    cases = [c for c in load_cases(corpus / "evalset.jsonl", None)
+    cases = [c for c in load_cases(file, None)
              if c.answerable and half_of(c.reference_doc_ids[0]) == "dev"][: args.limit]
-    rows = diagnose(services, answerer, cases, texts)
+    rows = diagnose(services, answerer, cases, texts, scoped)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
     counts = Counter(r["cause"] for r in rows)

@@ -258,6 +258,7 @@ class Boilerplate:
         self._lower: dict[tuple[str, int], frozenset[str]] = {}
         self._vocab: dict[tuple[str, int], Counter[str]] = {}
         self._vocab_views: dict[Any, Counter[str]] = {}
+        self._weight_views: dict[Any, tuple[Counter[str], dict[str, float], int]] = {}
         self._lock = threading.Lock()
 
     def _refresh(self) -> None:
@@ -312,6 +313,25 @@ class Boilerplate:
                     self._vocab_views.clear()
                 self._vocab_views[key] = cached
             return cached
+
+    def term_weights(self, tenants: Sequence[str], max_level: int) -> tuple[dict[str, float], float]:
+        """Inverse frequency (log) of each word stem in the given tenants' documents up to
+        ``max_level`` (how distinctive a question word is in the asker's own index), and the
+        weight of a stem they never use."""
+        vocab = self.vocabulary(tenants, max_level)
+        with self._lock:
+            key = ("weights", id(vocab))
+            cached = self._weight_views.get(key)
+            if cached is None or cached[0] is not vocab:
+                stems: Counter[str] = Counter()
+                for w, n in vocab.items():
+                    stems[_text.stem(w)] += n
+                total = sum(stems.values()) + 1
+                if len(self._weight_views) > 64:
+                    self._weight_views.clear()
+                cached = (vocab, {t: float(np.log(total / (1 + n))) for t, n in stems.items()}, total)
+                self._weight_views[key] = cached
+            return cached[1], float(np.log(cached[2]))
 
     def lower_case_stems(self, tenants: Sequence[str], max_level: int) -> frozenset[str]:
         """Stems of the words the given tenants' documents (up to ``max_level``) write in lower case."""
@@ -496,6 +516,18 @@ def heading_matches(chunk: Chunk, q_terms: set[str]) -> bool:
     return bool(h_terms) and len(h_terms & q_terms) / len(h_terms) >= HEADING_MATCH
 
 
+def weighted_coverage(q_terms: set[str], unit_terms: set[str], ctx_terms: set[str],
+                      weight: dict[str, float], unseen: float = 1.0) -> float:
+    """Coverage of the question's words weighted by how distinctive each is in the asker's own
+    index (a word the documents rarely use weighs more than "agreement" in a contract library)."""
+    total = sum(weight.get(t, unseen) for t in q_terms)
+    if total <= 0:
+        return 0.0
+    got = sum(weight.get(t, unseen) * (1.0 if t in unit_terms else CONTEXT_CREDIT if t in ctx_terms else 0.0)
+              for t in q_terms)
+    return got / total
+
+
 def retrieval_margin(hits: Sequence[ScoredChunk]) -> float:
     """How far the best chunk stands above the runner-up, relative to the best (0 with one hit)."""
     if len(hits) < 2 or hits[0].score <= 0:
@@ -509,6 +541,7 @@ def should_refuse(signals: dict[str, Any], settings: Settings) -> bool:
                 + settings.answer_peak_weight * signals.get("peak", 0.0))
     return bool(signals["score"] < settings.answer_min_confidence
                 or signals["coverage"] < settings.answer_min_coverage
+                or signals.get("idf_coverage", 1.0) < settings.answer_min_idf_coverage
                 or combined < settings.answer_min_confidence + settings.answer_margin_floor)
 
 
@@ -671,6 +704,12 @@ class Answerer:
         signals = {"score": round(best, 4), "coverage": round(cands[order[0]][1], 4),
                    "margin": round(retrieval_margin(hits), 4), "peak": round(best - field_score, 4),
                    "kind": cands[order[0]][0].kind}
+        top = cands[order[0]][0]
+        q_terms = content_terms(question)
+        weights, unseen = self.boilerplate.term_weights(*self._view(principal))
+        signals["idf_coverage"] = round(weighted_coverage(
+            q_terms, content_terms(top.text), content_terms(f"{top.chunk.title} {' '.join(top.chunk.section_path)}"),
+            weights, unseen), 4)
         if should_refuse(signals, self.settings):
             ans = self._refuse(principal, doc_scope, retrieved, best, "extractive")
             ans.details["signals"] = signals

@@ -127,13 +127,15 @@ class Settings(BaseSettings):
     # --- answers ---------------------------------------------------------------
     answer_top_k: int = 6  # chunks the answerer reads
     answer_max_sentences: int = 4
-    # Extractive refusal (copilot.answering.answerer.should_refuse), chosen by `python -m evals.calibrate_refusal` on
-    # the dev halves of CUAD ask-this-contract and docs_qa_dev (reports/answers/refusal-calibration.json).
-    answer_min_confidence: float = 0.40  # best unit score
-    answer_min_coverage: float = 0.2  # share of the question's content words the best unit covers
-    answer_margin_weight: float = 0.0  # weight of the retrieval margin ...
-    answer_peak_weight: float = 0.5  # ... and of the best unit's lead over the field (signals["peak"])
-    answer_margin_floor: float = 0.12  # ... in score + weights . (margin, peak) >= min_confidence + floor
+    # Extractive refusal (copilot.answering.answerer.should_refuse), chosen by `python -m evals.calibrate_refusal
+    # --min-answered 0.88 --min-answered-set docs=0.97` on the dev halves of CUAD ask-this-contract (every
+    # indexed contract) and docs_qa_dev (reports/answers/refusal-calibration.json).
+    answer_min_confidence: float = 0.46  # best unit score
+    answer_min_coverage: float = 0.0  # share of the question's content words the best unit covers
+    answer_margin_weight: float = 0.4  # weight of the retrieval margin ...
+    answer_peak_weight: float = 0.0  # ... and of the best unit's lead over the field (signals["peak"])
+    answer_margin_floor: float = 0.04  # ... in score + weights . (margin, peak) >= min_confidence + floor
+    answer_min_idf_coverage: float = 0.0  # coverage weighted by each question word's rarity in the asker's index
     answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"

@@ -1,0 +1,51 @@
+"""The refusal calibration: the vectorised search applies the same rule as the per-row one, and
+it uses the distinctive-word coverage when that is what separates the dev half."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+from evals.calibrate_refusal import GRID, _arrays, _refused, calibrate, refuse
+
+
+def row(answerable: bool, half: str = "dev", **sig: float) -> dict:
+    base = {"score": 0.6, "coverage": 0.5, "margin": 0.05, "peak": 0.2, "idf_coverage": 0.5}
+    return {"answerable": answerable, "half": half, "refused": False, "signals": {**base, **sig},
+            "cites_gold": answerable, "token_f1": 0.0}
+
+
+def test_vectorised_rule_matches_the_row_rule():
+    rng = random.Random(7)
+    rows = [row(rng.random() < 0.5, score=rng.uniform(0.2, 0.8), coverage=rng.uniform(0, 1),
+                margin=rng.uniform(0, 0.2), peak=rng.uniform(0, 0.3), idf_coverage=rng.uniform(0, 1))
+            for _ in range(200)]
+    rows.append({"answerable": False, "half": "dev", "refused": True, "signals": None})  # refused before scoring
+    arrays = _arrays(rows)
+    combos = list(itertools.product(*GRID.values()))
+    for values in rng.sample(combos, 300):
+        p = dict(zip(GRID, values, strict=True))
+        assert list(_refused(arrays, p)) == [refuse(r, p) for r in rows]
+
+
+def test_distinctive_word_coverage_is_chosen_when_it_separates_the_dev_half():
+    # Same unit scores and plain coverage on both sides; only the answerable questions' units hold
+    # their distinctive words. Test-half rows are present and must not matter.
+    dev = [row(True, idf_coverage=0.6 + 0.01 * i) for i in range(20)]
+    dev += [row(False, idf_coverage=0.05 + 0.01 * i) for i in range(20)]
+    test = [row(False, half="test", idf_coverage=0.9) for _ in range(20)]
+    p, obj = calibrate({"contracts": dev + test}, min_answered=0.9)
+    assert 0.25 <= p["min_idf_coverage"] <= 0.6
+    assert obj == 1.0
+
+
+def test_a_set_can_keep_a_higher_answered_floor():
+    # The contracts prefer a rule that refuses on low distinctive-word coverage; the guides (no
+    # unanswerable questions) lose answers under it. Their own floor rules it out.
+    contracts = [row(True, idf_coverage=0.6) for _ in range(20)] + [row(False, idf_coverage=0.1) for _ in range(20)]
+    guides = [row(True, idf_coverage=0.6) for _ in range(18)] + [row(True, idf_coverage=0.15) for _ in range(2)]
+    sets = {"contracts": contracts, "guides": guides}
+    loose, _ = calibrate(sets, min_answered=0.88)
+    assert loose["min_idf_coverage"] >= 0.2
+    kept, _ = calibrate(sets, min_answered=0.88, min_answered_set={"guides": 0.97})
+    assert kept["min_idf_coverage"] <= 0.1
