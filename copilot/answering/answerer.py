@@ -29,6 +29,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from copilot.answering.copies import prefer_fitting_copies
 from copilot.core.redact import ResponseRedactor, shift_spans
 from copilot.core.settings import Settings
 from guardrails import text as _text
@@ -683,6 +684,8 @@ class Answerer:
                 for i, (u, cov) in enumerate(cands)
             ]
         )
+        # Copies of one passage in sibling documents: the copy under the fitting headings answers.
+        scores = prefer_fitting_copies([u for u, _ in cands], scores, sv, q_terms, NEAR_DUPLICATE)
         return cands, scores, sv
 
     def extractive(
