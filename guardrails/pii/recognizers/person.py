@@ -8,10 +8,11 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from guardrails.pii.names import WORD, has_domain_word, is_cap, looks_like_name, name_tokens
+from guardrails.pii.lexicon import instruction_verbs
+from guardrails.pii.names import WORD, core, has_domain_word, is_cap, looks_like_name, name_tokens, token_ok_for_name
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
-CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer"})
+CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer"})
 
 
 class PersonCueRecognizer(EntityRecognizer):
@@ -26,7 +27,14 @@ class PersonCueRecognizer(EntityRecognizer):
         r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
         r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)(?![^\W\d_])\s*(?:is|:|,)?)\s*)"
     )
-    TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|M|Sr|Sra|Dhr|Mevr|Pan|Pani|Shri|Smt)\.?\s+")
+    # Honorifics of the languages served; written in any case ("ms. Ruiz") except the one-letter "M."
+    # (French), which must be capitalised and dotted.
+    TITLE = re.compile(
+        r"(?:\b(?i:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|mme|mlle|sra|srta|dhr|mevr|mevrouw|meneer|mijnheer|"
+        r"monsieur|madame|mademoiselle|señor|señora|senhor|senhora|signor|signora|pani|panna|shri|smt|kumari)\.?|"
+        # words that are also common lower-case words count only capitalised ("Miss Ruiz", "Pan Nowak")
+        r"\b(?:Miss|Pan|Sr|Sig|Sri)\.?|\bM\.)[ \t]+"
+    )
     WEAK = re.compile(
         r"(?i:\b(?:hi|hello|hey|thanks|thank\s+you|speak\s+(?:to|with)|talk\s+to|ask\s+for|reach|"
         r"follow\s+up\s+with|from|by|with|if|to|for|at|my\s+(?:kid|son|daughter|wife|husband|friend|"
@@ -51,7 +59,8 @@ class PersonCueRecognizer(EntityRecognizer):
         for m in self.STRONG.finditer(text):
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4), 0.6)
         for m in self.TITLE.finditer(text):
-            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3), 0.6)
+            # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True), 0.6)
         for m in self.WEAK.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:
@@ -139,8 +148,126 @@ class NameBeforeContactRecognizer(EntityRecognizer):
         return out
 
 
+_PARTICLE = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das|bin|al)"
+_NAME_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
+# A phrase of two or three name-shaped words (particles allowed inside).
+_NAME_PHRASE = rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_WORD}){{1,2}}"
+# Verbs whose subject is a person in business and everyday text.
+_PERSON_VERBS = (
+    r"approves|approved|signs|signed|represents|represented|joined|joins|leads|led|manages|managed|owns|"
+    r"lives|lived|works|worked|said|says|asked|asks|told|tells|wrote|writes|replied|reported|confirmed|agreed|"
+    r"requested|shouted|yelled|whispered|thinks|thought|believes|believed|feels|felt|wants|wanted|knows|"
+    r"knew|met|married|smiled|laughed|cried|phoned|called|emailed|visited|attended|resigned|retired|"
+    r"will\s+be\s+(?:talking|speaking|presenting|joining|attending|leading|taking\s+over)|"
+    r"(?:is|was)\s+(?:born|from|on\s+leave|out\s+of\s+(?:the\s+)?office|away|unavailable|responsible|"
+    r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given"
+)
+# Relation nouns after a possessive ("Ana's daughter"): only people have them.
+_KIN = (
+    r"kid|kids|child|children|son|sons|daughter|daughters|wife|husband|partner|mother|father|mum|mom|dad|"
+    r"brother|sister|parents|family|grandmother|grandfather|birthday|fiancée?|widow|widower|killers?"
+)
+
+
+class PersonContextRecognizer(EntityRecognizer):
+    """Names recognised by the sentence around them, with no title or label before them.
+
+    - a name-shaped phrase (two or three capitalised words) as the subject of a verb only people
+      govern ("Ana Ruiz approves the transport", "Ana Ruiz will be presenting");
+    - one capitalised word as the subject of such a verb at the start of a sentence ("Priya said ..."),
+      as its object ("... told Priya", "shouted at Jan") or after a relative's noun ("my son Piet");
+    - a word before a possessive relation noun ("Priya's daughter");
+    - the other member of a pair with a name the model or a cue found ("Ana Ruiz and Piotr").
+
+    Scores stay below the strong-cue level: the text's own common words and headings still veto.
+    """
+
+    SUBJECT_PHRASE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})[ \t]+(?:{_PERSON_VERBS})\b")
+    SUBJECT_WORD = re.compile(
+        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:and|but|then|when|while|after|before))[ \t]*"
+        rf"({_NAME_WORD})[ \t]+(?:{_PERSON_VERBS})\b"
+    )
+    OBJECT_WORD = re.compile(
+        r"(?i:\b(?:told|asked|ask|thanked|thank|emailed|email|phoned|called|call|ping|pinged|met|meet|married|"
+        r"invite|invited|remind|reminded|cc|let|shouted\s+at|talked\s+to|talk\s+to|spoke\s+(?:to|with)|"
+        r"wrote\s+to|said\s+to|gave\s+it\s+to|named\s+(?:him|her|them)|(?:was|is|were)\s+called|"
+        r"maiden\s+name\s+(?:is|was|:)|according\s+to|says|said|replied|wrote|my\s+(?:" + _KIN + r"|friend|"
+        r"neighbou?r|boss|assistant|cousin|uncle|aunt|niece|nephew)|our\s+(?:" + _KIN + r")))[ \t]+"
+    )
+    POSSESSIVE = re.compile(rf"(?<![\w'’-])({_NAME_WORD})['’]s[ \t]+(?:{_KIN})\b")
+    PAIR_AFTER = re.compile(r"[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+")
+    PAIR_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+$")
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonContextRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+        orgs = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+                if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+
+        def add(a: int, b: int, score: float) -> None:
+            seg = text[a:b]
+            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+                return
+            toks = seg.split()
+            if len(toks) == 1:
+                if not (_single_ok(toks[0])):
+                    return
+            elif not looks_like_name(seg):
+                return
+            out.append(RecognizerResult("PERSON", a, b, score))
+
+        for m in self.SUBJECT_PHRASE.finditer(text):
+            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
+            if len(text[a:b].split()) >= 2:
+                add(a, b, 0.45)
+        for m in self.SUBJECT_WORD.finditer(text):
+            add(m.start(1), m.end(1), 0.45)
+        for m in self.OBJECT_WORD.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            if span and not _list_follows(text, span[1]):
+                add(span[0], span[1], 0.45)
+        for m in self.POSSESSIVE.finditer(text):
+            add(m.start(1), m.end(1), 0.45)
+        persons = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+                   if e.label_ == "PERSON" and len(e.text.split()) >= 2]  # fmt: skip
+        persons += [(r.start, r.end) for r in out if len(text[r.start : r.end].split()) >= 2]
+        for a, b in persons:
+            m = self.PAIR_AFTER.match(text, b)
+            if m:
+                span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+                if span and not _list_follows(text, span[1]):
+                    add(span[0], span[1], 0.45)
+            m = self.PAIR_BEFORE.search(text[max(0, a - 80) : a])
+            if m:
+                off = max(0, a - 80)
+                x, y = _strip_leading_function_words(text, off + m.start(1), off + m.end(1))
+                if y > x:
+                    add(x, y, 0.45)
+        return out
+
+
+def _single_ok(word: str) -> bool:
+    """One word that can stand for a person: capitalised, not a function word, acronym or product word."""
+    return is_cap(word) and token_ok_for_name(word) and len(word) >= 2
+
+
+def _strip_leading_function_words(text: str, a: int, b: int) -> tuple[int, int]:
+    """Drop capitalised function words and instruction verbs opening a phrase ("Then Ana Ruiz")."""
+    while a < b:
+        m = re.match(r"(\S+)[ \t]+", text[a:b])
+        if not m or (is_cap(core(m.group(1))) and core(m.group(1)).lower() not in instruction_verbs()):
+            break
+        a += m.end()
+    return a, b
+
+
 def person_recognizers() -> list[Any]:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
     return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
-            NameBeforeContactRecognizer()]  # fmt: skip
+            NameBeforeContactRecognizer(), PersonContextRecognizer()]  # fmt: skip
