@@ -13,6 +13,12 @@ from guardrails.pii.names import WORD, core, has_domain_word, is_cap, looks_like
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer"})
+# Cue recognizers whose results count as weak cues whatever their score: the text's common words and
+# headings still veto them.
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer"})
+# Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
+# spans, and a name both found must keep its cue.
+CONTEXT_SCORE = 0.86
 
 
 class PersonCueRecognizer(EntityRecognizer):
@@ -179,7 +185,7 @@ class PersonContextRecognizer(EntityRecognizer):
     - a word before a possessive relation noun ("Priya's daughter");
     - the other member of a pair with a name the model or a cue found ("Ana Ruiz and Piotr").
 
-    Scores stay below the strong-cue level: the text's own common words and headings still veto.
+    Weak cues (``WEAK_CUE_RECOGNIZERS``): the text's own common words and headings still veto them.
     """
 
     SUBJECT_PHRASE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})[ \t]+(?:{_PERSON_VERBS})\b")
@@ -193,6 +199,18 @@ class PersonContextRecognizer(EntityRecognizer):
         r"wrote\s+to|said\s+to|gave\s+it\s+to|named\s+(?:him|her|them)|(?:was|is|were)\s+called|"
         r"maiden\s+name\s+(?:is|was|:)|according\s+to|says|said|replied|wrote|my\s+(?:" + _KIN + r"|friend|"
         r"neighbou?r|boss|assistant|cousin|uncle|aunt|niece|nephew)|our\s+(?:" + _KIN + r")))[ \t]+"
+    )
+    # "add Ana Ruiz as approver": a role on an account or a workflow is given to a person.
+    ADD_AS = re.compile(
+        rf"(?i:\b(?:add|added|adding|appoint|appointed|nominate|nominated|name|named|set|list|listed)[ \t]+)"
+        rf"({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?i:as[ \t]+(?:(?:a|an|the|our|my|their|his|her)[ \t]+)?(?:new[ \t]+)?"
+        r"(?:beneficiary|approver|owner|co-?owner|member|reviewer|signatory|delegate|deputy|substitute|"
+        r"guarantor|representative|contact|heir|executor|trustee|spouse|dependant|dependent)s?)\b"
+    )
+    # "Anna, could you ...": a person addressed at the start of a sentence.
+    VOCATIVE = re.compile(
+        rf"(?:^|(?<=[.!?\n]))[ \t\"“]*({_NAME_WORD}),[ \t]+(?=(?:can|could|would|will|please|do|did|have|"
+        r"are|is|I|we|let|just|thanks|thank)\b)"
     )
     POSSESSIVE = re.compile(rf"(?<![\w'’-])({_NAME_WORD})['’]s[ \t]+(?:{_KIN})\b")
     PAIR_AFTER = re.compile(r"[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+")
@@ -224,15 +242,20 @@ class PersonContextRecognizer(EntityRecognizer):
         for m in self.SUBJECT_PHRASE.finditer(text):
             a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
             if len(text[a:b].split()) >= 2:
-                add(a, b, 0.45)
+                add(a, b, CONTEXT_SCORE)
         for m in self.SUBJECT_WORD.finditer(text):
-            add(m.start(1), m.end(1), 0.45)
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.OBJECT_WORD.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and not _list_follows(text, span[1]):
-                add(span[0], span[1], 0.45)
+                add(span[0], span[1], CONTEXT_SCORE)
+        for m in self.ADD_AS.finditer(text):
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.VOCATIVE.finditer(text):
+            if not _ADVERB.match(m.group(1)):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.POSSESSIVE.finditer(text):
-            add(m.start(1), m.end(1), 0.45)
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
         persons = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
                    if e.label_ == "PERSON" and len(e.text.split()) >= 2]  # fmt: skip
         persons += [(r.start, r.end) for r in out if len(text[r.start : r.end].split()) >= 2]
@@ -241,14 +264,22 @@ class PersonContextRecognizer(EntityRecognizer):
             if m:
                 span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
                 if span and not _list_follows(text, span[1]):
-                    add(span[0], span[1], 0.45)
+                    add(span[0], span[1], CONTEXT_SCORE)
             m = self.PAIR_BEFORE.search(text[max(0, a - 80) : a])
             if m:
                 off = max(0, a - 80)
                 x, y = _strip_leading_function_words(text, off + m.start(1), off + m.end(1))
                 if y > x:
-                    add(x, y, 0.45)
+                    add(x, y, CONTEXT_SCORE)
         return out
+
+
+# Sentence adverbs and openers that a comma follows ("However, can we ...", "Finally, please ...").
+_ADVERB = re.compile(
+    r"(?i:.*ly|however|meanwhile|otherwise|today|tomorrow|yesterday|tonight|next|first|second|third|now|also|"
+    r"again|instead|therefore|thus|still|yes|no|ok|okay|well|so|sure|great|perfect|sorry|fyi|folks|guys|"
+    r"update|reminder|note|besides|anyway|though|alright|here|there|otherwise|ps)$"
+)
 
 
 def _single_ok(word: str) -> bool:
