@@ -212,6 +212,26 @@ class PersonContextRecognizer(EntityRecognizer):
         rf"(?:^|(?<=[.!?\n]))[ \t\"“]*({_NAME_WORD}),[ \t]+(?=(?:can|could|would|will|please|do|did|have|"
         r"are|is|I|we|let|just|thanks|thank)\b)"
     )
+    # ", Anna!" / ", Anna?": a person addressed at the end of a sentence.
+    VOCATIVE_END = re.compile(rf",[ \t]+({_NAME_WORD})(?=[ \t]*[!?])")
+    # "given Anna his address", "sent Piotr the invoice": the indirect object of a giving verb.
+    RECIPIENT = re.compile(
+        rf"(?i:\b(?:give|gave|given|giving|send|sent|show|showed|shown|hand|handed|offer|offered)[ \t]+)"
+        rf"({_NAME_WORD})[ \t]+(?=(?i:his|her|their|my|your|our)\b)"
+    )
+    # A form's address field holding a name on its first line ("Billing address: Ana Ruiz" + street).
+    ADDRESS_FIELD = re.compile(
+        rf"(?i:\b(?:billing|shipping|mailing|postal|delivery|invoice|home)[ \t]+address[ \t]*:)[ \t]*"
+        rf"({_NAME_PHRASE})[ \t]*(?=\n)"
+    )
+    # A list of people after a noun for a group of people ("Attendees: Anna, Piotr and Jan").
+    PEOPLE_LIST = re.compile(
+        r"(?i:\b(?:co-?founders|founders|attendees|participants|members|children|kids|siblings|approvers|"
+        r"reviewers|signatories|speakers|authors|guests|colleagues|invitees|present|absent|apologies)"
+        r"(?:[ \t]+(?:are|were|include|included))?[ \t]*:?[ \t]*)"
+        rf"((?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,?[ \t]+"
+        rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+    )
     POSSESSIVE = re.compile(rf"(?<![\w'’-])({_NAME_WORD})['’]s[ \t]+(?:{_KIN})\b")
     PAIR_AFTER = re.compile(r"[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+")
     PAIR_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+$")
@@ -254,6 +274,20 @@ class PersonContextRecognizer(EntityRecognizer):
         for m in self.VOCATIVE.finditer(text):
             if not _ADVERB.match(m.group(1)):
                 add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.VOCATIVE_END.finditer(text):
+            if not _ADVERB.match(m.group(1)):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for rx in (self.RECIPIENT, self.ADDRESS_FIELD):
+            for m in rx.finditer(text):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.PEOPLE_LIST.finditer(text):
+            items = [(m.start(1) + x.start(), m.start(1) + x.end())
+                     for x in re.finditer(rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?", m.group(1))]  # fmt: skip
+            items = [(a, b) for a, b in items if text[a:b] not in ("and",)]
+            # every item must pass on its own: one product or department word ends the list's claim
+            if all(_single_ok(text[a:b]) or looks_like_name(text[a:b]) for a, b in items):
+                for a, b in items:
+                    add(a, b, CONTEXT_SCORE)
         for m in self.POSSESSIVE.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
         persons = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
