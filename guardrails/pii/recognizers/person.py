@@ -281,9 +281,8 @@ class PersonContextRecognizer(EntityRecognizer):
             for m in rx.finditer(text):
                 add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.PEOPLE_LIST.finditer(text):
-            items = [(m.start(1) + x.start(), m.start(1) + x.end())
-                     for x in re.finditer(rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?", m.group(1))]  # fmt: skip
-            items = [(a, b) for a, b in items if text[a:b] not in ("and",)]
+            items = [(m.start(1) + x.start(1), m.start(1) + x.end(1))
+                     for x in _LIST_ITEM.finditer(m.group(1))]  # fmt: skip
             # every item must pass on its own: one product or department word ends the list's claim
             if all(_single_ok(text[a:b]) or looks_like_name(text[a:b]) for a, b in items):
                 for a, b in items:
@@ -294,20 +293,22 @@ class PersonContextRecognizer(EntityRecognizer):
                    if e.label_ == "PERSON" and len(e.text.split()) >= 2]  # fmt: skip
         persons += [(r.start, r.end) for r in out if len(text[r.start : r.end].split()) >= 2]
         for a, b in persons:
-            m = self.PAIR_AFTER.match(text, b)
-            if m:
-                span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            after = self.PAIR_AFTER.match(text, b)
+            if after:
+                span = name_tokens(text, after.end(), allow_lower=False, max_tokens=3)
                 if span and not _list_follows(text, span[1]):
                     add(span[0], span[1], CONTEXT_SCORE)
-            m = self.PAIR_BEFORE.search(text[max(0, a - 80) : a])
-            if m:
+            before = self.PAIR_BEFORE.search(text[max(0, a - 80) : a])
+            if before:
                 off = max(0, a - 80)
-                x, y = _strip_leading_function_words(text, off + m.start(1), off + m.end(1))
+                x, y = _strip_leading_function_words(text, off + before.start(1), off + before.end(1))
                 if y > x:
                     add(x, y, CONTEXT_SCORE)
         return out
 
 
+# One item of a list ("Ana", "Ilse Bakker"), without its separators ("," "and" "&").
+_LIST_ITEM = re.compile(rf"(?:^|,[ \t]*|[ \t]+(?:and|&)[ \t]+)({_NAME_WORD}(?:[ \t]+(?!and\b){_NAME_WORD})?)")
 # Sentence adverbs and openers that a comma follows ("However, can we ...", "Finally, please ...").
 _ADVERB = re.compile(
     r"(?i:.*ly|however|meanwhile|otherwise|today|tomorrow|yesterday|tonight|next|first|second|third|now|also|"
