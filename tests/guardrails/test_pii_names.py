@@ -68,6 +68,10 @@ def test_title_and_surname(detector: PiiDetector, text: str, name: str) -> None:
         ("Thanks for the quick fix, Deepak!", "Deepak"),
         # a list after a noun for a group of people
         ("Attendees: Zofia, Maarten, Ravi and Ilse Bakker.", "Maarten"),
+        # Dutch surnames with particles, names written with letters outside ASCII
+        ("Pieter van den Broek reviewed the mapping.", "Pieter van den Broek"),
+        ("Notes from Jan van der Berg and Willemijn ten Brink.", "Willemijn ten Brink"),
+        ("Forwarded to Hanneke op den Akker yesterday.", "Hanneke op den Akker"),
     ],
 )
 def test_sentence_context_marks_a_person(detector: PiiDetector, text: str, name: str) -> None:
@@ -99,6 +103,9 @@ def test_one_name_found_once_is_found_at_its_other_mentions(detector: PiiDetecto
         "She said the invoice was paid; they told us on Monday.",
         "The Purchase Order Manager and Controller sign every order.",
         "Release 4.2 approved on March 3, 2026 by the change board.",
+        # places written with letters outside ASCII or with a particle
+        "Our office in São Paulo handles billing for the region.",
+        "The warehouse in Alcalá de Henares ships on Mondays.",
     ],
 )
 def test_business_words_in_person_shaped_sentences_are_not_people(detector: PiiDetector, text: str) -> None:

@@ -154,10 +154,10 @@ class NameBeforeContactRecognizer(EntityRecognizer):
         return out
 
 
-_PARTICLE = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das|bin|al)"
+_PARTICLE = r"(?:van|von|de|der|den|ter|ten|op|da|di|du|del|la|le|dos|das|bin|al)"
 _NAME_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
 # A phrase of two or three name-shaped words (particles allowed inside).
-_NAME_PHRASE = rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*{_NAME_WORD}){{1,2}}"
+_NAME_PHRASE = rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*(?!{_PARTICLE}\b){_NAME_WORD}){{1,2}}"
 # Verbs whose subject is a person in business and everyday text.
 _PERSON_VERBS = (
     r"approves|approved|signs|signed|represents|represented|joined|joins|leads|led|manages|managed|owns|"
@@ -232,6 +232,10 @@ class PersonContextRecognizer(EntityRecognizer):
         rf"((?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,?[ \t]+"
         rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
     )
+    # Name-shaped phrases the model's English training misses: written with letters outside ASCII
+    # ("Wiktoria Zielińska") or joined by a surname particle ("Willemine ten Pas", "Ana de la Cruz").
+    # (tried at every word: a lower-case word before a name must not hide it).
+    FOREIGN_PHRASE = re.compile(rf"(?<![\w'’.-])(?=({_NAME_PHRASE})(?![\w'’-]|\.\w))")
     POSSESSIVE = re.compile(rf"(?<![\w'’-])({_NAME_WORD})['’]s[ \t]+(?:{_KIN})\b")
     PAIR_AFTER = re.compile(r"[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+")
     PAIR_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+$")
@@ -287,6 +291,17 @@ class PersonContextRecognizer(EntityRecognizer):
             if all(_single_ok(text[a:b]) or looks_like_name(text[a:b]) for a, b in items):
                 for a, b in items:
                     add(a, b, CONTEXT_SCORE)
+        for m in self.FOREIGN_PHRASE.finditer(text):
+            if not text[m.start(1)].isupper():
+                continue
+            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
+            b = _strip_trailing_lower_words(text, a, b)
+            seg = text[a:b]
+            # Not a place ("in Nowy Sącz") nor the object of an instruction ("Enable Café Mode").
+            if a > m.start(1) or _PLACE_BEFORE.search(text[max(0, a - 12) : a]):
+                continue
+            if len(seg.split()) >= 2 and (not seg.isascii() or _PARTICLE_INSIDE.search(seg)):
+                add(a, b, CONTEXT_SCORE)
         for m in self.POSSESSIVE.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
         persons = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
@@ -307,6 +322,8 @@ class PersonContextRecognizer(EntityRecognizer):
         return out
 
 
+_PLACE_BEFORE = re.compile(r"(?i:\b(?:in|at|near|via|into|outside|around|across)[ \t]+)$")
+_PARTICLE_INSIDE = re.compile(rf"[ \t]{_PARTICLE}[ \t]")
 # One item of a list ("Ana", "Ilse Bakker"), without its separators ("," "and" "&").
 _LIST_ITEM = re.compile(rf"(?:^|,[ \t]*|[ \t]+(?:and|&)[ \t]+)({_NAME_WORD}(?:[ \t]+(?!and\b){_NAME_WORD})?)")
 # Sentence adverbs and openers that a comma follows ("However, can we ...", "Finally, please ...").
@@ -320,6 +337,14 @@ _ADVERB = re.compile(
 def _single_ok(word: str) -> bool:
     """One word that can stand for a person: capitalised, not a function word, acronym or product word."""
     return is_cap(word) and token_ok_for_name(word) and len(word) >= 2
+
+
+def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
+    """End of the phrase without the lower-case words closing it ("Ana Ruiz reviewed" -> "Ana Ruiz")."""
+    toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    while toks and not is_cap(text[a + toks[-1][0] : a + toks[-1][1]]):
+        toks.pop()
+    return a + toks[-1][1] if toks else a
 
 
 def _strip_leading_function_words(text: str, a: int, b: int) -> tuple[int, int]:
