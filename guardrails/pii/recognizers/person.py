@@ -168,9 +168,16 @@ _PERSON_VERBS = (
     r"(?:is|was)\s+(?:born|from|on\s+leave|out\s+of\s+(?:the\s+)?office|away|unavailable|responsible|"
     r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given"
 )
+# Verbs whose subject, when it is one capitalised word, is a person rather than a firm named after
+# one (firms approve, confirm and sign too).
+_HUMAN_VERBS = (
+    r"said|says|asked|told|replied|wrote|shouted|yelled|whispered|thinks|thought|believes|believed|feels|"
+    r"felt|smiled|laughed|cried|lives|lived|married|resigned|retired|had\s+given|has\s+given|"
+    r"(?:is|was)\s+(?:born|on\s+leave|out\s+of\s+(?:the\s+)?office|a\s+very\s+\w+\s+person)"
+)
 # Relation nouns after a possessive ("Ana's daughter"): only people have them.
 _KIN = (
-    r"kid|kids|child|children|son|sons|daughter|daughters|wife|husband|partner|mother|father|mum|mom|dad|"
+    r"kid|kids|child|children|son|sons|daughter|daughters|wife|husband|mother|father|mum|mom|dad|"
     r"brother|sister|parents|family|grandmother|grandfather|birthday|fiancée?|widow|widower|killers?"
 )
 
@@ -180,18 +187,18 @@ class PersonContextRecognizer(EntityRecognizer):
 
     - a name-shaped phrase (two or three capitalised words) as the subject of a verb only people
       govern ("Ana Ruiz approves the transport", "Ana Ruiz will be presenting");
-    - one capitalised word as the subject of such a verb at the start of a sentence ("Priya said ..."),
+    - one capitalised word as the subject of a verb of speech or feeling at the start of a sentence
+      ("Priya said ..."),
       as its object ("... told Priya", "shouted at Jan") or after a relative's noun ("my son Piet");
     - a word before a possessive relation noun ("Priya's daughter");
-    - the other member of a pair with a name the model or a cue found ("Ana Ruiz and Piotr").
+    - the other member of a pair with a full name the model or a cue found ("Ana Ruiz and Piotr Nowak").
 
     Weak cues (``WEAK_CUE_RECOGNIZERS``): the text's own common words and headings still veto them.
     """
 
     SUBJECT_PHRASE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})[ \t]+(?:{_PERSON_VERBS})\b")
     SUBJECT_WORD = re.compile(
-        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:and|but|then|when|while|after|before))[ \t]*"
-        rf"({_NAME_WORD})[ \t]+(?:{_PERSON_VERBS})\b"
+        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
     )
     OBJECT_WORD = re.compile(
         r"(?i:\b(?:told|asked|ask|thanked|thank|emailed|email|phoned|called|call|ping|pinged|met|meet|married|"
@@ -204,7 +211,7 @@ class PersonContextRecognizer(EntityRecognizer):
     ADD_AS = re.compile(
         rf"(?i:\b(?:add|added|adding|appoint|appointed|nominate|nominated|name|named|set|list|listed)[ \t]+)"
         rf"({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?i:as[ \t]+(?:(?:a|an|the|our|my|their|his|her)[ \t]+)?(?:new[ \t]+)?"
-        r"(?:beneficiary|approver|owner|co-?owner|member|reviewer|signatory|delegate|deputy|substitute|"
+        r"(beneficiary|approver|owner|co-?owner|member|reviewer|signatory|delegate|deputy|substitute|"
         r"guarantor|representative|contact|heir|executor|trustee|spouse|dependant|dependent)s?)\b"
     )
     # "Anna, could you ...": a person addressed at the start of a sentence.
@@ -219,11 +226,6 @@ class PersonContextRecognizer(EntityRecognizer):
         rf"(?i:\b(?:give|gave|given|giving|send|sent|show|showed|shown|hand|handed|offer|offered)[ \t]+)"
         rf"({_NAME_WORD})[ \t]+(?=(?i:his|her|their|my|your|our)\b)"
     )
-    # A form's address field holding a name on its first line ("Billing address: Ana Ruiz" + street).
-    ADDRESS_FIELD = re.compile(
-        rf"(?i:\b(?:billing|shipping|mailing|postal|delivery|invoice|home)[ \t]+address[ \t]*:)[ \t]*"
-        rf"({_NAME_PHRASE})[ \t]*(?=\n)"
-    )
     # A list of people after a noun for a group of people ("Attendees: Anna, Piotr and Jan").
     PEOPLE_LIST = re.compile(
         r"(?i:\b(?:co-?founders|founders|attendees|participants|members|children|kids|siblings|approvers|"
@@ -235,7 +237,7 @@ class PersonContextRecognizer(EntityRecognizer):
     # Name-shaped phrases the model's English training misses: written with letters outside ASCII
     # ("Wiktoria Zielińska") or joined by a surname particle ("Willemine ten Pas", "Ana de la Cruz").
     # (tried at every word: a lower-case word before a name must not hide it).
-    FOREIGN_PHRASE = re.compile(rf"(?<![\w'’.-])(?=({_NAME_PHRASE})(?![\w'’-]|\.\w))")
+    FOREIGN_PHRASE = re.compile(rf"(?<![\w'’.-])(?![a-z])(?=({_NAME_PHRASE})(?![\w'’-]|\.\w))")
     POSSESSIVE = re.compile(rf"(?<![\w'’-])({_NAME_WORD})['’]s[ \t]+(?:{_KIN})\b")
     PAIR_AFTER = re.compile(r"[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+")
     PAIR_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+$")
@@ -274,16 +276,17 @@ class PersonContextRecognizer(EntityRecognizer):
             if span and not _list_follows(text, span[1]):
                 add(span[0], span[1], CONTEXT_SCORE)
         for m in self.ADD_AS.finditer(text):
-            add(m.start(1), m.end(1), CONTEXT_SCORE)
+            # One word given a role a firm can hold too ("add Wilmsen as approver") may be a firm.
+            if len(m.group(1).split()) >= 2 or m.group(2).lower() in _PERSONAL_ROLES:
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.VOCATIVE.finditer(text):
             if not _ADVERB.match(m.group(1)):
                 add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.VOCATIVE_END.finditer(text):
             if not _ADVERB.match(m.group(1)):
                 add(m.start(1), m.end(1), CONTEXT_SCORE)
-        for rx in (self.RECIPIENT, self.ADDRESS_FIELD):
-            for m in rx.finditer(text):
-                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.RECIPIENT.finditer(text):
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.PEOPLE_LIST.finditer(text):
             items = [(m.start(1) + x.start(1), m.start(1) + x.end(1))
                      for x in _LIST_ITEM.finditer(m.group(1))]  # fmt: skip
@@ -311,13 +314,15 @@ class PersonContextRecognizer(EntityRecognizer):
             after = self.PAIR_AFTER.match(text, b)
             if after:
                 span = name_tokens(text, after.end(), allow_lower=False, max_tokens=3)
-                if span and not _list_follows(text, span[1]):
+                # A full name only: one word beside a name is as often a firm named after a person
+                # ("Ana Ruiz and Wilmsen") as a first name.
+                if span and not _list_follows(text, span[1]) and len(text[span[0] : span[1]].split()) >= 2:
                     add(span[0], span[1], CONTEXT_SCORE)
             before = self.PAIR_BEFORE.search(text[max(0, a - 80) : a])
             if before:
                 off = max(0, a - 80)
                 x, y = _strip_leading_function_words(text, off + before.start(1), off + before.end(1))
-                if y > x:
+                if len(text[x:y].split()) >= 2:
                     add(x, y, CONTEXT_SCORE)
         return out
 
@@ -334,9 +339,13 @@ _ADVERB = re.compile(
 )
 
 
+_PERSONAL_ROLES = frozenset({"beneficiary", "spouse", "heir", "executor", "dependant", "dependent"})
+
+
 def _single_ok(word: str) -> bool:
-    """One word that can stand for a person: capitalised, not a function word, acronym or product word."""
-    return is_cap(word) and token_ok_for_name(word) and len(word) >= 2
+    """One word that can stand for a person: capitalised, not a function word, acronym or product word,
+    not a double-barrelled surname alone (how firms named after two people are written: "Reed-Hardy")."""
+    return is_cap(word) and token_ok_for_name(word) and len(word) >= 2 and "-" not in word
 
 
 def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
