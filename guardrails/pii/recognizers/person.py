@@ -19,6 +19,9 @@ WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
+# A name followed by its contact details is strong evidence: scored above the sentence-context
+# guess so the duplicate removal keeps it (and its strong cue) when both find the same span.
+CONTACT_NAME_SCORE = 0.9
 
 
 class PersonCueRecognizer(EntityRecognizer):
@@ -150,7 +153,7 @@ class NameBeforeContactRecognizer(EntityRecognizer):
             if looks_like_name(seg) and not has_domain_word(seg):
                 start = m.end(1) - len(seg)
                 if text[start : m.end(1)] == seg:
-                    out.append(RecognizerResult("PERSON", start, m.end(1), 0.7))
+                    out.append(RecognizerResult("PERSON", start, m.end(1), CONTACT_NAME_SCORE))
         return out
 
 
