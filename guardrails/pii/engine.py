@@ -12,7 +12,7 @@ from typing import Any
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
 from guardrails.pii.recognizers.contact import WEAK_PHONE_SCORE
-from guardrails.pii.recognizers.person import CUE_RECOGNIZERS
+from guardrails.pii.recognizers.person import CUE_RECOGNIZERS, WEAK_CUE_RECOGNIZERS
 from guardrails.pii.windowing import shift, windows
 from guardrails.spans import PiiSpan
 
@@ -163,9 +163,12 @@ class PiiDetector:
         results = list(results)
         org_spans = [(r.start, r.end) for r in results if r.entity_type == "ORGANIZATION"]
         cued = [r for r in results if (r.recognition_metadata or {}).get("recognizer_name") in CUE_RECOGNIZERS]
-        # A weak cue (a greeting or preposition before a capitalised word) scores below 0.5.
-        cue_spans = {(r.start, r.end) for r in cued if r.score >= 0.5}
-        weak_cue_spans = {(r.start, r.end) for r in cued if r.score < 0.5}
+        # A weak cue (a greeting or preposition before a capitalised word) scores below 0.5; sentence
+        # context is always a weak cue.
+        weak = [(r.score < 0.5 or (r.recognition_metadata or {}).get("recognizer_name") in WEAK_CUE_RECOGNIZERS)
+                for r in cued]  # fmt: skip
+        cue_spans = {(r.start, r.end) for r, w in zip(cued, weak, strict=True) if not w}
+        weak_cue_spans = {(r.start, r.end) for r, w in zip(cued, weak, strict=True) if w}
         candidates = [
             PiiSpan(our_type(r.entity_type), r.start, r.end, round(float(r.score), 4))
             for r in results

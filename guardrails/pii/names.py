@@ -39,8 +39,11 @@ def has_domain_word(seg: str) -> bool:
     return any(core(t).lower() in domain_words() for t in seg.split())
 
 
-def name_tokens(text: str, pos: int, *, allow_lower: bool, max_tokens: int = 4) -> tuple[int, int] | None:
-    """Extent of a name starting at ``pos``: capitalised words, initials and particles on one line."""
+def name_tokens(
+    text: str, pos: int, *, allow_lower: bool, max_tokens: int = 4, particle_first: bool = False
+) -> tuple[int, int] | None:
+    """Extent of a name starting at ``pos``: capitalised words, initials and particles on one line
+    (``particle_first``: the name may open with a particle, as a surname after a title does)."""
     i, n = pos, len(text)
     while i < n and text[i] in " \t":
         i += 1
@@ -57,9 +60,9 @@ def name_tokens(text: str, pos: int, *, allow_lower: bool, max_tokens: int = 4) 
         initial = len(word) == 1 and word.isupper()
         if initial and w_end < n and text[w_end] == ".":
             w_end += 1
-        if not (is_cap(word) or (allow_lower and count < 2) or (count > 0 and low in particles())):
+        if not (is_cap(word) or (allow_lower and count < 2) or ((count > 0 or particle_first) and low in particles())):
             break
-        if count == 0 and (initial or low in particles()):
+        if count == 0 and (initial or (low in particles() and not particle_first)):
             break
         if low not in particles() and not initial:
             end = w_end

@@ -253,6 +253,8 @@ def filter_persons(
         if len(toks) >= 2:
             full_names.update(core(t) for t in toks if len(core(t)) >= 3)
         persons.append((s, cued, len(toks)))
+    # A single name a cue introduced once is the same person at its other mentions in the text.
+    full_names.update(core(text[s.start : s.end]) for s, cued, n in persons if cued and n == 1)
     for s, cued, n in persons:
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)

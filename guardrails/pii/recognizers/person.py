@@ -8,10 +8,20 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from guardrails.pii.names import WORD, has_domain_word, is_cap, looks_like_name, name_tokens
+from guardrails.pii.lexicon import instruction_verbs
+from guardrails.pii.names import WORD, core, has_domain_word, is_cap, looks_like_name, name_tokens, token_ok_for_name
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
-CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer"})
+CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer"})
+# Cue recognizers whose results count as weak cues whatever their score: the text's common words and
+# headings still veto them.
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer"})
+# Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
+# spans, and a name both found must keep its cue.
+CONTEXT_SCORE = 0.86
+# A name followed by its contact details is strong evidence: scored above the sentence-context
+# guess so the duplicate removal keeps it (and its strong cue) when both find the same span.
+CONTACT_NAME_SCORE = 0.9
 
 
 class PersonCueRecognizer(EntityRecognizer):
@@ -26,7 +36,14 @@ class PersonCueRecognizer(EntityRecognizer):
         r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
         r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)(?![^\W\d_])\s*(?:is|:|,)?)\s*)"
     )
-    TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|M|Sr|Sra|Dhr|Mevr|Pan|Pani|Shri|Smt)\.?\s+")
+    # Honorifics of the languages served; written in any case ("ms. Ruiz") except the one-letter "M."
+    # (French), which must be capitalised and dotted.
+    TITLE = re.compile(
+        r"(?:\b(?i:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|mme|mlle|sra|srta|dhr|mevr|mevrouw|meneer|mijnheer|"
+        r"monsieur|madame|mademoiselle|señor|señora|senhor|senhora|signor|signora|pani|panna|shri|smt|kumari)\.?|"
+        # words that are also common lower-case words count only capitalised ("Miss Ruiz", "Pan Nowak")
+        r"\b(?:Miss|Pan|Sr|Sig|Sri)\.?|\bM\.)[ \t]+"
+    )
     WEAK = re.compile(
         r"(?i:\b(?:hi|hello|hey|thanks|thank\s+you|speak\s+(?:to|with)|talk\s+to|ask\s+for|reach|"
         r"follow\s+up\s+with|from|by|with|if|to|for|at|my\s+(?:kid|son|daughter|wife|husband|friend|"
@@ -51,7 +68,8 @@ class PersonCueRecognizer(EntityRecognizer):
         for m in self.STRONG.finditer(text):
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4), 0.6)
         for m in self.TITLE.finditer(text):
-            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3), 0.6)
+            # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True), 0.6)
         for m in self.WEAK.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:
@@ -135,12 +153,224 @@ class NameBeforeContactRecognizer(EntityRecognizer):
             if looks_like_name(seg) and not has_domain_word(seg):
                 start = m.end(1) - len(seg)
                 if text[start : m.end(1)] == seg:
-                    out.append(RecognizerResult("PERSON", start, m.end(1), 0.7))
+                    out.append(RecognizerResult("PERSON", start, m.end(1), CONTACT_NAME_SCORE))
         return out
+
+
+_PARTICLE = r"(?:van|von|de|der|den|ter|ten|op|da|di|du|del|la|le|dos|das|bin|al)"
+_NAME_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
+# A phrase of two or three name-shaped words (particles allowed inside).
+_NAME_PHRASE = rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*(?!{_PARTICLE}\b){_NAME_WORD}){{1,2}}"
+# Verbs whose subject is a person in business and everyday text.
+_PERSON_VERBS = (
+    r"approves|approved|signs|signed|represents|represented|joined|joins|leads|led|manages|managed|owns|"
+    r"lives|lived|works|worked|said|says|asked|asks|told|tells|wrote|writes|replied|reported|confirmed|agreed|"
+    r"requested|shouted|yelled|whispered|thinks|thought|believes|believed|feels|felt|wants|wanted|knows|"
+    r"knew|met|married|smiled|laughed|cried|phoned|called|emailed|visited|attended|resigned|retired|"
+    r"will\s+be\s+(?:talking|speaking|presenting|joining|attending|leading|taking\s+over)|"
+    r"(?:is|was)\s+(?:born|from|on\s+leave|out\s+of\s+(?:the\s+)?office|away|unavailable|responsible|"
+    r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given"
+)
+# Verbs whose subject, when it is one capitalised word, is a person rather than a firm named after
+# one (firms approve, confirm and sign too).
+_HUMAN_VERBS = (
+    r"said|says|asked|told|replied|wrote|shouted|yelled|whispered|thinks|thought|believes|believed|feels|"
+    r"felt|smiled|laughed|cried|lives|lived|married|resigned|retired|had\s+given|has\s+given|"
+    r"(?:is|was)\s+(?:born|on\s+leave|out\s+of\s+(?:the\s+)?office|a\s+very\s+\w+\s+person)"
+)
+# Relation nouns after a possessive ("Ana's daughter"): only people have them.
+_KIN = (
+    r"kid|kids|child|children|son|sons|daughter|daughters|wife|husband|mother|father|mum|mom|dad|"
+    r"brother|sister|parents|family|grandmother|grandfather|birthday|fiancée?|widow|widower|killers?"
+)
+
+
+class PersonContextRecognizer(EntityRecognizer):
+    """Names recognised by the sentence around them, with no title or label before them.
+
+    - a name-shaped phrase (two or three capitalised words) as the subject of a verb only people
+      govern ("Ana Ruiz approves the transport", "Ana Ruiz will be presenting");
+    - one capitalised word as the subject of a verb of speech or feeling at the start of a sentence
+      ("Priya said ..."),
+      as its object ("... told Priya", "shouted at Jan") or after a relative's noun ("my son Piet");
+    - a word before a possessive relation noun ("Priya's daughter");
+    - the other member of a pair with a full name the model or a cue found ("Ana Ruiz and Piotr Nowak").
+
+    Weak cues (``WEAK_CUE_RECOGNIZERS``): the text's own common words and headings still veto them.
+    """
+
+    SUBJECT_PHRASE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})[ \t]+(?:{_PERSON_VERBS})\b")
+    SUBJECT_WORD = re.compile(
+        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
+    )
+    OBJECT_WORD = re.compile(
+        r"(?i:\b(?:told|asked|ask|thanked|thank|emailed|email|phoned|called|call|ping|pinged|met|meet|married|"
+        r"invite|invited|remind|reminded|cc|let|shouted\s+at|talked\s+to|talk\s+to|spoke\s+(?:to|with)|"
+        r"wrote\s+to|said\s+to|gave\s+it\s+to|named\s+(?:him|her|them)|(?:was|is|were)\s+called|"
+        r"maiden\s+name\s+(?:is|was|:)|according\s+to|says|said|replied|wrote|my\s+(?:" + _KIN + r"|friend|"
+        r"neighbou?r|boss|assistant|cousin|uncle|aunt|niece|nephew)|our\s+(?:" + _KIN + r")))[ \t]+"
+    )
+    # "add Ana Ruiz as approver": a role on an account or a workflow is given to a person.
+    ADD_AS = re.compile(
+        rf"(?i:\b(?:add|added|adding|appoint|appointed|nominate|nominated|name|named|set|list|listed)[ \t]+)"
+        rf"({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?i:as[ \t]+(?:(?:a|an|the|our|my|their|his|her)[ \t]+)?(?:new[ \t]+)?"
+        r"(beneficiary|approver|owner|co-?owner|member|reviewer|signatory|delegate|deputy|substitute|"
+        r"guarantor|representative|contact|heir|executor|trustee|spouse|dependant|dependent)s?)\b"
+    )
+    # "Anna, could you ...": a person addressed at the start of a sentence.
+    VOCATIVE = re.compile(
+        rf"(?:^|(?<=[.!?\n]))[ \t\"“]*({_NAME_WORD}),[ \t]+(?=(?:can|could|would|will|please|do|did|have|"
+        r"are|is|I|we|let|just|thanks|thank)\b)"
+    )
+    # ", Anna!" / ", Anna?": a person addressed at the end of a sentence.
+    VOCATIVE_END = re.compile(rf",[ \t]+({_NAME_WORD})(?=[ \t]*[!?])")
+    # "given Anna his address", "sent Piotr the invoice": the indirect object of a giving verb.
+    RECIPIENT = re.compile(
+        rf"(?i:\b(?:give|gave|given|giving|send|sent|show|showed|shown|hand|handed|offer|offered)[ \t]+)"
+        rf"({_NAME_WORD})[ \t]+(?=(?i:his|her|their|my|your|our)\b)"
+    )
+    # A list of people after a noun for a group of people ("Attendees: Anna, Piotr and Jan").
+    PEOPLE_LIST = re.compile(
+        r"(?i:\b(?:co-?founders|founders|attendees|participants|members|children|kids|siblings|approvers|"
+        r"reviewers|signatories|speakers|authors|guests|colleagues|invitees|present|absent|apologies)"
+        r"(?:[ \t]+(?:are|were|include|included))?[ \t]*:?[ \t]*)"
+        rf"((?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,?[ \t]+"
+        rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+    )
+    # Name-shaped phrases the model's English training misses: written with letters outside ASCII
+    # ("Wiktoria Zielińska") or joined by a surname particle ("Willemine ten Pas", "Ana de la Cruz").
+    # (tried at every word: a lower-case word before a name must not hide it).
+    FOREIGN_PHRASE = re.compile(rf"(?<![\w'’.-])(?![a-z])(?=({_NAME_PHRASE})(?![\w'’-]|\.\w))")
+    POSSESSIVE = re.compile(rf"(?<![\w'’-])({_NAME_WORD})['’]s[ \t]+(?:{_KIN})\b")
+    PAIR_AFTER = re.compile(r"[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+")
+    PAIR_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})[ \t]+(?:and|or|&|und|en|et|y|i|e)[ \t]+$")
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonContextRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+        orgs = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+                if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+
+        def add(a: int, b: int, score: float) -> None:
+            seg = text[a:b]
+            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+                return
+            toks = seg.split()
+            if len(toks) == 1:
+                if not (_single_ok(toks[0])):
+                    return
+            elif not looks_like_name(seg):
+                return
+            out.append(RecognizerResult("PERSON", a, b, score))
+
+        for m in self.SUBJECT_PHRASE.finditer(text):
+            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
+            if len(text[a:b].split()) >= 2:
+                add(a, b, CONTEXT_SCORE)
+        for m in self.SUBJECT_WORD.finditer(text):
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.OBJECT_WORD.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            if span and not _list_follows(text, span[1]):
+                add(span[0], span[1], CONTEXT_SCORE)
+        for m in self.ADD_AS.finditer(text):
+            # One word given a role a firm can hold too ("add Wilmsen as approver") may be a firm.
+            if len(m.group(1).split()) >= 2 or m.group(2).lower() in _PERSONAL_ROLES:
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.VOCATIVE.finditer(text):
+            if not _ADVERB.match(m.group(1)):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.VOCATIVE_END.finditer(text):
+            if not _ADVERB.match(m.group(1)):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.RECIPIENT.finditer(text):
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.PEOPLE_LIST.finditer(text):
+            items = [(m.start(1) + x.start(1), m.start(1) + x.end(1))
+                     for x in _LIST_ITEM.finditer(m.group(1))]  # fmt: skip
+            # every item must pass on its own: one product or department word ends the list's claim
+            if all(_single_ok(text[a:b]) or looks_like_name(text[a:b]) for a, b in items):
+                for a, b in items:
+                    add(a, b, CONTEXT_SCORE)
+        for m in self.FOREIGN_PHRASE.finditer(text):
+            if not text[m.start(1)].isupper():
+                continue
+            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
+            b = _strip_trailing_lower_words(text, a, b)
+            seg = text[a:b]
+            # Not a place ("in Nowy Sącz") nor the object of an instruction ("Enable Café Mode").
+            if a > m.start(1) or _PLACE_BEFORE.search(text[max(0, a - 12) : a]):
+                continue
+            if len(seg.split()) >= 2 and (not seg.isascii() or _PARTICLE_INSIDE.search(seg)):
+                add(a, b, CONTEXT_SCORE)
+        for m in self.POSSESSIVE.finditer(text):
+            add(m.start(1), m.end(1), CONTEXT_SCORE)
+        persons = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+                   if e.label_ == "PERSON" and len(e.text.split()) >= 2]  # fmt: skip
+        persons += [(r.start, r.end) for r in out if len(text[r.start : r.end].split()) >= 2]
+        for a, b in persons:
+            after = self.PAIR_AFTER.match(text, b)
+            if after:
+                span = name_tokens(text, after.end(), allow_lower=False, max_tokens=3)
+                # A full name only: one word beside a name is as often a firm named after a person
+                # ("Ana Ruiz and Wilmsen") as a first name.
+                if span and not _list_follows(text, span[1]) and len(text[span[0] : span[1]].split()) >= 2:
+                    add(span[0], span[1], CONTEXT_SCORE)
+            before = self.PAIR_BEFORE.search(text[max(0, a - 80) : a])
+            if before:
+                off = max(0, a - 80)
+                x, y = _strip_leading_function_words(text, off + before.start(1), off + before.end(1))
+                if len(text[x:y].split()) >= 2:
+                    add(x, y, CONTEXT_SCORE)
+        return out
+
+
+_PLACE_BEFORE = re.compile(r"(?i:\b(?:in|at|near|via|into|outside|around|across)[ \t]+)$")
+_PARTICLE_INSIDE = re.compile(rf"[ \t]{_PARTICLE}[ \t]")
+# One item of a list ("Ana", "Ilse Bakker"), without its separators ("," "and" "&").
+_LIST_ITEM = re.compile(rf"(?:^|,[ \t]*|[ \t]+(?:and|&)[ \t]+)({_NAME_WORD}(?:[ \t]+(?!and\b){_NAME_WORD})?)")
+# Sentence adverbs and openers that a comma follows ("However, can we ...", "Finally, please ...").
+_ADVERB = re.compile(
+    r"(?i:.*ly|however|meanwhile|otherwise|today|tomorrow|yesterday|tonight|next|first|second|third|now|also|"
+    r"again|instead|therefore|thus|still|yes|no|ok|okay|well|so|sure|great|perfect|sorry|fyi|folks|guys|"
+    r"update|reminder|note|besides|anyway|though|alright|here|there|otherwise|ps)$"
+)
+
+
+_PERSONAL_ROLES = frozenset({"beneficiary", "spouse", "heir", "executor", "dependant", "dependent"})
+
+
+def _single_ok(word: str) -> bool:
+    """One word that can stand for a person: capitalised, not a function word, acronym or product word,
+    not a double-barrelled surname alone (how firms named after two people are written: "Reed-Hardy")."""
+    return is_cap(word) and token_ok_for_name(word) and len(word) >= 2 and "-" not in word
+
+
+def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
+    """End of the phrase without the lower-case words closing it ("Ana Ruiz reviewed" -> "Ana Ruiz")."""
+    toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
+    while toks and not is_cap(text[a + toks[-1][0] : a + toks[-1][1]]):
+        toks.pop()
+    return a + toks[-1][1] if toks else a
+
+
+def _strip_leading_function_words(text: str, a: int, b: int) -> tuple[int, int]:
+    """Drop capitalised function words and instruction verbs opening a phrase ("Then Ana Ruiz")."""
+    while a < b:
+        m = re.match(r"(\S+)[ \t]+", text[a:b])
+        if not m or (is_cap(core(m.group(1))) and core(m.group(1)).lower() not in instruction_verbs()):
+            break
+        a += m.end()
+    return a, b
 
 
 def person_recognizers() -> list[Any]:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
     return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
-            NameBeforeContactRecognizer()]  # fmt: skip
+            NameBeforeContactRecognizer(), PersonContextRecognizer()]  # fmt: skip
