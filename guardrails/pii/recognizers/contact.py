@@ -147,15 +147,37 @@ def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
     return tuple(out)
 
 
-class SwiftRecognizer(EntityRecognizer):
-    """BIC/SWIFT codes next to a "BIC"/"SWIFT" cue, checked by python-stdnum (country code, shape)."""
+# Cues of a bank identifier code in the product's languages ("BIC/SWIFT", "SWIFT-Code", "code banque",
+# "código BIC", "bank identifier code"). A national bank code (Bankleitzahl, sort code) is digits, so
+# the value's shape tells it apart.
+SWIFT_CUE = (
+    r"(?:bic|swift|bank\s+identifier\s+code|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
+    r"swift[-/ ]?code|bic[-/ ]?code|swift\s+address|code\s+(?:bic|swift|banque)|c[oó]digo\s+(?:bic|swift)|"
+    r"kod\s+(?:bic|swift))"
+)
+# 4 letters (bank), 2 letters (country, checked by python-stdnum's ISO 3166 list), 2 letters or digits
+# (location), optionally 3 more (branch).
+_BIC_SHAPE = r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
+# Bank context for a code written without its cue: an IBAN, an account or a bank named nearby.
+_BANK_CONTEXT = re.compile(
+    r"(?i:\b(?:iban|bank|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
+    r"rachunek|remit|wire|transfer|überweisung|virement|transferencia|beneficiary)\b)|"
+    r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}"
+)
 
-    PATTERN = re.compile(
-        r"(?i:\b(?:bic|swift)(?:[ \t]*(?:code|no\.?|number))?)[ \t]*[:#(]?[ \t]*([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b"
-    )
+
+class SwiftRecognizer(EntityRecognizer):
+    """BIC/SWIFT codes, checked by python-stdnum (shape, ISO country code): after a BIC cue (a few
+    filler words allowed), or, with a lower score, an upper-case code in a line that speaks of a bank
+    or holds an IBAN, standing as a list item (not followed by a lower-case word). An 8/11-letter
+    upper-case word is a BIC only with a valid country code and one of those two kinds of evidence: "DEUTDEFF" after "BIC", never "SOFTWARE" or "NOTIFIED"."""
 
     def __init__(self) -> None:
+        from guardrails.pii.recognizers.identifiers import cue_window
+
         super().__init__(supported_entities=["SWIFT_CODE"], name="SwiftRecognizer", supported_language="en")
+        self.cued = re.compile(rf"(?i:\b{SWIFT_CUE})(?!\w){cue_window()}({_BIC_SHAPE})\b")
+        self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
 
     def load(self) -> None:
         pass
@@ -163,11 +185,32 @@ class SwiftRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         from stdnum import bic
 
-        return [
+        out = [
             RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.8)
-            for m in self.PATTERN.finditer(text)
+            for m in self.cued.finditer(text)
             if bic.is_valid(m.group(1))
         ]
+        cued = {r.start for r in out}
+        for m in self.bare.finditer(text):
+            if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
+                continue
+            if re.match(r"[ \t]+[a-z]", text[m.end() : m.end() + 2]):
+                continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
+                out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
+        return out
+
+
+def _shouted(text: str, start: int, end: int) -> bool:
+    """An upper-case word among other upper-case words ("BANK NOTIFIED CUSTOMER") is a heading or
+    shouting, not a code."""
+    before = re.findall(r"[^\W\d_]+", text[max(0, start - 30) : start])
+    after = re.findall(r"[^\W\d_]+", text[end : end + 30])
+    near = before[-1:] + after[:1]
+    return any(len(w) >= 3 and w.isupper() and w.isalpha() for w in near)
 
 
 def contact_recognizers() -> list[Any]:
