@@ -19,8 +19,9 @@ PHONE_REGIONS: tuple[str, ...] = (
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
     r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
-    r"switchboard|telefon|telefoon|téléphone|teléfono|móvil|handy|portable|"
-    r"tél|telefono|numer)\b)"
+    r"switchboard|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
+    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
+    r"tél|telefono|numer|nummer|numéro|número)\b)"
 )
 _TOPIC = re.compile(r"(?i:\b(?:about|regarding|concerning|re|for|on\s+(?:order|invoice|ticket|case)|"
                     r"ref(?:erence)?)\b)")
@@ -170,7 +171,8 @@ class SwiftRecognizer(EntityRecognizer):
     """BIC/SWIFT codes, checked by python-stdnum (shape, ISO country code): after a BIC cue (a few
     filler words allowed), or, with a lower score, an upper-case code in a line that speaks of a bank
     or holds an IBAN, standing as a list item (not followed by a lower-case word). An 8/11-letter
-    upper-case word is a BIC only with a valid country code and one of those two kinds of evidence: "DEUTDEFF" after "BIC", never "SOFTWARE" or "NOTIFIED"."""
+    upper-case word is a BIC only with a valid country code and one of those two kinds of evidence:
+    "DEUTDEFF" after "BIC", never "SOFTWARE" or "NOTIFIED"."""
 
     def __init__(self) -> None:
         from guardrails.pii.recognizers.identifiers import cue_window
