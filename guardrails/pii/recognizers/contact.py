@@ -19,7 +19,7 @@ PHONE_REGIONS: tuple[str, ...] = (
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
     r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
-    r"switchboard|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
+    r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
     r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
     r"tél|telefono|numer|nummer|numéro|número)\b)"
 )
@@ -27,8 +27,10 @@ _TOPIC = re.compile(r"(?i:\b(?:about|regarding|concerning|re|for|on\s+(?:order|i
                     r"ref(?:erence)?)\b)")
 # A phone candidate: optional country prefix, digit groups with separators, on one line.
 _CANDIDATE = re.compile(
-    r"(?<![\w+/.\-])(?:\+[ \t]?|00)?(?:\([ \t]?\+?\d{1,5}[ \t]?\)[ \t]?)?\d[\d \t().\-/]{5,22}\d(?![\w]|[.\-/]\d)"
-)
+    r"(?<![\w+/.\-])(?:\+[ \t]?|00)?(?:\([ \t]?\+?\d{1,5}[ \t]?\)[ \t]?)?\d[\d \t().\-/]{5,22}\d(?!(?!x\d)\w|[.\-/]\d)"
+)  # an extension ("555-0100x23") may follow; the span ends before it
+# The kind of line written after a number ("0490 39 07 81 (office)", "21 253 109 8211-Office").
+_AFTER_LABEL = re.compile(r"[ \t]*[-(,/]?[ \t]*(?i:(?:office|work|home|desk|direct)\b)")
 _GROUPS = re.compile(r"\d+")
 
 
@@ -75,6 +77,9 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     near_cue = bool(PHONE_CUE.search(line_before[-20:])) or bool(
         re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
     )
+    # A line-kind label after the number ("... office") is weaker: an order number may be followed
+    # by "office supplies"; post-processing still drops it on an id or amount.
+    cue = cue or bool(_AFTER_LABEL.match(after.split("\n", 1)[0]))
     # "00" is an international prefix only when a valid number follows it ("006-6692-7118" is no call
     # to country 6 or 66: the separator would split the country code).
     intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10 and _valid_international(cand))

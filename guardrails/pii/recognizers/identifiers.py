@@ -239,6 +239,12 @@ LICENCE_CUE = (
 LICENCE_VALUE = r"[A-Z0-9][A-Z0-9\-]{5,19}(?!\w|[\-/.]\w)"
 
 
+def _valid_iban(value: str) -> bool:
+    from stdnum import iban
+
+    return bool(iban.is_valid(value.upper()))
+
+
 def _passport_like(value: str) -> bool:
     """6-10 letters and digits, at least two of them digits; all-digit only with 8-10 digits (as US
     and UK passports) that do not read as a date."""
@@ -290,6 +296,9 @@ def identifier_recognizers() -> list[Any]:
             r"\d(?:[ -]?\d){11,18}(?![\d-])", check=_luhn_digits,
         ),
         ChecksumIdRecognizer(),
+        # Presidio's IBAN recognizer reads upper case only; after its cue an IBAN in any case is one.
+        CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
+                           r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b", check=_valid_iban),
         CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
