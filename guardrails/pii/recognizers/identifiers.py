@@ -231,6 +231,7 @@ PASSPORT_CUE = (
 )
 # National passport numbers: 6-10 letters and digits, possibly in two groups ("12AB 34567").
 PASSPORT_VALUE = r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,9}(?!\w|[\-/.]\w)"
+IBAN_VALUE = r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b"
 LICENCE_CUE = (
     r"(?:driving\s+licen[cs]es?|driver'?s?\s+licen[cs]es?|driving\s+permit|dl|führerschein\w*|"
     r"fahrerlaubnis\w*|permis\s+de\s+conduire|rijbewijs\w*|carnet\s+de\s+conducir|permiso\s+de\s+conducir|"
@@ -298,7 +299,7 @@ def identifier_recognizers() -> list[Any]:
         ChecksumIdRecognizer(),
         # Presidio's IBAN recognizer reads upper case only; after its cue an IBAN in any case is one.
         CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
-                           r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b", check=_valid_iban),
+                           IBAN_VALUE, check=_valid_iban),
         CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
