@@ -162,6 +162,7 @@ _EURO_PREFIX = (
     r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
 )
 _W = r"[^\W\d_][\w'’.\-]*"
+_W_NO_STOP = r"[^\W\d_](?:[\w'’.\-]*[\w'’\-])?"
 _NUM = r"\d{1,6}[A-Za-z]?"
 
 
@@ -175,7 +176,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("euro street number", rf"(?:\b{_NUM}\s+)?\b{_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
             Pattern("prefix street",
                     rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_W}\s*){{1,4}}(?:\s+{_NUM}\b)?", 0.5),
-            Pattern("number words number", rf"(?<![\w-])\d{{1,6}}\s+(?:{_W}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
+            # Words without a closing full stop: "1070 Wien. In 2024" spans two sentences.
+            Pattern("number words number",
+                    rf"(?<![\w-])\d{{1,6}}\s+(?:{_W_NO_STOP}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
             Pattern("street word number", rf"\b(?:{_NUM}\s+)?(?:{_W}\s+){{1,3}}(?:{_EURO_WORD})\s+{_NUM}\b", 0.55),
             Pattern("unit",
                     r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)(?![.,]\d)", 0.55),

@@ -8,6 +8,8 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
+from guardrails.pii.recognizers.identifiers import RECORD_LABEL
+
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
 WEAK_PHONE_SCORE = 0.5
 GROUPED_PHONE_SCORE = 0.55
@@ -32,6 +34,12 @@ _CANDIDATE = re.compile(
 # The kind of line written after a number ("0490 39 07 81 (office)", "21 253 109 8211-Office").
 _AFTER_LABEL = re.compile(r"[ \t]*[-(,/]?[ \t]*(?i:(?:office|work|home|desk|direct)\b)")
 _GROUPS = re.compile(r"\d+")
+_GENERIC_NUMBER_CUES = frozenset({"number", "nummer", "numéro", "número", "numer"})
+_NUMBER_OF = re.compile(
+    rf"{RECORD_LABEL.pattern}|(?i:\b(?:identification|identity|identifier|id|tax|vat|passport|licen[cs]e|"
+    r"insurance|security|registration|social|national|personal|serial|de\s+(?:commande|facture|dossier)|"
+    r"de\s+(?:pedido|factura))[\s_-]*$)"
+)
 
 
 class EvidencePhoneRecognizer(EntityRecognizer):
@@ -71,10 +79,13 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
     line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", line_before)[-1]
-    cues = list(PHONE_CUE.finditer(line_before))
+    # "number" after a record or identifier label ("customer number", "tax identification number")
+    # names that record's number, not a phone.
+    cues = [c for c in PHONE_CUE.finditer(line_before)
+            if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
-    near_cue = bool(PHONE_CUE.search(line_before[-20:])) or bool(
+    near_cue = any(c.end() > len(line_before) - 20 for c in cues) or bool(
         re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
     )
     # A line-kind label after the number ("... office") is weaker: an order number may be followed

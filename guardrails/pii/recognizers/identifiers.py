@@ -34,8 +34,12 @@ _FILLER_WORD = re.compile(rf"(?i:{_CUE_WORDS})")
 
 def cue_window(max_words: int = 4) -> str:
     """Regex from the end of a cue to its value: up to ``max_words`` filler words (``_CUE_WORDS``)
-    with punctuation between them, then the value right after."""
-    return rf"(?:(?:{_SEP})(?i:{_CUE_WORDS})(?!\w)\.?){{0,{max_words}}}(?:{_SEP})"
+    with punctuation between them, then the value right after. One other lower-case word may stand
+    among them when a filler or a colon follows it ("passport number of the consultant is X",
+    "código SWIFT del banco: X"); a record label ("ticket", "order") never does."""
+    filler = rf"(?:{_SEP})(?i:{_CUE_WORDS})(?!\w)\.?"
+    other = rf"(?:{_SEP})(?!{_RECORD_WORDS}\b)[a-zà-ÿ][a-zà-ÿ'’\-]*"
+    return rf"(?:{filler}){{0,{max_words}}}(?:{other}(?:(?:{filler}){{1,3}}|(?=[ \t]*:)))?(?:{_SEP})"
 
 
 class CardNumberRecognizer(PatternRecognizer):
@@ -86,13 +90,14 @@ _ID_CUE = (
     r"codice\s+fiscale|identit[ée]|identidad|documento\s+nacional|cpf|cpr|ahv|avs|hetu|henkil[öo]tunnus)"
 )
 # "order id", "ticket number": an id label of a business record, not of a person.
-_RECORD_LABEL = re.compile(
-    r"(?i:\b(?:order|ticket|customer|client|user|transaction|session|request|case|invoice|vendor|supplier|"
+_RECORD_WORDS = (
+    r"(?:order|ticket|customer|client|user|transaction|session|request|case|invoice|vendor|supplier|"
     r"product|item|tenant|account|document|contract|project|batch|job|device|asset|reference|booking|"
     r"shipment|tracking|message|correlation|trace|api|app|object|record|process|instance|system|partner|"
     r"task|change|incident|run|build|release|event|row|file|group|role|org|organisation|organization|"
-    r"company|site|store|shop|sku|material|part|serial|model|license|licence)[\s_-]*$)"
+    r"company|site|store|shop|sku|material|part|serial|model|license|licence|renewal|expiry)"
 )
+RECORD_LABEL = re.compile(rf"(?i:\b{_RECORD_WORDS}[\s_-]*$)")
 _GENERIC_ID_CUES = frozenset({"id", "identifier", "identification", "number", "identity", "national"})
 
 
@@ -147,10 +152,10 @@ def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 48)
     # At most one word outside the filler vocabulary ("of the employee is"), and not a record label.
     words = re.findall(r"[^\W\d_][\w']*", re.sub(r"\([A-Z]{2}\)", " ", gap))  # "(DE)": a country
     other = [w for w in words if not _FILLER_WORD.fullmatch(w)]
-    if len(other) > 1 or (other and _RECORD_LABEL.search(other[0])):
+    if len(other) > 1 or (other and RECORD_LABEL.search(other[0])):
         return False
     word = last.group().lower()
-    return not (word in _GENERIC_ID_CUES and _RECORD_LABEL.search(before[: last.start()]))
+    return not (word in _GENERIC_ID_CUES and RECORD_LABEL.search(before[: last.start()]))
 
 
 class ChecksumIdRecognizer(EntityRecognizer):
