@@ -50,6 +50,27 @@ def test_passport_after_cue_in_other_wordings(detector: PiiDetector, text: str, 
     assert _covered(detector, text, value, "PASSPORT"), detector.detect(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("K30918274 (passport) was checked at the door.", ["K30918274"]),
+        ("M55102938 is her passport number.", ["M55102938"]),
+        ("| **Passport:** | 304417765 |", ["304417765"]),
+        ("Passports R20938475 and T77120394 were scanned.", ["R20938475", "T77120394"]),
+        ("Passport and visa: W19283746, stamped on arrival.", ["W19283746"]),
+    ],
+)
+def test_passport_before_its_cue_in_lists_and_tables(detector: PiiDetector, text: str, values: list[str]) -> None:
+    for value in values:
+        assert _covered(detector, text, value, "PASSPORT"), detector.detect(text)
+
+
+def test_ticket_named_after_a_passport_matter_is_no_passport(detector: PiiDetector) -> None:
+    text = "Ticket INC0037564 (passport renewal) is open; order 45001234 passport fee was paid."
+    assert not any(s.entity_type == "PASSPORT" for s in detector.detect(text)), detector.detect(text)
+    assert _covered(detector, "Q44120938 (passport) was copied.", "Q44120938", "PASSPORT")
+
+
 def test_passport_cue_does_not_reach_past_other_labels(detector: PiiDetector) -> None:
     text = (
         "Passport renewal ticket INC0037564 is open. Passport expires 2031-05-01. "
@@ -114,6 +135,13 @@ def test_bic_in_bank_context_but_never_a_word(detector: PiiDetector) -> None:
 )
 def test_national_id_with_cue_in_other_wordings(detector: PiiDetector, text: str, value: str) -> None:
     assert _covered(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+
+
+def test_nine_digit_id_after_a_long_social_security_cue_stays_a_national_id(detector: PiiDetector) -> None:
+    # A Dutch BSN is often called a social security number; the SSN cue keeps its short reach.
+    text = "The social security number of the employee is 111222333."
+    got = _typed(detector, text)
+    assert ("NATIONAL_ID", "111222333") in got and not any(t == "US_SSN" for t, _ in got), got
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
             if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
-    near_cue = any(c.end() > len(line_before) - 20 for c in cues) or bool(
+    near_cue = any(c.start() >= len(line_before) - 20 for c in cues) or bool(
         re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
     )
     # A line-kind label after the number ("... office") is weaker: an order number may be followed

@@ -22,11 +22,12 @@ _CUE_WORDS = (
     r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
-    r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|"
+    r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
 )
 # Separators around those words; at most one line break (a label on its own line, wrapped text).
-_SEP = r"[ \t]*[:#(\-–=/,.][ \t]*\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+# Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
+_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
 
 
 _FILLER_WORD = re.compile(rf"(?i:{_CUE_WORDS})")
@@ -136,18 +137,23 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
     ]  # fmt: skip
 
 
-def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 48) -> bool:
+def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40, *, fillers: bool = False) -> bool:
     """A cue stands right before ``start`` on the same line, with no other number between them: in
     "tax id 12345678, order 4500012345" the cue belongs to the first number only, in "the id field
-    shows SO 123456789" to none. Between cue and value only filler words ("number is", "no.:");
-    a bare "id"/"number" after a record label ("order id", "ticket number") is no cue."""
+    shows SO 123456789" to none. Between cue and value a short filler ("no.", "number:", "(DE)");
+    with ``fillers``, up to 32 characters of filler words ("number of the employee is") and at most
+    one other word. A bare "id"/"number" after a record label ("order id", "ticket number") is no cue."""
     before = text[max(0, start - reach) : start].rsplit("\n", 1)[-1]
     hits = list(cue.finditer(before))
     if not hits:
         return False
     last = hits[-1]
     gap = before[last.end() :]
-    if any(ch.isdigit() for ch in gap) or len(gap) > 32:
+    if any(ch.isdigit() for ch in gap):
+        return False
+    if not fillers:
+        return len(gap) <= 16 and len(gap.split()) <= 2
+    if len(gap) > 32:
         return False
     # At most one word outside the filler vocabulary ("of the employee is"), and not a record label.
     words = re.findall(r"[^\W\d_][\w']*", re.sub(r"\([A-Z]{2}\)", " ", gap))  # "(DE)": a country
@@ -178,32 +184,63 @@ class ChecksumIdRecognizer(EntityRecognizer):
             for m in pattern.finditer(text):
                 if not valid(re.sub(r"[ \t.\-]", "", m.group())):
                     continue
-                if needs_cue and not cue_introduces(self.CUE, text, m.start()):
+                if needs_cue and not cue_introduces(self.CUE, text, m.start(), 48, fillers=True):
                     continue
                 out.append(RecognizerResult("NATIONAL_ID", m.start(), m.end(), 0.8))
         return out
 
 
 class CueValueRecognizer(EntityRecognizer):
-    """A value written right after its cue ("passport no. X1234567", "DOB: 03/04/1985")."""
+    """A value written after its cue ("passport no. X1234567", "DOB: 03/04/1985"), and the values
+    listed after it ("passports X1234567 and Y7654321"). With ``reverse``, also a value written
+    right before its cue ("X1234567 (passport)", "X1234567 is her passport number")."""
 
     def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
-                 check: Callable[[str], bool] | None = None, score: float = 0.75) -> None:  # fmt: skip
+                 check: Callable[[str], bool] | None = None, score: float = 0.75,
+                 reverse: bool = False) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
         self.pattern = re.compile(rf"(?i:\b{cue})(?!\w){cue_window() if filler is None else filler}({value})")
+        self.more = re.compile(rf"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz)[ \t]+({value})")
+        self.reverse = (
+            re.compile(rf"(?<![\w\-/.])({value})[ \t]*(?:[(,\-–—:][ \t]*)?"
+                       rf"(?:(?i:is|was|as)[ \t]+(?:(?i:the|his|her|their|my|your|our|a)[ \t]+)?)?(?i:{cue})(?!\w)")
+            if reverse else None
+        )  # fmt: skip
         self.check = check
         self.score = score
 
     def load(self) -> None:
         pass
 
+    def _ok(self, value: str) -> bool:
+        return self.check is None or self.check(value)
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        return [
-            RecognizerResult(self.entity, m.start(1), m.end(1), self.score)
-            for m in self.pattern.finditer(text)
-            if self.check is None or self.check(m.group(1))
-        ]
+        out = []
+        for m in self.pattern.finditer(text):
+            if not self._ok(m.group(1)):
+                continue
+            out.append(RecognizerResult(self.entity, m.start(1), m.end(1), self.score))
+            end = m.end(1)
+            while (more := self.more.match(text, end)) and self._ok(more.group(1)):
+                out.append(RecognizerResult(self.entity, more.start(1), more.end(1), self.score))
+                end = more.end(1)
+        if self.reverse is not None:
+            for m in self.reverse.finditer(text):
+                value = m.group(1)
+                # A ticket or order id named after a passport matter ("INC0037564 (passport renewal)",
+                # "order 12345678 passport fee") is no passport number.
+                if not self._ok(value) or _ID_SHAPE.fullmatch(value.replace(" ", "")):
+                    continue
+                if RECORD_LABEL.search(text[max(0, m.start() - 30) : m.start()]):
+                    continue
+                out.append(RecognizerResult(self.entity, m.start(1), m.end(1), self.score - 0.1))
+        return out
+
+
+# Ticket and document ids: three or more letters then digits ("INC0037564", "CHG1234567").
+_ID_SHAPE = re.compile(r"[A-Z]{3,}\d+")
 
 
 _TEXT_DATE = (
@@ -305,7 +342,8 @@ def identifier_recognizers() -> list[Any]:
         # Presidio's IBAN recognizer reads upper case only; after its cue an IBAN in any case is one.
         CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
                            IBAN_VALUE, check=_valid_iban),
-        CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like),
+        CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like,
+                           reverse=True),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
         CueValueRecognizer(
