@@ -65,6 +65,16 @@ def test_passport_before_its_cue_in_lists_and_tables(detector: PiiDetector, text
         assert _covered(detector, text, value, "PASSPORT"), detector.detect(text)
 
 
+def test_passport_a_few_words_after_its_cue(detector: PiiDetector) -> None:
+    text = "Her passport, issued in Lisbon last spring: X1234567, is still valid."
+    assert _covered(detector, text, "X1234567", "PASSPORT"), detector.detect(text)
+    text = "The passport presented at the front desk was 533380006."
+    assert _covered(detector, text, "533380006", "PASSPORT"), detector.detect(text)
+    # An amount, a record id or the next sentence's number is not the cue's value.
+    negatives = "Passport photos cost 123456789 cents. Passport office closed. Call 987654321 tomorrow."
+    assert not any(s.entity_type == "PASSPORT" for s in detector.detect(negatives)), detector.detect(negatives)
+
+
 def test_ticket_named_after_a_passport_matter_is_no_passport(detector: PiiDetector) -> None:
     text = "Ticket INC0037564 (passport renewal) is open; order 45001234 passport fee was paid."
     assert not any(s.entity_type == "PASSPORT" for s in detector.detect(text)), detector.detect(text)

@@ -239,6 +239,44 @@ class CueValueRecognizer(EntityRecognizer):
         return out
 
 
+# Words after which a number is a record's id, an amount or a count, not the cue's value.
+_NOT_AN_ID_BETWEEN = re.compile(
+    rf"(?i:\b(?:{_RECORD_WORDS}|costs?|fees?|price|paid|pay|amount|total|count|quantity|qty|"
+    r"units?|pieces?|pages?|version|v)\b)"
+)
+
+
+class NearCueRecognizer(EntityRecognizer):
+    """A value of a distinctive shape a few words after its cue in the same sentence ("passport
+    issued in Lisbon last spring: X1234567"), as Presidio's context window does, but with no number,
+    record label ("ticket", "order") or sentence end between cue and value."""
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
+                 max_words: int = 6, score: float = 0.6) -> None:  # fmt: skip
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self.entity = entity
+        word = r"[^\W\d_][\w'’\-]*\.?"
+        sep = r"[ \t,:()\-–]+"
+        self.pattern = re.compile(
+            rf"(?i:\b{cue})(?!\w)((?:{sep}{word}){{1,{max_words}}}){sep}({value})(?!\w|[\-/.]\w)"
+        )
+        self.check = check
+        self.score = score
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out = []
+        for m in self.pattern.finditer(text):
+            between = m.group(1)
+            if re.search(r"[.!?;](?:\s|$)", between) or _NOT_AN_ID_BETWEEN.search(between):
+                continue
+            if self.check(m.group(2)):
+                out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
+        return out
+
+
 # Ticket and document ids: three or more letters then digits ("INC0037564", "CHG1234567").
 _ID_SHAPE = re.compile(r"[A-Z]{3,}\d+")
 
@@ -344,6 +382,10 @@ def identifier_recognizers() -> list[Any]:
                            IBAN_VALUE, check=_valid_iban),
         CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like,
                            reverse=True),
+        # Passport numbers of the common national shapes (letters then digits, nine digits) a few
+        # words after the cue.
+        NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
+                          r"[A-Z]{1,2}\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
         CueValueRecognizer(
