@@ -182,6 +182,15 @@ def test_phone_with_extension_and_compound_cues(detector: PiiDetector) -> None:
     assert _covered(detector, text, "4711 229 905", "PHONE_NUMBER"), detector.detect(text)
 
 
+def test_person_reachable_on_a_phone_shaped_number(detector: PiiDetector) -> None:
+    text = "The escalation manager is on 06 41 72 93 05 during the cut-over."
+    assert _covered(detector, text, "06 41 72 93 05", "PHONE_NUMBER"), detector.detect(text)
+    text = "Sabine ist unter 08778 932879 erreichbar."
+    assert _covered(detector, text, "08778 932879", "PHONE_NUMBER"), detector.detect(text)
+    records = "The order is on 4500012345 and the invoice is on 0612345678 in the portal."
+    assert not any(s.entity_type == "PHONE_NUMBER" for s in detector.detect(records)), detector.detect(records)
+
+
 def test_phone_labelled_after_the_number(detector: PiiDetector) -> None:
     text = "Amira can be booked via 0612 48 22 91 (office) during the cut-over."
     assert _covered(detector, text, "0612 48 22 91", "PHONE_NUMBER"), detector.detect(text)

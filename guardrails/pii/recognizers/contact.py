@@ -8,7 +8,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-from guardrails.pii.recognizers.identifiers import RECORD_LABEL
+from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS
 
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
 WEAK_PHONE_SCORE = 0.5
@@ -103,8 +103,26 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
         return 0.7
     if cue:
         return 0.65
-    # Shape alone (a trunk prefix, a regional grouping) is weak evidence: ids and order numbers have
-    # such shapes too. Post-processing keeps these only beside other contact details.
+    shape_score = _shape_score(cand, digits, groups, trunk, separated)
+    # "Ana is on 0612 48 22 91", "available at (020) 7946 0958": a person reachable on a number
+    # with a phone's shape; the shape alone stays weak.
+    if shape_score and _REACHABLE_ON.search(line_before) and not _RECORD_WORD.search(line_before):
+        return 0.65  # not "the order is on 4500012345"
+    return shape_score
+
+
+_RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
+# "is on", "available at", "reachable under" right before a number.
+_REACHABLE_ON = re.compile(
+    r"(?i:\b(?:is|are|am|be|ist|sind|available|reachable|contactable|erreichbar|joignable|bereikbaar|localizable)"
+    r"[ \t]+(?:on|at|under|via|unter|au|op|en)[ \t]*$)"
+)
+
+
+def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separated: bool) -> float:
+    """Score of a candidate whose only evidence is its shape (a trunk prefix, a regional grouping):
+    weak evidence, ids and order numbers have such shapes too. Post-processing keeps these only
+    beside other contact details."""
     if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
         return WEAK_PHONE_SCORE
     if len(groups) == 1 and 10 <= len(digits) <= 12 and _valid_somewhere(digits):

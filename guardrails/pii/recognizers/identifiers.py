@@ -39,7 +39,7 @@ def cue_window(max_words: int = 4) -> str:
     among them when a filler or a colon follows it ("passport number of the consultant is X",
     "código SWIFT del banco: X"); a record label ("ticket", "order") never does."""
     filler = rf"(?:{_SEP})(?i:{_CUE_WORDS})(?!\w)\.?"
-    other = rf"(?:{_SEP})(?!{_RECORD_WORDS}\b)[a-zà-ÿ][a-zà-ÿ'’\-]*"
+    other = rf"(?:{_SEP})(?!{RECORD_WORDS}\b)[a-zà-ÿ][a-zà-ÿ'’\-]*"
     return rf"(?:{filler}){{0,{max_words}}}(?:{other}(?:(?:{filler}){{1,3}}|(?=[ \t]*:)))?(?:{_SEP})"
 
 
@@ -91,14 +91,14 @@ _ID_CUE = (
     r"codice\s+fiscale|identit[ée]|identidad|documento\s+nacional|cpf|cpr|ahv|avs|hetu|henkil[öo]tunnus)"
 )
 # "order id", "ticket number": an id label of a business record, not of a person.
-_RECORD_WORDS = (
+RECORD_WORDS = (
     r"(?:order|ticket|customer|client|user|transaction|session|request|case|invoice|vendor|supplier|"
     r"product|item|tenant|account|document|contract|project|batch|job|device|asset|reference|booking|"
     r"shipment|tracking|message|correlation|trace|api|app|object|record|process|instance|system|partner|"
     r"task|change|incident|run|build|release|event|row|file|group|role|org|organisation|organization|"
     r"company|site|store|shop|sku|material|part|serial|model|license|licence|renewal|expiry)"
 )
-RECORD_LABEL = re.compile(rf"(?i:\b{_RECORD_WORDS}[\s_-]*$)")
+RECORD_LABEL = re.compile(rf"(?i:\b{RECORD_WORDS}[\s_-]*$)")
 _GENERIC_ID_CUES = frozenset({"id", "identifier", "identification", "number", "identity", "national"})
 
 
@@ -241,7 +241,7 @@ class CueValueRecognizer(EntityRecognizer):
 
 # Words after which a number is a record's id, an amount or a count, not the cue's value.
 _NOT_AN_ID_BETWEEN = re.compile(
-    rf"(?i:\b(?:{_RECORD_WORDS}|costs?|fees?|price|paid|pay|amount|total|count|quantity|qty|"
+    rf"(?i:\b(?:{RECORD_WORDS}|costs?|fees?|price|paid|pay|amount|total|count|quantity|qty|"
     r"units?|pieces?|pages?|version|v)\b)"
 )
 
