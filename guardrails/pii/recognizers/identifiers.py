@@ -84,7 +84,7 @@ class CardNumberRecognizer(PatternRecognizer):
 # the product's languages, compounds included ("Steueridentifikationsnummer", "BSN-nummer").
 _ID_CUE = (
     r"(?:tax|tin|taxpayer|steuer\w*|idnr|\w*identifikationsnummer|id|identifier|identification|identity|national|"
-    r"social\s+security|social\s+insurance|national\s+insurance|insurance\s+number|ni|nino|sin|itin|"
+    r"social\s+security|social\s+insurance|national\s+insurance|insurance\s+number|ni\s+(?:no|number)|nino|itin|"
     r"sécurité\s+sociale|s[ée]cu|nir|insee|num[ée]ro\s+fiscal|identifiant|bsn\w*|burgerservicenummer|"
     r"citizen\s+service|sofi\w*|aadhaa?r|uid|uidai|pesel|nip|dni|nie|nif|cif|nss|pan|personal\s+number|"
     r"personnummer|personal\s+identity|ssn|ausweis\w*|sozialversicherungs\w*|rentenversicherungs\w*|"
