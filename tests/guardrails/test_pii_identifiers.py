@@ -44,6 +44,9 @@ def _flagged(detector: PiiDetector, text: str, value: str) -> bool:
         ("Pasaporte del consultor: número XDA123456, presentado en la recepción.", "XDA123456"),
         ("The consultant's passport no. is P7723105 according to HR.", "P7723105"),
         ("Travel document no. LK0039521 was scanned at check-in.", "LK0039521"),
+        # A nine-digit passport number that also passes the Dutch BSN check: "ID" names the passport's number.
+        ("The hotel needs the guest's passport ID 123456782 at check-in.", "123456782"),
+        ("We recorded the travel ID J40917725 for the contractor.", "J40917725"),
     ],
 )
 def test_passport_after_cue_in_other_wordings(detector: PiiDetector, text: str, value: str) -> None:

@@ -161,7 +161,9 @@ def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40,
     if len(other) > 1 or (other and RECORD_LABEL.search(other[0])):
         return False
     word = last.group().lower()
-    return not (word in _GENERIC_ID_CUES and RECORD_LABEL.search(before[: last.start()]))
+    # "passport ID", "driving licence number": the generic word names that document's number.
+    return not (word in _GENERIC_ID_CUES and (RECORD_LABEL.search(before[: last.start()])
+                                              or _DOCUMENT_BEFORE.search(before[: last.start()])))
 
 
 class ChecksumIdRecognizer(EntityRecognizer):
@@ -306,7 +308,7 @@ def _has_digit(value: str) -> bool:
 # Passport cues in the product's languages, compounds included ("Reisepassnummer", "Pass-Nr.").
 PASSPORT_CUE = (
     r"(?:passports?|pasaporte|passeport|reisepass\w*|pass(?=[ \t]*[-.]?[ \t]*(?:nr|no|nummer)\b)|passnummer|"
-    r"paszport\w*|paspoort\w*|passaporto|passaporte|travel\s+document|document\s+de\s+voyage|"
+    r"paszport\w*|paspoort\w*|passaporto|passaporte|travel\s+(?:document|id)|document\s+de\s+voyage|"
     r"documento\s+de\s+viaje|reisedokument)"
 )
 # National passport numbers: 6-10 letters and digits, possibly in two groups ("12AB 34567").
@@ -318,6 +320,9 @@ LICENCE_CUE = (
     r"prawo\s+jazdy|patente(?:\s+di\s+guida)?)"
 )
 LICENCE_VALUE = r"[A-Z0-9][A-Z0-9\-]{5,19}(?!\w|[\-/.]\w)"
+
+
+_DOCUMENT_BEFORE = re.compile(rf"(?i:\b(?:{PASSPORT_CUE}|{LICENCE_CUE}|travel|visa)[\s_-]*$)")
 
 
 def _valid_iban(value: str) -> bool:
