@@ -24,8 +24,11 @@ _ANCHORS = [
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
     r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
     rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
-    rf"{_CITY},[ \t]*\d{{5}}\b(?![ \t]+[^\W\d_])",  # City, 43568 (not "Name, 53590 Elm Road")
+    rf"{_CITY},[ \t]*\d{{5}}\b(?![ \t]+{_UP})",  # City, 43568 (not "Name, 53590 Elm Road")
 ]
+# Four-digit postcodes (AT, CH, BE, DK, NO ...): "1010 Wien" alone reads like "2024 Berlin" or "1000
+# Users", so these count only after a street segment ("Ringstraße 5, 1010 Wien").
+_STREET_ONLY_ANCHORS = [re.compile(rf"(?<![\w\-/.,])[1-9]\d{{3}}[ \t]+{_CITY}{_CITY_END}")]
 # Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
 
@@ -101,6 +104,16 @@ def _extend_left(text: str, start: int) -> int:
     return pos
 
 
+def _has_street_segment(head: str) -> bool:
+    """The address part before a postcode holds a house number and a street word or street-name
+    ending ("Ringstraße 5", "12 rue Haute", "Kerkstraat 12")."""
+    if not any(ch.isdigit() for ch in head):
+        return False
+    return any(_token_kind(t) == "street" for t in head.split()) or bool(
+        re.search(rf"(?i:{_EURO_SUFFIX}(?!\w)|\b{_EURO_PREFIX}(?!\w))", head)
+    )
+
+
 class PostalAddressRecognizer(EntityRecognizer):
     """Whole postal addresses anchored on a postcode/city; without a street, the anchor alone."""
 
@@ -114,10 +127,14 @@ class PostalAddressRecognizer(EntityRecognizer):
         if sum(ch.isdigit() for ch in text) < 4:
             return []
         out = []
-        for m in (m for rx in _ANCHOR_RES for m in rx.finditer(text)):
+        found = [(m, False) for rx in _ANCHOR_RES for m in rx.finditer(text)]
+        found += [(m, True) for rx in _STREET_ONLY_ANCHORS for m in rx.finditer(text)]
+        for m, needs_street in found:
             if any(_token_kind(t) == "street" for t in m.group().split()[1:]):
                 continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
             begin = _extend_left(text, m.start())
+            if needs_street and not _has_street_segment(text[begin : m.start()]):
+                continue
             end = m.end()
             tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)\n]|$))", text[end:])
             if tail and len(tail.group(1).split()) <= 3:
@@ -136,7 +153,8 @@ _STREET_SUFFIX = (
 )
 _EURO_SUFFIX = (
     r"(?:gade|vej|katu|tie|kuja|polku|gatan|vägen|väg|gränd|straße|strasse|str\.|weg|laan|straat|plein|"
-    r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allé|alle|singel|gracht|kade|dijk|ring|damm)"
+    r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allé|alle|singel|gracht|kade|dijk|ring|damm|"
+    r"boulevard|dreef|steenweg|kaai|markt)"
 )
 _EURO_WORD = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|gade|vej|allé|plads|torv|gata"
 _EURO_PREFIX = (
@@ -144,6 +162,7 @@ _EURO_PREFIX = (
     r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
 )
 _W = r"[^\W\d_][\w'’.\-]*"
+_W_NO_STOP = r"[^\W\d_](?:[\w'’.\-]*[\w'’\-])?"
 _NUM = r"\d{1,6}[A-Za-z]?"
 
 
@@ -157,7 +176,9 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("euro street number", rf"(?:\b{_NUM}\s+)?\b{_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
             Pattern("prefix street",
                     rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_W}\s*){{1,4}}(?:\s+{_NUM}\b)?", 0.5),
-            Pattern("number words number", rf"(?<![\w-])\d{{1,6}}\s+(?:{_W}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
+            # Words without a closing full stop: "1070 Wien. In 2024" spans two sentences.
+            Pattern("number words number",
+                    rf"(?<![\w-])\d{{1,6}}\s+(?:{_W_NO_STOP}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
             Pattern("street word number", rf"\b(?:{_NUM}\s+)?(?:{_W}\s+){{1,3}}(?:{_EURO_WORD})\s+{_NUM}\b", 0.55),
             Pattern("unit",
                     r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)(?![.,]\d)", 0.55),

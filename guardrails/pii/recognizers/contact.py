@@ -8,6 +8,8 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
+from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS
+
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
 WEAK_PHONE_SCORE = 0.5
 GROUPED_PHONE_SCORE = 0.55
@@ -19,16 +21,25 @@ PHONE_REGIONS: tuple[str, ...] = (
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
     r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
-    r"switchboard|telefon|telefoon|téléphone|teléfono|móvil|handy|portable|"
-    r"tél|telefono|numer)\b)"
+    r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
+    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
+    r"tél|telefono|numer|nummer|numéro|número)\b)"
 )
 _TOPIC = re.compile(r"(?i:\b(?:about|regarding|concerning|re|for|on\s+(?:order|invoice|ticket|case)|"
                     r"ref(?:erence)?)\b)")
 # A phone candidate: optional country prefix, digit groups with separators, on one line.
 _CANDIDATE = re.compile(
-    r"(?<![\w+/.\-])(?:\+[ \t]?|00)?(?:\([ \t]?\+?\d{1,5}[ \t]?\)[ \t]?)?\d[\d \t().\-/]{5,22}\d(?![\w]|[.\-/]\d)"
-)
+    r"(?<![\w+/.\-])(?:\+[ \t]?|00)?(?:\([ \t]?\+?\d{1,5}[ \t]?\)[ \t]?)?\d[\d \t().\-/]{5,22}\d(?!(?!x\d)\w|[.\-/]\d)"
+)  # an extension ("555-0100x23") may follow; the span ends before it
+# The kind of line written after a number ("0490 39 07 81 (office)", "21 253 109 8211-Office").
+_AFTER_LABEL = re.compile(r"[ \t]*[-(,/]?[ \t]*(?i:(?:office|work|home|desk|direct)\b)")
 _GROUPS = re.compile(r"\d+")
+_GENERIC_NUMBER_CUES = frozenset({"number", "nummer", "numéro", "número", "numer"})
+_NUMBER_OF = re.compile(
+    rf"{RECORD_LABEL.pattern}|(?i:\b(?:identification|identity|identifier|id|tax|vat|passport|licen[cs]e|"
+    r"insurance|security|registration|social|national|personal|serial|de\s+(?:commande|facture|dossier)|"
+    r"de\s+(?:pedido|factura))[\s_-]*$)"
+)
 
 
 class EvidencePhoneRecognizer(EntityRecognizer):
@@ -68,12 +79,18 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
     line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", line_before)[-1]
-    cues = list(PHONE_CUE.finditer(line_before))
+    # "number" after a record or identifier label ("customer number", "tax identification number")
+    # names that record's number, not a phone.
+    cues = [c for c in PHONE_CUE.finditer(line_before)
+            if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
-    near_cue = bool(PHONE_CUE.search(line_before[-20:])) or bool(
+    near_cue = any(c.start() >= len(line_before) - 20 for c in cues) or bool(
         re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
     )
+    # A line-kind label after the number ("... office") is weaker: an order number may be followed
+    # by "office supplies"; post-processing still drops it on an id or amount.
+    cue = cue or bool(_AFTER_LABEL.match(after.split("\n", 1)[0]))
     # "00" is an international prefix only when a valid number follows it ("006-6692-7118" is no call
     # to country 6 or 66: the separator would split the country code).
     intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10 and _valid_international(cand))
@@ -86,8 +103,26 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
         return 0.7
     if cue:
         return 0.65
-    # Shape alone (a trunk prefix, a regional grouping) is weak evidence: ids and order numbers have
-    # such shapes too. Post-processing keeps these only beside other contact details.
+    shape_score = _shape_score(cand, digits, groups, trunk, separated)
+    # "Ana is on 0612 48 22 91", "available at (020) 7946 0958": a person reachable on a number
+    # with a phone's shape; the shape alone stays weak.
+    if shape_score and _REACHABLE_ON.search(line_before) and not _RECORD_WORD.search(line_before):
+        return 0.65  # not "the order is on 4500012345"
+    return shape_score
+
+
+_RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
+# "is on", "available at", "reachable under" right before a number.
+_REACHABLE_ON = re.compile(
+    r"(?i:\b(?:is|are|am|be|ist|sind|available|reachable|contactable|erreichbar|joignable|bereikbaar|localizable)"
+    r"[ \t]+(?:on|at|under|via|unter|au|op|en)[ \t]*$)"
+)
+
+
+def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separated: bool) -> float:
+    """Score of a candidate whose only evidence is its shape (a trunk prefix, a regional grouping):
+    weak evidence, ids and order numbers have such shapes too. Post-processing keeps these only
+    beside other contact details."""
     if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
         return WEAK_PHONE_SCORE
     if len(groups) == 1 and 10 <= len(digits) <= 12 and _valid_somewhere(digits):
@@ -147,15 +182,38 @@ def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
     return tuple(out)
 
 
-class SwiftRecognizer(EntityRecognizer):
-    """BIC/SWIFT codes next to a "BIC"/"SWIFT" cue, checked by python-stdnum (country code, shape)."""
+# Cues of a bank identifier code in the product's languages ("BIC/SWIFT", "SWIFT-Code", "code banque",
+# "código BIC", "bank identifier code"). A national bank code (Bankleitzahl, sort code) is digits, so
+# the value's shape tells it apart.
+SWIFT_CUE = (
+    r"(?:bic|swift|bank\s+identifier\s+code|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
+    r"swift[-/ ]?code|bic[-/ ]?code|swift\s+address|code\s+(?:bic|swift|banque)|c[oó]digo\s+(?:bic|swift)|"
+    r"kod\s+(?:bic|swift))"
+)
+# 4 letters (bank), 2 letters (country, checked by python-stdnum's ISO 3166 list), 2 letters or digits
+# (location), optionally 3 more (branch).
+_BIC_SHAPE = r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
+# Bank context for a code written without its cue: an IBAN, an account or a bank named nearby.
+_BANK_CONTEXT = re.compile(
+    r"(?i:\b(?:iban|bank|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
+    r"rachunek|remit|wire|transfer|überweisung|virement|transferencia|beneficiary)\b)|"
+    r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}"
+)
 
-    PATTERN = re.compile(
-        r"(?i:\b(?:bic|swift)(?:[ \t]*(?:code|no\.?|number))?)[ \t]*[:#(]?[ \t]*([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b"
-    )
+
+class SwiftRecognizer(EntityRecognizer):
+    """BIC/SWIFT codes, checked by python-stdnum (shape, ISO country code): after a BIC cue (a few
+    filler words allowed), or, with a lower score, an upper-case code in a line that speaks of a bank
+    or holds an IBAN, standing as a list item (not followed by a lower-case word). An 8/11-letter
+    upper-case word is a BIC only with a valid country code and one of those two kinds of evidence:
+    "DEUTDEFF" after "BIC", never "SOFTWARE" or "NOTIFIED"."""
 
     def __init__(self) -> None:
+        from guardrails.pii.recognizers.identifiers import cue_window
+
         super().__init__(supported_entities=["SWIFT_CODE"], name="SwiftRecognizer", supported_language="en")
+        self.cued = re.compile(rf"(?i:\b{SWIFT_CUE})(?!\w){cue_window()}({_BIC_SHAPE})\b")
+        self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
 
     def load(self) -> None:
         pass
@@ -163,11 +221,32 @@ class SwiftRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         from stdnum import bic
 
-        return [
+        out = [
             RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.8)
-            for m in self.PATTERN.finditer(text)
+            for m in self.cued.finditer(text)
             if bic.is_valid(m.group(1))
         ]
+        cued = {r.start for r in out}
+        for m in self.bare.finditer(text):
+            if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
+                continue
+            if re.match(r"[ \t]+[a-z]", text[m.end() : m.end() + 2]):
+                continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line_end = text.find("\n", m.end())
+            line = text[line_start : len(text) if line_end < 0 else line_end]
+            if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
+                out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
+        return out
+
+
+def _shouted(text: str, start: int, end: int) -> bool:
+    """An upper-case word among other upper-case words ("BANK NOTIFIED CUSTOMER") is a heading or
+    shouting, not a code."""
+    before = re.findall(r"[^\W\d_]+", text[max(0, start - 30) : start])
+    after = re.findall(r"[^\W\d_]+", text[end : end + 30])
+    near = before[-1:] + after[:1]
+    return any(len(w) >= 3 and w.isupper() and w.isalpha() for w in near)
 
 
 def contact_recognizers() -> list[Any]:

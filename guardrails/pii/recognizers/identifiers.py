@@ -12,8 +12,35 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 
 from guardrails.pii.negatives import DATE_PATTERNS, MONTHS_RE
 
-# Between a cue and its value: "no.", "number", ":", and at most one line break (wrapped text).
-_FILLER = r"(?:[ \t]*(?:no\.?|nr\.?|number|num\.?|n[°º]|#|id|code))?[ \t]*[:#(]?[ \t]*\n?[ \t]*"
+_DATE_RE = re.compile("|".join(DATE_PATTERNS))
+
+# Words that may stand between an identifier's cue and its value, in the languages the product
+# serves: "passport number is X", "Reisepass-Nr.: X", "numéro de passeport : X" (the cue, then
+# "number of the", "is", "reads" ...). A word outside this list (a clause, another label such as
+# "ticket" or "order") ends the cue's reach, so "passport renewal ticket INC0037564" gives nothing.
+_CUE_WORDS = (
+    r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
+    r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
+    r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
+    r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
+    r"nummer\w*"
+)
+# Separators around those words; at most one line break (a label on its own line, wrapped text).
+# Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
+_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+
+
+_FILLER_WORD = re.compile(rf"(?i:{_CUE_WORDS})")
+
+
+def cue_window(max_words: int = 4) -> str:
+    """Regex from the end of a cue to its value: up to ``max_words`` filler words (``_CUE_WORDS``)
+    with punctuation between them, then the value right after. One other lower-case word may stand
+    among them when a filler or a colon follows it ("passport number of the consultant is X",
+    "código SWIFT del banco: X"); a record label ("ticket", "order") never does."""
+    filler = rf"(?:{_SEP})(?i:{_CUE_WORDS})(?!\w)\.?"
+    other = rf"(?:{_SEP})(?!{RECORD_WORDS}\b)[a-zà-ÿ][a-zà-ÿ'’\-]*"
+    return rf"(?:{filler}){{0,{max_words}}}(?:{other}(?:(?:{filler}){{1,3}}|(?=[ \t]*:)))?(?:{_SEP})"
 
 
 class CardNumberRecognizer(PatternRecognizer):
@@ -53,20 +80,40 @@ class CardNumberRecognizer(PatternRecognizer):
 
 
 # National identifiers whose checksum python-stdnum verifies. ``cue``: whether an identifier cue must
-# precede the value (short digit strings pass a mod-10/11 check by chance one time in ten).
+# precede the value (short digit strings pass a mod-10/11 check by chance one time in ten). Cues in
+# the product's languages, compounds included ("Steueridentifikationsnummer", "BSN-nummer").
 _ID_CUE = (
-    r"(?:tax|tin|steuer|steuer-?id|idnr|identifikationsnummer|id|identifier|identification|identity|national|"
-    r"social\s+security|sécurité\s+sociale|nir|insee|bsn|burgerservicenummer|citizen\s+service|sofi|aadhaar|"
-    r"uid|uidai|pesel|dni|nie|nif|pan|personal\s+number|ssn|ausweis)"
+    r"(?:tax|tin|taxpayer|steuer\w*|idnr|\w*identifikationsnummer|id|identifier|identification|identity|national|"
+    r"social\s+security|social\s+insurance|national\s+insurance|insurance\s+number|ni\s+(?:no|number)|nino|itin|"
+    r"sécurité\s+sociale|s[ée]cu|nir|insee|num[ée]ro\s+fiscal|identifiant|bsn\w*|burgerservicenummer|"
+    r"citizen\s+service|sofi\w*|aadhaa?r|uid|uidai|pesel|nip|dni|nie|nif|cif|nss|pan|personal\s+number|"
+    r"personnummer|personal\s+identity|ssn|ausweis\w*|sozialversicherungs\w*|rentenversicherungs\w*|"
+    r"codice\s+fiscale|identit[ée]|identidad|documento\s+nacional|cpf|cpr|ahv|avs|hetu|henkil[öo]tunnus)"
 )
+# "order id", "ticket number": an id label of a business record, not of a person.
+RECORD_WORDS = (
+    r"(?:order|ticket|customer|client|user|transaction|session|request|case|invoice|vendor|supplier|"
+    r"product|item|tenant|account|document|contract|project|batch|job|device|asset|reference|booking|"
+    r"shipment|tracking|message|correlation|trace|api|app|object|record|process|instance|system|partner|"
+    r"task|change|incident|run|build|release|event|row|file|group|role|org|organisation|organization|"
+    r"company|site|store|shop|sku|material|part|serial|model|license|licence|renewal|expiry)"
+)
+RECORD_LABEL = re.compile(rf"(?i:\b{RECORD_WORDS}[\s_-]*$)")
+_GENERIC_ID_CUES = frozenset({"id", "identifier", "identification", "number", "identity", "national"})
 
 
 def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], bool]]:
+    from stdnum.br import cpf
+    from stdnum.ch import ssn as ch_ssn
     from stdnum.de import idnr
+    from stdnum.dk import cpr
+    from stdnum.fi import hetu
     from stdnum.fr import nir
     from stdnum.in_ import aadhaar
+    from stdnum.it import codicefiscale
     from stdnum.nl import bsn
     from stdnum.pl import pesel
+    from stdnum.se import personnummer
 
     return [
         ("DE Steuer-ID", re.compile(r"\b[1-9]\d(?:[ \t]?\d{3}){3}\b"), idnr.is_valid, True),
@@ -75,20 +122,48 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
         ("NL BSN", re.compile(r"\b\d{9}\b|\b\d{4}\.\d{2}\.\d{3}\b"), bsn.is_valid, True),
         ("IN Aadhaar", re.compile(r"\b[2-9]\d{3}[ \t-]?\d{4}[ \t-]?\d{4}\b"), aadhaar.is_valid, True),
         ("PL PESEL", re.compile(r"\b\d{11}\b"), pesel.is_valid, True),
+        # Shapes of their own (letters at fixed places, a fixed prefix): valid ones need no cue.
+        ("IT codice fiscale", re.compile(r"\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b"),
+         codicefiscale.is_valid, False),
+        ("CH AHV", re.compile(r"\b756\.\d{4}\.\d{4}\.\d{2}\b"), ch_ssn.is_valid, False),
+        ("BR CPF", re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b"), cpf.is_valid, True),
+        ("SE personnummer", re.compile(r"\b(?:19|20)?\d{6}[-+]\d{4}\b"), personnummer.is_valid, True),
+        ("DK CPR", re.compile(r"\b\d{6}-\d{4}\b"), cpr.is_valid, True),
+        ("FI HETU", re.compile(r"\b\d{6}[-+A]\d{3}[0-9A-Y]\b"), hetu.is_valid, True),
+        # A national insurance number's shape after an identifier cue, whatever its prefix (Presidio's
+        # recognizer covers the issued prefixes without a cue; temporary ones such as TN are used too).
+        ("UK NINO after a cue", re.compile(r"\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?[A-D]\b"),
+         lambda v: True, True),
     ]  # fmt: skip
 
 
-def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40) -> bool:
+def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40, *, fillers: bool = False) -> bool:
     """A cue stands right before ``start`` on the same line, with no other number between them: in
     "tax id 12345678, order 4500012345" the cue belongs to the first number only, in "the id field
-    shows SO 123456789" to none."""
+    shows SO 123456789" to none. Between cue and value a short filler ("no.", "number:", "(DE)");
+    with ``fillers``, up to 32 characters of filler words ("number of the employee is") and at most
+    one other word. A bare "id"/"number" after a record label ("order id", "ticket number") is no cue."""
     before = text[max(0, start - reach) : start].rsplit("\n", 1)[-1]
     hits = list(cue.finditer(before))
     if not hits:
         return False
-    # Between cue and value only a short filler ("no.", "number:", "(DE)"), never a clause.
-    gap = before[hits[-1].end() :]
-    return not any(ch.isdigit() for ch in gap) and len(gap) <= 16 and len(gap.split()) <= 2
+    last = hits[-1]
+    gap = before[last.end() :]
+    if any(ch.isdigit() for ch in gap):
+        return False
+    if not fillers:
+        return len(gap) <= 16 and len(gap.split()) <= 2
+    if len(gap) > 32:
+        return False
+    # At most one word outside the filler vocabulary ("of the employee is"), and not a record label.
+    words = re.findall(r"[^\W\d_][\w']*", re.sub(r"\([A-Z]{2}\)", " ", gap))  # "(DE)": a country
+    other = [w for w in words if not _FILLER_WORD.fullmatch(w)]
+    if len(other) > 1 or (other and RECORD_LABEL.search(other[0])):
+        return False
+    word = last.group().lower()
+    # "passport ID", "driving licence number": the generic word names that document's number.
+    return not (word in _GENERIC_ID_CUES and (RECORD_LABEL.search(before[: last.start()])
+                                              or _DOCUMENT_BEFORE.search(before[: last.start()])))
 
 
 class ChecksumIdRecognizer(EntityRecognizer):
@@ -104,27 +179,89 @@ class ChecksumIdRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        if sum(ch.isdigit() for ch in text) < 9:
+        if sum(ch.isdigit() for ch in text) < 6:
             return []
         out = []
         for _name, pattern, valid, needs_cue in self.checks:
             for m in pattern.finditer(text):
                 if not valid(re.sub(r"[ \t.\-]", "", m.group())):
                     continue
-                if needs_cue and not cue_introduces(self.CUE, text, m.start()):
+                if needs_cue and not cue_introduces(self.CUE, text, m.start(), 48, fillers=True):
                     continue
                 out.append(RecognizerResult("NATIONAL_ID", m.start(), m.end(), 0.8))
         return out
 
 
 class CueValueRecognizer(EntityRecognizer):
-    """A value written right after its cue ("passport no. X1234567", "DOB: 03/04/1985")."""
+    """A value written after its cue ("passport no. X1234567", "DOB: 03/04/1985"), and the values
+    listed after it ("passports X1234567 and Y7654321"). With ``reverse``, also a value written
+    right before its cue ("X1234567 (passport)", "X1234567 is her passport number")."""
 
-    def __init__(self, entity: str, name: str, cue: str, value: str, filler: str = _FILLER,
-                 check: Callable[[str], bool] | None = None, score: float = 0.75) -> None:  # fmt: skip
+    def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
+                 check: Callable[[str], bool] | None = None, score: float = 0.75,
+                 reverse: bool = False) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
-        self.pattern = re.compile(rf"(?i:\b{cue})\b{filler}({value})")
+        self.pattern = re.compile(rf"(?i:\b{cue})(?!\w){cue_window() if filler is None else filler}({value})")
+        self.more = re.compile(rf"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz)[ \t]+({value})")
+        self.reverse = (
+            re.compile(rf"(?<![\w\-/.])({value})[ \t]*(?:[(,\-–—:][ \t]*)?"
+                       rf"(?:(?i:is|was|as)[ \t]+(?:(?i:the|his|her|their|my|your|our|a)[ \t]+)?)?(?i:{cue})(?!\w)")
+            if reverse else None
+        )  # fmt: skip
+        self.check = check
+        self.score = score
+
+    def load(self) -> None:
+        pass
+
+    def _ok(self, value: str) -> bool:
+        return self.check is None or self.check(value)
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out = []
+        for m in self.pattern.finditer(text):
+            if not self._ok(m.group(1)):
+                continue
+            out.append(RecognizerResult(self.entity, m.start(1), m.end(1), self.score))
+            end = m.end(1)
+            while (more := self.more.match(text, end)) and self._ok(more.group(1)):
+                out.append(RecognizerResult(self.entity, more.start(1), more.end(1), self.score))
+                end = more.end(1)
+        if self.reverse is not None:
+            for m in self.reverse.finditer(text):
+                value = m.group(1)
+                # A ticket or order id named after a passport matter ("INC0037564 (passport renewal)",
+                # "order 12345678 passport fee") is no passport number.
+                if not self._ok(value) or _ID_SHAPE.fullmatch(value.replace(" ", "")):
+                    continue
+                if RECORD_LABEL.search(text[max(0, m.start() - 30) : m.start()]):
+                    continue
+                out.append(RecognizerResult(self.entity, m.start(1), m.end(1), self.score - 0.1))
+        return out
+
+
+# Words after which a number is a record's id, an amount or a count, not the cue's value.
+_NOT_AN_ID_BETWEEN = re.compile(
+    rf"(?i:\b(?:{RECORD_WORDS}|costs?|fees?|price|paid|pay|amount|total|count|quantity|qty|"
+    r"units?|pieces?|pages?|version|v)\b)"
+)
+
+
+class NearCueRecognizer(EntityRecognizer):
+    """A value of a distinctive shape a few words after its cue in the same sentence ("passport
+    issued in Lisbon last spring: X1234567"), as Presidio's context window does, but with no number,
+    record label ("ticket", "order") or sentence end between cue and value."""
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
+                 max_words: int = 6, score: float = 0.6) -> None:  # fmt: skip
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self.entity = entity
+        word = r"[^\W\d_][\w'’\-]*\.?"
+        sep = r"[ \t,:()\-–]+"
+        self.pattern = re.compile(
+            rf"(?i:\b{cue})(?!\w)((?:{sep}{word}){{1,{max_words}}}){sep}({value})(?!\w|[\-/.]\w)"
+        )
         self.check = check
         self.score = score
 
@@ -132,11 +269,18 @@ class CueValueRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        return [
-            RecognizerResult(self.entity, m.start(1), m.end(1), self.score)
-            for m in self.pattern.finditer(text)
-            if self.check is None or self.check(m.group(1))
-        ]
+        out = []
+        for m in self.pattern.finditer(text):
+            between = m.group(1)
+            if re.search(r"[.!?;](?:\s|$)", between) or _NOT_AN_ID_BETWEEN.search(between):
+                continue
+            if self.check(m.group(2)):
+                out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
+        return out
+
+
+# Ticket and document ids: three or more letters then digits ("INC0037564", "CHG1234567").
+_ID_SHAPE = re.compile(r"[A-Z]{3,}\d+")
 
 
 _TEXT_DATE = (
@@ -159,6 +303,43 @@ def _luhn_digits(value: str) -> bool:
 
 def _has_digit(value: str) -> bool:
     return any(c.isdigit() for c in value) and not value.isalpha()
+
+
+# Passport cues in the product's languages, compounds included ("Reisepassnummer", "Pass-Nr.").
+PASSPORT_CUE = (
+    r"(?:passports?|pasaporte|passeport|reisepass\w*|pass(?=[ \t]*[-.]?[ \t]*(?:nr|no|nummer)\b)|passnummer|"
+    r"paszport\w*|paspoort\w*|passaporto|passaporte|travel\s+(?:document|id)|document\s+de\s+voyage|"
+    r"documento\s+de\s+viaje|reisedokument)"
+)
+# National passport numbers: 6-10 letters and digits, possibly in two groups ("12AB 34567").
+PASSPORT_VALUE = r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,9}(?!\w|[\-/.]\w)"
+IBAN_VALUE = r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b"
+LICENCE_CUE = (
+    r"(?:driving\s+licen[cs]es?|driver'?s?\s+licen[cs]es?|driving\s+permit|dl|führerschein\w*|"
+    r"fahrerlaubnis\w*|permis\s+de\s+conduire|rijbewijs\w*|carnet\s+de\s+conducir|permiso\s+de\s+conducir|"
+    r"prawo\s+jazdy|patente(?:\s+di\s+guida)?)"
+)
+LICENCE_VALUE = r"[A-Z0-9][A-Z0-9\-]{5,19}(?!\w|[\-/.]\w)"
+
+
+_DOCUMENT_BEFORE = re.compile(rf"(?i:\b(?:{PASSPORT_CUE}|{LICENCE_CUE}|travel|visa)[\s_-]*$)")
+
+
+def _valid_iban(value: str) -> bool:
+    from stdnum import iban
+
+    return bool(iban.is_valid(value.upper()))
+
+
+def _passport_like(value: str) -> bool:
+    """6-10 letters and digits, at least two of them digits; all-digit only with 8-10 digits (as US
+    and UK passports) that do not read as a date."""
+    compact = re.sub(r"[ \t]", "", value)
+    if not 6 <= len(compact) <= 10 or sum(c.isdigit() for c in compact) < 2:
+        return False
+    if compact.isdigit():
+        return len(compact) >= 8 and not _DATE_RE.fullmatch(compact[:8])
+    return True
 
 
 # Presidio's low-confidence PAN pattern looks ahead with ``.*?`` to the end of the line for a
@@ -201,17 +382,17 @@ def identifier_recognizers() -> list[Any]:
             r"\d(?:[ -]?\d){11,18}(?![\d-])", check=_luhn_digits,
         ),
         ChecksumIdRecognizer(),
-        CueValueRecognizer(
-            "PASSPORT", "PassportCueRecognizer",
-            r"(?:passport|pasaporte|passeport|reisepass|paszport|paspoort|passaporto)",
-            r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{5,9}\b", check=_has_digit,
-        ),
-        CueValueRecognizer(
-            "DRIVER_LICENSE", "DrivingLicenceCueRecognizer",
-            r"(?:driving\s+licen[cs]e|driver'?s?\s+licen[cs]e|dl|führerschein|permis\s+de\s+conduire|rijbewijs|"
-            r"carnet\s+de\s+conducir|prawo\s+jazdy|patente)",
-            r"[A-Z0-9][A-Z0-9\-]{5,19}\b", check=_has_digit,
-        ),
+        # Presidio's IBAN recognizer reads upper case only; after its cue an IBAN in any case is one.
+        CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
+                           IBAN_VALUE, check=_valid_iban),
+        CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like,
+                           reverse=True),
+        # Passport numbers of the common national shapes (letters then digits, nine digits) a few
+        # words after the cue.
+        NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
+                          r"[A-Z]{1,2}\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
+        CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
+                           check=_has_digit),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
             filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,

@@ -1,0 +1,225 @@
+"""Identifier recall in other wordings and languages, with the precision guards of each rule.
+
+Real Presidio engine and spaCy model. Every sentence is written for these rules (no evaluation-set
+text); identifier values are synthetic and pass their checksum where one exists.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.pii import PiiDetector, get_detector
+
+
+@pytest.fixture(scope="module")
+def detector() -> PiiDetector:
+    return get_detector()
+
+
+def _typed(detector: PiiDetector, text: str) -> set[tuple[str, str]]:
+    return {(s.entity_type, text[s.start : s.end]) for s in detector.detect(text)}
+
+
+def _covered(detector: PiiDetector, text: str, value: str, entity_type: str) -> bool:
+    start = text.index(value)
+    end = start + len(value)
+    return any(s.start <= start and end <= s.end and s.entity_type == entity_type for s in detector.detect(text))
+
+
+def _flagged(detector: PiiDetector, text: str, value: str) -> bool:
+    start = text.index(value)
+    end = start + len(value)
+    return any(s.start < end and start < s.end for s in detector.detect(text))
+
+
+# -- passports: cue vocabulary in several languages, a few words between cue and value --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Her passport number is X4412209; the visa is stamped on page 4.", "X4412209"),
+        ("Reisepass-Nr.: C01X00T47 (gültig bis 2031).", "C01X00T47"),
+        ("Paspoortnummer: NW1K2L3M4, afgegeven in Utrecht.", "NW1K2L3M4"),
+        ("Pasaporte del consultor: número XDA123456, presentado en la recepción.", "XDA123456"),
+        ("The consultant's passport no. is P7723105 according to HR.", "P7723105"),
+        ("Travel document no. LK0039521 was scanned at check-in.", "LK0039521"),
+        # A nine-digit passport number that also passes the Dutch BSN check: "ID" names the passport's number.
+        ("The hotel needs the guest's passport ID 123456782 at check-in.", "123456782"),
+        ("We recorded the travel ID J40917725 for the contractor.", "J40917725"),
+    ],
+)
+def test_passport_after_cue_in_other_wordings(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "PASSPORT"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("K30918274 (passport) was checked at the door.", ["K30918274"]),
+        ("M55102938 is her passport number.", ["M55102938"]),
+        ("| **Passport:** | 304417765 |", ["304417765"]),
+        ("Passports R20938475 and T77120394 were scanned.", ["R20938475", "T77120394"]),
+        ("Passport and visa: W19283746, stamped on arrival.", ["W19283746"]),
+    ],
+)
+def test_passport_before_its_cue_in_lists_and_tables(detector: PiiDetector, text: str, values: list[str]) -> None:
+    for value in values:
+        assert _covered(detector, text, value, "PASSPORT"), detector.detect(text)
+
+
+def test_passport_a_few_words_after_its_cue(detector: PiiDetector) -> None:
+    text = "Her passport, issued in Lisbon last spring: X1234567, is still valid."
+    assert _covered(detector, text, "X1234567", "PASSPORT"), detector.detect(text)
+    text = "The passport presented at the front desk was 533380006."
+    assert _covered(detector, text, "533380006", "PASSPORT"), detector.detect(text)
+    # An amount, a record id or the next sentence's number is not the cue's value.
+    negatives = "Passport photos cost 123456789 cents. Passport office closed. Call 987654321 tomorrow."
+    assert not any(s.entity_type == "PASSPORT" for s in detector.detect(negatives)), detector.detect(negatives)
+
+
+def test_ticket_named_after_a_passport_matter_is_no_passport(detector: PiiDetector) -> None:
+    text = "Ticket INC0037564 (passport renewal) is open; order 45001234 passport fee was paid."
+    assert not any(s.entity_type == "PASSPORT" for s in detector.detect(text)), detector.detect(text)
+    assert _covered(detector, "Q44120938 (passport) was copied.", "Q44120938", "PASSPORT")
+
+
+def test_passport_cue_does_not_reach_past_other_labels(detector: PiiDetector) -> None:
+    text = (
+        "Passport renewal ticket INC0037564 is open. Passport expires 2031-05-01. "
+        "The passport number of the contractor is AB7741203."
+    )
+    got = _typed(detector, text)
+    assert ("PASSPORT", "AB7741203") in got
+    assert not _flagged(detector, text, "INC0037564") and not _flagged(detector, text, "2031-05-01")
+
+
+# -- driving licences -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("My driver's licence number is D1234-56789-0 and it is valid.", "D1234-56789-0"),
+        ("Führerscheinnummer B072RRE2I55 liegt der Akte bei.", "B072RRE2I55"),
+    ],
+)
+def test_driving_licence_after_cue(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "DRIVER_LICENSE"), detector.detect(text)
+
+
+# -- BIC / SWIFT ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Refunds go to bank code: DEUTDEFF500 within five days.", "DEUTDEFF500"),
+        ("The Swift code of the receiving bank is BNPAFRPP.", "BNPAFRPP"),
+        ("Código SWIFT del banco: CAIXESBBXXX para la transferencia.", "CAIXESBBXXX"),
+        ("Code banque BNPAFRPPXXX indiqué sur le RIB.", "BNPAFRPPXXX"),
+    ],
+)
+def test_bic_after_cue_in_other_wordings(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "SWIFT_CODE"), detector.detect(text)
+
+
+def test_bic_in_bank_context_but_never_a_word(detector: PiiDetector) -> None:
+    text = "Bankverbindung: Commerzbank, COBADEFFXXX\nOur bank NOTIFIED us about the SOFTWARE change."
+    assert _covered(detector, text, "COBADEFFXXX", "SWIFT_CODE"), detector.detect(text)
+    assert not _flagged(detector, text, "NOTIFIED") and not _flagged(detector, text, "SOFTWARE")
+    shouting = "THE BANK NOTIFIED CUSTOMER SERVICE. The SWIFT network NOTIFIED the bank."
+    assert not any(s.entity_type == "SWIFT_CODE" for s in detector.detect(shouting))
+
+
+# -- national identifiers ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Steueridentifikationsnummer: 65929970489 (laut Lohnsteuerkarte).", "65929970489"),
+        ("Burgerservicenummer van de medewerker: 111222333.", "111222333"),
+        ("The tax identification number (TIN) of the employee is 65929970489.", "65929970489"),
+        ("Her national identifier TN441207A is temporary.", "TN441207A"),
+        ("Codice fiscale RSSMRA85T10A562S del consulente.", "RSSMRA85T10A562S"),
+        ("AHV-Nr. 756.1234.5678.97 des Mitarbeiters.", "756.1234.5678.97"),
+    ],
+)
+def test_national_id_with_cue_in_other_wordings(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+
+
+def test_nine_digit_id_after_a_long_social_security_cue_stays_a_national_id(detector: PiiDetector) -> None:
+    # A Dutch BSN is often called a social security number; the SSN cue keeps its short reach.
+    text = "The social security number of the employee is 111222333."
+    got = _typed(detector, text)
+    assert ("NATIONAL_ID", "111222333") in got and not any(t == "US_SSN" for t, _ in got), got
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # Checksum-valid numbers (BSN, Steuer-ID, PESEL) behind the id label of a business record.
+        ("Order id 111222333 shipped yesterday.", "111222333"),
+        ("Customer identification number 65929970489 was merged into the new account.", "65929970489"),
+        ("Ticket ID 44051401359 was closed after the fix.", "44051401359"),
+    ],
+)
+def test_record_ids_are_not_national_ids(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value), detector.detect(text)
+
+
+# -- IBAN and phones --------------------------------------------------------------------------------
+
+
+def test_lower_case_iban_after_its_cue(detector: PiiDetector) -> None:
+    text = "please wire it to iban nl91abna0417164300 today"
+    assert _covered(detector, text, "nl91abna0417164300", "IBAN_CODE"), detector.detect(text)
+
+
+def test_phone_with_extension_and_compound_cues(detector: PiiDetector) -> None:
+    text = "Fax 212-555-0148x220 for the signed form."
+    assert _flagged(detector, text, "212-555-0148"), detector.detect(text)
+    text = "Ihre Telefonnummer lautet 4711 229 905, bitte zurückrufen."
+    assert _covered(detector, text, "4711 229 905", "PHONE_NUMBER"), detector.detect(text)
+
+
+def test_person_reachable_on_a_phone_shaped_number(detector: PiiDetector) -> None:
+    text = "The escalation manager is on 06 41 72 93 05 during the cut-over."
+    assert _covered(detector, text, "06 41 72 93 05", "PHONE_NUMBER"), detector.detect(text)
+    text = "Sabine ist unter 08778 932879 erreichbar."
+    assert _covered(detector, text, "08778 932879", "PHONE_NUMBER"), detector.detect(text)
+    records = "The order is on 4500012345 and the invoice is on 0612345678 in the portal."
+    assert not any(s.entity_type == "PHONE_NUMBER" for s in detector.detect(records)), detector.detect(records)
+
+
+def test_phone_labelled_after_the_number(detector: PiiDetector) -> None:
+    text = "Amira can be booked via 0612 48 22 91 (office) during the cut-over."
+    assert _covered(detector, text, "0612 48 22 91", "PHONE_NUMBER"), detector.detect(text)
+    order = "Invoice 2024 5567 8812 office supplies were delivered."
+    assert not any(s.entity_type == "PHONE_NUMBER" for s in detector.detect(order))
+
+
+# -- postal addresses: street + postcode + city as one span -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Las muestras se envían a Calle de Alcalá 45, Madrid, 28014 antes del viernes.",
+         "Calle de Alcalá 45, Madrid, 28014"),
+        ("Die Ware geht an Mariahilfer Straße 12, 1070 Wien und nicht ins Lager.", "Mariahilfer Straße 12, 1070 Wien"),
+        ("Stuur de factuur naar Kortrijksesteenweg 1200, 9051 Gent voor vrijdag.",
+         "Kortrijksesteenweg 1200, 9051 Gent"),
+        ("Livraison au 22 rue Haute, 1000 Bruxelles avant midi.", "22 rue Haute, 1000 Bruxelles"),
+    ],
+)  # fmt: skip
+def test_address_forms_are_one_span(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "LOCATION"), detector.detect(text)
+
+
+def test_four_digit_postcode_needs_a_street(detector: PiiDetector) -> None:
+    text = "Ship to Lindengasse 8, 1070 Wien. In 2024 Berlin hosted the summit; 1500 Seats were sold."
+    assert _covered(detector, text, "Lindengasse 8, 1070 Wien", "LOCATION"), detector.detect(text)
+    assert not _flagged(detector, text, "2024 Berlin") and not _flagged(detector, text, "1500 Seats")
