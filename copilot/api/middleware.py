@@ -12,6 +12,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -247,12 +248,14 @@ class GuardMiddleware:
 class _BatchedDetector:
     """``detect(text)`` of a detector with ``detect_batch``, coalesced across concurrent requests,
     with the spans of recent questions kept (portals repeat suggested prompts; a detector's spans
-    for one text never change, values known from the index are added by the caller each time)."""
+    for one text never change, values known from the index are added by the caller each time).
+    A text already being detected is waited for, not detected a second time in the next batch."""
 
     def __init__(self, detector: Any, cache_size: int = 2048):
         self.detector = detector
         self._batcher: Coalescer[list[Any]] = Coalescer(lambda texts: detector.detect_batch(texts))
         self._recent: OrderedDict[str, list[Any]] = OrderedDict()
+        self._pending: dict[str, Future[list[Any]]] = {}
         self._lock = threading.Lock()
         self.cache_size = cache_size
 
@@ -262,11 +265,25 @@ class _BatchedDetector:
             if spans is not None:
                 self._recent.move_to_end(text)
                 return list(spans)
-        spans = self._batcher.call(text)
+            pending = self._pending.get(text)
+            owner = pending is None
+            if pending is None:
+                pending = self._pending[text] = Future()
+        if not owner:
+            return list(pending.result())
+        try:
+            spans = self._batcher.call(text)
+        except BaseException as exc:
+            with self._lock:
+                self._pending.pop(text, None)
+            pending.set_exception(exc)
+            raise
         with self._lock:
             self._recent[text] = list(spans)
             while len(self._recent) > self.cache_size:
                 self._recent.popitem(last=False)
+            self._pending.pop(text, None)
+        pending.set_result(list(spans))
         return spans
 
 

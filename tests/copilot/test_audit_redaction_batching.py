@@ -64,3 +64,30 @@ def test_a_repeated_question_reuses_its_spans_and_the_cache_is_bounded(detector)
     redact_for_log(QUESTIONS[2], batched)  # evicts the first (cache of 2)
     redact_for_log(QUESTIONS[0], batched)
     assert counting.texts == [QUESTIONS[0], QUESTIONS[1], QUESTIONS[2], QUESTIONS[0]]
+
+
+def test_a_question_being_detected_is_waited_for_not_detected_again(detector):
+    started, release = threading.Event(), threading.Event()
+    batches: list[list[str]] = []
+
+    class Held:  # the real detector, its first batch held until a second caller has arrived
+        def detect_batch(self, texts):
+            batches.append(list(texts))
+            started.set()
+            release.wait(30)
+            return detector.detect_batch(texts)
+
+    batched = _BatchedDetector(Held())
+    out: dict[int, list] = {}
+    first = threading.Thread(target=lambda: out.__setitem__(1, batched.detect(QUESTIONS[0])))
+    first.start()
+    assert started.wait(30)
+    second = threading.Thread(target=lambda: out.__setitem__(2, batched.detect(QUESTIONS[0])))
+    second.start()
+    second.join(timeout=0.5)  # it waits for the first caller's result
+    assert second.is_alive()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert batches == [[QUESTIONS[0]]]
+    assert out[1] == out[2] == detector.detect(QUESTIONS[0]) and out[1]
