@@ -136,7 +136,8 @@ class AppState:
         self.ready_seconds = time.perf_counter() - self.started_at
         if self.settings.answer_prewarm_sentences > 0:
             threading.Thread(target=self._prewarm, name="sentence-prewarm", daemon=True).start()
-        if self.settings.upload_process and self.settings.upload_process_prestart:
+        # Only the process that runs the jobs warms a worker; another starts one if it takes over.
+        if self.settings.upload_process and self.settings.upload_process_prestart and self.components.jobs.is_runner:
             threading.Thread(target=self._start_upload_worker, name="upload-worker-start", daemon=True).start()
 
     def stop(self) -> None:

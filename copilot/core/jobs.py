@@ -13,10 +13,19 @@ With a ``preparer`` (:class:`copilot.core.upload_process.UploadProcess`, the def
 API) the CPU work of a job (parse, chunk, PII, embed) runs in a worker process and this thread
 only writes the result; without one the worker thread embeds with its own model instance in
 bounded batches, so an upload never holds the model that serves queries.
+
+Several API processes (``copilot serve --workers N``) share one data directory and database,
+but only one of them runs jobs: the one holding the runner lock (an ``flock`` on a file in the
+upload folder, named after the database). The others accept uploads and answer job queries; when the runner's process
+ends, the OS releases its lock and another process takes over. This keeps one upload worker
+process (about 1 GB) per data directory instead of one per API process, and it makes restart
+recovery safe: only a new lock holder re-queues "running" jobs, which are then truly orphaned,
+never a job another live process is running.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import sys
@@ -25,7 +34,7 @@ import time
 import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -88,6 +97,43 @@ def job_view(job: IngestJob) -> dict[str, Any]:
     return out
 
 
+class RunnerLock:
+    """An exclusive, non-blocking ``flock`` on a file: held by at most one open runner at a time.
+
+    Where ``fcntl`` is missing (not Linux/macOS) every runner holds it, as before the lock existed.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh: IO[bytes] | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._fh is not None
+
+    def try_acquire(self) -> bool:
+        if self._fh is not None:
+            return True
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - no flock on this platform
+            self._fh = open(os.devnull, "rb")  # noqa: SIM115 - held until release()
+            return True
+        fh = open(self.path, "ab")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()  # closing the descriptor drops the flock
+            self._fh = None
+
+
 def lower_thread_priority(steps: int) -> int | None:
     """Lower the calling thread's CPU priority by ``steps`` nice levels; returns the new value.
 
@@ -123,6 +169,10 @@ class JobRunner:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.poll_s = poll_s
+        # One runner per (upload folder, database): processes over other databases (tests, a second
+        # deployment sharing a folder) keep their own queues and their own runner.
+        db_key = hashlib.sha256(str(getattr(db, "url", "")).encode()).hexdigest()[:16]
+        self.lock = RunnerLock(self.payload_dir / f".runner-{db_key}.lock")
 
     # ---- submission --------------------------------------------------------
     def submit(self, *, principal: Principal, doc_id: str, file_name: str, data: bytes, tags: dict[str, Any],
@@ -182,8 +232,15 @@ class JobRunner:
             log.warning("upload jobs after restart: %s", counts)
         return counts
 
+    @property
+    def is_runner(self) -> bool:
+        """Whether this process runs the jobs (holds the runner lock)."""
+        return self.lock.held
+
     def start(self) -> None:
-        self.recover()
+        # Taken at once where free, so a single process recovers before it serves, as always.
+        if self.lock.try_acquire():
+            self.recover()
         self._thread = threading.Thread(target=self._loop, name="upload-jobs", daemon=True)
         self._thread.start()
 
@@ -195,6 +252,7 @@ class JobRunner:
         close = getattr(self.preparer, "close", None)
         if callable(close):
             close()
+        self.lock.release()
 
     # ---- worker ------------------------------------------------------------
     def _payload(self, job_id: str) -> Path:
@@ -213,8 +271,22 @@ class JobRunner:
             s.commit()
             return job.id
 
+    def _wait_for_lock(self) -> bool:
+        """Follow until the runner lock is free, then recover what the last runner left."""
+        while not self.lock.try_acquire():
+            if self._stop.wait(self.poll_s):
+                return False
+        log.info("this process now runs the upload jobs")
+        try:
+            self.recover()
+        except Exception:  # database hiccup: the jobs stay as they are and are picked up below
+            log.exception("upload job recovery failed")
+        return True
+
     def _loop(self) -> None:
         lower_thread_priority(self.nice)
+        if not self.lock.held and not self._wait_for_lock():
+            return
         while not self._stop.is_set():
             try:
                 job_id = self._next()

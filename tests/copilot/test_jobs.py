@@ -125,3 +125,63 @@ def test_uploads_are_folded_into_the_full_text_index_once_the_queue_drains(tmp_p
     r.fold_in()
     assert table.index_stats(fts).num_unindexed_rows == 0
     r.fold_in()  # nothing new: a no-op
+
+
+def _wait(cond, seconds: float = 120.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not cond() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(cond())
+
+
+def test_processes_over_one_database_and_folder_have_one_runner(tmp_path, demo_services):
+    from copilot.core.services import build_ingestor
+    from retrievers.stores.lancedb import LanceDBStore
+
+    store = LanceDBStore(tmp_path / "index")
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    factory = lambda: build_ingestor(demo_services.settings, store, demo_services.embedder)  # noqa: E731
+    first = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=0.05)
+    second = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=0.05)
+    other_db = JobRunner(open_database(f"sqlite:///{tmp_path / 'other.db'}"), tmp_path / "upload-jobs", factory)
+    first.start()
+    second.start()
+    other_db.start()
+    try:
+        assert first.is_runner and not second.is_runner
+        assert other_db.is_runner  # another database is another queue with its own runner
+        job = submit(second, "via-second.md")  # accepted by the process that does not run jobs
+        assert _wait(lambda: second.get(job.id).status == "succeeded")
+        assert first._ingestor is not None and second._ingestor is None  # the runner ingested it
+    finally:
+        for r in (first, second, other_db):
+            r.stop()
+
+
+def test_a_starting_process_leaves_the_runners_job_alone_and_takes_over_when_it_ends(tmp_path, demo_services):
+    from copilot.core.services import build_ingestor
+    from retrievers.stores.lancedb import LanceDBStore
+
+    store = LanceDBStore(tmp_path / "index")
+    db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+    factory = lambda: build_ingestor(demo_services.settings, store, demo_services.embedder)  # noqa: E731
+    first = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=3600)  # idles after its first look
+    first.start()
+    assert first.is_runner
+    job = submit(JobRunner(db, tmp_path / "upload-jobs", factory), "in-flight.md")
+    first._update(job.id, status="running", stage="embedding", attempts=1)  # the runner is on it
+    second = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=0.05)
+    second.start()
+    try:
+        # Recovering here would re-queue a job a live process is running (and run it twice).
+        assert not second.is_runner
+        assert second.get(job.id).status == "running" and second.get(job.id).attempts == 1
+        first.stop(timeout=0.1)  # the runner's process ends: its lock goes with it
+        assert _wait(lambda: second.get(job.id).status == "succeeded")
+        assert second.is_runner and second.get(job.id).attempts == 2
+        assert "resumed after a restart" in second.get(job.id).note
+        assert {d.doc_id for d in store.list_documents()} == {"uploads/x/in-flight.md"}
+    finally:
+        second.stop()

@@ -53,6 +53,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _upload_workers(server_pid: int, wait_s: float) -> int:
+    """Processes the API workers started for uploads (the server's grandchildren), once settled."""
+    import psutil
+
+    def count() -> int:
+        workers = psutil.Process(server_pid).children()
+        return sum(1 for w in workers for c in w.children()
+                   if "resource_tracker" not in " ".join(c.cmdline()))
+
+    deadline = time.time() + wait_s
+    while count() == 0 and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(5)  # a second worker, were there one, would have been started by now
+    return count()
+
+
 def _index(data: Path) -> LanceDBStore:
     store = LanceDBStore(data / "index", dim=384)
     rng = np.random.default_rng(3)
@@ -92,6 +108,8 @@ def test_two_workers_share_one_audit_chain_and_see_each_others_index_writes(tmp_
                 ok = 0
             time.sleep(0.5)
         assert ok >= 12, "workers did not become ready"
+        # One upload worker process for the data directory, not one per API worker (~1 GB each).
+        assert _upload_workers(proc.pid, wait_s=240) == 1
         statuses: list[int] = []
         found: list[set[str]] = []
 
