@@ -4,6 +4,7 @@ never a row the caller may not see; a post-filter that comes back short falls ba
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import numpy as np
@@ -140,6 +141,12 @@ def test_counts_follow_writes_and_a_row_made_invisible_never_returns(tmp_path):
     top = store.dense_search(vecs[0], f, 5)[0].chunk
     assert top.chunk_id == chunks[0].chunk_id
     store.set_superseded(top.tenant_id, top.doc_id, True)
+    # The write changed the table's version: the next search recounts in the background.
+    stale = part.access_stats()
+    assert stale.visible_share(f) == 1.0
+    deadline = time.monotonic() + 30
+    while part.access_stats().version != part.table.version and time.monotonic() < deadline:
+        time.sleep(0.05)
     share = part.access_stats().visible_share(f)
     hidden = sum(c.tenant_id == top.tenant_id and c.doc_id == top.doc_id for c in chunks)
     assert share == pytest.approx(1 - hidden / 200) and part.access_stats().version == part.table.version
