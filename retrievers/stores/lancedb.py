@@ -23,7 +23,8 @@ caller may see (adaptive filtering): a pre-filter evaluates the predicate on eve
 the table before ranking (at 250k rows about half the CPU of a vector query), a post-filter
 only on the candidates the search ranked first. When cached counts per access-column value
 (:class:`_AccessStats`, recomputed when the table's version changes) show that the caller
-sees at least ``postfilter_min_share`` of a table, its query post-filters, over-fetching
+sees every row of a table, or at least ``postfilter_min_share`` of a table of at least
+``postfilter_min_rows`` rows (below, pre-filtering costs less), its query post-filters, over-fetching
 ``k / share`` x ``postfilter_margin`` candidates (none extra when every row is visible), and
 falls back to the pre-filtered query whenever fewer than ``k`` visible rows come back, so
 top-k stays full. For full-text and exact vector search the result then equals the
@@ -72,9 +73,13 @@ TENANT_TABLE_MIN_ROWS = 100_000
 _FILTER_INDEXES = (("tenant_id", "bitmap"), ("access_level", "bitmap"), ("approved", "bitmap"),
                    ("superseded", "bitmap"), ("valid_from", "btree"), ("valid_until", "btree"))
 LAYOUTS = ("tenant", "single")
-# Adaptive filtering: post-filter a table's query when the caller sees at least this share of its
-# rows, fetching k / share x margin candidates (chosen on generated data: evals/bench_adaptive_filter.py).
+# Adaptive filtering: post-filter a table's query when the caller sees all of its rows, or at least
+# this share of a table of at least this many rows, fetching k / share x margin candidates. The
+# pre-filter's cost grows with the table, the over-fetch's with k / share: on generated data
+# (evals/bench_adaptive_filter.py, evals/bench_perf.py) post-filtering at half the rows cost 1.17x
+# the CPU of pre-filtering at 10k rows, 0.98x at 100k, 0.65-0.93x at 250k (shares 1/3 to 2/3).
 POSTFILTER_MIN_SHARE = 0.5
+POSTFILTER_MIN_ROWS = 100_000
 POSTFILTER_MARGIN = 1.5
 
 
@@ -357,7 +362,8 @@ class LanceDBStore:
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
         ann_refine_factor: int = 10, layout: str = "tenant", tenant_table_min_rows: int | None = None,
         read_consistency_s: float | None = None, adaptive_filter: bool = True,
-        postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_margin: float = POSTFILTER_MARGIN,
+        postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
+        postfilter_margin: float = POSTFILTER_MARGIN,
     ):
         import lancedb
 
@@ -379,6 +385,7 @@ class LanceDBStore:
         # Adaptive filtering (module docstring); off: every query pre-filters (benchmarks compare).
         self.adaptive_filter = adaptive_filter
         self.postfilter_min_share = postfilter_min_share
+        self.postfilter_min_rows = postfilter_min_rows
         self.postfilter_margin = postfilter_margin
         # How each table query applied its filter: "pre", "post", "fallback" (post, then pre).
         self.filter_counts: dict[str, int] = {"pre": 0, "post": 0, "fallback": 0}
@@ -700,10 +707,11 @@ class LanceDBStore:
         """How many rows a post-filtered query of ``part`` should ask for; None: pre-filter it."""
         if not self.adaptive_filter:
             return None
-        share = part.access_stats().visible_share(flt)
+        stats = part.access_stats()
+        share = stats.visible_share(flt)
         if share >= 1.0:
             return k  # every row is visible: the same candidates as the pre-filtered query
-        if share < self.postfilter_min_share:
+        if share < self.postfilter_min_share or stats.rows < self.postfilter_min_rows:
             return None
         return math.ceil(k / share * self.postfilter_margin)
 

@@ -74,7 +74,9 @@ def both(store: LanceDBStore, search, *args):
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    store = LanceDBStore(tmp_path_factory.mktemp("adaptive"), dim=DIM, ann_min_rows=10_000)
+    # Small tables pre-filter unless every row is visible (postfilter_min_rows): lowered here so
+    # that a 600-row table takes the over-fetch path.
+    store = LanceDBStore(tmp_path_factory.mktemp("adaptive"), dim=DIM, ann_min_rows=10_000, postfilter_min_rows=0)
     chunks = _mixed_chunks(600)
     store.upsert(chunks, _unit_rows(np.random.default_rng(4), len(chunks)))
     store.optimize()
@@ -106,7 +108,7 @@ def test_adaptive_results_equal_the_prefiltered_ones(mixed, level, path):
 def test_a_short_post_filter_falls_back_and_keeps_top_k_full(tmp_path):
     """The caller sees 60 % of the table, but every row near the query (and every row that matches
     the text best) belongs to another tenant: the post-filtered query finds none of its rows."""
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, postfilter_min_rows=0)
     rng = np.random.default_rng(5)
     near = np.zeros(DIM, dtype=np.float32)
     near[0] = 1.0
@@ -178,3 +180,23 @@ def test_an_indexed_table_the_caller_wholly_sees_gives_the_prefiltered_ann_resul
         assert len(got) == 50
         assert _ranking(got) == _ranking(want)
     assert store.filter_counts["post"] - before == len(range(0, n, 97))
+
+
+def test_a_small_table_is_post_filtered_only_when_the_caller_sees_all_of_it(tmp_path):
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    rng = np.random.default_rng(9)
+    chunks = [chunk(f"doc-{i}.md", tenant=("acme", "globex")[i % 2], text=f"ledger {i}") for i in range(60)]
+    store.upsert(chunks, _unit_rows(rng, 60))
+    store.optimize()
+    q = _unit_rows(rng, 1)[0]
+    store.dense_search(q, flt("acme", AccessLevel.PARTNER, now=NOW), 5)  # half the table: pre-filtered
+    assert store.filter_counts == {"pre": 1, "post": 0, "fallback": 0}
+    store.set_superseded("globex", "doc-1.md", True)
+    store.replace_documents([("globex", c.doc_id, [], np.zeros((0, DIM), np.float32)) for c in chunks[1::2]])
+    part = store._parts[None]
+    deadline = time.monotonic() + 30
+    while part.access_stats().version != part.table.version and time.monotonic() < deadline:
+        time.sleep(0.05)  # the recount after the writes
+    got = store.dense_search(q, flt("acme", AccessLevel.PARTNER, now=NOW), 5)  # now all of it
+    assert store.filter_counts == {"pre": 1, "post": 1, "fallback": 0}
+    assert len(got) == 5 and {h.chunk.tenant_id for h in got} == {"acme"}
