@@ -703,31 +703,36 @@ class LanceDBStore:
                 out.append(r)
         return out[:k]
 
-    def _fetch(self, part: _Part, flt: AccessFilter, k: int) -> int | None:
-        """How many rows a post-filtered query of ``part`` should ask for; None: pre-filter it."""
+    def _plan(self, part: _Part, flt: AccessFilter, k: int) -> tuple[int | None, int | None]:
+        """(rows a post-filtered query of ``part`` should ask for, None: pre-filter it; the table
+        version at which every row was counted visible, else None)."""
         if not self.adaptive_filter:
-            return None
+            return None, None
         stats = part.access_stats()
         share = stats.visible_share(flt)
         if share >= 1.0:
-            return k  # every row is visible: the same candidates as the pre-filtered query
+            # Every row is visible: the same candidates as the pre-filtered query, nothing extra.
+            return k, stats.version
         if share < self.postfilter_min_share or stats.rows < self.postfilter_min_rows:
-            return None
-        return math.ceil(k / share * self.postfilter_margin)
+            return None, None
+        return math.ceil(k / share * self.postfilter_margin), None
 
     def _search(self, flt: AccessFilter, k: int, query: Any, key: str, smaller_first: bool,
                 parts: list[tuple[_Part, str]] | None = None) -> list[dict[str, Any]]:
         """Each visible table's top ``k`` under the access filter, merged. ``query(part, where,
         prefilter, limit)`` builds one table's query; a post-filtered query that returns fewer
-        than ``k`` rows is run again pre-filtered, so each table's top-k stays full."""
-        plans = [(part, where, self._fetch(part, flt, k)) for part, where in (parts or self._visible(flt))]
-        results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch in plans])
-        redo = [i for i, (_, _, fetch) in enumerate(plans) if fetch is not None and len(results[i]) < k]
+        than ``k`` rows is run again pre-filtered, so each table's top-k stays full. Not when the
+        counts show every row of the table visible at the version searched: the filter then
+        removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term)."""
+        plans = [(part, where, *self._plan(part, flt, k)) for part, where in (parts or self._visible(flt))]
+        results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans])
+        redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
+                if fetch is not None and len(results[i]) < k and (whole is None or int(part.table.version) != whole)]
         if redo:
             again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo])
             for i, rows in zip(redo, again, strict=True):
                 results[i] = rows
-        for i, (_, _, fetch) in enumerate(plans):
+        for i, (_, _, fetch, _) in enumerate(plans):
             if fetch is not None:
                 # Post-filtered rows come in the search's order; the stable sort keeps ties as they came.
                 results[i] = sorted(results[i], key=lambda r: float(r[key]) if smaller_first else -float(r[key]))[:k]

@@ -200,3 +200,19 @@ def test_a_small_table_is_post_filtered_only_when_the_caller_sees_all_of_it(tmp_
     got = store.dense_search(q, flt("acme", AccessLevel.PARTNER, now=NOW), 5)  # now all of it
     assert store.filter_counts == {"pre": 1, "post": 1, "fallback": 0}
     assert len(got) == 5 and {h.chunk.tenant_id for h in got} == {"acme"}
+
+
+def test_a_rare_term_in_a_wholly_visible_table_needs_no_fallback(tmp_path):
+    """Every row visible at the searched version: fewer than k rows means fewer matched, and the
+    post-filtered result is the pre-filtered one without a second query."""
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    rng = np.random.default_rng(10)
+    chunks = [chunk(f"doc-{i}.md", tenant="acme", text=("hypercare " if i % 20 == 0 else "") + f"ledger {i}")
+              for i in range(100)]
+    store.upsert(chunks, _unit_rows(rng, 100))
+    store.optimize()
+    f = flt("acme", AccessLevel.PARTNER, now=NOW)
+    got, want = both(store, store.text_search, "hypercare", f, 10)
+    assert len(got) == 5
+    assert_same_ranking(got, want)
+    assert store.filter_counts == {"pre": 1, "post": 1, "fallback": 0}
