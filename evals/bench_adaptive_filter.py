@@ -6,10 +6,10 @@ Each ``--store`` is a LanceDB folder written by ``evals.bench_perf`` (``--store-
 tables are searched directly with callers that see different shares of them (tenant subsets x
 levels). Every query (dense k=50 through the IVF-PQ index, full-text k=50) runs three ways in one
 process, interleaved with the order alternating: pre-filtered, post-filtered with over-fetch
-(``postfilter_min_share=0``: post-filter at any share) and adaptive (the served rule). Reported per
-share: CPU per query (this process, LanceDB's threads included), how many post-filtered queries fell
-back, whether the post-filtered results equal the pre-filtered ones, and recall@10 of each against
-exact search under the same filter.
+(``postfilter_min_share=0``, ``postfilter_min_rows=0``: post-filter at any share and size) and
+adaptive (the served rule). Reported per share: CPU per query (this process, LanceDB's threads
+included), how many post-filtered queries fell back, whether the post-filtered results equal the
+pre-filtered ones, and recall@10 of each against exact search under the same filter.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def _ids(hits: list[Any]) -> list[str]:
 def run_store(folder: Path, vectors: int, rounds: int) -> list[dict[str, Any]]:
     stores = {
         "pre": LanceDBStore(folder, adaptive_filter=False),
-        "post": LanceDBStore(folder, postfilter_min_share=0.0),
+        "post": LanceDBStore(folder, postfilter_min_share=0.0, postfilter_min_rows=0),
         "adaptive": LanceDBStore(folder),
     }
     rows = stores["pre"].count()
@@ -87,7 +87,7 @@ def run_store(folder: Path, vectors: int, rounds: int) -> list[dict[str, Any]]:
         counts = {s: {k: stores[s].filter_counts[k] - before[s][k] for k in ("pre", "post", "fallback")}
                   for s in SYSTEMS}
         out.append({
-            "store": str(folder), "rows": rows, "tenants": list(tenants), "max_level": level,
+            "store": folder.name, "rows": rows, "tenants": list(tenants), "max_level": level,
             "tables": len(parts), "share": min(shares) if shares else 0.0, "shares": shares,
             "cpu_ms": {s: {k: round(statistics.mean(v), 2) for k, v in cpu[s].items()} for s in SYSTEMS},
             "same_as_pre": {"dense": f"{same['dense']}/{len(vecs)}", "fulltext": f"{same['fulltext']}/{len(QUERIES)}"},
@@ -106,8 +106,9 @@ def report(res: dict[str, Any], out: Path, name: str) -> None:
         "",
         f"`python -m evals.bench_adaptive_filter`: {res['rounds']} rounds of {res['vectors']} dense and "
         f"{len(QUERIES)} full-text queries (k=50) per caller, interleaved, one process. Machine: {res['machine']}.",
-        "`post` post-filters at any share (k / share x 1.5 fetched, pre-filtered again when short); `adaptive` is "
-        "the served rule (post-filter from a share of 0.5). Recall@10 against exact search under the same filter.",
+        "`post` post-filters at any share and table size (k / share x 1.5 fetched, pre-filtered again when short); "
+        "`adaptive` is the served rule (every row visible, or a share of 0.5+ of a 100k+ table). "
+        "Recall@10 against exact search under the same filter.",
         "",
         "| rows | tables | caller | share | dense CPU ms pre / post / adaptive "
         "| full-text CPU ms pre / post / adaptive | post ÷ pre (dense, full-text) | post fallbacks "

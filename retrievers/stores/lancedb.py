@@ -76,8 +76,9 @@ LAYOUTS = ("tenant", "single")
 # Adaptive filtering: post-filter a table's query when the caller sees all of its rows, or at least
 # this share of a table of at least this many rows, fetching k / share x margin candidates. The
 # pre-filter's cost grows with the table, the over-fetch's with k / share: on generated data
-# (evals/bench_adaptive_filter.py, evals/bench_perf.py) post-filtering at half the rows cost 1.17x
-# the CPU of pre-filtering at 10k rows, 0.98x at 100k, 0.65-0.93x at 250k (shares 1/3 to 2/3).
+# (reports/bench/bench_adaptive_filter.md, CPU post ÷ pre per query) a caller seeing half of a
+# 10k-row table paid 1.25-1.34x (dense) and 1.12-1.20x (full-text), of a 100k one 1.04-1.06x and
+# 0.95-0.97x, and one seeing 1/3 to 2/3 of a 250k one 0.70-0.96x and 0.81-0.85x.
 POSTFILTER_MIN_SHARE = 0.5
 POSTFILTER_MIN_ROWS = 100_000
 POSTFILTER_MARGIN = 1.5
