@@ -31,7 +31,8 @@ top-k stays full. For full-text and exact vector search the result then equals t
 pre-filtered query's (the top ``k`` of the visible rows among the best ``N`` of all rows are
 the best ``k`` visible rows); for the IVF-PQ index it does when the whole table is visible
 (the same candidates are ranked), and otherwise the re-rank pool grows with the over-fetch,
-so recall against exact search does not drop (``evals/bench_perf.py`` measures both).
+so recall against exact search does not drop (``evals/bench_adaptive_filter.py`` and
+``evals/bench_perf.py --compare-prefilter`` measure both).
 
 A data folder of the former single-table layout is a common table holding every tenant: it
 opens as it is (its indexes included) and :meth:`optimize` moves its large tenants out (rows
