@@ -12,7 +12,9 @@
 - RSS after each size; HTTP overhead and 1/10/50 concurrent clients over loopback;
 - with ``--layouts tenant,single`` the same data in LanceDB's table-per-tenant layout and in
   the former single table, opened in one process and searched interleaved query by query
-  (the comparison is the point: absolute latencies on a shared machine are noisy).
+  (the comparison is the point: absolute latencies on a shared machine are noisy);
+- with ``--compare-prefilter`` the same folder opened a second time with adaptive filtering off
+  (every table query pre-filtered, as before it), searched interleaved the same way.
 """
 
 from __future__ import annotations
@@ -380,6 +382,18 @@ def layout_store(folder: Path, n: int, services: Any, layout: str) -> tuple[Any,
     return store, round(time.perf_counter() - t, 1), done
 
 
+def prefilter_twin(services: Any, store: Any) -> tuple[Any, Any]:
+    """The served store's folder opened again with adaptive filtering off, and a retriever over it."""
+    from retrievers.stores.lancedb import LanceDBStore
+
+    twin = LanceDBStore(store.path, dim=store.dim, ann_min_rows=store.ann_min_rows, ann_nprobes=store.ann_nprobes,
+                        ann_refine_factor=store.ann_refine_factor, layout=store.layout, adaptive_filter=False)
+    twin.ensure_indexes()
+    retriever = copy.copy(services.retriever)
+    retriever.store = twin
+    return retriever, twin
+
+
 def layout_row(store: Any, principal: Any, n: int, timings: dict[str, Any],
                recall_queries: int, pool_compare: bool) -> dict[str, Any]:
     """One layout's results at one size: latencies (from ``timings``), recall, index state."""
@@ -405,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layouts", default="tenant",
                     help="LanceDB layouts searched side by side: the first is served (tenant), e.g. tenant,single")
     ap.add_argument("--no-flat", action="store_true", help="skip the interleaved flat-scan comparison")
+    ap.add_argument("--compare-prefilter", action="store_true",
+                    help="also search the served store with adaptive filtering off (every query pre-filtered)")
     ap.add_argument("--recall-queries", type=int, default=100)
     ap.add_argument("--report-only", type=Path, default=None, help="rewrite the report of this JSON result")
     args = ap.parse_args(argv)
@@ -461,19 +477,25 @@ def main(argv: list[str] | None = None) -> int:
                 oret.store = ostore
                 oret.search("warm up", principal, k=10)
                 others[layout] = (oret, ostore, {"load_s": o_load, "store_reused": o_reused, "rss_mb": rss_mb()})
+            if args.compare_prefilter:
+                pret, pstore = prefilter_twin(services, store)
+                pret.search("warm up", principal, k=10)
+                others["prefilter"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
             # With an index, the same searches on the same store with it bypassed (the flat scan
             # of before) run interleaved with the ANN ones, and so do the other layouts' searches.
             timings = measure(services.retriever, principal, args.repeat, store, flat=not args.no_flat,
                               others={label: o[0] for label, o in others.items()})
             other_timings = timings.pop("others", {})
             row: dict[str, Any] = {"load_s": round(load_s, 1), "store_reused": reused,
+                                   "filter_counts": dict(getattr(store, "filter_counts", {})),
                                    **layout_row(store, principal, n, timings,
                                                 args.recall_queries, pool_compare=not others)}
             row["rss_mb"] = rss_served
             row["layouts"] = {"tenant": {k: v for k, v in row.items() if k != "layouts"}}
             for label, (_, ostore, info) in others.items():
-                row["layouts"][label] = {**info, **layout_row(ostore, principal, n, other_timings[label],
-                                                              args.recall_queries, pool_compare=False)}
+                row["layouts"][label] = {**info, "filter_counts": dict(getattr(ostore, "filter_counts", {})),
+                                         **layout_row(ostore, principal, n, other_timings[label],
+                                                      args.recall_queries, pool_compare=False)}
             row["rss_mb_all_layouts"] = rss_mb()
             result["sizes"][n] = row
             print(n, json.dumps(row, default=str), flush=True)
@@ -538,26 +560,34 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
                   f"{rec.get('recall_at_10_of_50', '-')} | "
                   f"{rec.get('recall_at_50', '-')} | {rec.get('full_topk_share', '-')} | "
                   f"{r['rss_mb']} |")
-    if len(result.get("layouts", [])) > 1:
-        md += ["", "## LanceDB layouts side by side (same data, same process, interleaved query by query)", "",
+    variants = {label for n in sizes for label in result["sizes"][n].get("layouts", {})}
+    if len(result.get("layouts", [])) > 1 or "prefilter" in variants:
+        baseline = "prefilter" if "prefilter" in variants else "single"
+        md += ["", "## Side by side (same data, same process, interleaved query by query)", "",
                "`tenant` (served): a tenant with 100k+ chunks in its own table, smaller ones sharing one; only "
-               "the caller's tenants' tables are searched (concurrently) and merged. `single`: every tenant in "
-               "one table, the access predicate evaluated on every row. "
+               "the caller's tenants' tables are searched (concurrently) and merged; each table query post-filters "
+               "when the caller sees at least half of the table (adaptive filtering), else pre-filters. "
+               "`prefilter`: the same folder with every table query pre-filtered (the access predicate evaluated "
+               "on every row before ranking). `single`: every tenant in one table. Filter counts: table queries "
+               "pre-filtered / post-filtered / post-filtered then re-run pre-filtered (fallback). "
                "CPU = this process's CPU time per search.", "",
-               "| chunks | layout | tables | hybrid p50 | hybrid p95 | hybrid CPU ms | dense p95 | full-text p95 | "
-               "recall@10 vs exact (k=10 / top 10 of 50) | full top-k | nprobes | RSS MB after loading | "
-               "hybrid p95 ÷ single |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+               "| chunks | variant | tables | hybrid p50 | hybrid p95 | hybrid CPU ms | dense p95 | full-text p95 | "
+               "recall@10 vs exact (k=10 / top 10 of 50) | full top-k | nprobes | filter pre / post / fallback | "
+               f"RSS MB after loading | hybrid p95 ÷ {baseline} |",
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for n in sizes:
             lays = result["sizes"][n].get("layouts", {})
-            base = lays.get("single", {}).get("hybrid", {}).get("p95_ms")
+            base = lays.get(baseline, {}).get("hybrid", {}).get("p95_ms")
             for label, r in lays.items():
                 rec = r.get("recall", {})
                 ratio = round(r["hybrid"]["p95_ms"] / base, 2) if base else "-"
+                counts = r.get("filter_counts") or {}
+                fc = " / ".join(str(counts.get(x, "-")) for x in ("pre", "post", "fallback"))
                 md.append(f"| {n:,} | {label} | {r.get('tables', '-')} | {r['hybrid']['p50_ms']} | "
                           f"{r['hybrid']['p95_ms']} | {r['hybrid'].get('cpu_ms', '-')} | {r['dense']['p95_ms']} | "
                           f"{r['fulltext']['p95_ms']} | {rec.get('recall_at_10', '-')} / "
                           f"{rec.get('recall_at_10_of_50', '-')} | {rec.get('full_topk_share', '-')} | "
-                          f"{rec.get('nprobes', '-')} | {r.get('rss_mb', '-')} | {ratio} |")
+                          f"{rec.get('nprobes', '-')} | {fc} | {r.get('rss_mb', '-')} | {ratio} |")
     h = result.get("http")
     if h and "error" not in h:
         md += ["", f"## HTTP overhead ({result['http_index_chunks']:,} chunks)", "",

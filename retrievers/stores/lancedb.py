@@ -15,11 +15,24 @@ level up to its own (the benchmark's caller reads all the levels present), so it
 the same rows in up to four times as many queries, and a document whose level changes would
 move between tables in two commits instead of one (numbers in ``reports/bench/bench_perf_1m.md``).
 
-The access filter is still compiled into the SQL ``where`` of every per-table query
-(tenant narrowed to the table's own, level, approval, validity) and applied as a
-pre-filter, so top-k is filled with visible chunks only and a row written into the
-wrong table is still never returned; results are then re-checked in Python with the
-same rule before they are returned.
+The access filter is compiled into the SQL ``where`` of every per-table query (tenant
+narrowed to the table's own, level, approval, validity), so a row written into the wrong
+table is never returned; results are then re-checked in Python with the same rule before
+they are returned. How LanceDB applies the ``where`` depends on the share of the table the
+caller may see (adaptive filtering): a pre-filter evaluates the predicate on every row of
+the table before ranking (at 250k rows about half the CPU of a vector query), a post-filter
+only on the candidates the search ranked first. When cached counts per access-column value
+(:class:`_AccessStats`, recomputed when the table's version changes) show that the caller
+sees every row of a table, or at least ``postfilter_min_share`` of a table of at least
+``postfilter_min_rows`` rows (below, pre-filtering costs less), its query post-filters, over-fetching
+``k / share`` x ``postfilter_margin`` candidates (none extra when every row is visible), and
+falls back to the pre-filtered query whenever fewer than ``k`` visible rows come back, so
+top-k stays full. For full-text and exact vector search the result then equals the
+pre-filtered query's (the top ``k`` of the visible rows among the best ``N`` of all rows are
+the best ``k`` visible rows); for the IVF-PQ index it does when the whole table is visible
+(the same candidates are ranked), and otherwise the re-rank pool grows with the over-fetch,
+so recall against exact search does not drop (``evals/bench_adaptive_filter.py`` and
+``evals/bench_perf.py --compare-prefilter`` measure both).
 
 A data folder of the former single-table layout is a common table holding every tenant: it
 opens as it is (its indexes included) and :meth:`optimize` moves its large tenants out (rows
@@ -41,6 +54,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -48,7 +62,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from retrievers.access import AccessFilter, AccessLevel, AccessViolation
+from retrievers.access import MAX_TS, MIN_TS, AccessFilter, AccessLevel, AccessViolation
 from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
 from retrievers.stores.base import StoreError
 
@@ -60,6 +74,15 @@ TENANT_TABLE_MIN_ROWS = 100_000
 _FILTER_INDEXES = (("tenant_id", "bitmap"), ("access_level", "bitmap"), ("approved", "bitmap"),
                    ("superseded", "bitmap"), ("valid_from", "btree"), ("valid_until", "btree"))
 LAYOUTS = ("tenant", "single")
+# Adaptive filtering: post-filter a table's query when the caller sees all of its rows, or at least
+# this share of a table of at least this many rows, fetching k / share x margin candidates. The
+# pre-filter's cost grows with the table, the over-fetch's with k / share: on generated data
+# (reports/bench/bench_adaptive_filter.md, CPU post ÷ pre per query) a caller seeing half of a
+# 10k-row table paid 1.25-1.34x (dense) and 1.12-1.20x (full-text), of a 100k one 1.04-1.06x and
+# 0.95-0.97x, and one seeing 1/3 to 2/3 of a 250k one 0.70-0.96x and 0.81-0.85x.
+POSTFILTER_MIN_SHARE = 0.5
+POSTFILTER_MIN_ROWS = 100_000
+POSTFILTER_MARGIN = 1.5
 
 
 def _q(value: str) -> str:
@@ -227,6 +250,64 @@ def _tenant_of(table_name: str) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class _Group:
+    """Rows of one table sharing tenant, level, approval and superseded flag, as the access rule
+    reads them: the latest ``valid_from`` and earliest ``valid_until`` of the group stand for all
+    of its rows, so a rule that allows the group allows every row in it."""
+
+    tenant_id: str
+    access_level: AccessLevel
+    approved: bool
+    superseded: bool
+    valid_from: int
+    valid_until: int
+    doc_id: str = ""  # filters narrowed to named documents never use the counts
+
+
+class _AccessStats:
+    """Row counts per access-column value of one table at one version (a few dozen groups): what
+    share of the table a caller sees, without a query."""
+
+    _COLUMNS = ["tenant_id", "access_level", "approved", "superseded", "valid_from", "valid_until"]
+
+    def __init__(self, table: Any, version: int):
+        self.version = version
+        import pyarrow.compute as pc
+
+        data = table.search().select(self._COLUMNS).limit(None).to_arrow()
+        # Rows with a validity bound are grouped apart, so one expired document does not make a
+        # whole (tenant, level) group count as invisible.
+        bounded = pc.or_kleene(pc.greater(data["valid_from"], MIN_TS), pc.less(data["valid_until"], MAX_TS))
+        counts = (
+            data.append_column("bounded", bounded)
+            .group_by([*self._COLUMNS[:4], "bounded"])
+            .aggregate([("valid_from", "max"), ("valid_until", "min"), ("valid_from", "count"),
+                        ("valid_until", "count"), ([], "count_all")])
+            .to_pylist()
+        )
+        self.rows = sum(int(g["count_all"]) for g in counts)
+        self.groups: list[tuple[_Group, int]] = []
+        levels = {int(v) for v in AccessLevel}
+        for g in counts:
+            n = int(g["count_all"])
+            # A NULL (or unknown level) anywhere in the group makes SQL reject or mis-rank its rows:
+            # such a group is never counted as visible (the share stays a lower bound).
+            known = (None not in (g["tenant_id"], g["approved"], g["superseded"]) and g["access_level"] in levels
+                     and int(g["valid_from_count"]) == int(g["valid_until_count"]) == n)
+            self.groups.append((_Group(
+                str(g["tenant_id"]), AccessLevel(g["access_level"]) if known else AccessLevel.RESTRICTED,
+                bool(g["approved"]), bool(g["superseded"]),
+                int(g["valid_from_max"]) if known else MAX_TS, int(g["valid_until_min"]) if known else MIN_TS,
+            ), n))
+
+    def visible_share(self, flt: AccessFilter) -> float:
+        """A lower bound of the share of rows ``flt`` allows (exact when validity is uniform)."""
+        if self.rows == 0 or flt.doc_ids is not None:
+            return 0.0
+        return sum(n for group, n in self.groups if flt.allows(group)) / self.rows
+
+
 class _Part:
     """One LanceDB table of the store and what is known about its indexes."""
 
@@ -238,6 +319,33 @@ class _Part:
         self.has_filter_indexes = self._has_index(lambda i: list(getattr(i, "columns", [])) == ["access_level"])
         # Partitions of the index (sqrt of the rows it was built on; estimated when reopened).
         self.ann_partitions = int(math.sqrt(table.count_rows())) if self.has_ann else 0
+        self._stats: _AccessStats | None = None
+        self._stats_lock = threading.Lock()
+
+    def access_stats(self) -> _AccessStats:
+        """The counts of the table, recounted when its version changes.
+
+        The first call counts at once; after a write the previous counts are returned while a
+        background thread recounts (a 250k-row table takes ~100 ms of CPU), so a search never
+        waits for it. Stale counts only size the over-fetch: the ``where`` inside the query, the
+        fallback and the re-check keep results visible-only and top-k full whatever they say.
+        """
+        version = int(self.table.version)
+        stats = self._stats
+        if stats is None:
+            with self._stats_lock:
+                if self._stats is None:
+                    self._stats = _AccessStats(self.table, version)
+                return self._stats
+        if stats.version != version and self._stats_lock.acquire(blocking=False):
+            threading.Thread(target=self._recount, args=(version,), name="lancedb-access-stats", daemon=True).start()
+        return stats
+
+    def _recount(self, version: int) -> None:
+        try:
+            self._stats = _AccessStats(self.table, version)
+        finally:
+            self._stats_lock.release()
 
     def _has_index(self, test: Any) -> bool:
         try:
@@ -255,7 +363,9 @@ class LanceDBStore:
     def __init__(
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
         ann_refine_factor: int = 10, layout: str = "tenant", tenant_table_min_rows: int | None = None,
-        read_consistency_s: float | None = None,
+        read_consistency_s: float | None = None, adaptive_filter: bool = True,
+        postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
+        postfilter_margin: float = POSTFILTER_MARGIN,
     ):
         import lancedb
 
@@ -274,6 +384,13 @@ class LanceDBStore:
         # ones faster than one 1M table).
         self.tenant_table_min_rows = TENANT_TABLE_MIN_ROWS if tenant_table_min_rows is None else tenant_table_min_rows
         self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
+        # Adaptive filtering (module docstring); off: every query pre-filters (benchmarks compare).
+        self.adaptive_filter = adaptive_filter
+        self.postfilter_min_share = postfilter_min_share
+        self.postfilter_min_rows = postfilter_min_rows
+        self.postfilter_margin = postfilter_margin
+        # How each table query applied its filter: "pre", "post", "fallback" (post, then pre).
+        self.filter_counts: dict[str, int] = {"pre": 0, "post": 0, "fallback": 0}
         # None: a table keeps the version it opened (plus this process's own writes). Several
         # processes serving one folder need a bound (0 = check for a newer version on every read),
         # or a document deleted by one of them would still be served by the others.
@@ -588,26 +705,71 @@ class LanceDBStore:
                 out.append(r)
         return out[:k]
 
+    def _plan(self, part: _Part, flt: AccessFilter, k: int) -> tuple[int | None, int | None]:
+        """(rows a post-filtered query of ``part`` should ask for, None: pre-filter it; the table
+        version at which every row was counted visible, else None)."""
+        if not self.adaptive_filter:
+            return None, None
+        stats = part.access_stats()
+        share = stats.visible_share(flt)
+        if share >= 1.0:
+            # Every row is visible: the same candidates as the pre-filtered query, nothing extra.
+            return k, stats.version
+        if share < self.postfilter_min_share or stats.rows < self.postfilter_min_rows:
+            return None, None
+        return math.ceil(k / share * self.postfilter_margin), None
+
+    def _search(self, flt: AccessFilter, k: int, query: Any, key: str, smaller_first: bool,
+                parts: list[tuple[_Part, str]] | None = None) -> list[dict[str, Any]]:
+        """Each visible table's top ``k`` under the access filter, merged. ``query(part, where,
+        prefilter, limit)`` builds one table's query; a post-filtered query that returns fewer
+        than ``k`` rows is run again pre-filtered, so each table's top-k stays full. Not when the
+        counts show every row of the table visible at the version searched: the filter then
+        removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term)."""
+        plans = [(part, where, *self._plan(part, flt, k)) for part, where in (parts or self._visible(flt))]
+        results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans])
+        redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
+                if fetch is not None and len(results[i]) < k and (whole is None or int(part.table.version) != whole)]
+        if redo:
+            again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo])
+            for i, rows in zip(redo, again, strict=True):
+                results[i] = rows
+        for i, (_, _, fetch, _) in enumerate(plans):
+            if fetch is not None:
+                # Post-filtered rows come in the search's order; the stable sort keeps ties as they came.
+                results[i] = sorted(results[i], key=lambda r: float(r[key]) if smaller_first else -float(r[key]))[:k]
+            self.filter_counts["pre" if fetch is None else "fallback" if i in redo else "post"] += 1
+        return self._merge(results, key, k, smaller_first)
+
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False) -> list[ScoredChunk]:
-        """Nearest visible chunks; ``exact`` bypasses the ANN index (used to measure its recall)."""
+        """Nearest visible chunks; ``exact`` bypasses the ANN index (used to measure its recall)
+        and always pre-filters: it is the reference the index and the post-filter are measured by."""
         if k <= 0 or flt.empty:
             return []
         vec = np.asarray(vector, dtype=np.float32)
-        queries = []
-        for part, where in self._visible(flt):
+        flat = exact or self.exact_search
+
+        def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
             q = (
                 part.table.search(vec, vector_column_name="vector")
                 .distance_type("cosine")
-                .where(where, prefilter=True)
+                .where(where, prefilter=prefilter or flat)
                 .select([*_ROW_COLUMNS, "_distance"])
-                .limit(k)
+                .limit(k if flat else limit)
             )
-            if exact or self.exact_search:
-                q = q.bypass_vector_index()
-            elif part.has_ann:
+            if flat:
+                return q.bypass_vector_index()
+            if part.has_ann:
+                # refine_factor_for(k), not (limit): the re-rank pool grows with the over-fetch, so
+                # the visible part of a post-filtered pool is as large as a pre-filtered one.
                 q = q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k))
-            queries.append(q)
-        rows = self._merge(self._run(queries), "_distance", k, smaller_first=True)
+            return q
+
+        if flat:
+            rows = self._merge(self._run([query(p, w, True, k) for p, w in self._visible(flt)]), "_distance", k,
+                               smaller_first=True)
+        else:
+            rows = self._search(flt, k, query, "_distance", smaller_first=True)
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
@@ -615,25 +777,26 @@ class LanceDBStore:
         Weaviate shard does), so no tenant's documents weigh on another's scores."""
         if k <= 0 or flt.empty or not query.strip():
             return []
-        queries = []
+        # An empty table has no full-text index and nothing to search.
+        parts = [(p, w) for p, w in self._visible(flt) if p.has_fts or self._ensure_fts_locked(p)]
+        if not parts:
+            return []
+
+        def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
+            return (
+                part.table.search(query, query_type="fts", fts_columns="search_text")
+                .where(where, prefilter=prefilter)
+                .select([*_ROW_COLUMNS, "_score"])
+                .limit(limit)
+            )
+
         try:
-            for part, where in self._visible(flt):
-                if not part.has_fts and not self._ensure_fts_locked(part):  # empty table: nothing to search
-                    continue
-                queries.append(
-                    part.table.search(query, query_type="fts", fts_columns="search_text")
-                    .where(where, prefilter=True)
-                    .select([*_ROW_COLUMNS, "_score"])
-                    .limit(k)
-                )
-            results = self._run(queries)
+            rows = self._search(flt, k, fts, "_score", smaller_first=False, parts=parts)
         except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
             if "no terms" in str(exc).lower():
                 return []
             raise StoreError(f"full-text query failed: {exc}") from exc
-        if not results:
-            return []
-        return self._checked(self._merge(results, "_score", k, smaller_first=False), flt, "_score", "fulltext")
+        return self._checked(rows, flt, "_score", "fulltext")
 
     def _run(self, queries: list[Any]) -> list[list[dict[str, Any]]]:
         """Run the tables' queries, concurrently when there are several: one LanceDB query keeps
