@@ -362,7 +362,7 @@ class LanceDBStore:
 
     def __init__(
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
-        ann_refine_factor: int = 10, layout: str = "tenant", tenant_table_min_rows: int | None = None,
+        ann_refine_factor: int = 20, layout: str = "tenant", tenant_table_min_rows: int | None = None,
         read_consistency_s: float | None = None, adaptive_filter: bool = True,
         postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
         postfilter_margin: float = POSTFILTER_MARGIN,
