@@ -207,6 +207,11 @@ class _Builder:
         return ParsedDocument("".join(self.parts), self.blocks, self.first_title, pages)
 
 
+# A block attribute line: one bracketed list, no nested brackets (AsciiDoc admonitions and
+# block styles, which documentation converted to Markdown often keeps).
+_ATTRIBUTE_LINE = re.compile(r"\[[^\[\]\n]+\]")
+
+
 def _from_elements(elements: list) -> ParsedDocument:
     b = _Builder()
     max_page = None
@@ -221,8 +226,12 @@ def _from_elements(elements: list) -> ParsedDocument:
         depth = None
         text = (el.text or "").strip()
         # unstructured's title heuristic fires on short sentences; a heading does not
-        # end with a full stop after several words.
-        if category == "Title" and not (text.endswith(".") and len(text.split()) > 3):
+        # end with a full stop after several words. A line that is only a bracketed
+        # attribute list ("[NOTE]", "[source,yaml]") labels the block after it; Markdown reads
+        # it as a setext heading when a "----" block delimiter follows, which would end the
+        # real section there and put the label in every following passage's section path.
+        if (category == "Title" and not (text.endswith(".") and len(text.split()) > 3)
+                and not _ATTRIBUTE_LINE.fullmatch(text)):
             depth = int(getattr(md, "category_depth", 0) or 0)
         b.add(el.text or "", page=page, title_depth=depth)
     return b.build(max_page)
