@@ -81,8 +81,9 @@ class QueryPlan:
     doc_ids: list[str] | None = None
     matched_titles: list[str] = field(default_factory=list)
     coverage: float = 0.0
-    # The question with the mention turned into "this <kind of document>": what an answer
-    # inside the scoped document must address (see copilot.answering.answerer.evidence_question).
+    # What an answer must address (see copilot.answering.answerer.evidence_question): the question
+    # with the mention turned into "this <kind of document>" when a mention chose the scope, and
+    # with its misspelt words corrected; None when the question as asked is that.
     evidence_text: str | None = None
     # A document was named but scored weakly for the question: searched in the whole pool.
     fallback: bool = False
@@ -362,7 +363,10 @@ class MentionScoper:
         plan = mentions.plan(text)
         plan.query, plan.corrections = query, fixed
         if plan.doc_ids and self.min_scope_score > 0 and self._weak(plan, principal):
-            return QueryPlan(query=query, text=text, fallback=True, corrections=fixed)
+            return QueryPlan(query=query, text=text, fallback=True, corrections=fixed,
+                             evidence_text=text if fixed else None)
+        if fixed and plan.evidence_text is None:
+            plan.evidence_text = text
         return plan
 
     def _weak(self, plan: QueryPlan, principal: Principal) -> bool:

@@ -46,8 +46,10 @@ def test_corrections_come_only_from_visible_documents(tmp_path, embedder):
     assert plan.text == "When do we freeze master data before the migration?"
     assert plan.query == "When do we freze master data before the migraton?"
     assert plan.corrections == {"freze": "freeze", "migraton": "migration"}
+    assert plan.evidence_text == plan.text  # what an answer must address: the question as meant
     # Words of another tenant's document and of a document above the asker's level are unknown.
-    assert scoper.plan("Who handles escalaton?", alder).text == "Who handles escalaton?"
+    unknown = scoper.plan("Who handles escalaton?", alder)
+    assert unknown.text == "Who handles escalaton?" and unknown.evidence_text is None
     assert scoper.plan("Who gives aproval?", alder).text == "Who gives aproval?"
     birch = Principal("u", "birch", AccessLevel.PARTNER)
     assert scoper.plan("Who handles escalaton?", birch).text == "Who handles escalation?"
