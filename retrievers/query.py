@@ -225,17 +225,19 @@ class Speller:
     """Corrects misspelt question words against the words of the documents the asker can see.
 
     A misspelt word ("instalation", "plugn") matches nothing in the full-text index and weakens
-    the dense query too. A word of four letters or more that occurs in none of the visible
-    documents is replaced by the visible word closest in edit distance (transpositions count
-    one), within one edit up to seven letters and two edits beyond; the more frequent word wins
-    a tie. Words the documents contain, short words and parts of identifiers are never changed.
+    the dense query too. A word of five letters or more that occurs in none of the visible
+    documents and is not a word of the language (``lexicon``: the whole words of the embedding
+    model's vocabulary) is replaced by the visible word one edit away (transpositions count one)
+    with the same first letter; the more frequent word wins a tie. Words the documents contain,
+    known words, short words and parts of identifiers are never changed.
     The vocabulary comes only from passages the principal may read, so a correction can never
     reveal a word of a hidden document.
     """
 
-    def __init__(self, counts: dict[str, int], *, min_len: int = 5):
+    def __init__(self, counts: dict[str, int], *, lexicon: frozenset[str] = frozenset(), min_len: int = 5):
         self._counts = counts
         self._words = list(counts)
+        self.lexicon = lexicon
         self.min_len = min_len
 
     def __len__(self) -> int:
@@ -247,9 +249,11 @@ class Speller:
         from rapidfuzz.distance import OSA
 
         low = word.lower()
-        if len(low) < self.min_len or low in self._counts or not self._words:
+        if len(low) < self.min_len or low in self._counts or low in self.lexicon or not self._words:
             return None
         found = process.extract(low, self._words, scorer=OSA.distance, score_cutoff=1, limit=None)
+        # Misspellings seldom change the first letter; a word that does is more likely a name.
+        found = [f for f in found if f[0][0] == low[0]]
         if not found:
             return None
         best = min(found, key=lambda f: (f[1], -self._counts[f[0]], f[0]))[0]
@@ -281,8 +285,10 @@ class MentionScoper:
     version, an expired list whose version is unchanged is kept without rescanning the table.
     """
 
-    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.25):
+    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.25,
+                 lexicon: frozenset[str] = frozenset()):
         self.store = store
+        self.lexicon = lexicon  # words of the language the speller never corrects (see Speller)
         self.ttl = ttl
         # A narrowed search whose best full-text score is below this share of the whole pool's
         # best falls back to the pool: the question named a document but asks about something
@@ -352,7 +358,8 @@ class MentionScoper:
         for doc_words in per_doc.values():
             df.update(doc_words)
         with self._lock:
-            self._df_cache[key] = (version, stamp, dict(df), len(per_doc), Speller(dict(words)))
+            self._df_cache[key] = (version, stamp, dict(df), len(per_doc),
+                                   Speller(dict(words), lexicon=self.lexicon))
         return dict(df), len(per_doc)
 
     def plan(self, query: str, principal: Principal) -> QueryPlan:

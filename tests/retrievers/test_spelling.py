@@ -53,3 +53,20 @@ def test_corrections_come_only_from_visible_documents(tmp_path, embedder):
     assert scoper.plan("Who gives aproval?", alder).text == "Who gives aproval?"
     birch = Principal("u", "birch", AccessLevel.PARTNER)
     assert scoper.plan("Who handles escalaton?", birch).text == "Who handles escalation?"
+
+
+def test_words_of_the_language_and_first_letter_changes_are_not_corrections():
+    # A small corpus lacks many ordinary words: "qualify" is not a misspelt "quality", and a name
+    # ("Alder") is not a misspelt "older".
+    sp = Speller({"quality": 3, "older": 2, "registry": 2}, lexicon=frozenset({"qualify", "registry"}))
+    assert sp.correct("Does Alder qualify for the regstry?") == ("Does Alder qualify for the registry?",
+                                                                {"regstry": "registry"})
+    assert Speller({"quality": 3}).correct("qualify")[0] == "quality"  # without the lexicon it would
+
+
+def test_the_lexicon_holds_whole_words_of_the_model(embedder):
+    from retrievers.embeddings import model_lexicon
+
+    words = model_lexicon(embedder)
+    assert {"still", "qualify", "there"} <= words
+    assert not {"instalation", "plugn"} & words
