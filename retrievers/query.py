@@ -81,11 +81,14 @@ class QueryPlan:
     doc_ids: list[str] | None = None
     matched_titles: list[str] = field(default_factory=list)
     coverage: float = 0.0
-    # The question with the mention turned into "this <kind of document>": what an answer
-    # inside the scoped document must address (see copilot.answering.answerer.evidence_question).
+    # What an answer must address (see copilot.answering.answerer.evidence_question): the question
+    # with the mention turned into "this <kind of document>" when a mention chose the scope, and
+    # with its misspelt words corrected; None when the question as asked is that.
     evidence_text: str | None = None
     # A document was named but scored weakly for the question: searched in the whole pool.
     fallback: bool = False
+    # Misspelt words of the question and the document words ``text`` uses instead.
+    corrections: dict[str, str] = field(default_factory=dict)
 
 
 class DocumentMentions:
@@ -214,6 +217,66 @@ class DocumentMentions:
         )
 
 
+# Words the speller looks at: letters only, not part of an identifier, path or hyphenated term.
+_WORD = re.compile(r"(?<![\w./@-])[A-Za-z]+(?![\w/@-]|\.\w)")
+
+
+class Speller:
+    """Corrects misspelt question words against the words of the documents the asker can see.
+
+    A misspelt word ("instalation", "plugn") matches nothing in the full-text index and weakens
+    the dense query too. A word of five letters or more that occurs in none of the visible
+    documents and is not a word of the language (``lexicon``: the whole words of the embedding
+    model's vocabulary) is replaced by the visible word one edit away (transpositions count one)
+    with the same first letter; the more frequent word wins a tie. Words the documents contain,
+    known words, short words and parts of identifiers are never changed.
+    The vocabulary comes only from passages the principal may read, so a correction can never
+    reveal a word of a hidden document.
+    """
+
+    def __init__(self, counts: dict[str, int], *, lexicon: frozenset[str] = frozenset(), min_len: int = 5):
+        self._counts = counts
+        self._words = list(counts)
+        self.lexicon = lexicon
+        self.min_len = min_len
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+    def suggest(self, word: str) -> str | None:
+        """The visible word that ``word`` misspells, or None when it is known or has no close match."""
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
+        low = word.lower()
+        if len(low) < self.min_len or low in self._counts or low in self.lexicon or not self._words:
+            return None
+        found = process.extract(low, self._words, scorer=OSA.distance, score_cutoff=1, limit=None)
+        # Misspellings seldom change the first letter; a word that does is more likely a name.
+        found = [f for f in found if f[0][0] == low[0]]
+        if not found:
+            return None
+        best = min(found, key=lambda f: (f[1], -self._counts[f[0]], f[0]))[0]
+        return best.capitalize() if word[0].isupper() and not word.isupper() else best
+
+    def correct(self, text: str) -> tuple[str, dict[str, str]]:
+        """``text`` with its misspelt words replaced, and the replacements made."""
+        fixed: dict[str, str] = {}
+        out, pos = [], 0
+        for m in _WORD.finditer(text):
+            sug = self.suggest(m.group(0))
+            if sug is None:
+                continue
+            fixed[m.group(0)] = sug
+            out += [text[pos : m.start()], sug]
+            pos = m.end()
+        return ("".join(out) + text[pos:], fixed) if fixed else (text, fixed)
+
+
+def _vocabulary_words(text: str) -> list[str]:
+    return [m.group(0).lower() for m in _WORD.finditer(_PLACEHOLDER.sub(" ", text))]
+
+
 class MentionScoper:
     """Plans queries against the titles each principal may see (listed through the access rule).
 
@@ -222,16 +285,18 @@ class MentionScoper:
     version, an expired list whose version is unchanged is kept without rescanning the table.
     """
 
-    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.25):
+    def __init__(self, store: Store, *, ttl: float = 30.0, min_scope_score: float = 0.25,
+                 lexicon: frozenset[str] = frozenset()):
         self.store = store
+        self.lexicon = lexicon  # words of the language the speller never corrects (see Speller)
         self.ttl = ttl
         # A narrowed search whose best full-text score is below this share of the whole pool's
         # best falls back to the pool: the question named a document but asks about something
         # that document hardly contains.
         self.min_scope_score = min_scope_score
         self._cache: dict[tuple, tuple[float, int | None, DocumentMentions]] = {}
-        # principal key -> (data version, document hashes, df, documents)
-        self._df_cache: dict[tuple, tuple[int | None, frozenset, dict[str, int], int]] = {}
+        # principal key -> (data version, document hashes, df, documents, speller)
+        self._df_cache: dict[tuple, tuple[int | None, frozenset, dict[str, int], int, Speller]] = {}
         self._lock = threading.Lock()
 
     def mentions(self, principal: Principal) -> DocumentMentions:
@@ -255,10 +320,19 @@ class MentionScoper:
             self._cache[key] = (now, version, dm)
         return dm
 
+    def speller(self, principal: Principal) -> Speller:
+        """The spelling corrector over the words of the passages the principal may see."""
+        self.mentions(principal)  # builds (or revalidates) the per-principal statistics
+        key = (principal.tenant_id, int(principal.access_level), principal.acting_for)
+        with self._lock:
+            cached = self._df_cache.get(key)
+        return cached[4] if cached is not None else Speller({})
+
     def _body_df(self, principal: Principal, titles: list[tuple[str, str]], version: int | None = None
                  ) -> tuple[dict[str, int], int]:
         """In how many visible documents' text each title word occurs (recomputed only when the
-        stored documents change: same data version, or else the same document hashes)."""
+        stored documents change: same data version, or else the same document hashes). The same
+        pass counts every word of the visible passages for the :class:`Speller`."""
         flt = access_filter(principal)
         key = (principal.tenant_id, int(principal.access_level), principal.acting_for)
         with self._lock:
@@ -268,28 +342,38 @@ class MentionScoper:
         stamp = frozenset(self.store.document_hashes().items())
         if cached is not None and cached[1] == stamp:
             with self._lock:
-                self._df_cache[key] = (version, stamp, cached[2], cached[3])
+                self._df_cache[key] = (version, stamp, cached[2], cached[3], cached[4])
             return cached[2], cached[3]
         vocab = {t for _, title in titles for t, _, _ in _tokens(_PLACEHOLDER.sub(" ", title or ""))} - _STOP
         per_doc: dict[str, set[str]] = {}
+        words: Counter[str] = Counter()
         for chunks in iter_chunks(self.store):
             for c in chunks:
                 if flt.allows(c):
                     per_doc.setdefault(c.doc_id, set()).update(
                         t for t, _, _ in _tokens(c.text) if t in vocab)
+                    # The redacted text: a masked name never becomes a correction.
+                    words.update(_vocabulary_words(" ".join([c.title, *c.section_path, c.index_text])))
         df: Counter[str] = Counter()
-        for words in per_doc.values():
-            df.update(words)
+        for doc_words in per_doc.values():
+            df.update(doc_words)
         with self._lock:
-            self._df_cache[key] = (version, stamp, dict(df), len(per_doc))
+            self._df_cache[key] = (version, stamp, dict(df), len(per_doc),
+                                   Speller(dict(words), lexicon=self.lexicon))
         return dict(df), len(per_doc)
 
     def plan(self, query: str, principal: Principal) -> QueryPlan:
         """Scope to the document(s) the question names, if any, unless the named document scores
         weakly for the question (then the whole pool); never wider than the principal's view."""
-        plan = self.mentions(principal).plan(query)
+        mentions = self.mentions(principal)
+        text, fixed = self.speller(principal).correct(query)
+        plan = mentions.plan(text)
+        plan.query, plan.corrections = query, fixed
         if plan.doc_ids and self.min_scope_score > 0 and self._weak(plan, principal):
-            return QueryPlan(query=query, text=query, fallback=True)
+            return QueryPlan(query=query, text=text, fallback=True, corrections=fixed,
+                             evidence_text=text if fixed else None)
+        if fixed and plan.evidence_text is None:
+            plan.evidence_text = text
         return plan
 
     def _weak(self, plan: QueryPlan, principal: Principal) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 
 from copilot.core.offline import force_offline
 from copilot.core.settings import Settings
-from retrievers.embeddings import Embedder, get_embedder
+from retrievers.embeddings import Embedder, get_embedder, model_lexicon
 from retrievers.query import MentionScoper
 from retrievers.rerank import load_reranker
 from retrievers.retriever import Retriever
@@ -92,7 +92,8 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.scoper is None:
-            self.scoper = MentionScoper(self.store, min_scope_score=self.settings.query_scope_min_score)
+            self.scoper = MentionScoper(self.store, min_scope_score=self.settings.query_scope_min_score,
+                                        lexicon=model_lexicon(self.embedder))
 
     @property
     def detector(self) -> Any | None:

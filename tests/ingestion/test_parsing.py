@@ -31,6 +31,19 @@ def test_markdown_sections():
     assert doc.title == "Cutover Playbook"
 
 
+def test_block_attribute_line_is_not_a_heading():
+    # "[NOTE]" over a "----" delimiter reads as a setext heading in Markdown; as a heading it
+    # would close "Rotation" and label the text after the note with the attribute instead.
+    md = (b"# Security Policy\n\n## Keys\n\n### Rotation\n\nRotate keys every 90 days.\n\n"
+          b"[NOTE]\n----\nOld keys stay valid for a day.\n----\nRotation is logged in the audit trail.\n\n"
+          b"### Storage\n\nKeys live in the vault.\n")
+    doc = parse_bytes(md, "a.md")
+    assert _block_for(doc, "Rotation is logged").section_path == ["Security Policy", "Keys", "Rotation"]
+    assert _block_for(doc, "Old keys stay valid").section_path == ["Security Policy", "Keys", "Rotation"]
+    assert not _block_for(doc, "[NOTE]").is_title
+    assert _block_for(doc, "Keys live in").section_path == ["Security Policy", "Keys", "Storage"]
+
+
 def test_html_sections():
     html = b"<html><body><h1>Security Policy</h1><p>Intro.</p><h2>Passwords</h2><p>Rotate keys every 90 days.</p>"
     doc = parse_bytes(html + b"</body></html>", "a.html")
