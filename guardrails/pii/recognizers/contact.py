@@ -23,8 +23,18 @@ PHONE_CUE = re.compile(
     r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
     r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
-    r"tél|telefono|numer|nummer|numéro|número)\b)"
+    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in)\b|"
+    # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
+    r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
 )
+# A phone cue written after the number: "0612345678 as his mobile", "07700 900123 as a callback number".
+_CUE_AFTER = re.compile(
+    r"[ \t]*(?i:(?:as|is|was|for)[ \t]+(?:(?:his|her|their|my|your|our|a|an|the)[ \t]+)?(?:[a-z]+[ \t]+)?)"
+    r"(?i:phone|telephone|mobile|cell(?:phone)?|landline|callback|call-back|fax|whatsapp|contact\s+number|"
+    r"home\s+number|work\s+number|direct\s+line)\b"
+)
+# Abbreviated cues end with a dot that is no sentence end ("Tel. 030 ...", "Mob. ...").
+_ABBREVIATED_CUE = re.compile(r"(?i:\b(tel|tél|ph|mob|fax|kom|tfn|tlf|ext|nr|no)\.)")
 _TOPIC = re.compile(r"(?i:\b(?:about|regarding|concerning|re|for|on\s+(?:order|invoice|ticket|case)|"
                     r"ref(?:erence)?)\b)")
 # A phone candidate: optional country prefix, digit groups with separators, on one line.
@@ -60,7 +70,7 @@ class EvidencePhoneRecognizer(EntityRecognizer):
         for m in _CANDIDATE.finditer(text):
             cand = m.group().rstrip(" \t-./(")
             end = m.start() + len(cand)
-            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()], text[end : end + 12])
+            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()], text[end : end + 40])
             if score:
                 out.append(RecognizerResult("PHONE_NUMBER", m.start(), m.start() + len(cand), score))
         return out
@@ -78,22 +88,25 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
         line_before = lines[-2]  # a label line ("Phone:") with the value on the next line
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
-    line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", line_before)[-1]
+    line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", _ABBREVIATED_CUE.sub(r"\1 ", line_before))[-1]
     # "number" after a record or identifier label ("customer number", "tax identification number")
     # names that record's number, not a phone.
     cues = [c for c in PHONE_CUE.finditer(line_before)
             if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
+    first_after = after.split("\n", 1)[0]
     near_cue = any(c.start() >= len(line_before) - 20 for c in cues) or bool(
-        re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
+        re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", first_after) or _CUE_AFTER.match(first_after)
     )
     # A line-kind label after the number ("... office") is weaker: an order number may be followed
     # by "office supplies"; post-processing still drops it on an id or amount.
     cue = cue or bool(_AFTER_LABEL.match(after.split("\n", 1)[0]))
     # "00" is an international prefix only when a valid number follows it ("006-6692-7118" is no call
     # to country 6 or 66: the separator would split the country code).
-    intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10 and _valid_international(cand))
+    intl = cand.lstrip("( \t").startswith("+") or (
+        cand.startswith("00") and len(digits) >= 10 and _valid_international(cand)
+    )
     trunk = cand.lstrip("(").startswith("0") and not cand.startswith("00")
     groups = _GROUPS.findall(cand)
     separated = len(groups) >= 2 and all(1 <= len(g) <= 5 for g in groups[1:])
@@ -186,7 +199,7 @@ def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
 # "código BIC", "bank identifier code"). A national bank code (Bankleitzahl, sort code) is digits, so
 # the value's shape tells it apart.
 SWIFT_CUE = (
-    r"(?:bic|swift|bank\s+identifier\s+code|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
+    r"(?:bic|swift|bank\s+identifier(?:\s+code)?|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
     r"swift[-/ ]?code|bic[-/ ]?code|swift\s+address|code\s+(?:bic|swift|banque)|c[oó]digo\s+(?:bic|swift)|"
     r"kod\s+(?:bic|swift))"
 )
@@ -212,7 +225,10 @@ class SwiftRecognizer(EntityRecognizer):
         from guardrails.pii.recognizers.identifiers import cue_window
 
         super().__init__(supported_entities=["SWIFT_CODE"], name="SwiftRecognizer", supported_language="en")
-        self.cued = re.compile(rf"(?i:\b{SWIFT_CUE})(?!\w){cue_window()}({_BIC_SHAPE})\b")
+        # The other name of the code may stand in brackets after the cue ("BIC (SWIFT): ...").
+        self.cued = re.compile(
+            rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}({_BIC_SHAPE})\b"
+        )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
 
     def load(self) -> None:

@@ -279,6 +279,43 @@ class NearCueRecognizer(EntityRecognizer):
         return out
 
 
+class DocumentFieldRecognizer(EntityRecognizer):
+    """A record naming the document, then its number field: "Document type: Passport / Document
+    number: X1234567", "passport sighted, number 532198764", "Passport expiry 2030-01-01, no. P1234567".
+    Between the document's cue and the number label: at most one line break, no sentence end, no
+    other document or record label, and no number but a date."""
+
+    LABEL = r"(?:number|no\.?|nr\.?|nº|n°|num\.?|#|numéro|número|nummer|numer)"
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
+                 others: str, score: float = 0.6) -> None:  # fmt: skip
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self.entity = entity
+        self.pattern = re.compile(
+            rf"(?i:\b{cue})(?!\w)([^\n]{{0,60}}?(?:\n[^\n]{{0,40}}?)?)(?<!\w)(?i:{self.LABEL})[ \t]*[:#.]?[ \t]*"
+            rf"({value})(?!\w|[\-/.]\w)"
+        )
+        self.others = re.compile(rf"(?i:\b(?:{others})\b)")
+        self.check = check
+        self.score = score
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out = []
+        for m in self.pattern.finditer(text):
+            # Dates and years of issue or expiry may stand between ("issued 2021, no. X").
+            between = re.sub(r"(?i:\bdocument\b)|\b(?:19|20)\d\d\b", " ", _DATE_RE.sub(" ", m.group(1)))
+            if re.search(r"[.!?](?:\s|$)", re.sub(r"(?i:\b(?:no|nr|nº|num)\.)", " ", between)):
+                continue
+            if any(c.isdigit() for c in between) or _NOT_AN_ID_BETWEEN.search(between) or self.others.search(between):
+                continue
+            if self.check(m.group(2)):
+                out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
+        return out
+
+
 # Ticket and document ids: three or more letters then digits ("INC0037564", "CHG1234567").
 _ID_SHAPE = re.compile(r"[A-Z]{3,}\d+")
 
@@ -391,6 +428,8 @@ def identifier_recognizers() -> list[Any]:
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
                           r"[A-Z]{1,2}\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
+        DocumentFieldRecognizer("PASSPORT", "PassportFieldRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
+                                check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
         CueValueRecognizer(
