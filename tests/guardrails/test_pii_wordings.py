@@ -99,3 +99,33 @@ def test_passport_number_as_a_field_of_the_record(detector: PiiDetector, text: s
 )
 def test_document_field_rule_stops_at_other_records(detector: PiiDetector, text: str, value: str) -> None:
     assert not _covered(detector, text, value, "PASSPORT"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        # change records of logs and CRM notes: the cue speaks for the old and the new value
+        ("Phone number changed from 0681 241586 to (077) 8353374 by admin.", "(077) 8353374", "PHONE_NUMBER"),
+        ("Passport number updated from P06690743 to S14177763.", "P06690743", "PASSPORT"),
+        ("Passport number updated from P06690743 to S14177763.", "S14177763", "PASSPORT"),
+        ("field=passport old=P06690743 new=S14177763", "S14177763", "PASSPORT"),
+        ("passport_number=S14177763", "S14177763", "PASSPORT"),
+        ("SWIFT changed from DEUTDEFF to COBADEFFXXX.", "COBADEFFXXX", "SWIFT_CODE"),
+        ("bank=INGBNL2A iban=NL91ABNA0417164300", "INGBNL2A", "SWIFT_CODE"),
+        ("ping me on 0681 241586 if it fails again", "0681 241586", "PHONE_NUMBER"),
+    ],
+)
+def test_values_of_change_records(detector: PiiDetector, text: str, value: str, entity_type: str) -> None:
+    assert _covered(detector, text, value, entity_type), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Phone: 0612 345 678, order 4500012345 ships today.", "4500012345"),
+        ("Mobile +48 510 837 783 to 2026-03-01 on call.", "2026-03-01"),
+        ("SWIFT changed from DEUTDEFF to SOFTWARE.", "SOFTWARE"),
+    ],
+)
+def test_change_records_do_not_carry_a_cue_to_other_values(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value), detector.detect(text)

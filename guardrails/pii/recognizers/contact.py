@@ -8,7 +8,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS
+from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS, VALUE_LIST_SEP
 
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
 WEAK_PHONE_SCORE = 0.5
@@ -23,7 +23,7 @@ PHONE_CUE = re.compile(
     r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
     r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
-    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in)\b|"
+    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me)\b|"
     # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
     r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
 )
@@ -66,11 +66,18 @@ class EvidencePhoneRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         if sum(ch.isdigit() for ch in text) < 7:
             return []
-        out = []
+        out: list[Any] = []
         for m in _CANDIDATE.finditer(text):
             cand = m.group().rstrip(" \t-./(")
             end = m.start() + len(cand)
             score = phone_score(cand, text[max(0, m.start() - 40) : m.start()], text[end : end + 40])
+            prev = out[-1] if out else None
+            # "changed from <phone> to <number>", "<phone> or <number>": the cue of the first is the
+            # cue of the second when it has a phone's shape too.
+            if (prev is not None and prev.score > WEAK_PHONE_SCORE and _LIST_GAP.fullmatch(text, prev.end, m.start())
+                    and _shape_score(cand, re.sub(r"\D", "", cand), _GROUPS.findall(cand),
+                                     cand.lstrip("(").startswith("0"), True)):  # fmt: skip
+                score = max(score, prev.score)
             if score:
                 out.append(RecognizerResult("PHONE_NUMBER", m.start(), m.start() + len(cand), score))
         return out
@@ -124,6 +131,7 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     return shape_score
 
 
+_LIST_GAP = re.compile(VALUE_LIST_SEP)
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
 # "is on", "available at", "reachable under" right before a number.
 _REACHABLE_ON = re.compile(
@@ -230,6 +238,7 @@ class SwiftRecognizer(EntityRecognizer):
             rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}({_BIC_SHAPE})\b"
         )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
+        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
 
     def load(self) -> None:
         pass
@@ -237,16 +246,21 @@ class SwiftRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         from stdnum import bic
 
-        out = [
-            RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.8)
-            for m in self.cued.finditer(text)
-            if bic.is_valid(m.group(1))
-        ]
+        out = []
+        for m in self.cued.finditer(text):
+            end = m.end(1)
+            if not bic.is_valid(m.group(1)):
+                continue
+            out.append(RecognizerResult("SWIFT_CODE", m.start(1), end, 0.8))
+            # the codes listed or changed after it ("BIC X or Y", "SWIFT changed from X to Y")
+            while (more := self.more.match(text, end)) and bic.is_valid(more.group(1)):
+                out.append(RecognizerResult("SWIFT_CODE", more.start(1), more.end(1), 0.8))
+                end = more.end(1)
         cued = {r.start for r in out}
         for m in self.bare.finditer(text):
             if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
                 continue
-            if re.match(r"[ \t]+[a-z]", text[m.end() : m.end() + 2]):
+            if re.match(r"[ \t]+[a-z](?![a-z_]*[=:])", text[m.end() : m.end() + 30]):
                 continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
             line_start = text.rfind("\n", 0, m.start()) + 1
             line_end = text.find("\n", m.end())

@@ -21,13 +21,19 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 _CUE_WORDS = (
     r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
+    # a change record: "passport number updated from X to Y", "field=passport old=X new=Y"
+    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
     r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
 )
 # Separators around those words; at most one line break (a label on its own line, wrapped text).
 # Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
-_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+# Between two values of one cue: a list ("X and Y") or a change ("from X to Y", "old=X new=Y").
+VALUE_LIST_SEP = (
+    r"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz|to|->|→|=>|(?:new|neu|nouveau|nuevo)[ \t]*[=:])[ \t]*"
+)
 
 
 _FILLER_WORD = re.compile(rf"(?i:{_CUE_WORDS})")
@@ -202,8 +208,9 @@ class CueValueRecognizer(EntityRecognizer):
                  reverse: bool = False) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
-        self.pattern = re.compile(rf"(?i:\b{cue})(?!\w){cue_window() if filler is None else filler}({value})")
-        self.more = re.compile(rf"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz)[ \t]+({value})")
+        # "passport_number=X": a field name joins the cue to its label with "_"
+        self.pattern = re.compile(rf"(?i:\b{cue})(?![^\W_]){cue_window() if filler is None else filler}({value})")
+        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({value})")
         self.reverse = (
             re.compile(rf"(?<![\w\-/.])({value})[ \t]*(?:[(,\-–—:][ \t]*)?"
                        rf"(?:(?i:is|was|as)[ \t]+(?:(?i:the|his|her|their|my|your|our|a)[ \t]+)?)?(?i:{cue})(?!\w)")
