@@ -83,3 +83,30 @@ def test_layout_marks_a_person(detector: PiiDetector, text: str, name: str) -> N
 )
 def test_same_layouts_without_a_person(detector: PiiDetector, text: str) -> None:
     assert [s for s in detector.detect(text) if s.entity_type == "PERSON"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        # a bracketed note between a name and its verb
+        ("Notes: Hugo Lefebvre (finance) disagrees with the surcharge.", "Hugo Lefebvre"),
+        # the last item of a list of full names
+        ("Thomas Dubois, Sophie Laurent and Lucas Bernard were present.", "Lucas Bernard"),
+        # what people, rarely firms, do in minutes
+        ("As agreed, Anneke Vermeulen will chase the missing credit note.", "Anneke Vermeulen"),
+    ],
+)
+def test_sentence_marks_a_full_name(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Blue Harbor will send the invoice.",
+        "Red Hat will review the patch.",
+        "Contoso Logistics (EMEA) disputes the invoice.",
+    ],
+)
+def test_firms_doing_what_firms_do_are_not_people(detector: PiiDetector, text: str) -> None:
+    assert [s for s in detector.detect(text) if s.entity_type == "PERSON"] == []

@@ -170,7 +170,11 @@ _PERSON_VERBS = (
     r"knew|met|married|smiled|laughed|cried|phoned|called|emailed|visited|attended|resigned|retired|"
     r"will\s+be\s+(?:talking|speaking|presenting|joining|attending|leading|taking\s+over)|"
     r"(?:is|was)\s+(?:born|from|on\s+leave|out\s+of\s+(?:the\s+)?office|away|unavailable|responsible|"
-    r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given"
+    r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given|"
+    # what people (rarely a firm or a product) do in minutes, disputes and CRM notes
+    r"disagrees|disagreed|prefers|preferred|complained|complains|mentioned|explained|promised|proposed|suggested|"
+    r"apologised|apologized|(?:will|would|can|could|should|must)\s+(?:own|lead|join|present|attend|chase|"
+    r"follow\s+up|get\s+back|reply|ask|call|draft|coordinate)"
 )
 # Verbs whose subject, when it is one capitalised word, is a person rather than a firm named after
 # one (firms approve, confirm and sign too).
@@ -200,7 +204,10 @@ class PersonContextRecognizer(EntityRecognizer):
     Weak cues (``WEAK_CUE_RECOGNIZERS``): the text's own common words and headings still veto them.
     """
 
-    SUBJECT_PHRASE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})[ \t]+(?:{_PERSON_VERBS})\b")
+    # a bracketed note may stand between the name and its verb ("Hugo Lefebvre (finance) disagrees")
+    SUBJECT_PHRASE = re.compile(
+        rf"(?<![\w'’-])({_NAME_PHRASE})(?:[ \t]+\([^()\n]{{1,30}}\))?[ \t]+(?:{_PERSON_VERBS})\b"
+    )
     SUBJECT_WORD = re.compile(
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
     )
