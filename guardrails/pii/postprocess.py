@@ -241,7 +241,7 @@ def filter_persons(
                            text[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
-        if after and is_org_token(after.group(1)):
+        if after and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
         partners = _PARTNER_NAMES.match(text, s.end)
         if partners and is_legal_form(partners.group(1)):
@@ -430,16 +430,16 @@ def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
         out.extend(PiiSpan("PERSON", m.start(), m.end(), 0.5) for m in pattern.finditer(text))
     particle = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das)[ \t]+"
     item = rf"(?<!\w){WORD}(?:[ \t]+(?:{particle})*{WORD})?"
-    for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{WORD}", text):
+    for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{item}", text):
         items = []
-        for m in re.finditer(item, lm.group()):
-            a, b = m.start() + lm.start(), m.end() + lm.start()
-            seg = text[a:b]
-            if seg in ("and", "or"):
-                continue
-            if seg.startswith(("and ", "or ")):
-                a += seg.index(" ") + 1
-            items.append((a, b))
+        pos = lm.start()
+        # the items between the list's separators ("Ana Ruiz, Jan Smit and Lucas Bernard")
+        for sep in [*re.finditer(r",?[ \t]*(?:,|[ \t](?:and|&|or)[ \t])[ \t]*", lm.group()), None]:
+            end = lm.start() + sep.start() if sep else lm.end()
+            if end > pos:
+                items.append((pos, end))
+            if sep:
+                pos = lm.start() + sep.end()
         names_only = len(items) >= 3 and all(looks_like_name(text[a:b]) or is_cap(text[a:b]) for a, b in items)
         if names_only and any(p.start < b and a < p.end for a, b in items for p in persons):
             out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in items)

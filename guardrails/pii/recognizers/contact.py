@@ -8,7 +8,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS
+from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS, VALUE_LIST_SEP
 
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
 WEAK_PHONE_SCORE = 0.5
@@ -23,8 +23,18 @@ PHONE_CUE = re.compile(
     r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
     r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
-    r"tél|telefono|numer|nummer|numéro|número)\b)"
+    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me)\b|"
+    # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
+    r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
 )
+# A phone cue written after the number: "0612345678 as his mobile", "07700 900123 as a callback number".
+_CUE_AFTER = re.compile(
+    r"[ \t]*(?i:(?:as|is|was|for)[ \t]+(?:(?:his|her|their|my|your|our|a|an|the)[ \t]+)?(?:[a-z]+[ \t]+)?)"
+    r"(?i:phone|telephone|mobile|cell(?:phone)?|landline|callback|call-back|fax|whatsapp|contact\s+number|"
+    r"home\s+number|work\s+number|direct\s+line)\b"
+)
+# Abbreviated cues end with a dot that is no sentence end ("Tel. 030 ...", "Mob. ...").
+_ABBREVIATED_CUE = re.compile(r"(?i:\b(tel|tél|ph|mob|fax|kom|tfn|tlf|ext|nr|no)\.)")
 _TOPIC = re.compile(r"(?i:\b(?:about|regarding|concerning|re|for|on\s+(?:order|invoice|ticket|case)|"
                     r"ref(?:erence)?)\b)")
 # A phone candidate: optional country prefix, digit groups with separators, on one line.
@@ -56,11 +66,18 @@ class EvidencePhoneRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         if sum(ch.isdigit() for ch in text) < 7:
             return []
-        out = []
+        out: list[Any] = []
         for m in _CANDIDATE.finditer(text):
             cand = m.group().rstrip(" \t-./(")
             end = m.start() + len(cand)
-            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()], text[end : end + 12])
+            score = phone_score(cand, text[max(0, m.start() - 40) : m.start()], text[end : end + 40])
+            prev = out[-1] if out else None
+            # "changed from <phone> to <number>", "<phone> or <number>": the cue of the first is the
+            # cue of the second when it has a phone's shape too.
+            if (prev is not None and prev.score > WEAK_PHONE_SCORE and _LIST_GAP.fullmatch(text, prev.end, m.start())
+                    and _shape_score(cand, re.sub(r"\D", "", cand), _GROUPS.findall(cand),
+                                     cand.lstrip("(").startswith("0"), True)):  # fmt: skip
+                score = max(score, prev.score)
             if score:
                 out.append(RecognizerResult("PHONE_NUMBER", m.start(), m.start() + len(cand), score))
         return out
@@ -78,22 +95,25 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
         line_before = lines[-2]  # a label line ("Phone:") with the value on the next line
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
-    line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", line_before)[-1]
+    line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", _ABBREVIATED_CUE.sub(r"\1 ", line_before))[-1]
     # "number" after a record or identifier label ("customer number", "tax identification number")
     # names that record's number, not a phone.
     cues = [c for c in PHONE_CUE.finditer(line_before)
             if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
+    first_after = after.split("\n", 1)[0]
     near_cue = any(c.start() >= len(line_before) - 20 for c in cues) or bool(
-        re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", after.split("\n", 1)[0])
+        re.match(rf"[ \t]*[-(,/]?[ \t]*{PHONE_CUE.pattern}", first_after) or _CUE_AFTER.match(first_after)
     )
     # A line-kind label after the number ("... office") is weaker: an order number may be followed
     # by "office supplies"; post-processing still drops it on an id or amount.
     cue = cue or bool(_AFTER_LABEL.match(after.split("\n", 1)[0]))
     # "00" is an international prefix only when a valid number follows it ("006-6692-7118" is no call
     # to country 6 or 66: the separator would split the country code).
-    intl = cand.startswith("+") or (cand.startswith("00") and len(digits) >= 10 and _valid_international(cand))
+    intl = cand.lstrip("( \t").startswith("+") or (
+        cand.startswith("00") and len(digits) >= 10 and _valid_international(cand)
+    )
     trunk = cand.lstrip("(").startswith("0") and not cand.startswith("00")
     groups = _GROUPS.findall(cand)
     separated = len(groups) >= 2 and all(1 <= len(g) <= 5 for g in groups[1:])
@@ -111,6 +131,7 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     return shape_score
 
 
+_LIST_GAP = re.compile(VALUE_LIST_SEP)
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
 # "is on", "available at", "reachable under" right before a number.
 _REACHABLE_ON = re.compile(
@@ -186,7 +207,7 @@ def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
 # "código BIC", "bank identifier code"). A national bank code (Bankleitzahl, sort code) is digits, so
 # the value's shape tells it apart.
 SWIFT_CUE = (
-    r"(?:bic|swift|bank\s+identifier\s+code|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
+    r"(?:bic|swift|bank\s+identifier(?:\s+code)?|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
     r"swift[-/ ]?code|bic[-/ ]?code|swift\s+address|code\s+(?:bic|swift|banque)|c[oó]digo\s+(?:bic|swift)|"
     r"kod\s+(?:bic|swift))"
 )
@@ -212,8 +233,12 @@ class SwiftRecognizer(EntityRecognizer):
         from guardrails.pii.recognizers.identifiers import cue_window
 
         super().__init__(supported_entities=["SWIFT_CODE"], name="SwiftRecognizer", supported_language="en")
-        self.cued = re.compile(rf"(?i:\b{SWIFT_CUE})(?!\w){cue_window()}({_BIC_SHAPE})\b")
+        # The other name of the code may stand in brackets after the cue ("BIC (SWIFT): ...").
+        self.cued = re.compile(
+            rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}({_BIC_SHAPE})\b"
+        )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
+        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
 
     def load(self) -> None:
         pass
@@ -221,16 +246,21 @@ class SwiftRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         from stdnum import bic
 
-        out = [
-            RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.8)
-            for m in self.cued.finditer(text)
-            if bic.is_valid(m.group(1))
-        ]
+        out = []
+        for m in self.cued.finditer(text):
+            end = m.end(1)
+            if not bic.is_valid(m.group(1)):
+                continue
+            out.append(RecognizerResult("SWIFT_CODE", m.start(1), end, 0.8))
+            # the codes listed or changed after it ("BIC X or Y", "SWIFT changed from X to Y")
+            while (more := self.more.match(text, end)) and bic.is_valid(more.group(1)):
+                out.append(RecognizerResult("SWIFT_CODE", more.start(1), more.end(1), 0.8))
+                end = more.end(1)
         cued = {r.start for r in out}
         for m in self.bare.finditer(text):
             if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
                 continue
-            if re.match(r"[ \t]+[a-z]", text[m.end() : m.end() + 2]):
+            if re.match(r"[ \t]+[a-z](?![a-z_]*[=:])", text[m.end() : m.end() + 30]):
                 continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
             line_start = text.rfind("\n", 0, m.start()) + 1
             line_end = text.find("\n", m.end())

@@ -21,13 +21,19 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 _CUE_WORDS = (
     r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
+    # a change record: "passport number updated from X to Y", "field=passport old=X new=Y"
+    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
     r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
 )
 # Separators around those words; at most one line break (a label on its own line, wrapped text).
 # Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
-_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+# Between two values of one cue: a list ("X and Y") or a change ("from X to Y", "old=X new=Y").
+VALUE_LIST_SEP = (
+    r"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz|to|->|→|=>|(?:new|neu|nouveau|nuevo)[ \t]*[=:])[ \t]*"
+)
 
 
 _FILLER_WORD = re.compile(rf"(?i:{_CUE_WORDS})")
@@ -202,8 +208,9 @@ class CueValueRecognizer(EntityRecognizer):
                  reverse: bool = False) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
-        self.pattern = re.compile(rf"(?i:\b{cue})(?!\w){cue_window() if filler is None else filler}({value})")
-        self.more = re.compile(rf"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz)[ \t]+({value})")
+        # "passport_number=X": a field name joins the cue to its label with "_"
+        self.pattern = re.compile(rf"(?i:\b{cue})(?![^\W_]){cue_window() if filler is None else filler}({value})")
+        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({value})")
         self.reverse = (
             re.compile(rf"(?<![\w\-/.])({value})[ \t]*(?:[(,\-–—:][ \t]*)?"
                        rf"(?:(?i:is|was|as)[ \t]+(?:(?i:the|his|her|their|my|your|our|a)[ \t]+)?)?(?i:{cue})(?!\w)")
@@ -273,6 +280,43 @@ class NearCueRecognizer(EntityRecognizer):
         for m in self.pattern.finditer(text):
             between = m.group(1)
             if re.search(r"[.!?;](?:\s|$)", between) or _NOT_AN_ID_BETWEEN.search(between):
+                continue
+            if self.check(m.group(2)):
+                out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
+        return out
+
+
+class DocumentFieldRecognizer(EntityRecognizer):
+    """A record naming the document, then its number field: "Document type: Passport / Document
+    number: X1234567", "passport sighted, number 532198764", "Passport expiry 2030-01-01, no. P1234567".
+    Between the document's cue and the number label: at most one line break, no sentence end, no
+    other document or record label, and no number but a date."""
+
+    LABEL = r"(?:number|no\.?|nr\.?|nº|n°|num\.?|#|numéro|número|nummer|numer)"
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
+                 others: str, score: float = 0.6) -> None:  # fmt: skip
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self.entity = entity
+        self.pattern = re.compile(
+            rf"(?i:\b{cue})(?!\w)([^\n]{{0,60}}?(?:\n[^\n]{{0,40}}?)?)(?<!\w)(?i:{self.LABEL})[ \t]*[:#.]?[ \t]*"
+            rf"({value})(?!\w|[\-/.]\w)"
+        )
+        self.others = re.compile(rf"(?i:\b(?:{others})\b)")
+        self.check = check
+        self.score = score
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out = []
+        for m in self.pattern.finditer(text):
+            # Dates and years of issue or expiry may stand between ("issued 2021, no. X").
+            between = re.sub(r"(?i:\bdocument\b)|\b(?:19|20)\d\d\b", " ", _DATE_RE.sub(" ", m.group(1)))
+            if re.search(r"[.!?](?:\s|$)", re.sub(r"(?i:\b(?:no|nr|nº|num)\.)", " ", between)):
+                continue
+            if any(c.isdigit() for c in between) or _NOT_AN_ID_BETWEEN.search(between) or self.others.search(between):
                 continue
             if self.check(m.group(2)):
                 out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
@@ -391,6 +435,8 @@ def identifier_recognizers() -> list[Any]:
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
                           r"[A-Z]{1,2}\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
+        DocumentFieldRecognizer("PASSPORT", "PassportFieldRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
+                                check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
         CueValueRecognizer(

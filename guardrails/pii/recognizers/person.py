@@ -12,10 +12,11 @@ from guardrails.pii.lexicon import instruction_verbs
 from guardrails.pii.names import WORD, core, has_domain_word, is_cap, looks_like_name, name_tokens, token_ok_for_name
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
-CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer"})
+CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
+                             "PersonRecordRecognizer", "PersonLayoutRecognizer"})  # fmt: skip
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
-WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer"})
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
@@ -169,7 +170,11 @@ _PERSON_VERBS = (
     r"knew|met|married|smiled|laughed|cried|phoned|called|emailed|visited|attended|resigned|retired|"
     r"will\s+be\s+(?:talking|speaking|presenting|joining|attending|leading|taking\s+over)|"
     r"(?:is|was)\s+(?:born|from|on\s+leave|out\s+of\s+(?:the\s+)?office|away|unavailable|responsible|"
-    r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given"
+    r"a\s+very\s+\w+\s+person)|had\s+given|has\s+given|"
+    # what people (rarely a firm or a product) do in minutes, disputes and CRM notes
+    r"disagrees|disagreed|prefers|preferred|complained|complains|mentioned|explained|promised|proposed|suggested|"
+    r"apologised|apologized|(?:will|would|can|could|should|must)\s+(?:own|lead|join|present|attend|chase|"
+    r"follow\s+up|get\s+back|reply|ask|call|draft|coordinate)"
 )
 # Verbs whose subject, when it is one capitalised word, is a person rather than a firm named after
 # one (firms approve, confirm and sign too).
@@ -199,7 +204,10 @@ class PersonContextRecognizer(EntityRecognizer):
     Weak cues (``WEAK_CUE_RECOGNIZERS``): the text's own common words and headings still veto them.
     """
 
-    SUBJECT_PHRASE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})[ \t]+(?:{_PERSON_VERBS})\b")
+    # a bracketed note may stand between the name and its verb ("Hugo Lefebvre (finance) disagrees")
+    SUBJECT_PHRASE = re.compile(
+        rf"(?<![\w'’-])({_NAME_PHRASE})(?:[ \t]+\([^()\n]{{1,30}}\))?[ \t]+(?:{_PERSON_VERBS})\b"
+    )
     SUBJECT_WORD = re.compile(
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
     )
@@ -310,6 +318,12 @@ class PersonContextRecognizer(EntityRecognizer):
                 add(a, b, CONTEXT_SCORE)
         for m in self.POSSESSIVE.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
+        # "Met Joanna and Piet": the partner of a first name found by its cue is a first name too.
+        for r in list(out):
+            if len(text[r.start : r.end].split()) == 1 and (after := self.PAIR_AFTER.match(text, r.end)):
+                span = name_tokens(text, after.end(), allow_lower=False, max_tokens=2)
+                if span and len(text[span[0] : span[1]].split()) == 1 and not _list_follows(text, span[1]):
+                    add(span[0], span[1], CONTEXT_SCORE)
         persons = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
                    if e.label_ == "PERSON" and len(e.text.split()) >= 2]  # fmt: skip
         persons += [(r.start, r.end) for r in out if len(text[r.start : r.end].split()) >= 2]
@@ -369,8 +383,202 @@ def _strip_leading_function_words(text: str, a: int, b: int) -> tuple[int, int]:
     return a, b
 
 
+# Closings of letters and e-mails in the languages served, written on a line of their own.
+_SIGN_OFF = (
+    r"(?:(?:kind|best|warm|warmest|many)\s+)?(?:regards|thanks|wishes)|cheers|best|thank\s+you|ta|"
+    r"groetjes|(?:met\s+)?vriendelijke\s+groet(?:en)?|(?:mit\s+)?(?:freundlichen|besten|vielen|herzlichen)\s+grüßen|"
+    r"viele\s+grüße|beste\s+grüße|lg|mfg|cordialement|bien\s+à\s+vous|amitiés|saludos(?:\s+cordiales)?|"
+    r"un\s+saludo|atentamente|pozdrawiam|z\s+poważaniem|pozdrowienia"
+)
+# Roles a person holds in minutes, onboarding records and CRM notes, written as a label.
+_ROLE_LABEL = (
+    r"buddy|mentor|sponsor|champion|decision[\s-]+maker|approver|reviewer|presenter|speaker|facilitator|"
+    r"note[\s-]*taker|minutes\s+by|scribe|chair(?:person)?|host|trainer|trainee|new\s+(?:hire|joiner|starter)|"
+    r"candidate|applicant|employee(?:\s+name)?|(?:line|hiring|account|reporting|direct)\s+manager|recruiter|"
+    r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
+    r"spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee"
+)
+# Actions a log or ticket records against the person who did them ("changed by ...", "login by ...").
+_ACTOR = (
+    r"(?:created|updated|modified|changed|edited|deleted|removed|exported|imported|viewed|accessed|submitted|"
+    r"raised|opened|closed|resolved|assigned|reassigned|uploaded|downloaded|performed|initiated|requested|"
+    r"rejected|escalated|entered|recorded|logged|booked|cancelled|canceled|granted|revoked|reset|unlocked|"
+    r"locked|login|logon|log-?in|sign-?in|access|action|change|edit)[ \t]+by[ \t]+"
+)
+
+
+class PersonRecordRecognizer(EntityRecognizer):
+    """Names a record's layout introduces: a name on the line after a closing ("Cheers" / "Anna"), a
+    role label ("Buddy assigned: Femke", "Decision maker - Ravi Rao"), a name in brackets after a
+    user handle ("user jdoe (Julia Schmidt)")."""
+
+    SIGN_OFF_LINE = re.compile(rf"(?im:^[ \t>]*(?:{_SIGN_OFF})[ \t]*[,!.]?[ \t]*\n[ \t>]*)")
+    ROLE = re.compile(
+        rf"(?i:\b(?:{_ROLE_LABEL})(?:[ \t]+(?:assigned|appointed|named|is|was|on\s+our\s+side))?"
+        r"[ \t]*(?:[:=]|[-–—](?=[ \t]))[ \t]*)"
+    )
+    HANDLE = re.compile(
+        r"(?i:\b(?:user(?:name|[ _-]?id)?|login|account|actor|by|uid))[ \t]*[:=]?[ \t]*[\w.\-@]{2,40}[ \t]*\([ \t]*"
+    )
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonRecordRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+
+        def add(span: tuple[int, int] | None, until: str) -> None:
+            if not span or has_domain_word(text[span[0] : span[1]]):
+                return
+            if re.match(until, text[span[1] :]):
+                out.append(RecognizerResult("PERSON", span[0], span[1], CONTACT_NAME_SCORE))
+
+        for m in self.SIGN_OFF_LINE.finditer(text):
+            # the name is the whole line, or is followed by a comma and a role ("Anna Nowak, Billing")
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4, particle_first=False), r"[ \t]*(?:,|\n|$)")
+        for m in self.ROLE.finditer(text):
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4), r"[ \t]*(?:[,;.()|\n]|$|[-–—][ \t])")
+        for m in self.HANDLE.finditer(text):
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4), r"[ \t]*\)")
+        return out
+
+
+# A time stamp opening a chat or log line: "[09:14]", "09:14", "14:02:11", "2026-03-04 10:22", "(9:05 AM)".
+_TIME_STAMP = (
+    r"(?:\[[^\]\n]{4,30}\]|\(?(?:\d{4}-\d{2}-\d{2}[ T])?\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]*[AaPp]\.?[Mm]\.?)?\)?)"
+)
+
+
+class PersonLayoutRecognizer(EntityRecognizer):
+    """Names the layout of chat, minutes and logs marks as people (weak cues: the text's common words
+    and headings still veto them):
+
+    - the speaker of a chat line after a time stamp ("[09:14] Marieke: ..."), or the speakers of a
+      conversation of at least two people written as "Name: message" lines;
+    - a person mentioned with "@" ("@Bartosz can you ...");
+    - the owner of an action item ("Jeroen to update the mapping");
+    - the actor a log or ticket records ("changed by Julia Schmidt", "login by Pooja Sharma").
+    """
+
+    STAMPED = re.compile(rf"(?m:^[ \t>*•-]*{_TIME_STAMP}[ \t]*[-–|]?[ \t]*)")
+    SPEAKER = re.compile(rf"(?m:^[ \t>*•-]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]*:[ \t]+(\S[^\n]*))")
+    MENTION = re.compile(r"(?<![\w@.])@(?=[^\W\d_])")
+    # Action items: "Jeroen to update ...", "Jeroen will ..." as a list item or after an action label,
+    # and the items that follow it on the line ("..., Agnieszka to confirm ..."). A sentence opening so
+    # in prose is as often a firm ("Nordwind to deliver the hardware"), a log line as often a message
+    # ("RuntimeException: Failed to start").
+    ACTION_START = re.compile(
+        r"(?m:^[ \t>]*(?:[*•-]|\d{1,2}[.)])[ \t]*)|(?i:\b(?:action(?:[ \t]+items?|[ \t]+points?)?|actions|ai|"
+        r"next[ \t]+steps|to-?dos?|follow-?ups?|tasks?|owners?|actie(?:punten)?|aktionen|maßnahmen|acciones)"
+        r"[ \t]*:[ \t]*)"
+    )
+    ACTION_ITEM = re.compile(
+        rf"[ \t]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]+(?:to|will|shall)[ \t]+(?=[a-z][a-z\-]{{2,}})"
+    )
+    # A greeting opening a line or sentence, the name closing its clause ("Hey Arjun - ...", "Morning
+    # Wojciech, ...", "Thanks, Lotte").
+    GREETING = re.compile(
+        r"(?:(?m:^)|(?<=[.!?][ \t]))[ \t>]*(?i:hi|hello|hey|hiya|morning|good[ \t]+(?:morning|afternoon|evening)|"
+        r"evening|afternoon|welcome|congrats|congratulations|thanks|thank[ \t]+you|many[ \t]+thanks|cheers|hallo|"
+        r"hoi|moin|servus|bonjour|salut|coucou|hola|buenos[ \t]+días|buenas|cześć|witaj|namaste|goedemorgen)"
+        r"[ \t]*,?[ \t]+"
+    )
+    ACTOR = re.compile(rf"(?i:\b{_ACTOR})")
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonLayoutRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+        orgs = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+                if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+
+        def add(a: int, b: int) -> None:
+            seg = text[a:b]
+            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+                return
+            toks = seg.split()
+            if (len(toks) == 1 and not _single_ok(toks[0])) or (len(toks) > 1 and not looks_like_name(seg)):
+                return
+            if any(_is_field_label(t) for t in toks):
+                return
+            out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
+
+        for m in self.STAMPED.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            if span and re.match(r"[ \t]*:", text[span[1] :]):
+                add(*span)
+        # A conversation: two speakers or more, and speech in at least one line (a pronoun, a greeting,
+        # a question), which a block of record fields ("Severity: high impact") does not have.
+        for block in _conversations([m for m in self.SPEAKER.finditer(text) if len(m.group(2).split()) >= 2], text):
+            for m in block:
+                add(m.start(1), m.end(1))
+        for m in self.MENTION.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=2)
+            if span:
+                add(*span)
+        for m in self.ACTION_START.finditer(text):
+            pos = m.end()
+            line_end = text.find("\n", pos)
+            line_end = len(text) if line_end < 0 else line_end
+            while (item := self.ACTION_ITEM.match(text, pos, line_end)) is not None:
+                a, b = _strip_leading_function_words(text, item.start(1), item.end(1))
+                if a == item.start(1):
+                    add(a, b)
+                nxt = re.compile(r"[,;]|\band\b").search(text, item.end(), line_end)
+                if nxt is None:
+                    break
+                pos = nxt.end()
+        for m in self.GREETING.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            # "Morning Wojciech," but not "Morning Standup:" (a time of day names meetings too)
+            greeting = m.group().strip(" \t>,").lower()
+            close = r"[ \t]*[,!]" if greeting in _TIME_GREETINGS else r"[ \t]*(?:[,!.:;?\n]|$|[-–—][ \t])"
+            if span and re.match(close, text[span[1] :]):
+                add(*span)
+        for m in self.ACTOR.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            if span:
+                add(*span)
+        return out
+
+
+_SPEECH = re.compile(
+    r"(?i:\b(?:i|i'm|i'll|i've|me|my|we|we'll|we're|us|our|you|you're|your|thanks|thank|yes|no|ok|okay|sure|sorry|"
+    r"hi|hello|hey|please|ich|wir|du|je|nous|vous|ik|wij|jij|yo|nosotros|ja|my)\b)|[?!]"
+)
+_TIME_GREETINGS = frozenset({"morning", "evening", "afternoon", "welcome", "congrats", "congratulations"})
+
+
+def _conversations(lines: list[re.Match[str]], text: str) -> list[list[re.Match[str]]]:
+    """Runs of "Name: message" lines on consecutive lines (blank lines allowed) with two speakers or
+    more and speech (a pronoun, a greeting, a question) in at least half of the messages; a definition
+    list or a block of record fields ("Severity: high impact") has no such speech."""
+    runs: list[list[re.Match[str]]] = []
+    for m in lines:
+        if runs and not text[runs[-1][-1].end() : m.start()].strip():
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    return [r for r in runs if len({m.group(1) for m in r}) >= 2
+            and 2 * sum(bool(_SPEECH.search(m.group(2))) for m in r) >= len(r)]  # fmt: skip
+
+
+def _is_field_label(token: str) -> bool:
+    from guardrails.pii.lexicon import words
+
+    return core(token).lower() in words("field_labels")
+
+
 def person_recognizers() -> list[Any]:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
     return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
-            NameBeforeContactRecognizer(), PersonContextRecognizer()]  # fmt: skip
+            NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
+            PersonLayoutRecognizer()]  # fmt: skip
