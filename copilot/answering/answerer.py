@@ -48,7 +48,8 @@ log = logging.getLogger("copilot.answering.answerer")
 
 # Score = W_SEM * cosine(question, unit) + W_LEX * coverage of the question's content words
 # + a small prior for the retriever's rank. Coverage counts words of the unit fully and words of
-# its document title and section path at CONTEXT_CREDIT (a unit answers within its heading).
+# its document title and section path at CONTEXT_CREDIT (a unit answers within its heading), each
+# word weighted by how distinctive it is in the asker's own index.
 W_SEM = 0.65
 W_LEX = 0.35
 RANK_PRIOR = 0.04
@@ -480,22 +481,30 @@ def _unit_context(u: Sentence) -> str:
     return f"{u.text} {u.chunk.title} {' '.join(u.chunk.section_path)}".lower()
 
 
-def coverage(q_terms: set[str], q_nums: set[str], unit_terms: set[str], ctx_terms: set[str]) -> float:
+def coverage(q_terms: set[str], q_nums: set[str], unit_terms: set[str], ctx_terms: set[str],
+             weight: dict[str, float] | None = None, unseen: float = 1.0) -> float:
     """Share of the question's content words a unit covers: in its text fully, in its document
     title or section path at CONTEXT_CREDIT; a number the question asks about ("still 5,000?")
-    at NUMBER_CREDIT when the unit states some number (the value may have changed)."""
+    at NUMBER_CREDIT when the unit states some number (the value may have changed).
+
+    With ``weight`` (inverse frequency of each word stem in the asker's own index, ``unseen`` for a
+    stem it never uses) each word counts by how distinctive it is: a unit holding the one rare word
+    the question turns on ("assign") covers more than one holding the words every passage of the
+    library shares ("party", "agreement", "notice")."""
     if not q_terms:
         return 0.0
     unit_has_number = any(any(ch.isdigit() for ch in t) for t in unit_terms)
-    got = 0.0
+    got = total = 0.0
     for t in q_terms:
+        w = 1.0 if weight is None else weight.get(t, unseen)
+        total += w
         if t in unit_terms:
-            got += 1.0
+            got += w
         elif t in ctx_terms:
-            got += CONTEXT_CREDIT
+            got += CONTEXT_CREDIT * w
         elif t in q_nums and unit_has_number:
-            got += NUMBER_CREDIT
-    return got / len(q_terms)
+            got += NUMBER_CREDIT * w
+    return got / total if total > 0 else 0.0
 
 
 LLM_CONTEXT_UNITS = 8  # answering units the LLM reads
@@ -635,6 +644,9 @@ class Answerer:
         q_terms = content_terms(question)
         q_nums = {t for t in q_terms if any(ch.isdigit() for ch in t)}
         tenants, max_level = self._view(principal)
+        # Word weights from the documents this principal may read only (access is inherited).
+        weights, unseen = self.boilerplate.term_weights(tenants, max_level)
+        weight = weights or None  # a store without the word counts: every word counts the same
         out: list[tuple[Sentence, float]] = []
         for rank, hit in enumerate(hits[:MAX_CHUNKS_READ]):
             c = hit.chunk
@@ -647,7 +659,7 @@ class Answerer:
                 if kind != "list" and self.boilerplate.is_boilerplate(flat, tenants, max_level):
                     continue
                 out.append((Sentence(rank, c, s, e, flat, masked, kind, lead_end),
-                            coverage(q_terms, q_nums, content_terms(flat), ctx_terms)))
+                            coverage(q_terms, q_nums, content_terms(flat), ctx_terms, weight, unseen)))
         # Keep the batch small: the best covering units, earlier chunks first on ties.
         n = max(min(len(hits), MAX_CHUNKS_READ), 1)
         out.sort(key=lambda x: (-(x[1] + RANK_PRIOR * (1 - x[0].hit_rank / n)), x[0].hit_rank))

@@ -129,14 +129,14 @@ class Settings(BaseSettings):
     answer_top_k: int = 6  # chunks the answerer reads
     answer_max_sentences: int = 4
     # Extractive refusal (copilot.answering.answerer.should_refuse), chosen by `python -m evals.calibrate_refusal
-    # --min-answered 0.88 --min-answered-set docs=0.97` on the dev halves of CUAD ask-this-contract (every
-    # indexed contract) and docs_qa_dev (reports/answers/refusal-calibration.json).
-    answer_min_confidence: float = 0.46  # best unit score
-    answer_min_coverage: float = 0.0  # share of the question's content words the best unit covers
-    answer_margin_weight: float = 0.4  # weight of the retrieval margin ...
+    # --min-answered 0.85 --min-answered-set docs=0.97` on the dev halves of CUAD ask-this-contract (all 60
+    # contracts), docs_qa_dev and the demo set (reports/answers/refusal-calibration.json).
+    answer_min_confidence: float = 0.44  # best unit score
+    answer_min_coverage: float = 0.0  # share of the question's content words the best unit covers (weighted)
+    answer_margin_weight: float = 0.2  # weight of the retrieval margin ...
     answer_peak_weight: float = 0.0  # ... and of the best unit's lead over the field (signals["peak"])
-    answer_margin_floor: float = 0.04  # ... in score + weights . (margin, peak) >= min_confidence + floor
-    answer_min_idf_coverage: float = 0.0  # coverage weighted by each question word's rarity in the asker's index
+    answer_margin_floor: float = 0.02  # ... in score + weights . (margin, peak) >= min_confidence + floor
+    answer_min_idf_coverage: float = 0.1  # coverage weighted by each question word's rarity in the asker's index
     answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"
