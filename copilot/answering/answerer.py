@@ -333,7 +333,10 @@ class Boilerplate:
                     self._weight_views.clear()
                 cached = (vocab, {t: float(np.log(total / (1 + n))) for t, n in stems.items()}, total)
                 self._weight_views[key] = cached
-            return cached[1], float(np.log(cached[2]))
+            # An index with no counted words (nothing visible, or a store that cannot list its
+            # documents) knows nothing of rarity: every word weighs 1, so weighted coverage is
+            # plain coverage instead of 0, which would refuse every question.
+            return cached[1], max(1.0, float(np.log(cached[2])))
 
     def lower_case_stems(self, tenants: Sequence[str], max_level: int) -> frozenset[str]:
         """Stems of the words the given tenants' documents (up to ``max_level``) write in lower case."""

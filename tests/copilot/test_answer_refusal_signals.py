@@ -45,3 +45,12 @@ def test_refusal_on_too_little_of_the_distinctive_words():
     assert not should_refuse(sig, Settings(answer_min_idf_coverage=0.0))
     assert should_refuse(sig, Settings(answer_min_idf_coverage=0.3))
     assert not should_refuse({**sig, "idf_coverage": 0.5}, Settings(answer_min_idf_coverage=0.3))
+
+
+def test_an_index_without_counted_words_weighs_every_word_alike(tmp_path):
+    # Nothing to count (an empty view, or a store that cannot list its documents): coverage must
+    # fall back to the plain share of question words, never to 0, which would refuse everything.
+    weights, unseen = Boilerplate(LanceDBStore(tmp_path / "index")).term_weights(("acme",), int(AccessLevel.PARTNER))
+    q = content_terms("Is arbitration in the agreement?")
+    assert weights == {}
+    assert weighted_coverage(q, content_terms("Claims go to arbitration."), set(), weights, unseen) == 0.5
