@@ -190,6 +190,12 @@ _KIN = (
 )
 
 
+def _non_person_entities(nlp_artifacts: Any) -> list[tuple[int, int]]:
+    """Spans spaCy reads as organisations, places, products or groups: never a person cue's name."""
+    return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+            if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+
+
 class PersonContextRecognizer(EntityRecognizer):
     """Names recognised by the sentence around them, with no title or label before them.
 
@@ -261,8 +267,7 @@ class PersonContextRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         out: list[Any] = []
-        orgs = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
-                if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+        orgs = _non_person_entities(nlp_artifacts)
 
         def add(a: int, b: int, score: float) -> None:
             seg = text[a:b]
@@ -496,8 +501,7 @@ class PersonLayoutRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         out: list[Any] = []
-        orgs = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
-                if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+        orgs = _non_person_entities(nlp_artifacts)
 
         def add(a: int, b: int) -> None:
             seg = text[a:b]
