@@ -39,7 +39,7 @@ from retrievers.embeddings import Embedder
 from retrievers.schema import Chunk, chunk_uuid, sha256
 from retrievers.stores.base import Store
 
-PIPELINE_VERSION = "7"  # bump when chunking/parsing changes so re-ingest rewrites documents
+PIPELINE_VERSION = "8"  # bump when chunking/parsing changes so re-ingest rewrites documents
 UPLOAD_PREFIX = "uploads/"
 # PII detection sees long texts in windows of this many characters (spaCy's max_length is
 # 1,000,000 and its memory grows with the text), overlapping so an entity on a boundary is
@@ -116,7 +116,7 @@ class PreparedUpload:
 
     doc_id: str
     chunks: list[Chunk]
-    vectors: np.ndarray
+    vectors: list[np.ndarray]  # per chunk, its window vectors
 
 
 # (data, doc_id, tags, doc_hash, progress) -> the upload's chunks and vectors
@@ -144,8 +144,8 @@ def embed_windows(chunk: Chunk, embedder: Embedder, overlap: float = 0.25) -> li
 
     A chunk longer than the model's window would be silently truncated (the dense side would
     only see its head), so a long chunk is embedded as windows of the body, each carrying the
-    title/section head; their vectors are averaged (:func:`pool_windows`). Full-text search
-    always sees the whole chunk.
+    title/section head; the store keeps every window's vector and scores the chunk by its best
+    one. Full-text search always sees the whole chunk.
     """
     whole = embed_text(chunk)
     n_tokens = embedder.count_tokens(whole)
@@ -183,8 +183,8 @@ def pool_windows(vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
 def embed_chunks(
     embedder: Embedder, windows: Sequence[Sequence[str]], batch_size: int | None = None,
     progress: Progress | None = None, encoded: dict[str, np.ndarray] | None = None,
-) -> np.ndarray:
-    """Encode per-chunk windows (from :func:`embed_windows`) into one vector per chunk.
+) -> list[np.ndarray]:
+    """Encode per-chunk windows (from :func:`embed_windows`): per chunk, an (n_windows, dim) array.
 
     One ``encode`` call per model batch: the embedder's lock is taken per call, so a big
     document never holds the model for longer than one batch and memory stays bounded.
@@ -201,9 +201,14 @@ def embed_chunks(
         if progress is not None:
             progress("embedding", min(len(todo), lo + step), len(todo))
     if not flat:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
+        return []
     vecs = np.stack([fresh[t] if t in fresh else known[t] for t in flat]).astype(np.float32, copy=False)
-    return pool_windows(vecs, [len(w) for w in windows])
+    out = []
+    offset = 0
+    for w in windows:
+        out.append(vecs[offset : offset + len(w)])
+        offset += len(w)
+    return out
 
 
 class _AheadEncoder:
@@ -788,5 +793,9 @@ def _progress(total: int, enabled: bool):
 
 
 def vectors_for(embedder: Embedder, chunks: Sequence[Chunk]) -> np.ndarray:
-    """Embed chunks exactly as ingestion does (used by tools that re-embed)."""
-    return embed_chunks(embedder, [embed_windows(c, embedder) for c in chunks])
+    """One pooled vector per chunk, from the windows ingestion embeds (tools that want one a chunk)."""
+    windows = [embed_windows(c, embedder) for c in chunks]
+    vecs = embed_chunks(embedder, windows)
+    if not vecs:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return pool_windows(np.concatenate(vecs), [len(w) for w in windows])

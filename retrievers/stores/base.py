@@ -6,7 +6,10 @@ Contract (checked by ``tests/contract/`` for every backend):
   failure leaves the old chunks intact (per-document atomicity);
 - every search applies the :class:`~retrievers.access.AccessFilter` inside the
   query (pre-filter: top-k is filled with visible chunks only) and returns only
-  chunks that pass it.
+  chunks that pass it;
+- writes take one vector per chunk (a 2-D array) or, per chunk, the vectors of its
+  windows (:data:`Vectors`); dense search scores a chunk by its best window, so a
+  passage deep in a long chunk is found although the model reads only 256 tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +22,48 @@ import numpy as np
 from retrievers.access import AccessFilter
 from retrievers.schema import Chunk, DocumentInfo, ScoredChunk
 
+Vectors = np.ndarray | Sequence[np.ndarray]
+"""One vector per chunk (a 2-D array), or per chunk an ``(n_windows, dim)`` array of its windows."""
+
+
+def split_vectors(vectors: Vectors, n: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(one pooled vector per chunk, each chunk's window vectors) from what a write was given.
+
+    The pooled vector is the L2-normalised mean of the windows (a one-window chunk keeps its
+    vector as given): it serves approximate indexes and tools that want one vector a chunk.
+    """
+    if isinstance(vectors, np.ndarray) and vectors.ndim == 2:
+        arr = vectors.astype(np.float32, copy=False)
+        if len(arr) != n:
+            raise ValueError(f"{n} chunks but {len(arr)} vectors")
+        return arr, [arr[i : i + 1] for i in range(len(arr))]
+    windows = [np.atleast_2d(np.asarray(v, dtype=np.float32)) for v in vectors]
+    if len(windows) != n:
+        raise ValueError(f"{n} chunks but {len(windows)} vectors")
+    if any(len(w) == 0 for w in windows):
+        raise ValueError("a chunk needs at least one vector")
+    pooled = np.empty((n, windows[0].shape[1] if windows else 0), dtype=np.float32)
+    for i, w in enumerate(windows):
+        if len(w) == 1:
+            pooled[i] = w[0]
+        else:
+            m = w.mean(axis=0)
+            pooled[i] = m / (np.linalg.norm(m) or 1.0)
+    return pooled, windows
+
+
+def best_window_scores(query: np.ndarray, windows: Sequence[np.ndarray]) -> list[float]:
+    """Cosine similarity of ``query`` to each chunk's closest window."""
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
+    q = q / (np.linalg.norm(q) or 1.0)
+    out = []
+    for w in windows:
+        w = np.atleast_2d(np.asarray(w, dtype=np.float32))
+        norms = np.linalg.norm(w, axis=1)
+        norms[norms == 0] = 1.0
+        out.append(float(np.max((w @ q) / norms)))
+    return out
+
 
 class StoreError(RuntimeError):
     """A backend failed to read or write; the message is safe to show to operators."""
@@ -29,12 +74,12 @@ class Store(Protocol):
     name: str
 
     def replace_document(
-        self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray
+        self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: Vectors
     ) -> int:
         """Atomically replace every chunk of (tenant_id, doc_id) with ``chunks``; returns rows written."""
         ...
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+    def upsert(self, chunks: Sequence[Chunk], vectors: Vectors) -> int:
         """Insert or update chunks by chunk_id; returns rows written."""
         ...
 
@@ -47,7 +92,7 @@ class Store(Protocol):
         ...
 
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
-        """Nearest neighbours among chunks the filter allows (cosine; higher score = closer)."""
+        """Nearest neighbours among chunks the filter allows (cosine of the best window; higher = closer)."""
         ...
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
@@ -70,7 +115,7 @@ class Store(Protocol):
         ...
 
     def iter_all(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], np.ndarray]]:
-        """Every chunk with its stored vector, in batches (for reindexing without re-embedding)."""
+        """Every chunk with its pooled vector, in batches (for reindexing without re-embedding)."""
         ...
 
     def close(self) -> None:

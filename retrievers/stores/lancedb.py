@@ -34,6 +34,13 @@ the best ``k`` visible rows); for the IVF-PQ index it does when the whole table 
 so recall against exact search does not drop (``evals/bench_adaptive_filter.py`` and
 ``evals/bench_perf.py --compare-prefilter`` measure both).
 
+Each row keeps its chunk's window vectors (``windows``, a multivector column) beside the pooled
+``vector``: the model reads 256 tokens and chunks are longer, so a chunk is scored by its best
+window (exact search ranks on ``windows`` directly: distance = 1 - the best window's cosine). The
+IVF-PQ index is built on the pooled vector; its candidates are re-scored by their best window.
+A table written before the column existed gets it on open, each row's pooled vector as its one
+window, until the document is ingested again.
+
 A data folder of the former single-table layout is a common table holding every tenant: it
 opens as it is (its indexes included) and :meth:`optimize` moves its large tenants out (rows
 copied, the new table indexed, then the rows deleted from the common table in one commit; a
@@ -64,7 +71,7 @@ import pyarrow as pa
 
 from retrievers.access import MAX_TS, MIN_TS, AccessFilter, AccessLevel, AccessViolation
 from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
-from retrievers.stores.base import StoreError
+from retrievers.stores.base import StoreError, Vectors, best_window_scores, split_vectors
 
 TABLE = "chunks"  # the common table: small tenants (every tenant in the single-table layout)
 TENANT_PREFIX = "chunks_t_"
@@ -136,6 +143,7 @@ def _schema(dim: int) -> pa.Schema:
             pa.field("pii_spans", pa.string()),
             pa.field("injection_flag", pa.bool_()),
             pa.field("vector", pa.list_(pa.float32(), dim)),
+            pa.field("windows", pa.list_(pa.list_(pa.float32(), dim))),
         ]
     )
 
@@ -146,11 +154,10 @@ def search_text(chunk: Chunk) -> str:
     return f"{head}\n{chunk.index_text}"
 
 
-def _rows(chunks: Sequence[Chunk], vectors: np.ndarray) -> list[dict[str, Any]]:
-    if len(chunks) != len(vectors):
-        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+def _rows(chunks: Sequence[Chunk], vectors: Vectors) -> list[dict[str, Any]]:
+    pooled, windows = split_vectors(vectors, len(chunks))
     rows = []
-    for c, v in zip(chunks, vectors, strict=True):
+    for c, v, w in zip(chunks, pooled, windows, strict=True):
         rows.append(
             {
                 "chunk_id": c.chunk_id,
@@ -177,6 +184,7 @@ def _rows(chunks: Sequence[Chunk], vectors: np.ndarray) -> list[dict[str, Any]]:
                 "pii_spans": json.dumps([[s.entity_type, s.start, s.end, round(s.score, 4)] for s in c.pii_spans]),
                 "injection_flag": c.injection_flag,
                 "vector": np.asarray(v, dtype=np.float32).tolist(),
+                "windows": w.tolist(),
             }
         )
     return rows
@@ -226,6 +234,19 @@ _META_COLUMNS = [
     "doc_id", "tenant_id", "title", "doc_type", "access_level", "version",
     "approved", "superseded", "valid_from", "valid_until", "doc_hash",
 ]  # fmt: skip
+
+
+def _with_windows(table: Any) -> Any:
+    """A table written before rows kept their window vectors gets the column: each row's pooled
+    vector as its one window (its dense score is then what it was), until it is written again."""
+    if "windows" not in table.schema.names:
+        try:
+            table.add_columns({"windows": "make_array(vector)"})
+        except Exception:
+            table.checkout_latest()  # another process added it first
+            if "windows" not in table.schema.names:
+                raise
+    return table
 
 
 def _table_names(db: Any) -> list[str]:
@@ -404,7 +425,7 @@ class LanceDBStore:
         if layout == "single" and tenant_tables:
             raise StoreError(f"{self.path} holds per-tenant tables; open it with layout='tenant'")
         if TABLE in names:
-            common = self._db.open_table(TABLE)
+            common = _with_windows(self._db.open_table(TABLE))
             self.dim = int(common.schema.field("vector").type.list_size)  # the stored width wins
         else:
             common = self._db.create_table(TABLE, schema=_schema(self.dim))
@@ -415,7 +436,7 @@ class LanceDBStore:
                 # last step): the common table still holds all of them, the tenant table is dropped.
                 self._db.drop_table(name)
                 continue
-            self._parts[tenant] = _Part(self._db.open_table(name), tenant)
+            self._parts[tenant] = _Part(_with_windows(self._db.open_table(name)), tenant)
 
     # ---- layout ------------------------------------------------------------
     # Small tenants share the common table (LanceDB's fixed cost per query, ~8 ms of CPU, made
@@ -430,7 +451,7 @@ class LanceDBStore:
         if part is None:
             name = tenant_table_name(tenant_id)
             if (self.path / f"{name}.lance").exists():
-                part = _Part(self._db.open_table(name), tenant_id)
+                part = _Part(_with_windows(self._db.open_table(name)), tenant_id)
                 self._parts[tenant_id] = part
         return part
 
@@ -464,6 +485,11 @@ class LanceDBStore:
         """Append rows that are known to be new (benchmarks' generated data); call :meth:`optimize` after."""
         import pyarrow.compute as pc
 
+        if "windows" not in data.schema.names:
+            # One window per row: the row's vector.
+            vecs = data.column("vector").combine_chunks()
+            offsets = pa.array(np.arange(len(vecs) + 1, dtype=np.int32))
+            data = data.append_column(pa.field("windows", pa.list_(vecs.type)), pa.ListArray.from_arrays(offsets, vecs))
         with self._write_lock:
             tenants = data.column("tenant_id")
             for tenant in sorted(set(tenants.to_pylist())):
@@ -505,12 +531,12 @@ class LanceDBStore:
         return moved
 
     # ---- writes ------------------------------------------------------------
-    def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+    def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> int:
         # One merge_insert is one LanceDB commit: readers see either the old chunks or
         # the new ones, never a mix (per-document atomicity).
         return self.replace_documents([(tenant_id, doc_id, chunks, vectors)])
 
-    def replace_documents(self, docs: Sequence[tuple[str, str, Sequence[Chunk], np.ndarray]]) -> int:
+    def replace_documents(self, docs: Sequence[tuple[str, str, Sequence[Chunk], Vectors]]) -> int:
         """Replace several documents, one commit per table written (each document is old or new, never a mix).
 
         Ingestion writes small documents in groups: one merge_insert per document made
@@ -545,11 +571,12 @@ class LanceDBStore:
                 )
         return sum(len(c) for _, _, c, _ in docs)
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+    def upsert(self, chunks: Sequence[Chunk], vectors: Vectors) -> int:
         if not chunks:
             return 0
         if len(chunks) != len(vectors):
             raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        vectors = list(split_vectors(vectors, len(chunks))[1])
         with self._write_lock:
             groups: dict[str | None, tuple[_Part, list[int]]] = {}
             for i, c in enumerate(chunks):
@@ -560,7 +587,7 @@ class LanceDBStore:
                     part.table.merge_insert("chunk_id")
                     .when_matched_update_all()
                     .when_not_matched_insert_all()
-                    .execute(pa.Table.from_pylist(_rows([chunks[i] for i in idx], vectors[idx]),
+                    .execute(pa.Table.from_pylist(_rows([chunks[i] for i in idx], [vectors[i] for i in idx]),
                                                   schema=_schema(self.dim)))
                 )
         return len(chunks)
@@ -750,16 +777,19 @@ class LanceDBStore:
         flat = exact or self.exact_search
 
         def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
+            # Exact search ranks by the best window; the IVF-PQ index holds the pooled vectors, so
+            # its candidates bring their windows to be re-scored.
+            indexed = part.has_ann and not flat
             q = (
-                part.table.search(vec, vector_column_name="vector")
+                part.table.search(vec, vector_column_name="vector" if indexed else "windows")
                 .distance_type("cosine")
                 .where(where, prefilter=prefilter or flat)
-                .select([*_ROW_COLUMNS, "_distance"])
+                .select([*_ROW_COLUMNS, "_distance", *(["windows"] if indexed else [])])
                 .limit(k if flat else limit)
             )
             if flat:
                 return q.bypass_vector_index()
-            if part.has_ann:
+            if indexed:
                 # refine_factor_for(k), not (limit): the re-rank pool grows with the over-fetch, so
                 # the visible part of a post-filtered pool is as large as a pre-filtered one.
                 q = q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k))
@@ -770,6 +800,12 @@ class LanceDBStore:
                                smaller_first=True)
         else:
             rows = self._search(flt, k, query, "_distance", smaller_first=True)
+            rescore = [r for r in rows if r.get("windows") is not None]
+            if rescore:
+                for r, sim in zip(rescore, best_window_scores(vec, [np.asarray(r.pop("windows")) for r in rescore]),
+                                  strict=True):
+                    r["_distance"] = 1.0 - sim
+                rows.sort(key=lambda r: float(r["_distance"]))
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:

@@ -5,7 +5,11 @@ Layout
   Weaviate tenant (its own shard), created explicitly on the first write for it;
   automatic tenant creation is off so a typo can never open a new tenant.
 - Each object's uuid is the chunk id; vectors are supplied by us (no vectorizer
-  module) as the named vector ``default`` (cosine HNSW).
+  module) as the named vector ``default`` (cosine HNSW): a chunk's pooled vector.
+  A chunk embedded as several windows also keeps them, flattened, in the stored-only
+  property ``window_vectors``; dense search re-scores the HNSW candidates by their
+  best window (the model reads 256 tokens, chunks are longer). Native hybrid fuses
+  on the pooled vector.
 - BM25 covers ``index_text`` (the redacted text), title and section path;
   ``text`` is stored but not indexed, so the inverted index carries no personal data.
 
@@ -44,11 +48,12 @@ import numpy as np
 
 from retrievers.access import MAX_TS, MIN_TS, AccessFilter, AccessLevel, AccessViolation
 from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
-from retrievers.stores.base import StoreError
+from retrievers.stores.base import StoreError, Vectors, best_window_scores, split_vectors
 
 log = logging.getLogger(__name__)
 
 VECTOR_NAME = "default"
+WINDOW_PROPERTY = "window_vectors"
 # BM25 fields: like the LanceDB store, title and section path help match the document;
 # the body is the redacted ``index_text``.
 SEARCH_PROPERTIES = ["index_text", "title", "section_path"]
@@ -190,7 +195,23 @@ def collection_properties() -> list[Any]:
         # JSON list of {entity_type,start,end,score}; never filtered on, so a blob is enough.
         stored("pii_spans"),
         P(name="injection_flag", data_type=DT.BOOL),
+        window_property(),
     ]
+
+
+def window_property() -> Any:
+    """A chunk's window vectors, row after row; read back only to score the chunk by its best window."""
+    wvc = _wv()
+    return wvc.config.Property(name=WINDOW_PROPERTY, data_type=wvc.config.DataType.NUMBER_ARRAY,
+                               index_filterable=False, index_searchable=False)
+
+
+def window_matrix(props: dict[str, Any], dim: int) -> np.ndarray | None:
+    """The stored windows of one object as an (n, dim) array; None when it has one window."""
+    flat = props.get(WINDOW_PROPERTY)
+    if not flat or dim <= 0 or len(flat) % dim:
+        return None
+    return np.asarray(flat, dtype=np.float32).reshape(-1, dim)
 
 
 def chunk_properties(chunk: Chunk) -> dict[str, Any]:
@@ -341,7 +362,11 @@ class WeaviateStore:
                     ),
                     replication_config=wvc.config.Configure.replication(factor=self.config.replication_factor),
                 )
-            return self._client.collections.get(name)
+            coll = self._client.collections.get(name)
+            # Collections created before chunks kept their windows get the property.
+            if WINDOW_PROPERTY not in {p.name for p in coll.config.get().properties}:
+                coll.config.add_property(window_property())
+            return coll
         except StoreError:
             raise
         except Exception as exc:
@@ -380,18 +405,21 @@ class WeaviateStore:
         return self._collection.with_tenant(name)
 
     # --- writes ---------------------------------------------------------------
-    def _data_objects(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> list[Any]:
+    def _data_objects(self, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray]) -> list[Any]:
         DataObject = _wv().data.DataObject
-        return [
-            DataObject(
-                properties=chunk_properties(c),
-                uuid=object_uuid(c.chunk_id),
-                vector={VECTOR_NAME: np.asarray(v, dtype=np.float32).tolist()},
-            )
-            for c, v in zip(chunks, vectors, strict=True)
-        ]
+        pooled, windows = split_vectors(vectors, len(chunks))
+        out = []
+        for c, v, w in zip(chunks, pooled, windows, strict=True):
+            props = chunk_properties(c)
+            if len(w) > 1:
+                props[WINDOW_PROPERTY] = w.reshape(-1).tolist()
+            out.append(DataObject(properties=props, uuid=object_uuid(c.chunk_id),
+                                  vector={VECTOR_NAME: np.asarray(v, dtype=np.float32).tolist()}))
+        return out
 
-    def _insert(self, name: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> tuple[int, list[tuple[str, str]]]:
+    def _insert(
+        self, name: str, chunks: Sequence[Chunk], vectors: Sequence[np.ndarray]
+    ) -> tuple[int, list[tuple[str, str]]]:
         """Batch upsert into one tenant; returns (written, [(chunk_id, error)])."""
         handle = self._handle(name)
         written, failures = 0, list[tuple[str, str]]()
@@ -409,15 +437,20 @@ class WeaviateStore:
         return written, failures
 
     @staticmethod
-    def _check_batch(chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
+    def _check_batch(chunks: Sequence[Chunk], vectors: Vectors) -> list[np.ndarray]:
+        """Per chunk, its window vectors (one row for a chunk given one vector)."""
+        if not isinstance(vectors, np.ndarray):
+            if len(vectors) != len(chunks):
+                raise ValueError(f"expected {len(chunks)} vectors, got {len(vectors)}")
+            return split_vectors(vectors, len(chunks))[1]
         vectors = np.asarray(vectors, dtype=np.float32)
         if not len(chunks) and vectors.size == 0:
-            return vectors.reshape(0, 0)
+            return []
         if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
             raise ValueError(f"expected {len(chunks)} vectors, got array of shape {vectors.shape}")
-        return vectors
+        return split_vectors(vectors, len(chunks))[1]
 
-    def upsert(self, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+    def upsert(self, chunks: Sequence[Chunk], vectors: Vectors) -> int:
         """Insert or update by chunk_id; raises :class:`WeaviateBatchError` listing every failed chunk."""
         vectors = self._check_batch(chunks, vectors)
         by_tenant: dict[str, list[int]] = defaultdict(list)
@@ -426,7 +459,7 @@ class WeaviateStore:
         written, failures = 0, list[tuple[str, str]]()
         for tenant_id, idx in sorted(by_tenant.items()):
             name = self._ensure_tenant(tenant_id)
-            w, f = self._insert(name, [chunks[i] for i in idx], vectors[idx])
+            w, f = self._insert(name, [chunks[i] for i in idx], [vectors[i] for i in idx])
             written += w
             failures.extend(f)
         if failures:
@@ -439,7 +472,7 @@ class WeaviateStore:
             filters=F.all_of([F.by_property("tenant_id").equal(tenant_id), F.by_property("doc_id").equal(doc_id)]),
             limit=MAX_QUERY_RESULTS,
             include_vector=with_vectors,
-            return_properties=RETURN_PROPERTIES if with_vectors else ["chunk_id"],
+            return_properties=[*RETURN_PROPERTIES, WINDOW_PROPERTY] if with_vectors else ["chunk_id"],
         )
         objs = list(res.objects)
         if len(objs) >= MAX_QUERY_RESULTS:
@@ -455,7 +488,7 @@ class WeaviateStore:
             raise StoreError(f"Weaviate failed to delete {res.failed} of {len(ids)} object(s)")
         return int(getattr(res, "successful", 0))
 
-    def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> int:
+    def replace_document(self, tenant_id: str, doc_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> int:
         """Write the new chunks, then drop old ids not in the new set (guarantees: module docstring)."""
         vectors = self._check_batch(chunks, vectors)
         for c in chunks:
@@ -544,9 +577,11 @@ class WeaviateStore:
             except Exception as exc:
                 raise StoreError(f"Weaviate {source} query failed for tenant {name!r}: {exc}") from exc
             hits = [
-                ScoredChunk(chunk=chunk_from_properties(o.properties), score=float(score(o.metadata)), source=source)
+                ScoredChunk(chunk=chunk_from_properties(o.properties), score=float(score(o)), source=source)
                 for o in res.objects
             ]
+            if source == "dense":
+                hits.sort(key=lambda h: -h.score)  # re-scored by the best window
             for rank, h in enumerate(hits, 1):
                 h.ranks[source] = rank
             per_tenant.append(hits)
@@ -554,7 +589,14 @@ class WeaviateStore:
 
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
         MetadataQuery = _wv().query.MetadataQuery
-        vec = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+        qv = np.asarray(vector, dtype=np.float32).reshape(-1)
+        vec = qv.tolist()
+
+        def best(o: Any) -> float:
+            # cosine distance in [0, 2] -> cosine similarity, comparable across tenants
+            windows = window_matrix(o.properties, len(qv))
+            return best_window_scores(qv, [windows])[0] if windows is not None else 1.0 - float(o.metadata.distance)
+
         return self._search(
             flt,
             k,
@@ -565,10 +607,9 @@ class WeaviateStore:
                 limit=k,
                 filters=f,
                 return_metadata=MetadataQuery(distance=True),
-                return_properties=RETURN_PROPERTIES,
+                return_properties=[*RETURN_PROPERTIES, WINDOW_PROPERTY],
             ),
-            # cosine distance in [0, 2] -> cosine similarity, comparable across tenants
-            lambda m: 1.0 - float(m.distance),
+            best,
         )
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
@@ -587,7 +628,7 @@ class WeaviateStore:
                 return_metadata=MetadataQuery(score=True),
                 return_properties=RETURN_PROPERTIES,
             ),
-            lambda m: float(m.score or 0.0),
+            lambda o: float(o.metadata.score or 0.0),
         )
 
     def hybrid_search(
@@ -615,7 +656,7 @@ class WeaviateStore:
                 return_metadata=wvc.query.MetadataQuery(score=True),
                 return_properties=RETURN_PROPERTIES,
             ),
-            lambda m: float(m.score or 0.0),
+            lambda o: float(o.metadata.score or 0.0),
         )
 
     def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:

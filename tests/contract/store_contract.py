@@ -271,6 +271,25 @@ class StoreContract:
         assert hits[1].score == pytest.approx(float(np.sqrt(0.5)), abs=1e-4)
         assert hits[0].score > hits[1].score > hits[2].score
 
+    def test_dense_scores_a_chunk_by_its_best_window(self, store):
+        # A long chunk: four windows on different topics, one of them exactly the query's. Its mean
+        # is only .5 from the query, below a one-window chunk at ~.71: the pooled vector would rank
+        # it second, its best window ranks it first.
+        long_, short = chunk("a.md", 0), chunk("b.md", 0)
+        windows = np.stack([unit(0), unit(1), unit(2), unit(3)])
+        store.replace_document("acme", "a.md", [long_], [windows])
+        store.upsert([short], [mix((0, 1.0), (4, 1.0))])
+        hits = store.dense_search(unit(0), flt(), 2)
+        assert ids(hits) == [long_.chunk_id, short.chunk_id]
+        assert hits[0].score == pytest.approx(1.0, abs=1e-4)
+        assert hits[1].score == pytest.approx(float(np.sqrt(0.5)), abs=1e-4)
+        # The access rule still applies inside the query.
+        assert store.dense_search(unit(0), flt(doc_ids=["b.md"]), 2)[0].chunk.chunk_id == short.chunk_id
+        # Tools that want one vector per chunk get the normalised mean of the windows.
+        pooled = {c.chunk_id: v for batch, vs in store.iter_all() for c, v in zip(batch, vs, strict=True)}
+        np.testing.assert_allclose(pooled[long_.chunk_id], windows.mean(axis=0) / np.linalg.norm(windows.mean(axis=0)),
+                                   atol=1e-5)
+
     def test_fulltext_ranking_matching_terms_first(self, store):
         both = chunk("a.md", 0, text="Escheatment rules for unclaimed vendor payments")
         one = chunk("a.md", 1, text="Vendor payments are released on the payment run")

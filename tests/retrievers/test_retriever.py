@@ -95,7 +95,7 @@ def test_recheck_refuses_a_leaking_backend(small_index, embedder):
     class LeakyStore(LanceDBStore):
         def dense_search(self, vector, flt, k):  # ignores the filter: a backend bug
             rows = [r for t in self.tables().values()
-                    for r in t.search(np.asarray(vector)).limit(k).to_arrow().to_pylist()]
+                    for r in t.search(np.asarray(vector), vector_column_name="vector").limit(k).to_arrow().to_pylist()]
             from retrievers.stores.lancedb import row_to_chunk
 
             return [ScoredChunk(row_to_chunk(r), 1.0, "dense") for r in rows]

@@ -21,8 +21,10 @@ from weaviate.collections.classes.filters import _FilterAnd, _FilterValue
 
 from retrievers.access import AccessLevel, AccessViolation
 from retrievers.stores.weaviate import (
+    RETURN_PROPERTIES,
     SEARCH_PROPERTIES,
     VECTOR_NAME,
+    WINDOW_PROPERTY,
     WeaviateBatchError,
     WeaviateConfig,
     WeaviateStore,
@@ -71,9 +73,11 @@ class RecordingClient:
         self.tenant_names = set(tenants or ())
         self.created: dict[str, Any] = {}
         self._exists = exists
+        self.added_properties: list[Any] = []
         coll = SimpleNamespace(
             with_tenant=lambda name: _Handle(self, name),
             tenants=SimpleNamespace(get=self._get_tenants, create=self._create_tenants),
+            config=SimpleNamespace(get=self._get_config, add_property=self.added_properties.append),
         )
         self.collections = SimpleNamespace(
             exists=lambda name: self._exists,
@@ -84,6 +88,11 @@ class RecordingClient:
     def _create(self, name: str, **kwargs: Any) -> None:
         self.created = {"name": name, **kwargs}
         self._exists = True
+
+    def _get_config(self) -> Any:
+        # A collection made elsewhere (``exists``) has the schema from before window vectors.
+        props = self.created.get("properties") or [SimpleNamespace(name=n) for n in RETURN_PROPERTIES]
+        return SimpleNamespace(properties=[*props, *self.added_properties])
 
     def _get_tenants(self) -> dict[str, Any]:
         return {n: SimpleNamespace(name=n) for n in self.tenant_names}
@@ -439,3 +448,36 @@ def test_tenant_list_is_cached_for_searches_but_not_for_writes():
     store.delete_document("acme", "a.md")
     store.delete_document("acme", "a.md")
     assert len(listed) == 2
+
+
+# --- window vectors ----------------------------------------------------------------------
+def test_a_collection_without_the_window_property_gets_it_once():
+    client = RecordingClient({"acme"}, exists=True)
+    WeaviateStore(client, WeaviateConfig())
+    assert [p.name for p in client.added_properties] == [WINDOW_PROPERTY]
+    WeaviateStore(client, WeaviateConfig())
+    assert len(client.added_properties) == 1
+    fresh = RecordingClient({"acme"})
+    WeaviateStore(fresh, WeaviateConfig())
+    assert WINDOW_PROPERTY in [p.name for p in fresh.created["properties"]] and fresh.added_properties == []
+
+
+def test_windows_are_stored_and_dense_hits_are_rescored_by_the_best_window():
+    store, client = make()
+    long_, short = chunk("a.md", 0), chunk("b.md", 0)
+    windows = np.stack([unit(0), unit(1), unit(2), unit(3)])
+    store.upsert([long_, short], [windows, unit(4)])
+    sent = {o.uuid: o for _, kw in client.of("insert_many") for o in kw["args"][0]}
+    assert sent[long_.chunk_id].properties[WINDOW_PROPERTY] == pytest.approx(windows.reshape(-1).tolist())
+    assert WINDOW_PROPERTY not in sent[short.chunk_id].properties  # one window: the vector itself
+    mean = windows.mean(axis=0) / np.linalg.norm(windows.mean(axis=0))
+    assert sent[long_.chunk_id].vector == {VECTOR_NAME: pytest.approx(mean.tolist())}
+    # The server ranks by the pooled vector: the one-window chunk (.71) ahead of the long one's mean (.5).
+    ranked_short = obj(short, distance=1 - np.sqrt(0.5))
+    ranked_long = obj(long_, distance=0.5)
+    ranked_long.properties[WINDOW_PROPERTY] = sent[long_.chunk_id].properties[WINDOW_PROPERTY]
+    client.replies[("acme", "near_vector")] = [ranked_short, ranked_long]
+    hits = store.dense_search(unit(0), flt(), 2)
+    assert [h.chunk.chunk_id for h in hits] == [long_.chunk_id, short.chunk_id]
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5) and hits[0].ranks["dense"] == 1
+    assert WINDOW_PROPERTY in client.of("near_vector")[0][1]["return_properties"]
