@@ -118,6 +118,14 @@ class Store(Protocol):
         """Every chunk with its pooled vector, in batches (for reindexing without re-embedding)."""
         ...
 
+    def iter_windows(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], list[np.ndarray]]]:
+        """Every chunk with its ``(n_windows, dim)`` window vectors, in batches.
+
+        What a copy (reindex) writes, so the target keeps best-window dense scoring without
+        re-embedding; a chunk stored with one vector comes back as a one-row array.
+        """
+        ...
+
     def close(self) -> None:
         ...
 

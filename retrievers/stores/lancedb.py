@@ -926,6 +926,16 @@ class LanceDBStore:
             rows = batch.drop_columns(["vector"]).to_pylist()
             yield [row_to_chunk(r) for r in rows], vecs
 
+    def iter_windows(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], list[np.ndarray]]]:
+        for batch in self._scan([*_ROW_COLUMNS, "windows"], batch_size):
+            col = batch.column("windows")
+            # list<fixed_size_list<float>>: flatten() honours slicing, value_lengths() splits the rows.
+            flat = np.asarray(col.flatten().flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+            bounds = np.cumsum(col.value_lengths().to_numpy(zero_copy_only=False))[:-1]
+            wins = np.split(flat.reshape(-1, self.dim), bounds)
+            rows = batch.drop_columns(["windows"]).to_pylist()
+            yield [row_to_chunk(r) for r in rows], wins
+
     def iter_chunks(self, batch_size: int = 1000) -> Iterator[list[Chunk]]:
         """Every chunk without its vector (text scans: mention statistics, prewarming)."""
         for batch in self._scan(_ROW_COLUMNS, batch_size):

@@ -748,6 +748,23 @@ class WeaviateStore:
             if chunks:
                 yield chunks, np.asarray(vecs, dtype=np.float32)
 
+    def iter_windows(self, batch_size: int = 1000) -> Iterator[tuple[list[Chunk], list[np.ndarray]]]:
+        props = [*RETURN_PROPERTIES, WINDOW_PROPERTY]
+        for name in self._tenant_names(None):
+            chunks: list[Chunk] = []
+            wins: list[np.ndarray] = []
+            for o in self._iter_tenant(name, props, True, cache=batch_size):
+                chunks.append(chunk_from_properties(o.properties))
+                v = o.vector
+                pooled = np.asarray([v[VECTOR_NAME] if isinstance(v, dict) else v], dtype=np.float32)
+                stored = window_matrix(o.properties, pooled.shape[1])
+                wins.append(stored if stored is not None else pooled)
+                if len(chunks) >= batch_size:
+                    yield chunks, wins
+                    chunks, wins = [], []
+            if chunks:
+                yield chunks, wins
+
     def drop(self) -> None:
         """Delete the whole collection (used by tests against a throwaway collection)."""
         self._client.collections.delete(self.config.collection)

@@ -290,6 +290,19 @@ class StoreContract:
         np.testing.assert_allclose(pooled[long_.chunk_id], windows.mean(axis=0) / np.linalg.norm(windows.mean(axis=0)),
                                    atol=1e-5)
 
+    def test_iter_windows_returns_each_chunks_windows(self, store):
+        # A copy (reindex) writes what iter_windows gives: the windows must survive, so the copy
+        # still ranks the long chunk first by its best window.
+        long_, short = chunk("a.md", 0), chunk("b.md", 0, tenant="shared")
+        windows = np.stack([unit(0), unit(1), unit(2)])
+        store.replace_document("acme", "a.md", [long_], [windows])
+        store.upsert([short], [unit(4)])
+        seen = {c.chunk_id: w for batch, ws in store.iter_windows(batch_size=1) for c, w in zip(batch, ws, strict=True)}
+        assert set(seen) == {long_.chunk_id, short.chunk_id}
+        np.testing.assert_allclose(seen[long_.chunk_id], windows, atol=1e-6)
+        np.testing.assert_allclose(seen[short.chunk_id], unit(4)[None, :], atol=1e-6)
+        assert all(w.dtype == np.float32 for w in seen.values())
+
     def test_fulltext_ranking_matching_terms_first(self, store):
         both = chunk("a.md", 0, text="Escheatment rules for unclaimed vendor payments")
         one = chunk("a.md", 1, text="Vendor payments are released on the payment run")

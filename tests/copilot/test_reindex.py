@@ -140,3 +140,30 @@ def test_reindex_is_registered_in_the_cli():
 
     result = CliRunner().invoke(app, ["reindex", "--help"])
     assert result.exit_code == 0 and "--to-data-dir" in result.output
+
+
+def test_reindex_keeps_window_vectors(tmp_path):
+    # A chunk embedded as several windows must reach the copy with all of them: the pooled vector
+    # alone would rank it by its mean, not by its best window.
+    src, cs, vs = _source(tmp_path / "src", n=30)
+    rng = np.random.default_rng(5)
+    windows = rng.normal(size=(3, DIM)).astype(np.float32)
+    windows /= np.linalg.norm(windows, axis=1, keepdims=True)
+    src.replace_document(cs[0].tenant_id, cs[0].doc_id, [cs[0]], [windows])
+    expected = {c.chunk_id: w for batch, ws in src.iter_windows() for c, w in zip(batch, ws, strict=True)}
+    src.close()
+    result = CliRunner().invoke(
+        _app(),
+        ["reindex", "--from", "lancedb", "--to", "lancedb", "--data-dir", str(tmp_path / "src"),
+         "--to-data-dir", str(tmp_path / "dst"), "--batch-size", "7", "--no-progress"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    dst = LanceDBStore(tmp_path / "dst" / "index", dim=DIM)
+    got = {c.chunk_id: w for batch, ws in dst.iter_windows() for c, w in zip(batch, ws, strict=True)}
+    assert got.keys() == expected.keys()
+    np.testing.assert_allclose(got[cs[0].chunk_id], windows, atol=1e-6)
+    for cid, w in expected.items():
+        np.testing.assert_allclose(got[cid], w, atol=1e-6)
+    # The copy ranks the multi-window chunk first for a query equal to its second window.
+    top = dst.dense_search(windows[1], flt(cs[0].tenant_id, AccessLevel.RESTRICTED), 1)
+    assert top[0].chunk.chunk_id == cs[0].chunk_id

@@ -400,6 +400,20 @@ def test_iter_all_batches_per_tenant_with_vectors():
     np.testing.assert_array_equal(batches[2][1], np.stack([unit(5)]))
 
 
+def test_iter_windows_reads_the_stored_windows_or_the_vector():
+    store, client = make(tenants={"acme"})
+    windows = np.stack([unit(1), unit(2)])
+    long_ = obj(chunk("a.md", 0), vector=unit(3))
+    long_.properties[WINDOW_PROPERTY] = windows.reshape(-1).tolist()
+    client.replies[("acme", "iterator")] = [long_, obj(chunk("a.md", 1), vector=unit(4))]
+    [(batch, wins)] = list(store.iter_windows(batch_size=5))
+    assert [c.position for c in batch] == [0, 1]
+    np.testing.assert_array_equal(wins[0], windows)
+    np.testing.assert_array_equal(wins[1], unit(4)[None, :])
+    kw = client.of("iterator")[0][1]
+    assert kw["include_vector"] is True and WINDOW_PROPERTY in kw["return_properties"]
+
+
 def test_config_from_url_and_settings(monkeypatch):
     cfg = WeaviateConfig.from_url("https://vec.example.com", grpc_port=443, api_key="k")
     assert (cfg.host, cfg.http_port, cfg.secure, cfg.grpc_port, cfg.api_key) == (

@@ -1,7 +1,7 @@
 """`copilot reindex`: copy a whole index between backends without re-embedding.
 
-Chunks and their stored vectors are streamed from the source with
-``Store.iter_all`` and upserted into the target batch by batch; at the end the
+Chunks and their stored window vectors are streamed from the source with
+``Store.iter_windows`` and upserted into the target batch by batch; at the end the
 target's row count must equal the source's, otherwise the command exits 1.
 The target must start empty so that count check means something.
 """
@@ -58,7 +58,8 @@ def copy_index(source: Any, target: Any, *, batch_size: int = 500, progress: boo
     )
     with Progress(*columns, console=Console(stderr=True), disable=not progress) as bar:
         task = bar.add_task("reindex", total=total, rate="-")
-        for chunks, vectors in source.iter_all(batch_size=batch_size):
+        # Window vectors, not only the pooled one: the copy keeps best-window dense scoring.
+        for chunks, vectors in source.iter_windows(batch_size=batch_size):
             moved += target.upsert(chunks, vectors)
             elapsed = time.perf_counter() - t0
             bar.update(task, advance=len(chunks), rate=f"{moved / elapsed:,.0f}" if elapsed else "-")
@@ -113,8 +114,8 @@ def reindex_command(
     try:
         source = _open(from_, data_dir, None, dim)
         # The target's vector width is the source's: peek at the first batch.
-        first = next(iter(source.iter_all(batch_size=1)), None)
-        target_dim = int(first[1].shape[1]) if first is not None else dim
+        first = next(iter(source.iter_windows(batch_size=1)), None)
+        target_dim = int(first[1][0].shape[1]) if first is not None else dim
         if to == "lancedb":
             from copilot.cli.commands.common import settings_for
 
