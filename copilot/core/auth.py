@@ -199,27 +199,29 @@ class KeyStore:
             row = conn.execute(_KEY_ROW, {"key_id": key_id}).first()
         if row is None or row.revoked_at is not None:
             return None
-        if not hmac.compare_digest(row.secret_hash, _hash_secret(secret, row.salt, self.pepper)):
-            return None
         values = tuple(row)
         cached = self._verified.get(key_id)
         if cached is not None and cached[0] == values:
-            return cached[1], f"key:{key_id}"
-        if not self.keyring.check("api-key", api_key_payload(row), row.seal):
-            # Edited or inserted behind the service's back: never trust it.
-            log.warning("api key %s refused: its seal does not verify (run `copilot audit verify`)", key_id)
+            principal = cached[1]
+        else:
+            if not self.keyring.check("api-key", api_key_payload(row), row.seal):
+                # Edited or inserted behind the service's back: never trust it.
+                log.warning("api key %s refused: its seal does not verify (run `copilot audit verify`)", key_id)
+                return None
+            principal = Principal(
+                subject=row.subject,
+                tenant_id=row.tenant_id,
+                access_level=AccessLevel.parse(row.access_level),
+                roles=frozenset(row.roles or ()),
+                acting_for=frozenset(row.acting_for or ()),
+            )
+            with self._verified_lock:
+                if len(self._verified) >= _VERIFIED_MAX:
+                    self._verified.clear()
+                self._verified[key_id] = (values, principal)
+        # The secret is checked on every call; the cache only vouches for the row's seal.
+        if not hmac.compare_digest(row.secret_hash, _hash_secret(secret, row.salt, self.pepper)):
             return None
-        principal = Principal(
-            subject=row.subject,
-            tenant_id=row.tenant_id,
-            access_level=AccessLevel.parse(row.access_level),
-            roles=frozenset(row.roles or ()),
-            acting_for=frozenset(row.acting_for or ()),
-        )
-        with self._verified_lock:
-            if len(self._verified) >= _VERIFIED_MAX:
-                self._verified.clear()
-            self._verified[key_id] = (values, principal)
         return principal, f"key:{key_id}"
 
 
