@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--database", required=True, help="PostgreSQL URL of a role that may create databases")
     ap.add_argument("--store-cache", type=Path, default=Path(tempfile.gettempdir()) / "copilot-bench-store")
     ap.add_argument("--before", type=Path, default=None, help="an older checkout to run as the 'before' server")
+    ap.add_argument("--before-serve", action="store_true",
+                    help="start the older checkout with its own `copilot serve` (default: uvicorn with h11 "
+                         "and asyncio, as checkouts before `copilot serve` chose its server options)")
     ap.add_argument("--workers", default="1,2", help="worker counts of this checkout's server")
     ap.add_argument("--clients", default="1,10,50")
     ap.add_argument("--seconds", type=float, default=15.0)
@@ -274,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     clients = [int(x) for x in args.clients.split(",") if x]
     servers: list[Server] = []
     if args.before is not None:
-        servers.append(Server("before, 1 worker", args.before.resolve(), 1, True, index,
+        servers.append(Server("before, 1 worker", args.before.resolve(), 1, not args.before_serve, index,
                               fresh_database(args.database, "bench_before"), work))
     for w in (int(x) for x in args.workers.split(",") if x):
         servers.append(Server(f"after, {w} worker{'s' if w > 1 else ''}", ROOT, w, False, index,

@@ -192,7 +192,10 @@ def embed_chunks(
     """
     known = encoded or {}
     flat = [t for w in windows for t in w]
-    todo = list(dict.fromkeys(t for t in flat if t not in known))
+    # Texts of similar length share a batch (as ``SentenceTransformer.encode`` orders them): a
+    # batch is padded to its longest text, so mixing a chunk's short last window with full
+    # windows makes the model compute padding. Each text's vector does not depend on its batch.
+    todo = sorted(dict.fromkeys(t for t in flat if t not in known), key=len)
     step = max(1, batch_size or getattr(embedder, "batch_size", 64) or 64)
     fresh: dict[str, np.ndarray] = {}
     for lo in range(0, len(todo), step):
@@ -644,7 +647,7 @@ class Ingestor:
         bar = _progress(len(candidates), progress)
         parsed_batch: list[_Parsed] = []
         pending: list[_Prepared] = []
-        pending_chunks = 0
+        pending_windows = 0
         # Embedding (torch, releases the GIL) runs on a worker thread while this thread
         # parses the next files, so parsing hides behind the model instead of adding to it.
         # One batch in flight at a time bounds memory.
@@ -660,14 +663,14 @@ class Ingestor:
             in_flight = writer.submit(self._write, batch, report)
 
         def flush_parsed() -> None:
-            nonlocal pending_chunks
+            nonlocal pending_windows
             # PII detection runs over several documents at once (spaCy nlp.pipe batching).
             for outcome in self._prepare_batch(parsed_batch):
                 if isinstance(outcome, FileOutcome):
                     report.outcomes.append(outcome)
                 else:
                     pending.append(outcome)
-                    pending_chunks += len(outcome.chunks)
+                    pending_windows += sum(len(w) for w in outcome.embed_texts)
             parsed_batch.clear()
 
         try:
@@ -685,11 +688,13 @@ class Ingestor:
                     started = in_flight is not None
                     if len(parsed_batch) >= (16 if started else 4):
                         flush_parsed()
-                    # Embed across documents so small files still fill model batches.
-                    if pending_chunks >= self.embed_batch * (4 if started else 1):
+                    # Embed across documents so small files still fill model batches. Counted in
+                    # the texts the model sees (a long chunk is several windows): the first group
+                    # goes as soon as it fills one model batch, so the model starts early.
+                    if pending_windows >= self.embed_batch * (4 if started else 1):
                         submit(list(pending))
                         pending.clear()
-                        pending_chunks = 0
+                        pending_windows = 0
                 bar.update(1)
             flush_parsed()
             if pending:

@@ -23,9 +23,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Table, bindparam, select, text, update
 
 from copilot.core.db import ApiKey, AuditEntry, AuditHead, Database, Feedback
 
@@ -37,6 +37,12 @@ _HASHED_FIELDS = (
 # Arbitrary constant: one advisory lock id serialises appends across processes on PostgreSQL.
 _PG_LOCK_ID = 0x0C0A0D17
 KEY_FILE = "audit.key"
+_ENTRY_TABLE = cast(Table, AuditEntry.__table__)
+_HEAD_TABLE = cast(Table, AuditHead.__table__)
+_HEAD_ROW = select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.row_hash).where(_HEAD_TABLE.c.id == 1)
+_HEAD_UPDATE = (update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1)
+                .values(seq=bindparam("s"), row_hash=bindparam("h"), seal=bindparam("m")))
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 class AuditKeyError(RuntimeError):
@@ -125,8 +131,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat()
 
 
-def api_key_payload(row: ApiKey) -> dict[str, Any]:
-    """What an API key's seal covers: identity, privileges, secret hash and revocation."""
+def api_key_payload(row: Any) -> dict[str, Any]:
+    """What an API key's seal covers: identity, privileges, secret hash and revocation (of an
+    :class:`ApiKey` or of a Core row with the same columns)."""
     return {
         "key_id": row.key_id, "name": row.name, "salt": row.salt, "secret_hash": row.secret_hash,
         "subject": row.subject, "tenant_id": row.tenant_id, "access_level": row.access_level,
@@ -241,12 +248,16 @@ class AuditLog:
                 p.done = True
 
     def _commit(self, recs: list[AuditRecord]) -> list[AuditEntry]:
-        """Append ``recs`` in order and move the head once, in one transaction (caller holds the lock)."""
+        """Append ``recs`` in order and move the head once, in one transaction (caller holds the lock).
+
+        Core statements, not the ORM unit of work: this runs once per request group on the path
+        every response waits for. The returned entries are plain (detached) records of the rows."""
         entries: list[AuditEntry] = []
-        with self.db.session.begin() as s:
+        rows: list[dict[str, Any]] = []
+        with self.db.engine.begin() as conn:
             if self.db.dialect == "postgresql":
-                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_ID})
-            head = s.get(AuditHead, 1)
+                conn.execute(_PG_LOCK, {"k": _PG_LOCK_ID})
+            head = conn.execute(_HEAD_ROW).first()
             prev_seq, prev_hash = (head.seq, head.row_hash) if head else (0, GENESIS)
             for rec in recs:
                 values: dict[str, Any] = {
@@ -259,14 +270,15 @@ class AuditLog:
                     "prev_hash": prev_hash, "key_id": self.keyring.key_id,
                 }
                 h = self.row_hash(values)
-                entries.append(AuditEntry(**values, row_hash=h))
+                rows.append({**values, "row_hash": h})
                 prev_seq, prev_hash = values["seq"], h
-            s.add_all(entries)
+            conn.execute(_ENTRY_TABLE.insert(), rows)
             head_seal = self.keyring.seal("audit-head", _head_payload(prev_seq, prev_hash))
             if head is None:
-                s.add(AuditHead(id=1, seq=prev_seq, row_hash=prev_hash, seal=head_seal))
+                conn.execute(_HEAD_TABLE.insert(), {"id": 1, "seq": prev_seq, "row_hash": prev_hash, "seal": head_seal})
             else:
-                head.seq, head.row_hash, head.seal = prev_seq, prev_hash, head_seal
+                conn.execute(_HEAD_UPDATE, {"s": prev_seq, "h": prev_hash, "m": head_seal})
+        entries = [AuditEntry(**r) for r in rows]
         self.groups += 1
         return entries
 

@@ -15,13 +15,14 @@ import hmac
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jwt
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from copilot.core.audit import AuditLog, AuditRecord, Keyring, api_key_payload
 from copilot.core.db import ApiKey, Database
@@ -36,6 +37,8 @@ KEY_PREFIX = "pc_"
 _KEY_RE = re.compile(r"^pc_([0-9a-f]{12})_([A-Za-z0-9_-]{20,128})$")
 _ROLE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _TENANT_RE = re.compile(TENANT_PATTERN)
+_KEY_ROW = select(ApiKey.__table__).where(ApiKey.__table__.c.key_id == bindparam("key_id"))
+_VERIFIED_MAX = 10_000
 
 
 def _hash_secret(secret: str, salt: str, pepper: str | None) -> str:
@@ -82,6 +85,9 @@ class KeyStore:
         self.keyring = keyring
         self.pepper = pepper
         self.audit = AuditLog(db, keyring)
+        # key_id -> (every column of a row whose seal verified, its principal).
+        self._verified: dict[str, tuple[tuple[Any, ...], Principal]] = {}
+        self._verified_lock = threading.Lock()
 
     def _announce(self, action: str, row: ApiKey) -> None:
         self.audit.append(AuditRecord(
@@ -177,28 +183,45 @@ class KeyStore:
         return len(rows)
 
     def authenticate(self, key: str) -> tuple[Principal, str] | None:
-        """(principal, rate-limit identity) for a valid, unrevoked key; None otherwise."""
+        """(principal, rate-limit identity) for a valid, unrevoked key; None otherwise.
+
+        The key's row is read on every call (a revocation or an edit by any process counts at
+        once); only the seal check and the principal built from a row already verified are reused,
+        and only while every column of that row, seal and revocation included, is unchanged.
+        """
         m = _KEY_RE.match(key)
         if not m:
             return None
         key_id, secret = m.groups()
-        with self.db.session() as s:
-            row = s.scalars(select(ApiKey).where(ApiKey.key_id == key_id)).first()
+        # A Core select on the pooled engine: the ORM session and identity map cost several times
+        # the query itself on this per-request path.
+        with self.db.engine.connect() as conn:
+            row = conn.execute(_KEY_ROW, {"key_id": key_id}).first()
         if row is None or row.revoked_at is not None:
             return None
-        if not self.keyring.check("api-key", api_key_payload(row), row.seal):
-            # Edited or inserted behind the service's back: never trust it.
-            log.warning("api key %s refused: its seal does not verify (run `copilot audit verify`)", key_id)
-            return None
+        values = tuple(row)
+        cached = self._verified.get(key_id)
+        if cached is not None and cached[0] == values:
+            principal = cached[1]
+        else:
+            if not self.keyring.check("api-key", api_key_payload(row), row.seal):
+                # Edited or inserted behind the service's back: never trust it.
+                log.warning("api key %s refused: its seal does not verify (run `copilot audit verify`)", key_id)
+                return None
+            principal = Principal(
+                subject=row.subject,
+                tenant_id=row.tenant_id,
+                access_level=AccessLevel.parse(row.access_level),
+                roles=frozenset(row.roles or ()),
+                acting_for=frozenset(row.acting_for or ()),
+            )
+            with self._verified_lock:
+                if len(self._verified) >= _VERIFIED_MAX:
+                    self._verified.clear()
+                self._verified[key_id] = (values, principal)
+        # The secret is checked on every call; the cache only vouches for the row's seal.
         if not hmac.compare_digest(row.secret_hash, _hash_secret(secret, row.salt, self.pepper)):
             return None
-        principal = Principal(
-            subject=row.subject,
-            tenant_id=row.tenant_id,
-            access_level=AccessLevel.parse(row.access_level),
-            roles=frozenset(row.roles or ()),
-            acting_for=frozenset(row.acting_for or ()),
-        )
         return principal, f"key:{key_id}"
 
 
