@@ -205,12 +205,15 @@ class CueValueRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
                  check: Callable[[str], bool] | None = None, score: float = 0.75,
-                 reverse: bool = False) -> None:  # fmt: skip
+                 reverse: bool = False, any_case: bool = False) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
+        # ``any_case``: after its cue the value may be typed in lower case ("passport no. x1234567",
+        # a form filled in by hand); before its cue (``reverse``) it must keep its usual case.
+        after = f"(?i:{value})" if any_case else value
         # "passport_number=X": a field name joins the cue to its label with "_"
-        self.pattern = re.compile(rf"(?i:\b{cue})(?![^\W_]){cue_window() if filler is None else filler}({value})")
-        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({value})")
+        self.pattern = re.compile(rf"(?i:\b{cue})(?![^\W_]){cue_window() if filler is None else filler}({after})")
+        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({after})")
         self.reverse = (
             re.compile(rf"(?<![\w\-/.])({value})[ \t]*(?:[(,\-–—:][ \t]*)?"
                        rf"(?:(?i:is|was|as)[ \t]+(?:(?i:the|his|her|their|my|your|our|a)[ \t]+)?)?(?i:{cue})(?!\w)")
@@ -430,7 +433,7 @@ def identifier_recognizers() -> list[Any]:
         CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
                            IBAN_VALUE, check=_valid_iban),
         CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like,
-                           reverse=True),
+                           reverse=True, any_case=True),
         # Passport numbers of the common national shapes (letters then digits, nine digits) a few
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
