@@ -105,3 +105,37 @@ def test_first_name_as_subject_of_a_verb(detector: PiiDetector, text: str, name:
 )
 def test_firms_departments_and_openers_as_subject_are_no_person(detector: PiiDetector, text: str) -> None:
     assert "PERSON" not in _types(detector, text), detector.detect(text)
+
+
+# -- change records and street prefixes --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-03-02T10:14:55Z user=jdoe action=UPDATE object=employee field=passport_no value=X1234567",
+        "[10:14] hr-bot: updated passport → X1234567 for the new joiner",
+        'audit: PASSPORT_NUMBER set to "X1234567" by admin',
+        "passport -> X1234567",
+    ],
+)
+def test_passport_in_change_records(detector: PiiDetector, text: str) -> None:
+    assert _covered(detector, text, "X1234567", "PASSPORT"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Billing dispute 4412: remittance via INGBNL2A was rejected.",
+        "Routed via SAP2 gateway.",
+    ],
+)
+def test_a_code_after_via_is_no_street(detector: PiiDetector, text: str) -> None:
+    assert "LOCATION" not in _types(detector, text), detector.detect(text)
+
+
+def test_streets_after_a_prefix_still_found(detector: PiiDetector) -> None:
+    for text, value in (("Ship to Via Roma 12, 00184 Roma.", "Via Roma 12"),
+                        ("12 rue Jean-Jaurès, 75011 Paris", "rue Jean-Jaurès"),
+                        ("Plaza Mayor 3, 28012 Madrid", "Plaza Mayor 3")):  # fmt: skip
+        assert _covered(detector, text, value, "LOCATION"), detector.detect(text)

@@ -21,15 +21,16 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 _CUE_WORDS = (
     r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
-    # a change record: "passport number updated from X to Y", "field=passport old=X new=Y"
-    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|"
+    # a change record: "passport number updated from X to Y", "field=passport old=X new=Y",
+    # "PASSPORT_NUMBER set to X", "field=passport_no value=X", "passport -> X"
+    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|to|value|val|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
     r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
 )
 # Separators around those words; at most one line break (a label on its own line, wrapped text).
 # Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
-_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[>→][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
 # Between two values of one cue: a list ("X and Y") or a change ("from X to Y", "old=X new=Y").
 VALUE_LIST_SEP = (
     r"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz|to|->|→|=>|(?:new|neu|nouveau|nuevo)[ \t]*[=:])[ \t]*"
