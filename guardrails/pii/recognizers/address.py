@@ -162,6 +162,8 @@ _EURO_PREFIX = (
     r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
 )
 _W = r"[^\W\d_][\w'’.\-]*"
+# A street's name holds no digits: after "via" or "plaza", a code ("via INGBNL2A", "via SAP2") is none.
+_NAME_W = r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]*)*"
 _W_NO_STOP = r"[^\W\d_](?:[\w'’.\-]*[\w'’\-])?"
 _NUM = r"\d{1,6}[A-Za-z]?"
 
@@ -175,7 +177,8 @@ class StreetAddressRecognizer(PatternRecognizer):
                     rf"\b{_NUM}(?:\s+\d{{1,4}})?\s+(?:{_W}\s+){{0,3}}{_STREET_SUFFIX}(?!\w)", 0.55),
             Pattern("euro street number", rf"(?:\b{_NUM}\s+)?\b{_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
             Pattern("prefix street",
-                    rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_W}\s*){{1,4}}(?:\s+{_NUM}\b)?", 0.5),
+                    rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_NAME_W}(?![\w'’.\-])\s*){{1,4}}"
+                    rf"(?:\s+{_NUM}\b)?", 0.5),
             # Words without a closing full stop: "1070 Wien. In 2024" spans two sentences.
             Pattern("number words number",
                     rf"(?<![\w-])\d{{1,6}}\s+(?:{_W_NO_STOP}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),

@@ -8,6 +8,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
+from guardrails.pii.negatives import DATE_PATTERNS
 from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS, VALUE_LIST_SEP
 
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
@@ -89,6 +90,10 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     digits = re.sub(r"\D", "", cand)
     if not 7 <= len(digits) <= 15 or "  " in cand or cand.count("/") > 1:
         return 0.0
+    # A whole date is never a phone (post-processing drops it whatever its cue); answering here
+    # spares the region-by-region parse, the costliest step of this recognizer.
+    if _WHOLE_DATE.fullmatch(cand):
+        return 0.0
     lines = before.split("\n")
     line_before = lines[-1]
     if not line_before.strip() and len(lines) > 1 and lines[-2].rstrip().endswith(":"):
@@ -132,6 +137,7 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
 
 
 _LIST_GAP = re.compile(VALUE_LIST_SEP)
+_WHOLE_DATE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
 # "is on", "available at", "reachable under" right before a number.
 _REACHABLE_ON = re.compile(
@@ -237,6 +243,10 @@ class SwiftRecognizer(EntityRecognizer):
         self.cued = re.compile(
             rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}({_BIC_SHAPE})\b"
         )
+        # The same code typed in lower case ("bic: deutdeff"); judged by ``_lower_code_ok``.
+        self.cued_any_case = re.compile(
+            rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}((?i:{_BIC_SHAPE}))\b"
+        )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
         self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
 
@@ -257,6 +267,13 @@ class SwiftRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("SWIFT_CODE", more.start(1), more.end(1), 0.8))
                 end = more.end(1)
         cued = {r.start for r in out}
+        for m in self.cued_any_case.finditer(text):
+            value = m.group(1)
+            if m.start(1) in cued or value.isupper() or not bic.is_valid(value.upper()):
+                continue
+            if _lower_code_ok(text, m.start(), m.start(1), m.end(1)):
+                out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.7))
+                cued.add(m.start(1))
         for m in self.bare.finditer(text):
             if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
                 continue
@@ -268,6 +285,21 @@ class SwiftRecognizer(EntityRecognizer):
             if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
         return out
+
+
+def _lower_code_ok(text: str, cue_start: int, start: int, end: int) -> bool:
+    """A code typed in lower case after its cue: it ends its item (no lower-case word follows, as in
+    "swift code is required for ...") and it has a digit, a branch part, or a bank account beside it
+    on its line (an IBAN, "account", "bank" outside the cue): eight letters after "BIC:" may be a word."""
+    if re.match(r"[ \t]+[a-z]", text[end : end + 3]):
+        return False
+    value = text[start:end]
+    if len(value) == 11 or any(c.isdigit() for c in value):
+        return True
+    line_start = text.rfind("\n", 0, cue_start) + 1
+    line_end = text.find("\n", end)
+    rest = text[line_start:cue_start] + " " + text[end : len(text) if line_end < 0 else line_end]
+    return bool(_BANK_CONTEXT.search(rest))
 
 
 def _shouted(text: str, start: int, end: int) -> bool:

@@ -21,15 +21,16 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 _CUE_WORDS = (
     r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
-    # a change record: "passport number updated from X to Y", "field=passport old=X new=Y"
-    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|"
+    # a change record: "passport number updated from X to Y", "field=passport old=X new=Y",
+    # "PASSPORT_NUMBER set to X", "field=passport_no value=X", "passport -> X"
+    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|to|value|val|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
     r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
 )
 # Separators around those words; at most one line break (a label on its own line, wrapped text).
 # Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
-_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[>→][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
 # Between two values of one cue: a list ("X and Y") or a change ("from X to Y", "old=X new=Y").
 VALUE_LIST_SEP = (
     r"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz|to|->|→|=>|(?:new|neu|nouveau|nuevo)[ \t]*[=:])[ \t]*"
@@ -205,12 +206,15 @@ class CueValueRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
                  check: Callable[[str], bool] | None = None, score: float = 0.75,
-                 reverse: bool = False) -> None:  # fmt: skip
+                 reverse: bool = False, any_case: bool = False) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
+        # ``any_case``: after its cue the value may be typed in lower case ("passport no. x1234567",
+        # a form filled in by hand); before its cue (``reverse``) it must keep its usual case.
+        after = f"(?i:{value})" if any_case else value
         # "passport_number=X": a field name joins the cue to its label with "_"
-        self.pattern = re.compile(rf"(?i:\b{cue})(?![^\W_]){cue_window() if filler is None else filler}({value})")
-        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({value})")
+        self.pattern = re.compile(rf"(?i:\b{cue})(?![^\W_]){cue_window() if filler is None else filler}({after})")
+        self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({after})")
         self.reverse = (
             re.compile(rf"(?<![\w\-/.])({value})[ \t]*(?:[(,\-–—:][ \t]*)?"
                        rf"(?:(?i:is|was|as)[ \t]+(?:(?i:the|his|her|their|my|your|our|a)[ \t]+)?)?(?i:{cue})(?!\w)")
@@ -430,7 +434,7 @@ def identifier_recognizers() -> list[Any]:
         CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
                            IBAN_VALUE, check=_valid_iban),
         CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like,
-                           reverse=True),
+                           reverse=True, any_case=True),
         # Passport numbers of the common national shapes (letters then digits, nine digits) a few
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,

@@ -9,7 +9,17 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import instruction_verbs
-from guardrails.pii.names import WORD, core, has_domain_word, is_cap, looks_like_name, name_tokens, token_ok_for_name
+from guardrails.pii.names import (
+    WORD,
+    core,
+    has_domain_word,
+    is_cap,
+    is_legal_form,
+    is_org_token,
+    looks_like_name,
+    name_tokens,
+    token_ok_for_name,
+)
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
@@ -183,6 +193,21 @@ _HUMAN_VERBS = (
     r"felt|smiled|laughed|cried|lives|lived|married|resigned|retired|had\s+given|has\s+given|"
     r"(?:is|was)\s+(?:born|on\s+leave|out\s+of\s+(?:the\s+)?office|a\s+very\s+\w+\s+person)"
 )
+# Predicates whose one-word subject at the start of a sentence is, in business text, a person
+# ("Dzhambek is from the vendor's team", "Nora is very reliable", "Keshav apologised").
+_FIRST_NAME_VERBS = (
+    r"explained|mentioned|complained|apologi[sz]ed|(?:is|was)\s+from|"
+    r"(?:is|was)\s+(?:very|always|so|really|extremely|quite)\s+(?:reliable|helpful|friendly|kind|responsive|"
+    r"patient|punctual|thorough|careful|impulsive|busy|nice|polite|rude|upset|happy|unhappy|angry|frustrated|"
+    r"pleased)"
+)
+# Verbs a firm named after one person governs as well ("Brackmann confirmed the scope"): its one-word
+# subject is a person only when a personal pronoun takes it up in that or the next sentence
+# ("Luiza confirmed the cut-over. She will brief the team"); a firm is "it" or "they".
+_SHARED_VERBS = r"confirmed|agreed|promised|suggested|proposed|requested|approved|accepted|declined|signed"
+_PERSONAL_PRONOUN = re.compile(r"(?i:\b(?:she|he|her|his|him|herself|himself)\b)")
+# A firm named after one person: the same word elsewhere with a legal form or an organisation word
+# ("Wilmsen GmbH", "Wilmsen Logistics") keeps it a firm whatever the verb.
 # Relation nouns after a possessive ("Ana's daughter"): only people have them.
 _KIN = (
     r"kid|kids|child|children|son|sons|daughter|daughters|wife|husband|mother|father|mum|mom|dad|"
@@ -216,6 +241,12 @@ class PersonContextRecognizer(EntityRecognizer):
     )
     SUBJECT_WORD = re.compile(
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
+    )
+    SUBJECT_FIRST_NAME = re.compile(
+        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_FIRST_NAME_VERBS})\b"
+    )
+    SUBJECT_SHARED_VERB = re.compile(
+        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_SHARED_VERBS})\b"
     )
     OBJECT_WORD = re.compile(
         r"(?i:\b(?:told|asked|ask|thanked|thank|emailed|email|phoned|called|call|ping|pinged|met|meet|married|"
@@ -287,6 +318,12 @@ class PersonContextRecognizer(EntityRecognizer):
                 add(a, b, CONTEXT_SCORE)
         for m in self.SUBJECT_WORD.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.SUBJECT_FIRST_NAME.finditer(text):
+            if not _named_as_firm(text, m.group(1), orgs):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.SUBJECT_SHARED_VERB.finditer(text):
+            if _pronoun_takes_up(text, m.end()) and not _named_as_firm(text, m.group(1), orgs):
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.OBJECT_WORD.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and not _list_follows(text, span[1]):
@@ -347,6 +384,25 @@ class PersonContextRecognizer(EntityRecognizer):
                 if len(text[x:y].split()) >= 2:
                     add(x, y, CONTEXT_SCORE)
         return out
+
+
+def _pronoun_takes_up(text: str, pos: int) -> bool:
+    """A personal pronoun in the rest of the sentence from ``pos`` or in the next sentence."""
+    ends = [m.end() for m in re.finditer(r"[.!?](?:\s|$)|\n\s*\n", text[pos : pos + 300])]
+    stop = pos + (ends[1] if len(ends) > 1 else 300)
+    return bool(_PERSONAL_PRONOUN.search(text, pos, stop))
+
+
+def _named_as_firm(text: str, word: str, orgs: list[tuple[int, int]]) -> bool:
+    """``word`` elsewhere in the text names an organisation: inside an entity the model reads as an
+    organisation, place or product, or right before a legal form or organisation word."""
+    for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", text):
+        if any(a <= m.start() and m.end() <= b and (b - a) > len(word) for a, b in orgs):
+            return True
+        nxt = re.match(r"[ \t]+(\S+)", text[m.end() : m.end() + 30])
+        if nxt and (is_legal_form(nxt.group(1)) or is_org_token(nxt.group(1))):
+            return True
+    return False
 
 
 _PLACE_BEFORE = re.compile(r"(?i:\b(?:in|at|near|via|into|outside|around|across)[ \t]+)$")
