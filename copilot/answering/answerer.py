@@ -472,6 +472,16 @@ _SELF_REFERENCE_RE = re.compile(
 )
 
 
+# "For more information, see Configuring storage.", "Refer to the install guide for details.": a
+# cross-reference names where the answer is, shares the question's topic words, and answers nothing.
+POINTER_PENALTY = 0.25
+_POINTER_RE = re.compile(
+    r"^(?:(?:for|to (?:learn|find out|read)|if you (?:want|need))\b[^.;:]{0,100}?,\s*)?"
+    r"(?:see|refer to)\b(?![^.;:]{0,100}?\b(?:that|whether|if|how)\b)",
+    re.I,
+)
+
+
 def _lead_text(u: Sentence) -> str:
     """A list's lead-in, masked; a heading lead-in is read with the document title."""
     lead = " ".join(u.embed_text.split()[: max(1, len(u.chunk.text[u.start : u.lead_end].split()))])
@@ -696,6 +706,7 @@ class Answerer:
                 + (QUANTITY_BONUS if quantity and _HAS_NUMBER_RE.search(u.text) else 0.0)
                 + (HEADING_BONUS if heading_matches(u.chunk, q_terms) else 0.0)
                 - (SELF_REFERENCE_PENALTY if _SELF_REFERENCE_RE.match(u.text) else 0.0)
+                - (POINTER_PENALTY if u.kind != "list" and _POINTER_RE.match(u.text) else 0.0)
                 for i, (u, cov) in enumerate(cands)
             ]
         )
