@@ -116,6 +116,13 @@ def _is_title_line(chunk_text: str, b: Block) -> bool:
             and not re.search(r"[.!?;:]\s", body))
 
 
+def _is_short_line(text: str, b: Block) -> bool:
+    """A short unpunctuated line read as a heading ("The Helm CLI") that is not a marked heading
+    ("# Limits"): right after a lead-in ending in ':' it is one of the items the lead-in announces."""
+    line_start = text.rfind("\n", 0, b.start) + 1
+    return b.kind == "heading" and not text[line_start : b.start].lstrip().startswith("#")
+
+
 def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
     """Lists with their lead-in: a paragraph ending in ':' followed by items, or a paragraph or
     heading followed by at least two bullet items or three short one-sentence paragraphs."""
@@ -128,7 +135,8 @@ def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
             # The paragraph right under a heading introduces what follows it.
             lead, first, under_heading = blocks[first], first + 1, True
         j = first
-        while j < len(blocks) and _is_item(text, blocks[j]) and not blocks[j].lead_in:
+        while j < len(blocks) and not blocks[j].lead_in and (
+                _is_item(text, blocks[j]) or (lead.lead_in and _is_short_line(text, blocks[j]))):
             j += 1
         items = blocks[first:j]
         bullets = sum(b.kind == "item" for b in items)

@@ -87,3 +87,11 @@ def test_a_cross_reference_does_not_stand_in_for_the_answer(answerer):
     assert not ans.refused
     assert "archived after 90 days" in ans.answer
     assert "see Archiving purchase orders" not in ans.answer
+
+
+def test_short_lines_after_a_lead_in_are_its_items_not_headings():
+    text = ("Installing the client\n\nYou can install the order client with one of the following methods:\n\n"
+            "The web console\n\nThe command line\n\n# Limits\n\nThe client accepts up to 500 lines per file.")
+    lists = [flat for _, _, flat, _, kind, _ in chunk_units(chunk("inst", text, "Client Guide")) if kind == "list"]
+    assert lists == ["You can install the order client with one of the following methods: The web console "
+                     "The command line"]
