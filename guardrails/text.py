@@ -26,6 +26,8 @@ _BULLET_RE = re.compile(r"^\s*(?:[-*•·▪‣–]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\
 _TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{3,}")
 # A list flattened into one paragraph by a parser: "... are true: - SIT is complete. - No more ..."
 _INLINE_BULLET_RE = re.compile(r"(?<=[:.;])\s+[-•*▪–]\s+(?=\S)")
+# ... and a numbered one: "... taking the following steps: 1. Enable the feature. 2. Define roles."
+_INLINE_NUMBER_RE = re.compile(r"(?<=[:.;])\s+(\d{1,2})[.)]\s+(?=[^\W\d_]|[`*\[(\"'])")
 
 BlockKind = Literal["heading", "item", "para", "table"]
 
@@ -160,7 +162,8 @@ def _split_inline_list(text: str, b: Block) -> list[Block]:
     """A paragraph holding a flattened list becomes its lead-in and one item per marker."""
     if b.kind not in ("para", "item"):
         return [b]
-    cuts = list(_INLINE_BULLET_RE.finditer(text, b.start, b.end))
+    cuts = sorted([*_INLINE_BULLET_RE.finditer(text, b.start, b.end), *_numbered_run(text, b)],
+                  key=lambda m: m.start())
     if len(cuts) < 2:
         return [b]
     head_end = cuts[0].start()
@@ -169,6 +172,19 @@ def _split_inline_list(text: str, b: Block) -> list[Block]:
         end = nxt.start() if nxt is not None else b.end
         pieces.append(Block(m.end(), end, "item", False))
     return pieces
+
+
+def _numbered_run(text: str, b: Block) -> list[re.Match[str]]:
+    """Markers "1.", "2.", ... counting up from 1 in one paragraph: a flattened numbered list. A
+    lone number after a full stop ("in version 4. 2 files ...") is not one: a run needs two markers."""
+    runs: list[list[re.Match[str]]] = [[]]
+    for m in _INLINE_NUMBER_RE.finditer(text, b.start, b.end):
+        n = int(m.group(1))
+        if n == len(runs[-1]) + 1:
+            runs[-1].append(m)
+        elif n == 1:
+            runs.append([m])
+    return [m for run in runs if len(run) >= 2 for m in run]
 
 
 _MARKER_RE = re.compile(r"\[\d+(?:\s*[-–,;]\s*\d+)*\]")

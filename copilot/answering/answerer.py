@@ -116,6 +116,13 @@ def _is_title_line(chunk_text: str, b: Block) -> bool:
             and not re.search(r"[.!?;:]\s", body))
 
 
+def _is_short_line(text: str, b: Block) -> bool:
+    """A short unpunctuated line read as a heading ("The Helm CLI") that is not a marked heading
+    ("# Limits"): right after a lead-in ending in ':' it is one of the items the lead-in announces."""
+    line_start = text.rfind("\n", 0, b.start) + 1
+    return b.kind == "heading" and not text[line_start : b.start].lstrip().startswith("#")
+
+
 def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
     """Lists with their lead-in: a paragraph ending in ':' followed by items, or a paragraph or
     heading followed by at least two bullet items or three short one-sentence paragraphs."""
@@ -128,7 +135,8 @@ def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
             # The paragraph right under a heading introduces what follows it.
             lead, first, under_heading = blocks[first], first + 1, True
         j = first
-        while j < len(blocks) and _is_item(text, blocks[j]) and not blocks[j].lead_in:
+        while j < len(blocks) and not blocks[j].lead_in and (
+                _is_item(text, blocks[j]) or (lead.lead_in and _is_short_line(text, blocks[j]))):
             j += 1
         items = blocks[first:j]
         bullets = sum(b.kind == "item" for b in items)
@@ -472,6 +480,16 @@ _SELF_REFERENCE_RE = re.compile(
 )
 
 
+# "For more information, see Configuring storage.", "Refer to the install guide for details.": a
+# cross-reference names where the answer is, shares the question's topic words, and answers nothing.
+POINTER_PENALTY = 0.25
+_POINTER_RE = re.compile(
+    r"^(?:(?:for|to (?:learn|find out|read)|if you (?:want|need))\b[^.;:]{0,100}?,\s*)?"
+    r"(?:see|refer to)\b(?![^.;:]{0,100}?\b(?:that|whether|if|how)\b)",
+    re.I,
+)
+
+
 def _lead_text(u: Sentence) -> str:
     """A list's lead-in, masked; a heading lead-in is read with the document title."""
     lead = " ".join(u.embed_text.split()[: max(1, len(u.chunk.text[u.start : u.lead_end].split()))])
@@ -696,6 +714,7 @@ class Answerer:
                 + (QUANTITY_BONUS if quantity and _HAS_NUMBER_RE.search(u.text) else 0.0)
                 + (HEADING_BONUS if heading_matches(u.chunk, q_terms) else 0.0)
                 - (SELF_REFERENCE_PENALTY if _SELF_REFERENCE_RE.match(u.text) else 0.0)
+                - (POINTER_PENALTY if u.kind != "list" and _POINTER_RE.match(u.text) else 0.0)
                 for i, (u, cov) in enumerate(cands)
             ]
         )
