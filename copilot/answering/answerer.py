@@ -158,8 +158,11 @@ def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
 
 def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
     """(start, end, flat text, masked flat text, kind, lead-in end) of a chunk's answering units."""
+    # A chunk without a content hash (written by an older pipeline, or built in memory) is keyed
+    # by its text, so two such chunks with one id never share units.
+    version = chunk.content_hash or chunk.text
     cached = _UNIT_CACHE.get(chunk.chunk_id)
-    if cached is not None and cached[0] == chunk.content_hash:
+    if cached is not None and cached[0] == version:
         return cached[1]
     text = chunk.text
     blocks = _text.blocks(text)
@@ -194,7 +197,7 @@ def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
                 out.append((ps, pe, flat, masked, kind, 0))
     if len(_UNIT_CACHE) > 50_000:
         _UNIT_CACHE.clear()
-    _UNIT_CACHE[chunk.chunk_id] = (chunk.content_hash, out)
+    _UNIT_CACHE[chunk.chunk_id] = (version, out)
     return out
 
 

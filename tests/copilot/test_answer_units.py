@@ -212,3 +212,15 @@ def test_index_statistics_never_carry_words_from_a_level_above_the_callers(embed
     assert stem("covenant") not in bp.lower_case_stems(["acme"], PARTNER)
     assert correct_spelling("what does the recapitalisaton clause say", bp.vocabulary(["acme"], PARTNER)) == (
         "what does the recapitalisaton clause say")
+
+
+def test_units_of_two_unhashed_chunks_with_one_id_are_not_shared():
+    # Chunks built without a content hash must not reuse each other's cached units.
+    def make(text: str) -> Chunk:
+        return Chunk(chunk_id="same-id", doc_id="d.md", tenant_id="acme", access_level=AccessLevel.PARTNER,
+                     doc_type="guide", title="T", version="1", position=0, text=text, index_text=text,
+                     section_path=["T"])
+
+    first = [u[2] for u in chunk_units(make("The ledger closes on the fifth working day of each month."))]
+    second = [u[2] for u in chunk_units(make("Refunds are approved by the finance lead within two days."))]
+    assert first != second and any("Refunds" in u for u in second)
