@@ -1,8 +1,9 @@
 """Dense query cost and agreement: every window scanned vs a pooled-vector candidate pool re-scored.
 
 Runs both query paths of :class:`~retrievers.stores.lancedb.LanceDBStore` side by side in one process on
-the same table, query by query in alternating order, and reports CPU per query (process time), wall
-p50/p95, and how often the pool's top-k equals the full window scan's (ids in order, and as a set).
+the same table, in whole passes over the queries alternating between the paths, and reports CPU per
+query (process time), wall p50/p95, and how often the pool's top-k equals the full window scan's
+(ids in order, and as a set).
 
 ``python -m evals.bench_window_pool --index .data/cuad/index-c640-o128-pii0/index
 --cases .data/cuad-corpus/evalset.jsonl --pools 0,50,100,200``
@@ -98,23 +99,26 @@ def main(argv: list[str] | None = None) -> int:
         for vec, flt in queries:  # warm-up: open files, caches
             store.window_pool = 0
             store.dense_search(vec, flt, args.k)
+        # Whole passes over the queries, the paths alternating pass by pass (ABBA...): interleaving
+        # the paths query by query let one path's reads warm or evict the other's.
+        got: dict[int, list[list[str]]] = {}
         for r in range(args.repeat):
-            for i, (vec, flt) in enumerate(queries):
-                order = pools if (i + r) % 2 == 0 else list(reversed(pools))
-                got: dict[int, list[str]] = {}
-                for p in order:
-                    store.window_pool = p
+            for p in pools if r % 2 == 0 else list(reversed(pools)):
+                store.window_pool = p
+                ids = []
+                for vec, flt in queries:
                     c0, w0 = time.process_time(), time.perf_counter()
                     hits = store.dense_search(vec, flt, args.k)
                     wall[p].append((time.perf_counter() - w0) * 1000)
                     cpu[p].append((time.process_time() - c0) * 1000)
-                    got[p] = [h.chunk.chunk_id for h in hits]
-                if r == 0:
-                    ref = got[0] if 0 in got else got[pools[0]]
-                    for p in pools:
-                        same_order[p] += got[p] == ref
-                        same_set[p] += set(got[p]) == set(ref)
-                        same_top10[p] += got[p][:10] == ref[:10]
+                    ids.append([h.chunk.chunk_id for h in hits])
+                got.setdefault(p, ids)
+        ref = got[0] if 0 in got else got[pools[0]]
+        for p in pools:
+            for a, b in zip(got[p], ref, strict=True):
+                same_order[p] += a == b
+                same_set[p] += set(a) == set(b)
+                same_top10[p] += a[:10] == b[:10]
         n = len(queries)
         result = {
             "source": source,
