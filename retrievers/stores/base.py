@@ -15,7 +15,7 @@ Contract (checked by ``tests/contract/`` for every backend):
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -63,6 +63,30 @@ def best_window_scores(query: np.ndarray, windows: Sequence[np.ndarray]) -> list
         norms[norms == 0] = 1.0
         out.append(float(np.max((w @ q) / norms)))
     return out
+
+
+def best_window_scores_arrow(query: np.ndarray, windows: Any) -> np.ndarray:
+    """:func:`best_window_scores` of an Arrow list-of-vectors column, without Python lists."""
+    import pyarrow as pa
+
+    col = windows.combine_chunks() if isinstance(windows, pa.ChunkedArray) else windows
+    n = len(col)
+    if n == 0:
+        return np.zeros(0, dtype=np.float32)
+    lengths = np.asarray(col.value_lengths().fill_null(0), dtype=np.int64)
+    flat = np.asarray(col.flatten().flatten(), dtype=np.float32)
+    q = np.asarray(query, dtype=np.float32).reshape(-1)
+    q = q / (np.linalg.norm(q) or 1.0)
+    mat = flat.reshape(-1, q.shape[0])
+    norms = np.linalg.norm(mat, axis=1)
+    norms[norms == 0] = 1.0
+    sims = (mat @ q) / norms
+    best = np.full(n, -1.0, dtype=np.float32)  # a row without windows ranks last
+    has = lengths > 0
+    if has.any():
+        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))[has]
+        best[has] = np.maximum.reduceat(sims, starts)
+    return best
 
 
 class StoreError(RuntimeError):

@@ -71,8 +71,10 @@ import pyarrow as pa
 
 from retrievers.access import MAX_TS, MIN_TS, AccessFilter, AccessLevel, AccessViolation
 from retrievers.schema import Chunk, DocumentInfo, PiiSpan, ScoredChunk
-from retrievers.stores.base import StoreError, Vectors, best_window_scores, split_vectors
+from retrievers.stores.base import StoreError, Vectors, best_window_scores_arrow, split_vectors
 
+# Candidates an unindexed table's dense search re-scores by their best window (see dense_search).
+WINDOW_POOL = 200
 TABLE = "chunks"  # the common table: small tenants (every tenant in the single-table layout)
 TENANT_PREFIX = "chunks_t_"
 TENANT_TABLE_MIN_ROWS = 100_000
@@ -383,7 +385,8 @@ class LanceDBStore:
 
     def __init__(
         self, path: str | Path, dim: int = 384, *, ann_min_rows: int = 10_000, ann_nprobes: int = 20,
-        ann_refine_factor: int = 20, layout: str = "tenant", tenant_table_min_rows: int | None = None,
+        ann_refine_factor: int = 20, window_pool: int = WINDOW_POOL, layout: str = "tenant",
+        tenant_table_min_rows: int | None = None,
         read_consistency_s: float | None = None, adaptive_filter: bool = True,
         postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
         postfilter_margin: float = POSTFILTER_MARGIN,
@@ -399,6 +402,9 @@ class LanceDBStore:
         self.ann_min_rows = ann_min_rows
         self.ann_nprobes = ann_nprobes
         self.ann_refine_factor = ann_refine_factor
+        # Candidates an unindexed table ranks by pooled vector and re-scores by best window; 0: scan
+        # every window instead (the reference, ``dense_search(exact=True)``).
+        self.window_pool = window_pool
         # A tenant moves to its own table once filtering its rows out of everyone else's queries
         # costs more than the extra query its own table adds to its callers': ~100k rows here
         # (evals/bench_perf.py: 25k-row tenant tables were slower than one 100k table, 250k-row
@@ -747,18 +753,19 @@ class LanceDBStore:
         return math.ceil(k / share * self.postfilter_margin), None
 
     def _search(self, flt: AccessFilter, k: int, query: Any, key: str, smaller_first: bool,
-                parts: list[tuple[_Part, str]] | None = None) -> list[dict[str, Any]]:
+                parts: list[tuple[_Part, str]] | None = None, convert: Any = None) -> list[dict[str, Any]]:
         """Each visible table's top ``k`` under the access filter, merged. ``query(part, where,
         prefilter, limit)`` builds one table's query; a post-filtered query that returns fewer
         than ``k`` rows is run again pre-filtered, so each table's top-k stays full. Not when the
         counts show every row of the table visible at the version searched: the filter then
-        removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term)."""
+        removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term).
+        ``convert`` turns one query's Arrow result into rows (default: every row as it came)."""
         plans = [(part, where, *self._plan(part, flt, k)) for part, where in (parts or self._visible(flt))]
-        results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans])
+        results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans], convert)
         redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
                 if fetch is not None and len(results[i]) < k and (whole is None or int(part.table.version) != whole)]
         if redo:
-            again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo])
+            again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo], convert)
             for i, rows in zip(redo, again, strict=True):
                 results[i] = rows
         for i, (_, _, fetch, _) in enumerate(plans):
@@ -769,44 +776,118 @@ class LanceDBStore:
         return self._merge(results, key, k, smaller_first)
 
     def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False) -> list[ScoredChunk]:
-        """Nearest visible chunks; ``exact`` bypasses the ANN index (used to measure its recall)
-        and always pre-filters: it is the reference the index and the post-filter are measured by."""
+        """Nearest visible chunks by their best window; ``exact`` scans every window of every visible
+        row and always pre-filters: it is the reference the index, the post-filter and the
+        candidate pool are measured by."""
         if k <= 0 or flt.empty:
             return []
         vec = np.asarray(vector, dtype=np.float32)
+        scan_windows = exact or self.window_pool <= 0
         flat = exact or self.exact_search
 
         def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
-            # Exact search ranks by the best window; the IVF-PQ index holds the pooled vectors, so
-            # its candidates bring their windows to be re-scored.
-            indexed = part.has_ann and not flat
+            if scan_windows:
+                return (
+                    part.table.search(vec, vector_column_name="windows")
+                    .distance_type("cosine")
+                    .where(where, prefilter=True)
+                    .select([*_ROW_COLUMNS, "_distance"])
+                    .limit(k)
+                    .bypass_vector_index()
+                )
+            # The IVF-PQ index holds the pooled vectors: its candidates bring their windows to be
+            # re-scored. A table without the index (beside indexed ones) ranks its pooled vectors
+            # exactly and re-scores a pool, as _pooled_exact does.
             q = (
-                part.table.search(vec, vector_column_name="vector" if indexed else "windows")
+                part.table.search(vec, vector_column_name="vector")
                 .distance_type("cosine")
-                .where(where, prefilter=prefilter or flat)
-                .select([*_ROW_COLUMNS, "_distance", *(["windows"] if indexed else [])])
-                .limit(k if flat else limit)
+                .where(where, prefilter=prefilter or not part.has_ann)
+                .select([*_ROW_COLUMNS, "_distance", "windows"])
+                .limit(limit if part.has_ann else max(k, self.window_pool))
             )
-            if flat:
+            if not part.has_ann:
                 return q.bypass_vector_index()
-            if indexed:
-                # refine_factor_for(k), not (limit): the re-rank pool grows with the over-fetch, so
-                # the visible part of a post-filtered pool is as large as a pre-filtered one.
-                q = q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k))
-            return q
+            # refine_factor_for(k), not (limit): the re-rank pool grows with the over-fetch, so
+            # the visible part of a post-filtered pool is as large as a pre-filtered one.
+            return q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k))
 
-        if flat:
-            rows = self._merge(self._run([query(p, w, True, k) for p, w in self._visible(flt)]), "_distance", k,
+        def rescore(table: pa.Table) -> list[dict[str, Any]]:
+            # On the Arrow buffers: turning the candidates' windows into Python lists costs more
+            # than scoring them.
+            best = best_window_scores_arrow(vec, table.column("windows"))
+            order = np.argsort(-best, kind="stable")[:k]
+            top = table.drop_columns(["windows", "_distance"]).take(pa.array(order))
+            return top.append_column("_distance", pa.array(1.0 - best[order], pa.float32())).to_pylist()
+
+        visible = self._visible(flt)
+        if scan_windows:
+            rows = self._merge(self._run([query(p, w, True, k) for p, w in visible]), "_distance", k,
                                smaller_first=True)
+        elif flat or not any(p.has_ann for p, _ in visible):
+            rows = self._pooled_exact(vec, visible, flt, k, rescore)
         else:
-            rows = self._search(flt, k, query, "_distance", smaller_first=True)
-            rescore = [r for r in rows if r.get("windows") is not None]
-            if rescore:
-                for r, sim in zip(rescore, best_window_scores(vec, [np.asarray(r.pop("windows")) for r in rescore]),
-                                  strict=True):
-                    r["_distance"] = 1.0 - sim
-                rows.sort(key=lambda r: float(r["_distance"]))
+            rows = self._search(flt, k, query, "_distance", smaller_first=True, parts=visible, convert=rescore)
         return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
+
+    def _pooled_exact(self, vec: np.ndarray, parts: list[tuple[_Part, str]], flt: AccessFilter, k: int,
+                      rescore: Any) -> list[dict[str, Any]]:
+        """Exact dense search without scanning every window: each visible table ranks its pooled
+        vectors exactly (the access filter inside the query), the best ``window_pool`` candidates
+        are re-scored by their best window, and only the top ``k`` rows are read in full.
+
+        Scanning the windows costs a distance per window (3.5 a chunk in the docs and CUAD sets) on
+        LanceDB's slower multivector path; the pooled vector costs one a chunk, and reading the
+        row columns of the ``k`` winners by row id skips decoding text for the whole pool. A table
+        with at most ``window_pool`` visible rows gets the exact result.
+        """
+        index = {id(part): i for i, (part, _) in enumerate(parts)}
+
+        class _Tagged:
+            """A table's query whose rows say which table they came from."""
+
+            def __init__(self, query: Any, i: int):
+                self.query, self.i = query, i
+
+            def to_arrow(self) -> pa.Table:
+                t = self.query.to_arrow()
+                return t.append_column("_part", pa.array(np.full(len(t), self.i, dtype=np.int32)))
+
+        def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
+            # A post-filtered query over-fetches by limit / k: the pool grows alike, so the visible
+            # part of it is as large as a pre-filtered pool.
+            pool = math.ceil(max(k, self.window_pool) * limit / k)
+            q = (
+                part.table.search(vec, vector_column_name="vector")
+                .distance_type("cosine")
+                .where(where, prefilter=prefilter)
+                .select(["chunk_id", "_distance", "windows"])
+                .with_row_id(True)
+                .limit(pool)
+                .bypass_vector_index()
+            )
+            return _Tagged(q, index[id(part)])
+
+        top = self._search(flt, k, query, "_distance", smaller_first=True, parts=parts, convert=rescore)
+        full: dict[str, dict[str, Any]] = {}
+        for i, (part, where) in enumerate(parts):
+            mine = [r for r in top if r["_part"] == i]
+            if not mine:
+                continue
+            try:
+                got = part.table.take_row_ids([int(r["_rowid"]) for r in mine]).select(_ROW_COLUMNS).to_arrow()
+                fetched = {row["chunk_id"]: row for row in got.to_pylist()}
+            except Exception:
+                fetched = {}
+            if any(r["chunk_id"] not in fetched for r in mine):
+                # A write between the two reads moved the rows: read them by id, under the filter.
+                ids = ", ".join(_q(r["chunk_id"]) for r in mine)
+                got = (
+                    part.table.search().where(f"({where}) AND chunk_id IN ({ids})", prefilter=True)
+                    .select(_ROW_COLUMNS).limit(len(mine)).to_arrow()
+                )
+                fetched = {row["chunk_id"]: row for row in got.to_pylist()}
+            full.update(fetched)
+        return [{**full[r["chunk_id"]], "_distance": r["_distance"]} for r in top if r["chunk_id"] in full]
 
     def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
         """BM25 matches; each tenant table ranks with its own term statistics (as a tenant's
@@ -834,18 +915,20 @@ class LanceDBStore:
             raise StoreError(f"full-text query failed: {exc}") from exc
         return self._checked(rows, flt, "_score", "fulltext")
 
-    def _run(self, queries: list[Any]) -> list[list[dict[str, Any]]]:
+    def _run(self, queries: list[Any], convert: Any = None) -> list[list[dict[str, Any]]]:
         """Run the tables' queries, concurrently when there are several: one LanceDB query keeps
         about one core busy, so two tables searched side by side cost the time of the slower one
-        (at 1M, two 250k-row tenant tables: 123 ms instead of 155 ms, same CPU)."""
+        (at 1M, two 250k-row tenant tables: 123 ms instead of 155 ms, same CPU). ``convert`` turns
+        one Arrow result into rows (default ``to_pylist``)."""
+        convert = convert or (lambda t: t.to_pylist())
         if len(queries) <= 1:
-            return [q.to_arrow().to_pylist() for q in queries]
+            return [convert(q.to_arrow()) for q in queries]
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lancedb-query")
         futures = [self._pool.submit(q.to_arrow) for q in queries]
-        return [f.result().to_pylist() for f in futures]
+        return [convert(f.result()) for f in futures]
 
     def _ensure_fts_locked(self, part: _Part) -> bool:
         with self._write_lock:

@@ -122,7 +122,9 @@ def test_a_short_post_filter_falls_back_and_keeps_top_k_full(tmp_path):
     before = store.filter_counts["fallback"]
     dense, dense_pre = both(store, store.dense_search, near, f, 10)
     text, text_pre = both(store, store.text_search, "cutover", f, 10)
-    assert store.filter_counts["fallback"] - before == 2
+    # Full-text falls back; dense search over-fetches its candidate pool (window_pool, here the
+    # whole 200-row table), so its post-filter already holds the caller's rows.
+    assert store.filter_counts["fallback"] - before == 1
     assert len(dense) == len(text) == 10
     assert {h.chunk.tenant_id for h in dense + text} == {"acme"}
     assert_same_ranking(dense, dense_pre)
