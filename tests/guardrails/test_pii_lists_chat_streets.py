@@ -118,3 +118,20 @@ def test_bank_code_after_payment_word(detector: PiiDetector, text: str, value: s
 )
 def test_codes_without_bank_structure_after_payment_word(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value), detector.detect(text)
+
+
+def test_address_starts_after_its_label_and_the_sentence_before() -> None:
+    detector = get_detector()
+    text = "Onboarding: DOB 14/07/1994. Passport no. K1234567. Address: Rue des Lilas 4, 75011 Paris."
+    spans = detector.detect(text)
+    assert _covered(detector, text, "K1234567", "PASSPORT"), spans  # not swallowed by the address
+    loc = [s for s in spans if s.entity_type == "LOCATION"]
+    assert loc and all(s.start >= text.index("Rue des") for s in loc), loc
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Nimbus will draft the release notes automatically.", "Relay will send the reminder at noon."],
+)
+def test_product_before_modal_and_system_verb_is_no_person(detector: PiiDetector, text: str) -> None:
+    assert not [s for s in detector.detect(text) if s.entity_type == "PERSON"], detector.detect(text)

@@ -54,6 +54,10 @@ def _token_kind(tok: str) -> str:
     return "other"
 
 
+def _ends_before_address(tok: str) -> bool:
+    return tok.endswith(":") or (tok.endswith(".") and any(ch.isdigit() for ch in tok))
+
+
 def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
     """Start (in ``seg``) of the longest address-like suffix of a segment, and its token kinds."""
     toks = [(m.start(), m.group()) for m in re.finditer(r"\S+", seg)]
@@ -61,7 +65,9 @@ def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
         return None
     kinds = [_token_kind(t) for _, t in toks]
     i = len(toks)
-    while i > 0 and kinds[i - 1] != "other" and len(toks) - i < 7:
+    # A label ("Address:") or a sentence closed after a number ("no. K1234567.") ends the address's
+    # start: neither is part of it.
+    while i > 0 and kinds[i - 1] != "other" and len(toks) - i < 7 and not _ends_before_address(toks[i - 1][1]):
         i -= 1
     while i < len(toks) and kinds[i] == "particle":
         i += 1
