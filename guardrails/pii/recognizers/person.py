@@ -198,8 +198,9 @@ _HUMAN_VERBS = (
 _FIRST_NAME_VERBS = (
     r"explained|mentioned|complained|apologi[sz]ed|(?:is|was)\s+from|"
     # a task taken on in minutes and chat ("Ana will own the cutover", "Ravi should chase finance")
+    # (verbs a product or a system does as well, "draft", "send", "check", are left out)
     r"(?:will|would|can|could|should|must|shall)\s+(?:own|lead|join|present|attend|chase|follow\s+up|"
-    r"get\s+back|reply|ask|call|draft|coordinate|confirm|send|share|prepare|check|review)\b|"
+    r"get\s+back|coordinate)\b|"
     r"(?:is|was)\s+(?:very|always|so|really|extremely|quite)\s+(?:reliable|helpful|friendly|kind|responsive|"
     r"patient|punctual|thorough|careful|impulsive|busy|nice|polite|rude|upset|happy|unhappy|angry|frustrated|"
     r"pleased)"
