@@ -54,6 +54,10 @@ def _token_kind(tok: str) -> str:
     return "other"
 
 
+def _ends_before_address(tok: str) -> bool:
+    return tok.endswith(":") or (tok.endswith(".") and any(ch.isdigit() for ch in tok))
+
+
 def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
     """Start (in ``seg``) of the longest address-like suffix of a segment, and its token kinds."""
     toks = [(m.start(), m.group()) for m in re.finditer(r"\S+", seg)]
@@ -61,7 +65,9 @@ def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
         return None
     kinds = [_token_kind(t) for _, t in toks]
     i = len(toks)
-    while i > 0 and kinds[i - 1] != "other" and len(toks) - i < 7:
+    # A label ("Address:") or a sentence closed after a number ("no. K1234567.") ends the address's
+    # start: neither is part of it.
+    while i > 0 and kinds[i - 1] != "other" and len(toks) - i < 7 and not _ends_before_address(toks[i - 1][1]):
         i -= 1
     while i < len(toks) and kinds[i] == "particle":
         i += 1
@@ -166,6 +172,10 @@ _W = r"[^\W\d_][\w'’.\-]*"
 _NAME_W = r"[^\W\d_][^\W\d_'’.\-]*(?:['’.\-][^\W\d_]*)*"
 _W_NO_STOP = r"[^\W\d_](?:[\w'’.\-]*[\w'’\-])?"
 _NUM = r"\d{1,6}[A-Za-z]?"
+# A number is no date's or time's first part: "2024" in "2024-05-01", "10" in "10:30".
+_NO_DATE_AFTER = r"(?![\-/.]\d{1,2}[\-/.]\d|:\d\d)"
+# A capitalised word of a city's name, checked case-sensitively inside case-insensitive patterns.
+_CITY_WORD = rf"(?-i:{_UP})[\w'’\-]*"
 
 
 class StreetAddressRecognizer(PatternRecognizer):
@@ -179,9 +189,18 @@ class StreetAddressRecognizer(PatternRecognizer):
             Pattern("prefix street",
                     rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_NAME_W}(?![\w'’.\-])\s*){{1,4}}"
                     rf"(?:\s+{_NUM}\b)?", 0.5),
-            # Words without a closing full stop: "1070 Wien. In 2024" spans two sentences.
+            # "via Garibaldi 7, Milano", "calle Mayor 12, Sevilla": a prefix street with its house number
+            # and the city after a comma. The prefix may be written in lower case (Italian and Spanish
+            # do), so the number and the city are the evidence, not the prefix word. Presidio matches
+            # case-insensitively: capitals are checked case-sensitively; an acronym ("via SAP 4") is no
+            # street name.
+            Pattern("prefix street number city",
+                    rf"(?i:\b{_EURO_PREFIX})\s+(?-i:(?![A-Z]{{2,}}\b)){_NAME_W}(?:[ \t]+{_NAME_W}){{0,3}}[ \t]+{_NUM}\b"
+                    rf",[ \t]*{_CITY_WORD}(?:[ \t]+{_CITY_WORD}){{0,2}}(?=[ \t]*(?:[,.;)\n]|$))", 0.55),
+            # Words without a closing full stop: "1070 Wien. In 2024" spans two sentences. The closing
+            # number is no date's or time's first part ("12 Main Street on 2024-05-01", "at 10:30").
             Pattern("number words number",
-                    rf"(?<![\w-])\d{{1,6}}\s+(?:{_W_NO_STOP}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b", 0.3),
+                    rf"(?<![\w-])\d{{1,6}}\s+(?:{_W_NO_STOP}\s+){{1,3}}\d{{1,4}}[A-Za-z]?\b{_NO_DATE_AFTER}", 0.3),
             Pattern("street word number", rf"\b(?:{_NUM}\s+)?(?:{_W}\s+){{1,3}}(?:{_EURO_WORD})\s+{_NUM}\b", 0.55),
             Pattern("unit",
                     r"(?i:\b(?:apt|apartment|suite|ste|unit|flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?\b)(?![.,]\d)", 0.55),

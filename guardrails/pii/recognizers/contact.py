@@ -227,6 +227,14 @@ _BANK_CONTEXT = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}"
 )
 
+# Words of a payment a bank code follows directly, with an optional preposition ("remittance X",
+# "wire to X", "paid via X").
+_PAYMENT_WORD = (
+    r"(?i:\b(?:remittance|remit|remitted|payment|payments|paid|pay|payout|wire|wired|transfer|transferred|"
+    r"settlement|settle|refund|refunded|beneficiary|correspondent|überweisung|virement|bonifico|"
+    r"transferencia|przelew|overboeking)(?:[ \t]+(?:to|via|through|at|with|into|from|bank|bic|code))?)"
+)
+
 
 class SwiftRecognizer(EntityRecognizer):
     """BIC/SWIFT codes, checked by python-stdnum (shape, ISO country code): after a BIC cue (a few
@@ -248,6 +256,8 @@ class SwiftRecognizer(EntityRecognizer):
             rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}((?i:{_BIC_SHAPE}))\b"
         )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
+        # A code right after a payment word ("remittance INGBNL2A", "wire to DEUTDEFF").
+        self.after_payment = re.compile(rf"{_PAYMENT_WORD}[ \t]*:?[ \t]*({_BIC_SHAPE})(?![\w\-/])")
         self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
 
     def load(self) -> None:
@@ -273,6 +283,15 @@ class SwiftRecognizer(EntityRecognizer):
                 continue
             if _lower_code_ok(text, m.start(), m.start(1), m.end(1)):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.7))
+                cued.add(m.start(1))
+        for m in self.after_payment.finditer(text):
+            value = m.group(1)
+            if m.start(1) in cued or not bic.is_valid(value) or _shouted(text, m.start(1), m.end(1)):
+                continue
+            # An all-letter code may be an upper-case word ("payment REVERSED."): a digit in the
+            # location or branch part, or a branch part, is what no word has.
+            if any(c.isdigit() for c in value) or len(value) == 11:
+                out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.6))
                 cued.add(m.start(1))
         for m in self.bare.finditer(text):
             if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):

@@ -197,6 +197,10 @@ _HUMAN_VERBS = (
 # ("Dzhambek is from the vendor's team", "Nora is very reliable", "Keshav apologised").
 _FIRST_NAME_VERBS = (
     r"explained|mentioned|complained|apologi[sz]ed|(?:is|was)\s+from|"
+    # a task taken on in minutes and chat ("Ana will own the cutover", "Ravi should chase finance")
+    # (verbs a product or a system does as well, "draft", "send", "check", are left out)
+    r"(?:will|would|can|could|should|must|shall)\s+(?:own|lead|join|present|attend|chase|follow\s+up|"
+    r"get\s+back|coordinate)\b|"
     r"(?:is|was)\s+(?:very|always|so|really|extremely|quite)\s+(?:reliable|helpful|friendly|kind|responsive|"
     r"patient|punctual|thorough|careful|impulsive|busy|nice|polite|rude|upset|happy|unhappy|angry|frustrated|"
     r"pleased)"
@@ -280,7 +284,9 @@ class PersonContextRecognizer(EntityRecognizer):
         r"reviewers|signatories|speakers|authors|guests|colleagues|invitees|present|absent|apologies)"
         r"(?:[ \t]+(?:are|were|include|included))?[ \t]*:?[ \t]*)"
         rf"((?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,?[ \t]+"
-        rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)"
+        rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?|"
+        # or commas only, the list closing its line or sentence ("Attendees: Ana, Piotr, Hollis.")
+        rf"(?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?(?=[ \t]*(?:[.;\n]|$)))"
     )
     # Name-shaped phrases the model's English training misses: written with letters outside ASCII
     # ("Wiktoria Zielińska") or joined by a surname particle ("Willemine ten Pas", "Ana de la Cruz").
@@ -579,6 +585,11 @@ class PersonLayoutRecognizer(EntityRecognizer):
         for block in _conversations([m for m in self.SPEAKER.finditer(text) if len(m.group(2).split()) >= 2], text):
             for m in block:
                 add(m.start(1), m.end(1))
+        # One "Name: message" line whose message opens in the first person ("Piotr: I'll send it"):
+        # a record field's value ("Status: open") does not speak.
+        for m in self.SPEAKER.finditer(text):
+            if _FIRST_PERSON_OPENING.match(m.group(2)):
+                add(m.start(1), m.end(1))
         for m in self.MENTION.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=2)
             if span:
@@ -589,7 +600,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
             line_end = len(text) if line_end < 0 else line_end
             while (item := self.ACTION_ITEM.match(text, pos, line_end)) is not None:
                 a, b = _strip_leading_function_words(text, item.start(1), item.end(1))
-                if a == item.start(1):
+                # "- Right to work: verified": a phrase closed by a colon is a record's label.
+                if a == item.start(1) and not _LABEL_END.match(text, item.end(), line_end):
                     add(a, b)
                 nxt = re.compile(r"[,;]|\band\b").search(text, item.end(), line_end)
                 if nxt is None:
@@ -609,6 +621,11 @@ class PersonLayoutRecognizer(EntityRecognizer):
         return out
 
 
+_FIRST_PERSON_OPENING = re.compile(
+    r"(?:I|I'm|I’m|I'll|I’ll|I've|I’ve|I'd|I’d|we'll|we’ll|we're|we’re|we've|we’ve)(?![\w'’])"
+)
+# The rest of a record's label after "X to": a word or two and the colon ("work:", "work status:").
+_LABEL_END = re.compile(r"[a-z][\w\-]*(?:[ \t]+[\w\-]+)?[ \t]*:")
 _SPEECH = re.compile(
     r"(?i:\b(?:i|i'm|i'll|i've|me|my|we|we'll|we're|us|our|you|you're|your|thanks|thank|yes|no|ok|okay|sure|sorry|"
     r"hi|hello|hey|please|ich|wir|du|je|nous|vous|ik|wij|jij|yo|nosotros|ja|my)\b)|[?!]"
