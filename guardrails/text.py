@@ -33,6 +33,7 @@ _INLINE_NUMBER_RE = re.compile(r"(?<=[:.;])\s+(\d{1,2})[.)]\s+(?=[^\W\d_]|[`*\[(
 # a YAML/JSON key line, a shell prompt, a line of braces, or a fence.
 _FENCE_RE = re.compile(r"^\s*(?:```|~~~)")
 _KEY_LINE_RE = re.compile(r"^\s*(?:-\s+)?([\"']?[A-Za-z_$<{@][\w.\-/$<>{}@]*[\"']?):(?:\s+(.*))?$")
+_YAML_ENTRY_RE = re.compile(r"^\s*-\s+\S+$")
 _PROMPT_RE = re.compile(r"^\s*\$\s+\S")
 _BRACE_RE = re.compile(r"^\s*(?:[{}\[\]()]+[,;]?\s*$|.*[{\[]\s*$)")
 
@@ -144,7 +145,9 @@ def _code_lines(lines: list[str]) -> list[bool]:
         b = bodies[i]
         if not b.strip() or _FENCE_RE.match(b):
             return False
-        return _strong_code(b) or b[:1] in " \t" or bodies[i - 1].rstrip().endswith("\\")
+        # ... and a YAML list entry of one token ("- defaults.yaml"), however the parser indented it.
+        return (_strong_code(b) or b[:1] in " \t" or bool(_YAML_ENTRY_RE.match(b))
+                or bodies[i - 1].rstrip().endswith("\\"))
 
     def next_line(i: int) -> int:
         while i < n and not bodies[i].strip():

@@ -119,3 +119,16 @@ def test_an_answer_quotes_the_configuration_not_the_lead_in_alone(answerer):
     ans = answerer.answer("How do I enable the report exporter?", P, ResponseRedactor(P, load_policy(None), None))
     assert not ans.refused
     assert "as follows:" in ans.answer and "enabled: true" in ans.answer
+
+
+def test_a_block_the_parser_left_unindented_stays_whole():
+    text = ("Add the module to your plugin file as follows:\n\n"
+            "data:\n"
+            "plugin-file.yaml: |\n"
+            "includes:\n"
+            "- defaults.yaml\n"
+            "plugins:\n"
+            "- package: ./dist/events-module\n"
+            "disabled: false\n\n"
+            "Restart the server.")
+    assert [k for k, _, _ in kinds(text)] == ["para", "code", "para"]
