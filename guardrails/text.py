@@ -29,7 +29,15 @@ _INLINE_BULLET_RE = re.compile(r"(?<=[:.;])\s+[-•*▪–]\s+(?=\S)")
 # ... and a numbered one: "... taking the following steps: 1. Enable the feature. 2. Define roles."
 _INLINE_NUMBER_RE = re.compile(r"(?<=[:.;])\s+(\d{1,2})[.)]\s+(?=[^\W\d_]|[`*\[(\"'])")
 
-BlockKind = Literal["heading", "item", "para", "table"]
+# Code (config files, shell sessions, JSON), kept as lines by the parser, possibly without its fences:
+# a YAML/JSON key line, a shell prompt, a line of braces, or a fence.
+_FENCE_RE = re.compile(r"^\s*(?:```|~~~)")
+_KEY_LINE_RE = re.compile(r"^\s*(?:-\s+)?([\"']?[A-Za-z_$<{@][\w.\-/$<>{}@]*[\"']?):(?:\s+(.*))?$")
+_YAML_ENTRY_RE = re.compile(r"^\s*-\s+\S+$")
+_PROMPT_RE = re.compile(r"^\s*\$\s+\S")
+_BRACE_RE = re.compile(r"^\s*(?:[{}\[\]()]+[,;]?\s*$|.*[{\[]\s*$)")
+
+BlockKind = Literal["heading", "item", "para", "table", "code"]
 
 
 def _word_list(name: str) -> frozenset[str]:
@@ -109,12 +117,83 @@ def _looks_like_heading(body: str) -> bool:
     return bool(flat) and flat[-1] not in ".!?;:,)" and len(flat.split()) < 8
 
 
+def _is_key_line(body: str) -> bool:
+    """``key: value`` as in YAML or JSON: a key without spaces and a value that is not prose. A
+    capitalised plain word ("Note: ...", "Address: ...") is a label in prose, not a key."""
+    m = _KEY_LINE_RE.match(body)
+    if m is None:
+        return False
+    key, value = m.group(1), (m.group(2) or "").strip()
+    if re.fullmatch(r"[A-Z][a-z]*", key):
+        return False
+    return not value or (value[-1] not in ".!?" and len(value.split()) <= 6)
+
+
+def _strong_code(body: str) -> bool:
+    return bool(_PROMPT_RE.match(body) or _BRACE_RE.match(body)) or _is_key_line(body)
+
+
+def _code_lines(lines: list[str]) -> list[bool]:
+    """Which lines belong to a code block. A block opens on a fence, a shell prompt, or a key or brace
+    line followed by another code line; indented lines, key lines, braces and comment lines continue
+    it, and a blank line ends it unless code follows. Prose lines never join one."""
+    n = len(lines)
+    code = [False] * n
+    bodies = [ln.rstrip("\r\n") for ln in lines]
+
+    def cont(i: int) -> bool:
+        b = bodies[i]
+        if not b.strip() or _FENCE_RE.match(b):
+            return False
+        # ... and a YAML list entry of one token ("- defaults.yaml"), however the parser indented it.
+        return (_strong_code(b) or b[:1] in " \t" or bool(_YAML_ENTRY_RE.match(b))
+                or bodies[i - 1].rstrip().endswith("\\"))
+
+    def next_line(i: int) -> int:
+        while i < n and not bodies[i].strip():
+            i += 1
+        return i
+
+    i = 0
+    while i < n:
+        b = bodies[i]
+        if _FENCE_RE.match(b):  # a fenced block, blank lines and all
+            j = i + 1
+            while j < n and not _FENCE_RE.match(bodies[j]):
+                j += 1
+            for k in range(i, min(j + 1, n)):
+                code[k] = True
+            i = j + 1
+            continue
+        starts = b.strip() and b[:1] not in " \t" and (
+            _PROMPT_RE.match(b) or (_strong_code(b) and i + 1 < n and cont(i + 1)))
+        if not starts:
+            i += 1
+            continue
+        j = i + 1
+        while j < n:
+            if bodies[j].strip() and (cont(j) or (bodies[j].lstrip().startswith("#")
+                                                   and j + 1 < n and cont(j + 1))):
+                j += 1
+                continue
+            k = next_line(j)
+            if j < k < n and not _FENCE_RE.match(bodies[k]) and (bodies[k][:1] in " \t" or (
+                    _strong_code(bodies[k]) and k + 1 < n and cont(k + 1))):
+                j = k  # a blank line inside the block
+                continue
+            break
+        for k in range(i, j):
+            code[k] = True
+        i = j
+    return code
+
+
 def blocks(text: str) -> list[Block]:
-    """Headings, list items, table rows and paragraphs of ``text`` with their offsets."""
+    """Headings, list items, table rows, code blocks and paragraphs of ``text`` with their offsets."""
     out: list[Block] = []
     pos = 0
     cur: list[int] | None = None  # [start, end, kind index]
-    kinds: list[BlockKind] = ["heading", "item", "para", "table"]
+    kinds: list[BlockKind] = ["heading", "item", "para", "table", "code"]
 
     def flush() -> None:
         nonlocal cur
@@ -126,13 +205,25 @@ def blocks(text: str) -> list[Block]:
                 kind == "para" or text[max(0, s - 4) : s].strip()[-1:] in ".)"
             ):
                 kind = "heading"  # a short unpunctuated line, or a numbered one ("4. EXIT CRITERIA")
-            out.append(Block(s, e, kind, body.rstrip().endswith(":")))
+            # Code never introduces what follows (a "key:" line is not a lead-in).
+            out.append(Block(s, e, kind, kind != "code" and body.rstrip().endswith(":")))
         cur = None
 
-    for line in text.splitlines(keepends=True):
+    lines = text.splitlines(keepends=True)
+    code = _code_lines(lines)
+    for n, line in enumerate(lines):
         ls, le = pos, pos + len(line.rstrip("\r\n"))
         pos += len(line)
         body = text[ls:le]
+        if code[n]:
+            if cur is None or cur[2] != 4:
+                flush()
+                cur = [ls, le, 4]
+            else:
+                cur[1] = le
+            continue
+        if cur is not None and cur[2] == 4:
+            flush()
         if not body.strip() or _TABLE_RULE_RE.match(body):
             flush()
             continue
@@ -215,7 +306,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence [start, end) offsets in ``text``; sentences never cross structural blocks."""
     out: list[tuple[int, int]] = []
     for b in blocks(text):
-        for s, e in _block_sentences(text, b.start, b.end):
+        # A code block has no sentences: it is one span.
+        spans = [(b.start, b.end)] if b.kind == "code" else _block_sentences(text, b.start, b.end)
+        for s, e in spans:
             while s < e and text[s].isspace():
                 s += 1
             while e > s and text[e - 1].isspace():

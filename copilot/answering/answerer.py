@@ -135,7 +135,9 @@ def _list_units(text: str, blocks: list[Block]) -> list[tuple[int, int, int]]:
             # The paragraph right under a heading introduces what follows it.
             lead, first, under_heading = blocks[first], first + 1, True
         j = first
-        while j < len(blocks) and not blocks[j].lead_in and (
+        if lead.lead_in and j < len(blocks) and blocks[j].kind == "code":
+            j += 1  # the code block a lead-in announces ("... as follows:") is what it introduces
+        while j < len(blocks) and blocks[first].kind != "code" and not blocks[j].lead_in and (
                 _is_item(text, blocks[j]) or (lead.lead_in and _is_short_line(text, blocks[j]))):
             j += 1
         items = blocks[first:j]
@@ -172,7 +174,7 @@ def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
         if not _PLACEHOLDER_RE.search(flat):
             out.append((s, e, flat, masked, "list", lead_end))
     for b in blocks:
-        if b.kind in ("heading", "table") or _is_title_line(text, b):
+        if b.kind in ("heading", "table", "code") or _is_title_line(text, b):
             continue
         for s, e in _text.sentence_spans(text[b.start : b.end]):
             s, e = b.start + s, b.start + e
