@@ -9,18 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from guardrails.pii import PiiDetector, get_detector
-
-
-@pytest.fixture(scope="module")
-def detector() -> PiiDetector:
-    return get_detector()
-
-
-def _covered(detector: PiiDetector, text: str, value: str, entity_type: str) -> bool:
-    start = text.index(value)
-    end = start + len(value)
-    return any(s.start <= start and end <= s.end and s.entity_type == entity_type for s in detector.detect(text))
+from guardrails.pii import PiiDetector
+from tests.guardrails.pii_probe import contains as _covered
 
 
 def _types(detector: PiiDetector, text: str) -> set[str]:

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from guardrails.pii import PiiDetector, get_detector
-
-
-@pytest.fixture(scope="module")
-def detector() -> PiiDetector:
-    return get_detector()
+from guardrails.pii import PiiDetector
+from tests.guardrails.pii_probe import contains as _covered
 
 
 def _typed(detector: PiiDetector, text: str) -> set[tuple[str, str]]:
@@ -23,12 +19,6 @@ def _typed(detector: PiiDetector, text: str) -> set[tuple[str, str]]:
 def _persons(detector: PiiDetector, text: str) -> set[str]:
     return {v for t, v in _typed(detector, text) if t == "PERSON"}
 
-
-def _covered(detector: PiiDetector, text: str, name: str) -> bool:
-    """Some PERSON span covers the whole of ``name`` (titles around it may be included)."""
-    start = text.index(name)
-    return any(s.entity_type == "PERSON" and s.start <= start and start + len(name) <= s.end
-               for s in detector.detect(text))  # fmt: skip
 
 
 # -- titles: more languages, any case, surnames opening with a particle -----------------------------------
