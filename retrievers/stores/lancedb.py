@@ -875,11 +875,13 @@ class LanceDBStore:
                 continue
             try:
                 got = part.table.take_row_ids([int(r["_rowid"]) for r in mine]).select(_ROW_COLUMNS).to_arrow()
-                fetched = {row["chunk_id"]: row for row in got.to_pylist()}
+                # A row id read again may hold a newer version of the chunk (re-ingested at another
+                # level): only rows the filter still allows count as found.
+                fetched = {row["chunk_id"]: row for row in got.to_pylist() if flt.allows(row_to_chunk(row))}
             except Exception:
                 fetched = {}
             if any(r["chunk_id"] not in fetched for r in mine):
-                # A write between the two reads moved the rows: read them by id, under the filter.
+                # A write between the two reads moved or changed the rows: read them by id, under the filter.
                 ids = ", ".join(_q(r["chunk_id"]) for r in mine)
                 got = (
                     part.table.search().where(f"({where}) AND chunk_id IN ({ids})", prefilter=True)
