@@ -112,6 +112,9 @@ class Settings(BaseSettings):
     # uvicorn worker processes of `copilot serve` (each loads the models, ~1 GB). More than one
     # needs PostgreSQL (DATABASE_URL): SQLite cannot serialise audit appends across processes.
     api_workers: int = Field(default=1, ge=1, le=64)
+    # Seconds a worker may take to answer uvicorn's liveness ping before it is killed and restarted.
+    # Uvicorn's 5 s kills workers that are still loading the models on a busy machine, over and over.
+    api_worker_healthcheck_s: int = Field(default=60, ge=1, le=3600)
     # Seconds after which a search sees index writes made by another process (LanceDB reads a
     # table version once and keeps it otherwise). None: only this process's writes; `copilot
     # serve --workers N` (N > 1) sets 0, so a document deleted through one worker is gone for all.

@@ -80,8 +80,11 @@ def test_workers_read_their_settings_from_the_environment(tmp_path: Path, monkey
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COPILOT_INDEX_READ_CONSISTENCY_S", "5")
     monkeypatch.delenv("COPILOT_INDEX_READ_CONSISTENCY_S")
-    serve_cmd.run_workers(load_settings(data_dir=tmp_path), "127.0.0.1", 8999, 2)
+    serve_cmd.run_workers(load_settings(data_dir=tmp_path, api_worker_healthcheck_s=90), "127.0.0.1", 8999, 2)
     assert seen["app"] == "copilot.api.app:app_from_env" and seen["factory"] and seen["workers"] == 2
+    # A worker still loading models on a busy machine is not killed by uvicorn's 5 s liveness ping.
+    assert seen["timeout_worker_healthcheck"] == 90
+    uvicorn.Config("copilot.api.app:app_from_env", factory=True, timeout_worker_healthcheck=90)  # a real option
     from copilot.api.app import app_from_env
 
     assert app_from_env().state.copilot.settings.index_read_consistency_s == 0

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -35,14 +36,20 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _database() -> str:
+@pytest.fixture
+def database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one run, dropped afterwards (with its open connections)."""
     base = make_url(os.environ["DATABASE_URL"])
     name = f"copilot_workers_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as c:
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _free_port() -> int:
@@ -85,8 +92,8 @@ def _index(data: Path) -> LanceDBStore:
     return store
 
 
-def test_two_workers_share_one_audit_chain_and_see_each_others_index_writes(tmp_path: Path) -> None:
-    url = _database()
+def test_two_workers_share_one_audit_chain_and_see_each_others_index_writes(tmp_path: Path, database: str) -> None:
+    url = database
     data = tmp_path / "data"
     store = _index(data)
     env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_")}
@@ -111,6 +118,7 @@ def test_two_workers_share_one_audit_chain_and_see_each_others_index_writes(tmp_
         # One upload worker process for the data directory, not one per API worker (~1 GB each).
         assert _upload_workers(proc.pid, wait_s=240) == 1
         statuses: list[int] = []
+        errors: list[str] = []
         found: list[set[str]] = []
 
         def client(i: int) -> None:
@@ -118,6 +126,8 @@ def test_two_workers_share_one_audit_chain_and_see_each_others_index_writes(tmp_
                 for j in range(5):
                     r = c.post("/v1/search", json={"query": f"cutover criteria {i} {j}", "k": 10})
                     statuses.append(r.status_code)
+                    if r.status_code != 200:
+                        errors.append(r.text)
                     found.append({h["doc_id"] for h in r.json().get("results", [])})
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
@@ -125,7 +135,8 @@ def test_two_workers_share_one_audit_chain_and_see_each_others_index_writes(tmp_
             t.start()
         for t in threads:
             t.join()
-        assert statuses == [200] * 40 and all("d3.md" in f for f in found)
+        assert statuses == [200] * 40, errors[:3]
+        assert all("d3.md" in f for f in found)
         # Written by another process (as an ingest or another worker would): every worker's next search sees it.
         store.delete_document("alder", "d3.md")
         for _ in range(10):

@@ -73,7 +73,7 @@ def run_workers(settings: Any, host: str, port: int, workers: int, log_level: st
 
     os.environ.update(prepare_workers(settings, workers))
     uvicorn.run("copilot.api.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level=log_level, **SERVER_OPTIONS)
+                log_level=log_level, timeout_worker_healthcheck=settings.api_worker_healthcheck_s, **SERVER_OPTIONS)
 
 
 def serve(
