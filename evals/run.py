@@ -536,6 +536,10 @@ def run_cuad(args: Any) -> int:
     meta: dict[str, Any] = {"chunk_tokens": services.settings.chunk_tokens,
                             "dense_weight": services.settings.dense_weight,
                             "fulltext_weight": services.settings.fulltext_weight,
+                            "doc_evidence_weight": services.settings.doc_evidence_weight,
+                            "doc_evidence_decay": services.settings.doc_evidence_decay,
+                            "doc_evidence_k": services.settings.doc_evidence_k,
+                            "doc_evidence_source": services.settings.doc_evidence_source,
                             "query_scope_min_score": services.settings.query_scope_min_score,
                             "overlap_tokens": services.settings.chunk_overlap_tokens,
                             "pii_detection": services.settings.pii_detection,
@@ -661,6 +665,10 @@ def run_set(
                             "pii_detection": services.settings.pii_detection,
                             "dense_weight": services.settings.dense_weight,
                             "fulltext_weight": services.settings.fulltext_weight,
+                            "doc_evidence_weight": services.settings.doc_evidence_weight,
+                            "doc_evidence_decay": services.settings.doc_evidence_decay,
+                            "doc_evidence_k": services.settings.doc_evidence_k,
+                            "doc_evidence_source": services.settings.doc_evidence_source,
                             "embedder": services.embedder.name, "index": str(data_dir)}
     if corpus is not None:
         meta["ingest"] = ingest(services, corpus, manifest, progress)

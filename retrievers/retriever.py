@@ -48,6 +48,49 @@ def rrf_fuse(
     return sorted(fused.values(), key=lambda h: h.score, reverse=True)
 
 
+EvidenceSource = Literal["fused", "lists"]
+
+
+def document_rerank(
+    hits: list[ScoredChunk], *, weight: float, k: int = 20, decay: float = 0.0,
+    lists: dict[str, list[ScoredChunk]] | None = None, list_weights: dict[str, float] | None = None,
+) -> list[ScoredChunk]:
+    """Re-rank fused candidates: each chunk's score plus ``weight / (k + rank of its document)``.
+
+    Documents are ranked by their evidence among the candidates: without ``lists``, the decayed
+    sum of their chunks' fused scores, best first (``decay`` 0: the best chunk only); with
+    ``lists``, reciprocal rank fusion of each ranked list's first chunk of the document (weighted
+    by ``list_weights``). Only the candidates given count, and those came from queries with the
+    access filter inside them, so a document the principal cannot read never lifts or lowers one
+    it can. A document rank, not a raw sum, keeps a long document's many weak chunks from
+    outweighing a short one's strong chunk. Returns new hits; ties keep the fused order.
+    """
+    if weight <= 0 or len(hits) < 2:
+        return hits
+    evidence: dict[tuple[str, str], float] = {}
+    if lists is not None:
+        lw = list_weights or {}
+        for name, ranked in lists.items():
+            seen: set[tuple[str, str]] = set()
+            for h in ranked:
+                key = (h.chunk.tenant_id, h.chunk.doc_id)
+                if key not in seen:
+                    seen.add(key)
+                    evidence[key] = evidence.get(key, 0.0) + lw.get(name, 1.0) / (k + len(seen))
+    else:
+        per_doc: dict[tuple[str, str], list[float]] = {}
+        for h in hits:
+            per_doc.setdefault((h.chunk.tenant_id, h.chunk.doc_id), []).append(h.score)
+        for key, scores in per_doc.items():
+            scores.sort(reverse=True)
+            evidence[key] = sum(s * decay**i for i, s in enumerate(scores))
+    order = sorted(evidence, key=lambda d: evidence[d], reverse=True)
+    bonus = {d: weight / (k + rank) for rank, d in enumerate(order, start=1)}
+    out = [ScoredChunk(chunk=h.chunk, score=h.score + bonus.get((h.chunk.tenant_id, h.chunk.doc_id), 0.0),
+                       source=h.source, ranks=dict(h.ranks)) for h in hits]
+    return sorted(out, key=lambda h: h.score, reverse=True)
+
+
 @dataclass
 class SearchTrace:
     """What one search did, for metrics and the audit log."""
@@ -77,6 +120,10 @@ class Retriever:
         native_hybrid: bool = False,
         query_cache_size: int = 4096,
         query_batch_size: int = 32,
+        doc_weight: float = 0.0,
+        doc_k: int = 20,
+        doc_decay: float = 0.0,
+        doc_source: EvidenceSource = "fused",
     ):
         self.store = store
         self.embedder = embedder
@@ -84,6 +131,11 @@ class Retriever:
         self.rrf_k = rrf_k
         self.weights = {"dense": dense_weight, "fulltext": fulltext_weight}
         self.candidates = candidates
+        # Document evidence in hybrid ranking (document_rerank; off at weight 0).
+        self.doc_weight = doc_weight
+        self.doc_k = doc_k
+        self.doc_decay = doc_decay
+        self.doc_source = doc_source
         self.reranker = reranker
         # Stores with their own fusion (Weaviate) can run hybrid in one query per tenant.
         self.native_hybrid = native_hybrid and callable(getattr(store, "hybrid_search", None))
@@ -137,11 +189,17 @@ class Retriever:
         trace.candidates = {name: len(hits) for name, hits in lists.items()}
         if mode == "hybrid":
             hits = rrf_fuse(lists, k=self.rrf_k, weights=self.weights)
+            hits = self.document_rerank(hits, lists)
         else:
             hits = lists[mode]
             for rank, h in enumerate(hits, start=1):
                 h.ranks[mode] = rank
         return self._finish(query, hits, k, flt, rerank, trace, t0)
+
+    def document_rerank(self, fused: list[ScoredChunk], lists: dict[str, list[ScoredChunk]]) -> list[ScoredChunk]:
+        """The configured document-evidence re-rank of one search's fused candidates."""
+        return document_rerank(fused, weight=self.doc_weight, k=self.doc_k, decay=self.doc_decay,
+                               lists=lists if self.doc_source == "lists" else None, list_weights=self.weights)
 
     def _timed_text_search(self, query: str, flt: AccessFilter, k: int, trace: SearchTrace) -> list[ScoredChunk]:
         t = time.perf_counter()

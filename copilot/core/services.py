@@ -144,6 +144,10 @@ def build_services(settings: Settings) -> Services:
         rrf_k=settings.rrf_k,
         dense_weight=settings.dense_weight,
         fulltext_weight=settings.fulltext_weight,
+        doc_weight=settings.doc_evidence_weight,
+        doc_k=settings.doc_evidence_k,
+        doc_decay=settings.doc_evidence_decay,
+        doc_source=settings.doc_evidence_source,
         candidates=settings.candidates,
         native_hybrid=settings.store == "weaviate",
         # Always present; used when a request runs with rerank (settings.rerank, evals' rerank mode).

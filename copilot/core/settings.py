@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     dense_weight: float = 1.0
     fulltext_weight: float = 2.0
     candidates: int = 50
+    # Hybrid ranking adds doc_evidence_weight / (doc_evidence_k + the rank of the chunk's document)
+    # to each chunk's fused score; documents are ranked by their candidates' evidence ("fused": the
+    # decayed sum of their chunks' fused scores; "lists": RRF of each list's first chunk of the
+    # document). See retrievers.retriever.document_rerank and reports/tuning/doc-evidence.md.
+    doc_evidence_weight: float = Field(default=0.0, ge=0.0)
+    doc_evidence_k: int = Field(default=20, ge=0)
+    doc_evidence_decay: float = Field(default=0.0, ge=0.0, le=1.0)
+    doc_evidence_source: Literal["fused", "lists"] = "fused"
     rerank_model_path: str | None = None  # a local cross-encoder folder; else the sentence-level stage
     # Second-stage rerank of /v1/ask and hybrid /v1/search (retrievers/rerank.py). Off by default:
     # it embeds the sentences of the top candidates on first touch (cached afterwards).

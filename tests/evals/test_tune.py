@@ -22,3 +22,17 @@ def test_without_an_eligible_weighting_the_best_objective_wins():
     per_set = {"a": {"dev": {"1:1": figures(0.80, 0.50), "1:3": figures(0.82, 0.55), "bm25-plain": figures(0.9, 0.6)},
                      "test": {}}}
     assert choose(per_set, ["1:1", "1:3"]) == ("1:3", [])
+
+
+def test_document_evidence_needs_a_real_gain_over_off():
+    from evals.tune_docs import choose_setting
+
+    def sets(small: tuple[float, float], large: tuple[float, float]) -> dict:
+        return {"a": {"dev": {"off": figures(0.90, 0.60), "small": figures(*small), "large": figures(*large),
+                              "bm25-plain": figures(0.88, 0.55)}, "test": {}}}
+
+    # +.0004 objective is noise: off stays; +.01 wins
+    assert choose_setting(sets((0.90, 0.6008), (0.89, 0.50)), ["off", "small", "large"], 0.001)[0] == "off"
+    assert choose_setting(sets((0.90, 0.62), (0.89, 0.50)), ["off", "small", "large"], 0.001)[0] == "small"
+    # a larger gain below plain BM25's dev R@5 never wins
+    assert choose_setting(sets((0.90, 0.60), (0.87, 0.90)), ["off", "small", "large"], 0.001)[0] == "off"
