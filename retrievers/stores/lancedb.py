@@ -232,10 +232,48 @@ _ROW_COLUMNS = [
     "valid_until", "content_hash", "doc_hash", "pii_spans", "injection_flag",
 ]  # fmt: skip
 
+# What a search candidate carries: what fusion ranks by (id, document, title) and the access
+# columns the store re-checks every candidate with. Each column read costs LanceDB per row, and the
+# text columns most: candidates are read in full only when they are among the fused top k
+# (:meth:`LanceDBStore.hydrate`).
+_CANDIDATE_COLUMNS = [
+    "chunk_id", "doc_id", "tenant_id", "access_level", "title", "approved", "superseded", "valid_from",
+    "valid_until",
+]  # fmt: skip
+
 _META_COLUMNS = [
     "doc_id", "tenant_id", "title", "doc_type", "access_level", "version",
     "approved", "superseded", "valid_from", "valid_until", "doc_hash",
 ]  # fmt: skip
+
+
+@dataclass
+class CandidateChunk(Chunk):
+    """A search candidate without its text: its id, document, title and access columns, and where
+    its row was (``part``: the table's tenant key, ``row_id``: LanceDB's row id at that version)."""
+
+    part: str | None = None
+    row_id: int = -1
+
+
+def _candidate(row: dict[str, Any], key: str | None) -> CandidateChunk:
+    return CandidateChunk(
+        chunk_id=row["chunk_id"], doc_id=row["doc_id"], tenant_id=row["tenant_id"],
+        access_level=AccessLevel(int(row["access_level"])), doc_type="", title=row["title"], version="",
+        position=0, text="", index_text="", approved=bool(row["approved"]), superseded=bool(row["superseded"]),
+        valid_from=int(row["valid_from"]), valid_until=int(row["valid_until"]), part=key, row_id=int(row["_rowid"]),
+    )
+
+
+class _Tagged:
+    """A table's query whose rows say which of the searched tables they came from (``_part``)."""
+
+    def __init__(self, query: Any, i: int):
+        self.query, self.i = query, i
+
+    def to_arrow(self) -> pa.Table:
+        t = self.query.to_arrow()
+        return t.append_column("_part", pa.array(np.full(len(t), self.i, dtype=np.int32)))
 
 
 def _with_windows(table: Any) -> Any:
@@ -711,10 +749,12 @@ class LanceDBStore:
 
     # ---- reads -------------------------------------------------------------
     def _checked(self, rows: list[dict[str, Any]], flt: AccessFilter, score_key: str, source: str,
-                 transform: Any = None) -> list[ScoredChunk]:
+                 transform: Any = None, parts: list[tuple[_Part, str]] | None = None) -> list[ScoredChunk]:
+        """Rows as scored chunks, each re-checked; with ``parts`` the rows are candidates (``_part``
+        indexes ``parts``) and become :class:`CandidateChunk`."""
         out = []
         for row in rows:
-            chunk = row_to_chunk(row)
+            chunk = row_to_chunk(row) if parts is None else _candidate(row, parts[int(row["_part"])][0].key)
             if not flt.allows(chunk):
                 # The pre-filter should make this impossible; refuse loudly rather than leak.
                 raise AccessViolation(f"store returned a chunk outside the access filter: {chunk.chunk_id}")
@@ -775,26 +815,34 @@ class LanceDBStore:
             self.filter_counts["pre" if fetch is None else "fallback" if i in redo else "post"] += 1
         return self._merge(results, key, k, smaller_first)
 
-    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False) -> list[ScoredChunk]:
+    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int, *, exact: bool = False,
+                     candidates: bool = False) -> list[ScoredChunk]:
         """Nearest visible chunks by their best window; ``exact`` scans every window of every visible
         row and always pre-filters: it is the reference the index, the post-filter and the
-        candidate pool are measured by."""
+        candidate pool are measured by. ``candidates``: :class:`CandidateChunk` hits (no text; read
+        the ones kept with :meth:`hydrate`)."""
         if k <= 0 or flt.empty:
             return []
         vec = np.asarray(vector, dtype=np.float32)
         scan_windows = exact or self.window_pool <= 0
         flat = exact or self.exact_search
+        visible = self._visible(flt)
+        index = {id(part): i for i, (part, _) in enumerate(visible)}
+        columns = _CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS
+
+        def tagged(part: _Part, q: Any) -> Any:
+            return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
 
         def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
             if scan_windows:
-                return (
+                return tagged(part, (
                     part.table.search(vec, vector_column_name="windows")
                     .distance_type("cosine")
                     .where(where, prefilter=True)
-                    .select([*_ROW_COLUMNS, "_distance"])
+                    .select([*columns, "_distance"])
                     .limit(k)
                     .bypass_vector_index()
-                )
+                ))
             # The IVF-PQ index holds the pooled vectors: its candidates bring their windows to be
             # re-scored. A table without the index (beside indexed ones) ranks its pooled vectors
             # exactly and re-scores a pool, as _pooled_exact does.
@@ -802,14 +850,14 @@ class LanceDBStore:
                 part.table.search(vec, vector_column_name="vector")
                 .distance_type("cosine")
                 .where(where, prefilter=prefilter or not part.has_ann)
-                .select([*_ROW_COLUMNS, "_distance", "windows"])
+                .select([*columns, "_distance", "windows"])
                 .limit(limit if part.has_ann else max(k, self.window_pool))
             )
             if not part.has_ann:
-                return q.bypass_vector_index()
+                return tagged(part, q.bypass_vector_index())
             # refine_factor_for(k), not (limit): the re-rank pool grows with the over-fetch, so
             # the visible part of a post-filtered pool is as large as a pre-filtered one.
-            return q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k))
+            return tagged(part, q.nprobes(self._nprobes(part)).refine_factor(self.refine_factor_for(k)))
 
         def rescore(table: pa.Table) -> list[dict[str, Any]]:
             # On the Arrow buffers: turning the candidates' windows into Python lists costs more
@@ -819,21 +867,22 @@ class LanceDBStore:
             top = table.drop_columns(["windows", "_distance"]).take(pa.array(order))
             return top.append_column("_distance", pa.array(1.0 - best[order], pa.float32())).to_pylist()
 
-        visible = self._visible(flt)
+        parts = visible if candidates else None
         if scan_windows:
             rows = self._merge(self._run([query(p, w, True, k) for p, w in visible]), "_distance", k,
                                smaller_first=True)
         elif flat or not any(p.has_ann for p, _ in visible):
-            rows = self._pooled_exact(vec, visible, flt, k, rescore)
+            rows = self._pooled_exact(vec, visible, flt, k, rescore, candidates)
         else:
             rows = self._search(flt, k, query, "_distance", smaller_first=True, parts=visible, convert=rescore)
-        return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d)
+        return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d, parts=parts)
 
     def _pooled_exact(self, vec: np.ndarray, parts: list[tuple[_Part, str]], flt: AccessFilter, k: int,
-                      rescore: Any) -> list[dict[str, Any]]:
+                      rescore: Any, candidates: bool = False) -> list[dict[str, Any]]:
         """Exact dense search without scanning every window: each visible table ranks its pooled
         vectors exactly (the access filter inside the query), the best ``window_pool`` candidates
-        are re-scored by their best window, and only the top ``k`` rows are read in full.
+        are re-scored by their best window, and only the top ``k`` rows are read in full (none
+        with ``candidates``: the pool brings the candidate columns).
 
         Scanning the windows costs a distance per window (3.5 a chunk in the docs and CUAD sets) on
         LanceDB's slower multivector path; the pooled vector costs one a chunk, and reading the
@@ -841,16 +890,7 @@ class LanceDBStore:
         with at most ``window_pool`` visible rows gets the exact result.
         """
         index = {id(part): i for i, (part, _) in enumerate(parts)}
-
-        class _Tagged:
-            """A table's query whose rows say which table they came from."""
-
-            def __init__(self, query: Any, i: int):
-                self.query, self.i = query, i
-
-            def to_arrow(self) -> pa.Table:
-                t = self.query.to_arrow()
-                return t.append_column("_part", pa.array(np.full(len(t), self.i, dtype=np.int32)))
+        columns = _CANDIDATE_COLUMNS if candidates else ["chunk_id"]
 
         def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
             # A post-filtered query over-fetches by limit / k: the pool grows alike, so the visible
@@ -860,7 +900,7 @@ class LanceDBStore:
                 part.table.search(vec, vector_column_name="vector")
                 .distance_type("cosine")
                 .where(where, prefilter=prefilter)
-                .select(["chunk_id", "_distance", "windows"])
+                .select([*columns, "_distance", "windows"])
                 .with_row_id(True)
                 .limit(pool)
                 .bypass_vector_index()
@@ -868,46 +908,88 @@ class LanceDBStore:
             return _Tagged(q, index[id(part)])
 
         top = self._search(flt, k, query, "_distance", smaller_first=True, parts=parts, convert=rescore)
+        if candidates:
+            return top
         full: dict[str, dict[str, Any]] = {}
         for i, (part, where) in enumerate(parts):
             mine = [r for r in top if r["_part"] == i]
-            if not mine:
-                continue
-            try:
-                got = part.table.take_row_ids([int(r["_rowid"]) for r in mine]).select(_ROW_COLUMNS).to_arrow()
-                # A row id read again may hold a newer version of the chunk (re-ingested at another
-                # level): only rows the filter still allows count as found.
-                fetched = {row["chunk_id"]: row for row in got.to_pylist() if flt.allows(row_to_chunk(row))}
-            except Exception:
-                fetched = {}
-            if any(r["chunk_id"] not in fetched for r in mine):
-                # A write between the two reads moved or changed the rows: read them by id, under the filter.
-                ids = ", ".join(_q(r["chunk_id"]) for r in mine)
-                got = (
-                    part.table.search().where(f"({where}) AND chunk_id IN ({ids})", prefilter=True)
-                    .select(_ROW_COLUMNS).limit(len(mine)).to_arrow()
-                )
-                fetched = {row["chunk_id"]: row for row in got.to_pylist()}
-            full.update(fetched)
+            if mine:
+                full.update(self._read_rows(part, where, [(r["chunk_id"], int(r["_rowid"])) for r in mine], flt))
         return [{**full[r["chunk_id"]], "_distance": r["_distance"]} for r in top if r["chunk_id"] in full]
 
-    def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+    def _read_rows(self, part: _Part, where: str, wanted: list[tuple[str, int]],
+                   flt: AccessFilter) -> dict[str, dict[str, Any]]:
+        """Full rows of (chunk id, row id) pairs of one table, by row id; only rows the filter still
+        allows count as found. A write between the search and this read moves or changes rows (a
+        row id read again may hold a newer version of the chunk, re-ingested at another level):
+        what is not found so is read by chunk id, under the filter."""
+        try:
+            got = part.table.take_row_ids([rid for _, rid in wanted]).select(_ROW_COLUMNS).to_arrow()
+            ids = {cid for cid, _ in wanted}
+            fetched = {row["chunk_id"]: row for row in got.to_pylist()
+                       if row["chunk_id"] in ids and flt.allows(row_to_chunk(row))}
+        except Exception:
+            fetched = {}
+        missing = [cid for cid, _ in wanted if cid not in fetched]
+        if missing:
+            got = (
+                part.table.search().where(f"({where}) AND chunk_id IN ({', '.join(_q(c) for c in missing)})",
+                                          prefilter=True)
+                .select(_ROW_COLUMNS).limit(len(missing)).to_arrow()
+            )
+            fetched.update({row["chunk_id"]: row for row in got.to_pylist()})
+        return fetched
+
+    def hydrate(self, hits: list[ScoredChunk], flt: AccessFilter) -> list[ScoredChunk]:
+        """``hits`` with every :class:`CandidateChunk` read in full, in order, scores and ranks kept.
+
+        Rows are read by row id and re-checked with ``flt``; one changed since the search is read
+        again by chunk id under the filter, in every table the filter sees (a tenant may have
+        moved to its own table). A candidate no longer visible is left out."""
+        by_part: dict[str | None, list[tuple[str, int]]] = {}
+        for h in hits:
+            if isinstance(h.chunk, CandidateChunk):
+                by_part.setdefault(h.chunk.part, []).append((h.chunk.chunk_id, h.chunk.row_id))
+        if not by_part:
+            return hits
+        full: dict[str, dict[str, Any]] = {}
+        visible = {part.key: (part, where) for part, where in self._visible(flt)}
+        for key, wanted in by_part.items():
+            if key in visible:
+                full.update(self._read_rows(*visible[key], wanted, flt))
+        lost = [cid for rows in by_part.values() for cid, _ in rows if cid not in full]
+        found = {c.chunk_id: c for c in self.get_chunks(lost, flt)} if lost else {}
+        out = []
+        for h in hits:
+            if isinstance(h.chunk, CandidateChunk):
+                cid = h.chunk.chunk_id
+                chunk = row_to_chunk(full[cid]) if cid in full else found.get(cid)
+                if chunk is None or not flt.allows(chunk):
+                    continue
+                h = ScoredChunk(chunk=chunk, score=h.score, source=h.source, ranks=h.ranks)
+            out.append(h)
+        return out
+
+    def text_search(self, query: str, flt: AccessFilter, k: int, *, candidates: bool = False) -> list[ScoredChunk]:
         """BM25 matches; each tenant table ranks with its own term statistics (as a tenant's
-        Weaviate shard does), so no tenant's documents weigh on another's scores."""
+        Weaviate shard does), so no tenant's documents weigh on another's scores.
+        ``candidates``: :class:`CandidateChunk` hits, as in :meth:`dense_search`."""
         if k <= 0 or flt.empty or not query.strip():
             return []
         # An empty table has no full-text index and nothing to search.
         parts = [(p, w) for p, w in self._visible(flt) if p.has_fts or self._ensure_fts_locked(p)]
         if not parts:
             return []
+        index = {id(part): i for i, (part, _) in enumerate(parts)}
 
         def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
-            return (
+            q = (
                 part.table.search(query, query_type="fts", fts_columns="search_text")
                 .where(where, prefilter=prefilter)
-                .select([*_ROW_COLUMNS, "_score"])
+                .select([*(_CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS), "_score"])
                 .limit(limit)
             )
+            return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
 
         try:
             rows = self._search(flt, k, fts, "_score", smaller_first=False, parts=parts)
@@ -915,7 +997,7 @@ class LanceDBStore:
             if "no terms" in str(exc).lower():
                 return []
             raise StoreError(f"full-text query failed: {exc}") from exc
-        return self._checked(rows, flt, "_score", "fulltext")
+        return self._checked(rows, flt, "_score", "fulltext", parts=parts if candidates else None)
 
     def _run(self, queries: list[Any], convert: Any = None) -> list[list[dict[str, Any]]]:
         """Run the tables' queries, concurrently when there are several: one LanceDB query keeps

@@ -93,7 +93,7 @@ def test_native_hybrid_is_used_when_the_store_offers_it(small_index, embedder):
 
 def test_recheck_refuses_a_leaking_backend(small_index, embedder):
     class LeakyStore(LanceDBStore):
-        def dense_search(self, vector, flt, k):  # ignores the filter: a backend bug
+        def dense_search(self, vector, flt, k, **_):  # ignores the filter: a backend bug
             rows = [r for t in self.tables().values()
                     for r in t.search(np.asarray(vector), vector_column_name="vector").limit(k).to_arrow().to_pylist()]
             from retrievers.stores.lancedb import row_to_chunk

@@ -1,0 +1,100 @@
+"""Search candidates without their text: the store ranks on id, document, title and access
+columns, and reads the rows kept after fusion in full. Results must equal the full-row search,
+and a row changed between the two reads is read again under the access filter."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from retrievers.access import AccessLevel, Principal, access_filter
+from retrievers.retriever import Retriever
+from retrievers.schema import ScoredChunk
+from retrievers.stores.lancedb import CandidateChunk, LanceDBStore
+from tests.conftest import DEMO_CORPUS
+from tests.retrievers.test_ann import DIM, chunks_and_vectors
+
+
+class FullRows:
+    """The same store without ``hydrate``: the retriever asks it for full rows, as before."""
+
+    def __init__(self, inner: LanceDBStore):
+        self._inner = inner
+
+    def __getattr__(self, name: str):
+        if name == "hydrate":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+
+def _same(a: list[ScoredChunk], b: list[ScoredChunk]) -> None:
+    assert [(dataclasses.asdict(h.chunk), h.score, h.source, h.ranks) for h in a] == \
+        [(dataclasses.asdict(h.chunk), h.score, h.source, h.ranks) for h in b]
+    assert not any(isinstance(h.chunk, CandidateChunk) for h in a)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "fulltext"])
+def test_candidate_search_returns_what_the_full_row_search_returns(demo_services, mode):
+    retriever = demo_services.retriever
+    store = retriever.store
+    assert callable(getattr(store, "hydrate", None))
+    cases = [json.loads(line) for line in (DEMO_CORPUS / "evalset.jsonl").read_text().splitlines() if line.strip()]
+    before = Retriever(FullRows(store), retriever.embedder, rrf_k=retriever.rrf_k, candidates=retriever.candidates,
+                       dense_weight=retriever.weights["dense"], fulltext_weight=retriever.weights["fulltext"])
+    compared = 0
+    for case in cases[::4]:
+        p = case.get("principal") or {}
+        principal = Principal("u", str(p.get("tenant_id", "")), AccessLevel[str(p.get("access_level", "public")).upper()])
+        for k in (1, 10):
+            got = retriever.search(case["question"], principal, k=k, mode=mode)
+            _same(got, before.search(case["question"], principal, k=k, mode=mode))
+            compared += bool(got)
+    assert compared >= 20
+
+
+@pytest.fixture(scope="module")
+def tenant_tables(tmp_path_factory):
+    """Tenants in tables of their own with an IVF-PQ index each, beside the common table."""
+    store = LanceDBStore(tmp_path_factory.mktemp("cand"), dim=DIM, ann_min_rows=500, tenant_table_min_rows=900)
+    chunks, vecs = chunks_and_vectors(3000)
+    store.upsert(chunks, vecs)
+    store.optimize()
+    assert len(store.tables()) > 1 and store.has_ann_index
+    return store, chunks, vecs
+
+
+@pytest.mark.parametrize("level", [AccessLevel.PUBLIC, AccessLevel.RESTRICTED])
+def test_candidates_read_in_full_equal_full_rows_in_every_table_layout(tenant_tables, level):
+    store, _, vecs = tenant_tables
+    flt = access_filter(Principal("u", "alder", level))
+    for i in range(0, 3000, 301):
+        full = store.dense_search(vecs[i], flt, 50)
+        cands = store.dense_search(vecs[i], flt, 50, candidates=True)
+        assert all(isinstance(h.chunk, CandidateChunk) and h.chunk.text == "" for h in cands)
+        assert [(h.chunk.chunk_id, h.score) for h in cands] == [(h.chunk.chunk_id, h.score) for h in full]
+        _same(store.hydrate(cands, flt), full)
+        q = f"text {i}"
+        _same(store.hydrate(store.text_search(q, flt, 50, candidates=True), flt), store.text_search(q, flt, 50))
+
+
+def test_a_candidate_changed_before_it_is_read_is_read_again_under_the_filter(tmp_path):
+    store = LanceDBStore(tmp_path / "idx", dim=DIM)
+    chunks, vecs = chunks_and_vectors(300)
+    store.upsert(chunks, vecs)
+    store.optimize()
+    flt = access_filter(Principal("u", "alder", AccessLevel.PARTNER))
+    cands = store.dense_search(vecs[0], flt, 10, candidates=True)
+    by_id = {c.chunk_id: c for c in chunks}
+    raised, edited = (dataclasses.replace(by_id[h.chunk.chunk_id]) for h in cands[:2])
+    raised.access_level = AccessLevel.RESTRICTED
+    edited.text = "edited text"
+    store.upsert([raised, edited], np.stack([vecs[chunks.index(by_id[c.chunk_id])] for c in (raised, edited)]))
+    got = store.hydrate(cands, flt)
+    ids = [h.chunk.chunk_id for h in got]
+    assert raised.chunk_id not in ids  # now above the caller's level: left out, never returned
+    assert got[0].chunk.chunk_id == edited.chunk_id and got[0].chunk.text == "edited text"
+    assert ids == [h.chunk.chunk_id for h in cands if h.chunk.chunk_id != raised.chunk_id]
+    assert all(flt.allows(h.chunk) for h in got)
