@@ -47,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--before", type=Path, required=True)
     ap.add_argument("--index", type=Path, required=True, help="a LanceDB index folder")
     ap.add_argument("--cases", type=Path, default=None, help="JSONL cases with question and principal")
+    ap.add_argument("--half", choices=["dev", "test"], default=None,
+                    help="only the cases of this half of --cases (evals/splits.py, by reference document)")
     ap.add_argument("--tenant", default="alder", help="principal of generated queries")
     ap.add_argument("--level", default="internal")
     ap.add_argument("--queries", type=int, default=100)
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    from evals.splits import half_of
     from retrievers.access import AccessLevel, Principal
     from retrievers.embeddings import SentenceTransformerEmbedder
     from retrievers.retriever import Retriever
@@ -67,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         for line in args.cases.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 c = json.loads(line)
+                docs = c.get("reference_doc_ids") or [c["id"]]
+                if args.half is not None and half_of(str(docs[0])) != args.half:
+                    continue
                 p = c.get("principal") or {}
                 cases.append((c["question"], Principal("bench", str(p.get("tenant_id", "")),
                                                        AccessLevel[str(p.get("access_level", "public")).upper()])))
@@ -100,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
               for b in rounds if b["code"] == "before" and b["round"] == a["round"]]
     result = {
         "machine": machine(), "index": str(args.index), "rows": retrievers["after"].store.count(),
-        "queries": len(cases), "k": args.k, "mode": args.mode, "results_differ": differ,
+        "half": args.half, "queries": len(cases), "k": args.k, "mode": args.mode, "results_differ": differ,
         "cpu_ms_median": {k: round(v, 3) for k, v in med.items()},
         "after_over_before_median": round(statistics.median(ratios), 3), "rounds": rounds,
     }

@@ -8,6 +8,7 @@ import dataclasses
 import json
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from retrievers.access import AccessLevel, Principal, access_filter
@@ -47,7 +48,8 @@ def test_candidate_search_returns_what_the_full_row_search_returns(demo_services
     compared = 0
     for case in cases[::4]:
         p = case.get("principal") or {}
-        principal = Principal("u", str(p.get("tenant_id", "")), AccessLevel[str(p.get("access_level", "public")).upper()])
+        level = AccessLevel[str(p.get("access_level", "public")).upper()]
+        principal = Principal("u", str(p.get("tenant_id", "")), level)
         for k in (1, 10):
             got = retriever.search(case["question"], principal, k=k, mode=mode)
             _same(got, before.search(case["question"], principal, k=k, mode=mode))
@@ -98,3 +100,35 @@ def test_a_candidate_changed_before_it_is_read_is_read_again_under_the_filter(tm
     assert got[0].chunk.chunk_id == edited.chunk_id and got[0].chunk.text == "edited text"
     assert ids == [h.chunk.chunk_id for h in cands if h.chunk.chunk_id != raised.chunk_id]
     assert all(flt.allows(h.chunk) for h in got)
+
+
+def test_a_row_read_by_row_id_counts_only_if_the_filter_still_allows_it(tmp_path, monkeypatch):
+    # The read by row id returns every row as if re-ingested at RESTRICTED since the search (row ids
+    # are not stable across compaction): none may be taken from it; the rows are read again by id.
+    store = LanceDBStore(tmp_path / "idx", dim=DIM)
+    chunks, vecs = chunks_and_vectors(300)
+    store.upsert(chunks, vecs)
+    store.optimize()
+    flt = access_filter(Principal("u", "alder", AccessLevel.PARTNER))
+    cands = store.dense_search(vecs[3], flt, 10, candidates=True)
+    part = store._parts[None]
+    take = part.table.take_row_ids
+
+    class Raised:
+        def __init__(self, ids):
+            self.query = take(ids)
+
+        def select(self, cols):
+            self.query = self.query.select(cols)
+            return self
+
+        def to_arrow(self):
+            t = self.query.to_arrow()
+            i = t.schema.get_field_index("access_level")
+            return t.set_column(i, "access_level", pa.array([int(AccessLevel.RESTRICTED)] * len(t), pa.int32()))
+
+    monkeypatch.setattr(part.table, "take_row_ids", Raised)
+    got = store.hydrate(cands, flt)
+    assert [h.chunk.chunk_id for h in got] == [h.chunk.chunk_id for h in cands]
+    assert all(h.chunk.access_level <= AccessLevel.PARTNER for h in got)
+    _same(got, store.dense_search(vecs[3], flt, 10))
