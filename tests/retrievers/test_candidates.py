@@ -132,3 +132,32 @@ def test_a_row_read_by_row_id_counts_only_if_the_filter_still_allows_it(tmp_path
     assert [h.chunk.chunk_id for h in got] == [h.chunk.chunk_id for h in cands]
     assert all(h.chunk.access_level <= AccessLevel.PARTNER for h in got)
     _same(got, store.dense_search(vecs[3], flt, 10))
+
+
+def test_a_hit_gone_before_it_is_read_is_replaced_by_the_next_candidate(tmp_path, embedder):
+    texts = [f"Priority {i} incidents receive a first response within {10 * i} minutes." for i in range(1, 7)]
+    chunks = [dataclasses.replace(chunks_and_vectors(1)[0][0], chunk_id=f"c{i}", doc_id=f"d{i}", tenant_id="alder",
+                                  access_level=AccessLevel.INTERNAL, text=t, index_text=t)
+              for i, t in enumerate(texts)]
+
+    class RaisedBetweenTheReads(LanceDBStore):
+        """Raises the first hit's document above the caller's level right before the hits are read."""
+
+        seen: list = []
+
+        def hydrate(self, hits, flt):
+            if not self.seen:
+                first = next(c for c in chunks if c.chunk_id == hits[0].chunk.chunk_id)
+                self.upsert([dataclasses.replace(first, access_level=AccessLevel.RESTRICTED)],
+                            embedder.encode([first.text]))
+            self.seen.append([h.chunk.chunk_id for h in hits])
+            return super().hydrate(hits, flt)
+
+    store = RaisedBetweenTheReads(tmp_path / "idx", dim=embedder.dim)
+    store.upsert(chunks, embedder.encode(texts))
+    got = Retriever(store, embedder).search("first response for priority incidents",
+                                            Principal("u", "alder", AccessLevel.INTERNAL), k=3)
+    first, *_ = store.seen[0]
+    assert len(got) == 3 and first not in [h.chunk.chunk_id for h in got]
+    assert [h.chunk.chunk_id for h in got] == store.seen[0][1:] + store.seen[1]
+    assert all(h.chunk.access_level <= AccessLevel.INTERNAL and h.chunk.text for h in got)
