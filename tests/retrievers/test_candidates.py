@@ -37,14 +37,18 @@ def _same(a: list[ScoredChunk], b: list[ScoredChunk]) -> None:
     assert not any(isinstance(h.chunk, CandidateChunk) for h in a)
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "dense", "fulltext"])
-def test_candidate_search_returns_what_the_full_row_search_returns(demo_services, mode):
-    retriever = demo_services.retriever
-    store = retriever.store
+@pytest.mark.parametrize("mode, doc_weight", [("hybrid", 0.0), ("hybrid", 0.05), ("dense", 0.0), ("fulltext", 0.0)])
+def test_candidate_search_returns_what_the_full_row_search_returns(demo_services, mode, doc_weight):
+    store = demo_services.retriever.store
     assert callable(getattr(store, "hydrate", None))
     cases = [json.loads(line) for line in (DEMO_CORPUS / "evalset.jsonl").read_text().splitlines() if line.strip()]
-    before = Retriever(FullRows(store), retriever.embedder, rrf_k=retriever.rrf_k, candidates=retriever.candidates,
-                       dense_weight=retriever.weights["dense"], fulltext_weight=retriever.weights["fulltext"])
+    # Document evidence ranks candidates by their documents: it needs no text either.
+    settings = dict(rrf_k=demo_services.retriever.rrf_k, candidates=demo_services.retriever.candidates,
+                    dense_weight=demo_services.retriever.weights["dense"],
+                    fulltext_weight=demo_services.retriever.weights["fulltext"], doc_weight=doc_weight,
+                    doc_source="lists")
+    retriever = Retriever(store, demo_services.retriever.embedder, **settings)
+    before = Retriever(FullRows(store), demo_services.retriever.embedder, **settings)
     compared = 0
     for case in cases[::4]:
         p = case.get("principal") or {}
