@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     answer_peak_weight: float = 0.0  # ... and of the best unit's lead over the field (signals["peak"])
     answer_margin_floor: float = 0.02  # ... in score + weights . (margin, peak) >= min_confidence + floor
     answer_min_idf_coverage: float = 0.1  # coverage weighted by each question word's rarity in the asker's index
+    # Further weights in the combined score (copilot.answering.answerer.stand_out_signals):
+    answer_z_weight: float = 0.0  # the best unit's lead over the read units, in standard deviations
+    answer_rare_weight: float = 0.0  # share of the question's two rarest words the best unit holds
+    answer_agree_weight: float = 0.0  # 1 / the worse of the dense and full-text ranks of its passage
+    answer_second_weight: float = 0.0  # the score of the best unit outside the best one's text
     answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"
