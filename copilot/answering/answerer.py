@@ -619,7 +619,8 @@ WEIGHTED_SIGNALS = ("margin", "peak", "z", "rare", "agree", "second")
 
 
 def should_refuse(signals: dict[str, Any], settings: Settings) -> bool:
-    """The refusal rule: a weak best unit, or one that covers too little of the question."""
+    """The refusal rule: a weak best unit, one that covers too little of the question, or a best
+    unit whose score plus the weighted :data:`WEIGHTED_SIGNALS` stays under the floor."""
     combined = signals["score"] + sum(getattr(settings, f"answer_{name}_weight") * signals.get(name, 0.0)
                                       for name in WEIGHTED_SIGNALS)
     return bool(signals["score"] < settings.answer_min_confidence
