@@ -159,6 +159,11 @@ def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half:
     return results
 
 
+# Refusal off: every case is answered when it could be; the signals are kept for calibration.
+NO_REFUSAL: dict[str, Any] = {"answer_min_confidence": -1.0, "answer_min_coverage": 0.0,
+                              "answer_min_idf_coverage": 0.0}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.answer_eval", description=__doc__.splitlines()[0])
     ap.add_argument("--sets", default="cuad,docs")
@@ -170,8 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-half-gap", type=float, default=0.03,
                     help="fail (exit 3) when an answer figure differs by more than this between the halves")
     args = ap.parse_args(argv)
-    overrides = ({"answer_min_confidence": -1.0, "answer_min_coverage": 0.0, "answer_min_idf_coverage": 0.0}
-                 if args.no_refusal else {})
+    overrides = NO_REFUSAL if args.no_refusal else {}
     results = run([s for s in args.sets.split(",") if s], args.out, args.limit, args.cuad_per_half, **overrides)
     status = 0
     for name, res in results.items():

@@ -1,19 +1,23 @@
 """Choose the extractive refusal rule on the dev halves only, then report both halves.
 
-``python -m evals.calibrate_refusal --rows DIR [DIR ...]`` reads per-case rows written by
-``python -m evals.answer_eval --no-refusal`` (every case answered when it could be, with the
-answerer's refusal signals: best unit score, coverage of the question's content words, retrieval
-margin, the best unit's lead over the unit ranked ``PEAK_RANK``) and searches the rule of
-``copilot.answering.answerer.should_refuse``:
+One command writes the rows and the rule: ``python -m evals.calibrate_refusal --run --out
+reports/answers/refusal-calibration.json`` runs ``python -m evals.answer_eval --no-refusal`` over
+CUAD, docs_qa_dev and the demo set (every case answered when it could be, with the answerer's
+refusal signals; rows under ``.data/refusal-rows``), then searches the rule of
+``copilot.answering.answerer.should_refuse``; ``--rows DIR [DIR ...]`` re-uses written rows:
 
     refuse when score < min_confidence, or coverage < min_coverage,
     or idf_coverage < min_idf_coverage (coverage weighted by how distinctive each question word is
     in the asker's own index), or
-    score + margin_weight * margin + peak_weight * peak < min_confidence + margin_floor
+    score + sum of weight * signal < min_confidence + margin_floor, over the signals of ``LINEAR``
+    (retrieval margin, the best unit's lead over the unit ranked ``PEAK_RANK``, its z-score among
+    the read units, the question's rarest words in it, dense/full-text agreement on its passage,
+    the best unit elsewhere; weight 0 leaves a signal out)
 
 Objective on the dev halves of every set together: the mean of refused-unanswerable and
 answered-answerable (balanced accuracy) over sets with both kinds, subject to answering at least
-``--min-answered`` of the answerable questions of each set. Test halves are only reported.
+``--min-answered`` of the answerable questions of each set. Test halves are only reported, as are
+the figures of the product's current rule (``current_*``) for comparison.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import argparse
 import itertools
 import json
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,11 @@ import numpy as np
 
 from evals.splits import HALVES
 
+# Signals added with a calibrated weight to the best unit's score (``signals[name]``, see
+# ``copilot.answering.answerer.should_refuse``): parameter -> signal.
+LINEAR = {"margin_weight": "margin", "peak_weight": "peak", "z_weight": "z", "rare_weight": "rare",
+          "agree_weight": "agree", "second_weight": "second"}
+
 
 def refuse(row: dict[str, Any], p: dict[str, float]) -> bool:
     sig = row.get("signals")
@@ -37,7 +47,7 @@ def refuse(row: dict[str, Any], p: dict[str, float]) -> bool:
         return True  # refused before scoring (nothing to read, or a named identifier is missing)
     if not sig:
         return True
-    combined = sig["score"] + p["margin_weight"] * sig["margin"] + p["peak_weight"] * sig.get("peak", 0.0)
+    combined = sig["score"] + sum(p.get(k, 0.0) * sig.get(name, 0.0) for k, name in LINEAR.items())
     return bool(sig["score"] < p["min_confidence"] or sig["coverage"] < p["min_coverage"]
                 or sig.get("idf_coverage", 1.0) < p.get("min_idf_coverage", 0.0)
                 or combined < p["min_confidence"] + p["margin_floor"])
@@ -59,18 +69,25 @@ def figures(rows: list[dict[str, Any]], p: dict[str, float]) -> dict[str, Any]:
 
 GRID = {
     "min_confidence": [round(0.30 + 0.02 * i, 2) for i in range(21)],
-    "min_coverage": [0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
-    "margin_weight": [0.0, 0.2, 0.4],
-    "peak_weight": [0.0, 0.5, 1.0, 2.0],
-    "margin_floor": [0.0, 0.02, 0.04, 0.08, 0.12],
+    "margin_floor": [0.0, 0.02, 0.04, 0.08, 0.12, 0.16],
+    "min_coverage": [0.0, 0.1, 0.2, 0.3],
     "min_idf_coverage": [0.0, 0.1, 0.2, 0.3, 0.4],
+    "margin_weight": [0.0, 0.2, 0.4],
+    "peak_weight": [0.0, 0.5, 1.0],
+    "z_weight": [0.0, 0.02, 0.04],
+    "rare_weight": [0.0, 0.05, 0.1],
+    "agree_weight": [0.0, 0.05, 0.1],
+    "second_weight": [0.0, 0.2, 0.4],
 }
+# The two thresholds are searched at once for every setting of the others (broadcast).
+_INNER = ("min_confidence", "margin_floor")
 
 
 def _arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """The rows' signals as columns (rows refused before scoring, with no signals, get a score no
     rule accepts)."""
-    cols: dict[str, list[float]] = {k: [] for k in ("score", "coverage", "margin", "peak", "idf_coverage")}
+    names = ("score", "coverage", "idf_coverage", *LINEAR.values())
+    cols: dict[str, list[float]] = {k: [] for k in names}
     for r in rows:
         sig = r.get("signals") or {}
         for k in cols:
@@ -82,53 +99,89 @@ def _arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
 
 
 def _refused(a: dict[str, np.ndarray], p: dict[str, float]) -> np.ndarray:
-    """:func:`refuse` over all rows at once."""
-    combined = a["score"] + p["margin_weight"] * a["margin"] + p["peak_weight"] * a["peak"]
-    return ((a["score"] < p["min_confidence"]) | (a["coverage"] < p["min_coverage"])
-            | (a["idf_coverage"] < p["min_idf_coverage"]) | (combined < p["min_confidence"] + p["margin_floor"]))
+    """:func:`refuse` over all rows at once; thresholds given as arrays broadcast over the rows'
+    axis (last)."""
+    combined = a["score"] + sum(p.get(k, 0.0) * a[name] for k, name in LINEAR.items())
+    mc = np.asarray(p["min_confidence"])[..., None] if np.ndim(p["min_confidence"]) else p["min_confidence"]
+    floor = np.asarray(p["margin_floor"])[..., None] if np.ndim(p["margin_floor"]) else p["margin_floor"]
+    return ((a["score"] < mc) | (a["coverage"] < p["min_coverage"])
+            | (a["idf_coverage"] < p["min_idf_coverage"]) | (combined < mc + floor))
 
 
 def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float,
-              min_answered_set: dict[str, float] | None = None) -> tuple[dict[str, float], float]:
+              min_answered_set: dict[str, float] | None = None,
+              grid: dict[str, list[float]] | None = None) -> tuple[dict[str, float], float]:
     """The rule with the best dev objective; ``min_answered_set`` raises the answered floor of
-    named sets (e.g. keep a set that has no unanswerable questions at its current answered share)."""
+    named sets (e.g. keep a set that has no unanswerable questions at its current answered share).
+    Ties go to the rule found first: grid values are listed simplest (weight 0) first."""
+    grid = grid or GRID
     floors = min_answered_set or {}
     dev = {name: _arrays([r for r in rows if r["half"] == "dev"]) for name, rows in sets.items()}
+    outer = [k for k in grid if k not in _INNER]
+    mc_grid, floor_grid = np.meshgrid(grid["min_confidence"], grid["margin_floor"], indexing="ij")
+    mcs, fls = mc_grid.ravel(), floor_grid.ravel()
     best: tuple[float, dict[str, float]] | None = None
-    for values in itertools.product(*GRID.values()):
-        p = dict(zip(GRID, values, strict=True))
-        if p["margin_weight"] == 0.0 and p["peak_weight"] == 0.0 and p["margin_floor"] > 0.0:
-            continue
-        objs, ok = [], True
+    for values in itertools.product(*(grid[k] for k in outer)):
+        p: dict[str, Any] = dict(zip(outer, values, strict=True))
+        # Without a weighted signal the floor only repeats min_confidence: keep floor 0 only.
+        ok = fls == 0.0 if all(p.get(k, 0.0) == 0.0 for k in LINEAR) else np.ones_like(fls, dtype=bool)
+        p["min_confidence"], p["margin_floor"] = mcs, fls
+        objs = np.zeros(len(mcs))
+        n_objs = 0
         for name, a in dev.items():
-            refused = _refused(a, p)
+            refused = _refused(a, p)  # (combinations, rows)
             ans, unans = a["answerable"], ~a["answerable"]
-            answered = float((~refused[ans]).mean()) if ans.any() else None
-            if answered is not None and answered < max(min_answered, floors.get(name, 0.0)):
-                ok = False
-                break
-            if answered is not None and unans.any():
-                objs.append((float(refused[unans].mean()) + answered) / 2)
-        if not ok:
+            if ans.any():
+                answered = (~refused[:, ans]).mean(axis=1)
+                ok &= answered >= max(min_answered, floors.get(name, 0.0)) - 1e-12
+                if unans.any():
+                    objs += (refused[:, unans].mean(axis=1) + answered) / 2
+                    n_objs += 1
+        if not ok.any():
             continue
-        obj = sum(objs) / len(objs) if objs else 0.0
-        if best is None or obj > best[0] + 1e-9:
-            best = (obj, p)
+        score = np.where(ok, objs / max(n_objs, 1), -1.0)
+        i = int(np.argmax(score))
+        if best is None or score[i] > best[0] + 1e-9:
+            best = (float(score[i]), {**{k: float(v) for k, v in zip(outer, values, strict=True)},
+                                      "min_confidence": float(mcs[i]), "margin_floor": float(fls[i])})
     if best is None:
         raise SystemExit("no rule answers enough on every dev half; lower --min-answered")
-    return best[1], best[0]
+    return {k: best[1][k] for k in grid}, best[0]
+
+
+def current_rule() -> dict[str, float]:
+    """The product's refusal rule (``Settings`` defaults, ``COPILOT_ANSWER_*`` overrides)."""
+    from copilot.core.settings import Settings
+
+    st = Settings()
+    return {k: float(getattr(st, f"answer_{k}")) for k in GRID}
+
+
+def objective(sets: dict[str, list[dict[str, Any]]], p: dict[str, float]) -> float:
+    """The dev objective of one rule (floors not checked)."""
+    objs = []
+    for rows in sets.values():
+        f = figures([r for r in rows if r["half"] == "dev"], p)
+        if f["answered_answerable"] is not None and f["refused_unanswerable"] is not None:
+            objs.append((f["answered_answerable"] + f["refused_unanswerable"]) / 2)
+    return sum(objs) / len(objs) if objs else 0.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m evals.calibrate_refusal", description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=Path, nargs="+", required=True, help="answer_eval output folders")
-    ap.add_argument("--min-answered", type=float, default=0.88)
-    ap.add_argument("--min-answered-set", action="append", default=[], metavar="SET=SHARE",
-                    help="a higher answered floor for one set's dev half, e.g. docs=0.97 (repeatable)")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--rows", type=Path, nargs="+", help="answer_eval --no-refusal output folders")
+    src.add_argument("--run", action="store_true",
+                     help="write the rows first (answer_eval --no-refusal over --sets into --rows-out)")
+    ap.add_argument("--sets", default="cuad,docs,demo")
+    ap.add_argument("--rows-out", type=Path, default=Path(".data/refusal-rows"))
+    ap.add_argument("--min-answered", type=float, default=0.85)
+    ap.add_argument("--min-answered-set", action="append", default=None, metavar="SET=SHARE",
+                    help="a higher answered floor for one set's dev half (repeatable; default docs=0.97)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     floors: dict[str, float] = {}
-    for item in args.min_answered_set:
+    for item in args.min_answered_set if args.min_answered_set is not None else ["docs=0.97"]:
         name, sep, value = item.partition("=")
         try:
             floors[name] = float(value)
@@ -137,14 +190,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not sep:
             print(f"--min-answered-set expects SET=SHARE, got {item!r}", file=sys.stderr)
             return 2
+    started = time.monotonic()
+    if args.run:
+        from evals.answer_eval import NO_REFUSAL, run
+
+        run([s for s in args.sets.split(",") if s], args.rows_out, **NO_REFUSAL)
+    rows_done = time.monotonic()
     sets: dict[str, list[dict[str, Any]]] = {}
-    for d in args.rows:
+    for d in [args.rows_out] if args.run else args.rows:
         for f in sorted(d.glob("*-rows.json")):
             sets[f.name.removesuffix("-rows.json")] = json.loads(f.read_text())
     p, obj = calibrate(sets, args.min_answered, floors)
+    before = current_rule()
     res = {"rule": p, "dev_objective": obj, "min_answered": args.min_answered, "min_answered_set": floors,
            "figures": {name: {h: figures([r for r in rows if r["half"] == h], p) for h in HALVES}
-                       for name, rows in sets.items()}}
+                       for name, rows in sets.items()},
+           "current_rule": before, "current_dev_objective": objective(sets, before),
+           "current_figures": {name: {h: figures([r for r in rows if r["half"] == h], before) for h in HALVES}
+                               for name, rows in sets.items()},
+           "seconds": {"rows": round(rows_done - started, 1), "search": round(time.monotonic() - rows_done, 1)}}
     print(json.dumps(res, indent=1))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -571,10 +571,58 @@ def retrieval_margin(hits: Sequence[ScoredChunk]) -> float:
     return float((hits[0].score - hits[1].score) / hits[0].score)
 
 
+def rarest_covered(q_terms: set[str], unit_terms: set[str], ctx_terms: set[str],
+                   weight: dict[str, float], n: int = 2) -> float:
+    """How much of the question's ``n`` rarest words (by the asker's own index, among words the
+    index uses) the unit holds: a unit about the asked topic holds the word the question turns on
+    ("compete", "renewal"), a neighbouring clause holds only the words all passages share. 1 when
+    the index knows none of the question's words (nothing to tell by)."""
+    known = sorted((t for t in q_terms if t in weight), key=lambda t: (-weight[t], t))[:n]
+    if not known:
+        return 1.0
+    return sum(1.0 if t in unit_terms else CONTEXT_CREDIT if t in ctx_terms else 0.0 for t in known) / len(known)
+
+
+def stand_out_signals(scores: np.ndarray, order: np.ndarray, cands: Sequence[tuple[Sentence, float]],
+                      hits: Sequence[ScoredChunk], q_terms: set[str], top_terms: set[str], top_ctx: set[str],
+                      weight: dict[str, float]) -> dict[str, float]:
+    """Cheap signals of whether the read passages hold an answer or only its neighbours:
+
+    - ``z``: how far the best unit stands out from the other scored units of the passages read (in
+      standard deviations; a scoped question reads its one document);
+    - ``rare``: :func:`rarest_covered` for the best unit;
+    - ``agree``: whether the dense and the full-text side both rank the best unit's passage high
+      (1 / the worse of its two first-stage ranks; 0 when one side did not find it);
+    - ``second``: the score of the best unit outside the best one's stretch of text (an answer is
+      often said twice; an unrelated question meets one lucky sentence)."""
+    best = float(scores[order[0]])
+    z = 0.0
+    if len(scores) >= 3:
+        sd = float(np.std(scores))
+        z = (best - float(np.mean(scores))) / sd if sd > 1e-9 else 0.0
+    top = cands[int(order[0])][0]
+    ranks = next((h.ranks for h in hits if h.chunk.chunk_id == top.chunk.chunk_id), {})
+    sides = [ranks[k] for k in ("dense", "fulltext") if k in ranks]
+    agree = 1.0 / max(sides) if len(sides) == 2 else 0.0
+    second = 0.0
+    for i in order[1:]:
+        u = cands[int(i)][0]
+        if u.chunk.chunk_id != top.chunk.chunk_id or u.end <= top.start or top.end <= u.start:
+            second = float(scores[int(i)])
+            break
+    return {"z": round(z, 4), "rare": round(rarest_covered(q_terms, top_terms, top_ctx, weight), 4),
+            "agree": round(agree, 4), "second": round(second, 4)}
+
+
+# Signals the refusal rule adds to the best unit's score, each with its ``answer_<name>_weight``.
+WEIGHTED_SIGNALS = ("margin", "peak", "z", "rare", "agree", "second")
+
+
 def should_refuse(signals: dict[str, Any], settings: Settings) -> bool:
-    """The refusal rule: a weak best unit, or one that covers too little of the question."""
-    combined = (signals["score"] + settings.answer_margin_weight * signals["margin"]
-                + settings.answer_peak_weight * signals.get("peak", 0.0))
+    """The refusal rule: a weak best unit, one that covers too little of the question, or a best
+    unit whose score plus the weighted :data:`WEIGHTED_SIGNALS` stays under the floor."""
+    combined = signals["score"] + sum(getattr(settings, f"answer_{name}_weight") * signals.get(name, 0.0)
+                                      for name in WEIGHTED_SIGNALS)
     return bool(signals["score"] < settings.answer_min_confidence
                 or signals["coverage"] < settings.answer_min_coverage
                 or signals.get("idf_coverage", 1.0) < settings.answer_min_idf_coverage
@@ -749,9 +797,10 @@ class Answerer:
         top = cands[order[0]][0]
         q_terms = content_terms(question)
         weights, unseen = self.boilerplate.term_weights(*self._view(principal))
-        signals["idf_coverage"] = round(weighted_coverage(
-            q_terms, content_terms(top.text), content_terms(f"{top.chunk.title} {' '.join(top.chunk.section_path)}"),
-            weights, unseen), 4)
+        top_terms = content_terms(top.text)
+        top_ctx = content_terms(f"{top.chunk.title} {' '.join(top.chunk.section_path)}")
+        signals["idf_coverage"] = round(weighted_coverage(q_terms, top_terms, top_ctx, weights, unseen), 4)
+        signals.update(stand_out_signals(scores, order, cands, hits, q_terms, top_terms, top_ctx, weights))
         if should_refuse(signals, self.settings):
             ans = self._refuse(principal, doc_scope, retrieved, best, "extractive")
             ans.details["signals"] = signals

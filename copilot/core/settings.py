@@ -143,14 +143,20 @@ class Settings(BaseSettings):
     answer_top_k: int = 6  # chunks the answerer reads
     answer_max_sentences: int = 4
     # Extractive refusal (copilot.answering.answerer.should_refuse), chosen by `python -m evals.calibrate_refusal
-    # --min-answered 0.85 --min-answered-set docs=0.97` on the dev halves of CUAD ask-this-contract (all 60
-    # contracts), docs_qa_dev and the demo set (reports/answers/refusal-calibration.json).
+    # --run` (answered floor .85, docs .97) on the dev halves of CUAD ask-this-contract (all 60 contracts),
+    # docs_qa_dev and the demo set together (reports/answers/refusal-calibration.json).
     answer_min_confidence: float = 0.44  # best unit score
-    answer_min_coverage: float = 0.0  # share of the question's content words the best unit covers (weighted)
-    answer_margin_weight: float = 0.2  # weight of the retrieval margin ...
-    answer_peak_weight: float = 0.0  # ... and of the best unit's lead over the field (signals["peak"])
-    answer_margin_floor: float = 0.02  # ... in score + weights . (margin, peak) >= min_confidence + floor
-    answer_min_idf_coverage: float = 0.1  # coverage weighted by each question word's rarity in the asker's index
+    answer_min_coverage: float = 0.2  # share of the question's content words the best unit covers (weighted)
+    answer_min_idf_coverage: float = 0.0  # coverage weighted by each question word's rarity in the asker's index
+    # score + sum of weight * signal >= min_confidence + margin_floor, over the signals of
+    # copilot.answering.answerer.WEIGHTED_SIGNALS (weight 0 leaves one out):
+    answer_margin_floor: float = 0.12
+    answer_margin_weight: float = 0.0  # retrieval margin of the best chunk over the runner-up
+    answer_peak_weight: float = 0.0  # the best unit's lead over the unit ranked PEAK_RANK
+    answer_z_weight: float = 0.0  # the best unit's lead over the read units, in standard deviations
+    answer_rare_weight: float = 0.0  # share of the question's two rarest words the best unit holds
+    answer_agree_weight: float = 0.05  # 1 / the worse of the dense and full-text ranks of its passage
+    answer_second_weight: float = 0.2  # the score of the best unit outside the best one's text
     answer_prewarm_sentences: int = 20000  # sentence vectors encoded in the background after startup (0: off)
     llm_base_url: str | None = None  # OpenAI-compatible endpoint: generative mode when set
     llm_model: str = "llama3.1:8b"

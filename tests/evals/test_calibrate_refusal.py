@@ -49,3 +49,17 @@ def test_a_set_can_keep_a_higher_answered_floor():
     assert loose["min_idf_coverage"] >= 0.2
     kept, _ = calibrate(sets, min_answered=0.88, min_answered_set={"guides": 0.97})
     assert kept["min_idf_coverage"] <= 0.1
+
+
+def test_the_product_refuses_by_the_committed_calibrated_rule():
+    # The defaults must be the rule `python -m evals.calibrate_refusal --run` chose and wrote to the
+    # report; a re-calibration that changes one without the other fails here.
+    import json
+    from pathlib import Path
+
+    from evals.calibrate_refusal import current_rule
+
+    path = Path(__file__).resolve().parents[2] / "reports" / "answers" / "refusal-calibration.json"
+    chosen = json.loads(path.read_text())["rule"]
+    assert set(chosen) == set(GRID)
+    assert current_rule() == chosen
