@@ -118,3 +118,36 @@ def test_bic_in_groups_and_beside_an_iban_label(detector: PiiDetector, text: str
 def test_upper_case_phrase_in_groups_is_no_bic(detector: PiiDetector) -> None:
     text = "SWIFT DATA IN TX"
     assert not _flagged(detector, text, "DATA IN TX"), detector.detect(text)
+
+
+# -- firm names used as organisations are not people --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("We met at Blue Harbor last week; Blue Harbor signed the MSA in March.", "Blue Harbor"),
+        ("Silver Fjord Ltd and Silver Fjord agreed the price.", "Silver Fjord"),
+        ("Grey Falcon's renewal is due; Grey Falcon signed the order form in May.", "Grey Falcon"),
+        ("Kessler Analytics signed the renewal; Halden Brook's team will run the pilot.", "Halden Brook"),
+    ],
+)
+def test_two_word_firm_names_used_as_organisations(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # people sign forms too: a firm's verb alone is not enough
+        ("Jorge Salgado and Tijmen Ruyters signed the acceptance form.", "Tijmen Ruyters"),
+        # a bracketed unit after a name is no organisation word of the name
+        ("Notes: Hugo Lefebvre (finance) disagrees with the surcharge.", "Hugo Lefebvre"),
+        # a team of a person the text speaks of as he or she
+        ("Marta Kowalczyk said her team will run the pilot. Marta Kowalczyk's team starts in May.",
+         "Marta Kowalczyk"),
+        ("Dear Ms Nakamura, please ask Daniel Osei's team for the badge.", "Nakamura"),
+    ],
+)
+def test_people_keep_their_names_beside_those_signals(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value), detector.detect(text)
