@@ -241,7 +241,8 @@ def filter_persons(
                            text[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
-        if after and not after.group(1).startswith("(") and is_org_token(after.group(1)):
+        owner = seg.endswith(("'s", "’s", "'", "’"))  # "Mr Daniel Osei's team": the team is his
+        if after and not owner and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
         partners = _PARTNER_NAMES.match(text, s.end)
         if partners and is_legal_form(partners.group(1)):

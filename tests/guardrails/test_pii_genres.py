@@ -151,3 +151,21 @@ def test_two_word_firm_names_used_as_organisations(detector: PiiDetector, text: 
 )
 def test_people_keep_their_names_beside_those_signals(detector: PiiDetector, text: str, value: str) -> None:
     assert _covered(detector, text, value), detector.detect(text)
+
+
+def test_a_named_persons_team_after_a_title_stays_a_person(detector: PiiDetector) -> None:
+    text = "Mr Daniel Osei's team will run the pilot."
+    assert _flagged(detector, text, "Daniel Osei", "PERSON"), detector.detect(text)
+
+
+# -- chat written IRC-style --------------------------------------------------------------------------
+
+
+def test_bracketed_chat_speakers(detector: PiiDetector) -> None:
+    text = "<Rahul> can someone approve my PR\n[09:14] <Meera Iyer> on it"
+    assert _covered(detector, text, "Rahul") and _covered(detector, text, "Meera Iyer"), detector.detect(text)
+
+
+@pytest.mark.parametrize("text", ["<Table> lists all rows", "Use <Enter> to confirm.", "<ExportButton> renders it"])
+def test_bracketed_markup_is_no_speaker(detector: PiiDetector, text: str) -> None:
+    assert detector.detect(text) == [], detector.detect(text)
