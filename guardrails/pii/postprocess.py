@@ -98,8 +98,12 @@ def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
     out = []
     ranges = protected_ranges(text) if any(s.entity_type == "LOCATION" for s in spans) else []
+    phones = [p for p in spans if p.entity_type == "PHONE_NUMBER"]
     for s in spans:
         if s.entity_type == "LOCATION":
+            # "Ravi Kumar, 98765 43210": a postcode anchor that is the first half of a phone number
+            if any(p.start < s.end < p.end and p.start >= s.start for p in phones):
+                continue
             # Digits of a version, id, date or amount do not make a house number or postcode.
             seg = "".join(
                 " " if any(a <= i < b for a, b in ranges) else text[i] for i in range(s.start, s.end)

@@ -169,3 +169,27 @@ def test_bracketed_chat_speakers(detector: PiiDetector) -> None:
 @pytest.mark.parametrize("text", ["<Table> lists all rows", "Use <Enter> to confirm.", "<ExportButton> renders it"])
 def test_bracketed_markup_is_no_speaker(detector: PiiDetector, text: str) -> None:
     assert detector.detect(text) == [], detector.detect(text)
+
+
+# -- phones in logs and contact lines ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # a "+" makes the digits a phone number even when they pass the card checksum
+        ("2026-02-01 10:00:03 INFO sms_sent to=+4915112345678 template=otp", "+4915112345678"),
+        ("audit: msisdn 447700900123 verified", "447700900123"),
+        ("Caller ID showed 0118 496 0123.", "0118 496 0123"),
+        # a postcode anchor must not take the first half of a phone number as an address
+        ("Contact details: Ravi Kumar, 98765 43210, ravi@x.example", "98765 43210"),
+    ],
+)
+def test_phone_numbers_in_logs_and_contact_lines(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "PHONE_NUMBER"), detector.detect(text)
+
+
+def test_postal_address_with_a_phone_after_it_keeps_both(detector: PiiDetector) -> None:
+    text = "Ship to Hauptstraße 5, 10115 Berlin, tel. 030 12345678."
+    assert _covered(detector, text, "10115 Berlin", "LOCATION"), detector.detect(text)
+    assert _covered(detector, text, "030 12345678", "PHONE_NUMBER"), detector.detect(text)

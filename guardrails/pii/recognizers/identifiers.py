@@ -70,7 +70,7 @@ class CardNumberRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="CREDIT_CARD",
             name="CardNumberRecognizer",
-            patterns=[Pattern("card digits", r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
+            patterns=[Pattern("card digits", r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
             context=["credit", "card", "visa", "mastercard", "amex", "maestro", "payment", "charge"],
         )
 
@@ -471,7 +471,8 @@ def identifier_recognizers() -> list[Any]:
         EsNifRecognizer(supported_language="en"),
         EsNieRecognizer(supported_language="en"),
         CardNumberRecognizer(),
-        # After a card cue any Luhn-valid 12-19 digit number is a card, whatever its issuer prefix.
+        # (A "+" before the digits makes them a phone number: "to=+4915112345678" passes Luhn by chance.)
+    # After a card cue any Luhn-valid 12-19 digit number is a card, whatever its issuer prefix.
         CueValueRecognizer(
             "CREDIT_CARD", "CardCueRecognizer", r"(?:card|karte|carte|tarjeta|karta|kaart)",
             r"\d(?:[ -]?\d){11,18}(?![\d-])", check=_luhn_digits,
