@@ -262,9 +262,10 @@ class SwiftRecognizer(EntityRecognizer):
             rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}((?i:{_BIC_SHAPE}))\b"
         )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
-        self.spaced = re.compile(
-            rf"(?:(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}|{_PAYMENT_WORD}[ \t]*:?[ \t]*)"
-            rf"({_BIC_SPACED})(?![\w\-/])"
+        # Grouped codes are rare: find the groups first, then look for the cue before them.
+        self.spaced = re.compile(rf"(?<![\w\-/.])({_BIC_SPACED})(?![\w\-/])")
+        self.spaced_cue = re.compile(
+            rf"(?:(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}|{_PAYMENT_WORD}[ \t]*:?[ \t]*)$"
         )
         # A code right after a payment word ("remittance INGBNL2A", "wire to DEUTDEFF").
         self.after_payment = re.compile(rf"{_PAYMENT_WORD}[ \t]*:?[ \t]*({_BIC_SHAPE})(?![\w\-/])")
@@ -304,6 +305,8 @@ class SwiftRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.6))
                 cued.add(m.start(1))
         for m in self.spaced.finditer(text):
+            if not self.spaced_cue.search(text[max(0, m.start() - 80) : m.start()]):
+                continue
             value = m.group(1).replace(" ", "")
             # letters only in groups may be an upper-case phrase ("SWIFT DATA IN TX"): a digit or a
             # branch part is what no phrase has
