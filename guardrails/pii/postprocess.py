@@ -98,8 +98,12 @@ def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
     out = []
     ranges = protected_ranges(text) if any(s.entity_type == "LOCATION" for s in spans) else []
+    phones = [p for p in spans if p.entity_type == "PHONE_NUMBER"]
     for s in spans:
         if s.entity_type == "LOCATION":
+            # "Ravi Kumar, 98765 43210": a postcode anchor that is the first half of a phone number
+            if any(p.start < s.end < p.end and p.start >= s.start for p in phones):
+                continue
             # Digits of a version, id, date or amount do not make a house number or postcode.
             seg = "".join(
                 " " if any(a <= i < b for a, b in ranges) else text[i] for i in range(s.start, s.end)
@@ -241,7 +245,8 @@ def filter_persons(
                            text[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
-        if after and not after.group(1).startswith("(") and is_org_token(after.group(1)):
+        owner = seg.endswith(("'s", "’s", "'", "’"))  # "Mr Daniel Osei's team": the team is his
+        if after and not owner and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
         partners = _PARTNER_NAMES.match(text, s.end)
         if partners and is_legal_form(partners.group(1)):
@@ -249,6 +254,8 @@ def filter_persons(
         if _FAMILY_FIRM.match(text, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(token_ok_for_name(t) for t in toks):
+            continue
+        if len(toks) >= 2 and not strong and _used_as_organisation(text, seg):
             continue
         if len(toks) >= 2:
             full_names.update(core(t) for t in toks if len(core(t)) >= 3)
@@ -259,6 +266,55 @@ def filter_persons(
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+# What a text says of an organisation, not of a person: its team, contract or renewal ("Halden
+# Brook's renewal"), and what a firm does to a deal ("Grey Falcon signed the order form").
+_ORG_POSSESSION = re.compile(
+    r"['’]s?[ \t]+(?i:team|teams|contract|contracts|renewal|renewals|invoice|invoices|account|order|orders|"
+    r"subscription|licen[cs]es?|platform|products?|pricing|proposal|offer|quote|sow|msa|nda|agreement|terms|board|"
+    r"procurement|legal|finance|customers|clients|headquarters|hq|offices?|site|plant|warehouse|shares|revenue|"
+    r"roadmap|tender|rfp|budget|spend|vendors?|suppliers?|parent|subsidiary|it|sales|support|stack|tenant)\b"
+)
+_ORG_VERB = re.compile(
+    r"[ \t]+(?:has[ \t]+|have[ \t]+|had[ \t]+)?(?i:signed|countersigned|renewed|terminated|invoiced|shipped|"
+    r"launched|acquired|announced|merged|outsourced|awarded|churned|licensed|procured|subcontracted)\b"
+)
+# "at Blue Harbor" names a place or a firm; "look at", "shouted at" take a person.
+_AT_PLACE = re.compile(
+    r"(?<![\w-])(\w+)[ \t]+at[ \t]+$"
+)
+_AT_PERSON_VERBS = frozenset({"look", "looked", "looking", "looks", "shout", "shouted", "shouting", "yell", "yelled",
+                              "wave", "waved", "point", "pointed", "aimed", "aim", "directed", "laugh", "laughed",
+                              "smile", "smiled", "stare", "stared", "glance", "glanced", "angry", "mad",
+                              "email", "e-mail", "mail", "reach", "reached", "ping", "call", "text"})
+_HE_SHE = re.compile(r"(?i:\b(?:he|she|him|his|her|hers|himself|herself)\b)")
+
+
+def _used_as_organisation(text: str, seg: str) -> bool:
+    """A capitalised phrase the text uses as an organisation: some mention of it takes a legal
+    form or organisation word ("Silver Fjord Ltd"), stands after "at" as a place ("met at Blue
+    Harbor"), owns a team, contract or renewal in a text with no he/she ("Halden Brook's team"), or
+    twice owns such things or does what a firm does to a deal ("Grey Falcon's renewal ...; Grey
+    Falcon signed")."""
+    name = r"[ \t]+".join(map(re.escape, seg.split()))
+    weak, owns = 0, False
+    for m in re.finditer(rf"(?<![\w'’-]){name}(?![\w-])", text):
+        # "Silver Fjord Ltd", not "Hugo Lefebvre (finance)": a bracketed note is the person's unit
+        nxt = re.match(r"[ \t]+([^\s(]\S*)", text[m.end() : m.end() + 30])
+        if nxt and (is_legal_form(nxt.group(1)) or is_org_token(nxt.group(1))):
+            return True
+        at = _AT_PLACE.search(text[max(0, m.start() - 30) : m.start()])
+        if at and at.group(1).lower() not in _AT_PERSON_VERBS and not re.match(r"['’]", text[m.end() : m.end() + 1]):
+            return True
+        if _ORG_POSSESSION.match(text, m.end()):
+            owns = True
+            weak += 1
+        elif _ORG_VERB.match(text, m.end()):
+            weak += 1
+    # People sign forms too ("Jorge Salgado and Tijmen Ruyters signed the acceptance form"): a
+    # firm's verb alone is not enough.
+    return weak >= 2 or (owns and not _HE_SHE.search(text))
 
 
 _PARTNER_NAMES = re.compile(rf"(?:[ \t]*(?:,|&|and|und|et|en|y|e|i)[ \t]+{WORD}){{1,3}}[ \t]+(\S+)")

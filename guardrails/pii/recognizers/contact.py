@@ -21,9 +21,9 @@ PHONE_REGIONS: tuple[str, ...] = (
 
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
-    r"whatsapp|hotline|reach|reached|contact|number|voicemail|messages?|messaging|answering|extension|ext|landline|"
+    r"whatsapp|hotline|reach|reached|contact|number|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
-    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|"
+    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
     r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me)\b|"
     # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
     r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
@@ -48,7 +48,8 @@ _GROUPS = re.compile(r"\d+")
 _GENERIC_NUMBER_CUES = frozenset({"number", "nummer", "numéro", "número", "numer"})
 _NUMBER_OF = re.compile(
     rf"{RECORD_LABEL.pattern}|(?i:\b(?:identification|identity|identifier|id|tax|vat|passport|licen[cs]e|"
-    r"insurance|security|registration|social|national|personal|serial|de\s+(?:commande|facture|dossier)|"
+    r"insurance|security|registration|social|national|personal|serial|card|karte|carte|tarjeta|"
+    r"de\s+(?:commande|facture|dossier)|"
     r"de\s+(?:pedido|factura))[\s_-]*$)"
 )
 
@@ -101,6 +102,8 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
     line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", _ABBREVIATED_CUE.sub(r"\1 ", line_before))[-1]
+    # A field name joins its words with "_" ("mobile_number = ...", "emergency_contact_phone:").
+    line_before = line_before.replace("_", " ")
     # "number" after a record or identifier label ("customer number", "tax identification number")
     # names that record's number, not a phone.
     cues = [c for c in PHONE_CUE.finditer(line_before)
@@ -220,6 +223,9 @@ SWIFT_CUE = (
 # 4 letters (bank), 2 letters (country, checked by python-stdnum's ISO 3166 list), 2 letters or digits
 # (location), optionally 3 more (branch).
 _BIC_SHAPE = r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
+# The same code written in its groups ("DEUT DE FF XXX", "NWBK GB 2L"): taken after a cue or a
+# payment word only.
+_BIC_SPACED = r"[A-Z]{4} [A-Z]{2} [A-Z0-9]{2}(?: [A-Z0-9]{3})?"
 # Bank context for a code written without its cue: an IBAN, an account or a bank named nearby.
 _BANK_CONTEXT = re.compile(
     r"(?i:\b(?:iban|bank|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
@@ -256,6 +262,11 @@ class SwiftRecognizer(EntityRecognizer):
             rf"(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}((?i:{_BIC_SHAPE}))\b"
         )
         self.bare = re.compile(rf"(?<![\w\-/.]){_BIC_SHAPE}(?![\w\-/])")
+        # Grouped codes are rare: find the groups first, then look for the cue before them.
+        self.spaced = re.compile(rf"(?<![\w\-/.])({_BIC_SPACED})(?![\w\-/])")
+        self.spaced_cue = re.compile(
+            rf"(?:(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}|{_PAYMENT_WORD}[ \t]*:?[ \t]*)$"
+        )
         # A code right after a payment word ("remittance INGBNL2A", "wire to DEUTDEFF").
         self.after_payment = re.compile(rf"{_PAYMENT_WORD}[ \t]*:?[ \t]*({_BIC_SHAPE})(?![\w\-/])")
         self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
@@ -293,6 +304,15 @@ class SwiftRecognizer(EntityRecognizer):
             if any(c.isdigit() for c in value) or len(value) == 11:
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.6))
                 cued.add(m.start(1))
+        for m in self.spaced.finditer(text):
+            if not self.spaced_cue.search(text[max(0, m.start() - 80) : m.start()]):
+                continue
+            value = m.group(1).replace(" ", "")
+            # letters only in groups may be an upper-case phrase ("SWIFT DATA IN TX"): a digit or a
+            # branch part is what no phrase has
+            if m.start(1) not in cued and bic.is_valid(value) and (len(value) == 11 or not value.isalpha()):
+                out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.7))
+                cued.add(m.start(1))
         for m in self.bare.finditer(text):
             if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
                 continue
@@ -327,7 +347,12 @@ def _shouted(text: str, start: int, end: int) -> bool:
     before = re.findall(r"[^\W\d_]+", text[max(0, start - 30) : start])
     after = re.findall(r"[^\W\d_]+", text[end : end + 30])
     near = before[-1:] + after[:1]
-    return any(len(w) >= 3 and w.isupper() and w.isalpha() for w in near)
+    # A bank label beside the code ("code BNPAFRPP, IBAN ...") is no shouting.
+    return any(len(w) >= 3 and w.isupper() and w.isalpha() and w.lower() not in _BANK_LABELS for w in near)
+
+
+_BANK_LABELS = frozenset({"iban", "bic", "swift", "aba", "blz", "rib", "bsb", "ifsc", "sepa", "ach", "eur", "usd",
+                          "gbp", "chf"})
 
 
 def contact_recognizers() -> list[Any]:

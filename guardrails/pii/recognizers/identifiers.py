@@ -70,7 +70,7 @@ class CardNumberRecognizer(PatternRecognizer):
         super().__init__(
             supported_entity="CREDIT_CARD",
             name="CardNumberRecognizer",
-            patterns=[Pattern("card digits", r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
+            patterns=[Pattern("card digits", r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
             context=["credit", "card", "visa", "mastercard", "amex", "maestro", "payment", "charge"],
         )
 
@@ -229,12 +229,25 @@ class CueValueRecognizer(EntityRecognizer):
     def _ok(self, value: str) -> bool:
         return self.check is None or self.check(value)
 
+    def _fit(self, value: str) -> int:
+        """Length of the longest head of ``value``, whole groups only, that passes the check ("C4412209
+        2031" after "passport": the year is no part of the number); 0 if none does."""
+        while not self._ok(value):
+            cut = max(value.rfind(" "), value.rfind("\t"), value.rfind("-"))
+            if cut <= 0:
+                return 0
+            value = value[:cut].rstrip(" \t-")
+        return len(value)
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         out = []
         for m in self.pattern.finditer(text):
-            if not self._ok(m.group(1)):
+            n = self._fit(m.group(1))
+            if not n:
                 continue
-            out.append(RecognizerResult(self.entity, m.start(1), m.end(1), self.score))
+            out.append(RecognizerResult(self.entity, m.start(1), m.start(1) + n, self.score))
+            if n < len(m.group(1)):
+                continue
             end = m.end(1)
             while (more := self.more.match(text, end)) and self._ok(more.group(1)):
                 out.append(RecognizerResult(self.entity, more.start(1), more.end(1), self.score))
@@ -303,7 +316,9 @@ class DocumentFieldRecognizer(EntityRecognizer):
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
         self.pattern = re.compile(
-            rf"(?i:\b{cue})(?!\w)([^\n]{{0,60}}?(?:\n[^\n]{{0,40}}?)?)(?<!\w)(?i:{self.LABEL})[ \t]*[:#.]?[ \t]*"
+            rf"(?i:\b{cue})(?!\w)([^\n]{{0,60}}?(?:\n[^\n]{{0,40}}?)?)(?<!\w)(?i:{self.LABEL})"
+            # "number on file: X", "number is X"
+            r"(?:[ \t]+(?i:on[ \t]+file|on[ \t]+record|is|reads))?[ \t]*[:#.]?[ \t]*"
             rf"({value})(?!\w|[\-/.]\w)"
         )
         self.others = re.compile(rf"(?i:\b(?:{others})\b)")
@@ -355,19 +370,51 @@ def _has_digit(value: str) -> bool:
 
 # Passport cues in the product's languages, compounds included ("Reisepassnummer", "Pass-Nr.").
 PASSPORT_CUE = (
-    r"(?:passports?|pasaporte|passeport|reisepass\w*|pass(?=[ \t]*[-.]?[ \t]*(?:nr|no|nummer)\b)|passnummer|"
-    r"paszport\w*|paspoort\w*|passaporto|passaporte|travel\s+(?:document|id)|document\s+de\s+voyage|"
+    r"(?:passports?|pasaporte|passeport|reisepass\w*|pass(?=\.?[ \t]*[-.]?[ \t]*(?:nr|no|nummer)\b)|passnummer|passnr|"
+    r"paszport\w*|paspoort\w*|passaporto|passaporte|travel[\s_-]+(?:documents?|docs?|id)|document\s+de\s+voyage|"
+    # "PP#", "pp no." (a bare "pp" before a number is a page range: "pp. 12-14")
+    r"pp(?=[ \t]*(?:#|no\b|nr\b|number\b))|"
     r"documento\s+de\s+viaje|reisedokument)"
 )
-# National passport numbers: 6-10 letters and digits, possibly in two groups ("12AB 34567").
-PASSPORT_VALUE = r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,9}(?!\w|[\-/.]\w)"
+# National passport numbers: 6-10 letters and digits, possibly in up to three groups ("12AB 34567",
+# "EP-1234567", "C-2291-0044"); a group after the first holds a digit (not a word that follows).
+# The look-ahead keeps a short label ("PP#") from being taken, and consumed, as a value.
+PASSPORT_VALUE = r"(?=[A-Z0-9 \t\-]{0,11}\d)[A-Z0-9]{1,10}(?:[ \t\-](?=[A-Z]{0,8}\d)[A-Z0-9]{2,9}){0,2}(?!\w|[\-/.]\w)"
 IBAN_VALUE = r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b"
 LICENCE_CUE = (
     r"(?:driving\s+licen[cs]es?|driver'?s?\s+licen[cs]es?|driving\s+permit|dl|führerschein\w*|"
     r"fahrerlaubnis\w*|permis\s+de\s+conduire|rijbewijs\w*|carnet\s+de\s+conducir|permiso\s+de\s+conducir|"
     r"prawo\s+jazdy|patente(?:\s+di\s+guida)?)"
 )
-LICENCE_VALUE = r"[A-Z0-9][A-Z0-9\-]{5,19}(?!\w|[\-/.]\w)"
+LICENCE_VALUE = (
+    # a UK licence written in its groups ("JONES 610101 AB9CD"): surname part, birth date, initials
+    r"[A-Z9]{5}[ \t]\d{6}[ \t]?[A-Z9]{2}\d[A-Z]{2}(?:[ \t]?\d{2})?(?!\w)|"
+    r"[A-Z0-9][A-Z0-9\-]{5,19}(?!\w|[\-/.]\w)"
+)
+# Identity cards in the product's languages; their number is a national identifier.
+ID_CARD_CUE = (
+    r"(?:(?:national\s+)?id(?:entity)?[\s_-]*cards?|identity\s+document|personalausweis\w*|ausweisnummer|"
+    r"carte\s+(?:nationale\s+)?d['’]identit[ée]|cni|documento\s+(?:nacional\s+)?de\s+identidad|"
+    r"dow[óo]d\w*\s+osobist\w*|identiteitskaart|id-kaart|carta\s+d['’]identit[àa])"
+)
+
+
+def _card_number_like(value: str) -> bool:
+    """An identity card number: 6-12 letters and digits with at least two digits; all-digit only
+    with 8-12 digits that do not read as a date."""
+    compact = re.sub(r"[ \t\-]", "", value)
+    if not 6 <= len(compact) <= 12 or sum(c.isdigit() for c in compact) < 2:
+        return False
+    if compact.isdigit():
+        return len(compact) >= 8 and not _DATE_RE.fullmatch(compact[:8])
+    return True
+
+
+def _licence_near_cue(value: str) -> bool:
+    """A licence number a few words after its cue: letters and digits mixed, 8-18 characters (a
+    bare word or count never has that shape)."""
+    compact = value.replace(" ", "")
+    return 8 <= len(compact) <= 18 and sum(c.isdigit() for c in compact) >= 3 and any(c.isalpha() for c in compact)
 
 
 _DOCUMENT_BEFORE = re.compile(rf"(?i:\b(?:{PASSPORT_CUE}|{LICENCE_CUE}|travel|visa)[\s_-]*$)")
@@ -382,7 +429,7 @@ def _valid_iban(value: str) -> bool:
 def _passport_like(value: str) -> bool:
     """6-10 letters and digits, at least two of them digits; all-digit only with 8-10 digits (as US
     and UK passports) that do not read as a date."""
-    compact = re.sub(r"[ \t]", "", value)
+    compact = re.sub(r"[ \t\-]", "", value)
     if not 6 <= len(compact) <= 10 or sum(c.isdigit() for c in compact) < 2:
         return False
     if compact.isdigit():
@@ -424,7 +471,8 @@ def identifier_recognizers() -> list[Any]:
         EsNifRecognizer(supported_language="en"),
         EsNieRecognizer(supported_language="en"),
         CardNumberRecognizer(),
-        # After a card cue any Luhn-valid 12-19 digit number is a card, whatever its issuer prefix.
+        # (A "+" before the digits makes them a phone number: "to=+4915112345678" passes Luhn by chance.)
+    # After a card cue any Luhn-valid 12-19 digit number is a card, whatever its issuer prefix.
         CueValueRecognizer(
             "CREDIT_CARD", "CardCueRecognizer", r"(?:card|karte|carte|tarjeta|karta|kaart)",
             r"\d(?:[ -]?\d){11,18}(?![\d-])", check=_luhn_digits,
@@ -438,11 +486,16 @@ def identifier_recognizers() -> list[Any]:
         # Passport numbers of the common national shapes (letters then digits, nine digits) a few
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
-                          r"[A-Z]{1,2}\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
+                          r"[A-Z]{1,2}[ \t]?\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
         DocumentFieldRecognizer("PASSPORT", "PassportFieldRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
                                 check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
+        # "DL number for the car hire is SMITH712045AB9CD": a licence's mixed shape a few words on.
+        NearCueRecognizer("DRIVER_LICENSE", "DrivingLicenceNearCueRecognizer", LICENCE_CUE,
+                          r"[A-Z0-9]{8,18}", check=_licence_near_cue),
+        CueValueRecognizer("NATIONAL_ID", "IdCardCueRecognizer", ID_CARD_CUE, r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
+                           check=_card_number_like, any_case=True),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
             filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,

@@ -533,6 +533,10 @@ class PersonLayoutRecognizer(EntityRecognizer):
     STAMPED = re.compile(rf"(?m:^[ \t>*•-]*{_TIME_STAMP}[ \t]*[-–|]?[ \t]*)")
     SPEAKER = re.compile(rf"(?m:^[ \t>*•-]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]*:[ \t]+(\S[^\n]*))")
     MENTION = re.compile(r"(?<![\w@.])@(?=[^\W\d_])")
+    # IRC-style chat: "<Rahul> can someone approve", "[09:14] <Marieke Jansen> done"
+    BRACKETED_SPEAKER = re.compile(
+        rf"(?m:^[ \t>*•-]*(?:{_TIME_STAMP}[ \t]*)?<({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)>[ \t]+(?=\S))"
+    )
     # Action items: "Jeroen to update ...", "Jeroen will ..." as a list item or after an action label,
     # and the items that follow it on the line ("..., Agnieszka to confirm ..."). A sentence opening so
     # in prose is as often a firm ("Nordwind to deliver the hardware"), a log line as often a message
@@ -590,6 +594,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
         for m in self.SPEAKER.finditer(text):
             if _FIRST_PERSON_OPENING.match(m.group(2)):
                 add(m.start(1), m.end(1))
+        for m in self.BRACKETED_SPEAKER.finditer(text):
+            add(m.start(1), m.end(1))
         for m in self.MENTION.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=2)
             if span:
