@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from evals.answer_metrics import token_f1
+from evals.answer_metrics import token_f1, token_precision_recall
 from evals.metrics import Item, overlaps
 from evals.splits import half_of
 
@@ -45,6 +45,23 @@ def classify(cited: Sequence[Item], read: Sequence[Item], gold: Sequence[Any], g
     if not any(overlaps(r, s) for r in read for s in gold):
         return "wrong_chunk"
     return "wrong_unit"
+
+
+def summarise_ok(ok: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Answers that cite the gold passage: mean F1, its precision and recall sides, and F1 by how
+    many units the answer joined."""
+    if not ok:
+        return {}
+    by_units: dict[int, list[float]] = {}
+    for r in ok:
+        by_units.setdefault(min(r["units"], 4), []).append(r["f1"])
+    return {
+        "ok_f1": round(float(np.mean([r["f1"] for r in ok])), 3),
+        "ok_precision": round(float(np.mean([r["precision_recall"][0] for r in ok])), 3),
+        "ok_recall": round(float(np.mean([r["precision_recall"][1] for r in ok])), 3),
+        "ok_f1_by_units": {f"{n}{'+' if n == 4 else ''}": [len(v), round(float(np.mean(v)), 3)]
+                           for n, v in sorted(by_units.items())},
+    }
 
 
 def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any,
@@ -72,6 +89,10 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any,
             "id": case.id, "doc": case.reference_doc_ids[0], "cause": cause, "question": case.question,
             "reference": case.reference_answer, "answer": ans.answer[:800],
             "f1": token_f1(ans.answer, case.reference_answer) if not ans.refused else 0.0,
+            # Which side F1 loses on: precision (answer too long) or recall (too short).
+            "precision_recall": (token_precision_recall(ans.answer, case.reference_answer)
+                                 if not ans.refused else (0.0, 0.0)),
+            "units": len(ans.sentences) if not ans.refused else 0,
             "signals": ans.details.get("signals"),
             "read": [f"{h.chunk.doc_id} {' > '.join(h.chunk.section_path)}" for h in hits[:MAX_CHUNKS_READ]],
             "read_gold": [any(overlaps(r, s) for s in gold.spans) for r in read],
@@ -143,8 +164,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
     counts = Counter(r["cause"] for r in rows)
     answered = [r["f1"] for r in rows if r["cause"] != "refused"]
+    ok = [r for r in rows if r["cause"] == "ok"]
     print(json.dumps({"cases": len(rows), **counts,
-                      "mean_f1_answered": round(float(np.mean(answered)), 3) if answered else None}))
+                      "mean_f1_answered": round(float(np.mean(answered)), 3) if answered else None,
+                      **summarise_ok(ok)}))
     return 0
 
 

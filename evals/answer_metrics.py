@@ -4,7 +4,7 @@ Retrieval metrics say whether the evidence was found; these say whether the answ
 is the reference answer. Definitions (used by every set and mode):
 
 - ``token_f1``: SQuAD-style token F1 between answer text and reference answer, after
-  lowercasing, removing punctuation and articles.
+  lowercasing, removing punctuation and articles (``token_precision_recall``: its two sides).
 - ``contains_short``: the normalised short answer (e.g. CUAD ``short_answer`` "Nevada")
   appears as a token sequence inside the normalised answer.
 - ``cites_gold``: some citation's character range overlaps a gold span of the same document.
@@ -29,15 +29,21 @@ def normalize_tokens(text: str) -> list[str]:
     return _ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split()
 
 
-def token_f1(prediction: str, reference: str) -> float:
+def token_precision_recall(prediction: str, reference: str) -> tuple[float, float]:
+    """Share of answer tokens found in the reference (precision) and of reference tokens found in
+    the answer (recall): which side of token F1 an answer loses on (too long or too short)."""
     pred, ref = normalize_tokens(prediction), normalize_tokens(reference)
     if not pred or not ref:
-        return float(pred == ref)
-    common = Counter(pred) & Counter(ref)
-    same = sum(common.values())
-    if same == 0:
+        same = float(pred == ref)
+        return same, same
+    common = sum((Counter(pred) & Counter(ref)).values())
+    return common / len(pred), common / len(ref)
+
+
+def token_f1(prediction: str, reference: str) -> float:
+    precision, recall = token_precision_recall(prediction, reference)
+    if precision + recall == 0:
         return 0.0
-    precision, recall = same / len(pred), same / len(ref)
     return 2 * precision * recall / (precision + recall)
 
 

@@ -22,7 +22,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -65,6 +65,9 @@ CLAUSE_SPLIT_CHARS = 350  # longer sentences also offer their clauses as units
 MAX_LIST_CHARS = 1500
 MAX_ITEM_WORDS = 30  # a short one-sentence paragraph after a lead-in reads as a list item
 MAX_ANSWER_CHARS = 1600
+# A one-sentence answer takes the next sentence of its paragraph when the two together stay this
+# short: a first sentence often names the subject and the one after it holds the detail.
+FOLLOW_CHARS = 400
 
 _CLAUSE_RE = re.compile(r";\s+|\s(?=\((?:[a-z]|[ivx]{1,4}|\d{1,2})\)\s)")
 _PLACEHOLDER_RE = re.compile(
@@ -817,6 +820,17 @@ class Answerer:
         scores = scores.copy()
         for i, j in lead_of.items():
             scores[j] = max(scores[j], scores[i])
+        picked = self.pick(cands, order, scores, sv, best)
+        units = [cands[i][0] for i in picked]
+        if len(units) == 1:
+            units = [self.with_follower(units[0], principal)]
+        ans = self._compose(units, redactor, retrieved, best)
+        ans.details["signals"] = signals
+        return ans
+
+    def pick(self, cands: list[tuple[Sentence, float]], order: np.ndarray, scores: np.ndarray,
+             sv: np.ndarray, best: float) -> list[int]:
+        """Indices of the units an answer joins, best first."""
         picked: list[int] = []
         chars = 0
         for i in order:
@@ -835,9 +849,31 @@ class Answerer:
                 continue
             picked.append(int(i))
             chars += len(u.text)
-        ans = self._compose([cands[i][0] for i in picked], redactor, retrieved, best)
-        ans.details["signals"] = signals
-        return ans
+        return picked
+
+    def with_follower(self, u: Sentence, principal: Principal) -> Sentence:
+        """The sentence joined with the next sentence of its paragraph when that one is itself an
+        answering unit (factual, not boilerplate, not a cross-reference) and both fit FOLLOW_CHARS."""
+        if u.kind != "sentence":
+            return u
+        text = u.chunk.text
+        block = next((b for b in _text.blocks(text) if b.start <= u.start and u.end <= b.end), None)
+        if block is None or block.kind in ("heading", "table", "code"):
+            return u
+        nxt = min(((s, e, flat) for s, e, flat, _, kind, _ in chunk_units(u.chunk)
+                   if kind == "sentence" and s >= u.end), default=None)
+        # Only the very next sentence of the same paragraph: a skipped sentence breaks the thought.
+        if nxt is None or nxt[1] > block.end or text[u.end : nxt[0]].strip() or nxt[1] - u.start > FOLLOW_CHARS:
+            return u
+        flat = nxt[2]
+        if u.chunk.injection_flag and screen(flat).flagged:
+            return u
+        if self.boilerplate.is_boilerplate(flat, *self._view(principal)):
+            return u
+        if _POINTER_RE.match(flat) or _SELF_REFERENCE_RE.match(flat):
+            return u
+        joined, masked = _flat(u.chunk, u.start, nxt[1])
+        return replace(u, end=nxt[1], text=joined, embed_text=masked)
 
     def _compose(self, units: list[Sentence], redactor: ResponseRedactor, retrieved: list[str],
                  best: float) -> Answer:

@@ -1,6 +1,6 @@
 """Answer metrics and the document split behave as their definitions say."""
 
-from evals.answer_metrics import cites_gold, contains_short, refusal_accuracy, token_f1
+from evals.answer_metrics import cites_gold, contains_short, refusal_accuracy, token_f1, token_precision_recall
 from evals.metrics import Item, Span
 from evals.splits import half_of, split_by_doc
 
@@ -9,6 +9,15 @@ def test_token_f1_ignores_case_punctuation_and_articles() -> None:
     assert token_f1("The State of Nevada.", "state of nevada") == 1.0
     assert token_f1("Delaware", "Nevada") == 0.0
     assert 0.0 < token_f1("laws of the State of Nevada apply", "Nevada") < 1.0
+
+
+def test_precision_and_recall_say_which_side_f1_loses_on() -> None:
+    # Too long: every reference token is found, half the answer's tokens are extra.
+    assert token_precision_recall("State of Nevada law applies here", "state of nevada") == (0.5, 1.0)
+    # Too short: all answer tokens are right, a third of the reference is found.
+    assert token_precision_recall("Nevada", "state of nevada") == (1.0, 1 / 3)
+    assert token_precision_recall("", "") == (1.0, 1.0)
+    assert token_f1("Nevada", "state of nevada") == 0.5
 
 
 def test_contains_short_needs_a_contiguous_token_match() -> None:
