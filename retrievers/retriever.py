@@ -170,26 +170,25 @@ class Retriever:
             trace.embed_ms = (time.perf_counter() - t) * 1000
             hits = self.store.hybrid_search(text, vec, flt, n_cand)  # type: ignore[attr-defined]
             return self._finish(query, hits, k, flt, rerank, trace, t0)
-        # A store that can hand back candidates without their text (``hydrate``) reads only the
-        # ones kept in full (at 50 candidates a side, the text columns were a third of a query's CPU).
-        slim = callable(getattr(self.store, "hydrate", None))
+        # Candidates come without their text where the store can do that; only the ones kept are
+        # read in full (``_hydrate``): at 50 candidates a side the text columns were a third of a
+        # LanceDB query's CPU.
         fulltext: Future[list[ScoredChunk]] | None = None
         if mode == "hybrid":
             # The full-text query runs while the query is embedded (both release the GIL):
             # hybrid then costs about max(embed + dense, full-text), not their sum.
-            fulltext = _POOL.submit(self._timed_text_search, text, flt, n_cand, trace, slim)
+            fulltext = _POOL.submit(self._timed_text_search, text, flt, n_cand, trace)
         if mode in ("dense", "hybrid"):
             t = time.perf_counter()
             vec = self.query_vectors.vector(text)
             trace.embed_ms = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            lists["dense"] = (self.store.dense_search(vec, flt, n_cand, candidates=True)  # type: ignore[call-arg]
-                              if slim else self.store.dense_search(vec, flt, n_cand))
+            lists["dense"] = self.store.dense_search(vec, flt, n_cand, candidates=True)
             trace.dense_ms = (time.perf_counter() - t) * 1000
         if fulltext is not None:
             lists["fulltext"] = fulltext.result()
         elif mode == "fulltext":
-            lists["fulltext"] = self._timed_text_search(text, flt, n_cand, trace, slim)
+            lists["fulltext"] = self._timed_text_search(text, flt, n_cand, trace)
         trace.candidates = {name: len(hits) for name, hits in lists.items()}
         if mode == "hybrid":
             hits = rrf_fuse(lists, k=self.rrf_k, weights=self.weights)
@@ -205,11 +204,9 @@ class Retriever:
         return document_rerank(fused, weight=self.doc_weight, k=self.doc_k, decay=self.doc_decay,
                                lists=lists if self.doc_source == "lists" else None, list_weights=self.weights)
 
-    def _timed_text_search(self, query: str, flt: AccessFilter, k: int, trace: SearchTrace,
-                           slim: bool = False) -> list[ScoredChunk]:
+    def _timed_text_search(self, query: str, flt: AccessFilter, k: int, trace: SearchTrace) -> list[ScoredChunk]:
         t = time.perf_counter()
-        hits = (self.store.text_search(query, flt, k, candidates=True)  # type: ignore[call-arg]
-                if slim else self.store.text_search(query, flt, k))
+        hits = self.store.text_search(query, flt, k, candidates=True)
         trace.fulltext_ms = (time.perf_counter() - t) * 1000
         return hits
 
@@ -227,15 +224,12 @@ class Retriever:
     def _hydrate(self, hits: list[ScoredChunk], k: int, flt: AccessFilter) -> list[ScoredChunk]:
         """The first ``k`` hits read in full (a store's candidates carry no text); one that is gone
         or no longer visible since the search is replaced by the next candidate."""
-        hydrate = getattr(self.store, "hydrate", None)
-        if not callable(hydrate):
-            return hits[:k]
         out: list[ScoredChunk] = []
         i = 0
         while len(out) < k and i < len(hits):
             batch = hits[i : i + k - len(out)]
             i += len(batch)
-            out += hydrate(batch, flt)
+            out += self.store.hydrate(batch, flt)
         return out
 
     @staticmethod

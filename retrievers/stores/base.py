@@ -115,12 +115,23 @@ class Store(Protocol):
         """Mark every chunk of a document as superseded (or current again)."""
         ...
 
-    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
-        """Nearest neighbours among chunks the filter allows (cosine of the best window; higher = closer)."""
+    def dense_search(
+        self, vector: np.ndarray, flt: AccessFilter, k: int, *, candidates: bool = False
+    ) -> list[ScoredChunk]:
+        """Nearest neighbours among chunks the filter allows (cosine of the best window; higher = closer).
+
+        ``candidates``: the hits may carry only what ranking and the access check need (no text);
+        :meth:`hydrate` reads the ones kept in full. A store may always return full rows."""
         ...
 
-    def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
-        """Full-text (BM25) matches among chunks the filter allows."""
+    def text_search(self, query: str, flt: AccessFilter, k: int, *, candidates: bool = False) -> list[ScoredChunk]:
+        """Full-text (BM25) matches among chunks the filter allows; ``candidates`` as in :meth:`dense_search`."""
+        ...
+
+    def hydrate(self, hits: list[ScoredChunk], flt: AccessFilter) -> list[ScoredChunk]:
+        """``hits`` in order with every candidate read in full, scores and ranks kept: each row read is
+        re-checked with ``flt``, and a candidate gone or no longer visible since the search is left
+        out. Hits that are full rows already pass through (the caller re-checks every hit)."""
         ...
 
     def document_hashes(self, tenant_id: str | None = None) -> dict[tuple[str, str], str]:

@@ -587,7 +587,11 @@ class WeaviateStore:
             per_tenant.append(hits)
         return self._merge(per_tenant, flt, k)
 
-    def dense_search(self, vector: np.ndarray, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+    def dense_search(
+        self, vector: np.ndarray, flt: AccessFilter, k: int, *, candidates: bool = False
+    ) -> list[ScoredChunk]:
+        # ``candidates`` changes nothing here: Weaviate returns the properties asked for in one
+        # round trip, so every hit is a full row already (see ``hydrate``).
         MetadataQuery = _wv().query.MetadataQuery
         qv = np.asarray(vector, dtype=np.float32).reshape(-1)
         vec = qv.tolist()
@@ -612,7 +616,7 @@ class WeaviateStore:
             best,
         )
 
-    def text_search(self, query: str, flt: AccessFilter, k: int) -> list[ScoredChunk]:
+    def text_search(self, query: str, flt: AccessFilter, k: int, *, candidates: bool = False) -> list[ScoredChunk]:
         if not query or not query.strip():
             return []
         MetadataQuery = _wv().query.MetadataQuery
@@ -658,6 +662,10 @@ class WeaviateStore:
             ),
             lambda o: float(o.metadata.score or 0.0),
         )
+
+    def hydrate(self, hits: list[ScoredChunk], flt: AccessFilter) -> list[ScoredChunk]:
+        """Hits are full rows already (re-checked by the search, and again by the retriever)."""
+        return hits
 
     def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:
         ids = sorted({object_uuid(c) for c in chunk_ids})

@@ -261,6 +261,32 @@ class StoreContract:
                 assert all(f.allows(h.chunk) for h in texts)
                 assert len(texts) == min(10, len(allowed))
 
+    def test_candidates_read_in_full_equal_the_full_row_search(self, store):
+        cs = [chunk(f"c{i % 4}.md", i, level=AccessLevel(i % 4), text=f"renewal notice term {i}") for i in range(16)]
+        put(store, cs, [mix((i % DIM, 1.0), ((i + 1) % DIM, 0.3 * (i % 3))) for i in range(16)])
+        for f in (flt(level=AccessLevel.PARTNER), flt(level=AccessLevel.RESTRICTED)):
+            for full, cands in (
+                (store.dense_search(unit(0), f, 8), store.dense_search(unit(0), f, 8, candidates=True)),
+                (store.text_search("renewal notice", f, 8), store.text_search("renewal notice", f, 8, candidates=True)),
+            ):
+                assert full and ids(cands) == ids(full)
+                got = store.hydrate(cands, f)
+                assert [(h.chunk, h.score) for h in got] == [(h.chunk, h.score) for h in full]
+                assert store.hydrate(full, f) == full  # full rows pass through
+
+    def test_a_candidate_gone_before_it_is_read_in_full_is_left_out(self, store):
+        cs = [chunk("keep.md", 0, text="escalation ladder step"), chunk("gone.md", 0, text="escalation ladder step")]
+        put(store, cs)
+        f = flt()
+        cands = store.text_search("escalation ladder", f, 5, candidates=True)
+        assert sorted(h.chunk.doc_id for h in cands) == ["gone.md", "keep.md"]
+        store.delete_document("acme", "gone.md")
+        got = store.hydrate(cands, f)
+        if all(h.chunk.text for h in cands):
+            assert got == cands  # the store answered with full rows: nothing is read again
+        else:
+            assert [h.chunk.doc_id for h in got] == ["keep.md"] and got[0].chunk.text == "escalation ladder step"
+
     # --- ranking sanity ----------------------------------------------------------
     def test_dense_ranking_nearest_first(self, store):
         near, mid, far = chunk("a.md", 0), chunk("a.md", 1), chunk("a.md", 2)
