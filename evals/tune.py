@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,38 @@ from evals.metrics import Item, case_metrics, count_relevant, mean
 from evals.splits import HALVES, half_of
 
 GRID = [(1.0, 1.0), (1.0, 1.5), (1.0, 2.0), (1.0, 3.0), (1.5, 1.0), (2.0, 1.0), (0.0, 1.0), (1.0, 0.0)]
+
+
+@dataclass
+class TuningSet:
+    """One evaluation set opened for tuning: its index, texts, chunk ranges and answerable cases."""
+
+    name: str
+    services: Any
+    texts: DocumentTexts
+    ranges: dict[str, list[tuple[int, int]]]
+    cases: list
+    index: Path
+
+
+def open_set(spec: str) -> TuningSet:
+    """``NAME=CASES_JSONL:CORPUS_DIR[:INDEX_DIR]`` opened: the index (default: the eval run's), the
+    parsed texts, each document's chunk ranges and the answerable cases."""
+    from evals.run import default_index_dir, open_services
+
+    name, rest = spec.split("=", 1)
+    parts = rest.split(":")
+    cases_path, corpus = Path(parts[0]), Path(parts[1])
+    index = Path(parts[2]) if len(parts) > 2 else default_index_dir(Path(".data/eval"), corpus,
+                                                                     corpus / "manifest.yaml")
+    services = open_services(index)
+    texts = DocumentTexts(corpus, index / "parsed-cache")
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for chunks, _ in services.store.iter_all():
+        for ch in chunks:
+            ranges.setdefault(ch.doc_id, []).append((ch.char_start, ch.char_end))
+    cases = [c for c in load_cases(cases_path) if c.answerable]
+    return TuningSet(name, services, texts, ranges, cases, index)
 
 
 def candidate_lists(services: Any, cases: list, n: int, scope_min: float) -> list[dict[str, list]]:
@@ -93,25 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=Path("reports/tuning"))
     ap.add_argument("--candidates", type=int, default=50)
     args = ap.parse_args(argv)
-    from evals.run import default_index_dir, open_services, table
+    from evals.run import table
 
     per_set: dict[str, dict[str, Any]] = {}
     for spec in args.sets:
-        name, rest = spec.split("=", 1)
-        parts = rest.split(":")
-        cases_path, corpus = Path(parts[0]), Path(parts[1])
-        index = Path(parts[2]) if len(parts) > 2 else default_index_dir(Path(".data/eval"), corpus,
-                                                                         corpus / "manifest.yaml")
-        services = open_services(index)
-        texts = DocumentTexts(corpus, index / "parsed-cache")
-        ranges: dict[str, list[tuple[int, int]]] = {}
-        for chunks, _ in services.store.iter_all():
-            for ch in chunks:
-                ranges.setdefault(ch.doc_id, []).append((ch.char_start, ch.char_end))
-        cases = [c for c in load_cases(cases_path) if c.answerable]
+        ts = open_set(spec)
+        name, services, texts, ranges = ts.name, ts.services, ts.texts, ts.ranges
         per_set[name] = {}
         for h in HALVES:
-            hc = [c for c in cases if half_of(c.doc_key) == h]
+            hc = [c for c in ts.cases if half_of(c.doc_key) == h]
             golds = [resolve_gold(c, texts) for c in hc]
             lists = candidate_lists(services, hc, args.candidates, services.settings.query_scope_min_score)
             per_set[name][h] = {f"{d}:{f}": score(lists, golds, ranges, (d, f), services.settings.rrf_k)

@@ -19,10 +19,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from evals.dataset import DocumentTexts, load_cases, resolve_gold
+from evals.dataset import resolve_gold
 from evals.metrics import Item, case_metrics, count_relevant, mean
 from evals.splits import HALVES, half_of
-from evals.tune import candidate_lists, choose, floor, objective
+from evals.tune import candidate_lists, choose, floor, objective, open_set
 
 # (source, weight, k, decay); weight 0 = the fused ranking unchanged.
 GRID: list[tuple[str, float, int, float]] = [("fused", 0.0, 20, 0.0)]
@@ -71,25 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=Path(".data/tune-docs"),
                     help="candidate lists are kept here between runs (delete after an index change)")
     args = ap.parse_args(argv)
-    from evals.run import default_index_dir, open_services, table
+    from evals.run import table
 
     per_set: dict[str, dict[str, Any]] = {}
     for spec in args.sets:
-        name, rest = spec.split("=", 1)
-        parts = rest.split(":")
-        cases_path, corpus = Path(parts[0]), Path(parts[1])
-        index = Path(parts[2]) if len(parts) > 2 else default_index_dir(Path(".data/eval"), corpus,
-                                                                         corpus / "manifest.yaml")
-        services = open_services(index)
-        texts = DocumentTexts(corpus, index / "parsed-cache")
-        ranges: dict[str, list[tuple[int, int]]] = {}
-        for chunks, _ in services.store.iter_all():
-            for ch in chunks:
-                ranges.setdefault(ch.doc_id, []).append((ch.char_start, ch.char_end))
-        cases = [c for c in load_cases(cases_path) if c.answerable]
+        ts = open_set(spec)
+        name, services, texts, ranges, index = ts.name, ts.services, ts.texts, ts.ranges, ts.index
         per_set[name] = {}
         for h in HALVES:
-            hc = [c for c in cases if half_of(c.doc_key) == h]
+            hc = [c for c in ts.cases if half_of(c.doc_key) == h]
             golds = [resolve_gold(c, texts) for c in hc]
             cache = args.cache / f"{name}-{h}-{index.name}.pkl"
             if cache.exists():

@@ -36,3 +36,19 @@ def test_document_evidence_needs_a_real_gain_over_off():
     assert choose_setting(sets((0.90, 0.62), (0.89, 0.50)), ["off", "small", "large"], 0.001)[0] == "small"
     # a larger gain below plain BM25's dev R@5 never wins
     assert choose_setting(sets((0.90, 0.60), (0.87, 0.90)), ["off", "small", "large"], 0.001)[0] == "off"
+
+
+def test_a_tuning_set_opens_its_index_texts_ranges_and_answerable_cases(demo_data_dir):
+    import json
+
+    from evals.tune import open_set
+    from tests.conftest import DEMO_CORPUS
+
+    ts = open_set(f"demo={DEMO_CORPUS / 'evalset.jsonl'}:{DEMO_CORPUS}:{demo_data_dir}")
+    lines = [json.loads(x) for x in (DEMO_CORPUS / "evalset.jsonl").read_text().splitlines() if x.strip()]
+    assert ts.name == "demo" and ts.index == demo_data_dir
+    # Unanswerable cases are left out: nothing to rank for them.
+    assert ts.cases and all(c.answerable for c in ts.cases) and len(ts.cases) < len(lines)
+    docs = {d.doc_id for d in ts.services.store.list_documents()}
+    assert set(ts.ranges) == docs
+    assert all(0 <= a < b for spans in ts.ranges.values() for a, b in spans)
