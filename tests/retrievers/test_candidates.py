@@ -8,7 +8,6 @@ import dataclasses
 import json
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 from retrievers.access import AccessLevel, Principal, access_filter
@@ -16,6 +15,7 @@ from retrievers.retriever import Retriever
 from retrievers.schema import ScoredChunk
 from retrievers.stores.lancedb import CandidateChunk, LanceDBStore
 from tests.conftest import DEMO_CORPUS
+from tests.retrievers.lance_faults import rows_raised_on_take
 from tests.retrievers.test_ann import DIM, chunks_and_vectors
 
 
@@ -122,23 +122,7 @@ def test_a_row_read_by_row_id_counts_only_if_the_filter_still_allows_it(tmp_path
     store.optimize()
     flt = access_filter(Principal("u", "alder", AccessLevel.PARTNER))
     cands = store.dense_search(vecs[3], flt, 10, candidates=True)
-    part = store._parts[None]
-    take = part.table.take_row_ids
-
-    class Raised:
-        def __init__(self, ids):
-            self.query = take(ids)
-
-        def select(self, cols):
-            self.query = self.query.select(cols)
-            return self
-
-        def to_arrow(self):
-            t = self.query.to_arrow()
-            i = t.schema.get_field_index("access_level")
-            return t.set_column(i, "access_level", pa.array([int(AccessLevel.RESTRICTED)] * len(t), pa.int32()))
-
-    monkeypatch.setattr(part.table, "take_row_ids", Raised)
+    rows_raised_on_take(monkeypatch, store._parts[None])
     got = store.hydrate(cands, flt)
     assert [h.chunk.chunk_id for h in got] == [h.chunk.chunk_id for h in cands]
     assert all(h.chunk.access_level <= AccessLevel.PARTNER for h in got)

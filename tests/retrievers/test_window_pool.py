@@ -11,6 +11,7 @@ import pyarrow as pa
 from retrievers.access import AccessLevel, Principal, access_filter
 from retrievers.stores.base import best_window_scores, best_window_scores_arrow
 from retrievers.stores.lancedb import LanceDBStore
+from tests.retrievers.lance_faults import rows_raised_on_take
 from tests.retrievers.test_ann import DIM, chunks_and_vectors
 
 
@@ -115,23 +116,7 @@ def test_a_row_raised_to_a_higher_level_between_the_two_reads_is_read_again_unde
     # The second read (by row id) returns every row as if re-ingested at RESTRICTED meanwhile: none of
     # them may be taken from it; the rows are read again under the filter instead of failing the search.
     store, chunks, _ = _store(tmp_path, 120)
-    part = store._parts[None]
-    take = part.table.take_row_ids
-
-    class Raised:
-        def __init__(self, ids):
-            self.query = take(ids)
-
-        def select(self, cols):
-            self.query = self.query.select(cols)
-            return self
-
-        def to_arrow(self):
-            t = self.query.to_arrow()
-            i = t.schema.get_field_index("access_level")
-            return t.set_column(i, "access_level", pa.array([int(AccessLevel.RESTRICTED)] * len(t), pa.int32()))
-
-    monkeypatch.setattr(part.table, "take_row_ids", Raised)
+    rows_raised_on_take(monkeypatch, store._parts[None])
     flt = access_filter(Principal("u@alder", "alder", AccessLevel.PARTNER))
     q = np.random.default_rng(4).standard_normal(DIM).astype(np.float32)
     got = store.dense_search(q, flt, 10)
