@@ -16,26 +16,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import random
 import statistics
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from evals.bench_common import WORDS, machine
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from evals.bench_common import WORDS, load_module, machine
 
 
 def _key(hits: list[Any]) -> list[tuple[Any, ...]]:
@@ -63,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     from retrievers.retriever import Retriever
     from retrievers.stores.lancedb import LanceDBStore
 
-    old_store_mod = _load(args.before / "retrievers" / "stores" / "lancedb.py", "_lancedb_before")
-    old_retriever_mod = _load(args.before / "retrievers" / "retriever.py", "_retriever_before")
+    old_store_mod = load_module(args.before / "retrievers" / "stores" / "lancedb.py", "_lancedb_before")
+    old_retriever_mod = load_module(args.before / "retrievers" / "retriever.py", "_retriever_before")
     if args.cases:
         cases = []
         for line in args.cases.read_text(encoding="utf-8").splitlines():

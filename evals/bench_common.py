@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import platform
 import random
@@ -9,6 +10,7 @@ import resource
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from evals.metrics import percentile
@@ -153,3 +155,16 @@ def bomb_docx(expanded_mb: int) -> bytes:
                     fh.write(pad)
                 fh.write(b"</w:body>" + tail)
     return buf.getvalue()
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """A module of an older checkout loaded under its own name, beside this checkout's (a benchmark
+    runs old and new code in one process)."""
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod

@@ -14,28 +14,22 @@ recorded too.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from evals.bench_common import machine
+from evals.bench_common import load_module, machine
 from evals.bench_ingest import DEMO, _services
 
 
 def before_ingestor(services: Any, before: Path) -> Any:
     """The services' ingestor as the older pipeline module's class (same settings, store, models)."""
-    spec = importlib.util.spec_from_file_location("_pipeline_before", before / "ingestion" / "pipeline.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
+    mod = load_module(before / "ingestion" / "pipeline.py", "_pipeline_before")
     old = mod.Ingestor.__new__(mod.Ingestor)
     old.__dict__.update(services.ingestor.__dict__)
     return old

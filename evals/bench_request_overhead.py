@@ -12,27 +12,15 @@ so other load on the machine inflates both sides alike instead of deciding the r
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from evals.bench_common import machine
-
-
-def _load(path: Path, name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+from evals.bench_common import load_module, machine
 
 
 def _cpu_ms(fn: Any, n: int) -> float:
@@ -60,8 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from copilot.core import audit, auth
     from copilot.core.db import open_database
 
-    old_audit = _load(args.before / "copilot" / "core" / "audit.py", "_audit_before")
-    old_auth = _load(args.before / "copilot" / "core" / "auth.py", "_auth_before")
+    old_audit = load_module(args.before / "copilot" / "core" / "audit.py", "_audit_before")
+    old_auth = load_module(args.before / "copilot" / "core" / "auth.py", "_auth_before")
     url = args.database or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-overhead-')) / 'gov.db'}"
     db = open_database(url)
     ring = audit.Keyring(b"bench-audit-key-0123456789abcdef")
