@@ -20,7 +20,6 @@ fixed seed, so the same documents and settings give the same model.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 import time
@@ -201,10 +200,3 @@ def fine_tune(
         "loss_last": round(float(np.mean(losses[-10:])), 4) if losses else 0.0,
     }
 
-
-def pairs_digest(pairs: Sequence[Pair], cfg: AdaptConfig) -> str:
-    """A short name for an adapted model: the training pairs and settings that made it."""
-    h = hashlib.sha256(repr(cfg).encode())
-    for p in pairs:
-        h.update(f"{p.kind}\0{p.query}\0{p.passage}\n".encode())
-    return h.hexdigest()[:12]
