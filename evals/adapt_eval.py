@@ -1,6 +1,6 @@
 """Experiment: adapt the embedding model to a set's own documents, then re-embed its index.
 
-Training pairs come from the indexed chunks only (``retrievers.adapt``); no evaluation question is
+Training pairs come from the indexed chunks only (``evals.adapt``); no evaluation question is
 read. Steps, each cached on disk so settings can be compared on the dev halves:
 
 ``python -m evals.adapt_eval train --index IDX/index --out /tmp/adapt-m1 [--kinds heading,lead ...]``
@@ -34,7 +34,7 @@ def _chunks(index: Path) -> list:
 
 
 def train(args: argparse.Namespace) -> int:
-    from retrievers.adapt import AdaptConfig, document_pairs, fine_tune
+    from evals.adapt import AdaptConfig, document_pairs, fine_tune
     from retrievers.embeddings import default_model_path
 
     cfg = AdaptConfig(kinds=tuple(args.kinds.split(",")), epochs=args.epochs, lr=args.lr,

@@ -1,4 +1,6 @@
-"""Adapting the embedding model to one tenant's own documents (opt-in; issue #14).
+"""Adapting the embedding model to one tenant's own documents (issue #14).
+
+An experiment, not wired into the product: reports/tuning/adapt.md has its figures.
 
 Training pairs come only from the stored chunks of the tenant's documents, never from questions:
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from retrievers.adapt import AdaptConfig, Pair, fine_tune
+from evals.adapt import AdaptConfig, Pair, fine_tune
 from retrievers.embeddings import SentenceTransformerEmbedder, default_model_path
 
 PAIRS = [

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from retrievers.adapt import AdaptConfig, Pair, batches, document_pairs, heading_query
+from evals.adapt import AdaptConfig, Pair, batches, document_pairs, heading_query
 from retrievers.schema import AccessLevel, Chunk
 
 BODY_A = " ".join(f"alpha{i}" for i in range(30))
