@@ -1,7 +1,7 @@
 """The query encoder on ONNX Runtime: the packaged sentence model exported once to ONNX.
 
 A search encodes one short question. Through torch most of that time is framework overhead
-around a tiny forward pass; the same graph on ONNX Runtime costs about half the CPU with the same
+around a tiny forward pass; the same graph on ONNX Runtime costs 1.8x less CPU with the same
 vectors (float32), and less again with int8 weights (reports/bench/bench_encoder_onnx.md).
 
 The export runs offline, never at import time: ``copilot export-encoder`` or the first start

@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     # .9999 of float32 (reports/bench/bench_encoder.md); ``auto`` falls back to float32 elsewhere.
     embed_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     # Search queries on ONNX Runtime: the packaged model exported once into <data_dir>/models
-    # (`copilot export-encoder`, or at the first start), float32 ("onnx": the same vectors at about
-    # half the CPU of torch) or int8 weights ("onnx-int8"); passages always use torch. "torch", or
+    # (`copilot export-encoder`, or at the first start), float32 ("onnx": the same vectors for
+    # 1.8x less CPU than torch) or int8 weights ("onnx-int8"); passages always use torch. "torch", or
     # onnxruntime missing, keeps queries on the torch model (reports/bench/bench_encoder_onnx.md).
     embed_query_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     rrf_k: int = 60
