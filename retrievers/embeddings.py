@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 @runtime_checkable
 class Embedder(Protocol):
     name: str
