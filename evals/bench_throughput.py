@@ -97,8 +97,10 @@ def tree_cpu(pid: int) -> float:
 class Server:
     """One server set-up: its process, data dir and database."""
 
-    def __init__(self, name: str, code: Path, workers: int, legacy: bool, index: Path, db_url: str, work: Path):
+    def __init__(self, name: str, code: Path, workers: int, legacy: bool, index: Path, db_url: str, work: Path,
+                 extra_env: dict[str, str] | None = None):
         self.name, self.code, self.workers, self.legacy = name, code, workers, legacy
+        self.extra_env = extra_env or {}
         self.data = work / name
         shutil.rmtree(self.data, ignore_errors=True)
         self.data.mkdir(parents=True)
@@ -112,6 +114,7 @@ class Server:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_") and k != "DATABASE_URL"}
         env.update(SERVER_ENV, COPILOT_DATA_DIR=str(self.data), DATABASE_URL=self.db_url, PYTHONPATH=str(self.code))
+        env.update(self.extra_env)
         return env
 
     def create_key(self) -> str:
@@ -265,6 +268,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="start the older checkout with its own `copilot serve` (default: uvicorn with h11 "
                          "and asyncio, as checkouts before `copilot serve` chose its server options)")
     ap.add_argument("--workers", default="1,2", help="worker counts of this checkout's server")
+    ap.add_argument("--query-backends", default="",
+                    help="comma list of COPILOT_EMBED_QUERY_BACKEND values: one 1-worker set-up of this checkout "
+                         "per value (e.g. torch,onnx,onnx-int8), besides --workers (which use the default)")
     ap.add_argument("--clients", default="1,10,50")
     ap.add_argument("--seconds", type=float, default=15.0)
     ap.add_argument("--rounds", type=int, default=2)
@@ -282,6 +288,10 @@ def main(argv: list[str] | None = None) -> int:
     for w in (int(x) for x in args.workers.split(",") if x):
         servers.append(Server(f"after, {w} worker{'s' if w > 1 else ''}", ROOT, w, False, index,
                               fresh_database(args.database, f"bench_after_{w}"), work))
+    for b in (x.strip() for x in args.query_backends.split(",") if x.strip()):
+        servers.append(Server(f"after, 1 worker, {b} queries", ROOT, 1, False, index,
+                              fresh_database(args.database, f"bench_after_q_{b.replace('-', '_')}"), work,
+                              {"COPILOT_EMBED_QUERY_BACKEND": b}))
     keys = {s.name: s.create_key() for s in servers}
     runs: list[dict[str, Any]] = []
     startup: dict[str, float] = {}

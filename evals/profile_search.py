@@ -37,6 +37,8 @@ STAGES: list[tuple[str, str, str]] = [
     ("retriever.search", "retrievers/retriever.py", "search"),
     ("query vector (batched encoder)", "retrievers/embeddings.py", "vector"),
     ("encoder forward passes (all requests' batches)", "retrievers/embeddings.py", "_encode"),
+    # With COPILOT_EMBED_QUERY_BACKEND=onnx|onnx-int8 query batches go here instead (ONNX Runtime).
+    ("query encoder batches (torch or ONNX)", "retrievers/embeddings.py", "encode_queries"),
     ("LanceDB vector query", "retrievers/stores/lancedb.py", "dense_search"),
     ("LanceDB full-text query", "retrievers/stores/lancedb.py", "text_search"),
     ("rows -> chunks + store re-check", "retrievers/stores/lancedb.py", "_checked"),

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import logging
 import os
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from retrievers.batching import Coalescer
+
+if TYPE_CHECKING:
+    from retrievers.onnx_encoder import OnnxQueryEncoder
+
+log = logging.getLogger(__name__)
 
 
 @runtime_checkable
@@ -104,6 +112,11 @@ def resolve_precision(precision: str) -> str:
     return precision
 
 
+# Which engine encodes search queries: the torch model itself, or its ONNX export on ONNX Runtime
+# with float32 or int8 weights (retrievers/onnx_encoder.py). Passages always go through torch.
+QUERY_BACKENDS = ("torch", "onnx", "onnx-int8")
+
+
 class SentenceTransformerEmbedder:
     """sentence-transformers on CPU with a fixed torch thread count.
 
@@ -119,6 +132,8 @@ class SentenceTransformerEmbedder:
         threads: int | None = 1,
         batch_size: int = 64,
         precision: str = "auto",
+        query_backend: str = "torch",
+        cache_dir: Path | None = None,
     ):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -157,6 +172,40 @@ class SentenceTransformerEmbedder:
             if self.precision == "bfloat16"
             else contextlib.nullcontext
         )
+        self.query_backend = "torch"
+        self._query_encoder: OnnxQueryEncoder | None = None
+        if query_backend not in QUERY_BACKENDS:
+            raise ValueError(f"query backend must be one of {', '.join(QUERY_BACKENDS)}, not {query_backend!r}")
+        if query_backend != "torch":
+            self._load_query_encoder(query_backend, cache_dir, threads or 1)
+
+    def _load_query_encoder(self, backend: str, cache_dir: Path | None, threads: int) -> None:
+        """Open the ONNX query encoder (exported into ``cache_dir`` first if needed); on any failure,
+        e.g. onnxruntime not installed, queries stay on the torch model and a warning says why."""
+        try:
+            from retrievers.onnx_encoder import load_query_encoder
+
+            variant = "int8" if backend == "onnx-int8" else "float32"
+            # Never beside the model: its folder is hashed for the integrity check (and may be read-only).
+            folder = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir()) / "copilot-onnx"
+            encoder = load_query_encoder(self.model_path, folder, variant, transformer=self._model[0].auto_model,
+                                         max_tokens=self.max_tokens, threads=threads)
+            encoder.encode(["warm up"])  # the first run allocates its buffers
+            self._query_encoder = encoder
+            self.query_backend = backend
+        except Exception as exc:  # noqa: BLE001 - any failure leaves the working torch path in place
+            log.warning("query encoder %s unavailable (%s: %s); queries use the torch model",
+                        backend, type(exc).__name__, exc)
+            self._query_encoder = None
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of search queries: through the ONNX encoder when one is loaded, else :meth:`encode`.
+
+        The ONNX session is thread-safe and has no lock of its own, so a query never waits for a
+        batch of passages or sentences holding the torch model."""
+        if self._query_encoder is None or len(texts) == 0:
+            return self.encode(texts)
+        return self._query_encoder.encode(texts)
 
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         return self._encode(texts, batch_size, background=False)
@@ -300,7 +349,9 @@ class QueryBatcher(Coalescer[np.ndarray]):
 
     def __init__(self, embedder: Embedder, max_batch: int = 32):
         self.embedder = embedder
-        super().__init__(lambda texts: list(embedder.encode(texts)), max_batch)
+        # Embedders with a dedicated query path (an ONNX encoder) use it; any other encodes as usual.
+        encode = getattr(embedder, "encode_queries", embedder.encode)
+        super().__init__(lambda texts: list(encode(texts)), max_batch)
 
 
 class QueryVectorCache(_VectorLru):
@@ -332,16 +383,19 @@ class QueryVectorCache(_VectorLru):
         return vec
 
 
-_CACHE: dict[tuple[str | None, int | None, str], SentenceTransformerEmbedder] = {}
+_CACHE: dict[tuple[str | None, int | None, str, str], SentenceTransformerEmbedder] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def get_embedder(
-    model_path: str | None = None, threads: int | None = 1, precision: str = "auto"
+    model_path: str | None = None, threads: int | None = 1, precision: str = "auto",
+    query_backend: str = "torch", cache_dir: Path | None = None,
 ) -> SentenceTransformerEmbedder:
-    """Process-wide cached embedder (loading takes seconds)."""
-    key = (model_path, threads, precision)
+    """Process-wide cached embedder (loading takes seconds). ``cache_dir`` is not part of the key:
+    an ONNX export depends only on the model, so the first one opened serves every data dir."""
+    key = (model_path, threads, precision, query_backend)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            _CACHE[key] = SentenceTransformerEmbedder(model_path, threads=threads, precision=precision)
+            _CACHE[key] = SentenceTransformerEmbedder(model_path, threads=threads, precision=precision,
+                                                      query_backend=query_backend, cache_dir=cache_dir)
         return _CACHE[key]

@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "copilot.cli.commands.reindex",  # reindex
     "copilot.cli.commands.check",  # check sow / milestone
     "copilot.cli.commands.chat_users",  # chat-users add/list/remove
+    "copilot.cli.commands.export_encoder",  # export-encoder
 ]
 
 app = typer.Typer(

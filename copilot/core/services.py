@@ -135,7 +135,8 @@ def build_services(settings: Settings) -> Services:
     force_offline()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     embedder = get_embedder(
-        settings.embed_model_path, threads=settings.torch_threads, precision=settings.embed_precision
+        settings.embed_model_path, threads=settings.torch_threads, precision=settings.embed_precision,
+        query_backend=settings.embed_query_backend, cache_dir=settings.models_dir,
     )
     store = build_store(settings, dim=embedder.dim)
     retriever = Retriever(

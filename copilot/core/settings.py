@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     # bfloat16 on CPUs that compute it natively: ~2.5x less CPU per text, vectors within cosine
     # .9999 of float32 (reports/bench/bench_encoder.md); ``auto`` falls back to float32 elsewhere.
     embed_precision: Literal["auto", "float32", "bfloat16"] = "auto"
+    # Search queries on ONNX Runtime: the packaged model exported once into <data_dir>/models
+    # (`copilot export-encoder`, or at the first start), float32 ("onnx": the same vectors for
+    # 1.8x less CPU than torch) or int8 weights ("onnx-int8"); passages always use torch. "torch", or
+    # onnxruntime missing, keeps queries on the torch model (reports/bench/bench_encoder_onnx.md).
+    embed_query_backend: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     rrf_k: int = 60
     # Full-text counts twice the dense side in the fusion: chosen on the dev halves of docs_qa_dev,
     # CUAD (scoped and whole pool) and the demo set together (reports/tuning/fusion.md); every
@@ -192,6 +197,11 @@ class Settings(BaseSettings):
     @property
     def index_dir(self) -> Path:
         return self.data_dir / "index"
+
+    @property
+    def models_dir(self) -> Path:
+        """Models derived from the packaged ones (the ONNX query encoder), keyed by their digest."""
+        return self.data_dir / "models"
 
     @property
     def sqlalchemy_url(self) -> str:
