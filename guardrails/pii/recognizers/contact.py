@@ -267,6 +267,7 @@ class SwiftRecognizer(EntityRecognizer):
         self.spaced_cue = re.compile(
             rf"(?:(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}|{_PAYMENT_WORD}[ \t]*:?[ \t]*)$"
         )
+        self.field_cue = re.compile(rf"(?i:\b{SWIFT_CUE})(?!\w)[ \t]*:[ \t]*$")
         # A code right after a payment word ("remittance INGBNL2A", "wire to DEUTDEFF").
         self.after_payment = re.compile(rf"{_PAYMENT_WORD}[ \t]*:?[ \t]*({_BIC_SHAPE})(?![\w\-/])")
         self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
@@ -305,12 +306,14 @@ class SwiftRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.6))
                 cued.add(m.start(1))
         for m in self.spaced.finditer(text):
-            if not self.spaced_cue.search(text[max(0, m.start() - 80) : m.start()]):
+            before = text[max(0, m.start() - 80) : m.start()]
+            if not self.spaced_cue.search(before):
                 continue
             value = m.group(1).replace(" ", "")
             # letters only in groups may be an upper-case phrase ("SWIFT DATA IN TX"): a digit or a
-            # branch part is what no phrase has
-            if m.start(1) not in cued and bic.is_valid(value) and (len(value) == 11 or not value.isalpha()):
+            # branch part is what no phrase has; so has a field "BIC: DEUT DE FF" that the code closes
+            labelled = bool(self.field_cue.search(before)) and bool(_ITEM_END.match(text, m.end(1)))
+            if m.start(1) not in cued and bic.is_valid(value) and (len(value) == 11 or not value.isalpha() or labelled):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.7))
                 cued.add(m.start(1))
         for m in self.bare.finditer(text):
@@ -324,6 +327,10 @@ class SwiftRecognizer(EntityRecognizer):
             if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
         return out
+
+
+# The end of a field's value: the line, the text or a list separator ends there.
+_ITEM_END = re.compile(r"[ \t]*(?:$|\n|[,;)|]|\.(?:\s|$))")
 
 
 def _lower_code_ok(text: str, cue_start: int, start: int, end: int) -> bool:
