@@ -124,6 +124,7 @@ def test_insurance_number_shapes_need_checksum_and_cue(detector: PiiDetector, te
     [
         ("BIC: DEUT DE FF", "DEUT DE FF"),
         ("IBAN DE89370400440532013000, BIC: COBA DE FF.", "COBA DE FF"),
+        ("SWIFT-Adresse BKAUATWW", "BKAUATWW"),
     ],
 )
 def test_grouped_bic_closing_its_field(detector: PiiDetector, text: str, value: str) -> None:
@@ -136,3 +137,16 @@ def test_grouped_bic_closing_its_field(detector: PiiDetector, text: str, value: 
 )
 def test_upper_case_words_after_a_bic_label_are_no_code(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value), detector.detect(text)
+
+
+# -- the document named between a generic cue and the value types it -----------------------------------
+
+
+def test_identity_document_that_is_a_passport(detector: PiiDetector) -> None:
+    text = "Identity document: passport, number X1234567"
+    assert _covered(detector, text, "X1234567", "PASSPORT"), detector.detect(text)
+
+
+def test_identity_document_without_a_type_stays_national_id(detector: PiiDetector) -> None:
+    text = "Personalausweisnummer: T22000129"
+    assert _covered(detector, text, "T22000129", "NATIONAL_ID"), detector.detect(text)

@@ -21,10 +21,12 @@ PHONE_REGIONS: tuple[str, ...] = (
 
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
-    r"whatsapp|hotline|reach|reached|contact|number|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
+    r"whatsapp|hotline|reach|reached|contact|number|numbers|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
     r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
-    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me)\b|"
+    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me|"
+    # "call" in the other languages served ("Bel me op", "Rufen Sie ... an", "appelez", "llame", "zadzwoń")
+    r"bel|bellen|anrufen|rufen|appeler|appelez|appelle|llamar|llame|llámame|zadzwoń|dzwoń|chiama|chiamare)\b|"
     # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
     r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
 )
@@ -45,7 +47,7 @@ _CANDIDATE = re.compile(
 # The kind of line written after a number ("0490 39 07 81 (office)", "21 253 109 8211-Office").
 _AFTER_LABEL = re.compile(r"[ \t]*[-(,/]?[ \t]*(?i:(?:office|work|home|desk|direct)\b)")
 _GROUPS = re.compile(r"\d+")
-_GENERIC_NUMBER_CUES = frozenset({"number", "nummer", "numéro", "número", "numer"})
+_GENERIC_NUMBER_CUES = frozenset({"number", "numbers", "nummer", "numéro", "número", "numer"})
 _NUMBER_OF = re.compile(
     rf"{RECORD_LABEL.pattern}|(?i:\b(?:identification|identity|identifier|id|tax|vat|passport|licen[cs]e|"
     r"insurance|security|registration|social|national|personal|serial|card|karte|carte|tarjeta|"
@@ -217,8 +219,8 @@ def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
 # the value's shape tells it apart.
 SWIFT_CUE = (
     r"(?:bic|swift|bank\s+identifier(?:\s+code)?|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
-    r"swift[-/ ]?code|bic[-/ ]?code|swift\s+address|code\s+(?:bic|swift|banque)|c[oó]digo\s+(?:bic|swift)|"
-    r"kod\s+(?:bic|swift))"
+    r"swift[-/ ]?code|bic[-/ ]?code|swift[-\s]+(?:address|adresse)|code\s+(?:bic|swift|banque)|"
+    r"c[oó]digo\s+(?:bic|swift)|kod\s+(?:bic|swift))"
 )
 # 4 letters (bank), 2 letters (country, checked by python-stdnum's ISO 3166 list), 2 letters or digits
 # (location), optionally 3 more (branch).

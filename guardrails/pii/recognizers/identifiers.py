@@ -235,7 +235,7 @@ class CueValueRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
                  check: Callable[[str], bool] | None = None, score: float = 0.75,
-                 reverse: bool = False, any_case: bool = False) -> None:  # fmt: skip
+                 reverse: bool = False, any_case: bool = False, not_between: str | None = None) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
         # ``any_case``: after its cue the value may be typed in lower case ("passport no. x1234567",
@@ -251,6 +251,9 @@ class CueValueRecognizer(EntityRecognizer):
         )  # fmt: skip
         self.check = check
         self.score = score
+        # A word between cue and value that names another document ("Identity document: passport,
+        # number X") hands the value to that document's recognizer.
+        self.not_between = re.compile(rf"(?i:\b(?:{not_between})\b)") if not_between else None
 
     def load(self) -> None:
         pass
@@ -271,6 +274,8 @@ class CueValueRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         out = []
         for m in self.pattern.finditer(text):
+            if self.not_between is not None and self.not_between.search(text, m.start(), m.start(1)):
+                continue
             n = self._fit(m.group(1))
             if not n:
                 continue
@@ -617,7 +622,7 @@ def identifier_recognizers() -> list[Any]:
         NearCueRecognizer("DRIVER_LICENSE", "DrivingLicenceNearCueRecognizer", LICENCE_CUE,
                           r"[A-Z0-9]{8,18}", check=_licence_near_cue),
         CueValueRecognizer("NATIONAL_ID", "IdCardCueRecognizer", ID_CARD_CUE, r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
-                           check=_card_number_like, any_case=True),
+                           check=_card_number_like, any_case=True, not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
             filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,
