@@ -147,6 +147,23 @@ def test_identity_document_that_is_a_passport(detector: PiiDetector) -> None:
     assert _covered(detector, text, "X1234567", "PASSPORT"), detector.detect(text)
 
 
-def test_identity_document_without_a_type_stays_national_id(detector: PiiDetector) -> None:
-    text = "Personalausweisnummer: T22000129"
-    assert _covered(detector, text, "T22000129", "NATIONAL_ID"), detector.detect(text)
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        # a generic identity document: a passport's shape (letters then digits) reads as a passport
+        ("Identity document no. X1234567", "X1234567", "PASSPORT"),
+        ("ID document: C01X00T47", "C01X00T47", "PASSPORT"),
+        # all digits, or an identity card named, stays a national identifier
+        ("Identity document number 880692310285", "880692310285", "NATIONAL_ID"),
+        ("Personalausweisnummer: T22000129", "T22000129", "NATIONAL_ID"),
+        ("ID card: T22000129", "T22000129", "NATIONAL_ID"),
+    ],
+)
+def test_generic_identity_document_typed_by_shape(detector: PiiDetector, text: str, value: str,
+                                                  entity_type: str) -> None:  # fmt: skip
+    assert _covered(detector, text, value, entity_type), detector.detect(text)
+
+
+def test_identity_documents_counted_are_no_number(detector: PiiDetector) -> None:
+    text = "Identity documents checked in 2024 for 12 staff."
+    assert detector.detect(text) == [], detector.detect(text)

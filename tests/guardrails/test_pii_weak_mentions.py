@@ -37,6 +37,18 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Hanna joined as a data analyst in May.", "Hanna"),
         ("Tariq and I reviewed the logs.", "Tariq"),
         ("Pieter's laptop was replaced.", "Pieter"),
+        ("Ticket reassigned to Helga.", "Helga"),
+        ("Delegated to Bram while I am away.", "Bram"),
+        ("Dank je Sem, top.", "Sem"),
+        ("Comment by Oskar (2024-05-01): reproduced on staging.", "Oskar"),
+        ("Interviewer: Sven", "Sven"),
+        ("Prepared for: Hugo Blanc", "Hugo Blanc"),
+        # e-mail headers in the languages served
+        ("Von: Anya\nAn: Team Einkauf", "Anya"),
+        ("De : Camille\nÀ : support", "Camille"),
+        ("Van: Thijs\nAan: Inkoop", "Thijs"),
+        ("De: Pablo\nPara: Compras", "Pablo"),
+        ("Od: Zuzanna\nDo: Zakupy", "Zuzanna"),
     ],
 )
 def test_weakly_cued_first_names(detector: PiiDetector, text: str, name: str) -> None:
@@ -70,6 +82,12 @@ def test_weakly_cued_first_names(detector: PiiDetector, text: str, name: str) ->
         ("She moved from Lisbon last year and she loves it.", "Lisbon"),
         ("He works for Google and he likes it.", "Google"),
         ("Slack crashed again, she said.", "Slack"),
+        ("To: Procurement\nCc: Finance", "Procurement"),
+        ("Comment by Jira Automation (2024-05-01): closed.", "Jira"),
+        ("Ticket reassigned to Acme Support.", "Acme"),
+        ("From: IT Service Desk\nSubject: outage", "Service"),
+        # a header label alone, with no other header line, is no e-mail header
+        ("De: Lisboa", "Lisboa"),
     ],
 )
 def test_product_team_and_day_names_stay_text(detector: PiiDetector, text: str, word: str) -> None:

@@ -515,10 +515,24 @@ LICENCE_VALUE = (
 )
 # Identity cards in the product's languages; their number is a national identifier.
 ID_CARD_CUE = (
-    r"(?:(?:national\s+)?id(?:entity)?[\s_-]*cards?|identity\s+document|personalausweis\w*|ausweisnummer|"
+    r"(?:(?:national\s+)?id(?:entity)?[\s_-]*cards?|personalausweis\w*|ausweisnummer|"
     r"carte\s+(?:nationale\s+)?d['’]identit[ée]|cni|documento\s+(?:nacional\s+)?de\s+identidad|"
     r"dow[óo]d\w*\s+osobist\w*|identiteitskaart|id-kaart|carta\s+d['’]identit[àa])"
 )
+
+
+# A document named only as an identity document ("identity document no. X", "ID document: X"): its
+# type is not said, so the value's shape decides (``_passport_shaped`` below).
+IDENTITY_DOCUMENT_CUE = r"(?:(?:identity|identification|id)[\s_-]+doc(?:ument)?s?|identiteitsbewijs|ausweisdokument)"
+
+
+def _passport_shaped(value: str) -> bool:
+    """The ICAO machine-readable shapes of passport numbers: one or two letters then 6-8 digits, or 9
+    letters and digits mixed, starting with a letter. A generic identity document with such a number
+    is taken for a passport, the document most often presented as one abroad; an all-digit number is
+    left to the identity-card reading."""
+    compact = re.sub(r"[ \t\-]", "", value).upper()
+    return _passport_like(compact) and bool(re.fullmatch(r"[A-Z]{1,2}\d{6,8}|[A-Z][A-Z0-9]{8}", compact))
 
 
 def _card_number_like(value: str) -> bool:
@@ -623,6 +637,13 @@ def identifier_recognizers() -> list[Any]:
                           r"[A-Z0-9]{8,18}", check=_licence_near_cue),
         CueValueRecognizer("NATIONAL_ID", "IdCardCueRecognizer", ID_CARD_CUE, r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
                            check=_card_number_like, any_case=True, not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
+        CueValueRecognizer("PASSPORT", "IdentityDocumentPassportRecognizer", IDENTITY_DOCUMENT_CUE,
+                           r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}", check=_passport_shaped,
+                           not_between=rf"{LICENCE_CUE}|(?:id(?:entity)?[\s_-]*)?cards?|carte|karte|ausweis\w*"),
+        CueValueRecognizer("NATIONAL_ID", "IdentityDocumentRecognizer", IDENTITY_DOCUMENT_CUE,
+                           r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
+                           check=lambda v: _card_number_like(v) and not _passport_shaped(v),
+                           not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
             filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,

@@ -464,7 +464,8 @@ _ROLE_LABEL = (
     r"note[\s-]*taker|minutes\s+by|scribe|chair(?:person)?|host|trainer|trainee|new\s+(?:hire|joiner|starter)|"
     r"candidate|applicant|employee(?:\s+name)?|(?:line|hiring|account|reporting|direct)\s+manager|recruiter|"
     r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
-    r"spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee"
+    r"spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
+    r"interviewer|interviewee|visitor|prepared\s+for|signed"
 )
 # Actions a log or ticket records against the person who did them ("changed by ...", "login by ...").
 _ACTOR = (
@@ -474,7 +475,9 @@ _ACTOR = (
     r"locked|login|logon|log-?in|sign-?in|access|action|change|edit|"
     # review steps of tickets and documents ("Reviewed by ...", "checked by ...", "prepared by ...")
     # (not "checked", "tested", "verified" by: build servers do that too)
-    r"reviewed|prepared|drafted|triaged|investigated|signed[ \t]+off|acknowledged)"
+    r"reviewed|prepared|drafted|triaged|investigated|signed[ \t]+off|acknowledged|"
+    # ticket comments ("Comment by ...", "posted by ...")
+    r"comment|commented|posted|added|noted|answered|replied|written)"
     r"[ \t]+by[ \t]+"
 )
 
@@ -562,7 +565,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
         r"hoi|moin|servus|bonjour|salut|coucou|hola|buenos[ \t]+días|buenas|cześć|witaj|namaste|goedemorgen|"
         # greetings of two words in the other languages served
         r"guten[ \t]+(?:morgen|tag|abend)|goedemiddag|goedenavond|bonsoir|buongiorno|buonasera|ciao|"
-        r"buenas[ \t]+(?:tardes|noches)|dzień[ \t]+dobry|dobry[ \t]+wieczór|olá|bom[ \t]+dia)"
+        r"buenas[ \t]+(?:tardes|noches)|dzień[ \t]+dobry|dobry[ \t]+wieczór|olá|bom[ \t]+dia|"
+        r"dank[ \t]+(?:je|u)|bedankt)"
         r"[ \t]*,?[ \t]+"
     )
     ACTOR = re.compile(rf"(?i:\b{_ACTOR})")

@@ -1,7 +1,8 @@
 """First names with a weak cue, marked by what the sentence says only of people: a role held ("Your
 buddy is Aiko"), a conversation had ("discussed with Kenji yesterday"), an absence or a cover ("Rosa
 is on holiday", "Leo covers for her"), a joint subject with "I" ("Tariq and I"), a personal belonging
-("Pieter's laptop"), a greeting of two people ("Hi Priya and Tom,"),
+("Pieter's laptop"), a greeting of two people ("Hi Priya and Tom,"), a task passed on ("reassigned to
+Helga"), a sender or recipient in an e-mail header ("Von: Anya" above "An: ..."),
 or someone one was "with" whom a "he"/"she" takes up as the next subject.
 
 All are weak cues (``WEAK_CUE_RECOGNIZERS``): words the text also writes in lower case and words of
@@ -28,7 +29,8 @@ _START = r"(?:^|(?<=[.!?\n:;\"“(])|(?<![\w-])(?:but|and|then|when|while|so))[ 
 # What may follow a name that closes its phrase: punctuation, a function or time word.
 _CLOSES = re.compile(
     r"[ \t]*(?:[,.;:!?)\n]|$|[-–—][ \t]|(?:and|&|on|at|in|about|regarding|re|yesterday|today|tomorrow|tonight|"
-    r"this|last|next|earlier|later|to|for|before|after|during|over|again|too|as\s+well|now|who|when|if)\b)"
+    r"this|last|next|earlier|later|to|for|before|after|during|over|again|too|as\s+well|now|who|when|if|while|"
+    r"until|since|because|but)\b)"
 )
 # A conversation with someone: verbs before "with" that a firm is rarely the partner of ("met",
 # "call", "agreed", "aligned" with a firm are common; "synced"/"integrated" with are what systems do).
@@ -36,6 +38,16 @@ _TALK_WITH = re.compile(
     r"(?i:\b(?:discussed|discussing|spoke|speaking|spoken|talked|talking|chatted|chatting|catch-?up|"
     r"caught[ \t]+up|1:1|one-on-one|paired|pairing|lunch|coffee|sat[ \t]+down)[ \t]+with[ \t]+)"
 )
+# A task passed on to a person ("reassigned to Helga", "delegated to Bram").
+_HANDED_TO = re.compile(r"(?i:\b(?:re-?assigned|delegated)[ \t]+to[ \t]+)")
+# The sender and recipients of an e-mail in its header, in the languages served: a header line
+# ("Von: Anya") next to another header line ("An: ...", "Betreff: ...").
+_HEADER_LABEL = (
+    r"from|to|cc|bcc|reply-to|sent|date|subject|von|an|gesendet|betreff|de|à|a|envoyé|objet|van|aan|verzonden|"
+    r"onderwerp|para|enviado|asunto|od|do|wysłano|temat|data"
+)
+_HEADER_LINE = re.compile(rf"(?im:^[ \t>]*(?:{_HEADER_LABEL})[ \t]*:[ \t]*)")
+_PERSON_HEADER = re.compile(r"(?im:^[ \t>]*(?:from|to|cc|bcc|reply-to|von|an|de|à|a|van|aan|para|od|do)[ \t]*:[ \t]*)")
 # Said of a person at the start of a sentence: an absence, a cover, joining as a role, a unit and a
 # human act ("Zofia from procurement asked").
 _ABSENT = (
@@ -115,11 +127,15 @@ class PersonMentionRecognizer(EntityRecognizer):
                 return None
             return span
 
-        for pattern in (_ROLE_IS, _TALK_WITH):
+        for pattern in (_ROLE_IS, _TALK_WITH, _HANDED_TO):
             for m in pattern.finditer(text):
                 if span := closing_name(m.end()):
                     add(*span)
                     self._partner(text, span[1], add)
+        for m in _PERSON_HEADER.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            if span and re.match(r"[ \t]*(?:[;,<\n]|$)", text[span[1] :]) and _next_to_header(text, m.start()):
+                add(*span)
         for m in self.start_word.finditer(text):
             if _HUMAN_PREDICATE.match(text, m.end(1)):
                 add(m.start(1), m.end(1))
@@ -147,6 +163,15 @@ class PersonMentionRecognizer(EntityRecognizer):
         m = re.match(rf"[ \t]+(?:and|&)[ \t]+({_NAME_WORD})", text[end:])
         if m and _CLOSES.match(text, end + m.end(1)):
             add(end + m.start(1), end + m.end(1))
+
+
+def _next_to_header(text: str, line_start: int) -> bool:
+    """The line before or after the one at ``line_start`` is an e-mail header line too."""
+    prev_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    if line_start > 0 and _HEADER_LINE.match(text, prev_start) and prev_start < line_start:
+        return True
+    nl = text.find("\n", line_start)
+    return nl >= 0 and bool(_HEADER_LINE.match(text, nl + 1))
 
 
 def _pronoun_next(text: str, pos: int) -> bool:
