@@ -21,10 +21,12 @@ PHONE_REGIONS: tuple[str, ...] = (
 
 PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
-    r"whatsapp|hotline|reach|reached|contact|number|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
+    r"whatsapp|hotline|reach|reached|contact|number|numbers|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
     r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
-    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me)\b|"
+    r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me|"
+    # "call" in the other languages served ("Bel me op", "Rufen Sie ... an", "appelez", "llame", "zadzwoń")
+    r"bel|bellen|anrufen|rufen|appeler|appelez|appelle|llamar|llame|llámame|zadzwoń|dzwoń|chiama|chiamare)\b|"
     # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
     r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
 )
@@ -45,7 +47,7 @@ _CANDIDATE = re.compile(
 # The kind of line written after a number ("0490 39 07 81 (office)", "21 253 109 8211-Office").
 _AFTER_LABEL = re.compile(r"[ \t]*[-(,/]?[ \t]*(?i:(?:office|work|home|desk|direct)\b)")
 _GROUPS = re.compile(r"\d+")
-_GENERIC_NUMBER_CUES = frozenset({"number", "nummer", "numéro", "número", "numer"})
+_GENERIC_NUMBER_CUES = frozenset({"number", "numbers", "nummer", "numéro", "número", "numer"})
 _NUMBER_OF = re.compile(
     rf"{RECORD_LABEL.pattern}|(?i:\b(?:identification|identity|identifier|id|tax|vat|passport|licen[cs]e|"
     r"insurance|security|registration|social|national|personal|serial|card|karte|carte|tarjeta|"
@@ -217,8 +219,8 @@ def _national_formats(digits: str) -> tuple[tuple[tuple[int, ...], bool], ...]:
 # the value's shape tells it apart.
 SWIFT_CUE = (
     r"(?:bic|swift|bank\s+identifier(?:\s+code)?|bank\s+code|banking\s+code|bic[-/ ]?swift|swift[-/ ]?bic|"
-    r"swift[-/ ]?code|bic[-/ ]?code|swift\s+address|code\s+(?:bic|swift|banque)|c[oó]digo\s+(?:bic|swift)|"
-    r"kod\s+(?:bic|swift))"
+    r"swift[-/ ]?code|bic[-/ ]?code|swift[-\s]+(?:address|adresse)|code\s+(?:bic|swift|banque)|"
+    r"c[oó]digo\s+(?:bic|swift)|kod\s+(?:bic|swift))"
 )
 # 4 letters (bank), 2 letters (country, checked by python-stdnum's ISO 3166 list), 2 letters or digits
 # (location), optionally 3 more (branch).
@@ -267,6 +269,7 @@ class SwiftRecognizer(EntityRecognizer):
         self.spaced_cue = re.compile(
             rf"(?:(?i:\b{SWIFT_CUE})(?!\w)(?:[ \t]*\((?i:{SWIFT_CUE})\))?{cue_window()}|{_PAYMENT_WORD}[ \t]*:?[ \t]*)$"
         )
+        self.field_cue = re.compile(rf"(?i:\b{SWIFT_CUE})(?!\w)[ \t]*:[ \t]*$")
         # A code right after a payment word ("remittance INGBNL2A", "wire to DEUTDEFF").
         self.after_payment = re.compile(rf"{_PAYMENT_WORD}[ \t]*:?[ \t]*({_BIC_SHAPE})(?![\w\-/])")
         self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
@@ -305,12 +308,14 @@ class SwiftRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.6))
                 cued.add(m.start(1))
         for m in self.spaced.finditer(text):
-            if not self.spaced_cue.search(text[max(0, m.start() - 80) : m.start()]):
+            before = text[max(0, m.start() - 80) : m.start()]
+            if not self.spaced_cue.search(before):
                 continue
             value = m.group(1).replace(" ", "")
             # letters only in groups may be an upper-case phrase ("SWIFT DATA IN TX"): a digit or a
-            # branch part is what no phrase has
-            if m.start(1) not in cued and bic.is_valid(value) and (len(value) == 11 or not value.isalpha()):
+            # branch part is what no phrase has; so has a field "BIC: DEUT DE FF" that the code closes
+            labelled = bool(self.field_cue.search(before)) and bool(_ITEM_END.match(text, m.end(1)))
+            if m.start(1) not in cued and bic.is_valid(value) and (len(value) == 11 or not value.isalpha() or labelled):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.7))
                 cued.add(m.start(1))
         for m in self.bare.finditer(text):
@@ -324,6 +329,10 @@ class SwiftRecognizer(EntityRecognizer):
             if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
         return out
+
+
+# The end of a field's value: the line, the text or a list separator ends there.
+_ITEM_END = re.compile(r"[ \t]*(?:$|\n|[,;)|]|\.(?:\s|$))")
 
 
 def _lower_code_ok(text: str, cue_start: int, start: int, end: int) -> bool:

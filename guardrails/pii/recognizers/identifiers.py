@@ -95,7 +95,11 @@ _ID_CUE = (
     r"sécurité\s+sociale|s[ée]cu|nir|insee|num[ée]ro\s+fiscal|identifiant|bsn\w*|burgerservicenummer|"
     r"citizen\s+service|sofi\w*|aadhaa?r|uid|uidai|pesel|nip|dni|nie|nif|cif|nss|pan|personal\s+number|"
     r"personnummer|personal\s+identity|ssn|ausweis\w*|sozialversicherungs\w*|rentenversicherungs\w*|"
-    r"codice\s+fiscale|identit[ée]|identidad|documento\s+nacional|cpf|cpr|ahv|avs|hetu|henkil[öo]tunnus)"
+    r"codice\s+fiscale|identit[ée]|identidad|documento\s+nacional|cpf|cpr|ahv|avs|hetu|henkil[öo]tunnus|"
+    # German pension and Austrian social insurance numbers ("RV-Nr.", "SV-Nummer", "VSNR"), the Belgian
+    # national register number ("Rijksregisternummer", "registre national", "INSZ", "NISS")
+    r"rv[-\s]?n(?:r|ummer)|sv[-\s]?n(?:r|ummer)|vsnr|svnr|\w*versicherungsnummer|rijksregister\w*|"
+    r"registre\s+national|nationalregister\w*|insz|niss)"
 )
 # "order id", "ticket number": an id label of a business record, not of a person.
 RECORD_WORDS = (
@@ -109,7 +113,26 @@ RECORD_LABEL = re.compile(rf"(?i:\b{RECORD_WORDS}[\s_-]*$)")
 _GENERIC_ID_CUES = frozenset({"id", "identifier", "identification", "number", "identity", "national"})
 
 
+def valid_rvnr(value: str) -> bool:
+    """German pension insurance number (Rentenversicherungsnummer): area (2 digits), birth date
+    (DDMMYY), the birth name's initial, a serial (2 digits) and a check digit: the letter becomes its
+    two-digit place in the alphabet, each of the first 12 digits is weighted 2,1,2,5,7,1,2,1,2,1,2,1,
+    the cross sums of the products are added, and the total mod 10 is the check digit."""
+    v = re.sub(r"[ \t]", "", value).upper()
+    if not re.fullmatch(r"\d{8}[A-Z]\d{3}", v):
+        return False
+    day, month = int(v[2:4]), int(v[4:6])
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return False
+    digits = v[:8] + f"{ord(v[8]) - 64:02d}" + v[9:11]
+    weights = (2, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1)
+    total = sum(sum(map(int, str(int(d) * w))) for d, w in zip(digits, weights, strict=True))
+    return total % 10 == int(v[11])
+
+
 def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], bool]]:
+    from stdnum.at import vnr
+    from stdnum.be import nn
     from stdnum.br import cpf
     from stdnum.ch import ssn as ch_ssn
     from stdnum.de import idnr
@@ -129,6 +152,12 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
         ("NL BSN", re.compile(r"\b\d{9}\b|\b\d{4}\.\d{2}\.\d{3}\b"), bsn.is_valid, True),
         ("IN Aadhaar", re.compile(r"\b[2-9]\d{3}[ \t-]?\d{4}[ \t-]?\d{4}\b"), aadhaar.is_valid, True),
         ("PL PESEL", re.compile(r"\b\d{11}\b"), pesel.is_valid, True),
+        # Ten digits with a mod-11 check (Austria), eleven with a mod-97 one (Belgium): a cue is needed.
+        ("AT SV-Nr", re.compile(r"\b\d{4}[ \t]?\d{6}\b"), vnr.is_valid, True),
+        ("BE national number", re.compile(r"\b\d{2}[.\- ]?\d{2}[.\- ]?\d{2}[.\- ]?\d{3}[.\- ]?\d{2}\b"),
+         nn.is_valid, True),
+        # One check digit in ten: a cue is needed, though the letter in the middle is a shape of its own.
+        ("DE RV-Nr", re.compile(r"\b\d{2}[ \t]?\d{6}[ \t]?[A-Z][ \t]?\d{2}[ \t]?\d\b"), valid_rvnr, True),
         # Shapes of their own (letters at fixed places, a fixed prefix): valid ones need no cue.
         ("IT codice fiscale", re.compile(r"\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b"),
          codicefiscale.is_valid, False),
@@ -206,7 +235,7 @@ class CueValueRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
                  check: Callable[[str], bool] | None = None, score: float = 0.75,
-                 reverse: bool = False, any_case: bool = False) -> None:  # fmt: skip
+                 reverse: bool = False, any_case: bool = False, not_between: str | None = None) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
         # ``any_case``: after its cue the value may be typed in lower case ("passport no. x1234567",
@@ -222,6 +251,9 @@ class CueValueRecognizer(EntityRecognizer):
         )  # fmt: skip
         self.check = check
         self.score = score
+        # A word between cue and value that names another document ("Identity document: passport,
+        # number X") hands the value to that document's recognizer.
+        self.not_between = re.compile(rf"(?i:\b(?:{not_between})\b)") if not_between else None
 
     def load(self) -> None:
         pass
@@ -242,6 +274,8 @@ class CueValueRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         out = []
         for m in self.pattern.finditer(text):
+            if self.not_between is not None and self.not_between.search(text, m.start(), m.start(1)):
+                continue
             n = self._fit(m.group(1))
             if not n:
                 continue
@@ -342,6 +376,94 @@ class DocumentFieldRecognizer(EntityRecognizer):
         return out
 
 
+# Articles, possessives and "new" that may open the sentence naming the number ("The new number is X",
+# "Die Nummer lautet X", "Son numéro : X", "Het nummer is X", "Su número es X", "Jego numer to X").
+_OPENERS = (
+    r"the|its|his|her|their|new|current|die|der|das|neue|seine|ihre|le|la|son|sa|nouveau|het|de|nieuwe|zijn|"
+    r"el|su|nuevo|jego|jej|nowy"
+)
+_NUMBER_LABEL = r"(?:number|no\.?|nr\.?|nº|n°|num\.?|nummer|numéro|número|numer|#)"
+
+
+class NextSentenceRecognizer(EntityRecognizer):
+    """The number of a document named in the sentence before: "Passport details are on file. Number:
+    X1234567.", "Her passport was renewed in March. The new number is C01X00T47." The next sentence
+    must open with the number label (an article or "new" before it at most), and the document's
+    sentence must hold no other number, record or document label."""
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
+                 others: str, score: float = 0.6) -> None:  # fmt: skip
+        super().__init__(supported_entities=[entity], name=name, supported_language="en")
+        self.entity = entity
+        self.pattern = re.compile(
+            rf"(?i:\b{cue})(?!\w)([^\n.!?]{{0,80}})[.!?][ \t]+(?:(?i:{_OPENERS})[ \t]+){{0,2}}(?i:{_NUMBER_LABEL})"
+            r"(?:[ \t]+(?i:is|ist|lautet|est|es|is|jest|to|wynosi|reads|on\s+file))?[ \t]*[:#]?[ \t]*"
+            rf"({value})(?!\w|[\-/.]\w)"
+        )
+        self.others = re.compile(rf"(?i:\b(?:{others})\b)")
+        self.check = check
+        self.score = score
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out = []
+        for m in self.pattern.finditer(text):
+            between = _DATE_RE.sub(" ", m.group(1))
+            if any(c.isdigit() for c in between) or _NOT_AN_ID_BETWEEN.search(between) or self.others.search(between):
+                continue
+            if self.check(m.group(2)):
+                out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
+        return out
+
+
+# A licence named without "driving" ("Licence no. 1234567", "Lic. #", "numéro de permis"): a number
+# label must follow (or precede) the word, and the sentence must not speak of software, where a licence
+# number names a contract.
+_BARE_LICENCE = r"(?:licen[cs]e|lic\.?|lizenz|licencia|licencja|licentie|permis)"
+_SOFTWARE = re.compile(
+    r"(?i:\b(?:software|seats?|users?|subscriptions?|keys?|activation|edition|servers?|saas|tenants?|cpus?|cores?|"
+    r"concurrent|perpetual|on-?prem\w*|cloud|modules?|products?|vendor|open[\s-]?source|copyright|gpl|mit|apache|"
+    r"bsd|spdx|nutzer|utilisateurs?|usuarios?|gebruikers?|użytkowni\w*|postes?|plazas?|stanowisk\w*)\b)"
+)
+
+
+class LicenceNumberRecognizer(EntityRecognizer):
+    """A driving licence's number after "Licence no." / "Lic. #" / "License number" / "numéro de permis"
+    (no "driving"): 7-18 letters and digits with at least five digits, in a sentence that does not speak
+    of software (seats, users, keys, subscriptions)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["DRIVER_LICENSE"], name="LicenceNumberRecognizer",
+                         supported_language="en")  # fmt: skip
+        self.pattern = re.compile(
+            rf"(?i:\b(?:{_BARE_LICENCE}(?<!\.)(?![^\W_])[ \t]*[-_]?[ \t]*{_NUMBER_LABEL}|"
+            rf"{_NUMBER_LABEL}[ \t]+(?:de[ \t]+|du[ \t]+|of[ \t]+(?:the[ \t]+)?)?{_BARE_LICENCE}(?<!\.)(?![^\W_])|"
+            rf"lic\.[ \t]*{_NUMBER_LABEL}?)"
+            r"(?:[ \t]+(?:is|ist|est|es|jest|to))?[ \t]*[:#.]?[ \t]*)"
+            rf"((?i:{LICENCE_VALUE}))"
+        )
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out = []
+        for m in self.pattern.finditer(text):
+            value = m.group(1)
+            compact = re.sub(r"[ \t\-]", "", value)
+            if not 7 <= len(compact) <= 18 or sum(c.isdigit() for c in compact) < 5 or _DATE_RE.fullmatch(value):
+                continue
+            start = max(text.rfind(".", 0, max(0, m.start() - 1)), text.rfind("\n", 0, m.start())) + 1
+            stop = re.search(r"[.!?](?:\s|$)|\n", text[m.end() :])
+            end = m.end() + (stop.start() if stop else len(text) - m.end())
+            if _SOFTWARE.search(text[start:end]):
+                continue
+            out.append(RecognizerResult("DRIVER_LICENSE", m.start(1), m.end(1), 0.6))
+        return out
+
+
 # Ticket and document ids: three or more letters then digits ("INC0037564", "CHG1234567").
 _ID_SHAPE = re.compile(r"[A-Z]{3,}\d+")
 
@@ -382,7 +504,7 @@ PASSPORT_CUE = (
 PASSPORT_VALUE = r"(?=[A-Z0-9 \t\-]{0,11}\d)[A-Z0-9]{1,10}(?:[ \t\-](?=[A-Z]{0,8}\d)[A-Z0-9]{2,9}){0,2}(?!\w|[\-/.]\w)"
 IBAN_VALUE = r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b"
 LICENCE_CUE = (
-    r"(?:driving\s+licen[cs]es?|driver'?s?\s+licen[cs]es?|driving\s+permit|dl|führerschein\w*|"
+    r"(?:driving\s+licen[cs]es?|driver'?s?\s+licen[cs]es?|driver'?s?\s+lic\.|driving\s+permit|dl|führerschein\w*|"
     r"fahrerlaubnis\w*|permis\s+de\s+conduire|rijbewijs\w*|carnet\s+de\s+conducir|permiso\s+de\s+conducir|"
     r"prawo\s+jazdy|patente(?:\s+di\s+guida)?)"
 )
@@ -393,10 +515,24 @@ LICENCE_VALUE = (
 )
 # Identity cards in the product's languages; their number is a national identifier.
 ID_CARD_CUE = (
-    r"(?:(?:national\s+)?id(?:entity)?[\s_-]*cards?|identity\s+document|personalausweis\w*|ausweisnummer|"
+    r"(?:(?:national\s+)?id(?:entity)?[\s_-]*cards?|personalausweis\w*|ausweisnummer|"
     r"carte\s+(?:nationale\s+)?d['’]identit[ée]|cni|documento\s+(?:nacional\s+)?de\s+identidad|"
     r"dow[óo]d\w*\s+osobist\w*|identiteitskaart|id-kaart|carta\s+d['’]identit[àa])"
 )
+
+
+# A document named only as an identity document ("identity document no. X", "ID document: X"): its
+# type is not said, so the value's shape decides (``_passport_shaped`` below).
+IDENTITY_DOCUMENT_CUE = r"(?:(?:identity|identification|id)[\s_-]+doc(?:ument)?s?|identiteitsbewijs|ausweisdokument)"
+
+
+def _passport_shaped(value: str) -> bool:
+    """The ICAO machine-readable shapes of passport numbers: one or two letters then 6-8 digits, or 9
+    letters and digits mixed, starting with a letter. A generic identity document with such a number
+    is taken for a passport, the document most often presented as one abroad; an all-digit number is
+    left to the identity-card reading."""
+    compact = re.sub(r"[ \t\-]", "", value).upper()
+    return _passport_like(compact) and bool(re.fullmatch(r"[A-Z]{1,2}\d{6,8}|[A-Z][A-Z0-9]{8}", compact))
 
 
 def _card_number_like(value: str) -> bool:
@@ -489,13 +625,25 @@ def identifier_recognizers() -> list[Any]:
                           r"[A-Z]{1,2}[ \t]?\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
         DocumentFieldRecognizer("PASSPORT", "PassportFieldRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
                                 check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
+        NextSentenceRecognizer("PASSPORT", "PassportNextSentenceRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
+                               check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
+        LicenceNumberRecognizer(),
+        NextSentenceRecognizer("DRIVER_LICENSE", "LicenceNextSentenceRecognizer", LICENCE_CUE, LICENCE_VALUE,
+                               check=_licence_near_cue, others=rf"{PASSPORT_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
                            check=_has_digit),
         # "DL number for the car hire is SMITH712045AB9CD": a licence's mixed shape a few words on.
         NearCueRecognizer("DRIVER_LICENSE", "DrivingLicenceNearCueRecognizer", LICENCE_CUE,
                           r"[A-Z0-9]{8,18}", check=_licence_near_cue),
         CueValueRecognizer("NATIONAL_ID", "IdCardCueRecognizer", ID_CARD_CUE, r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
-                           check=_card_number_like, any_case=True),
+                           check=_card_number_like, any_case=True, not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
+        CueValueRecognizer("PASSPORT", "IdentityDocumentPassportRecognizer", IDENTITY_DOCUMENT_CUE,
+                           r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}", check=_passport_shaped,
+                           not_between=rf"{LICENCE_CUE}|(?:id(?:entity)?[\s_-]*)?cards?|carte|karte|ausweis\w*"),
+        CueValueRecognizer("NATIONAL_ID", "IdentityDocumentRecognizer", IDENTITY_DOCUMENT_CUE,
+                           r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
+                           check=lambda v: _card_number_like(v) and not _passport_shaped(v),
+                           not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
             filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,

@@ -23,10 +23,11 @@ from guardrails.pii.names import (
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
-                             "PersonRecordRecognizer", "PersonLayoutRecognizer"})  # fmt: skip
+                             "PersonRecordRecognizer", "PersonLayoutRecognizer",
+                             "PersonMentionRecognizer"})  # fmt: skip
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
-WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer"})
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
@@ -463,14 +464,21 @@ _ROLE_LABEL = (
     r"note[\s-]*taker|minutes\s+by|scribe|chair(?:person)?|host|trainer|trainee|new\s+(?:hire|joiner|starter)|"
     r"candidate|applicant|employee(?:\s+name)?|(?:line|hiring|account|reporting|direct)\s+manager|recruiter|"
     r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
-    r"spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee"
+    r"spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
+    r"interviewer|interviewee|visitor|prepared\s+for|signed"
 )
 # Actions a log or ticket records against the person who did them ("changed by ...", "login by ...").
 _ACTOR = (
     r"(?:created|updated|modified|changed|edited|deleted|removed|exported|imported|viewed|accessed|submitted|"
     r"raised|opened|closed|resolved|assigned|reassigned|uploaded|downloaded|performed|initiated|requested|"
     r"rejected|escalated|entered|recorded|logged|booked|cancelled|canceled|granted|revoked|reset|unlocked|"
-    r"locked|login|logon|log-?in|sign-?in|access|action|change|edit)[ \t]+by[ \t]+"
+    r"locked|login|logon|log-?in|sign-?in|access|action|change|edit|"
+    # review steps of tickets and documents ("Reviewed by ...", "checked by ...", "prepared by ...")
+    # (not "checked", "tested", "verified" by: build servers do that too)
+    r"reviewed|prepared|drafted|triaged|investigated|signed[ \t]+off|acknowledged|"
+    # ticket comments ("Comment by ...", "posted by ...")
+    r"comment|commented|posted|added|noted|answered|replied|written)"
+    r"[ \t]+by[ \t]+"
 )
 
 
@@ -554,7 +562,11 @@ class PersonLayoutRecognizer(EntityRecognizer):
     GREETING = re.compile(
         r"(?:(?m:^)|(?<=[.!?][ \t]))[ \t>]*(?i:hi|hello|hey|hiya|morning|good[ \t]+(?:morning|afternoon|evening)|"
         r"evening|afternoon|welcome|congrats|congratulations|thanks|thank[ \t]+you|many[ \t]+thanks|cheers|hallo|"
-        r"hoi|moin|servus|bonjour|salut|coucou|hola|buenos[ \t]+días|buenas|cześć|witaj|namaste|goedemorgen)"
+        r"hoi|moin|servus|bonjour|salut|coucou|hola|buenos[ \t]+días|buenas|cześć|witaj|namaste|goedemorgen|"
+        # greetings of two words in the other languages served
+        r"guten[ \t]+(?:morgen|tag|abend)|goedemiddag|goedenavond|bonsoir|buongiorno|buonasera|ciao|"
+        r"buenas[ \t]+(?:tardes|noches)|dzień[ \t]+dobry|dobry[ \t]+wieczór|olá|bom[ \t]+dia|"
+        r"dank[ \t]+(?:je|u)|bedankt)"
         r"[ \t]*,?[ \t]+"
     )
     ACTOR = re.compile(rf"(?i:\b{_ACTOR})")
@@ -662,6 +674,8 @@ def _is_field_label(token: str) -> bool:
 def person_recognizers() -> list[Any]:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+    from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
+
     return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
             NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
-            PersonLayoutRecognizer()]  # fmt: skip
+            PersonLayoutRecognizer(), PersonMentionRecognizer()]  # fmt: skip
