@@ -168,3 +168,17 @@ def load_module(path: Path, name: str) -> ModuleType:
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+def raw_encode(services: Any) -> tuple[int, int, float, float]:
+    """Encode the windows an ingest embedded with the bare model: (chunks, windows, wall s, CPU s).
+
+    The baseline of "ingest ÷ raw encode": the same model work without the pipeline around it."""
+    from ingestion.pipeline import embed_windows
+
+    emb = services.embedder
+    chunks = [ch for batch, _ in services.store.iter_all() for ch in batch]
+    windows = list(dict.fromkeys(w for ch in chunks for w in embed_windows(ch, emb)))
+    t, c = time.perf_counter(), time.process_time()
+    emb.encode(windows, batch_size=services.settings.embed_batch_size)
+    return len(chunks), len(windows), time.perf_counter() - t, time.process_time() - c

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from evals.bench_common import load_module, machine
+from evals.bench_common import load_module, machine, raw_encode
 from evals.bench_ingest import DEMO, _services
 
 
@@ -37,18 +37,11 @@ def before_ingestor(services: Any, before: Path) -> Any:
 
 def one(services: Any, ingestor: Any, corpus: Path) -> dict[str, Any]:
     """Ingest ``corpus``, then encode the same windows with the bare model (wall and CPU of each)."""
-    from ingestion.pipeline import embed_windows
-
     t, c = time.perf_counter(), time.process_time()
     rep = ingestor.ingest_corpus(corpus, None, progress=False)
     ingest_s, ingest_cpu = time.perf_counter() - t, time.process_time() - c
-    emb = services.embedder
-    chunks = [ch for batch, _ in services.store.iter_all() for ch in batch]
-    windows = list(dict.fromkeys(w for ch in chunks for w in embed_windows(ch, emb)))
-    t, c = time.perf_counter(), time.process_time()
-    emb.encode(windows, batch_size=services.settings.embed_batch_size)
-    enc_s, enc_cpu = time.perf_counter() - t, time.process_time() - c
-    return {"documents": rep.documents_written, "chunks": len(chunks), "windows": len(windows),
+    chunks, windows, enc_s, enc_cpu = raw_encode(services)
+    return {"documents": rep.documents_written, "chunks": chunks, "windows": windows,
             "ingest_s": round(ingest_s, 2), "ingest_cpu_s": round(ingest_cpu, 2),
             "encode_s": round(enc_s, 2), "encode_cpu_s": round(enc_cpu, 2),
             "ratio": round(enc_s / ingest_s, 3), "cpu_ratio": round(enc_cpu / ingest_cpu, 3),

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evals.bench_common import load_module, machine, write
+from evals.bench_common import load_module, machine, raw_encode, write
 
 DEMO = Path("corpora/demo")
 SETTINGS = ("off", "on", "on-before")
@@ -76,7 +76,6 @@ def before_ingestor(ingestor: Any, before: Path) -> Any:
 def _ingest_once(root: Path, setting: str, corpus: Path, before: Path | None) -> dict[str, Any]:
     from copilot.core.services import build_services
     from copilot.core.settings import load_settings
-    from ingestion.pipeline import embed_windows
 
     services = build_services(load_settings(data_dir=root, pii_detection=setting != "off"))
     ingestor = services.ingestor
@@ -88,12 +87,7 @@ def _ingest_once(root: Path, setting: str, corpus: Path, before: Path | None) ->
     rep = ingestor.ingest_corpus(corpus, None, progress=False)
     secs, cpu = time.perf_counter() - t, time.process_time() - c
     # The same model work without the pipeline: the windows ingest embedded, encoded by the bare model.
-    emb = services.embedder
-    chunks = [ch for batch, _ in services.store.iter_all() for ch in batch]
-    windows = list(dict.fromkeys(w for ch in chunks for w in embed_windows(ch, emb)))
-    t, c = time.perf_counter(), time.process_time()
-    emb.encode(windows, batch_size=services.settings.embed_batch_size)
-    enc_s, enc_cpu = time.perf_counter() - t, time.process_time() - c
+    _, _, enc_s, enc_cpu = raw_encode(services)
     # CPU seconds of the whole process (all threads): on a machine shared with other jobs the wall
     # clock measures their load as much as ours, the CPU spent on the ingest much less so.
     return {"setting": setting, "chunks": rep.chunks_written, "rejected": len(rep.rejected),
