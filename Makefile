@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 DATA_DIR ?= .data/demo
 HOST ?= 127.0.0.1
 API_PORT ?= 8000
+# Test processes (pytest-xdist): one per core; each file stays in one process (its module fixtures).
+TEST_WORKERS ?= auto
 CHAT_PORT ?= 8001
 # CPU-only torch: on Linux x86-64 PyPI's torch is the multi-GB CUDA build, so it comes from the
 # PyTorch CPU index, as in the Dockerfile. If that index cannot be reached (an offline mirror),
@@ -48,10 +50,10 @@ serve: $(STAMP)
 	$(VENV)/bin/copilot serve --data-dir $(DATA_DIR) --host $(HOST) --port $(API_PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -4,6 +4,7 @@ an edit or a wrong secret counts on the very next request, whichever process mad
 from __future__ import annotations
 
 import os
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -34,14 +35,28 @@ def _ring() -> _CountingKeyring:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     if request.param == "sqlite":
-        return open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+        yield open_database(f"sqlite:///{tmp_path / 'gov.db'}")
+        return
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
         pytest.skip("DATABASE_URL does not point to PostgreSQL")
-    db = open_database(url)
-    with db.engine.begin() as c:
-        c.execute(sa.text("DELETE FROM api_keys"))
-    return db
+    from sqlalchemy.engine import make_url
+
+    # A schema of its own: the server database is shared with tests running in other processes.
+    base = make_url(url)
+    schema = f"auth_cache_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(base)
+    with admin.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    scoped = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    db = open_database(scoped.render_as_string(hide_password=False))
+    try:
+        yield db
+    finally:
+        db.dispose()
+        with admin.begin() as c:
+            c.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 def test_verified_row_is_reused_while_unchanged(db):
