@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -60,9 +61,13 @@ STAGES: list[tuple[str, str, str]] = [
 
 
 def thread_cpu() -> dict[str, float]:
-    """CPU seconds per thread name of this process."""
+    """CPU seconds per thread name of this process. Python threads go by their ``threading`` name
+    (the OS shows them all as ``python``); an OS thread without one is native (BLAS, ONNX Runtime,
+    a Rust runtime not naming its threads) and is counted as ``native: <comm>``, which is how an idle
+    OpenBLAS thread spinning beside the requests showed up."""
     out: dict[str, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
+    py_names = {t.native_id: t.name for t in threading.enumerate()}
     for task in Path("/proc/self/task").iterdir():
         try:
             stat = (task / "stat").read_text()
@@ -71,8 +76,10 @@ def thread_cpu() -> dict[str, float]:
             continue
         fields = stat.rsplit(")", 1)[1].split()
         cpu = (int(fields[11]) + int(fields[12])) / tick
-        # Numbered pool threads (tokio-runtime-w, AnyIO worker 3, fulltext_1) are grouped.
-        key = name.rstrip("0123456789").rstrip("_- ") or name
+        py = py_names.get(int(task.name))
+        name = f"native: {name}" if py is None and name == "python" else (py or name)
+        # Numbered pool threads (tokio-runtime-w, AnyIO worker 3, fulltext_1, Thread-4 (run)) are grouped.
+        key = re.sub(r"[-_ ]*\d+( \(\w+\))?$", "", name) or name
         out[key] = out.get(key, 0.0) + cpu
     return out
 
@@ -140,8 +147,8 @@ def render(result: dict[str, Any]) -> str:
         f"Without profiler: {un['req_per_s']} req/s, server CPU {un['server_cpu_ms_per_request']} ms/request, "
         f"load average {un['load_avg_1m']}. Under yappi: {pr['req_per_s']} req/s, "
         f"{pr['server_cpu_ms_per_request']} ms/request.", "",
-        "CPU per request by OS thread (no profiler; `python` = every Python thread, `lancedb-tokio-w` = "
-        "LanceDB's Rust query runtime):", "",
+        "CPU per request by OS thread (no profiler; Python threads by their name, `native: python` = "
+        "threads started by native libraries without a name, `lancedb-tokio-w` = LanceDB's Rust query runtime):", "",
         "| thread | CPU ms/request |", "|---|---|",
         *[f"| {k} | {v} |" for k, v in result["threads_cpu_ms_per_request"].items()], "",
         "Inclusive CPU per request of the request's stages (yappi CPU clock, all Python threads; stages "

@@ -22,6 +22,7 @@ from copilot.api.middleware import GuardMiddleware
 from copilot.api.routes import ask, documents, escalations, feedback, health, jobs, metrics, reviews, search
 from copilot.api.routes import checks as governance_checks
 from copilot.api.state import AppState
+from copilot.api.threads import limit_blas_threads
 from copilot.core.errors import install_error_handlers
 from copilot.core.metrics import Metrics
 from copilot.core.redact import load_policy
@@ -63,6 +64,9 @@ def _local_docs(app: FastAPI) -> None:
 
 def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     """Build the API for ``settings``; ``services`` lets tests and benchmarks share loaded models."""
+    # Here, not in the lifespan's worker thread: OpenBLAS 0.3.31 ignored a count set from another
+    # thread than the one that loaded it (the main thread, where the app is created).
+    limit_blas_threads(settings.api_blas_threads)
     state = AppState(settings=settings, metrics=Metrics(), policy=load_policy(settings.redaction_policy_path))
 
     @asynccontextmanager

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # --- api (copilot/api/app.py; see README and docs/portal-embedding.md) ----------
     api_rate_limit: str = "120/minute"  # per API key or token subject, `limits` notation
     api_rate_limit_storage: str = "memory://"  # e.g. redis://host:6379 for several workers
+    # numpy BLAS threads of an API process (copilot/api/threads.py). Concurrent requests keep every
+    # core busy, and an idle OpenBLAS thread spins: 1 took a fifth off the server CPU per search
+    # (reports/bench/bench_throughput_cpu.md). 0: the library's default (one per core).
+    api_blas_threads: int = Field(default=1, ge=0, le=64)
     # uvicorn worker processes of `copilot serve` (each loads the models, ~1 GB). More than one
     # needs PostgreSQL (DATABASE_URL): SQLite cannot serialise audit appends across processes.
     api_workers: int = Field(default=1, ge=1, le=64)
