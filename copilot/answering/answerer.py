@@ -53,6 +53,11 @@ log = logging.getLogger("copilot.answering.answerer")
 W_SEM = 0.65
 W_LEX = 0.35
 RANK_PRIOR = 0.04
+# Units of passages the retriever ranked lower lose this much per rank step (share of the read
+# passages), on top of RANK_PRIOR: a sentence of a lower-ranked passage that reads like the question
+# wins often enough on similarity alone to cite the wrong passage. The best passage's units keep their
+# score, so the refusal floor, calibrated on best-unit scores, is not moved for them.
+PASSAGE_RANK_PENALTY = 0.04
 CONTEXT_CREDIT = 0.5
 NUMBER_CREDIT = 0.5  # a question's number counts half-covered by a unit that states some number
 RELATIVE_MARGIN = 0.12  # further units must score within this of the best one
@@ -766,6 +771,7 @@ class Answerer:
         scores = np.array(
             [
                 W_SEM * float(cos[i]) + W_LEX * cov + RANK_PRIOR * (1 - u.hit_rank / n_hits)
+                - PASSAGE_RANK_PENALTY * u.hit_rank / n_hits
                 - (CODE_MISS_PENALTY if codes and not any(c in _unit_context(u) for c in codes) else 0.0)
                 + (QUANTITY_BONUS if quantity and _HAS_NUMBER_RE.search(u.text) else 0.0)
                 + (HEADING_BONUS if heading_matches(u.chunk, q_terms) else 0.0)
