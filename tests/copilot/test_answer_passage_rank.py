@@ -1,6 +1,7 @@
 """Units of lower-ranked passages lose a little per rank step (``PASSAGE_RANK_PENALTY``): a
 sentence of another document that merely reads like the question no longer outscores the best
-passage's answer by a hair, while a lower passage that clearly answers still wins. Real parser,
+passage's answer by a hair, while a lower passage that clearly answers still wins, and the refusal
+rule still reads the scores without the penalty. Real parser,
 store, model and answerer; the texts are written for these tests."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from copilot.answering.answerer import Answerer
+from copilot.answering.answerer import PASSAGE_RANK_PENALTY, Answerer, passage_rank_share
 from copilot.core.redact import ResponseRedactor, load_policy
 from copilot.core.settings import Settings
 from retrievers.access import AccessLevel, Principal
@@ -58,3 +59,15 @@ def test_a_lower_passage_that_answers_still_wins(answerer):
     ans = ask(answerer, [CHUNKS[1], CHUNKS[0]])
     assert not ans.refused
     assert ans.citations[0].doc_id == "finance.md"
+
+
+def test_refusal_reads_scores_without_the_rank_penalty(answerer):
+    # The answer sits in the second passage: its penalised score picks units, while the refusal
+    # signals keep the score the rule was calibrated on.
+    order = [CHUNKS[1], CHUNKS[0]]
+    ans = ask(answerer, order)
+    hits = [ScoredChunk(c, 1.0 - i * 0.1) for i, c in enumerate(order)]
+    cands, scores, _ = answerer.score_units(QUESTION, P, hits)
+    unpenalised = scores + PASSAGE_RANK_PENALTY * passage_rank_share(cands, hits)
+    assert ans.details["signals"]["score"] == round(float(unpenalised.max()), 4)
+    assert ans.details["signals"]["score"] > round(float(scores.max()), 4)
