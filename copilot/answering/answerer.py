@@ -53,6 +53,11 @@ log = logging.getLogger("copilot.answering.answerer")
 W_SEM = 0.65
 W_LEX = 0.35
 RANK_PRIOR = 0.04
+# Units of passages the retriever ranked lower lose this much per rank step (share of the read
+# passages), on top of RANK_PRIOR: a sentence of a lower-ranked passage that reads like the question
+# wins often enough on similarity alone to cite the wrong passage. It orders units only: the refusal
+# rule reads the scores without it.
+PASSAGE_RANK_PENALTY = 0.04
 CONTEXT_CREDIT = 0.5
 NUMBER_CREDIT = 0.5  # a question's number counts half-covered by a unit that states some number
 RELATIVE_MARGIN = 0.12  # further units must score within this of the best one
@@ -567,6 +572,12 @@ def weighted_coverage(q_terms: set[str], unit_terms: set[str], ctx_terms: set[st
     return got / total
 
 
+def passage_rank_share(cands: Sequence[tuple[Sentence, float]], hits: Sequence[ScoredChunk]) -> np.ndarray:
+    """Each unit's passage rank as a share of the passages read (0 for the best passage)."""
+    n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
+    return np.array([u.hit_rank / n_hits for u, _ in cands], dtype=float)
+
+
 def retrieval_margin(hits: Sequence[ScoredChunk]) -> float:
     """How far the best chunk stands above the runner-up, relative to the best (0 with one hit)."""
     if len(hits) < 2 or hits[0].score <= 0:
@@ -774,6 +785,7 @@ class Answerer:
                 for i, (u, cov) in enumerate(cands)
             ]
         )
+        scores = scores - PASSAGE_RANK_PENALTY * passage_rank_share(cands, hits)
         # Copies of one passage in sibling documents: the copy under the fitting headings answers.
         scores = prefer_fitting_copies([u for u, _ in cands], scores, sv, q_terms, NEAR_DUPLICATE)
         return cands, scores, sv
@@ -789,6 +801,10 @@ class Answerer:
         cands, scores, sv = self.score_units(question, principal, hits)
         if not cands:
             return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
+        ranked = scores
+        # The refusal rule reads the scores without the passage-rank penalty (it was calibrated on
+        # them): the penalty chooses between units, it does not make a question less answerable.
+        scores = scores + PASSAGE_RANK_PENALTY * passage_rank_share(cands, hits)
         order = np.argsort(-scores)
         best = float(scores[order[0]])
         # How far the best unit stands above the field: an answer usually stands out, while a
@@ -808,6 +824,9 @@ class Answerer:
             ans = self._refuse(principal, doc_scope, retrieved, best, "extractive")
             ans.details["signals"] = signals
             return ans
+        scores = ranked
+        order = np.argsort(-scores)
+        best = float(scores[order[0]])
         # A picked sentence that is a list's lead-in promises the list: answer with the list.
         lists = [(j, c) for j, (c, _) in enumerate(cands) if c.kind == "list"]
         lead_of = {}
