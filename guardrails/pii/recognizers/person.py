@@ -433,6 +433,16 @@ def _single_ok(word: str) -> bool:
     return is_cap(word) and token_ok_for_name(word) and len(word) >= 2 and "-" not in word
 
 
+def weak_name_ok(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool:
+    """A span a weak cue marks may be a name: no domain word, not inside an organisation or place
+    entity, one word that passes ``_single_ok`` or several that look like a name."""
+    seg = text[a:b]
+    if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+        return False
+    toks = seg.split()
+    return _single_ok(toks[0]) if len(toks) == 1 else looks_like_name(seg)
+
+
 def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
     """End of the phrase without the lower-case words closing it ("Ana Ruiz reviewed" -> "Ana Ruiz")."""
     toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
@@ -582,15 +592,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
         orgs = _non_person_entities(nlp_artifacts)
 
         def add(a: int, b: int) -> None:
-            seg = text[a:b]
-            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
-                return
-            toks = seg.split()
-            if (len(toks) == 1 and not _single_ok(toks[0])) or (len(toks) > 1 and not looks_like_name(seg)):
-                return
-            if any(_is_field_label(t) for t in toks):
-                return
-            out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
+            if weak_name_ok(text, a, b, orgs) and not any(_is_field_label(t) for t in text[a:b].split()):
+                out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
 
         for m in self.STAMPED.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
