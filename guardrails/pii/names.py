@@ -87,6 +87,8 @@ def token_ok_for_name(tok: str) -> bool:
         return False
     if low in particles():
         return True
+    if re.fullmatch(r"[A-Z](?:\.[A-Z]){1,2}", c):
+        return True  # initials written together ("A.K. Sharma"); a legal form ("S.A.") is caught above
     if not c[0].isupper():
         return False
     # acronyms and camel-case product words (EDI, GxP, TengoSync) are not names; keep Mc/Mac/O'/hyphenated

@@ -97,10 +97,14 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # spares the region-by-region parse, the costliest step of this recognizer.
     if _WHOLE_DATE.fullmatch(cand):
         return 0.0
+    # Digits in thousands ("1 234 567", "12.345.678") without a country or trunk prefix: a count or
+    # an amount, whatever cue the sentence has ("call volume was 1 234 567").
+    if _THOUSANDS.fullmatch(cand):
+        return 0.0
     lines = before.split("\n")
     line_before = lines[-1]
-    if not line_before.strip() and len(lines) > 1 and lines[-2].rstrip().endswith(":"):
-        line_before = lines[-2]  # a label line ("Phone:") with the value on the next line
+    if not line_before.strip() and len(lines) > 1 and (lines[-2].rstrip().endswith(":") or _label_line(lines[-2])):
+        line_before = lines[-2]  # a label line ("Phone:", "Mobile") with the value on the next line
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
     line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", _ABBREVIATED_CUE.sub(r"\1 ", line_before))[-1]
@@ -110,6 +114,10 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # names that record's number, not a phone.
     cues = [c for c in PHONE_CUE.finditer(line_before)
             if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
+    # "Part number 601 234 567": the value of a record's number label is that record's number.
+    record_number = _RECORD_NUMBER_END.search(line_before)
+    if record_number and _NUMBER_OF.search(line_before[: record_number.start()]):
+        return 0.0
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
     first_after = after.split("\n", 1)[0]
@@ -142,6 +150,22 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
 
 
 _LIST_GAP = re.compile(VALUE_LIST_SEP)
+_THOUSANDS = re.compile(r"[1-9]\d?(?:([ .,’'])\d{3})(?:\1\d{3})+")
+# A line that is only a phone label ("Phone", "Mobile / WhatsApp", "**Tel.**") above its value.
+_LABEL_LINE = re.compile(
+    rf"[ \t>*#|_-]*(?:{PHONE_CUE.pattern})(?:[ \t]*[/,&+]?[ \t]*(?:{PHONE_CUE.pattern}))*[ \t.*_|]*"
+)
+
+
+def _label_line(line: str) -> bool:
+    """A phone label alone on its line; "Number" alone heads a column of any numbers."""
+    return bool(_LABEL_LINE.fullmatch(line)) and line.strip(" \t>*#|_-.:").lower() not in _GENERIC_NUMBER_CUES
+
+
+# A generic number label closing the text before a value ("number", "nr.", "numéro :").
+_RECORD_NUMBER_END = re.compile(
+    r"(?i:\b(?:numbers?|nummer|numéro|número|numer)[ \t]*(?:is|was|:|#|=)?[ \t]*$)"
+)
 _WHOLE_DATE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
 # "is on", "available at", "reachable under" right before a number.

@@ -50,6 +50,14 @@ def cue_window(max_words: int = 4) -> str:
     return rf"(?:{filler}){{0,{max_words}}}(?:{other}(?:(?:{filler}){{1,3}}|(?=[ \t]*:)))?(?:{_SEP})"
 
 
+# Labels of product, parcel and device codes (GS1 barcodes, IMEIs, serials, tracking numbers).
+_PRODUCT_CODE_BEFORE = re.compile(
+    r"(?i:\b(?:bar[\s-]?codes?|ean(?:-?13|-?8)?|gtin(?:-?\d{1,2})?|upc|isbn(?:-?1[03])?|sku|imei|serial|s/n|"
+    r"tracking|article|artikel\w*|item|product|part|order|invoice|shipment|parcel)"
+    r"(?:[ \t]+(?:no\.?|nr\.?|number|code|#|id))?[ \t:#=.]*$)"
+)
+
+
 class CardNumberRecognizer(PatternRecognizer):
     """Card numbers of 12-19 digits, Luhn-valid and with a known issuer prefix/length."""
 
@@ -73,6 +81,13 @@ class CardNumberRecognizer(PatternRecognizer):
             patterns=[Pattern("card digits", r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
             context=["credit", "card", "visa", "mastercard", "amex", "maestro", "payment", "charge"],
         )
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+        # A product or device code's label before the digits ("Barcode 5901234123457", "IMEI
+        # 490154203237518": IMEIs carry a Luhn digit by design) makes them no card.
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [r for r in results if not _PRODUCT_CODE_BEFORE.search(text, max(0, r.start - 40), r.start)]
 
     def validate_result(self, pattern_text: str) -> bool:
         from stdnum import luhn
