@@ -30,6 +30,8 @@ _TSV = "Employee\tStart date\tSite\nNikhil Bansal\t2024-04-01\tPune\nHelena Lind
         (_NAME_COLUMN, "Wouter Smit"),
         ("name,team,start\nKatarzyna Dąbrowska,Finance,2024-02-01\nMatteo Bianchi,Legal,2024-03-01", "Matteo Bianchi"),
         (_TSV, "Helena Lindqvist"),
+        ("Participant list\n- Henrik Nyström\n- Beatriz Sousa\n- Kwame Mensah", "Beatriz Sousa"),
+        ("Present\n1. Tobias Meier (chair)\n2. Beatriz Sousa, finance", "Beatriz Sousa"),
     ],
 )
 def test_cells_of_a_people_column(detector: PiiDetector, text: str, value: str) -> None:
@@ -45,6 +47,9 @@ def test_cells_of_a_people_column(detector: PiiDetector, text: str, value: str) 
         ("name,owner,tier\nbilling-api,Payments,1\nsearch-svc,Discovery,2", "Payments"),
         ("| Name | Version |\n| --- | --- |\n| Kafka | 3.6 |\n| Airflow | 2.9 |", "Kafka"),
         ("Product name,Price\nTeams Premium,10.00\nCopilot Studio,200.00", "Teams Premium"),
+        # a list under a heading of people with a team in it makes no claim for its other items
+        ("Attendees\n- Finance\n- Procurement", "Procurement"),
+        ("Participants:\n- Legal team\n- Service Desk", "Service Desk"),
         # a sentence with a comma is no header row
         ("Please add the attendee, then send the invite.\nThe room, the date and the agenda are set.", "room"),
     ],
@@ -93,6 +98,7 @@ def test_firms_and_products_as_those_subjects_stay(detector: PiiDetector, text: 
     ("text", "value"),
     [
         ("Hr. Brandt hat die Freigabe erteilt.", "Brandt"),
+        ("Sig.ra Colombo ha inviato i documenti.", "Colombo"),
         ("Fr. Oberhuber ist ab Montag zuständig.", "Oberhuber"),
         ("A.K. Sharma approved the purchase order.", "A.K. Sharma"),
         ("R. Venkatesh signed the NDA.", "R. Venkatesh"),
@@ -109,6 +115,8 @@ def test_titles_initials_and_owner_label(detector: PiiDetector, text: str, value
         ("Mo.–Fr. Support von 8 bis 18 Uhr.", "Support"),
         ("Preis: Fr. 120.– pro Monat", "120"),
         ("U.S. Bank approved the wire.", "U.S. Bank"),
+        # three capitals with dots after a name are a legal form, not initials
+        ("Supplier Ferreira y Castro S.L.U. sent the invoice.", "Castro S.L.U."),
         ("Owner - Platform Engineering", "Platform Engineering"),
     ],
 )

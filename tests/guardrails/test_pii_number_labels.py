@@ -35,6 +35,9 @@ def test_phone_under_a_label_line(detector: PiiDetector, text: str, value: str) 
         ("Part number 601 234 567 is out of stock.", "601 234 567"),
         ("Ordernummer 12 345 678 is verzonden.", "12 345 678"),
         ("Item number 0612 345 678 is back in stock.", "0612 345 678"),
+        # the access code of a call is no number to call
+        ("Dial-in code 123 456 789#", "123 456 789"),
+        ("Call in, then enter the PIN: 0412 3345", "0412 3345"),
     ],
 )
 def test_counts_and_record_numbers_are_no_phones(detector: PiiDetector, text: str, value: str) -> None:
@@ -48,6 +51,8 @@ def test_counts_and_record_numbers_are_no_phones(detector: PiiDetector, text: st
         ("Mobile: +48 601 234 567", "+48 601 234 567"),
         ("Telefon komórkowy: 601 234 567", "601 234 567"),
         ("Customer contact number: 0612345678", "0612345678"),
+        # two digits, then groups of three: a phone's grouping too, not a count in thousands
+        ("Reach the warehouse at 22 345 678 after noon.", "22 345 678"),
     ],
 )
 def test_phones_after_their_cue_still_found(detector: PiiDetector, text: str, value: str) -> None:
@@ -68,3 +73,13 @@ def test_product_and_device_codes_are_no_cards(detector: PiiDetector, text: str,
 def test_card_without_a_code_label_still_found(detector: PiiDetector) -> None:
     text = "Charged to 4111 1111 1111 1111 yesterday."
     assert _covered(detector, text, "4111 1111 1111 1111", "CREDIT_CARD"), detector.detect(text)
+
+
+def test_bic_right_after_an_iban_on_its_line(detector: PiiDetector) -> None:
+    text = "IBAN GB29 NWBK 6016 1331 9268 19 NWBKGB2L"
+    assert _covered(detector, text, "NWBKGB2L", "SWIFT_CODE"), detector.detect(text)
+
+
+def test_upper_case_words_after_an_iban_stay(detector: PiiDetector) -> None:
+    text = "IBAN GB29 NWBK 6016 1331 9268 19 PLEASE CONFIRM"
+    assert not any(s.entity_type == "SWIFT_CODE" for s in detector.detect(text)), detector.detect(text)

@@ -118,6 +118,9 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     record_number = _RECORD_NUMBER_END.search(line_before)
     if record_number and _NUMBER_OF.search(line_before[: record_number.start()]):
         return 0.0
+    # "Dial-in code 123 456 789#", "Teams meeting ID: ...": the value of an access code, not a number to call
+    if _ACCESS_CODE_END.search(line_before):
+        return 0.0
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
     first_after = after.split("\n", 1)[0]
@@ -150,7 +153,8 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
 
 
 _LIST_GAP = re.compile(VALUE_LIST_SEP)
-_THOUSANDS = re.compile(r"[1-9]\d?(?:([ .,’'])\d{3})(?:\1\d{3})+")
+# (two digits then groups of three with spaces are also a phone's grouping: "78 651 450")
+_THOUSANDS = re.compile(r"[1-9](?:([ .,’'])\d{3})(?:\1\d{3})+|[1-9]\d(?:([.,’'])\d{3})(?:\2\d{3})+")
 # A line that is only a phone label ("Phone", "Mobile / WhatsApp", "**Tel.**") above its value.
 _LABEL_LINE = re.compile(
     rf"[ \t>*#|_-]*(?:{PHONE_CUE.pattern})(?:[ \t]*[/,&+]?[ \t]*(?:{PHONE_CUE.pattern}))*[ \t.*_|]*"
@@ -163,6 +167,10 @@ def _label_line(line: str) -> bool:
 
 
 # A generic number label closing the text before a value ("number", "nr.", "numéro :").
+_ACCESS_CODE_END = re.compile(
+    r"(?i:\b(?:code|pin|passcode|password|meeting[ \t]+id|conference[ \t]+id|access[ \t]+id|"
+    r"zugangscode|einwahlcode|kenncode|toegangscode|código|codice|kod)[ \t]*(?:is|:|#|=)?[ \t]*$)"
+)
 _RECORD_NUMBER_END = re.compile(
     r"(?i:\b(?:numbers?|nummer|numéro|número|numer)[ \t]*(?:is|was|:|#|=)?[ \t]*$)"
 )
@@ -374,10 +382,14 @@ def _lower_code_ok(text: str, cue_start: int, start: int, end: int) -> bool:
     return bool(_BANK_CONTEXT.search(rest))
 
 
+_IBAN_TAIL = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?[ \t,;/]*$")
+
+
 def _shouted(text: str, start: int, end: int) -> bool:
     """An upper-case word among other upper-case words ("BANK NOTIFIED CUSTOMER") is a heading or
     shouting, not a code."""
-    before = re.findall(r"[^\W\d_]+", text[max(0, start - 30) : start])
+    # an IBAN right before the code is its account, not a shouted word ("GB29 NWBK 6016 ... NWBKGB2L")
+    before = re.findall(r"[^\W\d_]+", _IBAN_TAIL.sub("", text[max(0, start - 50) : start])[-30:])
     after = re.findall(r"[^\W\d_]+", text[end : end + 30])
     near = before[-1:] + after[:1]
     # A bank label beside the code ("code BNPAFRPP, IBAN ...") is no shouting.

@@ -57,7 +57,9 @@ class PersonCueRecognizer(EntityRecognizer):
         # words that are also common lower-case words count only capitalised ("Miss Ruiz", "Pan Nowak")
         r"\b(?:Miss|Pan|Sr|Sig|Sri)\.?|\bM\.|"
         # German "Hr." / "Fr." (Herr, Frau): dotted and capitalised ("Fr." alone is also Friday or a franc)
-        r"(?<![-–/])\b(?:Hr|Fr)\.)[ \t]+"
+        r"(?<![-–/])\b(?:Hr|Fr)\.|"
+        # Italian abbreviations ("Sig.ra", "Dott.ssa", "Avv.", "Ing."), capitalised
+        r"\b(?:Sig\.(?:ra|na)|Dott\.(?:ssa)?|Avv\.(?:ta)?|Ing\.|Geom\.|Rag\.))[ \t]+"
     )
     WEAK = re.compile(
         r"(?i:\b(?:hi|hello|hey|thanks|thank\s+you|speak\s+(?:to|with)|talk\s+to|ask\s+for|reach|"

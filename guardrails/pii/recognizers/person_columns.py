@@ -1,6 +1,8 @@
 """Names in the column of a table or CSV block whose header names people ("Name", "Attendee",
 "Vorname", "Prénom", "Nazwisko"): every row's cell in that column is read as a name when it has a
-name's shape. A weak cue (``WEAK_CUE_RECOGNIZERS``): the text's common words and headings still veto.
+name's shape. A bulleted list under a heading of people ("Participants", "Anwesend") is such a
+column too, when every item has a name's shape. A weak cue (``WEAK_CUE_RECOGNIZERS``): the text's
+common words and headings still veto.
 
 A bare "Name" column also lists products, files and firms, so under it a cell must be a full name
 (two name-shaped words or more); under a header only people have ("Attendee", "Surname") one word
@@ -31,6 +33,14 @@ _NAME_HEADER = re.compile(r"(?i:name|naam|nom|nombre|nome)")
 # Cell separators, most specific first: a Markdown or ASCII table, tabs, then CSV.
 _SEPARATORS = ("|", "\t", ";", ",")
 _RULE_ROW = re.compile(r"^[\s|:+\-=]*$")
+# A heading of a list of people, on its own line ("Participant list", "**Attendees:**", "Anwesend").
+_PEOPLE_HEADING = re.compile(
+    r"(?im:^[ \t#*_]*(?:attendees|participants|participant[ \t]+list|invitees|present|team[ \t]+members|"
+    r"speakers|reviewers|approvers|teilnehmer(?:innen)?|anwesend|participants|présents|deelnemers|aanwezig|"
+    r"asistentes|participantes|partecipanti|presenti|uczestnicy|obecni)[ \t]*[*_]*:?[*_]*[ \t]*\n)"
+)
+# One item of a bulleted or numbered list: the name, then at most a role after a comma, dash or bracket.
+_ITEM = re.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+([^\n,(–—]+?)[ \t]*(?:(?:[,(–—]|[ \t]-[ \t])[^\n]*)?(?:\n|$)")
 
 
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
@@ -59,10 +69,18 @@ class PersonColumnRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        if not any(sep in text for sep in _SEPARATORS):
-            return []
         out: list[Any] = []
         orgs = _non_person_entities(nlp_artifacts)
+        for m in _PEOPLE_HEADING.finditer(text):
+            items, pos = [], m.end()
+            while item := _ITEM.match(text, pos):
+                items.append((item.start(1), item.end(1)))
+                pos = item.end()
+            # every item must pass: one team or product word ends the list's claim
+            if items and all(weak_name_ok(text, a, b, orgs) for a, b in items):
+                out.extend(RecognizerResult("PERSON", a, b, CONTEXT_SCORE) for a, b in items)
+        if not any(sep in text for sep in _SEPARATORS):
+            return out
         lines, pos = [], 0
         for line in text.split("\n"):
             lines.append((pos, line))
