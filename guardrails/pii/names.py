@@ -87,10 +87,6 @@ def token_ok_for_name(tok: str) -> bool:
         return False
     if low in particles():
         return True
-    if re.fullmatch(r"[A-Z]\.[A-Z]", c):
-        # two initials written together ("A.K. Sharma"); a legal form ("S.A.") is caught above, and
-        # three letters are as often one ("S.L.U.") as initials
-        return True
     if not c[0].isupper():
         return False
     # acronyms and camel-case product words (EDI, GxP, TengoSync) are not names; keep Mc/Mac/O'/hyphenated

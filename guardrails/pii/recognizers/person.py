@@ -197,12 +197,13 @@ _PERSON_VERBS = (
     r"disagrees|disagreed|prefers|preferred|complained|complains|mentioned|explained|promised|proposed|suggested|"
     r"apologised|apologized|(?:will|would|can|could|should|must)\s+(?:own|lead|join|present|attend|chase|"
     r"follow\s+up|get\s+back|reply|ask|call|draft|coordinate)|"
-    # the same acts in the other languages served (past tense or perfect right after the subject)
+    # the same acts in the other languages served (past tense or perfect right after the subject);
+    # not "confirmed", which a firm or a carrier says of a delay or an outage as often
     rf"{_SPEECH_ABROAD}|"
-    r"(?:ha|hat|a|heeft)\s+(?:firmato|approvato|confermato|scritto|proposto|firmado|aprobado|confirmado|"
-    r"sign[ée]|valid[ée]|approuv[ée]|confirm[ée]|[ée]crit|getekend|bevestigd)|"
-    r"assinou|aprovou|confirmou|escreveu|firmó|aprobó|confirmó|escribió|bestätigte|unterschrieb|genehmigte|"
-    r"schrieb|tekende|bevestigde|schreef|(?:zatwierdził|podpisał|potwierdził|napisał)a?"
+    r"(?:ha|hat|a|heeft)\s+(?:firmato|approvato|scritto|proposto|firmado|aprobado|"
+    r"sign[ée]|valid[ée]|approuv[ée]|[ée]crit|getekend)|"
+    r"assinou|aprovou|escreveu|firmó|aprobó|escribió|unterschrieb|genehmigte|"
+    r"schrieb|tekende|schreef|(?:zatwierdził|podpisał|napisał)a?"
 )
 # Verbs whose subject, when it is one capitalised word, is a person rather than a firm named after
 # one (firms approve, confirm and sign too).
@@ -262,9 +263,10 @@ class PersonContextRecognizer(EntityRecognizer):
     SUBJECT_PHRASE = re.compile(
         rf"(?<![\w'’-])({_NAME_PHRASE})(?:[ \t]+\([^()\n]{{1,30}}\))?[ \t]+(?:{_PERSON_VERBS})\b"
     )
-    # initials then a surname as the subject ("A.K. Sharma approved", "J. Kowalski signed")
+    # an initial then a surname as the subject ("R. Venkatesh signed"); two initials joined are left
+    # to the model, firms are named so too ("J.P. Morgan signed")
     SUBJECT_INITIALS = re.compile(
-        rf"(?<![\w.'’-])((?:[A-Z]\.[ \t]?){{1,3}}(?!{_PARTICLE}\b){_NAME_WORD})[ \t]+(?:{_PERSON_VERBS})\b"
+        rf"(?<![\w.'’-])([A-Z]\.[ \t]?(?!{_PARTICLE}\b){_NAME_WORD})[ \t]+(?:{_PERSON_VERBS})\b"
     )
     SUBJECT_WORD = re.compile(
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
@@ -346,7 +348,7 @@ class PersonContextRecognizer(EntityRecognizer):
             if len(text[a:b].split()) >= 2:
                 add(a, b, CONTEXT_SCORE)
         for m in self.SUBJECT_INITIALS.finditer(text):
-            # "A.K. Sharma approved": the surname judged alone, the initials kept in the span
+            # the surname judged alone, the initial kept in the span
             a = m.start(1) + m.group(1).rfind(".") + 1
             a += len(text[a : m.end(1)]) - len(text[a : m.end(1)].lstrip())
             if weak_name_ok(text, a, m.end(1), orgs) and not any(x <= m.start(1) < y for x, y in orgs):
