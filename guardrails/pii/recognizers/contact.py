@@ -97,10 +97,14 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # spares the region-by-region parse, the costliest step of this recognizer.
     if _WHOLE_DATE.fullmatch(cand):
         return 0.0
+    # Digits in thousands ("1 234 567", "12.345.678") without a country or trunk prefix: a count or
+    # an amount, whatever cue the sentence has ("call volume was 1 234 567").
+    if _THOUSANDS.fullmatch(cand):
+        return 0.0
     lines = before.split("\n")
     line_before = lines[-1]
-    if not line_before.strip() and len(lines) > 1 and lines[-2].rstrip().endswith(":"):
-        line_before = lines[-2]  # a label line ("Phone:") with the value on the next line
+    if not line_before.strip() and len(lines) > 1 and (lines[-2].rstrip().endswith(":") or _label_line(lines[-2])):
+        line_before = lines[-2]  # a label line ("Phone:", "Mobile") with the value on the next line
     # A cue speaks for the first number after it in its own sentence ("call me on 0612 345 678.
     # Order 4500012345 ..." gives the order number no cue).
     line_before = re.split(r"[.!?;](?:\s|$)|\d[\d \t().\-/]{4,}\d", _ABBREVIATED_CUE.sub(r"\1 ", line_before))[-1]
@@ -110,6 +114,13 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     # names that record's number, not a phone.
     cues = [c for c in PHONE_CUE.finditer(line_before)
             if not (c.group().lower() in _GENERIC_NUMBER_CUES and _NUMBER_OF.search(line_before[: c.start()]))]
+    # "Part number 601 234 567": the value of a record's number label is that record's number.
+    record_number = _RECORD_NUMBER_END.search(line_before)
+    if record_number and _NUMBER_OF.search(line_before[: record_number.start()]):
+        return 0.0
+    # "Dial-in code 123 456 789#", "Teams meeting ID: ...": the value of an access code, not a number to call
+    if _ACCESS_CODE_END.search(line_before):
+        return 0.0
     # "Contact Ana about 741-7559-3184": a number that is the topic, not the way to reach someone.
     cue = bool(cues) and not _TOPIC.search(line_before[cues[-1].end() :])
     first_after = after.split("\n", 1)[0]
@@ -142,6 +153,27 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
 
 
 _LIST_GAP = re.compile(VALUE_LIST_SEP)
+# (two digits then groups of three with spaces are also a phone's grouping: "78 651 450")
+_THOUSANDS = re.compile(r"[1-9](?:([ .,’'])\d{3})(?:\1\d{3})+|[1-9]\d(?:([.,’'])\d{3})(?:\2\d{3})+")
+# A line that is only a phone label ("Phone", "Mobile / WhatsApp", "**Tel.**") above its value.
+_LABEL_LINE = re.compile(
+    rf"[ \t>*#|_-]*(?:{PHONE_CUE.pattern})(?:[ \t]*[/,&+]?[ \t]*(?:{PHONE_CUE.pattern}))*[ \t.*_|]*"
+)
+
+
+def _label_line(line: str) -> bool:
+    """A phone label alone on its line; "Number" alone heads a column of any numbers."""
+    return bool(_LABEL_LINE.fullmatch(line)) and line.strip(" \t>*#|_-.:").lower() not in _GENERIC_NUMBER_CUES
+
+
+# A generic number label closing the text before a value ("number", "nr.", "numéro :").
+_ACCESS_CODE_END = re.compile(
+    r"(?i:\b(?:code|pin|passcode|password|meeting[ \t]+id|conference[ \t]+id|access[ \t]+id|"
+    r"zugangscode|einwahlcode|kenncode|toegangscode|código|codice|kod)[ \t]*(?:is|:|#|=)?[ \t]*$)"
+)
+_RECORD_NUMBER_END = re.compile(
+    r"(?i:\b(?:numbers?|nummer|numéro|número|numer)[ \t]*(?:is|was|:|#|=)?[ \t]*$)"
+)
 _WHOLE_DATE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
 # "is on", "available at", "reachable under" right before a number.
@@ -350,10 +382,14 @@ def _lower_code_ok(text: str, cue_start: int, start: int, end: int) -> bool:
     return bool(_BANK_CONTEXT.search(rest))
 
 
+_IBAN_TAIL = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?[ \t,;/]*$")
+
+
 def _shouted(text: str, start: int, end: int) -> bool:
     """An upper-case word among other upper-case words ("BANK NOTIFIED CUSTOMER") is a heading or
     shouting, not a code."""
-    before = re.findall(r"[^\W\d_]+", text[max(0, start - 30) : start])
+    # an IBAN right before the code is its account, not a shouted word ("GB29 NWBK 6016 ... NWBKGB2L")
+    before = re.findall(r"[^\W\d_]+", _IBAN_TAIL.sub("", text[max(0, start - 50) : start])[-30:])
     after = re.findall(r"[^\W\d_]+", text[end : end + 30])
     near = before[-1:] + after[:1]
     # A bank label beside the code ("code BNPAFRPP, IBAN ...") is no shouting.

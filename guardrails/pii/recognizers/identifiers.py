@@ -50,6 +50,14 @@ def cue_window(max_words: int = 4) -> str:
     return rf"(?:{filler}){{0,{max_words}}}(?:{other}(?:(?:{filler}){{1,3}}|(?=[ \t]*:)))?(?:{_SEP})"
 
 
+# Labels of product, parcel and device codes (GS1 barcodes, IMEIs, serials, tracking numbers).
+_PRODUCT_CODE_BEFORE = re.compile(
+    r"(?i:\b(?:bar[\s-]?codes?|ean(?:-?13|-?8)?|gtin(?:-?\d{1,2})?|upc|isbn(?:-?1[03])?|sku|imei|serial|s/n|"
+    r"tracking|article|artikel\w*|item|product|part|order|invoice|shipment|parcel)"
+    r"(?:[ \t]+(?:no\.?|nr\.?|number|code|#|id))?[ \t:#=.]*$)"
+)
+
+
 class CardNumberRecognizer(PatternRecognizer):
     """Card numbers of 12-19 digits, Luhn-valid and with a known issuer prefix/length."""
 
@@ -73,6 +81,13 @@ class CardNumberRecognizer(PatternRecognizer):
             patterns=[Pattern("card digits", r"(?<![\d+-])\d(?:[ -]?\d){11,18}(?![\d-])", 0.6)],
             context=["credit", "card", "visa", "mastercard", "amex", "maestro", "payment", "charge"],
         )
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None,
+                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+        # A product or device code's label before the digits ("Barcode 5901234123457", "IMEI
+        # 490154203237518": IMEIs carry a Luhn digit by design) makes them no card.
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        return [r for r in results if not _PRODUCT_CODE_BEFORE.search(text, max(0, r.start - 40), r.start)]
 
     def validate_result(self, pattern_text: str) -> bool:
         from stdnum import luhn
@@ -337,24 +352,20 @@ class NearCueRecognizer(EntityRecognizer):
         return out
 
 
-class DocumentFieldRecognizer(EntityRecognizer):
-    """A record naming the document, then its number field: "Document type: Passport / Document
-    number: X1234567", "passport sighted, number 532198764", "Passport expiry 2030-01-01, no. P1234567".
-    Between the document's cue and the number label: at most one line break, no sentence end, no
-    other document or record label, and no number but a date."""
+# The label of a document's number: "number", "no.", "Nr.", "nº", "#" in the languages served.
+_NUMBER_LABEL = r"(?:number|no\.?|nr\.?|nº|n°|num\.?|nummer|numéro|número|numer|#)"
 
-    LABEL = r"(?:number|no\.?|nr\.?|nº|n°|num\.?|#|numéro|número|nummer|numer)"
 
-    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
-                 others: str, score: float = 0.6) -> None:  # fmt: skip
+class _CueThenNumberRecognizer(EntityRecognizer):
+    """A document's cue, some text, then its number label and the value. ``pattern`` captures the text
+    between cue and label (group 1) and the value (group 2); the value counts when that text holds no
+    number, record or other document label (``_between`` may clean it first or reject it)."""
+
+    def __init__(self, entity: str, name: str, pattern: str, check: Callable[[str], bool],
+                 others: str, score: float) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
-        self.pattern = re.compile(
-            rf"(?i:\b{cue})(?!\w)([^\n]{{0,60}}?(?:\n[^\n]{{0,40}}?)?)(?<!\w)(?i:{self.LABEL})"
-            # "number on file: X", "number is X"
-            r"(?:[ \t]+(?i:on[ \t]+file|on[ \t]+record|is|reads))?[ \t]*[:#.]?[ \t]*"
-            rf"({value})(?!\w|[\-/.]\w)"
-        )
+        self.pattern = re.compile(pattern)
         self.others = re.compile(rf"(?i:\b(?:{others})\b)")
         self.check = check
         self.score = score
@@ -362,18 +373,45 @@ class DocumentFieldRecognizer(EntityRecognizer):
     def load(self) -> None:
         pass
 
+    def _between(self, between: str) -> str | None:
+        """The text between cue and label as checked, or None when the match is no document field."""
+        return _DATE_RE.sub(" ", between)
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         out = []
         for m in self.pattern.finditer(text):
-            # Dates and years of issue or expiry may stand between ("issued 2021, no. X").
-            between = re.sub(r"(?i:\bdocument\b)|\b(?:19|20)\d\d\b", " ", _DATE_RE.sub(" ", m.group(1)))
-            if re.search(r"[.!?](?:\s|$)", re.sub(r"(?i:\b(?:no|nr|nº|num)\.)", " ", between)):
+            between = self._between(m.group(1))
+            if between is None:
                 continue
             if any(c.isdigit() for c in between) or _NOT_AN_ID_BETWEEN.search(between) or self.others.search(between):
                 continue
             if self.check(m.group(2)):
                 out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
         return out
+
+
+class DocumentFieldRecognizer(_CueThenNumberRecognizer):
+    """A record naming the document, then its number field: "Document type: Passport / Document
+    number: X1234567", "passport sighted, number 532198764", "Passport expiry 2030-01-01, no. P1234567".
+    Between the document's cue and the number label: at most one line break, no sentence end, no
+    other document or record label, and no number but a date."""
+
+    def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
+                 others: str, score: float = 0.6) -> None:  # fmt: skip
+        pattern = (
+            rf"(?i:\b{cue})(?!\w)([^\n]{{0,60}}?(?:\n[^\n]{{0,40}}?)?)(?<!\w)(?i:{_NUMBER_LABEL})"
+            # "number on file: X", "number is X"
+            r"(?:[ \t]+(?i:on[ \t]+file|on[ \t]+record|is|reads))?[ \t]*[:#.]?[ \t]*"
+            rf"({value})(?!\w|[\-/.]\w)"
+        )
+        super().__init__(entity, name, pattern, check, others, score)
+
+    def _between(self, between: str) -> str | None:
+        # Dates and years of issue or expiry may stand between ("issued 2021, no. X").
+        between = re.sub(r"(?i:\bdocument\b)|\b(?:19|20)\d\d\b", " ", _DATE_RE.sub(" ", between))
+        if re.search(r"[.!?](?:\s|$)", re.sub(r"(?i:\b(?:no|nr|nº|num)\.)", " ", between)):
+            return None
+        return between
 
 
 # Articles, possessives and "new" that may open the sentence naming the number ("The new number is X",
@@ -382,10 +420,9 @@ _OPENERS = (
     r"the|its|his|her|their|new|current|die|der|das|neue|seine|ihre|le|la|son|sa|nouveau|het|de|nieuwe|zijn|"
     r"el|su|nuevo|jego|jej|nowy"
 )
-_NUMBER_LABEL = r"(?:number|no\.?|nr\.?|nº|n°|num\.?|nummer|numéro|número|numer|#)"
 
 
-class NextSentenceRecognizer(EntityRecognizer):
+class NextSentenceRecognizer(_CueThenNumberRecognizer):
     """The number of a document named in the sentence before: "Passport details are on file. Number:
     X1234567.", "Her passport was renewed in March. The new number is C01X00T47." The next sentence
     must open with the number label (an article or "new" before it at most), and the document's
@@ -393,29 +430,12 @@ class NextSentenceRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, cue: str, value: str, check: Callable[[str], bool],
                  others: str, score: float = 0.6) -> None:  # fmt: skip
-        super().__init__(supported_entities=[entity], name=name, supported_language="en")
-        self.entity = entity
-        self.pattern = re.compile(
+        pattern = (
             rf"(?i:\b{cue})(?!\w)([^\n.!?]{{0,80}})[.!?][ \t]+(?:(?i:{_OPENERS})[ \t]+){{0,2}}(?i:{_NUMBER_LABEL})"
             r"(?:[ \t]+(?i:is|ist|lautet|est|es|is|jest|to|wynosi|reads|on\s+file))?[ \t]*[:#]?[ \t]*"
             rf"({value})(?!\w|[\-/.]\w)"
         )
-        self.others = re.compile(rf"(?i:\b(?:{others})\b)")
-        self.check = check
-        self.score = score
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        out = []
-        for m in self.pattern.finditer(text):
-            between = _DATE_RE.sub(" ", m.group(1))
-            if any(c.isdigit() for c in between) or _NOT_AN_ID_BETWEEN.search(between) or self.others.search(between):
-                continue
-            if self.check(m.group(2)):
-                out.append(RecognizerResult(self.entity, m.start(2), m.end(2), self.score))
-        return out
+        super().__init__(entity, name, pattern, check, others, score)
 
 
 # A licence named without "driving" ("Licence no. 1234567", "Lic. #", "numéro de permis"): a number

@@ -24,10 +24,11 @@ from guardrails.pii.names import (
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
                              "PersonRecordRecognizer", "PersonLayoutRecognizer",
-                             "PersonMentionRecognizer"})  # fmt: skip
+                             "PersonMentionRecognizer", "PersonColumnRecognizer"})  # fmt: skip
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
-WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer"})
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
+                                  "PersonColumnRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
@@ -54,7 +55,11 @@ class PersonCueRecognizer(EntityRecognizer):
         r"(?:\b(?i:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|mme|mlle|sra|srta|dhr|mevr|mevrouw|meneer|mijnheer|"
         r"monsieur|madame|mademoiselle|señor|señora|senhor|senhora|signor|signora|pani|panna|shri|smt|kumari)\.?|"
         # words that are also common lower-case words count only capitalised ("Miss Ruiz", "Pan Nowak")
-        r"\b(?:Miss|Pan|Sr|Sig|Sri)\.?|\bM\.)[ \t]+"
+        r"\b(?:Miss|Pan|Sr|Sig|Sri)\.?|\bM\.|"
+        # German "Hr." / "Fr." (Herr, Frau): dotted and capitalised ("Fr." alone is also Friday or a franc)
+        r"(?<![-–/])\b(?:Hr|Fr)\.|"
+        # Italian abbreviations ("Sig.ra", "Dott.ssa", "Avv.", "Ing."), capitalised
+        r"\b(?:Sig\.(?:ra|na)|Dott\.(?:ssa)?|Avv\.(?:ta)?|Ing\.|Geom\.|Rag\.))[ \t]+"
     )
     WEAK = re.compile(
         r"(?i:\b(?:hi|hello|hey|thanks|thank\s+you|speak\s+(?:to|with)|talk\s+to|ask\s+for|reach|"
@@ -173,6 +178,12 @@ _PARTICLE = r"(?:van|von|de|der|den|ter|ten|op|da|di|du|del|la|le|dos|das|bin|al
 _NAME_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
 # A phrase of two or three name-shaped words (particles allowed inside).
 _NAME_PHRASE = rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*(?!{_PARTICLE}\b){_NAME_WORD}){{1,2}}"
+# Verbs of speech in the other languages served ("Giovanni ha chiesto", "Sophie a dit", "Jan zei"):
+# like "said" and "asked", said of people far more than of firms.
+_SPEECH_ABROAD = (
+    r"(?:ha|a)\s+(?:detto|chiesto|risposto|dit|demandé|répondu)|disse|pediu|perguntou|respondeu|dijo|pidió|"
+    r"preguntó|respondió|sagte|fragte|antwortete|meinte|zei|vroeg|antwoordde|(?:powiedział|zapytał|odpowiedział)a?"
+)
 # Verbs whose subject is a person in business and everyday text.
 _PERSON_VERBS = (
     r"approves|approved|signs|signed|represents|represented|joined|joins|leads|led|manages|managed|owns|"
@@ -185,14 +196,22 @@ _PERSON_VERBS = (
     # what people (rarely a firm or a product) do in minutes, disputes and CRM notes
     r"disagrees|disagreed|prefers|preferred|complained|complains|mentioned|explained|promised|proposed|suggested|"
     r"apologised|apologized|(?:will|would|can|could|should|must)\s+(?:own|lead|join|present|attend|chase|"
-    r"follow\s+up|get\s+back|reply|ask|call|draft|coordinate)"
+    r"follow\s+up|get\s+back|reply|ask|call|draft|coordinate)|"
+    # the same acts in the other languages served (past tense or perfect right after the subject);
+    # not "confirmed", which a firm or a carrier says of a delay or an outage as often
+    rf"{_SPEECH_ABROAD}|"
+    r"(?:ha|hat|a|heeft)\s+(?:firmato|approvato|scritto|proposto|firmado|aprobado|"
+    r"sign[ée]|valid[ée]|approuv[ée]|[ée]crit|getekend)|"
+    r"assinou|aprovou|escreveu|firmó|aprobó|escribió|unterschrieb|genehmigte|"
+    r"schrieb|tekende|schreef|(?:zatwierdził|podpisał|napisał)a?"
 )
 # Verbs whose subject, when it is one capitalised word, is a person rather than a firm named after
 # one (firms approve, confirm and sign too).
 _HUMAN_VERBS = (
     r"said|says|asked|told|replied|wrote|shouted|yelled|whispered|thinks|thought|believes|believed|feels|"
     r"felt|smiled|laughed|cried|lives|lived|married|resigned|retired|had\s+given|has\s+given|"
-    r"(?:is|was)\s+(?:born|on\s+leave|out\s+of\s+(?:the\s+)?office|a\s+very\s+\w+\s+person)"
+    r"(?:is|was)\s+(?:born|on\s+leave|out\s+of\s+(?:the\s+)?office|a\s+very\s+\w+\s+person)|"
+    rf"{_SPEECH_ABROAD}"
 )
 # Predicates whose one-word subject at the start of a sentence is, in business text, a person
 # ("Dzhambek is from the vendor's team", "Nora is very reliable", "Keshav apologised").
@@ -243,6 +262,11 @@ class PersonContextRecognizer(EntityRecognizer):
     # a bracketed note may stand between the name and its verb ("Hugo Lefebvre (finance) disagrees")
     SUBJECT_PHRASE = re.compile(
         rf"(?<![\w'’-])({_NAME_PHRASE})(?:[ \t]+\([^()\n]{{1,30}}\))?[ \t]+(?:{_PERSON_VERBS})\b"
+    )
+    # an initial then a surname as the subject ("R. Venkatesh signed"); two initials joined are left
+    # to the model, firms are named so too ("J.P. Morgan signed")
+    SUBJECT_INITIALS = re.compile(
+        rf"(?<![\w.'’-])([A-Z]\.[ \t]?(?!{_PARTICLE}\b){_NAME_WORD})[ \t]+(?:{_PERSON_VERBS})\b"
     )
     SUBJECT_WORD = re.compile(
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
@@ -323,6 +347,12 @@ class PersonContextRecognizer(EntityRecognizer):
             a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
             if len(text[a:b].split()) >= 2:
                 add(a, b, CONTEXT_SCORE)
+        for m in self.SUBJECT_INITIALS.finditer(text):
+            # the surname judged alone, the initial kept in the span
+            a = m.start(1) + m.group(1).rfind(".") + 1
+            a += len(text[a : m.end(1)]) - len(text[a : m.end(1)].lstrip())
+            if weak_name_ok(text, a, m.end(1), orgs) and not any(x <= m.start(1) < y for x, y in orgs):
+                out.append(RecognizerResult("PERSON", m.start(1), m.end(1), CONTEXT_SCORE))
         for m in self.SUBJECT_WORD.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
         for m in self.SUBJECT_FIRST_NAME.finditer(text):
@@ -433,6 +463,16 @@ def _single_ok(word: str) -> bool:
     return is_cap(word) and token_ok_for_name(word) and len(word) >= 2 and "-" not in word
 
 
+def weak_name_ok(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool:
+    """A span a weak cue marks may be a name: no domain word, not inside an organisation or place
+    entity, one word that passes ``_single_ok`` or several that look like a name."""
+    seg = text[a:b]
+    if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+        return False
+    toks = seg.split()
+    return _single_ok(toks[0]) if len(toks) == 1 else looks_like_name(seg)
+
+
 def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
     """End of the phrase without the lower-case words closing it ("Ana Ruiz reviewed" -> "Ana Ruiz")."""
     toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
@@ -464,7 +504,7 @@ _ROLE_LABEL = (
     r"note[\s-]*taker|minutes\s+by|scribe|chair(?:person)?|host|trainer|trainee|new\s+(?:hire|joiner|starter)|"
     r"candidate|applicant|employee(?:\s+name)?|(?:line|hiring|account|reporting|direct)\s+manager|recruiter|"
     r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
-    r"spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
+    r"owner|spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
     r"interviewer|interviewee|visitor|prepared\s+for|signed"
 )
 # Actions a log or ticket records against the person who did them ("changed by ...", "login by ...").
@@ -582,15 +622,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
         orgs = _non_person_entities(nlp_artifacts)
 
         def add(a: int, b: int) -> None:
-            seg = text[a:b]
-            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
-                return
-            toks = seg.split()
-            if (len(toks) == 1 and not _single_ok(toks[0])) or (len(toks) > 1 and not looks_like_name(seg)):
-                return
-            if any(_is_field_label(t) for t in toks):
-                return
-            out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
+            if weak_name_ok(text, a, b, orgs) and not any(_is_field_label(t) for t in text[a:b].split()):
+                out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
 
         for m in self.STAMPED.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
@@ -674,8 +707,9 @@ def _is_field_label(token: str) -> bool:
 def person_recognizers() -> list[Any]:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+    from guardrails.pii.recognizers.person_columns import PersonColumnRecognizer
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
 
     return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
             NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
-            PersonLayoutRecognizer(), PersonMentionRecognizer()]  # fmt: skip
+            PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer()]  # fmt: skip

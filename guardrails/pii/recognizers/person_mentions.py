@@ -16,13 +16,13 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from guardrails.pii.names import has_domain_word, looks_like_name, name_tokens
+from guardrails.pii.names import name_tokens
 from guardrails.pii.recognizers.person import (
     _NAME_WORD,
     CONTEXT_SCORE,
     _list_follows,
     _non_person_entities,
-    _single_ok,
+    weak_name_ok,
 )
 
 _START = r"(?:^|(?<=[.!?\n:;\"“(])|(?<![\w-])(?:but|and|then|when|while|so))[ \t>*•-]*"
@@ -109,13 +109,8 @@ class PersonMentionRecognizer(EntityRecognizer):
         orgs = _non_person_entities(nlp_artifacts)
 
         def add(a: int, b: int) -> None:
-            seg = text[a:b]
-            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
-                return
-            toks = seg.split()
-            if (len(toks) == 1 and not _single_ok(toks[0])) or (len(toks) > 1 and not looks_like_name(seg)):
-                return
-            out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
+            if weak_name_ok(text, a, b, orgs):
+                out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
 
         def closing_name(pos: int, max_tokens: int = 2) -> tuple[int, int] | None:
             span = name_tokens(text, pos, allow_lower=False, max_tokens=max_tokens)

@@ -1,0 +1,126 @@
+"""Names in the column of a table or CSV block whose header names people ("Name", "Attendee",
+"Vorname", "Prénom", "Nazwisko"): every row's cell in that column is read as a name when it has a
+name's shape. A bulleted list under a heading of people ("Participants", "Anwesend") is such a
+column too, when every item has a name's shape. A weak cue (``WEAK_CUE_RECOGNIZERS``): the text's
+common words and headings still veto.
+
+A bare "Name" column also lists products, files and firms, so under it a cell must be a full name
+(two name-shaped words or more); under a header only people have ("Attendee", "Surname") one word
+is enough.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from guardrails.pii.recognizers.person import CONTEXT_SCORE, _non_person_entities, weak_name_ok
+
+# Headers of a column of people, in the languages served.
+_PERSON_HEADER = re.compile(
+    r"(?i:(?:first|given|last|family|sur|fore|full|employee|contact|person|customer\s+contact)[\s_-]*name|"
+    r"surname|forename|employee|attendees?|participants?|contact\s+person|person|candidate|applicant|"
+    r"approver|reviewer|assignee|requester|reporter|signatory|trainee|"
+    r"vorname|nachname|familienname|mitarbeiter(?:in)?|ansprechpartner(?:in)?|teilnehmer(?:in)?|"
+    r"voornaam|achternaam|medewerker|deelnemer|contactpersoon|prénom|nom\s+de\s+famille|nom\s+complet|"
+    r"collaborateur|apellidos?|nombre\s+completo|empleado|participante|cognome|nome\s+completo|dipendente|"
+    r"partecipante|sobrenome|funcion[aá]rio|imi[eę]|nazwisko|imi[eę]\s+i\s+nazwisko|pracownik|uczestnik)"
+)
+# A header that names a thing as often as a person: its cells must be full names.
+_NAME_HEADER = re.compile(r"(?i:name|naam|nom|nombre|nome)")
+# Cell separators, most specific first: a Markdown or ASCII table, tabs, then CSV.
+_SEPARATORS = ("|", "\t", ";", ",")
+_RULE_ROW = re.compile(r"^[\s|:+\-=]*$")
+# A heading of a list of people, on its own line ("Participant list", "**Attendees:**", "Anwesend").
+_PEOPLE_HEADING = re.compile(
+    r"(?im:^[ \t#*_]*(?:attendees|participants|participant[ \t]+list|invitees|present|team[ \t]+members|"
+    r"speakers|reviewers|approvers|teilnehmer(?:innen)?|anwesend|participants|présents|deelnemers|aanwezig|"
+    r"asistentes|participantes|partecipanti|presenti|uczestnicy|obecni)[ \t]*[*_]*:?[*_]*[ \t]*\n)"
+)
+# One item of a bulleted or numbered list: the name, then at most a role after a comma, dash or bracket.
+_ITEM = re.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+([^\n,(–—]+?)[ \t]*(?:(?:[,(–—]|[ \t]-[ \t])[^\n]*)?(?:\n|$)")
+
+
+def _cells(line: str, sep: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell of ``line`` without the spaces around it; a Markdown table's
+    outer bars open and close no cell."""
+    out, pos = [], 0
+    for part in line.split(sep):
+        a = pos + len(part) - len(part.lstrip())
+        b = pos + len(part.rstrip())
+        out.append((a, max(a, b)))
+        pos += len(part) + 1
+    if sep == "|" and line.strip().startswith("|"):
+        out = out[1:]
+    if sep == "|" and line.strip().endswith("|"):
+        out = out[:-1]
+    return out
+
+
+class PersonColumnRecognizer(EntityRecognizer):
+    """The cells of a people column in a table or CSV block (see the module)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonColumnRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+        orgs = _non_person_entities(nlp_artifacts)
+        for m in _PEOPLE_HEADING.finditer(text):
+            items, pos = [], m.end()
+            while item := _ITEM.match(text, pos):
+                items.append((item.start(1), item.end(1)))
+                pos = item.end()
+            # every item must pass: one team or product word ends the list's claim
+            if items and all(weak_name_ok(text, a, b, orgs) for a, b in items):
+                out.extend(RecognizerResult("PERSON", a, b, CONTEXT_SCORE) for a, b in items)
+        if not any(sep in text for sep in _SEPARATORS):
+            return out
+        lines, pos = [], 0
+        for line in text.split("\n"):
+            lines.append((pos, line))
+            pos += len(line) + 1
+        for i, (_, line) in enumerate(lines):
+            for sep in _SEPARATORS:
+                if line.count(sep) < 1:
+                    continue
+                header = _cells(line, sep)
+                # a header row: short labels only (a sentence with a comma is none)
+                if len(header) < 2 or any(len(line[a:b].split()) > 4 for a, b in header):
+                    continue
+                kinds = {j: k for j, (a, b) in enumerate(header) if (k := self._column_kind(line[a:b]))}
+                if not kinds:
+                    continue
+                self._rows(text, lines[i + 1 :], sep, len(header), kinds, orgs, out)
+                break
+        return out
+
+    @staticmethod
+    def _column_kind(cell: str) -> str | None:
+        cell = cell.strip(" *_#:")
+        if _PERSON_HEADER.fullmatch(cell):
+            return "person"
+        if _NAME_HEADER.fullmatch(cell):
+            return "name"
+        return None
+
+    @staticmethod
+    def _rows(text: str, rows: list[tuple[int, str]], sep: str, width: int, kinds: dict[int, str],
+              orgs: list[tuple[int, int]], out: list[Any]) -> None:  # fmt: skip
+        """The rows under a header: as many cells as the header, until a line that has not."""
+        for off, line in rows:
+            if sep == "|" and _RULE_ROW.match(line) and line.strip():
+                continue
+            cells = _cells(line, sep)
+            if len(cells) != width:
+                return
+            for j, kind in kinds.items():
+                a, b = off + cells[j][0], off + cells[j][1]
+                full = len(text[a:b].split()) >= 2
+                if (full or kind == "person") and weak_name_ok(text, a, b, orgs):
+                    out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
