@@ -136,6 +136,11 @@ def _prepare_unstructured() -> None:
     _unstructured_ready = True
 
 
+def parser_ready() -> bool:
+    """Whether the document partitioners are imported and set up (a worker does it before its first job)."""
+    return _unstructured_ready
+
+
 def _html_text_type(text: str) -> type | None:
     """unstructured's HTML text classifier without its NLP narrative-vs-plain-text test.
 

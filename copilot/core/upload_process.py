@@ -68,21 +68,34 @@ def _child_init(settings: Settings, events: Any, nice: int) -> None:
         with contextlib.suppress(OSError):  # not permitted: run at the inherited priority
             os.nice(nice)
     embedder = SentenceTransformerEmbedder(settings.embed_model_path, threads=1, precision=settings.embed_precision)
-    _CHILD["ingestor"] = build_ingestor(settings, cast(Store, _NoStore()), embedder, build_detector(settings),
-                                        ledger=False)
+    ing = build_ingestor(settings, cast(Store, _NoStore()), embedder, build_detector(settings), ledger=False)
+    _CHILD["ingestor"] = ing
     _CHILD["events"] = events
+    # A failure here shows in the first job that meets it (with its real message), not as a broken pool.
+    with contextlib.suppress(Exception):
+        _warm(ing)
 
 
-def _child_info() -> dict[str, Any]:
-    """Warm the child's models; its pid, nice value and torch threads (for checks and tests)."""
-    import torch
+def _warm(ing: Any) -> None:
+    """Load everything a job would load on first use, so no job pays it: the embedder's first
+    batch, spaCy and the recognizers, and the parser's libraries (about 3 s of CPU for the
+    document partitioners, imported on the first parse)."""
+    from ingestion.parsing import parse_bytes
 
-    ing = _CHILD["ingestor"]
     ing.embedder.encode(["warm up"])
     if ing.detector is not None:
         ing.detector.detect(WARM_TEXT)
+    parse_bytes(WARM_TEXT.encode(), "warm.txt")
+
+
+def _child_info() -> dict[str, Any]:
+    """The child's pid, nice value and torch threads (for checks and tests); it is warm by then."""
+    import torch
+
+    from ingestion import parsing
+
     return {"pid": os.getpid(), "nice": os.nice(0) if hasattr(os, "nice") else 0,
-            "torch_threads": torch.get_num_threads()}
+            "torch_threads": torch.get_num_threads(), "parser_ready": parsing.parser_ready()}
 
 
 def _child_prepare(token: str, data: bytes, doc_id: str, tags_json: str, doc_hash: str) -> PreparedUpload:

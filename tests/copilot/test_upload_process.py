@@ -80,6 +80,21 @@ def test_worker_runs_at_lower_priority_with_one_torch_thread(worker):
         assert info["nice"] == min(19, os.nice(0) + 5)
 
 
+def test_a_new_worker_is_warm_before_its_first_job(settings):
+    """Models and the parser's libraries load when the worker starts, not in the first job
+    (the partitioners' import alone was about 3 s of that job's CPU)."""
+    from ingestion import parsing
+
+    proc = UploadProcess(settings)
+    try:
+        info = proc.info(timeout=300)  # no job has run in this worker
+    finally:
+        proc.close()
+    assert info["parser_ready"] is True
+    # The flag is per process: reading it here says nothing of the worker's.
+    assert info["pid"] != os.getpid() and isinstance(parsing.parser_ready(), bool)
+
+
 def test_bad_document_in_the_worker_is_a_clear_rejection(settings, worker, tmp_path):
     from ingestion.pipeline import IngestError
 
