@@ -214,6 +214,26 @@ def embed_chunks(
     return out
 
 
+# A batch is padded to its longest text: a text shorter than this share of the longest one
+# starts a batch of its own rather than be padded up.
+BATCH_LENGTH_SHARE = 0.8
+
+
+def length_batches(texts: Sequence[str], batch_size: int, share: float = BATCH_LENGTH_SHARE) -> list[list[str]]:
+    """``texts`` in batches of at most ``batch_size`` texts of similar length, longest first.
+
+    A chunk's windows are full except its last one; batched as they come, a run of chunks
+    was padded by a sixth of its tokens. Length in characters stands in for tokens (windows are
+    cut by words): what matters is only which texts share a batch.
+    """
+    out: list[list[str]] = []
+    for t in sorted(texts, key=len, reverse=True):
+        if not out or len(out[-1]) >= batch_size or len(t) < share * len(out[-1][0]):
+            out.append([])
+        out[-1].append(t)
+    return out
+
+
 class _AheadEncoder:
     """Encodes window texts on a worker thread while the caller goes on (PII detection of the
     rest of the document); :meth:`results` hands back what was encoded, by text."""
@@ -229,8 +249,8 @@ class _AheadEncoder:
     def submit(self, texts: Sequence[str]) -> None:
         new = [t for t in dict.fromkeys(texts) if t not in self._seen]
         self._seen.update(new)
-        for lo in range(0, len(new), self.batch_size):
-            self._futures.append(self._pool.submit(self._encode, new[lo : lo + self.batch_size]))
+        for batch in length_batches(new, self.batch_size):
+            self._futures.append(self._pool.submit(self._encode, batch))
 
     def _encode(self, texts: list[str]) -> None:
         self._out.update(zip(texts, self.embedder.encode(texts, batch_size=self.batch_size), strict=True))
