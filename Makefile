@@ -27,7 +27,7 @@ export TRANSFORMERS_OFFLINE := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo serve test test-fast lint bench eval clean lock
+.PHONY: install demo serve test test-exhaustive test-fast lint bench eval clean lock
 
 install: $(STAMP)
 
@@ -51,6 +51,10 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# Also the exhaustive variants (every demo key x question x endpoint of the PII-canary check).
+test-exhaustive: $(STAMP)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --exhaustive $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not browser" $(PYTEST_ARGS)

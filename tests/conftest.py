@@ -48,3 +48,21 @@ def demo_services(demo_data_dir):
     from copilot.core.settings import Settings
 
     return build_services(Settings(data_dir=demo_data_dir))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--exhaustive", action="store_true", default=False,
+        help="also run the tests marked exhaustive (full products a quick variant samples)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``exhaustive`` are deselected unless --exhaustive is given: each has a quick
+    variant of the same check that always runs."""
+    if config.getoption("--exhaustive"):
+        return
+    keep = [i for i in items if i.get_closest_marker("exhaustive") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i.get_closest_marker("exhaustive")])
+        items[:] = keep

@@ -43,6 +43,37 @@ def keys(api_env):
     return api_env[2]
 
 
+@pytest.fixture(scope="module")
+def leak_api(demo_services, demo_data_dir, tmp_path_factory):
+    """(client, keys by (tenant, level) of the eval-set principals, document titles): an app whose
+    retriever uses query vectors encoded up front (same model, same vectors). Shared by the
+    test_leaks_api_* files, one per process under ``--dist loadfile``."""
+    from copilot.core.services import Services
+    from retrievers.retriever import Retriever
+    from tests.copilot.leak_api import EVALSET
+    from tests.retrievers.test_leaks import CachedEmbedder
+
+    titles = sorted({d.title for d in demo_services.store.list_documents()})
+    queries = sorted({c["question"] for c in EVALSET} | set(titles))
+    cached = CachedEmbedder(demo_services.embedder, queries)
+    services = Services(
+        settings=demo_services.settings,
+        store=demo_services.store,
+        embedder=cached,
+        retriever=Retriever(demo_services.store, cached),
+    )
+    services._detector = demo_services.detector
+    db = tmp_path_factory.mktemp("leak-gov") / "copilot.db"
+    client, app = make_client(services, demo_data_dir, f"sqlite:///{db}", api_rate_limit="1000000/minute")
+    with client:
+        keys = {}
+        for c in EVALSET:
+            t, lvl = c["principal"]["tenant_id"], c["principal"]["access_level"]
+            if (t, lvl) not in keys:
+                keys[(t, lvl)] = app.state.copilot.keys.create(f"leak-{t}-{lvl}", t, lvl)[0]
+        yield client, keys, titles
+
+
 def h(key: str, **extra: str) -> dict[str, str]:
     return {"X-API-Key": key, **extra}
 
