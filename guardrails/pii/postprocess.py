@@ -312,7 +312,9 @@ def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
     while toks and not ok[0]:
         toks.pop(0)
         ok.pop(0)
-    while toks and not ok[-1]:
+    # a name never ends with a lower-case particle ("Número de" of "Número de teléfono" is a label's
+    # rest; "Rahul Das" keeps its capitalised surname)
+    while toks and (not ok[-1] or core(text[span.start + toks[-1][0] : span.start + toks[-1][1]]) in particles()):
         toks.pop()
         ok.pop()
     if not toks:

@@ -505,7 +505,10 @@ _ROLE_LABEL = (
     r"candidate|applicant|employee(?:\s+name)?|(?:line|hiring|account|reporting|direct)\s+manager|recruiter|"
     r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
     r"owner|spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
-    r"interviewer|interviewee|visitor|prepared\s+for|signed"
+    r"interviewer|interviewee|visitor|prepared\s+for|signed|"
+    # the person responsible for an action item in minutes of the other languages served
+    # ("verantwortlich: Bartosz", "responsable : Chloé", "verantwoordelijke: Bram")
+    r"responsible|verantwortlich|zuständig|responsable|verantwoordelijke?|eigenaar|odpowiedzialn[yaei]"
 )
 # Actions a log or ticket records against the person who did them ("changed by ...", "login by ...").
 _ACTOR = (
@@ -592,7 +595,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
     ACTION_START = re.compile(
         r"(?m:^[ \t>]*(?:[*•-]|\d{1,2}[.)])[ \t]*)|(?i:\b(?:action(?:[ \t]+items?|[ \t]+points?)?|actions|ai|"
         r"next[ \t]+steps|to-?dos?|follow-?ups?|tasks?|owners?|actie(?:punten)?|aktionen|maßnahmen|acciones)"
-        r"[ \t]*:[ \t]*)"
+        # the label closed by a colon or a spaced dash ("Action item – Deepika to share ...")
+        r"[ \t]*(?::|[-–—](?=[ \t]))[ \t]*)"
     )
     ACTION_ITEM = re.compile(
         rf"[ \t]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]+(?:to|will|shall)[ \t]+(?=[a-z][a-z\-]{{2,}})"
