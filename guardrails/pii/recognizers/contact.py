@@ -23,7 +23,7 @@ PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
     r"whatsapp|hotline|reach|reached|contact|number|numbers|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
-    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
+    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|cellulare|telem[óo]vel|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
     r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me|"
     # "call" in the other languages served ("Bel me op", "Rufen Sie ... an", "appelez", "llame", "zadzwoń")
     r"bel|bellen|anrufen|rufen|appeler|appelez|appelle|llamar|llame|llámame|zadzwoń|dzwoń|chiama|chiamare|"
