@@ -6,6 +6,7 @@ Python's ``re`` has no ``\\p{Lu}``: capitalisation is checked in Python so non-A
 from __future__ import annotations
 
 import re
+from functools import cache, lru_cache
 
 from guardrails.pii.lexicon import domain_words, not_names, org_words, particles, words
 
@@ -24,9 +25,26 @@ def is_cap(word: str) -> bool:
 
 
 def is_org_token(token: str) -> bool:
-    """An organisation/product/document marker such as ``GmbH``, ``S.A.``, ``Suite``, ``Guide``."""
-    c = core(token).lower()
-    return c in org_words() or c.replace(".", "") in org_words()
+    """An organisation/product/document marker such as ``GmbH``, ``S.A.``, ``Suite``, ``Guide``, in the
+    plural too (``Hotels``), or a compound whose head is one (``Klantenservice``, ``Kundensupport``)."""
+    return _is_org_word(core(token).lower())
+
+
+@lru_cache(maxsize=8192)
+def _is_org_word(c: str) -> bool:
+    if c in org_words() or c.replace(".", "") in org_words():
+        return True
+    if len(c) > 5 and c.endswith("s") and c[:-1] in org_words():  # not "Banks", "Sas": surnames
+        return True
+    # German and Dutch write a unit's or firm's name as one word ending in its head noun; a head of
+    # six letters or more after three or more letters is no surname's ending
+    heads = _compound_heads()
+    return len(c) >= 9 and any(c[i:] in heads for i in range(3, len(c) - 5))
+
+
+@cache
+def _compound_heads() -> frozenset[str]:
+    return frozenset(w for w in org_words() if len(w) >= 6 and w.isalpha())
 
 
 def is_legal_form(token: str) -> bool:

@@ -41,7 +41,12 @@ _NEGATIVE_PATTERNS = (
     # a number after an identifier label is that identifier: "order 4500012345", "PO-123-4567"
     r"(?i:\b(?:purchase\s+order|order|po|so|invoice|inv|credit\s+note|document|doc|ticket|incident|case|"
     r"request|change|ref(?:erence)?|contract|batch|job|build|release|version|transport|material|item|sku|"
-    r"article|quote|quotation|delivery|shipment|account\s+no)\b\.?\s*(?:no\.?|number|nr\.?|#|id)?\s*[:#]?\s*)"
+    r"article|quote|quotation|delivery|shipment|account\s+no|"
+    # the same labels in the other languages served ("Zamówienie nr ...", "Codice articolo: ...")
+    r"bestellung|rechnung|auftrag|lieferschein|artikel|angebot|commande|facture|devis|dossier|pedido|factura|"
+    r"albarán|presupuesto|expediente|bestelling|factuur|offerte|zamówienie|zamówienia|faktura|faktury|zlecenie|"
+    r"ordine|fattura|articolo|preventivo|pratica|encomenda|fatura)"
+    r"\b\.?\s*(?:no\.?|number|nr\.?|n[º°]|n\.[º°]|núm\.?|#|id)?\s*[:#]?\s*)"
     r"[A-Z]{0,4}[-/ ]?\d[\d\-/. ]{3,}\d",
 )
 _NEGATIVE_RE = re.compile("|".join(f"(?:{p})" for p in _NEGATIVE_PATTERNS))

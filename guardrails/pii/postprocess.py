@@ -315,9 +315,20 @@ def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
     while toks and not ok[-1]:
         toks.pop()
         ok.pop()
+    # a name never ends with a lower-case particle ("Número de" of "Número de teléfono" is a label's
+    # rest; "Rahul Das" keeps its capitalised surname) unless a surname follows it ("Daniel de Vos",
+    # whose "Vos" reads as a French word)
+    while toks and core(text[span.start + toks[-1][0] : span.start + toks[-1][1]]) in particles() and not (
+        (nxt := _WORD_AFTER.match(text, span.start + toks[-1][1])) and nxt.group(1)[:1].isupper()
+    ):
+        toks.pop()
+        ok.pop()
     if not toks:
         return None
     return PiiSpan(span.entity_type, span.start + toks[0][0], span.start + toks[-1][1], span.score)
+
+
+_WORD_AFTER = re.compile(rf"[ \t]+({WORD})")
 
 
 def trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:

@@ -23,10 +23,12 @@ PHONE_CUE = re.compile(
     r"(?i:\b(?:phone|telephone|tel|cell|cellphone|mobile|mob|call|calls|calling|called|ring|dial|fax|sms|text|"
     r"whatsapp|hotline|reach|reached|contact|number|numbers|voicemail|msisdn|caller|messages?|messaging|answering|extension|ext|landline|"
     r"switchboard|desk|direct\s+line|telefon\w*|telefoon\w*|téléphone|teléfono|telefone|móvil|handy\w*|portable|rufnummer|"
-    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
+    r"mobil(?:nummer|telefon|e)?|mobiel\w*|gsm|celular|cellulare|telem[óo]vel|kom[óo]rk\w*|tlf|tfn|kontakt\w*|contacto|contatto|"
     r"tél|telefono|numer|nummer|numéro|número|ph|callback|call-back|dial-in|ping\s+me|"
     # "call" in the other languages served ("Bel me op", "Rufen Sie ... an", "appelez", "llame", "zadzwoń")
-    r"bel|bellen|anrufen|rufen|appeler|appelez|appelle|llamar|llame|llámame|zadzwoń|dzwoń|chiama|chiamare)\b|"
+    r"bel|bellen|anrufen|rufen|appeler|appelez|appelle|llamar|llame|llámame|zadzwoń|dzwoń|chiama|chiamare|"
+    # "reach" in French ("me joindre au 06 ...")
+    r"joindre)\b|"
     # one-letter and "Direct" labels of signature blocks ("T: ...", "M: ...", "Direct: ...")
     r"\b(?-i:[TMPF])(?=[ \t]*:)|\b(?i:direct)(?=[ \t]*:))"
 )
@@ -118,6 +120,11 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
     record_number = _RECORD_NUMBER_END.search(line_before)
     if record_number and _NUMBER_OF.search(line_before[: record_number.start()]):
         return 0.0
+    # "Numéro de commande : ...", "numer zamówienia: ...": a number label naming its record after it,
+    # as the Romance languages and Polish write it; the number of a phone word stays a phone.
+    named = _NUMBER_NAMED_AFTER.search(line_before)
+    if named and not PHONE_CUE.fullmatch(named.group(1)):
+        return 0.0
     # "Dial-in code 123 456 789#", "Teams meeting ID: ...": the value of an access code, not a number to call
     if _ACCESS_CODE_END.search(line_before):
         return 0.0
@@ -173,6 +180,10 @@ _ACCESS_CODE_END = re.compile(
 )
 _RECORD_NUMBER_END = re.compile(
     r"(?i:\b(?:numbers?|nummer|numéro|número|numer)[ \t]*(?:is|was|:|#|=)?[ \t]*$)"
+)
+_NUMBER_NAMED_AFTER = re.compile(
+    r"(?i:\b(?:numéro|número|numero|numer|n[°º])[ \t]+(?:(?:de|del|da|do|du|des|di)[ \t]+(?:la[ \t]+|l['’])?)?"
+    r"([^\W\d_]+)[ \t]*(?:[:#=]|est|es|é|è|to)?[ \t]*$)"
 )
 _WHOLE_DATE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")

@@ -19,7 +19,7 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 # "number of the", "is", "reads" ...). A word outside this list (a clause, another label such as
 # "ticket" or "order") ends the cue's reach, so "passport renewal ticket INC0037564" gives nothing.
 _CUE_WORDS = (
-    r"no|nr|nº|n°|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
+    r"no|nr|nº|n°|n\.º|n\.°|nro|núm|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
     # a change record: "passport number updated from X to Y", "field=passport old=X new=Y",
     # "PASSPORT_NUMBER set to X", "field=passport_no value=X", "passport -> X"
@@ -525,7 +525,8 @@ PASSPORT_VALUE = r"(?=[A-Z0-9 \t\-]{0,11}\d)[A-Z0-9]{1,10}(?:[ \t\-](?=[A-Z]{0,8
 IBAN_VALUE = r"[a-zA-Z]{2}\d{2}(?:[ ]?[a-zA-Z0-9]{4}){2,7}(?:[ ]?[a-zA-Z0-9]{1,4})?\b"
 LICENCE_CUE = (
     r"(?:driving\s+licen[cs]es?|driver'?s?\s+licen[cs]es?|driver'?s?\s+lic\.|driving\s+permit|dl|führerschein\w*|"
-    r"fahrerlaubnis\w*|permis\s+de\s+conduire|rijbewijs\w*|carnet\s+de\s+conducir|permiso\s+de\s+conducir|"
+    r"fahrerlaubnis\w*|permis\s+de\s+conduire|rijbewijs\w*|carn(?:et|é|e)\s+de\s+conducir|permiso\s+de\s+conducir|"
+    r"carta\s+de\s+condução|carteira\s+de\s+motorista|"
     r"prawo\s+jazdy|patente(?:\s+di\s+guida)?)"
 )
 LICENCE_VALUE = (

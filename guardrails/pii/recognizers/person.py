@@ -59,7 +59,10 @@ class PersonCueRecognizer(EntityRecognizer):
         # German "Hr." / "Fr." (Herr, Frau): dotted and capitalised ("Fr." alone is also Friday or a franc)
         r"(?<![-–/])\b(?:Hr|Fr)\.|"
         # Italian abbreviations ("Sig.ra", "Dott.ssa", "Avv.", "Ing."), capitalised
-        r"\b(?:Sig\.(?:ra|na)|Dott\.(?:ssa)?|Avv\.(?:ta)?|Ing\.|Geom\.|Rag\.))[ \t]+"
+        r"\b(?:Sig\.(?:ra|na)|Dott\.(?:ssa)?|Avv\.(?:ta)?|Ing\.|Geom\.|Rag\.)|"
+        # the same written in lower case, as Italian letters do after "Gentile" ("Gentile dott. Rossi");
+        # dotted abbreviations no lower-case word is written as
+        r"\b(?:sig\.(?:ra|na)|dott\.(?:ssa)?|avv\.(?:ta)?|dott|dr)\.?(?<=\.))[ \t]+"
     )
     WEAK = re.compile(
         r"(?i:\b(?:hi|hello|hey|thanks|thank\s+you|speak\s+(?:to|with)|talk\s+to|ask\s+for|reach|"
@@ -83,10 +86,11 @@ class PersonCueRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("PERSON", span[0], span[1], score))
 
         for m in self.STRONG.finditer(text):
-            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4), 0.6)
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4) or _initialled(text, m.end()), 0.6)
         for m in self.TITLE.finditer(text):
             # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
-            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True), 0.6)
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
+                or _initialled(text, m.end()), 0.6)
         for m in self.WEAK.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:
@@ -110,6 +114,20 @@ class PersonCueRecognizer(EntityRecognizer):
             if is_cap(first) and is_cap(last) and len(first) > 1 and len(last) > 1:
                 add((m.start(), m.end(3)), 0.5)
         return out
+
+
+_INITIALS = re.compile(r"[ \t]*:?[ \t]*(?:[A-Z]\.[ \t]?){1,2}")
+
+
+def _initialled(text: str, pos: int) -> tuple[int, int] | None:
+    """After a strong cue, initials then a surname, its particle first if any ("Assigned to: J. de
+    Vries", "Mr. A. K. Sharma")."""
+    m = _INITIALS.match(text, pos)
+    if not m:
+        return None
+    span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
+    start = m.start() + len(m.group()) - len(m.group().lstrip(" \t:"))
+    return (start, span[1]) if span else None
 
 
 _AUXILIARY = re.compile(r"[ \t]+(?:is|isn't|was|wasn't|has|hasn't|had|will|won't|would|can|cannot|can't|could|"
@@ -505,7 +523,10 @@ _ROLE_LABEL = (
     r"candidate|applicant|employee(?:\s+name)?|(?:line|hiring|account|reporting|direct)\s+manager|recruiter|"
     r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
     r"owner|spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
-    r"interviewer|interviewee|visitor|prepared\s+for|signed"
+    r"interviewer|interviewee|visitor|prepared\s+for|signed|"
+    # the person responsible for an action item in minutes of the other languages served
+    # ("verantwortlich: Bartosz", "responsable : Chloé", "verantwoordelijke: Bram")
+    r"responsible|verantwortlich|zuständig|responsable|verantwoordelijke?|eigenaar|odpowiedzialn[yaei]"
 )
 # Actions a log or ticket records against the person who did them ("changed by ...", "login by ...").
 _ACTOR = (
@@ -518,7 +539,8 @@ _ACTOR = (
     r"reviewed|prepared|drafted|triaged|investigated|signed[ \t]+off|acknowledged|"
     # ticket comments ("Comment by ...", "posted by ...")
     r"comment|commented|posted|added|noted|answered|replied|written)"
-    r"[ \t]+by[ \t]+"
+    # "Reviewed by: Wiśniewska, J.": a record field writes the colon too
+    r"[ \t]+by[ \t]*:?[ \t]+"
 )
 
 
@@ -592,7 +614,8 @@ class PersonLayoutRecognizer(EntityRecognizer):
     ACTION_START = re.compile(
         r"(?m:^[ \t>]*(?:[*•-]|\d{1,2}[.)])[ \t]*)|(?i:\b(?:action(?:[ \t]+items?|[ \t]+points?)?|actions|ai|"
         r"next[ \t]+steps|to-?dos?|follow-?ups?|tasks?|owners?|actie(?:punten)?|aktionen|maßnahmen|acciones)"
-        r"[ \t]*:[ \t]*)"
+        # the label closed by a colon or a spaced dash ("Action item – Deepika to share ...")
+        r"[ \t]*(?::|[-–—](?=[ \t]))[ \t]*)"
     )
     ACTION_ITEM = re.compile(
         rf"[ \t]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]+(?:to|will|shall)[ \t]+(?=[a-z][a-z\-]{{2,}})"

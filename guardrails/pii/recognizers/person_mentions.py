@@ -2,7 +2,8 @@
 buddy is Aiko"), a conversation had ("discussed with Kenji yesterday"), an absence or a cover ("Rosa
 is on holiday", "Leo covers for her"), a joint subject with "I" ("Tariq and I"), a personal belonging
 ("Pieter's laptop"), a greeting of two people ("Hi Priya and Tom,"), a task passed on ("reassigned to
-Helga"), a sender or recipient in an e-mail header ("Von: Anya" above "An: ..."),
+Helga"), a first name in brackets after a personal role ("our technical contact (Ravi)"), a sender or
+recipient in an e-mail header ("Von: Anya" above "An: ..."),
 or someone one was "with" whom a "he"/"she" takes up as the next subject.
 
 All are weak cues (``WEAK_CUE_RECOGNIZERS``): words the text also writes in lower case and words of
@@ -67,6 +68,13 @@ _HUMAN_PREDICATE = re.compile(
     r"mentioned|confirmed|replied|explained|reported|sent|shared)|"
     r"and[ \t]+(?:I|me|myself)\b)\b"
 )
+# A role only a person holds, then the holder's first name in brackets ("our technical contact (Ravi)",
+# "the project lead (Joanna)"); a partner, vendor or provider in brackets is as often a firm.
+_ROLE_THEN_NAME = re.compile(
+    r"(?i:\b(?:lead|manager|director|officer|head|coordinator|architect|consultant|engineer|analyst|developer|"
+    r"assistant|contact|contact[ \t]+person|colleague|counsel|sponsor|representative|approver|reviewer|"
+    r"buddy|mentor|recruiter|chair(?:person)?))[ \t]+\([ \t]*"
+)
 _ME_AND = re.compile(rf"(?i:\b(?:me|I|myself)[ \t]+and[ \t]+)({_NAME_WORD})")
 # Things only a person has: a laptop, a calendar, a manager, a leave.
 # (not a calendar, inbox, manager, login or onboarding: a firm has those too)
@@ -127,6 +135,10 @@ class PersonMentionRecognizer(EntityRecognizer):
                 if span := closing_name(m.end()):
                     add(*span)
                     self._partner(text, span[1], add)
+        for m in _ROLE_THEN_NAME.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=1)
+            if span and re.match(r"[ \t]*\)", text[span[1] :]):
+                add(*span)
         for m in _PERSON_HEADER.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and re.match(r"[ \t]*(?:[;,<\n]|$)", text[span[1] :]) and _next_to_header(text, m.start()):
