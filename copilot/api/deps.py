@@ -35,7 +35,13 @@ def get_state(request: Request) -> AppState:
     return state
 
 
-State = Annotated[AppState, Depends(get_state)]
+async def _state(request: Request) -> AppState:
+    """:func:`get_state` as a dependency: ``async`` so FastAPI calls it on the event loop; a plain
+    ``def`` dependency is run in the thread pool, one thread hand-off per request for a dict read."""
+    return get_state(request)
+
+
+State = Annotated[AppState, Depends(_state)]
 
 
 def _credential(request: Request) -> str | None:

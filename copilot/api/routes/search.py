@@ -6,6 +6,7 @@ import time
 from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from copilot.answering.search import find
 from copilot.api.deps import CurrentPrincipal, State
@@ -32,7 +33,7 @@ def run_search(
 
 
 @router.post("/v1/search", response_model=SearchResponse, responses=ERROR_RESPONSES)
-def search(body: SearchRequest, principal: CurrentPrincipal, state: State, request: Request) -> SearchResponse:
+def search(body: SearchRequest, principal: CurrentPrincipal, state: State, request: Request) -> Response:
     """Top-k chunks the caller may see; personal data in snippets is redacted for this caller."""
     k = min(body.k, state.settings.api_search_max_k)
     hits = run_search(state, body.query, principal, k, body.mode, body.doc_ids)
@@ -59,4 +60,7 @@ def search(body: SearchRequest, principal: CurrentPrincipal, state: State, reque
         "details": {"mode": body.mode, "k": k, "scoped": body.doc_ids is not None},
     }
     latency = (time.perf_counter() - request.state.t0) * 1000
-    return SearchResponse(results=results, trace_id=request.state.trace_id, latency_ms=round(latency, 2))
+    response = SearchResponse(results=results, trace_id=request.state.trace_id, latency_ms=round(latency, 2))
+    # Rendered here by pydantic: returned as a model, FastAPI would validate it against
+    # ``response_model`` a second time, convert it to plain data and encode that with ``json``.
+    return Response(content=response.model_dump_json(), media_type="application/json")
