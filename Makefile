@@ -14,13 +14,15 @@ CHAT_PORT ?= 8001
 # CPU-only torch: on Linux x86-64 PyPI's torch is the multi-GB CUDA build, so it comes from the
 # PyTorch CPU index, as in the Dockerfile. If that index cannot be reached (an offline mirror),
 # plain pip is tried: it finds a local CPU wheel where the machine provides one.
+# --no-deps: torch's own dependencies are pinned with hashes in requirements.lock; resolving them
+# against the torch index would look each one up there (minutes of retries when it is unreachable).
 TORCH_VERSION := 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 ifeq ($(shell uname -s)-$(shell uname -m),Linux-x86_64)
-TORCH_INSTALL := $(PIP) install -q --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) \
-	|| $(PIP) install -q torch==$(TORCH_VERSION)
+TORCH_INSTALL := $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) \
+	|| $(PIP) install -q --no-deps torch==$(TORCH_VERSION)
 else
-TORCH_INSTALL := $(PIP) install -q torch==$(TORCH_VERSION)
+TORCH_INSTALL := $(PIP) install -q --no-deps torch==$(TORCH_VERSION)
 endif
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1

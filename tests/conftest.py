@@ -27,17 +27,40 @@ def embedder():
 DEMO_CORPUS = __import__("pathlib").Path(__file__).resolve().parents[1] / "corpora" / "demo"
 
 
-@pytest.fixture(scope="session")
-def demo_data_dir(tmp_path_factory):
-    """A data dir holding the demo corpus ingested once per test session with the real
-    pipeline (parsing, PII detection, injection screening, embeddings, LanceDB)."""
+def _ingest_demo(data_dir) -> None:
     from copilot.core.services import build_services
     from copilot.core.settings import Settings
 
-    data_dir = tmp_path_factory.mktemp("demo-data")
     services = build_services(Settings(data_dir=data_dir))
     report = services.ingestor.ingest_corpus(DEMO_CORPUS, progress=False)
     assert not report.rejected, report.rejected
+
+
+@pytest.fixture(scope="session")
+def demo_data_dir(tmp_path_factory, worker_id):
+    """A data dir holding the demo corpus ingested with the real pipeline (parsing, PII detection,
+    injection screening, embeddings, LanceDB).
+
+    Under xdist the first worker that needs it ingests once for the whole run (the pipeline uses
+    both cores on its own) and every worker copies the result, since tests write into their
+    data dir (uploads, jobs)."""
+    import shutil
+
+    from filelock import FileLock
+
+    data_dir = tmp_path_factory.mktemp("demo-data")
+    if worker_id == "master":
+        _ingest_demo(data_dir)
+        return data_dir
+    shared = tmp_path_factory.getbasetemp().parent  # one directory per run, common to its workers
+    built = shared / "demo-data-built"
+    with FileLock(str(shared / "demo-data.lock")):
+        if not built.exists():
+            building = shared / "demo-data-building"
+            shutil.rmtree(building, ignore_errors=True)
+            _ingest_demo(building)
+            building.rename(built)  # complete or absent, never half-built
+    shutil.copytree(built, data_dir, dirs_exist_ok=True)
     return data_dir
 
 

@@ -369,7 +369,27 @@ def test_org_legal_form_is_not_a_person(detector: PiiDetector) -> None:
     assert not any(t == "PERSON" and "Hoffmann" in v for t, v in got)
 
 
+def test_text_over_spacy_max_length_is_windowed_quick(
+    detector: PiiDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same path at a smaller scale: spaCy's limit lowered, a text three windows long."""
+    nlp = detector.analyzer.nlp_engine.nlp["en"]
+    # The default window must stay under spaCy's real limit, or the full-size case below breaks.
+    assert detector.window_chars < nlp.max_length
+    monkeypatch.setattr(nlp, "max_length", 30_000)
+    monkeypatch.setattr(detector, "window_chars", 20_000)
+    filler = "The ledger was reconciled and the report was filed. " * 600  # ~31k characters each side
+    text = filler + "Contact Jonas Keller at jonas.keller@example.de." + filler
+    assert len(text) > nlp.max_length
+    spans = detector.detect(text)
+    email_at = text.index("jonas.keller@example.de")
+    assert any(s.entity_type == "EMAIL_ADDRESS" and s.start == email_at for s in spans)
+    assert any(s.entity_type == "PERSON" and text[s.start : s.end] == "Jonas Keller" for s in spans)
+    assert all(0 <= s.start < s.end <= len(text) for s in spans)
+
+
 @pytest.mark.slow
+@pytest.mark.exhaustive
 def test_text_over_spacy_max_length_is_windowed(detector: PiiDetector) -> None:
     filler = "The ledger was reconciled and the report was filed. " * 10_200  # ~0.53M characters each side
     text = filler + "Contact Jonas Keller at jonas.keller@example.de." + filler
