@@ -19,10 +19,10 @@ CHAT_PORT ?= 8001
 TORCH_VERSION := 2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 ifeq ($(shell uname -s)-$(shell uname -m),Linux-x86_64)
-TORCH_INSTALL := $(PIP) install -q --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) \
-	|| $(PIP) install -q --no-deps torch==$(TORCH_VERSION)
+TORCH_INSTALL := $(PIP) install -q --no-compile --no-deps --index-url $(TORCH_INDEX) torch==$(TORCH_VERSION) \
+	|| $(PIP) install -q --no-compile --no-deps torch==$(TORCH_VERSION)
 else
-TORCH_INSTALL := $(PIP) install -q --no-deps torch==$(TORCH_VERSION)
+TORCH_INSTALL := $(PIP) install -q --no-compile --no-deps torch==$(TORCH_VERSION)
 endif
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -35,12 +35,13 @@ install: $(STAMP)
 
 # torch first, pinned, CPU build; then the locked transitive set, every file checked against
 # its SHA-256 and never re-resolved (with the `eval` extra's set, for make test/eval/bench);
-# then the project itself.
+# then the project itself. --no-compile: Python compiles what is imported on first use, instead of
+# pip compiling every module of every package up front (minutes of CPU, most never imported).
 $(STAMP): pyproject.toml requirements.lock requirements-eval.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q setuptools==84.2.1
 	$(TORCH_INSTALL)
-	$(PIP) install -q --no-deps --require-hashes -r requirements.lock -r requirements-eval.lock
+	$(PIP) install -q --no-compile --no-deps --require-hashes -r requirements.lock -r requirements-eval.lock
 	$(PIP) install -q --no-deps --no-build-isolation -e .
 	$(PY) -m pip check
 	touch $(STAMP)
