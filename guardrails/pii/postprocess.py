@@ -17,6 +17,7 @@ from guardrails.pii.names import (
     is_legal_form,
     is_org_token,
     looks_like_name,
+    name_tokens_ok,
     token_ok_for_name,
 )
 from guardrails.pii.negatives import on_protected, protected_ranges
@@ -253,19 +254,26 @@ def filter_persons(
             continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
         if _FAMILY_FIRM.match(text, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
-        if not all(token_ok_for_name(t) for t in toks):
+        if not all(name_tokens_ok(toks)):
             continue
         if len(toks) >= 2 and not strong and _used_as_organisation(text, seg):
             continue
-        if len(toks) >= 2:
+        words = _name_words(toks)
+        if words >= 2:
             full_names.update(core(t) for t in toks if len(core(t)) >= 3)
-        persons.append((s, cued, len(toks)))
+        persons.append((s, cued, words))
     # A single name a cue introduced once is the same person at its other mentions in the text.
     full_names.update(core(text[s.start : s.end]) for s, cued, n in persons if cued and n == 1)
     for s, cued, n in persons:
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+def _name_words(toks: Sequence[str]) -> int:
+    """How many words of a name are given names or surnames: particles do not count, nor a
+    capitalised one opening the phrase ("De la Rue" is one surname, a firm as often as a person)."""
+    return sum(1 for i, t in enumerate(toks) if core(t).lower() not in particles() or (i > 0 and core(t)[:1].isupper()))
 
 
 # "at Blue Harbor" names a place or a firm; "look at", "shouted at" take a person.
@@ -308,7 +316,7 @@ _FAMILY_FIRM = re.compile(
 def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
     """Strip titles and degrees around a name ("Prof. Ana Ruiz B.Sc." -> "Ana Ruiz")."""
     toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
-    ok = [token_ok_for_name(text[span.start + a : span.start + b]) for a, b in toks]
+    ok = name_tokens_ok([text[span.start + a : span.start + b] for a, b in toks])
     while toks and not ok[0]:
         toks.pop(0)
         ok.pop(0)
