@@ -69,6 +69,21 @@ class PersonCueRecognizer(EntityRecognizer):
         r"follow\s+up\s+with|from|by|with|if|to|for|at|my\s+(?:kid|son|daughter|wife|husband|friend|"
         r"colleague|manager|boss|mother|father|brother|sister))\s+)"
     )
+    # A record field naming a person, as exports, invites and commit trailers write it, its key and
+    # value perhaps quoted: '"assignee": "Ana Ruiz"', "organizer: Ana Ruiz", "Acked-by: Ana Ruiz",
+    # "Approved by: Ana Ruiz", "- contact_person: Ana Ruiz". Group 1: the bare key "name", whose
+    # value is as often a product's or a file's, and a git trailer, whose value is as often a build
+    # server or a bot ("Tested-by: Jenkins"): a full name only.
+    FIELD = re.compile(
+        r"(?i:(?<![\w-])[\"']?(?:(name|(?:[a-z]+-)+by)|assignee|reporter|requester|owner|approver|organi[sz]er|"
+        r"author|creator|reviewer|attendee|employee|account[ _-]?holder|contact[ _-]?(?:person|name)|"
+        r"(?:full|display|employee|customer)[ _-]?name|"
+        # record fields of the actor: "Reviewed by", "created_by"
+        r"(?:created|updated|modified|approved|reviewed|requested|reported|assigned|submitted|"
+        r"closed|resolved|tested|prepared|owned)[ _]by)"
+        r"[\"']?[ \t]*[:=][ \t]*[\"']?)"
+    )
+    FIELD_END = re.compile(r"[ \t]*(?:[\"',;)}\]<(|\n]|$)")
     INITIAL = re.compile(rf"\b({WORD})\s+([A-Z])\.?\s+({WORD})")
     SUBJECT = re.compile(r"(?i:\b(?:if|when|unless|once|until|while)\s+)")
 
@@ -87,6 +102,12 @@ class PersonCueRecognizer(EntityRecognizer):
 
         for m in self.STRONG.finditer(text):
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4) or _initialled(text, m.end()), 0.6)
+        for m in self.FIELD.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4, particle_first=True)
+            if not span or not self.FIELD_END.match(text, span[1]):
+                continue
+            if m.group(1) is None or looks_like_name(text[span[0] : span[1]]):
+                add(span, 0.6)
         for m in self.TITLE.finditer(text):
             # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
