@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.lexicon import instruction_verbs, particles
+from guardrails.pii.lexicon import instruction_verbs, particles, words
 from guardrails.pii.names import (
     WORD,
     WORD_RE,
@@ -227,6 +227,8 @@ def filter_persons(
         strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start, strong_only=True)
         cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(text, s.start)
         toks = seg.split()
+        if not strong and _thing_field_value(text, s.start, s.end):
+            continue
         # A name a strong cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading
         # holds it; a preposition or greeting ("for", "with", "Hi") is no such evidence.
         if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not strong and _in_terms(seg, terms)):
@@ -268,6 +270,24 @@ def filter_persons(
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+_FIELD_KEY_BEFORE = re.compile(r"""(?<![\w-])["']?([A-Za-z][\w-]{1,40})["']?[ \t]*[:=][ \t]*["']?$""")
+
+
+# The value ends at a quote, a separator, the line's end or the next key of a log line ("env=prod").
+_FIELD_VALUE_END = re.compile(r"""[ \t]*(?:["',;}\]|\n]|$)|[ \t]+[\w.-]+=""")
+
+
+def _thing_field_value(text: str, start: int, end: int) -> bool:
+    """The phrase is the whole value of an export's field whose key names a thing ('"component":
+    "Grafana Loki"', "service=Azure Monitor"): the key says what the value is. A value that goes on
+    is free text ("Subject: Ana Ruiz joined the team") and may name anyone."""
+    m = _FIELD_KEY_BEFORE.search(text, max(0, start - 48), start)
+    if not m or not _FIELD_VALUE_END.match(text, end):
+        return False
+    last = re.split(r"[_-]", m.group(1).lower())[-1]
+    return last in words("thing_fields")
 
 
 def _name_words(toks: Sequence[str]) -> int:
