@@ -123,11 +123,10 @@ def name_tokens_ok(toks: Sequence[str]) -> list[bool]:
             continue
         c = core(t)
         low = c.lower()
-        if i + 1 < len(toks) and re.fullmatch(r"[A-Z]\.", t.rstrip(",")):
-            ok[i] = True
-        elif (i > 0 and core(toks[i - 1]).lower() in particles() and c[:1].isupper() and c.isalpha()
-              and low in not_names() and not is_org_token(c) and low not in domain_words()):  # fmt: skip
-            ok[i] = True
+        initial = i + 1 < len(toks) and re.fullmatch(r"[A-Z]\.", t.rstrip(",")) is not None
+        after_particle = (i > 0 and core(toks[i - 1]).lower() in particles() and c[:1].isupper() and c.isalpha()
+                          and low in not_names() and not is_org_token(c) and low not in domain_words())  # fmt: skip
+        ok[i] = initial or after_particle
     return ok
 
 

@@ -374,11 +374,18 @@ def trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:
     return PiiSpan(span.entity_type, span.start + words[0][0], span.start + words[-1][1], span.score)
 
 
+_LICENCE_AND_ID = frozenset({"DRIVER_LICENSE", "NATIONAL_ID"})
+
+
 def _merged_type(a: PiiSpan, b: PiiSpan) -> str:
     """A validated identifier if one is involved, else the longer member's type (an address block
     that swallowed a digit group stays a LOCATION), ENTITY_PRIORITY breaking ties."""
     if a.entity_type == b.entity_type:
         return a.entity_type
+    # A national number after a driving-licence cue is the licence's number (a Spanish licence
+    # carries the holder's DNI): the cue names the document, the checksum only the number.
+    if (a.start, a.end) == (b.start, b.end) and {a.entity_type, b.entity_type} == _LICENCE_AND_ID:
+        return "DRIVER_LICENSE"
     validated = [x for x in (a, b) if x.entity_type in VALIDATED_TYPES]
     if validated:
         return min((x.entity_type for x in validated), key=priority)

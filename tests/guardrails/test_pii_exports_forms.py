@@ -287,3 +287,60 @@ def test_names_without_cues(detector: PiiDetector, text: str, value: str) -> Non
 )
 def test_product_company_and_heading_phrases(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value, "PERSON"), detector.detect(text)
+
+
+# -- form fields in other languages, payees, invitees ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Prénom : Amélie\nDate d'entrée : 01/09/2024", "Amélie"),
+        ("Vorname: Jörg\nNachname: Albers", "Jörg"),
+        ("Vorname: Jörg\nNachname: Albers", "Albers"),
+        ("Apellidos: García Ruiz\nDepartamento: Compras", "García Ruiz"),
+        ("Nazwisko: Wiśniewska", "Wiśniewska"),
+        ("Zahlungsempfänger: Heinz Oberdorf", "Heinz Oberdorf"),
+        ("Bénéficiaire : Hélène Marchand", "Hélène Marchand"),
+        ("Begunstigde: Joris Hendriks", "Joris Hendriks"),
+        ("Organiser: Priyanka Deshmukh\nInvitees: Łukasz Mazur, Hoang Minh Duc", "Hoang Minh Duc"),
+        ("Teilnehmer: Svenja Krause; Dariusz Pawlak", "Dariusz Pawlak"),
+        ("Kindly route the approval via Suresh Ramachandran in procurement.", "Suresh Ramachandran"),
+        ("The workshop notes were circulated by Bartłomiej Kowalski after lunch.", "Bartłomiej Kowalski"),
+        pytest.param("Prénom : Amélie\nNom : Girard", "Girard",
+                     marks=pytest.mark.xfail(strict=True, reason="a bare 'Nom' takes full names only")),
+        pytest.param("Escalated to Le Thi Thu Ha on the vendor side.", "Le Thi Thu Ha",
+                     marks=pytest.mark.xfail(strict=True, reason="short Vietnamese name words, no cue")),
+        pytest.param("anil.k: can you check the logs?\nmarta.z: on it", "anil.k",
+                     marks=pytest.mark.xfail(strict=True, reason="lower-case chat handles")),
+    ],
+)  # fmt: skip
+def test_names_in_foreign_form_fields_and_payees(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Vorname: (leer)\nNachname: siehe Anhang",
+        "Nom du fichier : Annexe\nNom : Contrat cadre",
+        "Owner: Data Platform Team\nApprover: Change Advisory Board",
+        "Release 4.2 of the Partner Portal ships on 2024-06-01; Power BI reports move to workspace 12.",
+    ],
+)
+def test_form_fields_without_people(detector: PiiDetector, text: str) -> None:
+    assert not any(s.entity_type == "PERSON" for s in detector.detect(text)), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        # a Spanish driving licence carries the holder's DNI: the cue names the document
+        ("Permiso de conducir: 12345678Z", "12345678Z", "DRIVER_LICENSE"),
+        ("Número de permiso de conducir 12345678Z, caducidad 2031.", "12345678Z", "DRIVER_LICENSE"),
+        ("DNI: 12345678Z", "12345678Z", "NATIONAL_ID"),
+        ("Pasaporte y DNI: 12345678Z", "12345678Z", "NATIONAL_ID"),
+    ],
+)
+def test_licence_cue_types_a_national_number(detector: PiiDetector, text: str, value: str, entity_type: str) -> None:
+    assert _covered(detector, text, value, entity_type), detector.detect(text)

@@ -78,6 +78,9 @@ class PersonCueRecognizer(EntityRecognizer):
         r"(?i:(?<![\w-])[\"']?(?:(name|(?:[a-z]+-)+by)|assignee|reporter|requester|owner|approver|organi[sz]er|"
         r"author|creator|reviewer|attendee|employee|account[ _-]?holder|contact[ _-]?(?:person|name)|"
         r"(?:full|display|employee|customer)[ _-]?name|"
+        # a form's given-name and surname fields in the other languages served ("Prénom : Amélie")
+        r"vorname|nachname|familienname|pr[ée]nom|nom[ \t]+de[ \t]+famille|voornaam|achternaam|apellidos?|"
+        r"cognome|sobrenome|imi[eę]|nazwisko|"
         # record fields of the actor: "Reviewed by", "created_by"
         r"(?:created|updated|modified|approved|reviewed|requested|reported|assigned|submitted|"
         r"closed|resolved|tested|prepared|owned)[ _]by)"
