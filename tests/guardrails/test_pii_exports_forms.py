@@ -303,6 +303,7 @@ def test_product_company_and_heading_phrases(detector: PiiDetector, text: str, v
         ("Zahlungsempfänger: Heinz Oberdorf", "Heinz Oberdorf"),
         ("Bénéficiaire : Hélène Marchand", "Hélène Marchand"),
         ("Begunstigde: Joris Hendriks", "Joris Hendriks"),
+        ("BIC-Code BYLADEM1001, Kontoinhaber: Ute Brandes", "Ute Brandes"),  # the holder after a code
         ("Organiser: Priyanka Deshmukh\nInvitees: Łukasz Mazur, Hoang Minh Duc", "Hoang Minh Duc"),
         ("Teilnehmer: Svenja Krause; Dariusz Pawlak", "Dariusz Pawlak"),
         ("Kindly route the approval via Suresh Ramachandran in procurement.", "Suresh Ramachandran"),
@@ -325,6 +326,7 @@ def test_names_in_foreign_form_fields_and_payees(detector: PiiDetector, text: st
         "Vorname: (leer)\nNachname: siehe Anhang",
         "Nom du fichier : Annexe\nNom : Contrat cadre",
         "Owner: Data Platform Team\nApprover: Change Advisory Board",
+        "Beneficiary: Finance Department\nPayee: Acme Holdings\nBeneficiario: Proveedores Unidos S.L.",
         "Release 4.2 of the Partner Portal ships on 2024-06-01; Power BI reports move to workspace 12.",
     ],
 )

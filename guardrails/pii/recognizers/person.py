@@ -81,6 +81,10 @@ class PersonCueRecognizer(EntityRecognizer):
         # a form's given-name and surname fields in the other languages served ("Prénom : Amélie")
         r"vorname|nachname|familienname|pr[ée]nom|nom[ \t]+de[ \t]+famille|voornaam|achternaam|apellidos?|"
         r"cognome|sobrenome|imi[eę]|nazwisko|"
+        # the holder or payee of a bank account in remittance blocks ("Kontoinhaber: Ute Brandes")
+        r"kontoinhaber(?:in)?|titulaire(?:[ \t]+du[ \t]+compte)?|rekeninghouder|"
+        r"titular(?:[ \t]+de[ \t]+la[ \t]+cuenta)?|payee|beneficiary|zahlungsempf[äa]nger|b[ée]n[ée]ficiaire|"
+        r"begunstigde|beneficiario|"
         # record fields of the actor: "Reviewed by", "created_by"
         r"(?:created|updated|modified|approved|reviewed|requested|reported|assigned|submitted|"
         r"closed|resolved|tested|prepared|owned)[ _]by)"
