@@ -13,6 +13,8 @@ from guardrails.pii.lexicon import domain_words, not_names, org_words, particles
 
 WORD = r"[^\W\d_][\w'’\-]*"
 WORD_RE = re.compile(WORD)
+# A user handle built from a name: letters, a dot or underscore, letters ("anil.k", "marta_z").
+HANDLE_SHAPE = r"(?=[a-z._]{4})[a-z]{1,20}[._][a-z]{1,20}\d{0,3}"
 
 
 def core(token: str) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from guardrails.pii.entities import VALIDATED_TYPES, priority
 from guardrails.pii.lexicon import instruction_verbs, particles, words
 from guardrails.pii.names import (
+    HANDLE_SHAPE,
     WORD,
     WORD_RE,
     core,
@@ -220,6 +221,10 @@ def filter_persons(
         if s0.entity_type != "PERSON":
             out.append(s0)
             continue
+        # a user handle a chat's layout marks as its speaker is lower case by nature
+        if (s0.start, s0.end) in (weak_cue_spans or ()) and _HANDLE.fullmatch(text, s0.start, s0.end):
+            out.append(s0)
+            continue
         s = _trim_to_name(text, s0)
         if s is None:
             continue
@@ -272,6 +277,7 @@ def filter_persons(
     return out
 
 
+_HANDLE = re.compile(HANDLE_SHAPE)
 _FIELD_KEY_BEFORE = re.compile(r"""(?<![\w-])["']?([A-Za-z][\w-]{1,40})["']?[ \t]*[:=][ \t]*["']?$""")
 
 

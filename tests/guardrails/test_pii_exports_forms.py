@@ -312,8 +312,6 @@ def test_product_company_and_heading_phrases(detector: PiiDetector, text: str, v
                      marks=pytest.mark.xfail(strict=True, reason="a bare 'Nom' takes full names only")),
         pytest.param("Escalated to Le Thi Thu Ha on the vendor side.", "Le Thi Thu Ha",
                      marks=pytest.mark.xfail(strict=True, reason="short Vietnamese name words, no cue")),
-        pytest.param("anil.k: can you check the logs?\nmarta.z: on it", "anil.k",
-                     marks=pytest.mark.xfail(strict=True, reason="lower-case chat handles")),
     ],
 )  # fmt: skip
 def test_names_in_foreign_form_fields_and_payees(detector: PiiDetector, text: str, value: str) -> None:
@@ -346,3 +344,30 @@ def test_form_fields_without_people(detector: PiiDetector, text: str) -> None:
 )
 def test_licence_cue_types_a_national_number(detector: PiiDetector, text: str, value: str, entity_type: str) -> None:
     assert _covered(detector, text, value, entity_type), detector.detect(text)
+
+
+# -- chat between lower-case user handles ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("anil.k: can you check the logs?\nmarta.z: on it, give me ten minutes", "anil.k"),
+        ("anil.k: can you check the logs?\nmarta.z: on it, give me ten minutes", "marta.z"),
+        ("[09:12] j_nowak: I restarted the job\n[09:13] t.nguyen: thanks, looks green now", "t.nguyen"),
+    ],
+)
+def test_lower_case_handles_speaking_in_a_chat(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "server.port: 8080 default\nlogging.level: debug only\nspring.profiles: dev, test",
+        "anil.k: can you check the logs?",  # one line is no conversation
+        "log.level: info for now\nhttp.timeout: 30 seconds",
+    ],
+)
+def test_config_keys_and_single_lines_are_no_handles(detector: PiiDetector, text: str) -> None:
+    assert not any(s.entity_type == "PERSON" for s in detector.detect(text)), detector.detect(text)

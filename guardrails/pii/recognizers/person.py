@@ -10,6 +10,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import instruction_verbs
 from guardrails.pii.names import (
+    HANDLE_SHAPE,
     WORD,
     core,
     has_domain_word,
@@ -631,6 +632,10 @@ class PersonLayoutRecognizer(EntityRecognizer):
     STAMPED = re.compile(rf"(?m:^[ \t>*•-]*{_TIME_STAMP}[ \t]*[-–|]?[ \t]*)")
     SPEAKER = re.compile(rf"(?m:^[ \t>*•-]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]*:[ \t]+(\S[^\n]*))")
     MENTION = re.compile(r"(?<![\w@.])@(?=[^\W\d_])")
+    # A chat handle built from a name: letters, a dot or underscore, letters ("anil.k", "marta_z").
+    HANDLE_SPEAKER = re.compile(
+        rf"(?m:^[ \t>*•-]*(?:{_TIME_STAMP}[ \t]*)?({HANDLE_SHAPE})[ \t]*:[ \t]+(\S[^\n]*))"
+    )
     # IRC-style chat: "<Rahul> can someone approve", "[09:14] <Marieke Jansen> done"
     BRACKETED_SPEAKER = re.compile(
         rf"(?m:^[ \t>*•-]*(?:{_TIME_STAMP}[ \t]*)?<({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)>[ \t]+(?=\S))"
@@ -685,6 +690,10 @@ class PersonLayoutRecognizer(EntityRecognizer):
         for block in _conversations([m for m in self.SPEAKER.finditer(text) if len(m.group(2).split()) >= 2], text):
             for m in block:
                 add(m.start(1), m.end(1))
+        # The same conversation between lower-case user handles of a name's shape ("anil.k: on it").
+        handles = [m for m in self.HANDLE_SPEAKER.finditer(text) if len(m.group(2).split()) >= 2]
+        for block in _conversations(handles, text):
+            out.extend(RecognizerResult("PERSON", m.start(1), m.end(1), CONTEXT_SCORE) for m in block)
         # One "Name: message" line whose message opens in the first person ("Piotr: I'll send it"):
         # a record field's value ("Status: open") does not speak.
         for m in self.SPEAKER.finditer(text):
