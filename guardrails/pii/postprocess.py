@@ -289,6 +289,11 @@ def _thing_field_value(text: str, start: int, end: int) -> bool:
     """The phrase is the whole value of an export's field whose key names a thing ('"component":
     "Grafana Loki"', "service=Azure Monitor"): the key says what the value is. A value that goes on
     is free text ("Subject: Ana Ruiz joined the team") and may name anyone."""
+    j = start
+    while j > 0 and text[j - 1] in " \t\"'":
+        j -= 1
+    if j == 0 or text[j - 1] not in ":=":  # the common case, decided without a regex search
+        return False
     m = _FIELD_KEY_BEFORE.search(text, max(0, start - 48), start)
     if not m or not _FIELD_VALUE_END.match(text, end):
         return False
