@@ -371,3 +371,44 @@ def test_lower_case_handles_speaking_in_a_chat(detector: PiiDetector, text: str,
 )
 def test_config_keys_and_single_lines_are_no_handles(detector: PiiDetector, text: str) -> None:
     assert not any(s.entity_type == "PERSON" for s in detector.detect(text)), detector.detect(text)
+
+
+# -- running text: names without cues, places and products beside them -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # the model finds "Quoc Bao" only: the given name before it in mid-sentence belongs to it
+        ("We aligned with Trinh Quoc Bao and the vendor on the cut-over date.", "Trinh Quoc Bao"),
+        ("The handover call with Karthikeyan Subramaniam moved to Thursday.", "Karthikeyan Subramaniam"),
+        ("Feedback from Małgorzata Dąbrowska: the SOW needs a data-retention clause.", "Małgorzata Dąbrowska"),
+        ("Karolina Wójtowicz (Procurement) signed off the budget.", "Karolina Wójtowicz"),
+        ("Minutes taken by Vũ Thị Mai.", "Vũ Thị Mai"),
+        ("Escalation path: L1 service desk, then Hiroshi Tanaka, then the CIO.", "Hiroshi Tanaka"),
+    ],
+)
+def test_names_in_running_text(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value), detector.detect(text)
+
+
+def test_a_title_before_a_name_is_no_given_name(detector: PiiDetector) -> None:
+    text = "For the audit please ask Dr Piotr Zieliński or the finance lead."
+    spans = {text[s.start : s.end] for s in detector.detect(text) if s.entity_type == "PERSON"}
+    assert spans == {"Piotr Zieliński"}, spans
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Microsoft Teams channel and the Google Workspace tenant were merged.",
+        "Azure DevOps and Jira Service Management stay in scope for phase 2.",
+        "The Warsaw Spire office and the Hanoi Tower site both go live in Q3.",
+        "Customer: Tata Consultancy Services; partner: Infosys BPM.",
+        "The Ho Chi Minh City team and the Kraków hub share one queue.",
+        pytest.param("Andhra Pradesh and Tamil Nadu sites follow in wave 3.",
+                     marks=pytest.mark.xfail(strict=True, reason="two place names joined like a pair of names")),
+    ],
+)  # fmt: skip
+def test_products_offices_and_regions_in_running_text(detector: PiiDetector, text: str) -> None:
+    assert not any(s.entity_type == "PERSON" for s in detector.detect(text)), detector.detect(text)
