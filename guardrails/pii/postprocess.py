@@ -217,8 +217,6 @@ def filter_persons(
     out: list[PiiSpan] = []
     full_names: set[str] = set()
     persons = []
-    # places and organisations the model found: never the given name of the person next to them
-    others = [*org_spans, *((x.start, x.end) for x in spans if x.entity_type == "LOCATION")]
     for s0 in spans:
         if s0.entity_type != "PERSON":
             out.append(s0)
@@ -230,7 +228,6 @@ def filter_persons(
         s = _trim_to_name(text, s0)
         if s is None:
             continue
-        s = _with_given_name(text, s, others)
         seg = text[s.start : s.end]
         strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start, strong_only=True)
         cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(text, s.start)
@@ -371,24 +368,6 @@ def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
 
 
 _WORD_AFTER = re.compile(rf"[ \t]+({WORD})")
-# A capitalised word right before a name, itself after a lower-case word in mid-sentence.
-_GIVEN_BEFORE = re.compile(rf"(?<![\w'’.-])[a-z]+[ \t]+({WORD})[ \t]+$")
-
-
-def _with_given_name(text: str, span: PiiSpan, others: Sequence[tuple[int, int]]) -> PiiSpan:
-    """Extend a name the model cut after its first word ("with Trinh Quoc Bao" found as "Quoc Bao"):
-    a capitalised name-shaped word directly before it in mid-sentence is part of the name, unless
-    the model read that word as a place or an organisation."""
-    m = _GIVEN_BEFORE.search(text, max(0, span.start - 40), span.start)
-    if not m or len(text[span.start : span.end].split()) >= 3:
-        return span
-    if any(a < m.end(1) and m.start(1) < b for a, b in others):
-        return span
-    word = m.group(1)
-    if not (is_cap(word) and token_ok_for_name(word) and word.lower() not in particles()
-            and word.lower() not in instruction_verbs()):  # fmt: skip
-        return span
-    return PiiSpan(span.entity_type, m.start(1), span.end, span.score)
 
 
 def trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:
