@@ -6,12 +6,15 @@ Python's ``re`` has no ``\\p{Lu}``: capitalisation is checked in Python so non-A
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache, lru_cache
 
 from guardrails.pii.lexicon import domain_words, not_names, org_words, particles, words
 
 WORD = r"[^\W\d_][\w'’\-]*"
 WORD_RE = re.compile(WORD)
+# A user handle built from a name: letters, a dot or underscore, letters ("anil.k", "marta_z").
+HANDLE_SHAPE = r"(?=[a-z._]{4})[a-z]{1,20}[._][a-z]{1,20}\d{0,3}"
 
 
 def core(token: str) -> str:
@@ -110,6 +113,23 @@ def token_ok_for_name(tok: str) -> bool:
     # acronyms and camel-case product words (EDI, GxP, TengoSync) are not names; keep Mc/Mac/O'/hyphenated
     uppers = sum(ch.isupper() for ch in c)
     return not (uppers >= 2 and not re.match(r"^(?:Mc|Mac|O['’]|D['’])", c) and "-" not in c)
+
+
+def name_tokens_ok(toks: Sequence[str]) -> list[bool]:
+    """``token_ok_for_name`` for each token of a name, reading two tokens by their place in it: a
+    dotted initial before the surname ("A." of "A. K. Sharma") and a capitalised word after a particle
+    ("Vos" of "Daniel de Vos") are parts of the name even when they also spell a function word."""
+    ok = [token_ok_for_name(t) for t in toks]
+    for i, t in enumerate(toks):
+        if ok[i]:
+            continue
+        c = core(t)
+        low = c.lower()
+        initial = i + 1 < len(toks) and re.fullmatch(r"[A-Z]\.", t.rstrip(",")) is not None
+        after_particle = (i > 0 and core(toks[i - 1]).lower() in particles() and c[:1].isupper() and c.isalpha()
+                          and low in not_names() and not is_org_token(c) and low not in domain_words())  # fmt: skip
+        ok[i] = initial or after_particle
+    return ok
 
 
 def looks_like_name(seg: str) -> bool:

@@ -8,8 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.lexicon import instruction_verbs, particles
+from guardrails.pii.lexicon import instruction_verbs, particles, words
 from guardrails.pii.names import (
+    HANDLE_SHAPE,
     WORD,
     WORD_RE,
     core,
@@ -17,6 +18,7 @@ from guardrails.pii.names import (
     is_legal_form,
     is_org_token,
     looks_like_name,
+    name_tokens_ok,
     token_ok_for_name,
 )
 from guardrails.pii.negatives import on_protected, protected_ranges
@@ -219,6 +221,10 @@ def filter_persons(
         if s0.entity_type != "PERSON":
             out.append(s0)
             continue
+        # a user handle a chat's layout marks as its speaker is lower case by nature
+        if (s0.start, s0.end) in (weak_cue_spans or ()) and _HANDLE.fullmatch(text, s0.start, s0.end):
+            out.append(s0)
+            continue
         s = _trim_to_name(text, s0)
         if s is None:
             continue
@@ -226,6 +232,8 @@ def filter_persons(
         strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start, strong_only=True)
         cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(text, s.start)
         toks = seg.split()
+        if not strong and _thing_field_value(text, s.start, s.end):
+            continue
         # A name a strong cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading
         # holds it; a preposition or greeting ("for", "with", "Hi") is no such evidence.
         if any(is_org_token(t) for t in toks) or "\n" in seg.strip() or (not strong and _in_terms(seg, terms)):
@@ -253,19 +261,50 @@ def filter_persons(
             continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
         if _FAMILY_FIRM.match(text, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
-        if not all(token_ok_for_name(t) for t in toks):
+        if not all(name_tokens_ok(toks)):
             continue
         if len(toks) >= 2 and not strong and _used_as_organisation(text, seg):
             continue
-        if len(toks) >= 2:
+        words = _name_words(toks)
+        if words >= 2:
             full_names.update(core(t) for t in toks if len(core(t)) >= 3)
-        persons.append((s, cued, len(toks)))
+        persons.append((s, cued, words))
     # A single name a cue introduced once is the same person at its other mentions in the text.
     full_names.update(core(text[s.start : s.end]) for s, cued, n in persons if cued and n == 1)
     for s, cued, n in persons:
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names:
             out.append(s)
     return out
+
+
+_HANDLE = re.compile(HANDLE_SHAPE)
+_FIELD_KEY_BEFORE = re.compile(r"""(?<![\w-])["']?([A-Za-z][\w-]{1,40})["']?[ \t]*[:=][ \t]*["']?$""")
+
+
+# The value ends at a quote, a separator, the line's end or the next key of a log line ("env=prod").
+_FIELD_VALUE_END = re.compile(r"""[ \t]*(?:["',;}\]|\n]|$)|[ \t]+[\w.-]+=""")
+
+
+def _thing_field_value(text: str, start: int, end: int) -> bool:
+    """The phrase is the whole value of an export's field whose key names a thing ('"component":
+    "Grafana Loki"', "service=Azure Monitor"): the key says what the value is. A value that goes on
+    is free text ("Subject: Ana Ruiz joined the team") and may name anyone."""
+    j = start
+    while j > 0 and text[j - 1] in " \t\"'":
+        j -= 1
+    if j == 0 or text[j - 1] not in ":=":  # the common case, decided without a regex search
+        return False
+    m = _FIELD_KEY_BEFORE.search(text, max(0, start - 48), start)
+    if not m or not _FIELD_VALUE_END.match(text, end):
+        return False
+    last = re.split(r"[_-]", m.group(1).lower())[-1]
+    return last in words("thing_fields")
+
+
+def _name_words(toks: Sequence[str]) -> int:
+    """How many words of a name are given names or surnames: particles do not count, nor a
+    capitalised one opening the phrase ("De la Rue" is one surname, a firm as often as a person)."""
+    return sum(1 for i, t in enumerate(toks) if core(t).lower() not in particles() or (i > 0 and core(t)[:1].isupper()))
 
 
 # "at Blue Harbor" names a place or a firm; "look at", "shouted at" take a person.
@@ -308,7 +347,7 @@ _FAMILY_FIRM = re.compile(
 def _trim_to_name(text: str, span: PiiSpan) -> PiiSpan | None:
     """Strip titles and degrees around a name ("Prof. Ana Ruiz B.Sc." -> "Ana Ruiz")."""
     toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[span.start : span.end])]
-    ok = [token_ok_for_name(text[span.start + a : span.start + b]) for a, b in toks]
+    ok = name_tokens_ok([text[span.start + a : span.start + b] for a, b in toks])
     while toks and not ok[0]:
         toks.pop(0)
         ok.pop(0)
@@ -346,11 +385,18 @@ def trim_contact_labels(text: str, span: PiiSpan) -> PiiSpan | None:
     return PiiSpan(span.entity_type, span.start + words[0][0], span.start + words[-1][1], span.score)
 
 
+_LICENCE_AND_ID = frozenset({"DRIVER_LICENSE", "NATIONAL_ID"})
+
+
 def _merged_type(a: PiiSpan, b: PiiSpan) -> str:
     """A validated identifier if one is involved, else the longer member's type (an address block
     that swallowed a digit group stays a LOCATION), ENTITY_PRIORITY breaking ties."""
     if a.entity_type == b.entity_type:
         return a.entity_type
+    # A national number after a driving-licence cue is the licence's number (a Spanish licence
+    # carries the holder's DNI): the cue names the document, the checksum only the number.
+    if (a.start, a.end) == (b.start, b.end) and {a.entity_type, b.entity_type} == _LICENCE_AND_ID:
+        return "DRIVER_LICENSE"
     validated = [x for x in (a, b) if x.entity_type in VALIDATED_TYPES]
     if validated:
         return min((x.entity_type for x in validated), key=priority)

@@ -28,7 +28,12 @@ _ANCHORS = [
 ]
 # Four-digit postcodes (AT, CH, BE, DK, NO ...): "1010 Wien" alone reads like "2024 Berlin" or "1000
 # Users", so these count only after a street segment ("Ringstraße 5, 1010 Wien").
-_STREET_ONLY_ANCHORS = [re.compile(rf"(?<![\w\-/.,])[1-9]\d{{3}}[ \t]+{_CITY}{_CITY_END}")]
+# The Portuguese "1100-053 Lisboa" reads like a ticket or release id with a title ("2024-117
+# Migration"), so it too counts only after a street segment.
+_STREET_ONLY_ANCHORS = [
+    re.compile(rf"(?<![\w\-/.,])[1-9]\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
+    re.compile(rf"(?<![\w\-/.,])\d{{4}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
+]
 # Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
 

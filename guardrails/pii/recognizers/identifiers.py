@@ -488,15 +488,28 @@ class LicenceNumberRecognizer(EntityRecognizer):
 _ID_SHAPE = re.compile(r"[A-Z]{3,}\d+")
 
 
+# Month names of the other languages served (fr, de, nl, es, pt, it; Polish in the genitive a date
+# writes): a birth date on a form is written in the form's language ("né le 4 mai 1979").
+_MONTHS_ABROAD = (
+    r"(?i:janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[ûu]t|septembre|octobre|novembre|d[ée]cembre|"
+    r"januar|j[äa]nner|februar|m[äa]rz|juni|juli|oktober|dezember|januari|februari|maart|mei|augustus|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|se?ptiembre|setiembre|octubre|noviembre|diciembre|"
+    r"janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|"
+    r"gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre|"
+    r"stycznia|lutego|marca|kwietnia|maja|czerwca|lipca|sierpnia|wrze[śs]nia|pa[źz]dziernika|listopada|grudnia)"
+)
 _TEXT_DATE = (
-    rf"\d{{1,2}}(?:st|nd|rd|th)?\.?[ \t]+(?:{MONTHS_RE.pattern})\.?,?[ \t]+(?:19|20)\d\d|"
+    rf"\d{{1,2}}(?:st|nd|rd|th|er)?\.?[ \t]+(?:de[ \t]+)?(?:{MONTHS_RE.pattern}|{_MONTHS_ABROAD})\.?,?[ \t]+"
+    r"(?:de[ \t]+)?(?:19|20)\d\d|"
     rf"(?:{MONTHS_RE.pattern})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+(?:19|20)\d\d"
 )
 _DATE_VALUE = "|".join(p.replace(r"\b", "") for p in DATE_PATTERNS) + "|" + _TEXT_DATE
 _DOB_CUE = (
     r"(?:date\s+of\s+birth|birth\s*date|birthday|born|d\.?o\.?b\.?|geboren|geburtsdatum|geb\.|n[ée]e?\s+le|"
     r"date\s+de\s+naissance|geboortedatum|geboren\s+op|fecha\s+de\s+nacimiento|nacid[oa]|data\s+urodzenia|"
-    r"urodzon[ya])"
+    r"urodzon[ya]|data\s+de\s+nascimento|nascid[oa](?:\s+em)?|data\s+di\s+nascita|nat[oa]\s+il|"
+    # field names of exports ("date_of_birth", "birth_date", "dob")
+    r"date_of_birth|birth_?date|birthdate)"
 )
 
 
@@ -667,6 +680,8 @@ def identifier_recognizers() -> list[Any]:
                            not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
-            filler=r"[ \t]*(?:\(|:|,|-|on|is|of|am|le|el|op|dnia)?[ \t]*(?:on|:)?[ \t]*", score=0.85,
+            # a field of an export may quote its name and value ('"dob": "1992-02-29"')
+            filler=r"[\"']?[ \t]*(?:\(|:|=|,|-|on|is|of|am|le|el|op|em|il|dnia)?[ \t]*(?:on|:)?[ \t]*[\"']?",
+            score=0.85,
         ),
     ]  # fmt: skip

@@ -10,6 +10,7 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import instruction_verbs
 from guardrails.pii.names import (
+    HANDLE_SHAPE,
     WORD,
     core,
     has_domain_word,
@@ -69,6 +70,28 @@ class PersonCueRecognizer(EntityRecognizer):
         r"follow\s+up\s+with|from|by|with|if|to|for|at|my\s+(?:kid|son|daughter|wife|husband|friend|"
         r"colleague|manager|boss|mother|father|brother|sister))\s+)"
     )
+    # A record field naming a person, as exports, invites and commit trailers write it, its key and
+    # value perhaps quoted: '"assignee": "Ana Ruiz"', "organizer: Ana Ruiz", "Acked-by: Ana Ruiz",
+    # "Approved by: Ana Ruiz", "- contact_person: Ana Ruiz". Group 1: the bare key "name", whose
+    # value is as often a product's or a file's, and a git trailer, whose value is as often a build
+    # server or a bot ("Tested-by: Jenkins"): a full name only.
+    FIELD = re.compile(
+        r"(?i:(?<![\w-])[\"']?(?:(name|(?:[a-z]+-)+by)|assignee|reporter|requester|owner|approver|organi[sz]er|"
+        r"author|creator|reviewer|attendee|employee|account[ _-]?holder|contact[ _-]?(?:person|name)|"
+        r"(?:full|display|employee|customer)[ _-]?name|"
+        # a form's given-name and surname fields in the other languages served ("Prénom : Amélie")
+        r"vorname|nachname|familienname|pr[ée]nom|nom[ \t]+de[ \t]+famille|voornaam|achternaam|apellidos?|"
+        r"cognome|sobrenome|imi[eę]|nazwisko|"
+        # the holder or payee of a bank account in remittance blocks ("Kontoinhaber: Ute Brandes")
+        r"kontoinhaber(?:in)?|titulaire(?:[ \t]+du[ \t]+compte)?|rekeninghouder|"
+        r"titular(?:[ \t]+de[ \t]+la[ \t]+cuenta)?|payee|beneficiary|zahlungsempf[äa]nger|b[ée]n[ée]ficiaire|"
+        r"begunstigde|beneficiario|"
+        # record fields of the actor: "Reviewed by", "created_by"
+        r"(?:created|updated|modified|approved|reviewed|requested|reported|assigned|submitted|"
+        r"closed|resolved|tested|prepared|owned)[ _]by)"
+        r"[\"']?[ \t]*[:=][ \t]*[\"']?)"
+    )
+    FIELD_END = re.compile(r"[ \t]*(?:[\"',;)}\]<(|\n]|$)")
     INITIAL = re.compile(rf"\b({WORD})\s+([A-Z])\.?\s+({WORD})")
     SUBJECT = re.compile(r"(?i:\b(?:if|when|unless|once|until|while)\s+)")
 
@@ -87,6 +110,12 @@ class PersonCueRecognizer(EntityRecognizer):
 
         for m in self.STRONG.finditer(text):
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4) or _initialled(text, m.end()), 0.6)
+        for m in self.FIELD.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4, particle_first=True)
+            if not span or not self.FIELD_END.match(text, span[1]):
+                continue
+            if m.group(1) is None or looks_like_name(text[span[0] : span[1]]):
+                add(span, 0.6)
         for m in self.TITLE.finditer(text):
             # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
@@ -603,6 +632,10 @@ class PersonLayoutRecognizer(EntityRecognizer):
     STAMPED = re.compile(rf"(?m:^[ \t>*•-]*{_TIME_STAMP}[ \t]*[-–|]?[ \t]*)")
     SPEAKER = re.compile(rf"(?m:^[ \t>*•-]*({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)[ \t]*:[ \t]+(\S[^\n]*))")
     MENTION = re.compile(r"(?<![\w@.])@(?=[^\W\d_])")
+    # A chat handle built from a name: letters, a dot or underscore, letters ("anil.k", "marta_z").
+    HANDLE_SPEAKER = re.compile(
+        rf"(?m:^[ \t>*•-]*(?:{_TIME_STAMP}[ \t]*)?({HANDLE_SHAPE})[ \t]*:[ \t]+(\S[^\n]*))"
+    )
     # IRC-style chat: "<Rahul> can someone approve", "[09:14] <Marieke Jansen> done"
     BRACKETED_SPEAKER = re.compile(
         rf"(?m:^[ \t>*•-]*(?:{_TIME_STAMP}[ \t]*)?<({_NAME_WORD}(?:[ \t]+{_NAME_WORD})?)>[ \t]+(?=\S))"
@@ -657,6 +690,10 @@ class PersonLayoutRecognizer(EntityRecognizer):
         for block in _conversations([m for m in self.SPEAKER.finditer(text) if len(m.group(2).split()) >= 2], text):
             for m in block:
                 add(m.start(1), m.end(1))
+        # The same conversation between lower-case user handles of a name's shape ("anil.k: on it").
+        handles = [m for m in self.HANDLE_SPEAKER.finditer(text) if len(m.group(2).split()) >= 2]
+        for block in _conversations(handles, text):
+            out.extend(RecognizerResult("PERSON", m.start(1), m.end(1), CONTEXT_SCORE) for m in block)
         # One "Name: message" line whose message opens in the first person ("Piotr: I'll send it"):
         # a record field's value ("Status: open") does not speak.
         for m in self.SPEAKER.finditer(text):

@@ -30,6 +30,12 @@ _PERSON_HEADER = re.compile(
 )
 # A header that names a thing as often as a person: its cells must be full names.
 _NAME_HEADER = re.compile(r"(?i:name|naam|nom|nombre|nome)")
+# Headers of a thing's attributes: a people table has no owner, version, price or licence, so a
+# bare "Name" column beside one of them names products, services or files ("| Name | Owner team |").
+_THING_HEADER = re.compile(
+    r"(?i:\b(?:owner|owning|owned|vendor|version|release|price|cost|sku|licen[cs]e|plan|tier|component|module|"
+    r"platform|url|endpoint|repo(?:sitory)?|product|service|sla|uptime)s?\b)"
+)
 # Cell separators, most specific first: a Markdown or ASCII table, tabs, then CSV.
 _SEPARATORS = ("|", "\t", ";", ",")
 _RULE_ROW = re.compile(r"^[\s|:+\-=]*$")
@@ -94,6 +100,8 @@ class PersonColumnRecognizer(EntityRecognizer):
                 if len(header) < 2 or any(len(line[a:b].split()) > 4 for a, b in header):
                     continue
                 kinds = {j: k for j, (a, b) in enumerate(header) if (k := self._column_kind(line[a:b]))}
+                things = any(_THING_HEADER.search(line[a:b]) for j, (a, b) in enumerate(header) if j not in kinds)
+                kinds = {j: k for j, k in kinds.items() if k != "name" or not things}
                 if not kinds:
                     continue
                 self._rows(text, lines[i + 1 :], sep, len(header), kinds, orgs, out)
