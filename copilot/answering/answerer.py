@@ -572,6 +572,22 @@ def weighted_coverage(q_terms: set[str], unit_terms: set[str], ctx_terms: set[st
     return got / total
 
 
+def trim_list(u: Sentence, q_terms: set[str]) -> Sentence:
+    """A list cut after its last item that holds a word of the question, when some item does and
+    later ones do not: the items after it are about something else (often the next section's
+    title, which the parser reads as one more short item). A list none of whose items holds a
+    question word answers as a whole (its lead-in said what it is) and stays as it is."""
+    if u.kind != "list" or not q_terms:
+        return u
+    text = u.chunk.text
+    items = [(u.lead_end + b.start, u.lead_end + b.end) for b in _text.blocks(text[u.lead_end : u.end])]
+    holding = [e for s, e in items if content_terms(text[s:e]) & q_terms]
+    if len(items) < 2 or not holding or holding[-1] >= u.end:
+        return u
+    flat, masked = _flat(u.chunk, u.start, holding[-1])
+    return replace(u, end=holding[-1], text=flat, embed_text=masked)
+
+
 def passage_rank_share(cands: Sequence[tuple[Sentence, float]], hits: Sequence[ScoredChunk]) -> np.ndarray:
     """Each unit's passage rank as a share of the passages read (0 for the best passage)."""
     n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
@@ -840,7 +856,7 @@ class Answerer:
         for i, j in lead_of.items():
             scores[j] = max(scores[j], scores[i])
         picked = self.pick(cands, order, scores, sv, best)
-        units = [cands[i][0] for i in picked]
+        units = [trim_list(cands[i][0], q_terms) for i in picked]
         if len(units) == 1:
             units = [self.with_follower(units[0], principal)]
         ans = self._compose(units, redactor, retrieved, best)
