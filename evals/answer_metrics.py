@@ -5,6 +5,7 @@ is the reference answer. Definitions (used by every set and mode):
 
 - ``token_f1``: SQuAD-style token F1 between answer text and reference answer, after
   lowercasing, removing punctuation and articles (``token_precision_recall``: its two sides).
+  The answer's citation markers (``[1]``) are not answer text and are removed first.
 - ``contains_short``: the normalised short answer (e.g. CUAD ``short_answer`` "Nevada")
   appears as a token sequence inside the normalised answer.
 - ``cites_gold``: some citation's character range overlaps a gold span of the same document.
@@ -24,6 +25,15 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans({c: " " for c in string.punctuation})
 
 
+# The answerer's citation markers: " [n]" after each quoted unit.
+_CITATION_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def answer_text(prediction: str) -> str:
+    """The answer as a reader scores it: without its citation markers."""
+    return _CITATION_MARKER.sub("", prediction)
+
+
 def normalize_tokens(text: str) -> list[str]:
     """Lowercase, drop punctuation and English articles, split on whitespace."""
     return _ARTICLES.sub(" ", text.lower().translate(_PUNCT)).split()
@@ -32,7 +42,7 @@ def normalize_tokens(text: str) -> list[str]:
 def token_precision_recall(prediction: str, reference: str) -> tuple[float, float]:
     """Share of answer tokens found in the reference (precision) and of reference tokens found in
     the answer (recall): which side of token F1 an answer loses on (too long or too short)."""
-    pred, ref = normalize_tokens(prediction), normalize_tokens(reference)
+    pred, ref = normalize_tokens(answer_text(prediction)), normalize_tokens(reference)
     if not pred or not ref:
         same = float(pred == ref)
         return same, same
@@ -49,7 +59,7 @@ def token_f1(prediction: str, reference: str) -> float:
 
 def contains_short(prediction: str, short_answer: str) -> bool:
     """The short answer's normalised tokens occur contiguously in the prediction."""
-    needle, hay = normalize_tokens(short_answer), normalize_tokens(prediction)
+    needle, hay = normalize_tokens(short_answer), normalize_tokens(answer_text(prediction))
     if not needle:
         return False
     n = len(needle)

@@ -20,6 +20,13 @@ def test_precision_and_recall_say_which_side_f1_loses_on() -> None:
     assert token_f1("Nevada", "state of nevada") == 0.5
 
 
+def test_citation_markers_are_not_answer_text() -> None:
+    assert token_f1("Use the Zephyr runbook [1]. It takes two hours [2].", "use zephyr runbook it takes two hours") == 1.0
+    assert contains_short("Refunds within 30 [2] days", "30 days")
+    # Only bracketed numbers are markers: other bracketed text stays answer text.
+    assert token_f1("Set [debug] mode", "set mode") < 1.0
+
+
 def test_contains_short_needs_a_contiguous_token_match() -> None:
     assert contains_short("governed by the laws of New York.", "New York")
     assert not contains_short("York is new", "New York")
