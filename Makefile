@@ -52,8 +52,9 @@ demo: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/copilot serve --data-dir $(DATA_DIR) --host $(HOST) --port $(API_PORT)
 
+# The slowest tests are listed at the end of every run, so test time can be watched in CI.
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
 
 # Also the exhaustive variants (every demo key x question x endpoint of the PII-canary check).
 test-exhaustive: $(STAMP)

@@ -414,3 +414,31 @@ def test_a_title_before_a_name_is_no_given_name(detector: PiiDetector) -> None:
 )  # fmt: skip
 def test_products_offices_and_regions_in_running_text(detector: PiiDetector, text: str) -> None:
     assert not any(s.entity_type == "PERSON" for s in detector.detect(text)), detector.detect(text)
+
+
+# -- a role word ending a line is no cue for the next line -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title: Marketing Director\nSubject: Q3 rollout plan for the finance team",
+        "Role: Account Manager \nSubject: Renewal terms for 2027",
+        "Position: Solution Architect\nStatus: approved",
+    ],
+)
+def test_a_role_word_ending_its_line_is_no_cue_for_the_next_label(detector: PiiDetector, text: str) -> None:
+    assert not any(s.entity_type == "PERSON" for s in detector.detect(text)), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Account Manager: Anna Nowak", "Anna Nowak"),
+        ("Escalation contact:\nRuud Hoekstra", "Ruud Hoekstra"),
+        ("Our delivery lead Kavitha Raman approved the plan.", "Kavitha Raman"),
+        ("The engagement manager is Bartosz Lewandowski.", "Bartosz Lewandowski"),
+    ],
+)
+def test_a_role_word_still_introduces_its_name(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value), detector.detect(text)

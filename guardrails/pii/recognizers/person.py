@@ -48,7 +48,10 @@ class PersonCueRecognizer(EntityRecognizer):
         r"owner:|contact:|assignee:|reporter:|requester:|caller:?|user:?|employee:?|attn:?|c/o|cc:|"
         r"copies\s+to|thanks\s+to|assigned\s+to|on\s+behalf\s+of|account\s+holder|holder:|colleague|"
         r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
-        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)(?![^\W\d_])\s*(?:is|:|,)?)\s*)"
+        # a role word introduces the name on its own line unless a colon, comma or "is" follows it:
+        # "Role: Account Manager" ending a line is no cue for the next line's "Subject:"
+        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)(?![^\W\d_])"
+        r"(?:[ \t]*(?:is|:|,)\s*|[ \t]+(?=\S)))\s*)"
     )
     # Honorifics of the languages served; written in any case ("ms. Ruiz") except the one-letter "M."
     # (French), which must be capitalised and dotted.
