@@ -389,7 +389,6 @@ def test_text_over_spacy_max_length_is_windowed_quick(
 
 
 @pytest.mark.slow
-@pytest.mark.exhaustive
 def test_text_over_spacy_max_length_is_windowed(detector: PiiDetector) -> None:
     filler = "The ledger was reconciled and the report was filed. " * 10_200  # ~0.53M characters each side
     text = filler + "Contact Jonas Keller at jonas.keller@example.de." + filler
