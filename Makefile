@@ -29,7 +29,7 @@ export TRANSFORMERS_OFFLINE := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo serve test test-exhaustive test-fast lint bench eval clean lock
+.PHONY: install demo serve test test-exhaustive test-durations test-fast lint bench eval clean lock
 
 install: $(STAMP)
 
@@ -54,14 +54,18 @@ serve: $(STAMP)
 
 # The slowest tests are listed at the end of every run, so test time can be watched in CI.
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25 $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 $(PYTEST_ARGS)
 
 # Also the exhaustive variants (every demo key x question x endpoint of the PII-canary check).
 test-exhaustive: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --exhaustive $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --exhaustive $(PYTEST_ARGS)
+
+# Refreshes tests/durations.json, which orders the test files longest first (tests/scheduling.py).
+test-durations: $(STAMP)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --record-durations $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not browser" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

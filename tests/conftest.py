@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.scheduling"]
+
 for _k, _v in {
     "HF_HUB_OFFLINE": "1",
     "TRANSFORMERS_OFFLINE": "1",
