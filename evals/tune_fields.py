@@ -40,12 +40,12 @@ def field_table(index: Path, work: Path) -> Any:
 
 
 def multi_search(table: Any, text: str, where: str, n: int, boost: float) -> list[Any]:
-    from lancedb.query import MultiMatchQuery
+    from lancedb.query import FullTextOperator, MultiMatchQuery
 
     from retrievers.schema import ScoredChunk
     from retrievers.stores.lancedb import _ROW_COLUMNS, row_to_chunk
 
-    q = MultiMatchQuery(text, ["head_text", "index_text"], boosts=[boost, 1.0])
+    q = MultiMatchQuery(text, ["head_text", "index_text"], boosts=[boost, 1.0], operator=FullTextOperator.OR)
     rows = (table.search(q, query_type="fts").where(where, prefilter=True).select([*_ROW_COLUMNS, "_score"])
             .limit(n).to_arrow().to_pylist())
     return [ScoredChunk(chunk=row_to_chunk(r), score=float(r["_score"]), source="fulltext") for r in rows]

@@ -14,7 +14,10 @@ the same candidates offline:
 - ``prf-dense``: the dense list searched again with the query vector moved toward the mean vector of
   the top ``m`` fused chunks (Rocchio, weight ``beta``);
 - ``prf-text``: the full-text list searched again with ``t`` expansion terms from the top ``m``
-  full-text hits (RM3-style: term weight = sum over those hits of the term's share of the hit).
+  full-text hits (RM3-style: term weight = sum over those hits of the term's share of the hit x its
+  IDF among the candidates); ``+KEY wW``: a feedback list fused as a third list of weight ``W``;
+- ``rrf-mnz``: CombMNZ on RRF (the fused score times the number of lists holding the chunk);
+  ``rrf depthD``: each list fused from its first ``D`` candidates only.
 
 The objective is the mean over sets of (R@5 + nDCG@10) / 2 on the dev half. A method is kept only
 when it raises one set's dev objective by more than one question's share and lowers no set's dev
@@ -31,6 +34,7 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,13 +57,13 @@ def expansion_terms(query: str, hits: list[Any], m: int, t: int, stop: set[str])
     seen = set(_WORD.findall(query.lower()))
     bags = [Counter(w for w in _WORD.findall(h.chunk.index_text.lower()) if w not in stop) for h in hits]
     df: Counter[str] = Counter(w for bag in bags for w in bag)
-    weight: Counter[str] = Counter()
+    weight: dict[str, float] = {}
     for bag in bags[:m]:
         size = sum(bag.values())
         for w, n in bag.items():
             if w not in seen and size:
-                weight[w] += n / size * math.log(1 + len(bags) / df[w])
-    return [w for w, _ in weight.most_common(t)]
+                weight[w] = weight.get(w, 0.0) + n / size * math.log(1 + len(bags) / df[w])
+    return sorted(weight, key=lambda w: -weight[w])[:t]
 
 
 def fetch(ts: Any, cases: list, n: int, vectors: dict[str, np.ndarray], stop: set[str],
@@ -158,7 +162,10 @@ def context_rerank(fused: list[Any], alpha: float, by: str) -> list[Any]:
     return sorted(out, key=lambda h: h.score, reverse=True)
 
 
-def methods(k_rrf: int, weights: dict[str, float]) -> dict[str, Callable[[dict[str, Any]], list[Any]]]:
+Rank = Callable[[dict[str, Any]], list[Any]]
+
+
+def methods(k_rrf: int, weights: dict[str, float]) -> dict[str, Rank]:
     from retrievers.retriever import rrf_fuse
 
     def rrf(row: dict[str, Any], dense: str = "dense", text: str = "fulltext", third: str = "",
@@ -169,24 +176,40 @@ def methods(k_rrf: int, weights: dict[str, float]) -> dict[str, Callable[[dict[s
             ls["third"] = row[third]
         return rrf_fuse(ls, k=k_rrf, weights={**weights, "third": w3})
 
-    out: dict[str, Callable[[dict[str, Any]], list[Any]]] = {"rrf": rrf}
+    def summed(row: dict[str, Any], how: str, w: dict[str, float]) -> list[Any]:
+        return score_fuse(row["lists"], w, how)
+
+    def context(row: dict[str, Any], alpha: float, by: str) -> list[Any]:
+        return context_rerank(rrf(row), alpha, by)
+
+    def mnz(row: dict[str, Any]) -> list[Any]:
+        return sorted(rrf(row), key=lambda h: h.score * len(h.ranks), reverse=True)
+
+    def depth(row: dict[str, Any], d: int) -> list[Any]:
+        return rrf_fuse({n: hs[:d] for n, hs in row["lists"].items()}, k=k_rrf, weights=weights)
+
+    out: dict[str, Rank] = {"rrf": rrf}
     for how in ("minmax", "z"):
         for wf in (1.0, 1.5, 2.0, 3.0):
-            w = {"dense": 1.0, "fulltext": wf}
-            out[f"sum-{how} 1:{wf:g}"] = lambda r, how=how, w=w: score_fuse(r["lists"], w, how)
+            out[f"sum-{how} 1:{wf:g}"] = partial(summed, how=how, w={"dense": 1.0, "fulltext": wf})
     for by in ("neighbour", "section"):
         for a in (0.1, 0.25, 0.5):
-            out[f"{by} a{a:g}"] = lambda r, by=by, a=a: context_rerank(rrf(r), a, by)
+            out[f"{by} a{a:g}"] = partial(context, alpha=a, by=by)
     for m, b in PRF_DENSE:
-        out[f"prf-dense m{m} b{b:g}"] = lambda r, key=f"prf-dense m{m} b{b:g}": rrf(r, dense=key)
+        out[f"prf-dense m{m} b{b:g}"] = partial(rrf, dense=f"prf-dense m{m} b{b:g}")
     for m, t in PRF_TEXT:
-        out[f"prf-text m{m} t{t}"] = lambda r, key=f"prf-text m{m} t{t}": rrf(r, text=key)
+        out[f"prf-text m{m} t{t}"] = partial(rrf, text=f"prf-text m{m} t{t}")
     # the feedback list as a third fused list beside both originals
     for key in ("prf-dense m5 b0.25", "prf-dense m5 b0.5", "prf-text m3 t5", "prf-text m3 t10"):
         for w3 in (0.5, 1.0):
-            out[f"+{key} w{w3:g}"] = lambda r, key=key, w3=w3: rrf(r, third=key, w3=w3)
+            out[f"+{key} w{w3:g}"] = partial(rrf, third=key, w3=w3)
     for a in (0.03, 0.05):
-        out[f"neighbour a{a:g}"] = lambda r, a=a: context_rerank(rrf(r), a, "neighbour")
+        out[f"neighbour a{a:g}"] = partial(context, alpha=a, by="neighbour")
+    # CombMNZ on RRF: a chunk found by both lists counts its fused score twice.
+    out["rrf-mnz"] = mnz
+    # Each list fused from its first ``d`` candidates only (a deep rank adds noise, not evidence).
+    for d in (10, 20, 30):
+        out[f"rrf depth{d}"] = partial(depth, d=d)
     return out
 
 

@@ -8,13 +8,11 @@ rule before returning it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
-
-import numpy as np
 
 from retrievers.access import AccessFilter, AccessViolation, Principal, access_filter
 from retrievers.embeddings import Embedder, QueryVectorCache
@@ -102,7 +100,6 @@ class SearchTrace:
     embed_ms: float = 0.0
     dense_ms: float = 0.0
     fulltext_ms: float = 0.0
-    feedback_ms: float = 0.0
     total_ms: float = 0.0
     candidates: dict[str, int] = field(default_factory=dict)
 
@@ -127,8 +124,6 @@ class Retriever:
         doc_k: int = 20,
         doc_decay: float = 0.0,
         doc_source: EvidenceSource = "fused",
-        feedback_weight: float = 0.0,
-        feedback_docs: int = 5,
     ):
         self.store = store
         self.embedder = embedder
@@ -141,9 +136,6 @@ class Retriever:
         self.doc_k = doc_k
         self.doc_decay = doc_decay
         self.doc_source = doc_source
-        # Dense pseudo-relevance feedback in hybrid ranking (dense_feedback; off at weight 0).
-        self.feedback_weight = feedback_weight
-        self.feedback_docs = feedback_docs
         self.reranker = reranker
         # Stores with their own fusion (Weaviate) can run hybrid in one query per tenant.
         self.native_hybrid = native_hybrid and callable(getattr(store, "hybrid_search", None))
@@ -200,36 +192,12 @@ class Retriever:
         trace.candidates = {name: len(hits) for name, hits in lists.items()}
         if mode == "hybrid":
             hits = rrf_fuse(lists, k=self.rrf_k, weights=self.weights)
-            if self.feedback_weight > 0:
-                t = time.perf_counter()
-                hits = self.dense_feedback(vec, hits, lists, flt, n_cand)
-                trace.feedback_ms = (time.perf_counter() - t) * 1000
             hits = self.document_rerank(hits, lists)
         else:
             hits = lists[mode]
             for rank, h in enumerate(hits, start=1):
                 h.ranks[mode] = rank
         return self._finish(query, hits, k, flt, rerank, trace, t0)
-
-    def dense_feedback(self, vec: np.ndarray, fused: list[ScoredChunk], lists: dict[str, list[ScoredChunk]],
-                       flt: AccessFilter, n_cand: int) -> list[ScoredChunk]:
-        """Rocchio feedback on the dense side: the query vector moves toward the mean vector of the
-        first ``feedback_docs`` fused hits (``feedback_weight`` x that mean, then normalised), the dense
-        list is searched again with it and fused anew. Why: the fused top hits (full-text counts
-        twice) carry the asker's vocabulary into the dense side, which then finds passages worded
-        like the answer rather than like the question. Both the vector read and the second search
-        run under the search's own access filter, so only chunks the principal may read steer it."""
-        read: Callable[[list[str], AccessFilter], dict[str, np.ndarray]] | None = getattr(
-            self.store, "chunk_vectors", None)
-        if read is None or not fused:
-            return fused
-        got = read([h.chunk.chunk_id for h in fused[: self.feedback_docs]], flt)
-        if not got:
-            return fused
-        q = np.asarray(vec, dtype=np.float32) + self.feedback_weight * np.mean(list(got.values()), axis=0)
-        q = q / (float(np.linalg.norm(q)) or 1.0)
-        lists["dense"] = self.store.dense_search(q, flt, n_cand, candidates=True)
-        return rrf_fuse(lists, k=self.rrf_k, weights=self.weights)
 
     def document_rerank(self, fused: list[ScoredChunk], lists: dict[str, list[ScoredChunk]]) -> list[ScoredChunk]:
         """The configured document-evidence re-rank of one search's fused candidates."""

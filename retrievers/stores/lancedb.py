@@ -1018,23 +1018,6 @@ class LanceDBStore:
         with self._write_lock:
             return self._ensure_fts(part)
 
-    def chunk_vectors(self, chunk_ids: Sequence[str], flt: AccessFilter) -> dict[str, np.ndarray]:
-        """Pooled vectors of the named chunks the filter allows (pseudo-relevance feedback reads
-        the vectors of a search's own top hits): the access predicate is inside each table's query
-        and every row is re-checked, so a chunk the caller cannot see gives no vector."""
-        if not chunk_ids or flt.empty:
-            return {}
-        out: dict[str, np.ndarray] = {}
-        ids = ", ".join(_q(c) for c in chunk_ids)
-        for part, visible in self._visible(flt):
-            rows = (part.table.search().where(f"({visible}) AND chunk_id IN ({ids})", prefilter=True)
-                    .select([*_CANDIDATE_COLUMNS, "vector"]).limit(len(chunk_ids)).to_arrow().to_pylist())
-            for r in rows:
-                if not flt.allows(_candidate({**r, "_rowid": -1}, part.key)):
-                    raise AccessViolation(f"store returned a chunk outside the access filter: {r['chunk_id']}")
-                out[r["chunk_id"]] = np.asarray(r["vector"], dtype=np.float32)
-        return out
-
     def get_chunks(self, chunk_ids: Sequence[str], flt: AccessFilter) -> list[Chunk]:
         if not chunk_ids or flt.empty:
             return []
