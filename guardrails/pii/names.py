@@ -148,3 +148,20 @@ def looks_like_name(seg: str) -> bool:
             return False
         real += 1
     return real >= 2
+
+
+_CAPS_WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*")
+
+
+def title_view(seg: str) -> str:
+    """``seg`` with its words in capitals read in title case and the airline order's "/" as a space
+    ("MENSAH/KWAME" -> "Mensah Kwame", "O'SULLIVAN" -> "O'Sullivan"), the same length; ``seg`` itself
+    when a letter's case changes its length."""
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group()
+        return w.title() if len(w) > 1 and w.isupper() else w
+
+    view = _CAPS_WORD.sub(fix, seg)
+    view = re.sub(r"(?<=[^\W\d_])/(?=[^\W\d_])", " ", view)
+    return view if len(view) == len(seg) else seg
