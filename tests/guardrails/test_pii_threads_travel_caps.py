@@ -496,3 +496,38 @@ def test_names_in_capitals_in_forms(detector: PiiDetector, text: str, value: str
 )
 def test_capitals_in_forms_without_people(detector: PiiDetector, text: str) -> None:
     assert "PERSON" not in _types(detector, text), detector.detect(text)
+
+
+# -- a capitalised short function word closing a name; regions named like people ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Nguyễn Văn An sent the revised estimate on Friday.", "Nguyễn Văn An"),
+        ("Priya Natarajan from Tamil Nadu joined the steering committee.", "Priya Natarajan"),
+    ],
+)
+def test_names_beside_function_words_and_regions(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Andhra Pradesh and Tamil Nadu sites follow in wave 3.",
+        pytest.param("## Übersicht Für Die Umstellung\nDie Migration beginnt im Mai.",
+                     marks=pytest.mark.xfail(strict=True, reason="a title-case heading of non-ASCII words")),
+        pytest.param("## Guía Rápida De La Migración\nEl despliegue empieza en mayo.",
+                     marks=pytest.mark.xfail(strict=True, reason="a title-case heading of non-ASCII words")),
+        "Uttar Pradesh, Dolnośląskie Voivodeship and Kent County join the rollout.",
+    ],
+)
+def test_title_case_headings_and_regions_are_no_people(detector: PiiDetector, text: str) -> None:
+    assert "PERSON" not in _types(detector, text), detector.detect(text)
+
+
+def test_a_capitalised_function_word_after_a_heading_phrase_stays_out(detector: PiiDetector) -> None:
+    # only a name of three words or more closes with one, and a heading's words are no name
+    text = "## Zürich Región Für An Upgrade\nThe upgrade starts in May."
+    assert not _flagged(detector, text, "An", "PERSON"), detector.detect(text)

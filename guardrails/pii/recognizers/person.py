@@ -17,6 +17,7 @@ from guardrails.pii.names import (
     is_cap,
     is_legal_form,
     is_org_token,
+    late_function_word,
     looks_like_name,
     name_tokens,
     token_ok_for_name,
@@ -560,10 +561,16 @@ def weak_name_ok(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool
     return _single_ok(toks[0]) if len(toks) == 1 else looks_like_name(seg)
 
 
+_CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_](?<![a-z])")
+
+
 def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
     """End of the phrase without the lower-case words closing it ("Ana Ruiz reviewed" -> "Ana Ruiz")."""
     toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
     while toks and not is_cap(text[a + toks[-1][0] : a + toks[-1][1]]):
+        if (len(toks) >= 3 and late_function_word([text[a + x : a + y] for x, y in toks], len(toks) - 1)
+                and not _CAPITALISED_NEXT.match(text, a + toks[-1][1])):  # fmt: skip
+            break  # "Nguyễn Văn An sent": a given name spelling a function word ("For An Upgrade": a heading's)
         toks.pop()
     return a + toks[-1][1] if toks else a
 
