@@ -12,7 +12,7 @@ from typing import Any
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
 from guardrails.pii.recognizers.contact import WEAK_PHONE_SCORE
-from guardrails.pii.recognizers.person import CUE_RECOGNIZERS, WEAK_CUE_RECOGNIZERS
+from guardrails.pii.recognizers.person import CUE_RECOGNIZERS, FORM_RECOGNIZER, WEAK_CUE_RECOGNIZERS
 from guardrails.pii.windowing import shift, windows
 from guardrails.spans import PiiSpan
 
@@ -268,6 +268,8 @@ class PiiDetector:
                 for r in cued]  # fmt: skip
         cue_spans = {(r.start, r.end) for r, w in zip(cued, weak, strict=True) if not w}
         weak_cue_spans = {(r.start, r.end) for r, w in zip(cued, weak, strict=True) if w}
+        form_spans = {(r.start, r.end) for r in cued
+                      if (r.recognition_metadata or {}).get("recognizer_name") == FORM_RECOGNIZER}  # fmt: skip
         candidates = [
             PiiSpan(our_type(r.entity_type), r.start, r.end, round(float(r.score), 4))
             for r in results
@@ -279,7 +281,8 @@ class PiiDetector:
         facts = pp.TextFacts.of(text, terms) if self.business_documents else None
         if self.business_documents:
             spans = pp.keep_postal_locations(
-                text, pp.filter_persons(text, spans, cue_spans, org_spans, terms, facts, weak_cue_spans)
+                text, pp.filter_persons(text, spans, cue_spans, org_spans, terms, facts, weak_cue_spans,
+                                  form_spans)
             )
         if self.post_process:
             spans = pp.ssns_with_evidence(text, pp.phones_with_evidence(text, spans, WEAK_PHONE_SCORE))
@@ -292,7 +295,7 @@ class PiiDetector:
                 spans = pp.propagate_person_mentions(text, spans)
         if self.business_documents:  # propagation and address blocks must not re-add noise
             spans = pp.filter_persons(text, pp.drop_structured_values(text, spans), cue_spans, org_spans, terms,
-                                      facts, weak_cue_spans)
+                                      facts, weak_cue_spans, form_spans)
             spans = pp.keep_postal_locations(text, spans)
         return pp.merge_spans(spans, text)
 

@@ -128,8 +128,16 @@ def name_tokens_ok(toks: Sequence[str]) -> list[bool]:
         initial = i + 1 < len(toks) and re.fullmatch(r"[A-Z]\.", t.rstrip(",")) is not None
         after_particle = (i > 0 and core(toks[i - 1]).lower() in particles() and c[:1].isupper() and c.isalpha()
                           and low in not_names() and not is_org_token(c) and low not in domain_words())  # fmt: skip
-        ok[i] = initial or after_particle
+        ok[i] = initial or after_particle or (all(ok[:i]) and late_function_word(toks, i))
     return ok
+
+
+def late_function_word(toks: Sequence[str], i: int) -> bool:
+    """``toks[i]`` closes a name of three words or more and spells a short function word written
+    capitalised ("An" of "Nguyễn Văn An"): mid-phrase, a function word is written in lower case."""
+    c = core(toks[i])
+    return (i >= 2 and i == len(toks) - 1 and 2 <= len(c) <= 3 and c[:1].isupper() and c[1:].islower()
+            and c.lower() in not_names())  # fmt: skip
 
 
 def looks_like_name(seg: str) -> bool:
@@ -138,9 +146,12 @@ def looks_like_name(seg: str) -> bool:
     if not 2 <= len(toks) <= 4 or "\n" in seg:
         return False
     real = 0
-    for t in toks:
+    for i, t in enumerate(toks):
         c = t.rstrip(".,")
         if c.lower() in particles() or (len(c) == 1 and c.isupper()):
+            continue
+        if late_function_word(toks, i):
+            real += 1
             continue
         if not token_ok_for_name(c) or not c.replace("-", "").replace("'", "").replace("’", "").isalpha():
             return False
@@ -148,3 +159,20 @@ def looks_like_name(seg: str) -> bool:
             return False
         real += 1
     return real >= 2
+
+
+_CAPS_WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*")
+
+
+def title_view(seg: str) -> str:
+    """``seg`` with its words in capitals read in title case and the airline order's "/" as a space
+    ("MENSAH/KWAME" -> "Mensah Kwame", "O'SULLIVAN" -> "O'Sullivan"), the same length; ``seg`` itself
+    when a letter's case changes its length."""
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group()
+        return w.title() if len(w) > 1 and w.isupper() else w
+
+    view = _CAPS_WORD.sub(fix, seg)
+    view = re.sub(r"(?<=[^\W\d_])/(?=[^\W\d_])", " ", view)
+    return view if len(view) == len(seg) else seg

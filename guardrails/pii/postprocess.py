@@ -19,6 +19,7 @@ from guardrails.pii.names import (
     is_org_token,
     looks_like_name,
     name_tokens_ok,
+    title_view,
     token_ok_for_name,
 )
 from guardrails.pii.negatives import on_protected, protected_ranges
@@ -201,6 +202,7 @@ def _split_words(words: Sequence[str]) -> list[str]:
 def filter_persons(
     text: str, spans: list[PiiSpan], cue_spans: set[tuple[int, int]], org_spans: Sequence[tuple[int, int]],
     terms: Sequence[str], facts: TextFacts | None = None, weak_cue_spans: set[tuple[int, int]] | None = None,
+    form_spans: set[tuple[int, int]] | None = None,
 ) -> list[PiiSpan]:  # fmt: skip
     """A capitalised phrase naming a product, organisation, document or UI element is not a person.
 
@@ -209,7 +211,8 @@ def filter_persons(
     headings, the configured allow-list), and, unless a cue introduced them, phrases whose words the
     text also writes in lower case or that consist of heading words, instruction steps ("Click
     Save") and UI labels after an instruction verb; finally single words that neither follow a cue
-    nor repeat a full name of the same text.
+    nor repeat a full name of the same text. A form field's value in capitals (``form_spans``) is
+    judged by its title-case reading ("O'SULLIVAN" as "O'Sullivan").
     """
     from guardrails.pii.recognizers.person import preceded_by_cue
 
@@ -225,14 +228,17 @@ def filter_persons(
         if (s0.start, s0.end) in (weak_cue_spans or ()) and _HANDLE.fullmatch(text, s0.start, s0.end):
             out.append(s0)
             continue
-        s = _trim_to_name(text, s0)
+        view = text
+        if form_spans and (s0.start, s0.end) in form_spans:
+            view = text[: s0.start] + title_view(text[s0.start : s0.end]) + text[s0.end :]
+        s = _trim_to_name(view, s0)
         if s is None:
             continue
-        seg = text[s.start : s.end]
-        strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(text, s.start, strong_only=True)
-        cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(text, s.start)
+        seg = view[s.start : s.end]
+        strong = (s0.start, s0.end) in cue_spans or preceded_by_cue(view, s.start, strong_only=True)
+        cued = strong or (s0.start, s0.end) in (weak_cue_spans or ()) or preceded_by_cue(view, s.start)
         toks = seg.split()
-        if not strong and _thing_field_value(text, s.start, s.end):
+        if not strong and _thing_field_value(view, s.start, s.end):
             continue
         # A name a strong cue introduces ("Dear ...", "Contact: ...") stays a person even if a heading
         # holds it; a preposition or greeting ("for", "with", "Hi") is no such evidence.
@@ -241,29 +247,29 @@ def filter_persons(
         # Inside an organisation the model recognised: one with an organisation word ("Nowak
         # Logistics") unless a cue introduced the name; a partnership of names ("Ford, Smith and
         # Lane") unless a strong cue did.
-        if any(a <= s.start and s.end <= b and ((not cued and any(is_org_token(t) for t in text[a:b].split()))
-                                                or (not strong and _PARTNERSHIP.search(text[a:b])))
+        if any(a <= s.start and s.end <= b and ((not cued and any(is_org_token(t) for t in view[a:b].split()))
+                                                or (not strong and _PARTNERSHIP.search(view[a:b])))
                for a, b in org_spans):  # fmt: skip
             continue
-        if not strong and (_common_words(toks, facts) or _instruction_at_start(text, s.start, core(toks[0]))
-                         or _after_instruction(text, s.start)):  # fmt: skip
+        if not strong and (_common_words(toks, facts) or _instruction_at_start(view, s.start, core(toks[0]))
+                         or _after_instruction(view, s.start)):  # fmt: skip
             continue
-        after = re.match(r"[ \t]+(\S+)", text[s.end : s.end + 30])
+        after = re.match(r"[ \t]+(\S+)", view[s.end : s.end + 30])
         before = re.search(r"(\S+)[ \t]+(?:(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le)[ \t]+)*$",
-                           text[max(0, s.start - 40) : s.start])  # fmt: skip
+                           view[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
         owner = seg.endswith(("'s", "’s", "'", "’"))  # "Mr Daniel Osei's team": the team is his
         if after and not owner and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
-        partners = _PARTNER_NAMES.match(text, s.end)
+        partners = _PARTNER_NAMES.match(view, s.end)
         if partners and is_legal_form(partners.group(1)):
             continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
-        if _FAMILY_FIRM.match(text, s.end):
+        if _FAMILY_FIRM.match(view, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(name_tokens_ok(toks)):
             continue
-        if len(toks) >= 2 and not strong and _used_as_organisation(text, seg):
+        if len(toks) >= 2 and not strong and _used_as_organisation(view, seg):
             continue
         words = _name_words(toks)
         if words >= 2:
@@ -437,6 +443,8 @@ def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     for s in spans:
         if s.entity_type != "LOCATION" or s.score < 0.5:
             continue
+        # a street pattern may have taken the line break after it ("8 avenue Jean Jaurès\n")
+        s = PiiSpan(s.entity_type, s.start, s.start + len(text[s.start : s.end].rstrip()), s.score)
         m = re.match(r",\s*((?:[^\W\d_][\w'’.\-]*\s?){1,4})(?=[\n.?!;]|$)", text[s.end :])
         end = s.end + m.end() if m else s.end
         pos = end

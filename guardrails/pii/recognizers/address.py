@@ -169,7 +169,8 @@ _EURO_SUFFIX = (
 )
 _EURO_WORD = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|gade|vej|allé|plads|torv|gata"
 _EURO_PREFIX = (
-    r"(?:rue|via|viale|calle|avenida|avda\.?|rua|piazza|plaza|chemin|carrer|corso|largo|ul\.|al\.|aleja|"
+    # "avenue" written first, in lower case, as French streets are ("8 avenue Jean Jaurès")
+    r"(?:rue|via|viale|calle|avenida|avda\.?|avenue|rua|piazza|plaza|chemin|carrer|corso|largo|ul\.|al\.|aleja|"
     r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
 )
 _W = r"[^\W\d_][\w'’.\-]*"

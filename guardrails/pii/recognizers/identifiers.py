@@ -507,7 +507,7 @@ _DATE_VALUE = "|".join(p.replace(r"\b", "") for p in DATE_PATTERNS) + "|" + _TEX
 _DOB_CUE = (
     r"(?:date\s+of\s+birth|birth\s*date|birthday|born|d\.?o\.?b\.?|geboren|geburtsdatum|geb\.|n[ée]e?\s+le|"
     r"date\s+de\s+naissance|geboortedatum|geboren\s+op|fecha\s+de\s+nacimiento|nacid[oa]|data\s+urodzenia|"
-    r"urodzon[ya]|data\s+de\s+nascimento|nascid[oa](?:\s+em)?|data\s+di\s+nascita|nat[oa]\s+il|"
+    r"urodzon[ya]|ur\.|data\s+de\s+nascimento|nascid[oa](?:\s+em)?|data\s+di\s+nascita|nat[oa]\s+il|"
     # field names of exports ("date_of_birth", "birth_date", "dob")
     r"date_of_birth|birth_?date|birthdate)"
 )

@@ -17,6 +17,7 @@ from guardrails.pii.names import (
     is_cap,
     is_legal_form,
     is_org_token,
+    late_function_word,
     looks_like_name,
     name_tokens,
     token_ok_for_name,
@@ -25,7 +26,9 @@ from guardrails.pii.names import (
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
                              "PersonRecordRecognizer", "PersonLayoutRecognizer",
-                             "PersonMentionRecognizer", "PersonColumnRecognizer"})  # fmt: skip
+                             "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer"})  # fmt: skip
+# Its names may be written in capitals: the filters read them in title case.
+FORM_RECOGNIZER = "PersonFormRecognizer"
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
 WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
@@ -33,6 +36,9 @@ WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecogn
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
+# spaCy's entity over a line break: above the score threshold (its parts are still trimmed and
+# judged), below every cue's score.
+MULTILINE_ENTITY_SCORE = 0.4
 # A name followed by its contact details is strong evidence: scored above the sentence-context
 # guess so the duplicate removal keeps it (and its strong cue) when both find the same span.
 CONTACT_NAME_SCORE = 0.9
@@ -50,7 +56,7 @@ class PersonCueRecognizer(EntityRecognizer):
         r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
         # a role word introduces the name on its own line unless a colon, comma or "is" follows it:
         # "Role: Account Manager" ending a line is no cue for the next line's "Subject:"
-        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact)(?![^\W\d_])"
+        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact|commander)(?![^\W\d_])"
         r"(?:[ \t]*(?:is|:|,)\s*|[ \t]+(?=\S)))\s*)"
     )
     # Honorifics of the languages served; written in any case ("ms. Ruiz") except the one-letter "M."
@@ -112,7 +118,10 @@ class PersonCueRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("PERSON", span[0], span[1], score))
 
         for m in self.STRONG.finditer(text):
-            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4) or _initialled(text, m.end()), 0.6)
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4)
+            if span and _TITLE_CASE_LABEL.fullmatch(m.group()) and len(text[span[0] : span[1]].split()) == 1:
+                continue  # "Lead Source", "Contact Form": one capitalised word after a capitalised role word
+            add(span or _initialled(text, m.end()), 0.6)
         for m in self.FIELD.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4, particle_first=True)
             if not span or not self.FIELD_END.match(text, span[1]):
@@ -148,6 +157,12 @@ class PersonCueRecognizer(EntityRecognizer):
         return out
 
 
+# A cue that is a capitalised role word joined to the next word by a space only: with one word after
+# it, a label written in title case ("Lead Source", "Contact Form", "Manager Dashboard").
+_TITLE_CASE_LABEL = re.compile(
+    r"(?:[A-Z][a-z]+[ \t]+)?(?:Officer|Manager|Director|Counsel|Lead|Head|Coordinator|Controller|Representative|"
+    r"Sponsor|Architect|Consultant|Engineer|Contact)[ \t]+"
+)
 _INITIALS = re.compile(r"[ \t]*:?[ \t]*(?:[A-Z]\.[ \t]?){1,2}")
 
 
@@ -287,6 +302,17 @@ _KIN = (
     r"kid|kids|child|children|son|sons|daughter|daughters|wife|husband|mother|father|mum|mom|dad|"
     r"brother|sister|parents|family|grandmother|grandfather|birthday|fiancée?|widow|widower|killers?"
 )
+
+
+# Acts and relations of a person after a possessive (a product has an owner and a release, not these).
+_PERSONAL_ACTS = (
+    r"approval|sign-?off|signature|consent|resignation|successor|deputy|assistant|line[ \t]+manager|"
+    r"out-of-office|absence|(?:parental|sick|annual)[ \t]+leave"
+)
+
+# "waiting for Jean-Luc Moreau's approval": what a full name owns that only a person gives or has
+_PERSONAL_ACT_AFTER = re.compile(rf"['’]s[ \t]+(?:{_PERSONAL_ACTS})\b")
+_NAME_PHRASE_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})$")
 
 
 def _non_person_entities(nlp_artifacts: Any) -> list[tuple[int, int]]:
@@ -439,14 +465,23 @@ class PersonContextRecognizer(EntityRecognizer):
                 continue
             a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
             b = _strip_trailing_lower_words(text, a, b)
+            if text[b - 2 : b] in ("'s", "’s"):  # "Siobhan O'Brien's team": the possessive is no part
+                b -= 2
             seg = text[a:b]
             # Not a place ("in Nowy Sącz") nor the object of an instruction ("Enable Café Mode").
             if a > m.start(1) or _PLACE_BEFORE.search(text[max(0, a - 12) : a]):
                 continue
-            if len(seg.split()) >= 2 and (not seg.isascii() or _PARTICLE_INSIDE.search(seg)):
+            if len(seg.split()) >= 2 and (not seg.isascii() or _PARTICLE_INSIDE.search(seg)
+                                          or _GAELIC_PREFIX.search(seg)):
                 add(a, b, CONTEXT_SCORE)
         for m in self.POSSESSIVE.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in _PERSONAL_ACT_AFTER.finditer(text):  # rare: the name is looked for only before one
+            lo = max(0, m.start() - 80)
+            if phrase := _NAME_PHRASE_BEFORE.search(text, lo, m.start()):
+                a, b = _strip_leading_function_words(text, phrase.start(1), phrase.end(1))
+                if len(text[a:b].split()) >= 2:
+                    add(a, b, CONTEXT_SCORE)
         # "Met Joanna and Piet": the partner of a first name found by its cue is a first name too.
         for r in list(out):
             if len(text[r.start : r.end].split()) == 1 and (after := self.PAIR_AFTER.match(text, r.end)):
@@ -492,6 +527,9 @@ def _named_as_firm(text: str, word: str, orgs: list[tuple[int, int]]) -> bool:
     return False
 
 
+# An Irish or Norman surname prefix with its apostrophe ("O'Brien", "D'Arcy"); not the French
+# article ("L'Oréal").
+_GAELIC_PREFIX = re.compile(r"(?<![\w'’])[OD]['’][A-Z][a-z]")
 _PLACE_BEFORE = re.compile(r"(?i:\b(?:in|at|near|via|into|outside|around|across)[ \t]+)$")
 _PARTICLE_INSIDE = re.compile(rf"[ \t]{_PARTICLE}[ \t]")
 # One item of a list ("Ana", "Ilse Bakker"), without its separators ("," "and" "&").
@@ -523,10 +561,16 @@ def weak_name_ok(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool
     return _single_ok(toks[0]) if len(toks) == 1 else looks_like_name(seg)
 
 
+_CAPITALISED_NEXT = re.compile(r"[ \t]+[^\W\d_](?<![a-z])")
+
+
 def _strip_trailing_lower_words(text: str, a: int, b: int) -> int:
     """End of the phrase without the lower-case words closing it ("Ana Ruiz reviewed" -> "Ana Ruiz")."""
     toks = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[a:b])]
     while toks and not is_cap(text[a + toks[-1][0] : a + toks[-1][1]]):
+        if (len(toks) >= 3 and late_function_word([text[a + x : a + y] for x, y in toks], len(toks) - 1)
+                and not _CAPITALISED_NEXT.match(text, a + toks[-1][1])):  # fmt: skip
+            break  # "Nguyễn Văn An sent": a given name spelling a function word ("For An Upgrade": a heading's)
         toks.pop()
     return a + toks[-1][1] if toks else a
 
@@ -732,9 +776,33 @@ class PersonLayoutRecognizer(EntityRecognizer):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:
                 add(*span)
+        # A user handle of a name's shape as the actor of a log line or the holder of an on-call
+        # role ("escalated by j.smith", "primary: j.smith, secondary: m.garcia"); a bare "primary"
+        # names a person only in a rotation ("primary: eu-west-1" is a region).
+        rota: bool | None = None
+        for h in _HANDLE_TOKEN.finditer(text):  # handles are rare: the key is looked for only before one
+            key = _HANDLE_KEY_BEFORE.search(text, max(0, h.start() - 60), h.start())
+            if not key or set(re.split(r"[._]", h.group())) & _SYSTEM_ACCOUNTS:
+                continue
+            if key.group(1) is not None:
+                rota = _ROTA_WORDS.search(text) is not None if rota is None else rota
+                if not rota:
+                    continue
+            out.append(RecognizerResult("PERSON", h.start(), h.end(), CONTEXT_SCORE))
         return out
 
 
+_ROTA_WORDS = re.compile(r"(?i:\bon[- ]?call\b|\brota\b|\brotation\b|\bpager)")
+_HANDLE_TOKEN = re.compile(rf"(?<![\w.@-]){HANDLE_SHAPE}(?![\w.@-])")
+_HANDLE_KEY_BEFORE = re.compile(
+    rf"(?i:\b(?:((?:primary|secondary|tertiary|backup|shadow)(?:[ \t]+on[- ]?call)?)|on[- ]?call|"
+    r"incident[ \t]+commander|commander|scribe|assignee|assigned[ \t]+to|owner|reporter|"
+    rf"{_ACTOR})[ \t]*[:=]?[ \t]*$)"
+)
+# Parts of an account a system, not a person, holds ("svc.backup", "deploy_bot").
+_SYSTEM_ACCOUNTS = frozenset({"svc", "system", "sys", "admin", "root", "bot", "ci", "cd", "build", "deploy", "service",
+                              "api", "app", "auto", "cron", "daemon", "noreply", "test", "prod", "dev", "stage",
+                              "staging", "local", "internal", "ops", "monitor", "backup", "job", "batch"})
 _FIRST_PERSON_OPENING = re.compile(
     r"(?:I|I'm|I’m|I'll|I’ll|I've|I’ve|I'd|I’d|we'll|we’ll|we're|we’re|we've|we’ve)(?![\w'’])"
 )
@@ -770,9 +838,26 @@ def _is_field_label(token: str) -> bool:
 def person_recognizers() -> list[Any]:
     from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+    class LineSpacyRecognizer(SpacyRecognizer):  # type: ignore[misc]
+        """spaCy's entities; a PERSON running over a line break scores below every cue.
+
+        The model joins a name to the next line's label ("Priya Natarajan\nScribe"); Presidio's
+        duplicate removal then drops the name a cue found inside it, and the filters drop the
+        joined span (a name never spans lines).
+        """
+
+        def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+            results = super().analyze(text, entities, nlp_artifacts)
+            for r in results:
+                if r.entity_type == "PERSON" and "\n" in text[r.start : r.end]:
+                    r.score = min(r.score, MULTILINE_ENTITY_SCORE)
+            return list(results)
+
     from guardrails.pii.recognizers.person_columns import PersonColumnRecognizer
+    from guardrails.pii.recognizers.person_forms import PersonFormRecognizer
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
 
-    return [SpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
+    return [LineSpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
             NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
-            PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer()]  # fmt: skip
+            PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
+            PersonFormRecognizer()]  # fmt: skip

@@ -16,7 +16,8 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from guardrails.pii.recognizers.person import CONTEXT_SCORE, _non_person_entities, weak_name_ok
+from guardrails.pii.names import looks_like_name
+from guardrails.pii.recognizers.person import CONTEXT_SCORE, _non_person_entities, _single_ok, weak_name_ok
 
 # Headers of a column of people, in the languages served.
 _PERSON_HEADER = re.compile(
@@ -29,7 +30,8 @@ _PERSON_HEADER = re.compile(
     r"partecipante|sobrenome|funcion[aá]rio|imi[eę]|nazwisko|imi[eę]\s+i\s+nazwisko|pracownik|uczestnik)"
 )
 # A header that names a thing as often as a person: its cells must be full names.
-_NAME_HEADER = re.compile(r"(?i:name|naam|nom|nombre|nome)")
+# A CRM's "Contact" and "Lead Name" columns list people as often as shared mailboxes or firms.
+_NAME_HEADER = re.compile(r"(?i:name|naam|nom|nombre|nome|contact|lead(?:[\s_-]*name)?)")
 # Headers of a thing's attributes: a people table has no owner, version, price or licence, so a
 # bare "Name" column beside one of them names products, services or files ("| Name | Owner team |").
 _THING_HEADER = re.compile(
@@ -45,17 +47,43 @@ _PEOPLE_HEADING = re.compile(
     r"speakers|reviewers|approvers|teilnehmer(?:innen)?|anwesend|participants|présents|deelnemers|aanwezig|"
     r"asistentes|participantes|partecipanti|presenti|uczestnicy|obecni)[ \t]*[*_]*:?[*_]*[ \t]*\n)"
 )
+# A meeting's people on one line after their key, in the languages served ("Teilnehmer: Jens Albrecht,
+# Dorota Lis", "Participants : Yann Le Goff ; Hugo Marchal").
+_PEOPLE_KEY_LINE = re.compile(
+    r"(?im:^[ \t>*-]*(?:(?:required|optional)(?:[ \t]+attendees)?|attendees|participants|invitees|"
+    r"teilnehmer(?:innen)?|eingeladen|anwesend|deelnemers|genodigden|aanwezig|invités|présents|asistentes|"
+    r"participantes|invitados|presentes|uczestnicy|obecni|partecipanti|presenti)[ \t]*:[ \t]*([^\n]+))"
+)
+_LIST_SEP = re.compile(r"[ \t]*[,;][ \t]*")
 # One item of a bulleted or numbered list: the name, then at most a role after a comma, dash or bracket.
 _ITEM = re.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+([^\n,(–—]+?)[ \t]*(?:(?:[,(–—]|[ \t]-[ \t])[^\n]*)?(?:\n|$)")
 
 
+def _split(line: str, sep: str) -> list[str]:
+    """``line`` cut at ``sep``; in CSV a separator inside double quotes is the cell's text
+    ('"Okafor, Chidi",CFO')."""
+    if sep not in ",;" or '"' not in line:
+        return line.split(sep)
+    parts, start, quoted = [], 0, False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == sep and not quoted:
+            parts.append(line[start:i])
+            start = i + 1
+    parts.append(line[start:])
+    return parts
+
+
 def _cells(line: str, sep: str) -> list[tuple[int, int]]:
-    """(start, end) of each cell of ``line`` without the spaces around it; a Markdown table's
-    outer bars open and close no cell."""
+    """(start, end) of each cell of ``line`` without the spaces and CSV quotes around it; a Markdown
+    table's outer bars open and close no cell."""
     out, pos = [], 0
-    for part in line.split(sep):
+    for part in _split(line, sep):
         a = pos + len(part) - len(part.lstrip())
         b = pos + len(part.rstrip())
+        if b - a >= 2 and line[a] == line[b - 1] == '"':
+            a, b = a + 1, b - 1
         out.append((a, max(a, b)))
         pos += len(part) + 1
     if sep == "|" and line.strip().startswith("|"):
@@ -84,6 +112,17 @@ class PersonColumnRecognizer(EntityRecognizer):
                 pos = item.end()
             # every item must pass: one team or product word ends the list's claim
             if items and all(weak_name_ok(text, a, b, orgs) for a, b in items):
+                out.extend(RecognizerResult("PERSON", a, b, CONTEXT_SCORE) for a, b in items)
+        for m in _PEOPLE_KEY_LINE.finditer(text):
+            items, pos = [], m.start(1)
+            for part in [*_LIST_SEP.finditer(m.group(1)), None]:
+                end = m.start(1) + part.start() if part else m.end(1)
+                seg = text[pos:end].rstrip(" \t.")
+                items.append((pos, pos + len(seg)))
+                pos = m.start(1) + part.end() if part else end
+            # full names only, every one of them: a list of teams or departments ("Vertrieb; Einkauf")
+            # is written alike
+            if len(items) >= 2 and all(looks_like_name(text[a:b]) and weak_name_ok(text, a, b, orgs) for a, b in items):
                 out.extend(RecognizerResult("PERSON", a, b, CONTEXT_SCORE) for a, b in items)
         if not any(sep in text for sep in _SEPARATORS):
             return out
@@ -130,5 +169,12 @@ class PersonColumnRecognizer(EntityRecognizer):
             for j, kind in kinds.items():
                 a, b = off + cells[j][0], off + cells[j][1]
                 full = len(text[a:b].split()) >= 2
-                if (full or kind == "person") and weak_name_ok(text, a, b, orgs):
+                if (full or kind == "person") and (weak_name_ok(text, a, b, orgs)
+                                                   or (kind == "person" and _double_barrelled(text[a:b]))):
                     out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
+
+
+def _double_barrelled(cell: str) -> bool:
+    """One hyphenated surname ("Albers-Kühn"): alone it may name a firm, in a surname column a person."""
+    parts = cell.split("-")
+    return " " not in cell and len(parts) == 2 and all(_single_ok(p) for p in parts)

@@ -1,0 +1,120 @@
+"""Names in form fields the other person recognizers read only in mixed case: values written in
+capitals ("SURNAME: O'SULLIVAN", "BENEFICIARY: MARIA FERNANDA LOPES"), the airline order
+("PASSENGER: MENSAH/KWAME MR"), a capitalised surname before the given name ("Employee: DUBOIS,
+Jean-Luc"), and a bare "Nom"/"Name" field beside a given-name field ("Prénom : Amélie" / "Nom :
+Girard"), whose one word is then the surname.
+
+A form in capitals writes every value so: a value is judged by its title-case reading ("O'Sullivan"),
+with the same word lists as any name. Strong cues (``CUE_RECOGNIZERS``): the field's key names a person.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from guardrails.pii.lexicon import particles
+from guardrails.pii.names import has_domain_word, is_legal_form, title_view, token_ok_for_name
+
+# Keys whose value is a surname or a given name alone: one word is enough.
+_PART_KEYS = (
+    r"surname|last[ _]name|family[ _]name|first[ _]names?|given[ _]names?|forenames?|middle[ _]names?|"
+    r"nachname|vorname|familienname|pr[ée]noms?|nom[ _]de[ _]famille|apellidos?|achternaam|voornaam|"
+    r"nazwisko|imi[eę]|cognome|sobrenome"
+)
+# Keys whose value is a person's whole name (or a firm's, or a product's): two words or more.
+_WHOLE_KEYS = (
+    r"name|full[ _]name|nom|nombre|nome|naam|account[ _]holder|holder|card[ _]?holder|beneficiary|payee|"
+    r"passenger(?:[ _]name)?|travell?er(?:[ _]name)?|guest[ _]name|employee(?:[ _]name)?|patient(?:[ _]name)?|"
+    r"applicant|policy[ _]?holder|insured|recipient|ship[ _]to|titulaire|kontoinhaber(?:in)?|begunstigde|"
+    r"beneficiario|titular|b[ée]n[ée]ficiaire|empf[äa]nger(?:in)?|destinataire|destinatario|contact"
+)
+_KEY = re.compile(
+    rf"(?im:(?:^|(?<=[;|,])|(?<=[ \t]{{2}}))[ \t>*-]*[\"']?((?:{_PART_KEYS})|(?:{_WHOLE_KEYS}))"
+    r"[\"']?[ \t]*[:=][ \t]*[\"']?)"
+)
+_PART_KEY = re.compile(rf"(?i:{_PART_KEYS})")
+# A bare name key: a given-name field on the line before or after makes it the surname's field.
+_BARE_KEY = re.compile(r"(?i:name|nom|nombre|nome|naam)")
+_GIVEN_KEY_LINE = re.compile(
+    r"(?im:^[ \t>*-]*[\"']?(?:first[ _]names?|given[ _]names?|forenames?|vorname|pr[ée]noms?|voornaam|imi[eę])"
+    r"[\"']?[ \t]*[:=])"
+)
+_WORD = r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*"
+# The value: up to four words (the airline order joins surname and given name with "/"), then perhaps
+# ", Given names" after a surname; it ends at the line's or cell's end or at a gap before the next field.
+_VALUE = re.compile(
+    rf"({_WORD}(?:(?:[ \t]|/){_WORD}){{0,3}})(?:,[ \t]*({_WORD}(?:[ \t]{_WORD}){{0,2}}))?"
+    r"(?=[ \t]{2,}|[ \t]*(?:[\n;|\"')]|$))"
+)
+# Above every other PERSON score: Presidio's duplicate removal drops a span inside or equal to one
+# scored higher, and the filters must know the span came from here to read it in title case.
+FORM_SCORE = 0.95
+# Titles the airline order writes after the given name ("MENSAH/KWAME MR").
+_AIRLINE_TITLE = re.compile(r"[ \t]+(?:MR|MRS|MS|MISS|MSTR|DR)$")
+
+
+def _words_ok(words: list[str]) -> bool:
+    """Every word can be part of a name (title-case reading), one at least is no particle."""
+    real = [w for w in words if w.lower() not in particles()]
+    return bool(real) and all(token_ok_for_name(w) and not is_legal_form(w) and len(w) >= 2 for w in real)
+
+
+class PersonFormRecognizer(EntityRecognizer):
+    """Person names in form fields written in capitals or surname first (see the module)."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonFormRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+        for m in _KEY.finditer(text):
+            v = _VALUE.match(text, m.end())
+            if not v:
+                continue
+            key, head, given = m.group(1), v.group(1), v.group(2)
+            end = v.end(1)
+            airline = "/" in head
+            if airline:  # the airline order: a title closes it
+                t = _AIRLINE_TITLE.search(head)
+                if t:
+                    head, end = head[: t.start()], v.start(1) + t.start()
+                if head.count("/") != 1:
+                    continue
+            caps = head.isupper()
+            words = title_view(head).split()
+            if given is not None:
+                # "DUBOIS, Jean-Luc": the surname in capitals, then the given names
+                if not caps or not _words_ok(words + title_view(given).split()):
+                    continue
+                end = v.end(2)
+            elif caps:
+                # a form in capitals writes its keys so too; "Owner: IT OPS" is an acronym
+                if not (key.isupper() or airline) or not _words_ok(words):
+                    continue
+                if not _PART_KEY.fullmatch(key) and len([w for w in words if w.lower() not in particles()]) < 2:
+                    continue
+            elif _BARE_KEY.fullmatch(key) and len(words) == 1 and _beside_given_name(text, m.start()):
+                if not (head[:1].isupper() and _words_ok(words)):
+                    continue
+            else:
+                continue
+            if has_domain_word(title_view(text[v.start(1) : end])):
+                continue
+            out.append(RecognizerResult("PERSON", v.start(1), end, FORM_SCORE))
+        return out
+
+
+def _beside_given_name(text: str, pos: int) -> bool:
+    """A given-name field opens the line before or after the one holding ``pos``."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    prev_start = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    if line_start > 0 and _GIVEN_KEY_LINE.match(text, prev_start):
+        return True
+    nl = text.find("\n", pos)
+    return nl >= 0 and bool(_GIVEN_KEY_LINE.match(text, nl + 1))
