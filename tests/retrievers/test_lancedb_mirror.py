@@ -44,7 +44,8 @@ def _data(n: int, seed: int = 5) -> tuple[list[Chunk], list[np.ndarray]]:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     topics = nrng.standard_normal((6, DIM)).astype(np.float32)
-    chunks, windows = [], []
+    chunks: list[Chunk] = []
+    windows: list[np.ndarray] = []
     for i in range(n):
         chunks.append(_chunk(i, rng))
         if i >= 7 and i % 7 == 0:
