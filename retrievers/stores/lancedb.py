@@ -389,10 +389,14 @@ class _Mirror:
         import pyarrow.compute as pc
 
         self.version = version
-        data = (table.search().select([*_CANDIDATE_COLUMNS, "vector", "windows"]).with_row_id(True).limit(None)
-                .to_arrow())
+        columns = [*_ROW_COLUMNS, *(c for c in _CANDIDATE_COLUMNS if c not in _ROW_COLUMNS)]
+        data = table.search().select([*columns, "vector", "windows"]).with_row_id(True).limit(None).to_arrow()
         n = self.rows = data.num_rows
         self.row_id = np.asarray(data["_rowid"].to_numpy(), dtype=np.uint64)
+        # The full rows (Arrow buffers, no vectors), for reading the kept candidates by row id.
+        self.full = data.select(_ROW_COLUMNS).combine_chunks()
+        self._by_row_id = np.argsort(self.row_id, kind="stable")
+        self._sorted_row_id = self.row_id[self._by_row_id]
         self.chunk_id = data["chunk_id"].to_pylist()
         self.title = data["title"].to_pylist()
         # Strings as codes into their distinct values: a filter's tenants and documents become a
@@ -419,6 +423,15 @@ class _Mirror:
         self.win_len = lengths
         flat = np.asarray(win.flatten().flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
         self.windows = self._unit(flat.reshape(-1, dim))
+
+    def take(self, row_ids: list[int]) -> list[dict[str, Any]]:
+        """The full rows of these row ids that the copy holds, as ``take_row_ids`` reads them."""
+        if self.rows == 0 or not row_ids:
+            return []
+        ids = np.asarray(row_ids, dtype=np.uint64)
+        at = np.minimum(np.searchsorted(self._sorted_row_id, ids), self.rows - 1)
+        found = at[self._sorted_row_id[at] == ids]
+        return self.full.take(pa.array(self._by_row_id[found])).to_pylist()
 
     @staticmethod
     def _codes(column: Any) -> tuple[list[str], np.ndarray]:
@@ -538,6 +551,11 @@ class _Part:
                              daemon=True).start()
         return None
 
+    def current_mirror(self) -> _Mirror | None:
+        """The loaded mirror if it holds the table's current version (no load is started)."""
+        mirror = self.mirror
+        return mirror if mirror is not None and mirror.version == int(self.table.version) else None
+
     def _load_mirror(self, version: int, max_rows: int, dim: int) -> None:
         if (self.mirror is not None and self.mirror.version == version) or self.mirror_skip == version:
             return
@@ -628,6 +646,7 @@ class LanceDBStore:
         self.mirror_max_rows = MIRROR_MAX_ROWS if mirror_max_rows is None else mirror_max_rows
         self.mirror_background = mirror_background
         self.mirror_queries = 0  # table queries the mirror answered
+        self.mirror_reads = 0  # reads of rows by row id the mirror answered
         # Adaptive filtering (module docstring); off: every query pre-filters (benchmarks compare).
         self.adaptive_filter = adaptive_filter
         self.postfilter_min_share = postfilter_min_share
@@ -1137,10 +1156,14 @@ class LanceDBStore:
         row id read again may hold a newer version of the chunk, re-ingested at another level):
         what is not found so is read by chunk id, under the filter."""
         try:
-            got = part.table.take_row_ids([rid for _, rid in wanted]).select(_ROW_COLUMNS).to_arrow()
+            mirror = part.current_mirror() if self.mirror_max_rows > 0 else None
+            if mirror is not None:  # the table's rows at its current version, held in process
+                self.mirror_reads += 1
+                got = mirror.take([rid for _, rid in wanted])
+            else:
+                got = part.table.take_row_ids([rid for _, rid in wanted]).select(_ROW_COLUMNS).to_arrow().to_pylist()
             ids = {cid for cid, _ in wanted}
-            fetched = {row["chunk_id"]: row for row in got.to_pylist()
-                       if row["chunk_id"] in ids and flt.allows(row_to_chunk(row))}
+            fetched = {row["chunk_id"]: row for row in got if row["chunk_id"] in ids and flt.allows(row_to_chunk(row))}
         except Exception:
             fetched = {}
         missing = [cid for cid, _ in wanted if cid not in fetched]

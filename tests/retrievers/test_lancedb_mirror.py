@@ -114,10 +114,15 @@ def test_mirror_results_equal_lancedb_flat_query_over_random_filters(stores):
                 want = flat.dense_search(q, f, k, candidates=candidates)
                 _same_ranking(got, want)
                 assert all(f.allows(h.chunk) for h in got)
+                if not candidates and [h.chunk.chunk_id for h in got] == [h.chunk.chunk_id for h in want]:
+                    assert [h.chunk for h in got] == [h.chunk for h in want]  # rows read in full alike
+                elif candidates:
+                    full = mirrored.hydrate(got, f)
+                    assert [h.chunk for h in full] == [h.chunk for h in flat.hydrate(got, f)]
                 checked += 1
                 nonempty += bool(want)
     assert mirrored.mirror_queries > before  # the mirror answered (the test compares two paths)
-    assert flat.mirror_queries == 0
+    assert mirrored.mirror_reads > 0 and flat.mirror_queries == flat.mirror_reads == 0
     assert nonempty > checked // 2
 
 

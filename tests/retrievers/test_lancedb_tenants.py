@@ -136,7 +136,9 @@ def test_the_recheck_catches_a_mirror_mask_without_its_tenant_rule(tmp_path, mon
     # A broken mask that keeps every row: the Python re-check must refuse.
     monkeypatch.setattr(mod._Mirror, "mask", lambda self, f, tenant: np.ones(self.rows, dtype=bool))
     with pytest.raises(AccessViolation):
-        store.dense_search(unit(0), flt("acme"), 10)
+        store.dense_search(unit(0), flt("acme"), 10, candidates=True)
+    # Read in full, the row is re-checked as it is read and left out.
+    assert [h.chunk.doc_id for h in store.dense_search(unit(0), flt("acme"), 10)] == ["mine.md"]
 
 
 def _legacy_store(path, n_each: int = 400) -> tuple[LanceDBStore, list, np.ndarray]:
