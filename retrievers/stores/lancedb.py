@@ -47,6 +47,12 @@ copied, the new table indexed, then the rows deleted from the common table in on
 stop before that delete is undone on the next open). ``layout="single"`` never moves a
 tenant (benchmarks compare both layouts side by side).
 
+A table of at most ``mirror_max_rows`` chunks (default 50,000) answers dense queries in process
+(:class:`_Mirror`): its vectors, access columns and rows are held per table version, the access rule
+is a mask applied before ranking, and the ranking equals LanceDB's flat query (pooled vectors
+exactly, the best ``window_pool`` re-scored by their best window), at a fraction of a LanceDB
+query's fixed cost. After a write the table's queries go to LanceDB until the new version is held.
+
 Above ``ann_min_rows`` chunks in a table an IVF-PQ vector index is built for it (on
 :meth:`optimize`): the pre-filter still runs inside the query (LanceDB masks the rows
 the filter rejects before it ranks candidates, so top-k stays full), the probed
