@@ -489,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
             other_timings = timings.pop("others", {})
             row: dict[str, Any] = {"load_s": round(load_s, 1), "store_reused": reused,
                                    "filter_counts": dict(getattr(store, "filter_counts", {})),
+                                   # dense table queries answered by the in-process mirror of small tables
+                                   "mirror_queries": getattr(store, "mirror_queries", None),
                                    **layout_row(store, principal, n, timings,
                                                 args.recall_queries, pool_compare=not others)}
             row["rss_mb"] = rss_served

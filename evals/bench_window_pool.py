@@ -51,7 +51,7 @@ def _generated(n: int, folder: Path, dim: int = 384, seed: int = 7) -> tuple[Lan
         base = topics[rng.integers(64)] + rng.normal(scale=0.8, size=dim)
         w = base + rng.normal(scale=0.9, size=(int(rng.integers(1, 6)), dim))
         windows.append((w / np.linalg.norm(w, axis=1, keepdims=True)).astype(np.float32))
-    store = LanceDBStore(folder, dim=dim, ann_min_rows=10 * n)
+    store = LanceDBStore(folder, dim=dim, ann_min_rows=10 * n, mirror_max_rows=0)  # LanceDB's query paths
     store.upsert(chunks, windows)
     store.optimize()
     queries = []
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from retrievers.embeddings import SentenceTransformerEmbedder
 
-            store = LanceDBStore(args.index)
+            store = LanceDBStore(args.index, mirror_max_rows=0)  # LanceDB's query paths
             embedder = SentenceTransformerEmbedder()
             cases = _cases(args.cases, args.limit)
             vecs = embedder.encode([q for q, _ in cases])

@@ -5,9 +5,10 @@ access filter and times, in interleaved rounds (so every variant sees the same m
 process CPU of: the dense candidate query as served (pre-filtered IVF-PQ, re-ranked, window
 re-score), the same without LanceDB's refine step, the full-text candidate query, the read of the
 fused top 10 by row id (``hydrate``), both candidate queries with every row column instead of the
-candidate columns (what dropping the read by id would cost), and an in-process exact best-window
-scan in numpy over the same rows with the access rule as a mask (what a dense search that does not
-go through LanceDB would cost). It also counts the calls into LanceDB's background event loop of one
+candidate columns (what dropping the read by id would cost), an in-process exact best-window
+scan in numpy over the same rows with the access rule as a mask, and the store's own dense search,
+read by row id and hybrid search with its in-process mirror of small tables on and off. It also
+counts the calls into LanceDB's background event loop of one
 hybrid search (each is a thread round trip and a Python-to-Rust crossing).
 
 ``python -m evals.profile_store_queries --store-cache /tmp/cache --out reports/bench``
@@ -149,6 +150,19 @@ def main(argv: list[str] | None = None) -> int:
 
     row_ids = [r["_rowid"] for r in dense(["chunk_id"])[:10]]
     exact = _numpy_exact(table, flt)
+    limit = store.mirror_max_rows
+
+    def mirror(on: bool, fn: Callable[[], Any]) -> Callable[[], Any]:
+        """``fn`` with the store's in-process mirror on or off (the copy stays loaded)."""
+        def run() -> Any:
+            store.mirror_max_rows = limit if on else 0
+            try:
+                return fn()
+            finally:
+                store.mirror_max_rows = limit
+        return run
+
+    hits = store.dense_search(vectors[0], flt, k, candidates=True)[:10]
     fns: dict[str, Callable[[], Any]] = {
         "dense candidates (as served)": lambda: dense(_CANDIDATE_COLUMNS),
         "dense candidates, no refine": lambda: dense(_CANDIDATE_COLUMNS, refine=False),
@@ -160,12 +174,26 @@ def main(argv: list[str] | None = None) -> int:
         "table.version (one loop call)": lambda: table.version,
         "numpy exact best-window scan + mask": lambda: exact(pick()[1]),
         "hybrid retriever.search (all of it)": lambda: services.retriever.search(pick()[0], principal, k=10),
+        # The store's own entry points, with its in-process mirror of small tables on and off.
+        "store.dense_search candidates, mirror": mirror(True, lambda: store.dense_search(
+            pick()[1], flt, k, candidates=True)),
+        "store.dense_search candidates, LanceDB": mirror(False, lambda: store.dense_search(
+            pick()[1], flt, k, candidates=True)),
+        "store.hydrate top 10, mirror": mirror(True, lambda: store.hydrate(hits, flt)),
+        "store.hydrate top 10, LanceDB": mirror(False, lambda: store.hydrate(hits, flt)),
+        "hybrid retriever.search, mirror": mirror(True, lambda: services.retriever.search(
+            pick()[0], principal, k=10)),
+        "hybrid retriever.search, LanceDB": mirror(False, lambda: services.retriever.search(
+            pick()[0], principal, k=10)),
     }
     cpu = _timer(fns, args.rounds, args.per_round)
     result: dict[str, Any] = {
         "machine": machine(), "rows": table.count_rows(), "rounds": args.rounds, "per_round": args.per_round,
         # Counted warm (the first search also counts the table's access columns).
         "loop_calls_per_hybrid_search": _loop_calls(lambda: services.retriever.search(texts[0], principal, k=10)),
+        "loop_calls_per_hybrid_search_without_mirror": _loop_calls(
+            mirror(False, lambda: services.retriever.search(texts[0], principal, k=10))),
+        "mirror_rows": store.mirror_max_rows, "mirror_mb": round(part.mirror.nbytes / 1e6, 1) if part.mirror else 0,
         "cpu_ms": cpu,
     }
     args.out.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,8 @@ def build_store(settings: Settings, dim: int = 384) -> Store:
 
         return LanceDBStore(settings.index_dir, dim=dim, ann_min_rows=settings.ann_min_rows,
                             ann_nprobes=settings.ann_nprobes, ann_refine_factor=settings.ann_refine_factor,
-                            read_consistency_s=settings.index_read_consistency_s)
+                            read_consistency_s=settings.index_read_consistency_s,
+                            mirror_max_rows=settings.index_mirror_max_rows)
     if settings.store == "weaviate":
         from retrievers.stores.weaviate import WeaviateStore, config_from_settings
 

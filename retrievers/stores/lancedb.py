@@ -47,6 +47,12 @@ copied, the new table indexed, then the rows deleted from the common table in on
 stop before that delete is undone on the next open). ``layout="single"`` never moves a
 tenant (benchmarks compare both layouts side by side).
 
+A table of at most ``mirror_max_rows`` chunks (default 50,000) answers dense queries in process
+(:class:`_Mirror`): its vectors, access columns and rows are held per table version, the access rule
+is a mask applied before ranking, and the ranking equals LanceDB's flat query (pooled vectors
+exactly, the best ``window_pool`` re-scored by their best window), at a fraction of a LanceDB
+query's fixed cost. After a write the table's queries go to LanceDB until the new version is held.
+
 Above ``ann_min_rows`` chunks in a table an IVF-PQ vector index is built for it (on
 :meth:`optimize`): the pre-filter still runs inside the query (LanceDB masks the rows
 the filter rejects before it ranks candidates, so top-k stays full), the probed
@@ -60,6 +66,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -92,6 +99,9 @@ LAYOUTS = ("tenant", "single")
 POSTFILTER_MIN_SHARE = 0.5
 POSTFILTER_MIN_ROWS = 100_000
 POSTFILTER_MARGIN = 1.5
+# Tables up to this many rows answer dense queries from an in-process copy of their vectors and
+# access columns (_Mirror): ~4 bytes x dim x (rows + windows) of memory each.
+MIRROR_MAX_ROWS = 50_000
 
 
 def _q(value: str) -> str:
@@ -369,6 +379,139 @@ class _AccessStats:
         return sum(n for group, n in self.groups if flt.allows(group)) / self.rows
 
 
+class _Mirror:
+    """A read-only copy of one table's dense search data at one version, held in this process: the
+    pooled and window vectors (unit length), the candidate columns and the row ids.
+
+    It answers the table's flat dense query (:meth:`LanceDBStore._pooled_exact`) without LanceDB:
+    the access rule is evaluated as a mask over the rows first, the visible rows' pooled vectors are
+    ranked exactly, the best ``pool`` are re-scored by their best window. Why: on a 10k-row table a
+    LanceDB vector query cost ~18.6 ms of CPU (its fixed cost per query, the pre-filter, the refine
+    step), the same exact ranking in numpy ~6 ms (reports/bench/bench_throughput_cpu3.md). Memory:
+    ~4 bytes x dim x (rows + windows), so only tables up to ``mirror_max_rows`` are mirrored.
+    """
+
+    def __init__(self, table: Any, version: int, dim: int):
+        import pyarrow.compute as pc
+
+        self.version = version
+        columns = [*_ROW_COLUMNS, *(c for c in _CANDIDATE_COLUMNS if c not in _ROW_COLUMNS)]
+        data = table.search().select([*columns, "vector", "windows"]).with_row_id(True).limit(None).to_arrow()
+        n = self.rows = data.num_rows
+        self.row_id = np.asarray(data["_rowid"].to_numpy(), dtype=np.uint64)
+        # The full rows (Arrow buffers, no vectors), for reading the kept candidates by row id.
+        self.full = data.select(_ROW_COLUMNS).combine_chunks()
+        self._by_row_id = np.argsort(self.row_id, kind="stable")
+        self._sorted_row_id = self.row_id[self._by_row_id]
+        self.chunk_id = data["chunk_id"].to_pylist()
+        self.title = data["title"].to_pylist()
+        # Strings as codes into their distinct values: a filter's tenants and documents become a
+        # lookup table over the codes instead of a string comparison per row.
+        self.tenant_values, self.tenant_code = self._codes(data["tenant_id"])
+        self.doc_values, self.doc_code = self._codes(data["doc_id"])
+
+        def ints(name: str) -> np.ndarray:
+            return np.asarray(data[name].fill_null(0).to_numpy(), dtype=np.int64)
+
+        self.level, self.valid_from, self.valid_until = ints("access_level"), ints("valid_from"), ints("valid_until")
+        self.approved = np.asarray(data["approved"].fill_null(False).to_numpy(), dtype=bool)
+        self.superseded = np.asarray(data["superseded"].fill_null(True).to_numpy(), dtype=bool)
+        # SQL rejects a row whose compared column is NULL (the comparison is NULL, not true).
+        known = np.ones(n, dtype=bool)
+        for name in ("tenant_id", "doc_id", "access_level", "approved", "superseded", "valid_from", "valid_until"):
+            known &= np.asarray(pc.is_valid(data[name]).to_numpy(zero_copy_only=False), dtype=bool)
+        self.known = known
+        self.pooled = self._unit(np.asarray(data["vector"].combine_chunks().flatten().to_numpy(zero_copy_only=False),
+                                            dtype=np.float32).reshape(n, dim))
+        win = data["windows"].combine_chunks()
+        lengths = np.asarray(win.value_lengths().fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)
+        self.win_start = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
+        self.win_len = lengths
+        flat = np.asarray(win.flatten().flatten().to_numpy(zero_copy_only=False), dtype=np.float32)
+        self.windows = self._unit(flat.reshape(-1, dim))
+
+    def take(self, row_ids: list[int]) -> list[dict[str, Any]]:
+        """The full rows of these row ids that the copy holds, as ``take_row_ids`` reads them."""
+        if self.rows == 0 or not row_ids:
+            return []
+        ids = np.asarray(row_ids, dtype=np.uint64)
+        at = np.minimum(np.searchsorted(self._sorted_row_id, ids), self.rows - 1)
+        found = at[self._sorted_row_id[at] == ids]
+        return self.full.take(pa.array(self._by_row_id[found])).to_pylist()
+
+    @staticmethod
+    def _codes(column: Any) -> tuple[list[str], np.ndarray]:
+        enc = column.combine_chunks().dictionary_encode()
+        return enc.dictionary.to_pylist(), np.asarray(enc.indices.fill_null(0).to_numpy(), dtype=np.int32)
+
+    @staticmethod
+    def _unit(mat: np.ndarray) -> np.ndarray:
+        mat = np.array(mat, dtype=np.float32, order="C")  # own copy, scaled in place
+        norms = np.sqrt(np.einsum("ij,ij->i", mat, mat))
+        norms[norms == 0] = 1.0
+        mat /= norms[:, None]
+        return mat
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.pooled.nbytes + self.windows.nbytes)
+
+    def mask(self, flt: AccessFilter, tenant: str | None) -> np.ndarray:
+        """The rows ``filter_sql(flt, tenant)`` keeps: the same rule, evaluated on the held columns."""
+        tenants = set(flt.tenants) if tenant is None else ({tenant} & set(flt.tenants))
+        lut = np.array([t in tenants for t in self.tenant_values], dtype=bool)
+        if not lut.any():
+            return np.zeros(self.rows, dtype=bool)
+        keep = (self.known & lut[self.tenant_code] & (self.level <= int(flt.max_level)) & self.approved
+                & ~self.superseded & (self.valid_from <= int(flt.now)) & (self.valid_until > int(flt.now)))
+        if flt.doc_ids is not None:
+            docs = set(flt.doc_ids)
+            keep &= np.array([d in docs for d in self.doc_values], dtype=bool)[self.doc_code]
+        return keep
+
+    def search(self, vec: np.ndarray, flt: AccessFilter, tenant: str | None, k: int, pool: int) -> list[dict[str, Any]]:
+        """The top ``k`` visible rows (candidate columns, ``_rowid``, ``_distance`` = 1 - best window
+        cosine): the ``pool`` visible rows closest by pooled vector, ties in row order as LanceDB's
+        flat scan returns them, re-scored by their best window, ties in pool order."""
+        visible = np.flatnonzero(self.mask(flt, tenant))
+        if k <= 0 or len(visible) == 0:
+            return []
+        q = np.asarray(vec, dtype=np.float32).reshape(-1)
+        q = q / (np.linalg.norm(q) or 1.0)
+        sims = (self.pooled @ q)[visible]
+        ranked = visible[_top(sims, pool)]
+        lengths = self.win_len[ranked]
+        best = np.full(len(ranked), -1.0, dtype=np.float32)  # a row without windows ranks last
+        has = lengths > 0
+        if has.any():
+            starts, lens = self.win_start[ranked][has], lengths[has]
+            offsets = np.concatenate(([0], np.cumsum(lens)[:-1]))
+            rows = np.repeat(starts - offsets, lens) + np.arange(int(lens.sum()))
+            best[has] = np.maximum.reduceat(self.windows[rows] @ q, offsets)
+        order = np.argsort(-best, kind="stable")[:k]
+        dist = (1.0 - best[order]).astype(np.float32)
+        out = []
+        for i, d in zip(ranked[order].tolist(), dist.tolist(), strict=True):
+            out.append({
+                "chunk_id": self.chunk_id[i], "doc_id": self.doc_values[self.doc_code[i]],
+                "tenant_id": self.tenant_values[self.tenant_code[i]], "access_level": int(self.level[i]),
+                "title": self.title[i], "approved": bool(self.approved[i]), "superseded": bool(self.superseded[i]),
+                "valid_from": int(self.valid_from[i]), "valid_until": int(self.valid_until[i]),
+                "_rowid": int(self.row_id[i]), "_distance": d,
+            })
+        return out
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` highest scores, best first, equal scores in position order."""
+    if n < len(scores):
+        cut = scores[np.argpartition(-scores, n - 1)[:n]].min()
+        cand = np.flatnonzero(scores >= cut)  # every tie at the cut, so the earliest ones win
+    else:
+        cand = np.arange(len(scores))
+    return cand[np.lexsort((cand, -scores[cand]))][:n]
+
+
 class _Part:
     """One LanceDB table of the store and what is known about its indexes."""
 
@@ -382,6 +525,59 @@ class _Part:
         self.ann_partitions = int(math.sqrt(table.count_rows())) if self.has_ann else 0
         self._stats: _AccessStats | None = None
         self._stats_lock = threading.Lock()
+        # The in-process copy of the table (None: not loaded; rows None: too large at that version).
+        self.mirror: _Mirror | None = None
+        self.mirror_skip: int | None = None  # a version at which the table was above the mirror's size
+        self._mirror_lock = threading.Lock()
+        self._mirror_next = 0.0  # monotonic time before which no background reload starts
+
+    def fresh_mirror(self, max_rows: int, dim: int, background: bool) -> _Mirror | None:
+        """The mirror of the table at its current version, or None: the table is above ``max_rows``
+        rows, or (``background``) a newer version is being loaded while the older copy is kept out.
+
+        The version is the table handle's, so a write of another process is seen exactly as a
+        LanceDB query sees it (``read_consistency_interval``). The first load happens in the
+        caller; after a write the caller's query goes to LanceDB while a thread loads the new
+        version (a 10k-row table takes ~100 ms), unless ``background`` is False.
+        """
+        version = int(self.table.version)
+        mirror = self.mirror
+        if mirror is not None and mirror.version == version:
+            return mirror
+        if self.mirror_skip == version:
+            return None
+        if mirror is None or not background:
+            with self._mirror_lock:
+                self._load_mirror(version, max_rows, dim)
+            return self.mirror if self.mirror is not None and self.mirror.version == version else None
+        # While writes keep coming (an ingest run), reloads are spaced so that they take at most
+        # about a quarter of one core: the queries in between go to LanceDB.
+        if time.monotonic() >= self._mirror_next and self._mirror_lock.acquire(blocking=False):
+            threading.Thread(target=self._reload_mirror, args=(version, max_rows, dim), name="lancedb-mirror",
+                             daemon=True).start()
+        return None
+
+    def current_mirror(self) -> _Mirror | None:
+        """The loaded mirror if it holds the table's current version (no load is started)."""
+        mirror = self.mirror
+        return mirror if mirror is not None and mirror.version == int(self.table.version) else None
+
+    def _load_mirror(self, version: int, max_rows: int, dim: int) -> None:
+        if (self.mirror is not None and self.mirror.version == version) or self.mirror_skip == version:
+            return
+        if int(self.table.count_rows()) > max_rows:
+            self.mirror, self.mirror_skip = None, version
+            return
+        start = time.monotonic()
+        self.mirror = _Mirror(self.table, version, dim)
+        end = time.monotonic()
+        self._mirror_next = end + 3 * (end - start)
+
+    def _reload_mirror(self, version: int, max_rows: int, dim: int) -> None:
+        try:
+            self._load_mirror(version, max_rows, dim)
+        finally:
+            self._mirror_lock.release()
 
     def access_stats(self) -> _AccessStats:
         """The counts of the table, recounted when its version changes.
@@ -427,7 +623,8 @@ class LanceDBStore:
         tenant_table_min_rows: int | None = None,
         read_consistency_s: float | None = None, adaptive_filter: bool = True,
         postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
-        postfilter_margin: float = POSTFILTER_MARGIN,
+        postfilter_margin: float = POSTFILTER_MARGIN, mirror_max_rows: int | None = None,
+        mirror_background: bool = True,
     ):
         import lancedb
 
@@ -448,7 +645,14 @@ class LanceDBStore:
         # (evals/bench_perf.py: 25k-row tenant tables were slower than one 100k table, 250k-row
         # ones faster than one 1M table).
         self.tenant_table_min_rows = TENANT_TABLE_MIN_ROWS if tenant_table_min_rows is None else tenant_table_min_rows
-        self.exact_search = False  # benchmarks: every dense search bypasses the ANN index
+        self.exact_search = False  # benchmarks: every dense search bypasses the ANN index (in LanceDB)
+        # Tables of at most this many rows answer dense queries from an in-process copy (_Mirror);
+        # 0: every dense query goes to LanceDB. ``mirror_background``: after a write, queries go to
+        # LanceDB while the new version is loaded (False: the query that sees the write loads it).
+        self.mirror_max_rows = MIRROR_MAX_ROWS if mirror_max_rows is None else mirror_max_rows
+        self.mirror_background = mirror_background
+        self.mirror_queries = 0  # table queries the mirror answered
+        self.mirror_reads = 0  # reads of rows by row id the mirror answered
         # Adaptive filtering (module docstring); off: every query pre-filters (benchmarks compare).
         self.adaptive_filter = adaptive_filter
         self.postfilter_min_share = postfilter_min_share
@@ -827,6 +1031,43 @@ class LanceDBStore:
         scan_windows = exact or self.window_pool <= 0
         flat = exact or self.exact_search
         visible = self._visible(flt)
+        if not scan_windows and not flat and self.mirror_max_rows > 0:
+            mirrors = [p.fresh_mirror(self.mirror_max_rows, self.dim, self.mirror_background) for p, _ in visible]
+            if any(m is not None for m in mirrors):
+                return self._mirrored_dense(vec, visible, mirrors, flt, k, candidates)
+        return self._checked(self._dense_rows(vec, visible, flt, k, candidates, scan_windows, flat), flt,
+                             "_distance", "dense", transform=lambda d: 1.0 - d, parts=visible if candidates else None)
+
+    def _mirrored_dense(self, vec: np.ndarray, visible: list[tuple[_Part, str]], mirrors: list[_Mirror | None],
+                        flt: AccessFilter, k: int, candidates: bool) -> list[ScoredChunk]:
+        """Dense search with the mirrored tables answered in process (:class:`_Mirror`, the access
+        mask inside the query) and any other visible table by LanceDB, merged; the rows are re-checked
+        against ``flt`` as every store result is, and read in full by row id unless ``candidates``."""
+        pool = max(k, self.window_pool)
+        results: list[list[dict[str, Any]]] = []
+        rest = [i for i, m in enumerate(mirrors) if m is None]
+        for i, m in enumerate(mirrors):
+            if m is not None:
+                self.mirror_queries += 1
+                results.append([{**r, "_part": i} for r in m.search(vec, flt, visible[i][0].key, k, pool)])
+        if rest:
+            others = self._dense_rows(vec, [visible[i] for i in rest], flt, k, True, False, False)
+            results.append([{**r, "_part": rest[int(r["_part"])]} for r in others])
+        rows = self._merge(results, "_distance", k, smaller_first=True)
+        if not candidates:
+            full: dict[str, dict[str, Any]] = {}
+            for i, (part, where) in enumerate(visible):
+                mine = [(r["chunk_id"], int(r["_rowid"])) for r in rows if r["_part"] == i]
+                if mine:
+                    full.update(self._read_rows(part, where, mine, flt))
+            rows = [{**full[r["chunk_id"]], "_distance": r["_distance"]} for r in rows if r["chunk_id"] in full]
+        return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d,
+                             parts=visible if candidates else None)
+
+    def _dense_rows(self, vec: np.ndarray, visible: list[tuple[_Part, str]], flt: AccessFilter, k: int,
+                    candidates: bool, scan_windows: bool, flat: bool) -> list[dict[str, Any]]:
+        """The dense top ``k`` of ``visible`` as LanceDB answers it (rows; with ``candidates`` tagged
+        ``_part``: their index in ``visible``)."""
         index = {id(part): i for i, (part, _) in enumerate(visible)}
         columns = _CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS
 
@@ -867,15 +1108,12 @@ class LanceDBStore:
             top = table.drop_columns(["windows", "_distance"]).take(pa.array(order))
             return top.append_column("_distance", pa.array(1.0 - best[order], pa.float32())).to_pylist()
 
-        parts = visible if candidates else None
         if scan_windows:
-            rows = self._merge(self._run([query(p, w, True, k) for p, w in visible]), "_distance", k,
+            return self._merge(self._run([query(p, w, True, k) for p, w in visible]), "_distance", k,
                                smaller_first=True)
-        elif flat or not any(p.has_ann for p, _ in visible):
-            rows = self._pooled_exact(vec, visible, flt, k, rescore, candidates)
-        else:
-            rows = self._search(flt, k, query, "_distance", smaller_first=True, parts=visible, convert=rescore)
-        return self._checked(rows, flt, "_distance", "dense", transform=lambda d: 1.0 - d, parts=parts)
+        if flat or not any(p.has_ann for p, _ in visible):
+            return self._pooled_exact(vec, visible, flt, k, rescore, candidates)
+        return self._search(flt, k, query, "_distance", smaller_first=True, parts=visible, convert=rescore)
 
     def _pooled_exact(self, vec: np.ndarray, parts: list[tuple[_Part, str]], flt: AccessFilter, k: int,
                       rescore: Any, candidates: bool = False) -> list[dict[str, Any]]:
@@ -924,10 +1162,14 @@ class LanceDBStore:
         row id read again may hold a newer version of the chunk, re-ingested at another level):
         what is not found so is read by chunk id, under the filter."""
         try:
-            got = part.table.take_row_ids([rid for _, rid in wanted]).select(_ROW_COLUMNS).to_arrow()
+            mirror = part.current_mirror() if self.mirror_max_rows > 0 else None
+            if mirror is not None:  # the table's rows at its current version, held in process
+                self.mirror_reads += 1
+                got = mirror.take([rid for _, rid in wanted])
+            else:
+                got = part.table.take_row_ids([rid for _, rid in wanted]).select(_ROW_COLUMNS).to_arrow().to_pylist()
             ids = {cid for cid, _ in wanted}
-            fetched = {row["chunk_id"]: row for row in got.to_pylist()
-                       if row["chunk_id"] in ids and flt.allows(row_to_chunk(row))}
+            fetched = {row["chunk_id"]: row for row in got if row["chunk_id"] in ids and flt.allows(row_to_chunk(row))}
         except Exception:
             fetched = {}
         missing = [cid for cid, _ in wanted if cid not in fetched]

@@ -76,7 +76,9 @@ def both(store: LanceDBStore, search, *args):
 def mixed(tmp_path_factory):
     # Small tables pre-filter unless every row is visible (postfilter_min_rows): lowered here so
     # that a 600-row table takes the over-fetch path.
-    store = LanceDBStore(tmp_path_factory.mktemp("adaptive"), dim=DIM, ann_min_rows=10_000, postfilter_min_rows=0)
+    # LanceDB's own queries: the in-process mirror (mirror_max_rows) would answer the dense ones.
+    store = LanceDBStore(tmp_path_factory.mktemp("adaptive"), dim=DIM, ann_min_rows=10_000, postfilter_min_rows=0,
+                         mirror_max_rows=0)
     chunks = _mixed_chunks(600)
     store.upsert(chunks, _unit_rows(np.random.default_rng(4), len(chunks)))
     store.optimize()
@@ -108,7 +110,7 @@ def test_adaptive_results_equal_the_prefiltered_ones(mixed, level, path):
 def test_a_short_post_filter_falls_back_and_keeps_top_k_full(tmp_path):
     """The caller sees 60 % of the table, but every row near the query (and every row that matches
     the text best) belongs to another tenant: the post-filtered query finds none of its rows."""
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, postfilter_min_rows=0)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, postfilter_min_rows=0, mirror_max_rows=0)
     rng = np.random.default_rng(5)
     near = np.zeros(DIM, dtype=np.float32)
     near[0] = 1.0
@@ -132,7 +134,7 @@ def test_a_short_post_filter_falls_back_and_keeps_top_k_full(tmp_path):
 
 
 def test_counts_follow_writes_and_a_row_made_invisible_never_returns(tmp_path):
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, mirror_max_rows=0)
     rng = np.random.default_rng(6)
     chunks = [chunk(f"doc-{i // 5}.md", i % 5, tenant=("acme", "shared")[i % 2], level=AccessLevel.PUBLIC,
                     text=" ".join(rng.choice(WORDS, size=3 + i % 11))) for i in range(200)]
@@ -164,7 +166,7 @@ def test_counts_follow_writes_and_a_row_made_invisible_never_returns(tmp_path):
 
 def test_an_indexed_table_the_caller_wholly_sees_gives_the_prefiltered_ann_results(tmp_path):
     """IVF-PQ: with every row visible, the post-filtered query ranks the same candidates."""
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=1000)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=1000, mirror_max_rows=0)
     rng = np.random.default_rng(8)
     centres = rng.standard_normal((12, DIM)).astype(np.float32)
     n = 1500
@@ -185,7 +187,7 @@ def test_an_indexed_table_the_caller_wholly_sees_gives_the_prefiltered_ann_resul
 
 
 def test_a_small_table_is_post_filtered_only_when_the_caller_sees_all_of_it(tmp_path):
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, mirror_max_rows=0)
     rng = np.random.default_rng(9)
     chunks = [chunk(f"doc-{i}.md", tenant=("acme", "globex")[i % 2], text=f"ledger {i}") for i in range(60)]
     store.upsert(chunks, _unit_rows(rng, 60))
@@ -207,7 +209,7 @@ def test_a_small_table_is_post_filtered_only_when_the_caller_sees_all_of_it(tmp_
 def test_a_rare_term_in_a_wholly_visible_table_needs_no_fallback(tmp_path):
     """Every row visible at the searched version: fewer than k rows means fewer matched, and the
     post-filtered result is the pre-filtered one without a second query."""
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, mirror_max_rows=0)
     rng = np.random.default_rng(10)
     chunks = [chunk(f"doc-{i}.md", tenant="acme", text=("hypercare " if i % 20 == 0 else "") + f"ledger {i}")
               for i in range(100)]

@@ -33,7 +33,7 @@ def chunks_and_vectors(n: int, seed: int = 1) -> tuple[list[Chunk], np.ndarray]:
 
 @pytest.fixture(scope="module")
 def ann_store(tmp_path_factory):
-    store = LanceDBStore(tmp_path_factory.mktemp("ann"), dim=DIM, ann_min_rows=1000)
+    store = LanceDBStore(tmp_path_factory.mktemp("ann"), dim=DIM, ann_min_rows=1000, mirror_max_rows=0)
     chunks, vecs = chunks_and_vectors(3000)
     store.upsert(chunks, vecs)
     assert not store.has_ann_index
@@ -129,7 +129,7 @@ def test_a_wide_request_reranks_the_same_pool_and_keeps_its_top_ten(ann_store):
 
 
 def test_large_tables_index_the_access_columns_and_stale_entries_never_widen_access(tmp_path):
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=1000)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=1000, mirror_max_rows=0)
     chunks, vecs = chunks_and_vectors(1500, seed=4)
     store.upsert(chunks, vecs)
     store.optimize()

@@ -21,7 +21,7 @@ def test_a_caller_who_sees_the_whole_table_keeps_ann_recall(tmp_path):
     s = Settings(data_dir=tmp_path)
     n, dim = 10_000, 384
     store = LanceDBStore(tmp_path / "index", dim=dim, ann_min_rows=s.ann_min_rows, ann_nprobes=s.ann_nprobes,
-                         ann_refine_factor=s.ann_refine_factor)
+                         ann_refine_factor=s.ann_refine_factor, mirror_max_rows=0)  # the ANN path itself
     fill_store_fast(store, n, dim)
     assert store.has_ann_index
     vendor = Principal("v", "shared", AccessLevel.RESTRICTED, acting_for=frozenset({"alder", "birch", "cedar"}))

@@ -111,7 +111,8 @@ def test_rows_in_the_wrong_tenant_table_never_reach_another_tenant(tmp_path):
 
 
 def test_the_recheck_catches_a_table_query_without_its_tenant_predicate(tmp_path, monkeypatch):
-    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1)
+    # LanceDB's query (the in-process mirror off): its filter comes from filter_sql.
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1, mirror_max_rows=0)
     store.upsert([chunk("mine.md", tenant="acme")], np.stack([unit(1)]))
     store.optimize()
     _put_raw(store.tables()["acme"], [chunk("secret.md", tenant="globex")])
@@ -121,6 +122,23 @@ def test_the_recheck_catches_a_table_query_without_its_tenant_predicate(tmp_path
     monkeypatch.setattr(mod, "filter_sql", lambda f, tenant=None: "approved = true")
     with pytest.raises(AccessViolation):
         store.dense_search(unit(0), flt("acme"), 10)
+
+
+def test_the_recheck_catches_a_mirror_mask_without_its_tenant_rule(tmp_path, monkeypatch):
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1)
+    store.upsert([chunk("mine.md", tenant="acme")], np.stack([unit(1)]))
+    store.optimize()
+    _put_raw(store.tables()["acme"], [chunk("secret.md", tenant="globex")])
+    import retrievers.stores.lancedb as mod
+
+    assert [h.chunk.doc_id for h in store.dense_search(unit(0), flt("acme"), 10)] == ["mine.md"]
+    assert store.mirror_queries > 0  # the in-process mirror answered, and its mask kept globex out
+    # A broken mask that keeps every row: the Python re-check must refuse.
+    monkeypatch.setattr(mod._Mirror, "mask", lambda self, f, tenant: np.ones(self.rows, dtype=bool))
+    with pytest.raises(AccessViolation):
+        store.dense_search(unit(0), flt("acme"), 10, candidates=True)
+    # Read in full, the row is re-checked as it is read and left out.
+    assert [h.chunk.doc_id for h in store.dense_search(unit(0), flt("acme"), 10)] == ["mine.md"]
 
 
 def _legacy_store(path, n_each: int = 400) -> tuple[LanceDBStore, list, np.ndarray]:

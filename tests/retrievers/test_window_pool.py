@@ -31,7 +31,8 @@ def _ids(hits: list) -> list[str]:
 
 
 def _store(tmp_path, n: int) -> tuple[LanceDBStore, list, list[np.ndarray]]:
-    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000)
+    # LanceDB's own query path (the in-process mirror is checked against it in test_lancedb_mirror.py).
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, mirror_max_rows=0)
     chunks, _ = chunks_and_vectors(n)
     windows = _windows(n)
     store.upsert(chunks, windows)
