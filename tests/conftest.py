@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +28,7 @@ def embedder():
     return get_embedder()
 
 
-DEMO_CORPUS = __import__("pathlib").Path(__file__).resolve().parents[1] / "corpora" / "demo"
+DEMO_CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "demo"
 
 
 def _ingest_demo(data_dir) -> None:
@@ -38,6 +40,27 @@ def _ingest_demo(data_dir) -> None:
     assert not report.rejected, report.rejected
 
 
+def built_once(tmp_path_factory, worker_id, name: str, build) -> Path:
+    """The folder ``build(folder)`` makes, made once per run: under xdist by the first worker that
+    needs it, the others wait for it (a file lock). Read-only: copy it before writing into it."""
+    from filelock import FileLock
+
+    if worker_id == "master":
+        built = tmp_path_factory.getbasetemp() / f"{name}-built"
+        if not built.exists():
+            build(built)
+        return built
+    shared = tmp_path_factory.getbasetemp().parent  # one directory per run, common to its workers
+    built = shared / f"{name}-built"
+    with FileLock(str(shared / f"{name}.lock")):
+        if not built.exists():
+            building = shared / f"{name}-building"
+            shutil.rmtree(building, ignore_errors=True)
+            build(building)
+            building.rename(built)  # complete or absent, never half-built
+    return built
+
+
 @pytest.fixture(scope="session")
 def demo_data_dir(tmp_path_factory, worker_id):
     """A data dir holding the demo corpus ingested with the real pipeline (parsing, PII detection,
@@ -46,24 +69,29 @@ def demo_data_dir(tmp_path_factory, worker_id):
     Under xdist the first worker that needs it ingests once for the whole run (the pipeline uses
     both cores on its own) and every worker copies the result, since tests write into their
     data dir (uploads, jobs)."""
-    import shutil
-
-    from filelock import FileLock
-
     data_dir = tmp_path_factory.mktemp("demo-data")
     if worker_id == "master":
         _ingest_demo(data_dir)
         return data_dir
-    shared = tmp_path_factory.getbasetemp().parent  # one directory per run, common to its workers
-    built = shared / "demo-data-built"
-    with FileLock(str(shared / "demo-data.lock")):
-        if not built.exists():
-            building = shared / "demo-data-building"
-            shutil.rmtree(building, ignore_errors=True)
-            _ingest_demo(building)
-            building.rename(built)  # complete or absent, never half-built
-    shutil.copytree(built, data_dir, dirs_exist_ok=True)
+    shutil.copytree(built_once(tmp_path_factory, worker_id, "demo-data", _ingest_demo), data_dir, dirs_exist_ok=True)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def governance_index(embedder, tmp_path_factory, worker_id) -> Path:
+    """A LanceDB folder holding the demo corpus's governance files (templates, SOWs, estimates),
+    ingested once per run by the real pipeline (no PII detection). Read-only: a module that
+    writes into its index copies it first."""
+
+    def build(path: Path) -> None:
+        from copilot.governance.checks.demo import ingest_governance_demo
+        from ingestion.pipeline import Ingestor
+        from retrievers.stores.lancedb import LanceDBStore
+
+        written = ingest_governance_demo(Ingestor(LanceDBStore(path, dim=embedder.dim), embedder), DEMO_CORPUS)
+        assert any(w.startswith("templates/") for w in written), written
+
+    return built_once(tmp_path_factory, worker_id, "governance-index", build)
 
 
 @pytest.fixture(scope="session")

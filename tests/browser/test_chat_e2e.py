@@ -99,7 +99,11 @@ def stack(demo_data_dir, tmp_path_factory, webhook_inbox):
     api_port, chat_port = _free_port(), _free_port()
     env = {**os.environ, "COPILOT_DATA_DIR": str(demo_data_dir), "COPILOT_DATABASE_URL": db_url,
            "COPILOT_WEBHOOK_URLS": json.dumps([webhook_inbox[0]]), "COPILOT_WEBHOOK_SECRET": WEBHOOK_SECRET,
-           "COPILOT_WEBHOOK_BACKOFF_S": "0.5"}
+           "COPILOT_WEBHOOK_BACKOFF_S": "0.5",
+           # No upload here: no upload worker process started ahead; the few questions asked
+           # encode their own sentences (the background encoding of the whole index is CPU the
+           # browser and the chat server wait behind on a busy machine).
+           "COPILOT_UPLOAD_PROCESS_PRESTART": "false", "COPILOT_ANSWER_PREWARM_SENTENCES": "0"}
     api_log, chat_log = tmp / "api.log", tmp / "chat.log"
     # `python -m copilot` from the repository root runs this tree's code (an installed console
     # script may point at another checkout).

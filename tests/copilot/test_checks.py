@@ -28,15 +28,17 @@ MILESTONE_RECALL_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")
-def gov_index(embedder, tmp_path_factory):
-    from copilot.governance.checks.demo import ingest_governance_demo
-    from ingestion.pipeline import Ingestor
+def gov_index(embedder, governance_index, tmp_path_factory):
+    """The run's governance index (ingested once, see tests/conftest.py), copied for this module."""
+    import shutil
+
     from retrievers.retriever import Retriever
     from retrievers.stores.lancedb import LanceDBStore
 
-    store = LanceDBStore(tmp_path_factory.mktemp("gov-index"), dim=embedder.dim)
-    written = ingest_governance_demo(Ingestor(store, embedder), ROOT)
-    assert any(w.startswith("templates/") for w in written)
+    path = tmp_path_factory.mktemp("gov-index")
+    shutil.copytree(governance_index, path, dirs_exist_ok=True)
+    store = LanceDBStore(path, dim=embedder.dim)
+    assert any(d.doc_id.startswith("templates/") for d in store.list_documents())
     return store, Retriever(store, embedder)
 
 

@@ -29,7 +29,9 @@ def server(demo_services, demo_data_dir, tmp_path_factory):
     from copilot.core.settings import Settings
 
     db = tmp_path_factory.mktemp("client-api") / "api.db"
-    settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db}")
+    # No upload here: no upload worker ahead, no background encoding of the index (only CPU).
+    settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db}", answer_prewarm_sentences=0,
+                        upload_process_prestart=False)
     app = create_app(settings, services=demo_services)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -249,7 +249,9 @@ def api(demo_services, demo_data_dir, tmp_path_factory):
     from copilot.core.settings import Settings
 
     db_path = tmp_path_factory.mktemp("esc-api") / "api.db"
-    settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db_path}")
+    # No upload here: no upload worker ahead, no background encoding of the index (only CPU).
+    settings = Settings(data_dir=demo_data_dir, database_url=f"sqlite:///{db_path}", answer_prewarm_sentences=0,
+                        upload_process_prestart=False)
     app = create_app(settings, services=demo_services)
     with TestClient(app) as client:
         keys = app.state.copilot.keys

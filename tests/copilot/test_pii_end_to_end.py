@@ -109,7 +109,7 @@ def env(tmp_path_factory):
     (root / "policy.yaml").write_text(POLICY, encoding="utf-8")
     settings = Settings(
         data_dir=root / "data", database_url=f"sqlite:///{root / 'gov.db'}", redaction_policy_path=root / "policy.yaml",
-        answer_prewarm_sentences=0, api_rate_limit="100000/minute",
+        answer_prewarm_sentences=0, api_rate_limit="100000/minute", upload_process_prestart=False,
     )  # fmt: skip
     services = build_services(settings)
     report = services.ingestor.ingest_corpus(corpus, progress=False)

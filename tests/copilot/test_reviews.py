@@ -6,6 +6,7 @@ redaction) with its own SQLite database and API keys per role and tenant.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,20 +16,19 @@ HALDEN = "docs/alder/governance/sows/sow-halden-tools.md"
 
 
 @pytest.fixture(scope="module")
-def env(embedder, tmp_path_factory):
+def env(embedder, governance_index, tmp_path_factory):
     from fastapi.testclient import TestClient
 
     from copilot.api.app import create_app
     from copilot.core.services import Services
     from copilot.core.settings import Settings
-    from copilot.governance.checks.demo import ingest_governance_demo
-    from ingestion.pipeline import Ingestor
     from retrievers.retriever import Retriever
     from retrievers.stores.lancedb import LanceDBStore
 
     data = tmp_path_factory.mktemp("gov-api")
+    # The run's governance index (ingested once, see tests/conftest.py), copied: uploads write into it.
+    shutil.copytree(governance_index, data / "index")
     store = LanceDBStore(data / "index", dim=embedder.dim)
-    ingest_governance_demo(Ingestor(store, embedder), ROOT)
     settings = Settings(
         data_dir=data, database_url=f"sqlite:///{data / 'copilot.db'}", answer_prewarm_sentences=0,
         api_rate_limit="100000/minute", templates_dir=ROOT / "templates",

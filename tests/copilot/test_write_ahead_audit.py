@@ -30,7 +30,7 @@ import sys, uvicorn
 from copilot.api.app import create_app
 from copilot.core.settings import Settings
 s = Settings(data_dir=sys.argv[1], database_url=sys.argv[2], answer_prewarm_sentences=0,
-             api_rate_limit="1000000/minute", pii_detection=True)
+             api_rate_limit="1000000/minute", pii_detection=True, upload_process_prestart=False)
 uvicorn.run(create_app(s), host="127.0.0.1", port=int(sys.argv[3]), log_level="warning")
 """
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -22,18 +21,48 @@ pytestmark = pytest.mark.slow
 ROUNDS = int(os.environ.get("COPILOT_CRASH_ROUNDS", "5"))
 REPO = Path(__file__).resolve().parents[2]
 
-WORKER = """
-import sys
+# The ingest runs in a process forked, per round, from one that imported the pipeline once (torch,
+# sentence-transformers, the parser: ~7 s of CPU per fresh start, five times over). The forked child
+# loads the model, says "ready" and ingests; on "kill" its parent SIGKILLs it if it is still running.
+# Only the main thread exists when it forks (checked), so the child starts from a consistent state.
+FORKER = """
+import os, signal, sys, threading, traceback
 from pathlib import Path
 from ingestion.pipeline import Ingestor
 from ingestion.sources import SourceLedger
 from retrievers.embeddings import get_embedder
 from retrievers.stores.lancedb import LanceDBStore
-index, root = Path(sys.argv[1]), Path(sys.argv[2])
-ing = Ingestor(LanceDBStore(index), get_embedder(), ledger=SourceLedger(index / "sources.json"), embed_batch=8)
-print("ready", flush=True)
-ing.ingest_corpus(root, progress=False)
-print("finished", flush=True)
+import sentence_transformers, torch  # what get_embedder imports on first use
+from ingestion.parsing import parse_bytes
+parse_bytes(b"# Warm\\n\\nThe partitioners load on the first parse.\\n", "warm.md")
+print("loaded", flush=True)
+for line in sys.stdin:
+    index, root = (Path(p) for p in line.rstrip("\\n").split("\\t"))
+    assert threading.active_count() == 1, threading.enumerate()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            ing = Ingestor(LanceDBStore(index), get_embedder(), ledger=SourceLedger(index / "sources.json"),
+                           embed_batch=8)
+            print("ready", flush=True)
+            ing.ingest_corpus(root, progress=False)
+            print("finished", flush=True)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+            print("failed", flush=True)
+        finally:
+            sys.stdout.flush()
+            os._exit(code)
+    assert sys.stdin.readline().strip() == "kill"
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        print("killed", flush=True)
+    else:
+        print("exited", os.waitstatus_to_exitcode(status), flush=True)
 """
 
 
@@ -75,20 +104,33 @@ def test_kill_9_during_ingest_never_leaves_half_a_document(tmp_path, embedder):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     rng = random.Random(7)
     killed = 0
-    for n in range(ROUNDS):
-        write_version(root, 2 if n % 2 == 0 else 1)  # flip versions so every round has work to do
-        proc = subprocess.Popen([sys.executable, "-c", WORKER, str(index), str(root)], cwd=REPO, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.2, 4.0))
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            killed += 1
-        proc.wait(timeout=60)
-        state = snapshot(index)
-        assert set(state) == set(v1), f"round {n}: documents lost or added"
-        for doc, chunks in state.items():
-            assert chunks in (v1[doc], v2[doc]), f"round {n}: {doc} is half-written"
+    forker = subprocess.Popen([sys.executable, "-c", FORKER], cwd=REPO, env=env, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert forker.stdin is not None and forker.stdout is not None
+    try:
+        assert forker.stdout.readline().strip() == "loaded"
+        for n in range(ROUNDS):
+            write_version(root, 2 if n % 2 == 0 else 1)  # flip versions so every round has work to do
+            forker.stdin.write(f"{index}\t{root}\n")
+            forker.stdin.flush()
+            assert forker.stdout.readline().strip() == "ready"
+            time.sleep(rng.uniform(0.2, 4.0))
+            forker.stdin.write("kill\n")
+            forker.stdin.flush()
+            out = forker.stdout.readline().strip()
+            if out == "finished":  # the ingest ended before the kill (not counted as killed mid-run)
+                out = forker.stdout.readline().strip()
+                assert out in ("exited 0", "killed"), out
+            else:
+                assert out == "killed", out
+                killed += 1
+            state = snapshot(index)
+            assert set(state) == set(v1), f"round {n}: documents lost or added"
+            for doc, chunks in state.items():
+                assert chunks in (v1[doc], v2[doc]), f"round {n}: {doc} is half-written"
+    finally:
+        forker.stdin.close()
+        forker.wait(timeout=60)
     assert killed >= 1
     print(f"kill -9 during ingest: {ROUNDS} rounds, {killed} killed mid-run, every document one clean version")
     # a final uninterrupted run converges on a clean ingest of that version

@@ -75,9 +75,17 @@ def test_second_start_reuses_the_export(torch_model, cache_dir, monkeypatch):
     assert first.name.startswith(onnx_encoder.model_digest(default_model_path())[:24])  # keyed by the model
 
 
-def test_a_corrupt_cached_file_is_rebuilt(torch_model, tmp_path):
+def test_a_corrupt_cached_file_is_rebuilt(torch_model, cache_dir, tmp_path):
+    import shutil
+
     model = torch_model._model[0].auto_model
-    path = onnx_encoder.ensure_export(default_model_path(), tmp_path, "float32", model)
+    # A valid cache to start from: the module's export (made above, or here), copied with its hash.
+    made = onnx_encoder.ensure_export(default_model_path(), cache_dir, "float32", model)
+    for f in cache_dir.glob(made.stem + ".*"):
+        shutil.copy(f, tmp_path / f.name)
+    path = tmp_path / made.name
+    assert onnx_encoder._cached(path)
+    assert onnx_encoder.ensure_export(default_model_path(), tmp_path, "float32", model) == path
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2])  # a write cut short
     rebuilt = onnx_encoder.ensure_export(default_model_path(), tmp_path, "float32", model)
