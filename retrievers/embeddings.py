@@ -281,24 +281,37 @@ class SentenceVectors(_VectorLru):
     :meth:`prewarm` fills the cache in the background after startup.
     """
 
-    def __init__(self, embedder: Embedder, max_items: int = 50_000):
+    def __init__(self, embedder: Embedder, max_items: int = 50_000, max_extra: int = 2_048):
         super().__init__(embedder, max_items)
+        # Questions are kept apart from sentences, in a small LRU of their own: a question asked
+        # again (a chat starter, a retry, another principal) is not encoded again, and questions
+        # never push indexed sentences out.
+        self._extra: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.max_extra = max_extra
 
     def get(self, texts: Sequence[str], extra: Sequence[str] = (), *, background: bool = False
             ) -> tuple[np.ndarray, np.ndarray]:
-        """Vectors of ``texts`` (cached) and of ``extra`` (never cached, e.g. the question), one encode call;
-        ``background`` lets every waiting request use the model first (prewarming)."""
+        """Vectors of ``texts`` (cached) and of ``extra`` (e.g. the question; cached apart), one encode
+        call; ``background`` lets every waiting request use the model first (prewarming)."""
         with self._lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._items))
+            new_extra = list(dict.fromkeys(t for t in extra if t not in self._extra))
             self.hits += len(texts) - len(missing)
             self.misses += len(missing)
         encode = self.embedder.encode
         if background:
             encode = getattr(self.embedder, "encode_background", encode)
-        vecs = encode([*extra, *missing]) if (missing or extra) else np.zeros((0, 1), np.float32)
-        extra_vecs = vecs[: len(extra)]
+        wanted = [*new_extra, *missing]
+        vecs = encode(wanted) if wanted else np.zeros((0, 1), np.float32)
         with self._lock:
-            for t, v in zip(missing, vecs[len(extra) :], strict=True):
+            for t, v in zip(new_extra, vecs[: len(new_extra)], strict=True):
+                self._extra[t] = v
+            extra_vecs = np.stack([self._extra[t] for t in extra]) if extra else np.zeros((0, 1), np.float32)
+            for t in extra:
+                self._extra.move_to_end(t)
+            while len(self._extra) > self.max_extra:
+                self._extra.popitem(last=False)
+            for t, v in zip(missing, vecs[len(new_extra) :], strict=True):
                 self._items[t] = v
             out = np.stack([self._items[t] for t in texts]) if texts else np.zeros((0, 1), np.float32)
             for t in texts:
