@@ -146,8 +146,16 @@ def use_numpy_blas(nlp: Any, on: bool = True) -> None:
         node.ops = ops
 
 
+class _NoDeepCopy(list):  # type: ignore[type-arg]
+    """A list that ``copy.deepcopy`` copies shallowly: the same result objects in a new list."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return list(self)
+
+
 def _context_enhancer() -> Any:
-    """Presidio's lemma context enhancer, finding the token at a match by bisection.
+    """Presidio's lemma context enhancer, finding the token at a match by bisection, on the
+    analyzer's own result objects.
 
     Presidio scans the tokens from the start of the text for every result: on a 20,000-character
     window that linear scan was a tenth of the analyzer's time. Token ends increase strictly
@@ -159,6 +167,12 @@ def _context_enhancer() -> Any:
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 
     class BisectingEnhancer(LemmaContextAwareEnhancer):  # type: ignore[misc]
+        def enhance_using_context(self, text: str, raw_results: list[Any], *args: Any, **kwargs: Any) -> Any:
+            # Presidio deep-copies every result (metadata and explanation included) before raising
+            # scores; the analyzer builds that list for this one call and reads only what is
+            # returned, so the copy bought nothing and cost a tenth of the analyzer's time.
+            return super().enhance_using_context(text, _NoDeepCopy(raw_results), *args, **kwargs)
+
         @staticmethod
         def _find_index_of_match_token(word: str, start: int, tokens: Any, tokens_indices: list[int]) -> int:
             i = bisect.bisect_right(range(len(tokens_indices)), start, key=lambda k: tokens_indices[k] + len(tokens[k]))
