@@ -192,13 +192,19 @@ def _presidio_names(entities: Iterable[str]) -> list[str]:
 _ANALYZER_LOCK = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _build_analyzer() -> Any:
-    """spaCy (unused components off, lower-case lemmas) and Presidio with our recognizers."""
+def build_analyzer(lean: bool = True) -> Any:
+    """spaCy (unused components off, lower-case lemmas) and Presidio with our recognizers.
+
+    ``lean``: Presidio's per-text bookkeeping cut (``guardrails.pii.analyzer``) and its context
+    lookup bisecting over the analyzer's own results; off, Presidio's stock engine, registry and
+    enhancer around the same spaCy pipeline and recognizers (the reference the lean one must equal).
+    """
     quiet_logs()
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+    from guardrails.pii.analyzer import CachingRegistry, LeanAnalyzerEngine, use_lazy_artifacts
     from guardrails.pii.recognizers import build_recognizers
 
     verify_spacy_model()
@@ -209,11 +215,20 @@ def _build_analyzer() -> Any:
             nlp.disable_pipe(name)
     nlp.add_pipe(_lower_lemma_component(), last=True)
     use_numpy_blas(nlp)
-    registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+    if lean:
+        use_lazy_artifacts(nlp_engine)
+    registry = (CachingRegistry if lean else RecognizerRegistry)(supported_languages=[LANGUAGE])
     for rec in build_recognizers():
         registry.add_recognizer(rec)
-    return AnalyzerEngine(nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE],
-                          context_aware_enhancer=_context_enhancer())  # fmt: skip
+    return (LeanAnalyzerEngine if lean else AnalyzerEngine)(
+        nlp_engine=nlp_engine, registry=registry, supported_languages=[LANGUAGE],
+        context_aware_enhancer=_context_enhancer() if lean else LemmaContextAwareEnhancer(),
+    )  # fmt: skip
+
+
+@lru_cache(maxsize=1)
+def _build_analyzer() -> Any:
+    return build_analyzer(lean=True)
 
 
 def shared_analyzer() -> Any:
