@@ -147,6 +147,35 @@ def docs_rows(folder: Path = DOCS_DATA) -> list[dict[str, Any]]:
     return rows
 
 
+def demo_rows(folder: Path = ROOT / "corpora" / "demo" / "docs") -> list[dict[str, Any]]:
+    """The demo corpus's documents parsed as at ingest, with their title and headings as context."""
+    from ingestion.parsing import parse_bytes
+
+    rows = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        parsed = parse_bytes(path.read_bytes(), path.name)
+        titles = [t for t in [parsed.title, *(parsed.text[b.start : b.end][:200] for b in parsed.blocks
+                                               if b.is_title)] if t]  # fmt: skip
+        rows.append({"id": str(path.relative_to(folder)), "text": parsed.text, "titles": titles})
+    return rows
+
+
+def same_spans(rev: str) -> dict[str, dict[str, int]]:
+    """This tree's detector against the detector package of revision ``rev`` on every set (business,
+    presidio_synth, docs guides, demo corpus, with the titles as context where a set has them):
+    texts, spans and texts whose spans (type, offsets, score) differ. For changes meant to cut cost
+    only, every ``differ`` must be 0."""
+    sets = {"business": business_rows(), "presidio_synth": synth_rows(), "docs": docs_rows(), "demo": demo_rows()}
+    old, new = package_detector(rev), PiiDetector()
+    out = {}
+    for name, rows in sets.items():
+        a = old(rows)
+        b = new.detect_batch([r["text"] for r in rows], contexts=[r.get("titles") for r in rows])
+        differ = sum(x != y for x, y in zip(a, b, strict=True))
+        out[name] = {"texts": len(rows), "spans": sum(map(len, b)), "differ": differ}
+    return out
+
+
 def count_spans(rows: Sequence[dict[str, Any]], preds: Sequence[Sequence[PiiSpan]]) -> dict[str, Any]:
     """Spans put on texts that hold no personal data: total, by type, and per 100,000 characters."""
     by_type: Counter[str] = Counter(p.entity_type for spans in preds for p in spans)
@@ -418,7 +447,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--passes", type=int, default=3, help="timed passes over each set per system (after a warm-up)")
     ap.add_argument("--base-rev", default="", help="a revision of the detector package (guardrails/pii/) to run "
                     "as 'base' in a child process, e.g. the branch point of a change; '' skips")  # fmt: skip
+    ap.add_argument("--same-spans-as", default="", metavar="REV", help="only check that this tree finds the spans "
+                    "the detector of REV finds on every set (exit status 1 if not)")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.same_spans_as:
+        check = same_spans(args.same_spans_as)
+        print(json.dumps(check, indent=2))
+        if any(c["differ"] for c in check.values()):
+            raise SystemExit(1)
+        return {"same_spans": check}
     results = run(args.before_rev or None, args.base_rev or None, args.passes)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
