@@ -1,7 +1,8 @@
 """PII detection benchmark: before (a git revision's detector) vs after (this tree) vs Presidio's
 default, in one run, on two data sets.
 
-    nice -n 10 python -m evals.bench_pii --out reports/pii [--before-rev e7bb12e]
+    nice -n 10 python -m evals.bench_pii --out reports/pii [--before-rev e7bb12e] [--passes 3]
+    python -m evals.bench_pii --same-spans-as main   # a cost-only change must find the same spans
 
 Data:
 - ``business``: the Faker-built business texts of ``evals.pii_synth`` (generated at run time from
