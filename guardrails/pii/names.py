@@ -98,6 +98,7 @@ def name_tokens(
     return start, end
 
 
+@lru_cache(maxsize=16384)  # asked for the same words again and again (every rule reads a name's words)
 def token_ok_for_name(tok: str) -> bool:
     """A token that can be part of a personal name in business text."""
     c = core(tok)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
 from guardrails.pii.lexicon import instruction_verbs, particles, words
+from guardrails.pii.literal import phrase_occurrences, word_occurrences
 from guardrails.pii.names import (
     HANDLE_SHAPE,
     WORD,
@@ -323,19 +324,22 @@ _AT_PERSON_VERBS = frozenset({"look", "looked", "looking", "looks", "shout", "sh
                               "email", "e-mail", "mail", "reach", "reached", "ping", "call", "text"})
 
 
+_NEXT_WORD = re.compile(r"[ \t]+([^\s(]\S*)")
+_APOSTROPHE = re.compile(r"['’]")
+
+
 def _used_as_organisation(text: str, seg: str) -> bool:
     """A capitalised phrase the text uses as an organisation: some mention of it takes a legal form or
     organisation word ("Silver Fjord Ltd"), or stands after "at" as a place ("met at Blue Harbor").
     What people do as well is no evidence: they own teams and contracts and sign and renew deals
     ("Priya Raman's team", "Ahmed Khan signed the order form"), and a name let through is a leak."""
-    name = r"[ \t]+".join(map(re.escape, seg.split()))
-    for m in re.finditer(rf"(?<![\w'’-]){name}(?![\w-])", text):
+    for start, end in phrase_occurrences(text, seg.split(), not_before="'’-", not_after="-"):
         # "Silver Fjord Ltd", not "Hugo Lefebvre (finance)": a bracketed note is the person's unit
-        nxt = re.match(r"[ \t]+([^\s(]\S*)", text[m.end() : m.end() + 30])
+        nxt = _NEXT_WORD.match(text[end : end + 30])
         if nxt and (is_legal_form(nxt.group(1)) or is_org_token(nxt.group(1))):
             return True
-        at = _AT_PLACE.search(text[max(0, m.start() - 30) : m.start()])
-        if at and at.group(1).lower() not in _AT_PERSON_VERBS and not re.match(r"['’]", text[m.end() : m.end() + 1]):
+        at = _AT_PLACE.search(text[max(0, start - 30) : start])
+        if at and at.group(1).lower() not in _AT_PERSON_VERBS and not _APOSTROPHE.match(text[end : end + 1]):
             return True
     return False
 
@@ -524,9 +528,8 @@ def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             tok = tok.rstrip("'’-.")
             if len(tok) >= 3 and is_cap(tok) and tok.lower() not in particles() and token_ok_for_name(tok):
                 names.add(tok)
-    if names:
-        pattern = re.compile(r"(?<!\w)(" + "|".join(sorted(map(re.escape, names), key=len, reverse=True)) + r")(?!\w)")
-        out.extend(PiiSpan("PERSON", m.start(), m.end(), 0.5) for m in pattern.finditer(text))
+    # every whole-word mention, longest name first where two start alike ("Anna" before "Ann")
+    out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in word_occurrences(text, names))
     particle = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das)[ \t]+"
     item = rf"(?<!\w){WORD}(?:[ \t]+(?:{particle})*{WORD})?"
     for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{item}", text):

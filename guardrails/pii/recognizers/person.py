@@ -211,8 +211,11 @@ class NameBeforeContactRecognizer(EntityRecognizer):
     ..."), the shape of contact lists, records and notices in business documents."""
 
     NAME = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
+    # A start right after a letter is never tried: the same words from that letter were tried first
+    # (the lookbehind saves trying the tail of every word).
     PATTERN = re.compile(
-        rf"({NAME}(?:[ \t]+{NAME}){{1,3}})(?=(?![\w'’-])[ \t]*(?:,[ \t]*|\([ \t]*|<[ \t]*|(?i:at|on|via|with)[ \t]+)?"
+        rf"(?<![^\W\d_])({NAME}(?:[ \t]+{NAME}){{1,3}})"
+        r"(?=(?![\w'’-])[ \t]*(?:,[ \t]*|\([ \t]*|<[ \t]*|(?i:at|on|via|with)[ \t]+)?"
         r"(?:(?i:e-?mail|phone|tel|mobile)\s*:|[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.|\+?\d[\d ()\-]{6,}\d|"
         # or by a personal identifier's cue: "Ana Ruiz, born ...", "Ana Ruiz (national identifier ...)"
         r"(?i:born|date\s+of\s+birth|d\.?o\.?b\b|n[ée]e?\b|geb(?:oren|\.)|national\s+(?:identifier|id|insurance)|"
