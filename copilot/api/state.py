@@ -136,6 +136,7 @@ class AppState:
         self.ready_seconds = time.perf_counter() - self.started_at
         if self.settings.answer_prewarm_sentences > 0:
             threading.Thread(target=self._prewarm, name="sentence-prewarm", daemon=True).start()
+        threading.Thread(target=self._warm_store, name="store-warm", daemon=True).start()
         # Only the process that runs the jobs warms a worker; another starts one if it takes over.
         if self.settings.upload_process and self.settings.upload_process_prestart and self.components.jobs.is_runner:
             threading.Thread(target=self._start_upload_worker, name="upload-worker-start", daemon=True).start()
@@ -160,6 +161,16 @@ class AppState:
         except Exception:
             if not self.stopping.is_set():
                 log.exception("upload worker start failed")
+
+    def _warm_store(self) -> None:
+        """Let the store load what its first searches would (a store without ``warm`` has nothing)."""
+        warm = getattr(self.built().services.store, "warm", None)
+        if warm is None:
+            return
+        try:
+            log.info("store warmed: %d tables held in memory", warm())
+        except Exception:  # an optimisation only: searches load what they need themselves
+            log.exception("store warm-up failed")
 
     def _prewarm(self) -> None:
         """Encode the index's sentences in small batches so answers rarely wait for the model."""

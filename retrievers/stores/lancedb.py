@@ -710,6 +710,15 @@ class LanceDBStore:
     def _all_parts(self) -> list[_Part]:
         return [self._parts[k] for k in sorted(self._parts, key=lambda k: k or "")]
 
+    def warm(self) -> int:
+        """Load the in-process copy of every table small enough for one (:class:`_Mirror`), so the
+        first searches after a start do not pay for it (~0.15-0.3 s of CPU per 10k rows); returns
+        how many tables are mirrored."""
+        if self.mirror_max_rows <= 0:
+            return 0
+        return sum(p.fresh_mirror(self.mirror_max_rows, self.dim, background=False) is not None
+                   for p in self._all_parts())
+
     def _visible(self, flt: AccessFilter) -> list[tuple[_Part, str]]:
         """(table, where) for each table the filter can see: the own tables of the visible tenants,
         and the common table only while a visible tenant still lives there."""

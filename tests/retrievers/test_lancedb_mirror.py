@@ -258,3 +258,17 @@ def test_a_table_above_the_size_goes_to_lancedb(tmp_path):
     hits = small.dense_search(q, f, 10)
     assert small.mirror_queries == 0 and len(hits) == 10
     assert small._parts[None].mirror is None  # nothing held in memory
+
+
+def test_warm_loads_every_small_table_before_the_first_search(tmp_path):
+    chunks, windows = _data(120, seed=6)
+    LanceDBStore(tmp_path / "idx", dim=DIM).upsert(chunks, windows)
+    store = LanceDBStore(tmp_path / "idx", dim=DIM)  # a fresh process's view: nothing loaded
+    assert all(p.current_mirror() is None for p in store._all_parts())
+    assert store.warm() == len(store._all_parts())
+    assert all(p.current_mirror() is not None for p in store._all_parts())
+    f = access_filter(Principal("v", "alder", AccessLevel.RESTRICTED), NOW)
+    store.dense_search(np.ones(DIM, dtype=np.float32), f, 5)
+    assert store.mirror_queries == 1  # answered from the copy warm() loaded
+    off = LanceDBStore(tmp_path / "idx", dim=DIM, mirror_max_rows=0)
+    assert off.warm() == 0 and all(p.current_mirror() is None for p in off._all_parts())
