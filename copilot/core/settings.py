@@ -75,8 +75,8 @@ class Settings(BaseSettings):
     ann_nprobes: int = Field(default=20, ge=1)
     ann_refine_factor: int = Field(default=20, ge=1)
     # LanceDB: a table of at most this many chunks answers dense queries from an in-process copy
-    # of its vectors and access columns (exact, same results as LanceDB's flat query; 2.7 vs 17 ms
-    # of CPU per query at 10k chunks). Memory ~4 bytes x dim x (chunks + windows) per table
+    # of its vectors and access columns (exact, same results as LanceDB's flat query; 4.1 vs 24.5 ms
+    # of CPU per query at 10k chunks, bench_throughput_cpu3.md). Memory ~4 bytes x dim x (chunks + windows) per table
     # (docs/deploy.md); 0 sends every dense query to LanceDB.
     index_mirror_max_rows: int = Field(default=50_000, ge=0)
 
