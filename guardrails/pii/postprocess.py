@@ -35,6 +35,10 @@ def _norm(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).casefold().split())
 
 
+# Digits joined by dots, one group of a single digit (no "+" before the first).
+_VERSION_DOTTED = re.compile(r"\d+(?:\.\d+)*\.\d(?:\.\d+)*(?<=\d)|\d\.\d+(?:\.\d+)+")
+
+
 def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Drop phone/address/person guesses that sit on a date, version, ticket/order id, clause or amount."""
     if not any(s.entity_type in _SHAPE_GUESSED_TYPES for s in spans):
@@ -45,8 +49,12 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     dates = protected_ranges(text, dates_only=True)
     out = []
     for s in spans:
-        # A phone written after its cue or with a country prefix is a phone even when dotted like a version.
-        strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7
+        # A phone written after its cue or with a country prefix is a phone even when dotted like a version,
+        # unless a group between its dots is one digit: phones are dotted in groups of two to four
+        # ("612.59.27.23", "415.555.0132"), versions and builds are not ("5.3.0.7349", "2024.3.1389").
+        strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7 and not _VERSION_DOTTED.fullmatch(
+            text, s.start, s.end
+        )
         if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, dates if strong_phone else ranges):
             continue
         out.append(s)
@@ -263,9 +271,11 @@ def filter_persons(
         owner = seg.endswith(("'s", "’s", "'", "’"))  # "Mr Daniel Osei's team": the team is his
         if after and not owner and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
+        if after and not after.group(1).startswith("(") and _DEPARTMENT.fullmatch(core(after.group(1))):
+            continue  # "booked by Simac facilities": a firm's department, in lower case after its name
         partners = _PARTNER_NAMES.match(view, s.end)
-        if partners and is_legal_form(partners.group(1)):
-            continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
+        if partners and (is_legal_form(partners.group(1)) or _DEPARTMENT.fullmatch(core(partners.group(1)))):
+            continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP", "Ford, Lane and Hill facilities"
         if _FAMILY_FIRM.match(view, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(name_tokens_ok(toks)):
@@ -344,6 +354,8 @@ def _used_as_organisation(text: str, seg: str) -> bool:
     return False
 
 
+# A firm's department written in lower case after the firm's name ("Simac facilities").
+_DEPARTMENT = re.compile(r"facilities|procurement|purchasing|payroll|helpdesk|reception|security|legal|finance")
 _PARTNER_NAMES = re.compile(rf"(?:[ \t]*(?:,|&|and|und|et|en|y|e|i)[ \t]+{WORD}){{1,3}}[ \t]+(\S+)")
 _PARTNERSHIP = re.compile(r"(?i:,|\s(?:and|&|und|et|en|y|i)\s)")
 # A surname followed by "and sons/partners" in the languages served names a firm.
