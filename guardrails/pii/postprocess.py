@@ -57,6 +57,9 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
         )
         if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, dates if strong_phone else ranges):
             continue
+        # A house number cut from the end of a clause or version ("§ 16.11 of the Harbour Loop ...")
+        if s.entity_type == "LOCATION" and any(a < s.start < b for a, b in ranges):
+            continue
         out.append(s)
     return out
 
@@ -453,6 +456,30 @@ def merge_spans(spans: Iterable[PiiSpan], text: str | None = None) -> list[PiiSp
 _ADDRESS_LINE = re.compile(r"[ \t>?*•·-]*([^\n]{1,45})\n?")
 
 
+# A letter's salutation in the languages served: the letter's body starts there, not the address.
+_SALUTATION = re.compile(
+    r"(?i:dear|hi|hello|sehr[ \t]+geehrte|liebe|lieber|cher|ch[èe]re|madame|monsieur|geachte|beste|estimad[oa]|"
+    r"querid[oa]|szanown\w*|drog[ai])\b"
+)
+
+
+def address_after_name_line(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """A multi-line address span whose first line is a name-shaped line without a digit (a letter's
+    "Dennis Yang\n9476 Randall Locks\n...") starts on the next line: the name heads the block, it is
+    no part of the address (``names_above_addresses`` then takes it as the person)."""
+    out = []
+    for s in spans:
+        nl = text.find("\n", s.start, s.end)
+        if s.entity_type == "LOCATION" and nl > s.start:
+            first = text[s.start : nl].strip(" \t,")
+            rest = text[nl:s.end]
+            start = nl + len(rest) - len(rest.lstrip())
+            if first and not any(c.isdigit() for c in first) and looks_like_name(first) and start < s.end:
+                s = PiiSpan(s.entity_type, start, s.end, s.score)
+        out.append(s)
+    return out
+
+
 def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Extend street-address spans over the short lines that follow them (unit, city, country, code)."""
     out = list(spans)
@@ -475,6 +502,8 @@ def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             tokens = line.split()
             if not line or len(tokens) > 5 or re.search(r"[?!:;@]|https?", line) or line.endswith("."):
                 break
+            if _SALUTATION.match(line):
+                break  # the letter's salutation after the address block ("Dear Mr Yang,")
             if not all(t[:1].isupper() or t[:1].isdigit() or t.isupper() for t in tokens):
                 break
             end = lm.start(1) + len(lm.group(1).rstrip())

@@ -138,3 +138,51 @@ def test_versions_after_a_phone_cue_are_not_phones(detector: PiiDetector, text: 
 def test_a_dotted_phone_after_its_cue_stays_a_phone(detector: PiiDetector) -> None:
     text = "Caller: please ring me back on +34 612.59.27.23 after five."
     assert _flagged(detector, text, "612.59.27.23", "PHONE_NUMBER")
+
+
+# -- a letter's address block ----------------------------------------------------------------------
+
+_LETTER = (
+    "Private and confidential\nTrevor Lang\n5512 Maple Crossing\nSpringfield, OH 43316\n\nDear Mr Lang,\n\nthank you."
+)
+
+
+def test_the_name_heading_an_address_block_is_a_person(detector: PiiDetector) -> None:
+    assert _covered(detector, _LETTER, "Trevor Lang")
+    assert _covered(detector, _LETTER, "5512 Maple Crossing\nSpringfield, OH 43316", "LOCATION")
+
+
+def test_the_salutation_after_an_address_block_is_no_part_of_it(detector: PiiDetector) -> None:
+    assert not _flagged(detector, _LETTER, "Dear", "LOCATION")
+
+
+def test_a_firm_heading_an_address_block_is_no_person(detector: PiiDetector) -> None:
+    text = "Invoice to:\nNordwind Logistik GmbH\n12 Quay Street\nBristol BS1 4DJ"
+    assert not _flagged(detector, text, "Nordwind Logistik GmbH", "PERSON")
+
+
+# -- an invitation's attendee lines -----------------------------------------------------------------
+
+_INVITE = ("Invitation: mapping review\nOrganizer: Ilse Vermeulen\nRequired: Maurits Lanting; Gideon Sarr; "
+           "planning@example.org\nOptional: ROSALIND THORNE (external), Henrike Saalfeld")
+
+
+@pytest.mark.parametrize("value", ["Maurits Lanting", "Gideon Sarr", "ROSALIND THORNE", "Henrike Saalfeld"])
+def test_attendees_of_an_invitation_are_persons(detector: PiiDetector, value: str) -> None:
+    assert _covered(detector, _INVITE, value)
+
+
+@pytest.mark.parametrize("value", ["Finance Team", "Project Board", "SAP Concur", "Conference Room"])
+def test_units_products_and_rooms_on_attendee_lines_are_not_persons(detector: PiiDetector, value: str) -> None:
+    text = "Required: Finance Team; Project Board; IT OPS\nOptional: SAP Concur (external), Conference Room 4"
+    assert not _flagged(detector, text, value, "PERSON")
+
+
+def test_a_clause_number_does_not_start_an_address(detector: PiiDetector) -> None:
+    text = "A discount needs approval under § 16.11 of the Harbour Loop Travel Policy."
+    assert not _flagged(detector, text, "11 of the Harbour Loop", "LOCATION")
+
+
+def test_a_house_number_still_starts_an_address(detector: PiiDetector) -> None:
+    text = "Deliver the kit to 11 Harbour Loop, Bristol BS1 4DJ before Monday."
+    assert _flagged(detector, text, "11 Harbour Loop", "LOCATION")

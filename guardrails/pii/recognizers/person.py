@@ -380,11 +380,13 @@ class PersonContextRecognizer(EntityRecognizer):
     )
     # "Mathijs from IT", "Isabelle Lagarde in billing", "Jake, accounts payable": a person named with
     # the department they work in (a firm or a product is not "from IT").
-    DEPARTMENT_MEMBER = re.compile(
-        rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})(?:[ \t]+(?:from|in|of)(?:[ \t]+the)?|,)[ \t]+"
-        r"(?=(?:IT|HR|procurement|purchasing|finance|billing|payroll|accounting|accounts[ \t]+(?:payable|receivable)|"
-        r"legal|treasury|facilities)\b[ \t]*(?:[,;.:()\n]|$))"
+    # (searched from the department word back: a department is rare, a name-shaped word everywhere)
+    DEPARTMENT = re.compile(
+        r"(?:[ \t]+(?:from|in|of)(?:[ \t]+the)?|,)[ \t]+"
+        r"(?:IT|HR|procurement|purchasing|finance|billing|payroll|accounting|accounts[ \t]+(?:payable|receivable)|"
+        r"legal|treasury|facilities)\b(?=[ \t]*(?:[,;.:()\n]|$))"
     )
+    NAME_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})$")
     # "add Ana Ruiz as approver": a role on an account or a workflow is given to a person.
     ADD_AS = re.compile(
         rf"(?i:\b(?:add|added|adding|appoint|appointed|nominate|nominated|name|named|set|list|listed)[ \t]+)"
@@ -473,10 +475,12 @@ class PersonContextRecognizer(EntityRecognizer):
         for m in self.SELF_INTRO.finditer(text):
             if text[m.start(1)].isupper():
                 add(m.start(1), m.end(1), CONTEXT_SCORE)
-        for m in self.DEPARTMENT_MEMBER.finditer(text):
-            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
-            if a < b:
-                add(a, b, CONTEXT_SCORE)
+        for m in self.DEPARTMENT.finditer(text):
+            lo = max(0, m.start() - 80)
+            if name := self.NAME_BEFORE.search(text, lo, m.start()):
+                a, b = _strip_leading_function_words(text, name.start(1), name.end(1))
+                if a < b:
+                    add(a, b, CONTEXT_SCORE)
         for m in self.ADD_AS.finditer(text):
             # One word given a role a firm can hold too ("add Wilmsen as approver") may be a firm.
             if len(m.group(1).split()) >= 2 or m.group(2).lower() in _PERSONAL_ROLES:

@@ -64,6 +64,12 @@ _HOLDER_CUE = re.compile(
     r"[ \t]+(?=[^\W\d_]{3,}(?<![a-z])[ \t])"
 )
 _CAPS_THEN_NAME = re.compile(rf"({_WORD})[ \t]+({_WORD}(?:[ \t]+{_WORD})?)(?=[ \t]*(?:[\n;,.)]|$))")
+# An invitation's attendee lines: full names separated by ";" or ",", in any case, perhaps with a
+# note in brackets or an address beside them ("Required: Ana Ruiz; PIOTR NOWAK (external); x@y.example").
+_ATTENDEE_KEY = re.compile(r"(?im:^[ \t>*-]*(?:required|optional|attendees|invitees|participants)[ \t]*:[ \t]*)")
+_ATTENDEE_ITEM = re.compile(
+    rf"[ \t]*({_WORD}(?:[ \t]+{_WORD}){{1,3}})[ \t]*(?:\([^()\n]{{1,30}}\)|<[^<>\n]{{1,80}}>)?[ \t]*"
+)
 # Above every other PERSON score: Presidio's duplicate removal drops a span inside or equal to one
 # scored higher, and the filters must know the span came from here to read it in title case.
 FORM_SCORE = 0.95
@@ -129,6 +135,20 @@ class PersonFormRecognizer(EntityRecognizer):
             if has_domain_word(title_view(text[v.start(1) : end])):
                 continue
             out.append(RecognizerResult("PERSON", v.start(1), end, FORM_SCORE))
+        for m in _ATTENDEE_KEY.finditer(text):
+            line_end = text.find("\n", m.end())
+            line_end = len(text) if line_end < 0 else line_end
+            pos = m.end()
+            while pos < line_end:
+                sep = min((i for i in (text.find(";", pos, line_end), text.find(",", pos, line_end)) if i >= 0),
+                          default=line_end)  # fmt: skip
+                item = _ATTENDEE_ITEM.fullmatch(text, pos, sep)
+                # an acronym beside a capitalised word is a product's or a unit's name ("SAP Concur")
+                if item and (item.group(1).isupper() or not any(w.isupper() for w in item.group(1).split())):
+                    words = title_view(item.group(1)).split()
+                    if _words_ok(words) and not has_domain_word(" ".join(words)):
+                        out.append(RecognizerResult("PERSON", item.start(1), item.end(1), FORM_SCORE))
+                pos = sep + 1
         for m in _HOLDER_CUE.finditer(text):
             v = _CAPS_THEN_NAME.match(text, m.end())
             if not v or not v.group(1).isupper():
