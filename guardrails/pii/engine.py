@@ -317,7 +317,7 @@ class PiiDetector:
             spans = pp.ssns_with_evidence(text, pp.phones_with_evidence(text, spans, WEAK_PHONE_SCORE))
             if "LOCATION" in self.entities:
                 spans = pp.accept_weak_streets(text, candidates, spans)
-                spans = pp.extend_address_blocks(text, spans)
+                spans = pp.extend_address_blocks(text, pp.address_after_name_line(text, spans))
                 if "PERSON" in self.entities:
                     spans = pp.names_above_addresses(text, spans)
             if "PERSON" in self.entities:

@@ -34,7 +34,8 @@ _NEGATIVE_PATTERNS = (
     r"\b[A-Z]{2,6}[-_ ]?\d{3,}(?:[-_]\d{2,})*\b",
     r"\b[A-Z][A-Za-z]{1,9}[-_]\d{2,}(?:[-_]\d{2,})*\b",
     # clause and section numbers: "clause 14.2(a)", "§ 3.1", "section 4.3.2"
-    r"(?i:\b(?:clause|section|article|art\.|para(?:graph)?|§)\s*)\d+(?:\.\d+)*(?:\([a-z0-9]+\))?",
+    # ("§" is no word character: no word boundary before it after a space)
+    r"(?i:(?:\b(?:clause|section|article|art\.|para(?:graph)?)|§)\s*)\d+(?:\.\d+)*(?:\([a-z0-9]+\))?",
     # amounts: EUR 12,500.00, $1,234, 12.500 €, 1.5m USD
     r"(?i:(?:[$€£¥₹]|\b(?:eur|usd|gbp|chf|inr|pln|jpy|sek|dkk|nok)\b)\s?\d[\d,.' ]*\d)",
     r"(?i:\b\d[\d,.' ]*\d\s?(?:[$€£¥₹]|(?:eur|usd|gbp|chf|inr|pln|jpy|sek|dkk|nok)\b))",

@@ -35,6 +35,10 @@ def _norm(value: str) -> str:
     return " ".join(unicodedata.normalize("NFC", value).casefold().split())
 
 
+# Digits joined by dots, one group of a single digit (no "+" before the first).
+_VERSION_DOTTED = re.compile(r"\d+(?:\.\d+)*\.\d(?:\.\d+)*(?<=\d)|\d\.\d+(?:\.\d+)+")
+
+
 def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Drop phone/address/person guesses that sit on a date, version, ticket/order id, clause or amount."""
     if not any(s.entity_type in _SHAPE_GUESSED_TYPES for s in spans):
@@ -45,9 +49,16 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     dates = protected_ranges(text, dates_only=True)
     out = []
     for s in spans:
-        # A phone written after its cue or with a country prefix is a phone even when dotted like a version.
-        strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7
+        # A phone written after its cue or with a country prefix is a phone even when dotted like a version,
+        # unless a group between its dots is one digit: phones are dotted in groups of two to four
+        # ("612.59.27.23", "415.555.0132"), versions and builds are not ("5.3.0.7349", "2024.3.1389").
+        strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7 and not _VERSION_DOTTED.fullmatch(
+            text, s.start, s.end
+        )
         if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, dates if strong_phone else ranges):
+            continue
+        # A house number cut from the end of a clause or version ("§ 16.11 of the Harbour Loop ...")
+        if s.entity_type == "LOCATION" and any(a < s.start < b for a, b in ranges):
             continue
         out.append(s)
     return out
@@ -263,9 +274,11 @@ def filter_persons(
         owner = seg.endswith(("'s", "’s", "'", "’"))  # "Mr Daniel Osei's team": the team is his
         if after and not owner and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
+        if after and not after.group(1).startswith("(") and _DEPARTMENT.fullmatch(core(after.group(1))):
+            continue  # "booked by Simac facilities": a firm's department, in lower case after its name
         partners = _PARTNER_NAMES.match(view, s.end)
-        if partners and is_legal_form(partners.group(1)):
-            continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP"
+        if partners and (is_legal_form(partners.group(1)) or _DEPARTMENT.fullmatch(core(partners.group(1)))):
+            continue  # "Hervás y Perales S.L.", "Smith, Jones and Brown LLP", "Ford, Lane and Hill facilities"
         if _FAMILY_FIRM.match(view, s.end):
             continue  # "Kowalski i syn", "Smith & Sons", "Ruiz e Hijos": a family firm
         if not all(name_tokens_ok(toks)):
@@ -344,6 +357,8 @@ def _used_as_organisation(text: str, seg: str) -> bool:
     return False
 
 
+# A firm's department written in lower case after the firm's name ("Simac facilities").
+_DEPARTMENT = re.compile(r"facilities|procurement|purchasing|payroll|helpdesk|reception|security|legal|finance")
 _PARTNER_NAMES = re.compile(rf"(?:[ \t]*(?:,|&|and|und|et|en|y|e|i)[ \t]+{WORD}){{1,3}}[ \t]+(\S+)")
 _PARTNERSHIP = re.compile(r"(?i:,|\s(?:and|&|und|et|en|y|i)\s)")
 # A surname followed by "and sons/partners" in the languages served names a firm.
@@ -441,6 +456,30 @@ def merge_spans(spans: Iterable[PiiSpan], text: str | None = None) -> list[PiiSp
 _ADDRESS_LINE = re.compile(r"[ \t>?*•·-]*([^\n]{1,45})\n?")
 
 
+# A letter's salutation in the languages served: the letter's body starts there, not the address.
+_SALUTATION = re.compile(
+    r"(?i:dear|hi|hello|sehr[ \t]+geehrte|liebe|lieber|cher|ch[èe]re|madame|monsieur|geachte|beste|estimad[oa]|"
+    r"querid[oa]|szanown\w*|drog[ai])\b"
+)
+
+
+def address_after_name_line(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """A multi-line address span whose first line is a name-shaped line without a digit (a letter's
+    "Dennis Yang\n9476 Randall Locks\n...") starts on the next line: the name heads the block, it is
+    no part of the address (``names_above_addresses`` then takes it as the person)."""
+    out = []
+    for s in spans:
+        nl = text.find("\n", s.start, s.end)
+        if s.entity_type == "LOCATION" and nl > s.start:
+            first = text[s.start : nl].strip(" \t,")
+            rest = text[nl:s.end]
+            start = nl + len(rest) - len(rest.lstrip())
+            if first and not any(c.isdigit() for c in first) and looks_like_name(first) and start < s.end:
+                s = PiiSpan(s.entity_type, start, s.end, s.score)
+        out.append(s)
+    return out
+
+
 def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Extend street-address spans over the short lines that follow them (unit, city, country, code)."""
     out = list(spans)
@@ -463,6 +502,8 @@ def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             tokens = line.split()
             if not line or len(tokens) > 5 or re.search(r"[?!:;@]|https?", line) or line.endswith("."):
                 break
+            if _SALUTATION.match(line):
+                break  # the letter's salutation after the address block ("Dear Mr Yang,")
             if not all(t[:1].isupper() or t[:1].isdigit() or t.isupper() for t in tokens):
                 break
             end = lm.start(1) + len(lm.group(1).rstrip())

@@ -680,8 +680,11 @@ def identifier_recognizers() -> list[Any]:
                            not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
-            # a field of an export may quote its name and value ('"dob": "1992-02-29"')
-            filler=r"[\"']?[ \t]*(?:\(|:|=|,|-|on|is|of|am|le|el|op|em|il|dnia)?[ \t]*(?:on|:)?[ \t]*[\"']?",
+            # a field of an export may quote its name and value ('"dob": "1992-02-29"'); a letter states
+            # it "as" a date ("your date of birth as 4 May 1979"); a transcript asks for it and the next
+            # line answers after its speaker's label ("... date of birth?\nCaller: 04.12.1991")
+            filler=r"[\"']?[ \t]*(?:\(|:|=|,|-|on|is|of|am|le|el|op|em|il|dnia|as|"
+            r"\?[ \t]*\n[ \t]*[^\W\d_]{1,20}[ \t]*:)?[ \t]*(?:on|:)?[ \t]*[\"']?",
             score=0.85,
         ),
     ]  # fmt: skip

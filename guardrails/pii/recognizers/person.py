@@ -50,20 +50,23 @@ class PersonCueRecognizer(EntityRecognizer):
     STRONG = re.compile(
         r"(?i:\b(?:my\s+name\s+is|name\s+is|(?:full\s+|last\s+|first\s+|sur)?name\s*[:=]|"
         r"last\s+name\?|i\s+am\s+called|call\s+me|calls\s+me|dear|signed(?:\s+for\s+[\w\s]{1,30}?)?\s+by|"
-        r"regards,|best,|cheers,|directed\s+by:?|written\s+by|authored\s+by|reported\s+by|approved\s+by|"
+        r"regards,|best,|cheers,|sincerely,|faithfully,|directed\s+by:?|written\s+by|authored\s+by|reported\s+by|approved\s+by|"
         r"owner:|contact:|assignee:|reporter:|requester:|caller:?|user:?|employee:?|attn:?|c/o|cc:|"
         r"copies\s+to|thanks\s+to|assigned\s+to|on\s+behalf\s+of|account\s+holder|holder:|colleague|"
         r"(?:officer|manager|director|counsel|lead|head|coordinator|controller|representative|sponsor|"
         # a role word introduces the name on its own line unless a colon, comma or "is" follows it:
         # "Role: Account Manager" ending a line is no cue for the next line's "Subject:"
-        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact|commander)(?![^\W\d_])"
+        r"architect|consultant|engineer|contact\s+person|contact|escalation\s+contact|commander|"
+        # roles only people hold: a post-mortem's liaison and scribe, an interview's panel
+        r"liaison|scribe|interviewers?|signatory|travell?er|candidate)(?![^\W\d_])"
         r"(?:[ \t]*(?:is|:|,)\s*|[ \t]+(?=\S)))\s*)"
     )
     # Honorifics of the languages served; written in any case ("ms. Ruiz") except the one-letter "M."
     # (French), which must be capitalised and dotted.
     TITLE = re.compile(
         r"(?:\b(?i:mr|mrs|ms|mx|dr|prof|herr|herrn|frau|mme|mlle|sra|srta|dhr|mevr|mevrouw|meneer|mijnheer|"
-        r"monsieur|madame|mademoiselle|señor|señora|senhor|senhora|signor|signora|pani|panna|shri|smt|kumari)\.?|"
+        r"de[ \t]+heer|monsieur|madame|mademoiselle|señor|señora|senhor|senhora|signor|signora|pani|panna|"
+        r"shri|smt|kumari)\.?|"
         # words that are also common lower-case words count only capitalised ("Miss Ruiz", "Pan Nowak")
         r"\b(?:Miss|Pan|Sr|Sig|Sri)\.?|\bM\.|"
         # German "Hr." / "Fr." (Herr, Frau): dotted and capitalised ("Fr." alone is also Friday or a franc)
@@ -161,7 +164,7 @@ class PersonCueRecognizer(EntityRecognizer):
 # it, a label written in title case ("Lead Source", "Contact Form", "Manager Dashboard").
 _TITLE_CASE_LABEL = re.compile(
     r"(?:[A-Z][a-z]+[ \t]+)?(?:Officer|Manager|Director|Counsel|Lead|Head|Coordinator|Controller|Representative|"
-    r"Sponsor|Architect|Consultant|Engineer|Contact)[ \t]+"
+    r"Sponsor|Architect|Consultant|Engineer|Contact|Travell?er|Candidate)[ \t]+"
 )
 _INITIALS = re.compile(r"[ \t]*:?[ \t]*(?:[A-Z]\.[ \t]?){1,2}")
 
@@ -265,6 +268,8 @@ _PERSON_VERBS = (
     r"disagrees|disagreed|prefers|preferred|complained|complains|mentioned|explained|promised|proposed|suggested|"
     r"apologised|apologized|(?:will|would|can|could|should|must)\s+(?:own|lead|join|present|attend|chase|"
     r"follow\s+up|get\s+back|reply|ask|call|draft|coordinate)|"
+    # a calendar's replies to an invitation ("Ana Ruiz accepted this invitation", "... has proposed a new time")
+    r"(?:accepted|declined|tentatively\s+accepted)\s+(?:this|the|your)\s+(?:invitation|meeting)|"
     # the same acts in the other languages served (past tense or perfect right after the subject);
     # not "confirmed", which a firm or a carrier says of a delay or an outage as often
     rf"{_SPEECH_ABROAD}|"
@@ -285,6 +290,9 @@ _HUMAN_VERBS = (
 # ("Dzhambek is from the vendor's team", "Nora is very reliable", "Keshav apologised").
 _FIRST_NAME_VERBS = (
     r"explained|mentioned|complained|apologi[sz]ed|(?:is|was)\s+from|"
+    # an on-call page acknowledged ("Ronald acknowledged"); a system "acknowledges" in the present
+    r"acknowledged|(?:accepted|declined)\s+(?:this|the|your)\s+(?:invitation|meeting)|"
+    r"has\s+proposed\s+a\s+new\s+time|"
     # a task taken on in minutes and chat ("Ana will own the cutover", "Ravi should chase finance")
     # (verbs a product or a system does as well, "draft", "send", "check", are left out)
     r"(?:will|would|can|could|should|must|shall)\s+(?:own|lead|join|present|attend|chase|follow\s+up|"
@@ -351,7 +359,9 @@ class PersonContextRecognizer(EntityRecognizer):
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_HUMAN_VERBS})\b"
     )
     SUBJECT_FIRST_NAME = re.compile(
-        rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_FIRST_NAME_VERBS})\b"
+        # a clause of a timeline opens after a comma too ("02:14 alert fired, Ronald acknowledged")
+        rf"(?:^|(?<=[.!?\n:;,\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+"
+        rf"(?:{_FIRST_NAME_VERBS})\b"
     )
     SUBJECT_SHARED_VERB = re.compile(
         rf"(?:^|(?<=[.!?\n:;\"“])|(?<![\w-])(?:but|then|when|while))[ \t]*({_NAME_WORD})[ \t]+(?:{_SHARED_VERBS})\b"
@@ -363,6 +373,20 @@ class PersonContextRecognizer(EntityRecognizer):
         r"maiden\s+name\s+(?:is|was|:)|according\s+to|says|said|replied|wrote|my\s+(?:" + _KIN + r"|friend|"
         r"neighbou?r|boss|assistant|cousin|uncle|aunt|niece|nephew)|our\s+(?:" + _KIN + r")))[ \t]+"
     )
+    # "this is Ana from Contoso", "this is Ana Ruiz speaking": a caller introduces themself.
+    SELF_INTRO = re.compile(
+        rf"(?i:\b(?:this|it)[ \t]+is[ \t]+)({_NAME_PHRASE}|{_NAME_WORD})[ \t]+"
+        r"(?=(?i:from|at|of|here|speaking|calling)\b)"
+    )
+    # "Mathijs from IT", "Isabelle Lagarde in billing", "Jake, accounts payable": a person named with
+    # the department they work in (a firm or a product is not "from IT").
+    # (searched from the department word back: a department is rare, a name-shaped word everywhere)
+    DEPARTMENT = re.compile(
+        r"(?:[ \t]+(?:from|in|of)(?:[ \t]+the)?|,)[ \t]+"
+        r"(?:IT|HR|procurement|purchasing|finance|billing|payroll|accounting|accounts[ \t]+(?:payable|receivable)|"
+        r"legal|treasury|facilities)\b(?=[ \t]*(?:[,;.:()\n]|$))"
+    )
+    NAME_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE}|{_NAME_WORD})$")
     # "add Ana Ruiz as approver": a role on an account or a workflow is given to a person.
     ADD_AS = re.compile(
         rf"(?i:\b(?:add|added|adding|appoint|appointed|nominate|nominated|name|named|set|list|listed)[ \t]+)"
@@ -385,7 +409,9 @@ class PersonContextRecognizer(EntityRecognizer):
     # A list of people after a noun for a group of people ("Attendees: Anna, Piotr and Jan").
     PEOPLE_LIST = re.compile(
         r"(?i:\b(?:co-?founders|founders|attendees|participants|members|children|kids|siblings|approvers|"
-        r"reviewers|signatories|speakers|authors|guests|colleagues|invitees|present|absent|apologies)"
+        r"reviewers|signatories|speakers|authors|guests|colleagues|invitees|present|absent|apologies|"
+        # an interview's panel, an invitation's attendees
+        r"interviewers|panel|panell?ists|required|optional|organi[sz]ers)"
         r"(?:[ \t]+(?:are|were|include|included))?[ \t]*:?[ \t]*)"
         rf"((?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,?[ \t]+"
         rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?|"
@@ -424,6 +450,8 @@ class PersonContextRecognizer(EntityRecognizer):
 
         for m in self.SUBJECT_PHRASE.finditer(text):
             a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
+            # an auxiliary the phrase took in ("Zenon Kowal has proposed ...") is no part of the name
+            b = _strip_trailing_lower_words(text, a, b)
             if len(text[a:b].split()) >= 2:
                 add(a, b, CONTEXT_SCORE)
         for m in self.SUBJECT_INITIALS.finditer(text):
@@ -444,6 +472,15 @@ class PersonContextRecognizer(EntityRecognizer):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and not _list_follows(text, span[1]):
                 add(span[0], span[1], CONTEXT_SCORE)
+        for m in self.SELF_INTRO.finditer(text):
+            if text[m.start(1)].isupper():
+                add(m.start(1), m.end(1), CONTEXT_SCORE)
+        for m in self.DEPARTMENT.finditer(text):
+            lo = max(0, m.start() - 80)
+            if name := self.NAME_BEFORE.search(text, lo, m.start()):
+                a, b = _strip_leading_function_words(text, name.start(1), name.end(1))
+                if a < b:
+                    add(a, b, CONTEXT_SCORE)
         for m in self.ADD_AS.finditer(text):
             # One word given a role a firm can hold too ("add Wilmsen as approver") may be a firm.
             if len(m.group(1).split()) >= 2 or m.group(2).lower() in _PERSONAL_ROLES:

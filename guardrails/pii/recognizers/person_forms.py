@@ -26,7 +26,8 @@ _PART_KEYS = (
 )
 # Keys whose value is a person's whole name (or a firm's, or a product's): two words or more.
 _WHOLE_KEYS = (
-    r"name|full[ _]name|nom|nombre|nome|naam|account[ _]holder|holder|card[ _]?holder|beneficiary|payee|"
+    r"name|full[ _]name|nom|nombre|nome|naam|(?:bank[ _])?account[ _]holder|holder|sole[ _]trader|proprietor|"
+    r"card[ _]?holder|beneficiary|payee|"
     r"passenger(?:[ _]name)?|travell?er(?:[ _]name)?|guest[ _]name|employee(?:[ _]name)?|patient(?:[ _]name)?|"
     r"applicant|policy[ _]?holder|insured|recipient|ship[ _]to|titulaire|kontoinhaber(?:in)?|begunstigde|"
     r"beneficiario|titular|b[ée]n[ée]ficiaire|empf[äa]nger(?:in)?|destinataire|destinatario|contact"
@@ -36,6 +37,13 @@ _KEY = re.compile(
     r"[\"']?[ \t]*[:=][ \t]*[\"']?)"
 )
 _PART_KEY = re.compile(rf"(?i:{_PART_KEYS})")
+# Whole-name keys whose value is as often a firm's, a product's or a place's: the others name a
+# person's role (holder, payee, passenger ...), whose value in capitals or surname first is a name
+# whatever the case of the key ("Bank account holder: FLORA KRAUS", "Sole trader: Field, Carolyn").
+_AMBIGUOUS_KEY = re.compile(
+    r"(?i:name|full[ _]name|nom|nombre|nome|naam|contact|ship[ _]to|recipient|destinataire|destinatario|"
+    r"empf[äa]nger(?:in)?|holder|insured)"
+)
 # A bare name key: a given-name field on the line before or after makes it the surname's field.
 _BARE_KEY = re.compile(r"(?i:name|nom|nombre|nome|naam)")
 _GIVEN_KEY_LINE = re.compile(
@@ -48,6 +56,19 @@ _WORD = r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*"
 _VALUE = re.compile(
     rf"({_WORD}(?:(?:[ \t]|/){_WORD}){{0,3}})(?:,[ \t]*({_WORD}(?:[ \t]{_WORD}){{0,2}}))?"
     r"(?=[ \t]{2,}|[ \t]*(?:[\n;|\"')]|$))"
+)
+# A booking or a card names its holder without a colon, as travel systems print it: the surname in
+# capitals, then the given name ("Booking for DÖRR Hajo", "cardholder GARETH WILKINSON").
+_HOLDER_CUE = re.compile(
+    r"(?i:\b(?:(?:booking|reservation|ticket|itinerary|boarding[ \t]+pass)[ \t]+for|card[ \t]?holder|passenger))"
+    r"[ \t]+(?=[^\W\d_]{3,}(?<![a-z])[ \t])"
+)
+_CAPS_THEN_NAME = re.compile(rf"({_WORD})[ \t]+({_WORD}(?:[ \t]+{_WORD})?)(?=[ \t]*(?:[\n;,.)]|$))")
+# An invitation's attendee lines: full names separated by ";" or ",", in any case, perhaps with a
+# note in brackets or an address beside them ("Required: Ana Ruiz; PIOTR NOWAK (external); x@y.example").
+_ATTENDEE_KEY = re.compile(r"(?im:^[ \t>*-]*(?:required|optional|attendees|invitees|participants)[ \t]*:[ \t]*)")
+_ATTENDEE_ITEM = re.compile(
+    rf"[ \t]*({_WORD}(?:[ \t]+{_WORD}){{1,3}})[ \t]*(?:\([^()\n]{{1,30}}\)|<[^<>\n]{{1,80}}>)?[ \t]*"
 )
 # Above every other PERSON score: Presidio's duplicate removal drops a span inside or equal to one
 # scored higher, and the filters must know the span came from here to read it in title case.
@@ -88,14 +109,21 @@ class PersonFormRecognizer(EntityRecognizer):
                     continue
             caps = head.isupper()
             words = title_view(head).split()
+            role_key = not _PART_KEY.fullmatch(key) and not _AMBIGUOUS_KEY.fullmatch(key)
             if given is not None:
-                # "DUBOIS, Jean-Luc": the surname in capitals, then the given names
-                if not caps or not _words_ok(words + title_view(given).split()):
+                # "DUBOIS, Jean-Luc": the surname in capitals, then the given names; after a role's
+                # key in title case too ("Sole trader: Field, Carolyn")
+                if not (caps or (role_key and head[:1].isupper() and given[:1].isupper())):
+                    continue
+                if not _words_ok(words + title_view(given).split()):
                     continue
                 end = v.end(2)
             elif caps:
                 # a form in capitals writes its keys so too; "Owner: IT OPS" is an acronym
-                if not (key.isupper() or airline) or not _words_ok(words):
+                if not (key.isupper() or airline or role_key) or not _words_ok(words):
+                    continue
+                # under a key in mixed case, a word of two letters is an acronym or a legal form ("SAP SE")
+                if not (key.isupper() or airline) and any(len(w) < 3 for w in words if w.lower() not in particles()):
                     continue
                 if not _PART_KEY.fullmatch(key) and len([w for w in words if w.lower() not in particles()]) < 2:
                     continue
@@ -107,6 +135,32 @@ class PersonFormRecognizer(EntityRecognizer):
             if has_domain_word(title_view(text[v.start(1) : end])):
                 continue
             out.append(RecognizerResult("PERSON", v.start(1), end, FORM_SCORE))
+        for m in _ATTENDEE_KEY.finditer(text):
+            line_end = text.find("\n", m.end())
+            line_end = len(text) if line_end < 0 else line_end
+            pos = m.end()
+            while pos < line_end:
+                sep = min((i for i in (text.find(";", pos, line_end), text.find(",", pos, line_end)) if i >= 0),
+                          default=line_end)  # fmt: skip
+                item = _ATTENDEE_ITEM.fullmatch(text, pos, sep)
+                # an acronym beside a capitalised word is a product's or a unit's name ("SAP Concur")
+                if item and (item.group(1).isupper() or not any(w.isupper() for w in item.group(1).split())):
+                    words = title_view(item.group(1)).split()
+                    if _words_ok(words) and not has_domain_word(" ".join(words)):
+                        out.append(RecognizerResult("PERSON", item.start(1), item.end(1), FORM_SCORE))
+                pos = sep + 1
+        for m in _HOLDER_CUE.finditer(text):
+            v = _CAPS_THEN_NAME.match(text, m.end())
+            if not v or not v.group(1).isupper():
+                continue
+            rest = v.group(2).split()
+            # the rest in capitals too, or each word capitalised then lower case ("DUBEY Vyanjana")
+            if not (v.group(2).isupper() or all(w[:1].isupper() and w[1:].islower() for w in rest)):
+                continue
+            words = title_view(v.group()).split()
+            if not _words_ok(words) or any(len(w) < 3 for w in words) or has_domain_word(" ".join(words)):
+                continue
+            out.append(RecognizerResult("PERSON", v.start(), v.end(), FORM_SCORE))
         return out
 
 
