@@ -71,7 +71,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -273,6 +273,10 @@ def _candidate(row: dict[str, Any], key: str | None) -> CandidateChunk:
         position=0, text="", index_text="", approved=bool(row["approved"]), superseded=bool(row["superseded"]),
         valid_from=int(row["valid_from"]), valid_until=int(row["valid_until"]), part=key, row_id=int(row["_rowid"]),
     )
+
+
+class _NotHeld(Exception):
+    """A full-text result names a row the in-process copy does not hold as LanceDB has it."""
 
 
 class _Tagged:
@@ -490,16 +494,30 @@ class _Mirror:
             best[has] = np.maximum.reduceat(self.windows[rows] @ q, offsets)
         order = np.argsort(-best, kind="stable")[:k]
         dist = (1.0 - best[order]).astype(np.float32)
-        out = []
-        for i, d in zip(ranked[order].tolist(), dist.tolist(), strict=True):
-            out.append({
-                "chunk_id": self.chunk_id[i], "doc_id": self.doc_values[self.doc_code[i]],
-                "tenant_id": self.tenant_values[self.tenant_code[i]], "access_level": int(self.level[i]),
-                "title": self.title[i], "approved": bool(self.approved[i]), "superseded": bool(self.superseded[i]),
-                "valid_from": int(self.valid_from[i]), "valid_until": int(self.valid_until[i]),
-                "_rowid": int(self.row_id[i]), "_distance": d,
-            })
-        return out
+        return [{**self.candidate(i), "_distance": d}
+                for i, d in zip(ranked[order].tolist(), dist.tolist(), strict=True)]
+
+    def candidate(self, i: int) -> dict[str, Any]:
+        """The candidate columns and ``_rowid`` of held row ``i`` (a position in the copy)."""
+        return {
+            "chunk_id": self.chunk_id[i], "doc_id": self.doc_values[self.doc_code[i]],
+            "tenant_id": self.tenant_values[self.tenant_code[i]], "access_level": int(self.level[i]),
+            "title": self.title[i], "approved": bool(self.approved[i]), "superseded": bool(self.superseded[i]),
+            "valid_from": int(self.valid_from[i]), "valid_until": int(self.valid_until[i]),
+            "_rowid": int(self.row_id[i]),
+        }
+
+    def positions(self, row_ids: np.ndarray) -> np.ndarray | None:
+        """Positions in the copy of these row ids, or None when one of them is not held or has a
+        NULL access column (the copy fills those in for its mask; such a row is read from LanceDB)."""
+        ids = np.asarray(row_ids, dtype=np.uint64)
+        if self.rows == 0:
+            return None if len(ids) else np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted_row_id, ids), self.rows - 1)
+        if not bool(np.all(self._sorted_row_id[at] == ids)):
+            return None
+        pos = self._by_row_id[at]
+        return pos if bool(np.all(self.known[pos])) else None
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
@@ -653,6 +671,7 @@ class LanceDBStore:
         self.mirror_background = mirror_background
         self.mirror_queries = 0  # table queries the mirror answered
         self.mirror_reads = 0  # reads of rows by row id the mirror answered
+        self.mirror_text_queries = 0  # full-text searches whose candidate columns the mirror gave
         # Adaptive filtering (module docstring); off: every query pre-filters (benchmarks compare).
         self.adaptive_filter = adaptive_filter
         self.postfilter_min_share = postfilter_min_share
@@ -1231,24 +1250,75 @@ class LanceDBStore:
         parts = [(p, w) for p, w in self._visible(flt) if p.has_fts or self._ensure_fts_locked(p)]
         if not parts:
             return []
-        index = {id(part): i for i, (part, _) in enumerate(parts)}
-
-        def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
-            q = (
-                part.table.search(query, query_type="fts", fts_columns="search_text")
-                .where(where, prefilter=prefilter)
-                .select([*(_CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS), "_score"])
-                .limit(limit)
-            )
-            return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
-
         try:
-            rows = self._search(flt, k, fts, "_score", smaller_first=False, parts=parts)
+            rows = self._mirrored_text_rows(query, flt, k, parts) if candidates else None
+            if rows is None:
+                rows = self._search(flt, k, self._fts_query(query, parts, candidates), "_score",
+                                    smaller_first=False, parts=parts)
         except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
             if "no terms" in str(exc).lower():
                 return []
             raise StoreError(f"full-text query failed: {exc}") from exc
         return self._checked(rows, flt, "_score", "fulltext", parts=parts if candidates else None)
+
+    @staticmethod
+    def _fts_query(query: str, parts: list[tuple[_Part, str]], candidates: bool,
+                   columns: list[str] | None = None) -> Any:
+        """``query(part, where, prefilter, limit)`` of the full-text search (see :meth:`_search`);
+        ``columns``: what the rows carry besides ``_score`` (default: the candidate or row columns)."""
+        index = {id(part): i for i, (part, _) in enumerate(parts)}
+        wanted = columns if columns is not None else _CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS
+
+        def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
+            q = (
+                part.table.search(query, query_type="fts", fts_columns="search_text")
+                .where(where, prefilter=prefilter)
+                .select([*wanted, "_score"])
+                .limit(limit)
+            )
+            return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
+
+        return fts
+
+    def _mirrored_text_rows(self, query: str, flt: AccessFilter, k: int,
+                            parts: list[tuple[_Part, str]]) -> list[dict[str, Any]] | None:
+        """The full-text candidates with their columns read from the in-process copies, or None
+        (then LanceDB reads them, as before): every searched table must be held at its current
+        version, and still be at that version once the query has run.
+
+        LanceDB ranks as before and returns only row ids and scores; reading the candidate columns
+        (strings decoded per row) was about a third of a full-text query's CPU. Why the rows are
+        the ones LanceDB would have returned: a table's version only grows, and the query ran
+        between two reads of it; when both equal the copy's version the query saw exactly the
+        rows the copy holds, under the same row ids. A row id the copy does not hold (or a row
+        with a NULL access column) also sends the search to LanceDB."""
+        if self.mirror_max_rows <= 0:
+            return None
+        mirrors = [part.current_mirror() for part, _ in parts]  # the first version read
+        if any(m is None for m in mirrors):
+            return None
+        held = cast(list[_Mirror], mirrors)
+
+        def from_copy(table: pa.Table) -> list[dict[str, Any]]:
+            if table.num_rows == 0:
+                return []
+            tag = int(table.column("_part")[0].as_py())  # one table's query: one tag
+            pos = held[tag].positions(table.column("_rowid").to_numpy())
+            if pos is None:
+                raise _NotHeld
+            return [{**held[tag].candidate(i), "_score": sc, "_part": tag}
+                    for i, sc in zip(pos.tolist(), table.column("_score").to_pylist(), strict=True)]
+
+        try:
+            rows = self._search(flt, k, self._fts_query(query, parts, True, columns=[]), "_score",
+                                smaller_first=False, parts=parts, convert=from_copy)
+        except _NotHeld:
+            return None
+        # The second version read: unchanged since the first, so the query ran at the copies' versions.
+        if any(int(part.table.version) != m.version for (part, _), m in zip(parts, held, strict=True)):
+            return None
+        self.mirror_text_queries += 1
+        return rows
 
     def _run(self, queries: list[Any], convert: Any = None) -> list[list[dict[str, Any]]]:
         """Run the tables' queries, concurrently when there are several: one LanceDB query keeps
