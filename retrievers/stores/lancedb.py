@@ -202,6 +202,17 @@ def _rows(chunks: Sequence[Chunk], vectors: Vectors) -> list[dict[str, Any]]:
     return rows
 
 
+# AccessLevel(n) through the enum machinery costs microseconds, paid for every candidate row (about
+# 100 a search): the members by value, with the enum's own call for anything else (and its error).
+_LEVELS = {int(level): level for level in AccessLevel}
+
+
+def _level(value: Any) -> AccessLevel:
+    n = int(value)
+    level = _LEVELS.get(n)  # not ``or``: PUBLIC is 0
+    return level if level is not None else AccessLevel(n)
+
+
 def row_to_chunk(row: dict[str, Any]) -> Chunk:
     raw = row.get("pii_spans")
     # Most chunks hold no personal data: skip the JSON parser for them (every search converts
@@ -212,7 +223,7 @@ def row_to_chunk(row: dict[str, Any]) -> Chunk:
         chunk_id=row["chunk_id"],
         doc_id=row["doc_id"],
         tenant_id=row["tenant_id"],
-        access_level=AccessLevel(int(row["access_level"])),
+        access_level=_level(row["access_level"]),
         doc_type=row["doc_type"],
         title=row["title"],
         version=row["version"],
@@ -269,7 +280,7 @@ class CandidateChunk(Chunk):
 def _candidate(row: dict[str, Any], key: str | None) -> CandidateChunk:
     return CandidateChunk(
         chunk_id=row["chunk_id"], doc_id=row["doc_id"], tenant_id=row["tenant_id"],
-        access_level=AccessLevel(int(row["access_level"])), doc_type="", title=row["title"], version="",
+        access_level=_level(row["access_level"]), doc_type="", title=row["title"], version="",
         position=0, text="", index_text="", approved=bool(row["approved"]), superseded=bool(row["superseded"]),
         valid_from=int(row["valid_from"]), valid_until=int(row["valid_until"]), part=key, row_id=int(row["_rowid"]),
     )
@@ -597,15 +608,16 @@ class _Part:
         finally:
             self._mirror_lock.release()
 
-    def access_stats(self) -> _AccessStats:
+    def access_stats(self, version: int | None = None) -> _AccessStats:
         """The counts of the table, recounted when its version changes.
 
         The first call counts at once; after a write the previous counts are returned while a
         background thread recounts (a 250k-row table takes ~100 ms of CPU), so a search never
         waits for it. Stale counts only size the over-fetch: the ``where`` inside the query, the
         fallback and the re-check keep results visible-only and top-k full whatever they say.
+        ``version``: the table's version as the caller just read it (saves reading it again).
         """
-        version = int(self.table.version)
+        version = int(self.table.version) if version is None else version
         stats = self._stats
         if stats is None:
             with self._stats_lock:
@@ -1010,12 +1022,13 @@ class LanceDBStore:
                 out.append(r)
         return out[:k]
 
-    def _plan(self, part: _Part, flt: AccessFilter, k: int) -> tuple[int | None, int | None]:
+    def _plan(self, part: _Part, flt: AccessFilter, k: int,
+              version: int | None = None) -> tuple[int | None, int | None]:
         """(rows a post-filtered query of ``part`` should ask for, None: pre-filter it; the table
         version at which every row was counted visible, else None)."""
         if not self.adaptive_filter:
             return None, None
-        stats = part.access_stats()
+        stats = part.access_stats(version)
         share = stats.visible_share(flt)
         if share >= 1.0:
             # Every row is visible: the same candidates as the pre-filtered query, nothing extra.
@@ -1025,14 +1038,19 @@ class LanceDBStore:
         return math.ceil(k / share * self.postfilter_margin), None
 
     def _search(self, flt: AccessFilter, k: int, query: Any, key: str, smaller_first: bool,
-                parts: list[tuple[_Part, str]] | None = None, convert: Any = None) -> list[dict[str, Any]]:
+                parts: list[tuple[_Part, str]] | None = None, convert: Any = None,
+                versions: list[int] | None = None) -> list[dict[str, Any]]:
         """Each visible table's top ``k`` under the access filter, merged. ``query(part, where,
         prefilter, limit)`` builds one table's query; a post-filtered query that returns fewer
         than ``k`` rows is run again pre-filtered, so each table's top-k stays full. Not when the
         counts show every row of the table visible at the version searched: the filter then
         removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term).
-        ``convert`` turns one query's Arrow result into rows (default: every row as it came)."""
-        plans = [(part, where, *self._plan(part, flt, k)) for part, where in (parts or self._visible(flt))]
+        ``convert`` turns one query's Arrow result into rows (default: every row as it came);
+        ``versions``: the tables' versions as the caller just read them."""
+        searched = parts or self._visible(flt)
+        known = versions if versions is not None else [None] * len(searched)
+        plans = [(part, where, *self._plan(part, flt, k, v))
+                 for (part, where), v in zip(searched, known, strict=True)]
         results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans], convert)
         redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
                 if fetch is not None and len(results[i]) < k and (whole is None or int(part.table.version) != whole)]
@@ -1294,8 +1312,9 @@ class LanceDBStore:
         with a NULL access column) also sends the search to LanceDB."""
         if self.mirror_max_rows <= 0:
             return None
-        mirrors = [part.current_mirror() for part, _ in parts]  # the first version read
-        if any(m is None for m in mirrors):
+        versions = [int(part.table.version) for part, _ in parts]  # the first version read
+        mirrors = [part.mirror for part, _ in parts]
+        if any(m is None or m.version != v for m, v in zip(mirrors, versions, strict=True)):
             return None
         held = cast(list[_Mirror], mirrors)
 
@@ -1311,7 +1330,7 @@ class LanceDBStore:
 
         try:
             rows = self._search(flt, k, self._fts_query(query, parts, True, columns=[]), "_score",
-                                smaller_first=False, parts=parts, convert=from_copy)
+                                smaller_first=False, parts=parts, convert=from_copy, versions=versions)
         except _NotHeld:
             return None
         # The second version read: unchanged since the first, so the query ran at the copies' versions.

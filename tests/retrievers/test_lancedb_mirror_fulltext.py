@@ -93,15 +93,14 @@ def test_a_write_while_the_query_runs_sends_it_to_lancedb(tmp_path, monkeypatch)
     victim = reader.text_search(query, f, 50, candidates=True)[0].chunk
     assert reader.mirror_text_queries == 2
 
-    real = _Part.current_mirror
+    real = _Part.access_stats  # called after the copy's version check, before the query runs
 
-    def write_then_check(part):
-        mirror = real(part)
+    def write_then_plan(part, version=None):
         writer.delete_document(victim.tenant_id, victim.doc_id)
-        monkeypatch.setattr(_Part, "current_mirror", real)
-        return mirror
+        monkeypatch.setattr(_Part, "access_stats", real)
+        return real(part, version)
 
-    monkeypatch.setattr(_Part, "current_mirror", write_then_check)
+    monkeypatch.setattr(_Part, "access_stats", write_then_plan)
     got = reader.text_search(query, f, 50, candidates=True)
     assert reader.mirror_text_queries == 2  # the version moved: LanceDB read the columns
     assert victim.doc_id not in {h.chunk.doc_id for h in got}
@@ -122,3 +121,4 @@ def test_rows_the_copy_does_not_hold_as_lancedb_has_them_are_refused(stores):
         assert mirror.positions(held) is None
     finally:
         mirror.known[first] = True
+
