@@ -541,12 +541,43 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     return cand[np.lexsort((cand, -scores[cand]))][:n]
 
 
+class _WriteGate:
+    """The store's write lock (re-entrant), counting the writes made through it, so that a table's
+    version can be read once and reused until the next write (:meth:`_Part.version`).
+
+    Reuse is only on when the store was opened without a read-consistency interval: LanceDB then
+    never moves a table handle to a newer version by itself, only a write through that handle
+    does, and every write of the store holds this lock. With an interval (0 when several processes
+    serve one folder) each read asks LanceDB, which checks for a newer version as it does for a
+    query. Whoever takes the raw tables (:meth:`LanceDBStore.tables`) could write around the lock:
+    that switches reuse off for good."""
+
+    def __init__(self, reuse: bool):
+        self._lock = threading.RLock()
+        self.depth = 0  # > 0 while a write is under way
+        self.writes = 0  # finished writes; moves before ``depth`` drops to 0
+        self.reuse = reuse
+
+    def __enter__(self) -> _WriteGate:
+        self._lock.acquire()
+        self.depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.depth == 1:
+            self.writes += 1
+        self.depth -= 1
+        self._lock.release()
+
+
 class _Part:
     """One LanceDB table of the store and what is known about its indexes."""
 
-    def __init__(self, table: Any, key: str | None):
+    def __init__(self, table: Any, key: str | None, gate: _WriteGate | None = None):
         self.table = table
         self.key = key  # the tenant whose rows it holds; None: the single table of every tenant
+        self.gate = gate if gate is not None else _WriteGate(reuse=False)
+        self._version: tuple[int, int] | None = None  # (gate.writes, version) as last read
         self.has_fts = self._has_index(lambda i: getattr(i, "index_type", "") == "FTS")
         self.has_ann = self._has_index(lambda i: "vector" in list(getattr(i, "columns", [])))
         self.has_filter_indexes = self._has_index(lambda i: list(getattr(i, "columns", [])) == ["access_level"])
@@ -560,6 +591,22 @@ class _Part:
         self._mirror_lock = threading.Lock()
         self._mirror_next = 0.0  # monotonic time before which no background reload starts
 
+    def version(self) -> int:
+        """The table's version as a LanceDB query would now see it (each read of
+        ``table.version`` is a call into LanceDB's event loop, several per search). Reused only
+        while no write of this store started or finished since it was read (:class:`_WriteGate`)."""
+        gate = self.gate
+        if not gate.reuse or gate.depth:
+            return int(self.table.version)
+        writes = gate.writes
+        cached = self._version
+        if cached is not None and cached[0] == writes:
+            return cached[1]
+        version = int(self.table.version)
+        if gate.writes == writes and not gate.depth:  # no write began or ended meanwhile
+            self._version = (writes, version)
+        return version
+
     def fresh_mirror(self, max_rows: int, dim: int, background: bool) -> _Mirror | None:
         """The mirror of the table at its current version, or None: the table is above ``max_rows``
         rows, or (``background``) a newer version is being loaded while the older copy is kept out.
@@ -569,7 +616,7 @@ class _Part:
         caller; after a write the caller's query goes to LanceDB while a thread loads the new
         version (a 10k-row table takes ~100 ms), unless ``background`` is False.
         """
-        version = int(self.table.version)
+        version = self.version()
         mirror = self.mirror
         if mirror is not None and mirror.version == version:
             return mirror
@@ -589,7 +636,7 @@ class _Part:
     def current_mirror(self) -> _Mirror | None:
         """The loaded mirror if it holds the table's current version (no load is started)."""
         mirror = self.mirror
-        return mirror if mirror is not None and mirror.version == int(self.table.version) else None
+        return mirror if mirror is not None and mirror.version == self.version() else None
 
     def _load_mirror(self, version: int, max_rows: int, dim: int) -> None:
         if (self.mirror is not None and self.mirror.version == version) or self.mirror_skip == version:
@@ -617,7 +664,7 @@ class _Part:
         fallback and the re-check keep results visible-only and top-k full whatever they say.
         ``version``: the table's version as the caller just read it (saves reading it again).
         """
-        version = int(self.table.version) if version is None else version
+        version = self.version() if version is None else version
         stats = self._stats
         if stats is None:
             with self._stats_lock:
@@ -696,7 +743,7 @@ class LanceDBStore:
         # or a document deleted by one of them would still be served by the others.
         interval = timedelta(seconds=read_consistency_s) if read_consistency_s is not None else None
         self._db = lancedb.connect(str(self.path), read_consistency_interval=interval)
-        self._write_lock = threading.Lock()
+        self._write_lock = _WriteGate(reuse=read_consistency_s is None)
         self._parts: dict[str | None, _Part] = {}
         self._pool: Any = None  # threads for searching several tables at once (made on first use)
         names = _table_names(self._db)
@@ -708,14 +755,14 @@ class LanceDBStore:
             self.dim = int(common.schema.field("vector").type.list_size)  # the stored width wins
         else:
             common = self._db.create_table(TABLE, schema=_schema(self.dim))
-        self._parts[None] = _Part(common, None)
+        self._parts[None] = _Part(common, None, self._write_lock)
         for tenant, name in tenant_tables.items():
             if common.count_rows(f"tenant_id = {_q(tenant)}"):
                 # A move into the tenant's table stopped before its rows left the common table (the
                 # last step): the common table still holds all of them, the tenant table is dropped.
                 self._db.drop_table(name)
                 continue
-            self._parts[tenant] = _Part(_with_windows(self._db.open_table(name)), tenant)
+            self._parts[tenant] = _Part(_with_windows(self._db.open_table(name)), tenant, self._write_lock)
 
     # ---- layout ------------------------------------------------------------
     # Small tenants share the common table (LanceDB's fixed cost per query, ~8 ms of CPU, made
@@ -730,7 +777,7 @@ class LanceDBStore:
         if part is None:
             name = tenant_table_name(tenant_id)
             if (self.path / f"{name}.lance").exists():
-                part = _Part(_with_windows(self._db.open_table(name)), tenant_id)
+                part = _Part(_with_windows(self._db.open_table(name)), tenant_id, self._write_lock)
                 self._parts[tenant_id] = part
         return part
 
@@ -766,7 +813,9 @@ class LanceDBStore:
         return out
 
     def tables(self) -> dict[str | None, Any]:
-        """The LanceDB tables by tenant (None: the common table), for diagnostics and tests."""
+        """The LanceDB tables by tenant (None: the common table), for diagnostics and tests. A write
+        through them bypasses the store's lock: table versions are read from LanceDB from now on."""
+        self._write_lock.reuse = False
         return {p.key: p.table for p in self._all_parts()}
 
     def bulk_add(self, data: pa.Table) -> None:
@@ -790,6 +839,10 @@ class LanceDBStore:
         in one commit. A reader in between may see a chunk twice (results are de-duplicated by
         chunk id), never none; a stop before the delete is undone on the next open.
         """
+        with self._write_lock:
+            return self._move_large_tenants()
+
+    def _move_large_tenants(self) -> list[str]:
         if self.layout == "single":
             return []
         common = self._parts[None].table
@@ -810,7 +863,7 @@ class LanceDBStore:
             for batch in common.search().where(scope).select(columns).limit(None).to_batches(50_000):
                 if batch.num_rows:
                     table.add(pa.Table.from_batches([batch]).select(columns).cast(_schema(self.dim)))
-            part = _Part(table, tenant)
+            part = _Part(table, tenant, self._write_lock)
             self._ensure_fts(part)
             self._ensure_ann(part)
             self._parts[tenant] = part
@@ -1053,7 +1106,7 @@ class LanceDBStore:
                  for (part, where), v in zip(searched, known, strict=True)]
         results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans], convert)
         redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
-                if fetch is not None and len(results[i]) < k and (whole is None or int(part.table.version) != whole)]
+                if fetch is not None and len(results[i]) < k and (whole is None or part.version() != whole)]
         if redo:
             again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo], convert)
             for i, rows in zip(redo, again, strict=True):
@@ -1312,7 +1365,7 @@ class LanceDBStore:
         with a NULL access column) also sends the search to LanceDB."""
         if self.mirror_max_rows <= 0:
             return None
-        versions = [int(part.table.version) for part, _ in parts]  # the first version read
+        versions = [part.version() for part, _ in parts]  # the first version read
         mirrors = [part.mirror for part, _ in parts]
         if any(m is None or m.version != v for m, v in zip(mirrors, versions, strict=True)):
             return None
@@ -1334,7 +1387,7 @@ class LanceDBStore:
         except _NotHeld:
             return None
         # The second version read: unchanged since the first, so the query ran at the copies' versions.
-        if any(int(part.table.version) != m.version for (part, _), m in zip(parts, held, strict=True)):
+        if any(part.version() != m.version for (part, _), m in zip(parts, held, strict=True)):
             return None
         self.mirror_text_queries += 1
         return rows
@@ -1415,7 +1468,7 @@ class LanceDBStore:
     def data_version(self) -> int:
         """Changes with every write: the sum of the tables' LanceDB versions (each only grows, and
         a new table adds its own), so caches of derived data key on it instead of rescanning."""
-        return sum(int(p.table.version) for p in self._parts.values())
+        return sum(p.version() for p in self._parts.values())
 
     def _scan(self, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         """The tables in batches, streamed (a full ``to_arrow`` held 1M rows with vectors in memory)."""
