@@ -71,7 +71,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -202,6 +202,17 @@ def _rows(chunks: Sequence[Chunk], vectors: Vectors) -> list[dict[str, Any]]:
     return rows
 
 
+# AccessLevel(n) through the enum machinery costs microseconds, paid for every candidate row (about
+# 100 a search): the members by value, with the enum's own call for anything else (and its error).
+_LEVELS = {int(level): level for level in AccessLevel}
+
+
+def _level(value: Any) -> AccessLevel:
+    n = int(value)
+    level = _LEVELS.get(n)  # not ``or``: PUBLIC is 0
+    return level if level is not None else AccessLevel(n)
+
+
 def row_to_chunk(row: dict[str, Any]) -> Chunk:
     raw = row.get("pii_spans")
     # Most chunks hold no personal data: skip the JSON parser for them (every search converts
@@ -212,7 +223,7 @@ def row_to_chunk(row: dict[str, Any]) -> Chunk:
         chunk_id=row["chunk_id"],
         doc_id=row["doc_id"],
         tenant_id=row["tenant_id"],
-        access_level=AccessLevel(int(row["access_level"])),
+        access_level=_level(row["access_level"]),
         doc_type=row["doc_type"],
         title=row["title"],
         version=row["version"],
@@ -269,10 +280,14 @@ class CandidateChunk(Chunk):
 def _candidate(row: dict[str, Any], key: str | None) -> CandidateChunk:
     return CandidateChunk(
         chunk_id=row["chunk_id"], doc_id=row["doc_id"], tenant_id=row["tenant_id"],
-        access_level=AccessLevel(int(row["access_level"])), doc_type="", title=row["title"], version="",
+        access_level=_level(row["access_level"]), doc_type="", title=row["title"], version="",
         position=0, text="", index_text="", approved=bool(row["approved"]), superseded=bool(row["superseded"]),
         valid_from=int(row["valid_from"]), valid_until=int(row["valid_until"]), part=key, row_id=int(row["_rowid"]),
     )
+
+
+class _NotHeld(Exception):
+    """A full-text result names a row the in-process copy does not hold as LanceDB has it."""
 
 
 class _Tagged:
@@ -490,16 +505,30 @@ class _Mirror:
             best[has] = np.maximum.reduceat(self.windows[rows] @ q, offsets)
         order = np.argsort(-best, kind="stable")[:k]
         dist = (1.0 - best[order]).astype(np.float32)
-        out = []
-        for i, d in zip(ranked[order].tolist(), dist.tolist(), strict=True):
-            out.append({
-                "chunk_id": self.chunk_id[i], "doc_id": self.doc_values[self.doc_code[i]],
-                "tenant_id": self.tenant_values[self.tenant_code[i]], "access_level": int(self.level[i]),
-                "title": self.title[i], "approved": bool(self.approved[i]), "superseded": bool(self.superseded[i]),
-                "valid_from": int(self.valid_from[i]), "valid_until": int(self.valid_until[i]),
-                "_rowid": int(self.row_id[i]), "_distance": d,
-            })
-        return out
+        return [{**self.candidate(i), "_distance": d}
+                for i, d in zip(ranked[order].tolist(), dist.tolist(), strict=True)]
+
+    def candidate(self, i: int) -> dict[str, Any]:
+        """The candidate columns and ``_rowid`` of held row ``i`` (a position in the copy)."""
+        return {
+            "chunk_id": self.chunk_id[i], "doc_id": self.doc_values[self.doc_code[i]],
+            "tenant_id": self.tenant_values[self.tenant_code[i]], "access_level": int(self.level[i]),
+            "title": self.title[i], "approved": bool(self.approved[i]), "superseded": bool(self.superseded[i]),
+            "valid_from": int(self.valid_from[i]), "valid_until": int(self.valid_until[i]),
+            "_rowid": int(self.row_id[i]),
+        }
+
+    def positions(self, row_ids: np.ndarray) -> np.ndarray | None:
+        """Positions in the copy of these row ids, or None when one of them is not held or has a
+        NULL access column (the copy fills those in for its mask; such a row is read from LanceDB)."""
+        ids = np.asarray(row_ids, dtype=np.uint64)
+        if self.rows == 0:
+            return None if len(ids) else np.zeros(0, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted_row_id, ids), self.rows - 1)
+        if not bool(np.all(self._sorted_row_id[at] == ids)):
+            return None
+        pos = self._by_row_id[at]
+        return pos if bool(np.all(self.known[pos])) else None
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:
@@ -512,12 +541,43 @@ def _top(scores: np.ndarray, n: int) -> np.ndarray:
     return cand[np.lexsort((cand, -scores[cand]))][:n]
 
 
+class _WriteGate:
+    """The store's write lock (re-entrant), counting the writes made through it, so that a table's
+    version can be read once and reused until the next write (:meth:`_Part.version`).
+
+    Reuse is only on when the store was opened without a read-consistency interval: LanceDB then
+    never moves a table handle to a newer version by itself, only a write through that handle
+    does, and every write of the store holds this lock. With an interval (0 when several processes
+    serve one folder) each read asks LanceDB, which checks for a newer version as it does for a
+    query. Whoever takes the raw tables (:meth:`LanceDBStore.tables`) could write around the lock:
+    that switches reuse off for good."""
+
+    def __init__(self, reuse: bool):
+        self._lock = threading.RLock()
+        self.depth = 0  # > 0 while a write is under way
+        self.writes = 0  # finished writes; moves before ``depth`` drops to 0
+        self.reuse = reuse
+
+    def __enter__(self) -> _WriteGate:
+        self._lock.acquire()
+        self.depth += 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.depth == 1:
+            self.writes += 1
+        self.depth -= 1
+        self._lock.release()
+
+
 class _Part:
     """One LanceDB table of the store and what is known about its indexes."""
 
-    def __init__(self, table: Any, key: str | None):
+    def __init__(self, table: Any, key: str | None, gate: _WriteGate | None = None):
         self.table = table
         self.key = key  # the tenant whose rows it holds; None: the single table of every tenant
+        self.gate = gate if gate is not None else _WriteGate(reuse=False)
+        self._version: tuple[int, int] | None = None  # (gate.writes, version) as last read
         self.has_fts = self._has_index(lambda i: getattr(i, "index_type", "") == "FTS")
         self.has_ann = self._has_index(lambda i: "vector" in list(getattr(i, "columns", [])))
         self.has_filter_indexes = self._has_index(lambda i: list(getattr(i, "columns", [])) == ["access_level"])
@@ -531,6 +591,22 @@ class _Part:
         self._mirror_lock = threading.Lock()
         self._mirror_next = 0.0  # monotonic time before which no background reload starts
 
+    def version(self) -> int:
+        """The table's version as a LanceDB query would now see it (each read of
+        ``table.version`` is a call into LanceDB's event loop, several per search). Reused only
+        while no write of this store started or finished since it was read (:class:`_WriteGate`)."""
+        gate = self.gate
+        if not gate.reuse or gate.depth:
+            return int(self.table.version)
+        writes = gate.writes
+        cached = self._version
+        if cached is not None and cached[0] == writes:
+            return cached[1]
+        version = int(self.table.version)
+        if gate.writes == writes and not gate.depth:  # no write began or ended meanwhile
+            self._version = (writes, version)
+        return version
+
     def fresh_mirror(self, max_rows: int, dim: int, background: bool) -> _Mirror | None:
         """The mirror of the table at its current version, or None: the table is above ``max_rows``
         rows, or (``background``) a newer version is being loaded while the older copy is kept out.
@@ -540,7 +616,7 @@ class _Part:
         caller; after a write the caller's query goes to LanceDB while a thread loads the new
         version (a 10k-row table takes ~100 ms), unless ``background`` is False.
         """
-        version = int(self.table.version)
+        version = self.version()
         mirror = self.mirror
         if mirror is not None and mirror.version == version:
             return mirror
@@ -560,7 +636,7 @@ class _Part:
     def current_mirror(self) -> _Mirror | None:
         """The loaded mirror if it holds the table's current version (no load is started)."""
         mirror = self.mirror
-        return mirror if mirror is not None and mirror.version == int(self.table.version) else None
+        return mirror if mirror is not None and mirror.version == self.version() else None
 
     def _load_mirror(self, version: int, max_rows: int, dim: int) -> None:
         if (self.mirror is not None and self.mirror.version == version) or self.mirror_skip == version:
@@ -579,15 +655,16 @@ class _Part:
         finally:
             self._mirror_lock.release()
 
-    def access_stats(self) -> _AccessStats:
+    def access_stats(self, version: int | None = None) -> _AccessStats:
         """The counts of the table, recounted when its version changes.
 
         The first call counts at once; after a write the previous counts are returned while a
         background thread recounts (a 250k-row table takes ~100 ms of CPU), so a search never
         waits for it. Stale counts only size the over-fetch: the ``where`` inside the query, the
         fallback and the re-check keep results visible-only and top-k full whatever they say.
+        ``version``: the table's version as the caller just read it (saves reading it again).
         """
-        version = int(self.table.version)
+        version = self.version() if version is None else version
         stats = self._stats
         if stats is None:
             with self._stats_lock:
@@ -653,6 +730,7 @@ class LanceDBStore:
         self.mirror_background = mirror_background
         self.mirror_queries = 0  # table queries the mirror answered
         self.mirror_reads = 0  # reads of rows by row id the mirror answered
+        self.mirror_text_queries = 0  # full-text searches whose candidate columns the mirror gave
         # Adaptive filtering (module docstring); off: every query pre-filters (benchmarks compare).
         self.adaptive_filter = adaptive_filter
         self.postfilter_min_share = postfilter_min_share
@@ -665,7 +743,7 @@ class LanceDBStore:
         # or a document deleted by one of them would still be served by the others.
         interval = timedelta(seconds=read_consistency_s) if read_consistency_s is not None else None
         self._db = lancedb.connect(str(self.path), read_consistency_interval=interval)
-        self._write_lock = threading.Lock()
+        self._write_lock = _WriteGate(reuse=read_consistency_s is None)
         self._parts: dict[str | None, _Part] = {}
         self._pool: Any = None  # threads for searching several tables at once (made on first use)
         names = _table_names(self._db)
@@ -677,14 +755,14 @@ class LanceDBStore:
             self.dim = int(common.schema.field("vector").type.list_size)  # the stored width wins
         else:
             common = self._db.create_table(TABLE, schema=_schema(self.dim))
-        self._parts[None] = _Part(common, None)
+        self._parts[None] = _Part(common, None, self._write_lock)
         for tenant, name in tenant_tables.items():
             if common.count_rows(f"tenant_id = {_q(tenant)}"):
                 # A move into the tenant's table stopped before its rows left the common table (the
                 # last step): the common table still holds all of them, the tenant table is dropped.
                 self._db.drop_table(name)
                 continue
-            self._parts[tenant] = _Part(_with_windows(self._db.open_table(name)), tenant)
+            self._parts[tenant] = _Part(_with_windows(self._db.open_table(name)), tenant, self._write_lock)
 
     # ---- layout ------------------------------------------------------------
     # Small tenants share the common table (LanceDB's fixed cost per query, ~8 ms of CPU, made
@@ -699,7 +777,7 @@ class LanceDBStore:
         if part is None:
             name = tenant_table_name(tenant_id)
             if (self.path / f"{name}.lance").exists():
-                part = _Part(_with_windows(self._db.open_table(name)), tenant_id)
+                part = _Part(_with_windows(self._db.open_table(name)), tenant_id, self._write_lock)
                 self._parts[tenant_id] = part
         return part
 
@@ -735,7 +813,9 @@ class LanceDBStore:
         return out
 
     def tables(self) -> dict[str | None, Any]:
-        """The LanceDB tables by tenant (None: the common table), for diagnostics and tests."""
+        """The LanceDB tables by tenant (None: the common table), for diagnostics and tests. A write
+        through them bypasses the store's lock: table versions are read from LanceDB from now on."""
+        self._write_lock.reuse = False
         return {p.key: p.table for p in self._all_parts()}
 
     def bulk_add(self, data: pa.Table) -> None:
@@ -759,6 +839,10 @@ class LanceDBStore:
         in one commit. A reader in between may see a chunk twice (results are de-duplicated by
         chunk id), never none; a stop before the delete is undone on the next open.
         """
+        with self._write_lock:
+            return self._move_large_tenants()
+
+    def _move_large_tenants(self) -> list[str]:
         if self.layout == "single":
             return []
         common = self._parts[None].table
@@ -779,7 +863,7 @@ class LanceDBStore:
             for batch in common.search().where(scope).select(columns).limit(None).to_batches(50_000):
                 if batch.num_rows:
                     table.add(pa.Table.from_batches([batch]).select(columns).cast(_schema(self.dim)))
-            part = _Part(table, tenant)
+            part = _Part(table, tenant, self._write_lock)
             self._ensure_fts(part)
             self._ensure_ann(part)
             self._parts[tenant] = part
@@ -991,12 +1075,13 @@ class LanceDBStore:
                 out.append(r)
         return out[:k]
 
-    def _plan(self, part: _Part, flt: AccessFilter, k: int) -> tuple[int | None, int | None]:
+    def _plan(self, part: _Part, flt: AccessFilter, k: int,
+              version: int | None = None) -> tuple[int | None, int | None]:
         """(rows a post-filtered query of ``part`` should ask for, None: pre-filter it; the table
         version at which every row was counted visible, else None)."""
         if not self.adaptive_filter:
             return None, None
-        stats = part.access_stats()
+        stats = part.access_stats(version)
         share = stats.visible_share(flt)
         if share >= 1.0:
             # Every row is visible: the same candidates as the pre-filtered query, nothing extra.
@@ -1006,17 +1091,22 @@ class LanceDBStore:
         return math.ceil(k / share * self.postfilter_margin), None
 
     def _search(self, flt: AccessFilter, k: int, query: Any, key: str, smaller_first: bool,
-                parts: list[tuple[_Part, str]] | None = None, convert: Any = None) -> list[dict[str, Any]]:
+                parts: list[tuple[_Part, str]] | None = None, convert: Any = None,
+                versions: list[int] | None = None) -> list[dict[str, Any]]:
         """Each visible table's top ``k`` under the access filter, merged. ``query(part, where,
         prefilter, limit)`` builds one table's query; a post-filtered query that returns fewer
         than ``k`` rows is run again pre-filtered, so each table's top-k stays full. Not when the
         counts show every row of the table visible at the version searched: the filter then
         removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term).
-        ``convert`` turns one query's Arrow result into rows (default: every row as it came)."""
-        plans = [(part, where, *self._plan(part, flt, k)) for part, where in (parts or self._visible(flt))]
+        ``convert`` turns one query's Arrow result into rows (default: every row as it came);
+        ``versions``: the tables' versions as the caller just read them."""
+        searched = parts or self._visible(flt)
+        known = versions if versions is not None else [None] * len(searched)
+        plans = [(part, where, *self._plan(part, flt, k, v))
+                 for (part, where), v in zip(searched, known, strict=True)]
         results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans], convert)
         redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
-                if fetch is not None and len(results[i]) < k and (whole is None or int(part.table.version) != whole)]
+                if fetch is not None and len(results[i]) < k and (whole is None or part.version() != whole)]
         if redo:
             again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo], convert)
             for i, rows in zip(redo, again, strict=True):
@@ -1231,24 +1321,76 @@ class LanceDBStore:
         parts = [(p, w) for p, w in self._visible(flt) if p.has_fts or self._ensure_fts_locked(p)]
         if not parts:
             return []
-        index = {id(part): i for i, (part, _) in enumerate(parts)}
-
-        def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
-            q = (
-                part.table.search(query, query_type="fts", fts_columns="search_text")
-                .where(where, prefilter=prefilter)
-                .select([*(_CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS), "_score"])
-                .limit(limit)
-            )
-            return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
-
         try:
-            rows = self._search(flt, k, fts, "_score", smaller_first=False, parts=parts)
+            rows = self._mirrored_text_rows(query, flt, k, parts) if candidates else None
+            if rows is None:
+                rows = self._search(flt, k, self._fts_query(query, parts, candidates), "_score",
+                                    smaller_first=False, parts=parts)
         except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
             if "no terms" in str(exc).lower():
                 return []
             raise StoreError(f"full-text query failed: {exc}") from exc
         return self._checked(rows, flt, "_score", "fulltext", parts=parts if candidates else None)
+
+    @staticmethod
+    def _fts_query(query: str, parts: list[tuple[_Part, str]], candidates: bool,
+                   columns: list[str] | None = None) -> Any:
+        """``query(part, where, prefilter, limit)`` of the full-text search (see :meth:`_search`);
+        ``columns``: what the rows carry besides ``_score`` (default: the candidate or row columns)."""
+        index = {id(part): i for i, (part, _) in enumerate(parts)}
+        wanted = columns if columns is not None else _CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS
+
+        def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
+            q = (
+                part.table.search(query, query_type="fts", fts_columns="search_text")
+                .where(where, prefilter=prefilter)
+                .select([*wanted, "_score"])
+                .limit(limit)
+            )
+            return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
+
+        return fts
+
+    def _mirrored_text_rows(self, query: str, flt: AccessFilter, k: int,
+                            parts: list[tuple[_Part, str]]) -> list[dict[str, Any]] | None:
+        """The full-text candidates with their columns read from the in-process copies, or None
+        (then LanceDB reads them, as before): every searched table must be held at its current
+        version, and still be at that version once the query has run.
+
+        LanceDB ranks as before and returns only row ids and scores; reading the candidate columns
+        (strings decoded per row) was about a third of a full-text query's CPU. Why the rows are
+        the ones LanceDB would have returned: a table's version only grows, and the query ran
+        between two reads of it; when both equal the copy's version the query saw exactly the
+        rows the copy holds, under the same row ids. A row id the copy does not hold (or a row
+        with a NULL access column) also sends the search to LanceDB."""
+        if self.mirror_max_rows <= 0:
+            return None
+        versions = [part.version() for part, _ in parts]  # the first version read
+        mirrors = [part.mirror for part, _ in parts]
+        if any(m is None or m.version != v for m, v in zip(mirrors, versions, strict=True)):
+            return None
+        held = cast(list[_Mirror], mirrors)
+
+        def from_copy(table: pa.Table) -> list[dict[str, Any]]:
+            if table.num_rows == 0:
+                return []
+            tag = int(table.column("_part")[0].as_py())  # one table's query: one tag
+            pos = held[tag].positions(table.column("_rowid").to_numpy())
+            if pos is None:
+                raise _NotHeld
+            return [{**held[tag].candidate(i), "_score": sc, "_part": tag}
+                    for i, sc in zip(pos.tolist(), table.column("_score").to_pylist(), strict=True)]
+
+        try:
+            rows = self._search(flt, k, self._fts_query(query, parts, True, columns=[]), "_score",
+                                smaller_first=False, parts=parts, convert=from_copy, versions=versions)
+        except _NotHeld:
+            return None
+        # The second version read: unchanged since the first, so the query ran at the copies' versions.
+        if any(part.version() != m.version for (part, _), m in zip(parts, held, strict=True)):
+            return None
+        self.mirror_text_queries += 1
+        return rows
 
     def _run(self, queries: list[Any], convert: Any = None) -> list[list[dict[str, Any]]]:
         """Run the tables' queries, concurrently when there are several: one LanceDB query keeps
@@ -1326,7 +1468,7 @@ class LanceDBStore:
     def data_version(self) -> int:
         """Changes with every write: the sum of the tables' LanceDB versions (each only grows, and
         a new table adds its own), so caches of derived data key on it instead of rescanning."""
-        return sum(int(p.table.version) for p in self._parts.values())
+        return sum(p.version() for p in self._parts.values())
 
     def _scan(self, columns: list[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         """The tables in batches, streamed (a full ``to_arrow`` held 1M rows with vectors in memory)."""
