@@ -110,13 +110,15 @@ def _sentence_texts(store) -> list[str]:
 @pytest.fixture(scope="session")
 def sentence_vectors(demo_services, tmp_path_factory, worker_id) -> dict[str, np.ndarray]:
     """Vectors of every answering unit of the demo index (text -> vector), encoded once per run by the
-    demo services' own embedder, in the prewarm's batches of 8.
+    demo services' own embedder.
 
     Without them every process encodes the same ~1,600 sentences again, a few per answer (about
     17 ms of CPU each), in every suite that asks many questions."""
 
     def build(path: Path) -> None:
-        texts = _sentence_texts(demo_services.store)
+        # Batches of similar length: less padding, ~40 % less CPU; the vectors differ by float rounding only
+        # (padding is masked out of the pooling).
+        texts = sorted(_sentence_texts(demo_services.store), key=len)
         vecs = np.concatenate([demo_services.embedder.encode(texts[i : i + 8]) for i in range(0, len(texts), 8)])
         path.mkdir(parents=True)
         (path / "texts.json").write_text(json.dumps(texts))
