@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest_plugins = ["tests.scheduling"]
@@ -92,6 +94,50 @@ def governance_index(embedder, tmp_path_factory, worker_id) -> Path:
         assert any(w.startswith("templates/") for w in written), written
 
     return built_once(tmp_path_factory, worker_id, "governance-index", build)
+
+
+def _sentence_texts(store) -> list[str]:
+    """The answering units of every indexed chunk, masked: the texts the API's background prewarm
+    encodes and answers look up (``copilot.api.state.AppState._prewarm``)."""
+    from copilot.answering.answerer import chunk_sentences
+    from retrievers.stores.base import iter_chunks
+
+    chunks = (c for batch in iter_chunks(store, batch_size=200) for c in batch)
+    texts = (masked for c in chunks for *_, masked in chunk_sentences(c))
+    return list(dict.fromkeys(texts))
+
+
+@pytest.fixture(scope="session")
+def sentence_vectors(demo_services, tmp_path_factory, worker_id) -> dict[str, np.ndarray]:
+    """Vectors of every answering unit of the demo index (text -> vector), encoded once per run by the
+    demo services' own embedder.
+
+    Without them every process encodes the same ~1,600 sentences again, a few per answer (about
+    17 ms of CPU each), in every suite that asks many questions."""
+
+    def build(path: Path) -> None:
+        # Batches of similar length: less padding, ~40 % less CPU; the vectors differ by float rounding only
+        # (padding is masked out of the pooling).
+        texts = sorted(_sentence_texts(demo_services.store), key=len)
+        vecs = np.concatenate([demo_services.embedder.encode(texts[i : i + 8]) for i in range(0, len(texts), 8)])
+        path.mkdir(parents=True)
+        (path / "texts.json").write_text(json.dumps(texts))
+        np.save(path / "vectors.npy", vecs)
+
+    built = built_once(tmp_path_factory, worker_id, "sentence-vectors", build)
+    texts = json.loads((built / "texts.json").read_text())
+    return dict(zip(texts, np.load(built / "vectors.npy"), strict=True))
+
+
+def seed_sentence_vectors(vectors, table: dict[str, np.ndarray]) -> int:
+    """Put ``table`` into an answerer's sentence-vector cache (``SentenceVectors``), as the API's
+    background prewarm would have, without encoding anything; returns how many were new.
+    Only the cache's content changes: answers look the same vectors up instead of encoding them."""
+    with vectors._lock:
+        new = {t: v for t, v in table.items() if t not in vectors._items}
+        vectors._items.update(new)
+        vectors._evict()
+    return len(new)
 
 
 @pytest.fixture(scope="session")

@@ -21,14 +21,17 @@ def make_client(demo_services, data_dir, db_url, **overrides):
 
 
 @pytest.fixture(scope="session")
-def api_env(demo_services, demo_data_dir, tmp_path_factory):
-    """(client, app, keys by demo user name, db url) with a generous rate limit."""
+def api_env(demo_services, demo_data_dir, sentence_vectors, tmp_path_factory):
+    """(client, app, keys by demo user name, db url) with a generous rate limit; its answerer's
+    sentence vectors (shared by every app over ``demo_services``) come from the run's one encoding."""
     from copilot.cli.commands.demo import ensure_demo_keys
+    from tests.conftest import seed_sentence_vectors
 
     gov = tmp_path_factory.mktemp("api-gov")
     db_url = f"sqlite:///{gov / 'copilot.db'}"
     client, app = make_client(demo_services, demo_data_dir, db_url, api_rate_limit="100000/minute")
     with client:
+        seed_sentence_vectors(app.state.copilot.answerer.vectors, sentence_vectors)
         keys = {k["name"]: k["key"] for k in ensure_demo_keys(app.state.copilot.settings)}
         yield client, app, keys, db_url
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import seed_sentence_vectors
 from tests.copilot.conftest import h
 from tests.copilot.leak_api import EVALSET
 from tests.retrievers.test_leaks import allowed, oracle
@@ -18,8 +19,10 @@ from tests.retrievers.test_leaks import allowed, oracle
 pytestmark = pytest.mark.slow
 
 
-def test_ask_cites_nothing_forbidden_and_quotes_no_other_tenant(leak_api):
+def test_ask_cites_nothing_forbidden_and_quotes_no_other_tenant(leak_api, sentence_vectors):
     client, keys, _ = leak_api
+    # The run's one encoding of the index's sentences (the answers' vectors, not encoded here again).
+    seed_sentence_vectors(client.app.state.copilot.answerer.vectors, sentence_vectors)
     docs, superseded = oracle()
     now = datetime.now(UTC)
     # Text that only another tenant's documents contain: their document titles.

@@ -65,7 +65,8 @@ def allowed(tags: dict, doc_id: str, superseded: set[str], tenant: str, level: s
 
 
 class CachedEmbedder:
-    """The real embedder with queries encoded up front in one batch (same vectors, fewer calls)."""
+    """The real embedder with queries encoded up front in one batch (same vectors, fewer calls);
+    other texts are encoded once, each call's new ones in one batch, and kept."""
 
     def __init__(self, inner, queries):
         self.inner = inner
@@ -74,7 +75,10 @@ class CachedEmbedder:
         self.cache = {q: v for q, v in zip(queries, vecs, strict=True)}
 
     def encode(self, texts, batch_size=None):
-        return np.stack([self.cache[t] if t in self.cache else self.inner.encode([t])[0] for t in texts])
+        new = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if new:
+            self.cache.update(zip(new, self.inner.encode(new), strict=True))
+        return np.stack([self.cache[t] for t in texts])
 
     def count_tokens(self, text):
         return self.inner.count_tokens(text)
