@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -25,6 +26,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+# Arbitrary constant (distinct from the audit chain's): one advisory lock id for schema changes.
+_SCHEMA_LOCK = 0x5C4E3A01
 
 
 def utcnow() -> datetime:
@@ -147,22 +151,27 @@ class Database:
         self.session = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
-        self._add_missing_columns()
+        with self.engine.begin() as conn:
+            if self.dialect == "postgresql":
+                # PostgreSQL's "create if missing" is a check then a create: two processes starting
+                # together (API workers, a CLI beside the API) both see no table and one fails with
+                # a duplicate type. The lock makes the schema step one process at a time.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+            Base.metadata.create_all(conn)
+            self._add_missing_columns(conn)
 
-    def _add_missing_columns(self) -> None:
+    def _add_missing_columns(self, conn: Connection) -> None:
         """Add nullable columns introduced after a table was created (e.g. record access levels).
         A NULL level reads as the most restrictive, so old rows fail closed."""
-        insp = inspect(self.engine)
-        with self.engine.begin() as conn:
-            for table in Base.metadata.sorted_tables:
-                if not insp.has_table(table.name):
-                    continue
-                have = {c["name"] for c in insp.get_columns(table.name)}
-                for col in table.columns:
-                    if col.name not in have and col.nullable:
-                        ctype = col.type.compile(dialect=self.engine.dialect)
-                        conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {ctype}'))
+        insp = inspect(conn)
+        for table in Base.metadata.sorted_tables:
+            if not insp.has_table(table.name):
+                continue
+            have = {c["name"] for c in insp.get_columns(table.name)}
+            for col in table.columns:
+                if col.name not in have and col.nullable:
+                    ctype = col.type.compile(dialect=self.engine.dialect)
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{col.name}" {ctype}'))
 
     @property
     def dialect(self) -> str:

@@ -50,6 +50,7 @@ def check_workers(settings: Any, workers: int) -> list[str]:
 def prepare_workers(settings: Any, workers: int) -> dict[str, str]:
     """Everything the workers must share, created once before they start (two workers racing would
     create two audit keys or collide creating tables); returns the environment they read."""
+    import copilot.api.app  # noqa: F401  (registers every table the workers' apps use, so all are created here)
     from copilot.core.audit import AuditKeyError, load_keyring
     from copilot.core.db import open_database
 
