@@ -1,6 +1,5 @@
 """The schema step on PostgreSQL when several processes start together (API workers, a CLI beside
-the API): nobody fails on a table another is creating, and `copilot serve --workers N` creates every
-table before its workers start.
+the API): nobody fails on a table another is creating.
 
 Runs only when DATABASE_URL points to PostgreSQL (as in CI)."""
 
@@ -10,7 +9,6 @@ import os
 import threading
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -68,24 +66,3 @@ def test_concurrent_schema_creation_never_fails(databases: list[str]) -> None:
         finally:
             engine.dispose()
 
-
-def test_serve_workers_creates_every_table_before_the_workers_start(tmp_path: Path, databases: list[str]) -> None:
-    import subprocess
-    import sys
-
-    # A fresh interpreter: what `copilot serve --workers N` has imported when it prepares, nothing more.
-    code = ("import sys; from copilot.core.settings import load_settings;"
-            "from copilot.cli.commands.serve import prepare_workers;"
-            "prepare_workers(load_settings(data_dir=sys.argv[1], database_url=sys.argv[2]), 2)")
-    root = Path(__file__).resolve().parents[2]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COPILOT_")}
-    subprocess.run([sys.executable, "-c", code, str(tmp_path), databases[0]], cwd=root, env=env, check=True,
-                   timeout=300)
-    import copilot.api.app  # noqa: F401
-    from copilot.core.db import Base
-
-    engine = sa.create_engine(databases[0])
-    try:
-        assert set(sa.inspect(engine).get_table_names()) == set(Base.metadata.tables)
-    finally:
-        engine.dispose()

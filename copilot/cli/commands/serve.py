@@ -49,8 +49,9 @@ def check_workers(settings: Any, workers: int) -> list[str]:
 
 def prepare_workers(settings: Any, workers: int) -> dict[str, str]:
     """Everything the workers must share, created once before they start (two workers racing would
-    create two audit keys or collide creating tables); returns the environment they read."""
-    import copilot.api.app  # noqa: F401  (registers every table the workers' apps use, so all are created here)
+    create two audit keys); returns the environment they read. Tables of modules this process has
+    not imported are created by the first worker; the schema lock of ``open_database`` keeps the
+    workers from colliding on them (importing the app here would keep torch in the supervisor)."""
     from copilot.core.audit import AuditKeyError, load_keyring
     from copilot.core.db import open_database
 
