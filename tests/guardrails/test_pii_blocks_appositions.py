@@ -19,7 +19,7 @@ from tests.guardrails.pii_probe import overlaps as _flagged
     ("text", "name"),
     [
         # a one-word name after a call centre's "Agent", read as a person by the model too
-        ("Agent Rosemary verified the caller before the refund.", "Rosemary"),
+        ("Agent Margaret verified the caller before the refund.", "Margaret"),
         # a form's field after a sentence on the same line, surname first
         ("Portal release v1.18 adds the workflow. Sole trader: Nowicka, Halina; spend cap EUR 4,000.",
          "Nowicka, Halina"),
@@ -57,9 +57,9 @@ def test_product_labels_after_person_nouns_stay_text(detector: PiiDetector, text
         ("Invoice to:\nde heer Dekker\nKerkpad 9\n7200 QM\nZutphen\n\nPayment within 30 days.",
          "Kerkpad 9\n7200 QM\nZutphen"),
         # IN: house number, locality and "City-PIN" over three lines, or in one with commas
-        ("Private and confidential\nRavi Menon\n39\nPathak Nagar\nGulbarga-032805\n\nDear Mr Menon,",
-         "39\nPathak Nagar\nGulbarga-032805"),
-        ("Ship the laptops to 24, Prabhu, Nellore-521224 before the kick-off.", "24, Prabhu, Nellore-521224"),
+        ("Private and confidential\nAnil Kapoor\n17\nNehru Colony\nHubli-580020\n\nDear Mr Kapoor,",
+         "17\nNehru Colony\nHubli-580020"),
+        ("Ship the laptops to 58, Gandhi Road, Vellore-632004 before the kick-off.", "58, Gandhi Road, Vellore-632004"),
     ],
 )  # fmt: skip
 def test_address_blocks_over_lines(detector: PiiDetector, text: str, address: str) -> None:
@@ -82,12 +82,12 @@ def test_records_above_codes_are_no_address(detector: PiiDetector, text: str, wo
     ("text", "phone"),
     [
         # a trunk prefix and the whole French grouping, no cue word
-        ("Camille joined the bridge on 06 12 84 51 89.", "06 12 84 51 89"),
-        ("The bridge line is 06 12 84 51 89 for tonight.", "06 12 84 51 89"),
+        ("Camille joined the bridge on 06 47 93 28 15.", "06 47 93 28 15"),
+        ("The bridge line is 06 47 93 28 15 for tonight.", "06 47 93 28 15"),
         # five pairs are no date, though the first three read as one
-        ("The supplier's reference was given by phone (06-12-03-49-73).", "06-12-03-49-73"),
+        ("The supplier's reference was given by phone (06-31-72-58-04).", "06-31-72-58-04"),
         # dotted in a region's groups, the cue a long name before it
-        ("If anything is unclear, call Joaquín Ibáñez Castellano on 612.59.27.23.", "612.59.27.23"),
+        ("If anything is unclear, call Joaquín Ibáñez Castellano on 634.18.72.95.", "634.18.72.95"),
     ],
 )
 def test_phones_in_their_regional_grouping(detector: PiiDetector, text: str, phone: str) -> None:
@@ -97,7 +97,7 @@ def test_phones_in_their_regional_grouping(detector: PiiDetector, text: str, pho
 @pytest.mark.parametrize(
     ("text", "word"),
     [
-        ("Order 06 12 84 51 89 was delayed.", "06 12"),
+        ("Order 06 47 93 28 15 was delayed.", "06 47"),
         ("The cut-over happened on 06-12-03 as planned.", "06-12-03"),
         ("Build 5.3.0.7349 shipped on 2024-06-12.", "5.3.0"),
         ("Invoice 2024 5567 8812 office supplies were delivered.", "5567"),
