@@ -599,6 +599,23 @@ def trim_list(u: Sentence, q_terms: set[str]) -> Sentence:
     return replace(u, end=holding[-1], text=flat, embed_text=masked)
 
 
+def exact_copies(units: Sequence[Sentence], cands: Sequence[tuple[Sentence, float]]) -> list[list[Sentence]]:
+    """For each quoted unit, the candidate units of other documents with the same words (case,
+    punctuation and spacing aside), one per document: the quoted text stands in each of them, so
+    each is a source of it. Candidates come from the passages the asker was allowed to read."""
+    out: list[list[Sentence]] = []
+    for u in units:
+        key = _norm_unit(u.text)
+        docs = {u.chunk.doc_id}
+        found: list[Sentence] = []
+        for c, _ in cands:
+            if c.chunk.doc_id not in docs and _norm_unit(c.text) == key:
+                docs.add(c.chunk.doc_id)
+                found.append(c)
+        out.append(found)
+    return out
+
+
 def passage_rank_share(cands: Sequence[tuple[Sentence, float]], hits: Sequence[ScoredChunk]) -> np.ndarray:
     """Each unit's passage rank as a share of the passages read (0 for the best passage)."""
     n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
@@ -871,7 +888,8 @@ class Answerer:
         units = [trim_list(cands[i][0], q_terms) for i in picked]
         if len(units) == 1:
             units = [self.with_follower(units[0], principal)]
-        ans = self._compose(units, redactor, retrieved, best)
+        copies = exact_copies(units, cands) if self.settings.answer_cite_copies else None
+        ans = self._compose(units, redactor, retrieved, best, copies)
         ans.details["signals"] = signals
         return ans
 
@@ -923,20 +941,33 @@ class Answerer:
         return replace(u, end=nxt[1], text=joined, embed_text=masked)
 
     def _compose(self, units: list[Sentence], redactor: ResponseRedactor, retrieved: list[str],
-                 best: float) -> Answer:
-        """Chunks in order of their best unit; units within a chunk in document order; one citation per chunk."""
+                 best: float, copies: list[list[Sentence]] | None = None) -> Answer:
+        """Chunks in order of their best unit; units within a chunk in document order; one citation per
+        chunk. ``copies[i]``: passages of other documents holding unit i's text, cited after it
+        (their chunks numbered after every quoted unit's chunk)."""
+        copies = copies or [[] for _ in units]
         chunk_order: list[str] = []
         for u in units:
             if u.chunk.chunk_id not in chunk_order:
                 chunk_order.append(u.chunk.chunk_id)
+        for cs in copies:
+            for c in cs:
+                if c.chunk.chunk_id not in chunk_order:
+                    chunk_order.append(c.chunk.chunk_id)
+        number = {cid: n for n, cid in enumerate(chunk_order, start=1)}
         pieces: list[str] = []
         citations: list[Citation] = []
-        for n, cid in enumerate(chunk_order, start=1):
-            sents = sorted((u for u in units if u.chunk.chunk_id == cid), key=lambda u: u.start)
-            chunk = sents[0].chunk
-            for u in sents:
-                pieces.append(f"{redactor.chunk_slice(chunk, u.start, u.end)} [{n}]")
-            citations.append(self._citation(n, chunk, sents[0].start, sents[-1].end, redactor))
+        for cid in chunk_order:
+            n = number[cid]
+            here = sorted((i for i, u in enumerate(units) if u.chunk.chunk_id == cid), key=lambda i: units[i].start)
+            for i in here:
+                u = units[i]
+                also = "".join(f"[{number[c.chunk.chunk_id]}]" for c in copies[i])
+                pieces.append(f"{redactor.chunk_slice(u.chunk, u.start, u.end)} [{n}]{also}")
+            spans = [units[i] for i in here] + [c for cs in copies for c in cs if c.chunk.chunk_id == cid]
+            chunk = spans[0].chunk
+            lo, hi = min(x.start for x in spans), max(x.end for x in spans)
+            citations.append(self._citation(n, chunk, lo, hi, redactor))
         return Answer(
             answer=" ".join(pieces), citations=citations, grounded=True, refused=False, mode="extractive",
             confidence=round(best, 4), retrieved_chunk_ids=retrieved, sentences=pieces,

@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     # --- answers ---------------------------------------------------------------
     answer_top_k: int = 6  # chunks the answerer reads
     answer_max_sentences: int = 4
+    # A quoted unit whose words (case, punctuation and spacing aside) a read passage of another
+    # document also holds is cited to that document too: sibling guides repeat paragraphs, and the
+    # copy the scoring picked is often not the guide the asker meant (reports/answers/report.md).
+    answer_cite_copies: bool = True
     # Extractive refusal (copilot.answering.answerer.should_refuse), chosen by `python -m evals.calibrate_refusal
     # --run` (answered floor .85, docs .97) on the dev halves of CUAD ask-this-contract (all 60 contracts),
     # docs_qa_dev and the demo set together (reports/answers/refusal-calibration.json).
