@@ -425,12 +425,19 @@ def layout_store(folder: Path, n: int, services: Any, layout: str, text: str = "
     return store, round(time.perf_counter() - t, 1), done
 
 
-def prefilter_twin(services: Any, store: Any) -> tuple[Any, Any]:
-    """The served store's folder opened again with adaptive filtering off, and a retriever over it."""
+# The store's query-path options as they were before the 1M search work: the SQL predicate kept in
+# the query of a table the caller sees wholly, the tables' rows hydrated one after the other.
+BEFORE: dict[str, Any] = {"whole_table_unfiltered": False, "concurrent_reads": False}
+
+
+def prefilter_twin(services: Any, store: Any, **options: Any) -> tuple[Any, Any]:
+    """The served store's folder opened again with adaptive filtering off (or other ``options``),
+    and a retriever over it."""
     from retrievers.stores.lancedb import LanceDBStore
 
+    options = options or {"adaptive_filter": False}
     twin = LanceDBStore(store.path, dim=store.dim, ann_min_rows=store.ann_min_rows, ann_nprobes=store.ann_nprobes,
-                        ann_refine_factor=store.ann_refine_factor, layout=store.layout, adaptive_filter=False)
+                        ann_refine_factor=store.ann_refine_factor, layout=store.layout, **options)
     twin.ensure_indexes()
     retriever = copy.copy(services.retriever)
     retriever.store = twin
@@ -464,6 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-flat", action="store_true", help="skip the interleaved flat-scan comparison")
     ap.add_argument("--compare-prefilter", action="store_true",
                     help="also search the served store with adaptive filtering off (every query pre-filtered)")
+    ap.add_argument("--compare-before", action="store_true",
+                    help="also search the served store with the query-path options as they were before issue 17's "
+                         "1M work (BEFORE)")
     ap.add_argument("--recall-queries", type=int, default=100)
     ap.add_argument("--text", choices=("zipf", "uniform"), default="zipf",
                     help="chunk texts and queries: zipf (natural-language word statistics, evals/zipf_text.py) "
@@ -530,6 +540,10 @@ def main(argv: list[str] | None = None) -> int:
                 pret, pstore = prefilter_twin(services, store)
                 pret.search("warm up", principal, k=10)
                 others["prefilter"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
+            if args.compare_before:
+                pret, pstore = prefilter_twin(services, store, **BEFORE)
+                pret.search("warm up", principal, k=10)
+                others["before"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
             # With an index, the same searches on the same store with it bypassed (the flat scan
             # of before) run interleaved with the ANN ones, and so do the other layouts' searches.
             timings = measure(services.retriever, principal, args.repeat, store, flat=not args.no_flat,
@@ -592,8 +606,10 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
     fig.savefig(out / f"{name}-latency-growth.png", dpi=110)
     plt.close(fig)
 
+    text = {"zipf": "Zipf-distributed texts and queries (evals/zipf_text.py)",
+            "uniform": "texts of ~60 words drawn uniformly, 10 fixed queries"}.get(result.get("text", "uniform"), "")
     md = ["# Search performance benchmark", "", f"Machine: {result['machine']}.", "",
-          "Synthetic chunks with generated vectors around topic centres; queries embedded by the real model "
+          f"Synthetic chunks ({text}) with generated vectors around topic centres; queries embedded by the real model "
           "(query cache off); principal sees 2 of 4 tenants and 3 of 4 levels. Targets: hybrid p95 < 50 ms "
           "at 10k, < 60 ms at 100k, < 150 ms at 1M; recall@10 >= .97.", "",
           "| chunks | ANN index | hybrid p50 | hybrid p95 | hybrid p95 flat scan | hybrid CPU ms (flat) | dense p95 | "
@@ -612,14 +628,17 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
                   f"{rec.get('recall_at_50', '-')} | {rec.get('full_topk_share', '-')} | "
                   f"{r['rss_mb']} |")
     variants = {label for n in sizes for label in result["sizes"][n].get("layouts", {})}
-    if len(result.get("layouts", [])) > 1 or "prefilter" in variants:
-        baseline = "prefilter" if "prefilter" in variants else "single"
+    if len(variants) > 1:
+        baseline = next(v for v in ("prefilter", "before", "single") if v in variants)
         md += ["", "## Side by side (same data, same process, interleaved query by query)", "",
                "`tenant` (served): a tenant with 100k+ chunks in its own table, smaller ones sharing one; only "
                "the caller's tenants' tables are searched (concurrently) and merged; each table query post-filters "
                "when the caller sees at least half of the table (adaptive filtering), else pre-filters. "
                "`prefilter`: the same folder with every table query pre-filtered (the access predicate evaluated "
-               "on every row before ranking). `single`: every tenant in one table. Filter counts: table queries "
+               "on every row before ranking). `before`: the same folder with the query path as before the 1M work "
+               "(the access predicate kept in the query of a table the caller sees every row of, tables' rows "
+               "read one after the other). "
+               "`single`: every tenant in one table. Filter counts: table queries "
                "pre-filtered / post-filtered / post-filtered then re-run pre-filtered (fallback). "
                "CPU = this process's CPU time per search.", "",
                "| chunks | variant | tables | hybrid p50 | hybrid p95 | hybrid CPU ms | dense p95 | full-text p95 | "

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from evals.bench_common import write
-from evals.bench_perf import QUERIES, cached_store, clustered, topic_centres, zipf_text
+from evals.bench_perf import BEFORE, QUERIES, cached_store, clustered, topic_centres, zipf_text
 
 
 def cpu_ms(fn: Any) -> tuple[float, Any]:
@@ -34,16 +34,22 @@ def cpu_ms(fn: Any) -> tuple[float, Any]:
     return (time.process_time() - c) * 1000, out
 
 
-def stages(retriever: Any, store: Any, principal: Any, queries: list[str], repeat: int) -> dict[str, Any]:
-    """Mean CPU ms per stage over ``repeat`` x ``queries``."""
+def stages(retriever: Any, store: Any, principal: Any, queries: list[str], repeat: int,
+           variants: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Mean CPU ms per stage over ``repeat`` x ``queries``, for each variant (label -> store
+    attributes set while it runs), interleaved query by query."""
     from retrievers.access import access_filter
     from retrievers.query import ranking_text
 
     flt = access_filter(principal)
     n_cand = max(10, retriever.candidates)
-    acc: dict[str, list[float]] = {k: [] for k in ("embed", "dense", "fulltext", "hydrate", "hybrid", "hybrid_wall")}
+    names = ("embed", "dense", "fulltext", "hydrate", "hybrid", "hybrid_wall")
+    accs: dict[str, dict[str, list[float]]] = {v: {k: [] for k in names} for v in variants}
     for _ in range(repeat):
-        for q in queries:
+        for q, (label, attrs) in ((q, v) for q in queries for v in variants.items()):
+            for name, value in attrs.items():
+                setattr(store, name, value)
+            acc = accs[label]
             text = ranking_text(q)
             ms, vec = cpu_ms(lambda t=text: retriever.query_vectors.vector(t))
             acc["embed"].append(ms)
@@ -57,8 +63,9 @@ def stages(retriever: Any, store: Any, principal: Any, queries: list[str], repea
             ms, _ = cpu_ms(lambda q=q: retriever.search(q, principal, k=10))
             acc["hybrid_wall"].append((time.perf_counter() - t) * 1000)
             acc["hybrid"].append(ms)
-    return {k: {"mean_ms": round(float(np.mean(v)), 2), "p50_ms": round(float(np.percentile(v, 50)), 2),
-                "p95_ms": round(float(np.percentile(v, 95)), 2)} for k, v in acc.items()}
+    return {label: {k: {"mean_ms": round(float(np.mean(v)), 2), "p50_ms": round(float(np.percentile(v, 50)), 2),
+                        "p95_ms": round(float(np.percentile(v, 95)), 2)} for k, v in acc.items()}
+            for label, acc in accs.items()}
 
 
 def ann_grid(store: Any, principal: Any, n: int, probes: list[int], pools: list[int], queries: int,
@@ -82,7 +89,8 @@ def ann_grid(store: Any, principal: Any, n: int, probes: list[int], pools: list[
                 store.ann_nprobes = p
                 for part in store._all_parts():
                     part.ann_partitions = 0  # _nprobes: max(ann_nprobes, 6 % of partitions) -> ann_nprobes
-                store.refine_factor_for = lambda kk, pool=pool: max(1, -(-pool // kk))
+                # pool 0: no re-rank by LanceDB (PQ distances; the retriever's re-score by best window stays)
+                store.refine_factor_for = lambda kk, pool=pool: max(1, -(-pool // kk)) if pool else None
                 ms, got = cpu_ms(lambda q=q: store.dense_search(q, flt, candidates, candidates=True))
                 cpu[(p, pool)].append(ms)
                 top = [h.chunk.chunk_id for h in got[:k]]
@@ -93,7 +101,7 @@ def ann_grid(store: Any, principal: Any, n: int, probes: list[int], pools: list[
             part.ann_partitions = saved_partitions[id(part)]
         if "refine_factor_for" in store.__dict__:
             del store.refine_factor_for
-    return [{"nprobes": p, "pool": pool, "refine_factor": max(1, -(-pool // candidates)),
+    return [{"nprobes": p, "pool": pool, "refine_factor": max(1, -(-pool // candidates)) if pool else None,
              "cpu_ms": round(float(np.mean(cpu[(p, pool)])), 2),
              "recall_at_10": round(float(np.mean(rec[(p, pool)])), 4)} for p, pool in grid]
 
@@ -106,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--probes", default="", help="IVF probes of the ANN grid, e.g. 10,20,30 (empty: no grid)")
-    ap.add_argument("--pools", default="50,100,200", help="re-rank pools of the ANN grid")
+    ap.add_argument("--pools", default="0,50,100,200", help="re-rank pools of the ANN grid (0: no re-rank)")
     ap.add_argument("--recall-queries", type=int, default=100)
     ap.add_argument("--out", type=Path, default=Path("reports/bench"))
     ap.add_argument("--name", default="bench_search_stages")
@@ -129,7 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     services.retriever.search("warm up", principal, k=10)
     result: dict[str, Any] = {"size": n, "text": args.text, "load_avg_1m_before": round(os.getloadavg()[0], 2),
                               "nprobes": store.effective_nprobes, "refine_factor_50": store.refine_factor_for(50),
-                              "stages": stages(services.retriever, store, principal, queries, args.repeat)}
+                              "stages": stages(services.retriever, store, principal, queries, args.repeat, {
+                                  "served": {k: not v for k, v in BEFORE.items()}, "before": BEFORE})}
     if args.probes:
         result["ann_grid"] = ann_grid(store, principal, n, [int(x) for x in args.probes.split(",")],
                                       [int(x) for x in args.pools.split(",")], args.recall_queries)
@@ -139,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
           f"Load average {result['load_avg_1m_before']} → {result['load_avg_1m_after']}; nprobes "
           f"{result['nprobes']}, refine factor at 50 candidates {result['refine_factor_50']}.", "",
           "| stage | CPU ms mean | p50 | p95 |", "|---|---|---|---|"]
-    md += [f"| {k} | {v['mean_ms']} | {v['p50_ms']} | {v['p95_ms']} |" for k, v in result["stages"].items()]
+    for label, rows in result["stages"].items():
+        md += [f"| {k} ({label}) | {v['mean_ms']} | {v['p50_ms']} | {v['p95_ms']} |" for k, v in rows.items()]
     if "ann_grid" in result:
         md += ["", "| nprobes | re-rank pool | CPU ms per dense query (50 hits) | recall@10 vs exact |",
                "|---|---|---|---|"]

@@ -220,3 +220,82 @@ def test_a_rare_term_in_a_wholly_visible_table_needs_no_fallback(tmp_path):
     assert len(got) == 5
     assert_same_ranking(got, want)
     assert store.filter_counts == {"pre": 1, "post": 1, "fallback": 0}
+
+
+def test_a_wholly_visible_table_is_queried_without_the_predicate_and_gives_the_same_results(tmp_path):
+    """Every row visible: no SQL predicate in the table's dense and full-text queries (candidates,
+    as the retriever asks), rows checked in process; same ranking as pre-filtered, top-k full."""
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, mirror_max_rows=0)
+    rng = np.random.default_rng(12)
+    chunks = [chunk(f"doc-{i // 4}.md", i % 4, tenant=("acme", "shared")[i % 2], level=AccessLevel(i % 2),
+                    text=" ".join(rng.choice(WORDS, size=3 + i % 11))) for i in range(300)]
+    vecs = _unit_rows(rng, 300)
+    store.upsert(chunks, vecs)
+    store.optimize()
+    f = flt("acme", AccessLevel.PARTNER, now=NOW)
+    assert store._parts[None].access_stats().visible_share(f) == 1.0
+    before = store.unfiltered_queries
+    for q in _unit_rows(rng, 8):
+        got, want = both(store, lambda v: store.dense_search(v, f, 20, candidates=True), q)
+        assert len(got) == 20
+        assert_same_ranking(got, want)
+    for text in ("cutover", "renewal notice", "audit licence milestone"):
+        got, want = both(store, lambda t: store.text_search(t, f, 20, candidates=True), text)
+        assert got
+        assert_same_ranking(got, want)
+    assert store.unfiltered_queries - before == 8 + 3
+    # With the switch off, the predicate stays in the post-filtered query (the former behaviour).
+    store.whole_table_unfiltered = False
+    store.dense_search(vecs[0], f, 20, candidates=True)
+    assert store.unfiltered_queries - before == 8 + 3
+
+
+def test_stale_counts_never_let_an_unfiltered_query_return_a_hidden_row(tmp_path):
+    """The counts say every row is visible, but a write since hid a document: the unfiltered query
+    returns its rows, the in-process check rejects them and the table is queried pre-filtered."""
+    store = LanceDBStore(tmp_path / "idx", dim=DIM, ann_min_rows=10_000, mirror_max_rows=0)
+    rng = np.random.default_rng(13)
+    chunks = [chunk(f"doc-{i // 5}.md", i % 5, tenant="acme", text=f"ledger renewal {i}") for i in range(100)]
+    vecs = _unit_rows(rng, 100)
+    store.upsert(chunks, vecs)
+    store.optimize()
+    f = flt("acme", AccessLevel.PARTNER, now=NOW)
+    part = store._parts[None]
+    stale = part.access_stats()
+    assert stale.visible_share(f) == 1.0
+    top = store.dense_search(vecs[0], f, 5)[0].chunk
+    store.set_superseded(top.tenant_id, top.doc_id, True)
+    part.access_stats = lambda version=None: stale  # pin the race: counts not yet redone
+    before = dict(store.filter_counts)
+    text = next(c.text for c in chunks if c.chunk_id == top.chunk_id)  # its own number ranks it first
+    for search in (lambda: store.dense_search(vecs[0], f, 10, candidates=True),
+                   lambda: store.text_search(text, f, 10, candidates=True)):
+        got = search()
+        assert len(got) == 10 and top.doc_id not in {h.chunk.doc_id for h in got}
+        store.adaptive_filter = False
+        want = search()
+        store.adaptive_filter = True
+        assert_same_ranking(got, want)
+    assert store.filter_counts["fallback"] - before["fallback"] == 2
+
+
+def test_the_in_process_check_selects_exactly_the_rows_the_sql_predicate_selects(mixed):
+    from retrievers.stores.lancedb import _ROW_COLUMNS, allowed_mask, filter_sql
+
+    store, by_id = mixed
+    table = store._parts[None].table
+    rows = table.search().select(_ROW_COLUMNS).limit(None).to_arrow()
+    ids = rows["chunk_id"].to_pylist()
+    some_docs = sorted({c.doc_id for c in by_id.values()})[:7]
+    for f, tenant in [(flt("acme", AccessLevel.RESTRICTED, now=NOW), None),
+                      (flt("globex", AccessLevel.PUBLIC, now=NOW), None),
+                      (flt("acme", AccessLevel.PARTNER, now=NOW), "acme"),
+                      (flt("acme", AccessLevel.PARTNER, now=NOW), "globex"),  # not the caller's tenant
+                      (flt("acme", AccessLevel.RESTRICTED, doc_ids=some_docs, now=NOW), None),
+                      (flt("shared", AccessLevel.INTERNAL, now=NOW - timedelta(days=3)), "shared")]:
+        want = set(table.search().where(filter_sql(f, tenant)).select(["chunk_id"]).limit(None).to_arrow()
+                   ["chunk_id"].to_pylist())
+        got = {cid for cid, keep in zip(ids, allowed_mask(rows, f, tenant), strict=True) if keep}
+        assert got == want
+        assert got == {cid for cid in ids
+                       if f.allows(by_id[cid]) and (tenant is None or by_id[cid].tenant_id == tenant)}

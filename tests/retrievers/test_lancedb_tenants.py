@@ -247,3 +247,32 @@ def test_a_tenant_moves_to_its_own_table_at_the_threshold_and_is_indexed(tmp_pat
 def test_unknown_layout_is_refused(tmp_path):
     with pytest.raises(ValueError):
         LanceDBStore(tmp_path / "index", dim=DIM, layout="by-level")
+
+
+def test_rows_of_several_tables_are_read_side_by_side_with_the_same_result(tmp_path):
+    """hydrate() reads each visible table's kept candidates on the store's query threads at once;
+    the chunks, their order and scores are those of reading the tables one after the other."""
+    import threading
+
+    store = LanceDBStore(tmp_path / "index", dim=DIM, tenant_table_min_rows=1, mirror_max_rows=0)
+    three_tenants(store)
+    store.optimize()
+    f = flt("acme", AccessLevel.INTERNAL)
+    hits = store.dense_search(unit(0), f, 12, candidates=True) + store.text_search("cutover ledger", f, 12,
+                                                                                    candidates=True)
+    assert {h.chunk.part for h in hits} == {"acme", "shared"}
+    threads: list[str] = []
+    read = store._read_rows
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return read(*args, **kwargs)
+
+    store._read_rows = spy  # records where each table is read
+    side_by_side = store.hydrate(hits, f)
+    assert len(threads) == 2 and all(name.startswith("lancedb-query") for name in threads)
+    store.concurrent_reads = False
+    one_by_one = store.hydrate(hits, f)
+    assert threads[2:] == [threading.current_thread().name] * 2
+    assert [(h.chunk, h.score, h.source) for h in side_by_side] == [(h.chunk, h.score, h.source) for h in one_by_one]
+    assert len(side_by_side) == len(hits) and all(h.chunk.text for h in side_by_side)
