@@ -425,9 +425,9 @@ def layout_store(folder: Path, n: int, services: Any, layout: str, text: str = "
     return store, round(time.perf_counter() - t, 1), done
 
 
-# The store's query-path options as they were before the 1M search work: the SQL predicate kept in
-# the query of a table the caller sees wholly, the tables' rows hydrated one after the other.
-BEFORE: dict[str, Any] = {"whole_table_unfiltered": False, "concurrent_reads": False}
+# The store's query-path options as they were before the 1M search work: the tables' kept rows
+# read one after the other.
+BEFORE: dict[str, Any] = {"concurrent_reads": False}
 
 
 def prefilter_twin(services: Any, store: Any, **options: Any) -> tuple[Any, Any]:
@@ -636,8 +636,7 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
                "when the caller sees at least half of the table (adaptive filtering), else pre-filters. "
                "`prefilter`: the same folder with every table query pre-filtered (the access predicate evaluated "
                "on every row before ranking). `before`: the same folder with the query path as before the 1M work "
-               "(the access predicate kept in the query of a table the caller sees every row of, tables' rows "
-               "read one after the other). "
+               "(the tables' kept rows read one after the other). "
                "`single`: every tenant in one table. Filter counts: table queries "
                "pre-filtered / post-filtered / post-filtered then re-run pre-filtered (fallback). "
                "CPU = this process's CPU time per search.", "",

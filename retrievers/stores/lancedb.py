@@ -290,49 +290,6 @@ class _NotHeld(Exception):
     """A full-text result names a row the in-process copy does not hold as LanceDB has it."""
 
 
-class _Checked:
-    """A table's query run without the access predicate, its rows checked against the rule in
-    process, as :func:`filter_sql` states it (a NULL in an access column rejects the row, as SQL
-    does); ``rejected``: whether any row failed (the caller then runs the query pre-filtered)."""
-
-    def __init__(self, query: Any, flt: AccessFilter, tenant: str | None):
-        self.query, self.flt, self.tenant = query, flt, tenant
-        self.rejected = False
-
-    def to_arrow(self) -> pa.Table:
-        t = self.query.to_arrow()
-        if t.num_rows == 0:
-            return t
-        keep = allowed_mask(t, self.flt, self.tenant)
-        if not keep.all():
-            self.rejected = True
-            return t.filter(pa.array(keep))
-        return t
-
-
-def allowed_mask(table: pa.Table, flt: AccessFilter, tenant: str | None = None) -> np.ndarray:
-    """Which rows of ``table`` (with the access columns) :func:`filter_sql` ``(flt, tenant)`` selects."""
-    import pyarrow.compute as pc
-
-    if tenant is not None and tenant not in flt.tenants:
-        return np.zeros(table.num_rows, dtype=bool)
-    tenants = [tenant] if tenant is not None else list(flt.tenants)
-    conds = [
-        pc.is_in(table["tenant_id"], value_set=pa.array(tenants, pa.string())),
-        pc.less_equal(table["access_level"], int(flt.max_level)),
-        pc.equal(table["approved"], True),
-        pc.equal(table["superseded"], False),
-        pc.less_equal(table["valid_from"], int(flt.now)),
-        pc.greater(table["valid_until"], int(flt.now)),
-    ]
-    if flt.doc_ids is not None:
-        conds.append(pc.is_in(table["doc_id"], value_set=pa.array(list(flt.doc_ids), pa.string())))
-    mask = conds[0]
-    for c in conds[1:]:
-        mask = pc.and_(mask, c)  # NULL in, NULL out: filled as a rejection below
-    return np.asarray(mask.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
 class _Tagged:
     """A table's query whose rows say which of the searched tables they came from (``_part``)."""
 
@@ -703,8 +660,7 @@ class _Part:
 
         The first call counts at once; after a write the previous counts are returned while a
         background thread recounts (a 250k-row table takes ~100 ms of CPU), so a search never
-        waits for it. Stale counts only size the over-fetch: the ``where`` inside the query (for a
-        table counted wholly visible, the in-process check of every row, :class:`_Checked`), the
+        waits for it. Stale counts only size the over-fetch: the ``where`` inside the query, the
         fallback and the re-check keep results visible-only and top-k full whatever they say.
         ``version``: the table's version as the caller just read it (saves reading it again).
         """
@@ -745,7 +701,7 @@ class LanceDBStore:
         read_consistency_s: float | None = None, adaptive_filter: bool = True,
         postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
         postfilter_margin: float = POSTFILTER_MARGIN, mirror_max_rows: int | None = None,
-        mirror_background: bool = True, whole_table_unfiltered: bool = True, concurrent_reads: bool = True,
+        mirror_background: bool = True, concurrent_reads: bool = True,
     ):
         import lancedb
 
@@ -780,13 +736,8 @@ class LanceDBStore:
         self.postfilter_min_share = postfilter_min_share
         self.postfilter_min_rows = postfilter_min_rows
         self.postfilter_margin = postfilter_margin
-        # A table the caller sees every row of (at the counted version) is queried without the SQL
-        # predicate, its rows checked in process instead (_Checked); False: the predicate stays in
-        # the post-filtered query (benchmarks compare).
-        self.whole_table_unfiltered = whole_table_unfiltered
         # Rows of several tables read by id (hydrate) side by side; False: one table after the other.
         self.concurrent_reads = concurrent_reads
-        self.unfiltered_queries = 0  # table queries run without the predicate (rows checked in process)
         # How each table query applied its filter: "pre", "post", "fallback" (post, then pre).
         self.filter_counts: dict[str, int] = {"pre": 0, "post": 0, "fallback": 0}
         # None: a table keeps the version it opened (plus this process's own writes). Several
@@ -1143,36 +1094,21 @@ class LanceDBStore:
 
     def _search(self, flt: AccessFilter, k: int, query: Any, key: str, smaller_first: bool,
                 parts: list[tuple[_Part, str]] | None = None, convert: Any = None,
-                versions: list[int] | None = None, rows_checkable: bool = False) -> list[dict[str, Any]]:
+                versions: list[int] | None = None) -> list[dict[str, Any]]:
         """Each visible table's top ``k`` under the access filter, merged. ``query(part, where,
         prefilter, limit)`` builds one table's query; a post-filtered query that returns fewer
         than ``k`` rows is run again pre-filtered, so each table's top-k stays full. Not when the
         counts show every row of the table visible at the version searched: the filter then
         removed nothing, so fewer than ``k`` rows means fewer matched (a rare full-text term).
         ``convert`` turns one query's Arrow result into rows (default: every row as it came);
-        ``versions``: the tables' versions as the caller just read them.
-
-        ``rows_checkable``: the queries' rows carry the access columns. A table whose every row the
-        caller sees is then queried with no predicate (``where`` None): evaluating it cost LanceDB
-        ~10-25 % of a 250k-row table's vector or full-text query, and it removes nothing there. The
-        rows are checked in process with the same rule instead (:class:`_Checked`), before any
-        conversion; a row it rejects (the table changed since it was counted) sends the table's
-        query back to the pre-filter, so the result is the post-filtered one in every case."""
+        ``versions``: the tables' versions as the caller just read them."""
         searched = parts or self._visible(flt)
         known = versions if versions is not None else [None] * len(searched)
         plans = [(part, where, *self._plan(part, flt, k, v))
                  for (part, where), v in zip(searched, known, strict=True)]
-        queries = []
-        for part, where, fetch, whole in plans:
-            if whole is not None and rows_checkable and self.whole_table_unfiltered:
-                self.unfiltered_queries += 1
-                queries.append(_Checked(query(part, None, False, fetch), flt, part.key))
-            else:
-                queries.append(query(part, where, fetch is None, fetch or k))
-        results = self._run(queries, convert)
+        results = self._run([query(part, where, fetch is None, fetch or k) for part, where, fetch, _ in plans], convert)
         redo = [i for i, (part, _, fetch, whole) in enumerate(plans)
-                if (fetch is not None and len(results[i]) < k and (whole is None or part.version() != whole))
-                or (isinstance(queries[i], _Checked) and queries[i].rejected)]
+                if fetch is not None and len(results[i]) < k and (whole is None or part.version() != whole)]
         if redo:
             again = self._run([query(plans[i][0], plans[i][1], True, k) for i in redo], convert)
             for i, rows in zip(redo, again, strict=True):
@@ -1239,7 +1175,7 @@ class LanceDBStore:
         def tagged(part: _Part, q: Any) -> Any:
             return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
 
-        def query(part: _Part, where: str | None, prefilter: bool, limit: int) -> Any:
+        def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
             if scan_windows:
                 return tagged(part, (
                     part.table.search(vec, vector_column_name="windows")
@@ -1252,10 +1188,13 @@ class LanceDBStore:
             # The IVF-PQ index holds the pooled vectors: its candidates bring their windows to be
             # re-scored. A table without the index (beside indexed ones) ranks its pooled vectors
             # exactly and re-scores a pool, as _pooled_exact does.
-            q = part.table.search(vec, vector_column_name="vector").distance_type("cosine")
-            if where is not None:
-                q = q.where(where, prefilter=prefilter or not part.has_ann)
-            q = q.select([*columns, "_distance", "windows"]).limit(limit if part.has_ann else max(k, self.window_pool))
+            q = (
+                part.table.search(vec, vector_column_name="vector")
+                .distance_type("cosine")
+                .where(where, prefilter=prefilter or not part.has_ann)
+                .select([*columns, "_distance", "windows"])
+                .limit(limit if part.has_ann else max(k, self.window_pool))
+            )
             if not part.has_ann:
                 return tagged(part, q.bypass_vector_index())
             # refine_factor_for(k), not (limit): the re-rank pool grows with the over-fetch, so
@@ -1275,8 +1214,7 @@ class LanceDBStore:
                                smaller_first=True)
         if flat or not any(p.has_ann for p, _ in visible):
             return self._pooled_exact(vec, visible, flt, k, rescore, candidates)
-        return self._search(flt, k, query, "_distance", smaller_first=True, parts=visible, convert=rescore,
-                            rows_checkable=True)
+        return self._search(flt, k, query, "_distance", smaller_first=True, parts=visible, convert=rescore)
 
     def _pooled_exact(self, vec: np.ndarray, parts: list[tuple[_Part, str]], flt: AccessFilter, k: int,
                       rescore: Any, candidates: bool = False) -> list[dict[str, Any]]:
@@ -1293,18 +1231,22 @@ class LanceDBStore:
         index = {id(part): i for i, (part, _) in enumerate(parts)}
         columns = _CANDIDATE_COLUMNS if candidates else ["chunk_id"]
 
-        def query(part: _Part, where: str | None, prefilter: bool, limit: int) -> Any:
+        def query(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
             # A post-filtered query over-fetches by limit / k: the pool grows alike, so the visible
             # part of it is as large as a pre-filtered pool.
             pool = math.ceil(max(k, self.window_pool) * limit / k)
-            q = part.table.search(vec, vector_column_name="vector").distance_type("cosine")
-            if where is not None:
-                q = q.where(where, prefilter=prefilter)
-            q = q.select([*columns, "_distance", "windows"]).with_row_id(True).limit(pool).bypass_vector_index()
+            q = (
+                part.table.search(vec, vector_column_name="vector")
+                .distance_type("cosine")
+                .where(where, prefilter=prefilter)
+                .select([*columns, "_distance", "windows"])
+                .with_row_id(True)
+                .limit(pool)
+                .bypass_vector_index()
+            )
             return _Tagged(q, index[id(part)])
 
-        top = self._search(flt, k, query, "_distance", smaller_first=True, parts=parts, convert=rescore,
-                           rows_checkable=candidates)
+        top = self._search(flt, k, query, "_distance", smaller_first=True, parts=parts, convert=rescore)
         if candidates:
             return top
         full: dict[str, dict[str, Any]] = {}
@@ -1358,8 +1300,8 @@ class LanceDBStore:
         reads = [(visible[key], wanted) for key, wanted in by_part.items() if key in visible]
         if len(reads) > 1 and self.concurrent_reads:
             # Several tables' rows are read side by side, as their queries run (_run): reading a
-            # few rows by id costs ~1 ms per column and table (random pages), ~15 ms of wall time
-            # for a 250k-row tenant table.
+            # few rows by id costs LanceDB about a millisecond per column and random page, ~15 ms
+            # for a 250k-row tenant table's share of the top 10.
             futures = [self._executor().submit(self._read_rows, *pw, wanted, flt) for pw, wanted in reads]
             for f in futures:
                 full.update(f.result())
@@ -1393,7 +1335,7 @@ class LanceDBStore:
             rows = self._mirrored_text_rows(query, flt, k, parts) if candidates else None
             if rows is None:
                 rows = self._search(flt, k, self._fts_query(query, parts, candidates), "_score",
-                                    smaller_first=False, parts=parts, rows_checkable=True)
+                                    smaller_first=False, parts=parts)
         except ValueError as exc:  # tokenizer found no terms, e.g. only stop words
             if "no terms" in str(exc).lower():
                 return []
@@ -1408,11 +1350,13 @@ class LanceDBStore:
         index = {id(part): i for i, (part, _) in enumerate(parts)}
         wanted = columns if columns is not None else _CANDIDATE_COLUMNS if candidates else _ROW_COLUMNS
 
-        def fts(part: _Part, where: str | None, prefilter: bool, limit: int) -> Any:
-            q = part.table.search(query, query_type="fts", fts_columns="search_text")
-            if where is not None:
-                q = q.where(where, prefilter=prefilter)
-            q = q.select([*wanted, "_score"]).limit(limit)
+        def fts(part: _Part, where: str, prefilter: bool, limit: int) -> Any:
+            q = (
+                part.table.search(query, query_type="fts", fts_columns="search_text")
+                .where(where, prefilter=prefilter)
+                .select([*wanted, "_score"])
+                .limit(limit)
+            )
             return _Tagged(q.with_row_id(True), index[id(part)]) if candidates else q
 
         return fts
