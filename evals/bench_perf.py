@@ -430,14 +430,15 @@ def layout_store(folder: Path, n: int, services: Any, layout: str, text: str = "
 BEFORE: dict[str, Any] = {"concurrent_reads": False}
 
 
-def prefilter_twin(services: Any, store: Any, **options: Any) -> tuple[Any, Any]:
-    """The served store's folder opened again with adaptive filtering off (or other ``options``),
-    and a retriever over it."""
+def prefilter_twin(services: Any, store: Any, path: Path | None = None, **options: Any) -> tuple[Any, Any]:
+    """The served store's folder (or ``path``, the same data written otherwise) opened again with
+    adaptive filtering off (or other ``options``), and a retriever over it."""
     from retrievers.stores.lancedb import LanceDBStore
 
     options = options or {"adaptive_filter": False}
-    twin = LanceDBStore(store.path, dim=store.dim, ann_min_rows=store.ann_min_rows, ann_nprobes=store.ann_nprobes,
-                        ann_refine_factor=store.ann_refine_factor, layout=store.layout, **options)
+    twin = LanceDBStore(path or store.path, dim=store.dim, ann_min_rows=store.ann_min_rows,
+                        ann_nprobes=store.ann_nprobes, ann_refine_factor=store.ann_refine_factor, layout=store.layout,
+                        **options)
     twin.ensure_indexes()
     retriever = copy.copy(services.retriever)
     retriever.store = twin
@@ -474,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-before", action="store_true",
                     help="also search the served store with the query-path options as they were before issue 17's "
                          "1M work (BEFORE)")
+    ap.add_argument("--before-cache", type=Path, default=None,
+                    help="with --compare-before: the store cache holding the same data as written before (the "
+                         "former file format), searched as the 'before' variant instead of the served folder")
     ap.add_argument("--recall-queries", type=int, default=100)
     ap.add_argument("--text", choices=("zipf", "uniform"), default="zipf",
                     help="chunk texts and queries: zipf (natural-language word statistics, evals/zipf_text.py) "
@@ -541,7 +545,8 @@ def main(argv: list[str] | None = None) -> int:
                 pret.search("warm up", principal, k=10)
                 others["prefilter"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
             if args.compare_before:
-                pret, pstore = prefilter_twin(services, store, **BEFORE)
+                before_path = args.before_cache / store_name(n, args.text) if args.before_cache else None
+                pret, pstore = prefilter_twin(services, store, before_path, **BEFORE)
                 pret.search("warm up", principal, k=10)
                 others["before"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
             # With an index, the same searches on the same store with it bypassed (the flat scan
