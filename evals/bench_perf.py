@@ -501,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("the first layout is the one the service builds: tenant")
     tmp = Path(tempfile.mkdtemp(prefix="bench-perf-"))
     principal = Principal("bench", "alder", AccessLevel.INTERNAL)
-    result: dict[str, Any] = {"machine": machine(), "sizes": {}, "layouts": layouts, "text": args.text}
+    result: dict[str, Any] = {"machine": machine(), "sizes": {}, "layouts": layouts, "text": args.text,
+                              "before_cache": str(args.before_cache) if args.before_cache else None}
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         for n in sizes:
@@ -640,8 +641,11 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
                "the caller's tenants' tables are searched (concurrently) and merged; each table query post-filters "
                "when the caller sees at least half of the table (adaptive filtering), else pre-filters. "
                "`prefilter`: the same folder with every table query pre-filtered (the access predicate evaluated "
-               "on every row before ranking). `before`: the same folder with the query path as before the 1M work "
-               "(the tables' kept rows read one after the other). "
+               "on every row before ranking). "
+               + ("`before`: the same data as written before the 1M work (Lance file format 2.2, LanceDB's default; "
+                  "indexes built by that build), searched as before it (the tables' kept rows read one after the "
+                  "other). " if result.get("before_cache") else "`before`: the same folder with the query path as "
+                  "before the 1M work (the tables' kept rows read one after the other). ") +
                "`single`: every tenant in one table. Filter counts: table queries "
                "pre-filtered / post-filtered / post-filtered then re-run pre-filtered (fallback). "
                "CPU = this process's CPU time per search.", "",
