@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from evals.bench_common import WORDS, lat, machine, peak_rss_mb, synthetic_paragraph, timed, write
+from evals.zipf_text import ZipfText
 
 QUERIES = [
     "cutover go/no-go criteria", "who approves a change request", "warranty period for the licence",
@@ -49,38 +50,64 @@ def topic_centres(dim: int, n: int, seed: int = 5) -> np.ndarray:
     return rng.standard_normal((max(50, n // 200), dim)).astype(np.float32)
 
 
-def clustered(rng: np.random.Generator, centres: np.ndarray, n: int, noise: float = 0.9) -> np.ndarray:
-    v = centres[rng.integers(0, len(centres), n)] + noise * rng.standard_normal((n, centres.shape[1])).astype(
-        np.float32)
+def clustered(rng: np.random.Generator, centres: np.ndarray, n: int, noise: float = 0.9,
+              topics: np.ndarray | None = None) -> np.ndarray:
+    """``n`` unit vectors around ``centres`` (each row's centre: ``topics``, else drawn at random)."""
+    which = rng.integers(0, len(centres), n) if topics is None else topics
+    v = centres[which] + noise * rng.standard_normal((n, centres.shape[1])).astype(np.float32)
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def fill_store(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5000) -> None:
+def zipf_text(n: int) -> ZipfText:
+    """The Zipf generator for an ``n``-chunk store: one text topic per vector topic centre."""
+    return ZipfText(len(topic_centres(1, n)))
+
+
+# Tokens per chunk with the Zipf generator: about the old generator's length at each size
+# (6 sentences of 8-20 words up to 100k, 36 words at 1M), so only the vocabulary differs.
+def zipf_length(n: int) -> int:
+    return 84 if n <= 100_000 else 36
+
+
+def zipf_batch(gen: ZipfText, centres: np.ndarray, nrng: np.random.Generator, idx: np.ndarray,
+               length: int) -> tuple[list[str], np.ndarray]:
+    """Texts and vectors of rows ``idx`` (20 chunks a document): a document's text topic is the
+    centre its vectors are drawn around, as text and embedding agree in real documents."""
+    docs = idx // 20
+    texts = gen.texts(nrng, docs, length)
+    return texts, clustered(nrng, centres, len(idx), topics=gen.topic_of_docs(docs) % len(centres))
+
+
+def fill_store(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5000, text: str = "zipf") -> None:
     from retrievers.access import AccessLevel
     from retrievers.schema import Chunk, chunk_uuid
 
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     centres = topic_centres(dim, n)
+    gen = zipf_text(n) if text == "zipf" else None
     tenants = ["alder", "birch", "cedar", "shared"]
     sentences = 6 if n <= 100_000 else 3  # shorter texts keep the 1M build within memory and time
     for lo in range(0, n, batch):
         chunks = []
-        for i in range(lo, min(n, lo + batch)):
+        hi = min(n, lo + batch)
+        if gen is not None:
+            ztexts, vectors = zipf_batch(gen, centres, nrng, np.arange(lo, hi), zipf_length(n))
+        for i in range(lo, hi):
             tenant = tenants[i % len(tenants)]
             doc = f"docs/{tenant}/doc-{i // 20:05d}.md"
-            text = synthetic_paragraph(rng, sentences)
+            text = ztexts[i - lo] if gen is not None else synthetic_paragraph(rng, sentences)
             chunks.append(Chunk(
                 chunk_id=chunk_uuid(tenant, doc, "1", i % 20), doc_id=doc, tenant_id=tenant,
                 access_level=AccessLevel(i % 3), doc_type="playbook", title=f"Handbook {i // 20}", version="1",
                 position=i % 20, text=text, index_text=text, section_path=[rng.choice(WORDS).title()],
                 char_start=0, char_end=len(text),
             ))
-        store.upsert(chunks, clustered(nrng, centres, len(chunks)))
+        store.upsert(chunks, vectors if gen is not None else clustered(nrng, centres, len(chunks)))
     store.optimize()
 
 
-def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 50_000) -> None:
+def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 50_000, text: str = "zipf") -> None:
     """Like :func:`fill_store`, but columns are built with numpy/pyarrow (1M rows in minutes, not hours)."""
     import pyarrow as pa
 
@@ -90,6 +117,7 @@ def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5
 
     nrng = np.random.default_rng(seed)
     centres = topic_centres(dim, n)
+    gen = zipf_text(n) if text == "zipf" else None
     words = np.array(WORDS)
     tenants = np.array(["alder", "birch", "cedar", "shared"])
     # Generated rows have one vector each: bulk_add makes it the row's one window.
@@ -100,9 +128,12 @@ def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5
         ten = tenants[idx % 4]
         docs = [f"docs/{t}/doc-{i // 20:06d}.md" for t, i in zip(ten, idx, strict=True)]
         pos = (idx % 20).astype(np.int32)
-        wi = nrng.integers(0, len(words), (m, 36))
-        texts = [" ".join(row) + "." for row in words[wi]]
-        vecs = clustered(nrng, centres, m)
+        if gen is not None:
+            texts, vecs = zipf_batch(gen, centres, nrng, idx, zipf_length(n))
+        else:
+            wi = nrng.integers(0, len(words), (m, 36))
+            texts = [" ".join(row) + "." for row in words[wi]]
+            vecs = clustered(nrng, centres, m)
         cols = {
             "chunk_id": [chunk_uuid(t, d, "1", int(q)) for t, d, q in zip(ten, docs, pos, strict=True)],
             "doc_id": docs, "tenant_id": ten.tolist(), "access_level": (idx % 3).astype(np.int32),
@@ -121,11 +152,13 @@ def fill_store_fast(store: Any, n: int, dim: int, seed: int = 11, batch: int = 5
 
 
 def measure(retriever: Any, principal: Any, repeat: int, store: Any = None, *,
-            others: dict[str, Any] | None = None, flat: bool = True) -> dict[str, Any]:
+            others: dict[str, Any] | None = None, flat: bool = True,
+            queries: list[str] | None = None) -> dict[str, Any]:
     """p50/p95 per mode; with an ANN ``store`` (and ``flat``) also the flat scan, interleaved query by
     query so both see the same machine load (the comparison is the point, absolute values are noisy).
     ``others``: more retrievers (label -> retriever) run interleaved the same way; their rows come
-    back under ``"others"``. ``cpu_ms``: CPU time of this process per search (all its threads:
+    back under ``"others"``. ``queries``: the searches (default :data:`QUERIES`). ``cpu_ms``: CPU
+    time of this process per search (all its threads:
     LanceDB's, the full-text pool's, torch's), which other load on the machine barely changes."""
     out: dict[str, Any] = {}
     exact: dict[str, Any] = {}
@@ -146,7 +179,7 @@ def measure(retriever: Any, principal: Any, repeat: int, store: Any = None, *,
         flat_cpu: list[float] = []
         oms: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in others}
         for _ in range(repeat):
-            for q in QUERIES:
+            for q in queries or QUERIES:
                 ms += run(retriever, mode, q, cpu)
                 for label, r in others.items():
                     oms[label][0].extend(run(r, mode, q, oms[label][1]))
@@ -349,11 +382,20 @@ def http_overhead(data_dir: Path, services: Any, principal_tenant: str, repeat: 
             "prewarm_s": getattr(state, "prewarm_seconds", None), "pii_detection": services.settings.pii_detection}
 
 
-def cached_store(cache: Path, n: int, services: Any) -> tuple[Any, bool]:
-    """Point the services' index at ``cache/n<n>`` (a symlink); reuse it when a finished build is there."""
+def store_name(n: int, text: str) -> str:
+    """Folder name of a generated store (the uniform generator's keeps its former name)."""
+    return f"n{n}" if text == "uniform" else f"n{n}-{text}"
+
+
+def fill(store: Any, n: int, dim: int, text: str) -> None:
+    (fill_store if n <= 10_000 else fill_store_fast)(store, n, dim, text=text)
+
+
+def cached_store(cache: Path, n: int, services: Any, text: str = "zipf") -> tuple[Any, bool]:
+    """Point the services' index at ``cache/<store_name>`` (a symlink); reuse it when a finished build is there."""
     from copilot.core.services import build_services
 
-    target = cache / f"n{n}"
+    target = cache / store_name(n, text)
     done = (target / "complete").exists()
     if not done:
         shutil.rmtree(target, ignore_errors=True)
@@ -364,7 +406,7 @@ def cached_store(cache: Path, n: int, services: Any) -> tuple[Any, bool]:
     return build_services(settings), done
 
 
-def layout_store(folder: Path, n: int, services: Any, layout: str) -> tuple[Any, float, bool]:
+def layout_store(folder: Path, n: int, services: Any, layout: str, text: str = "zipf") -> tuple[Any, float, bool]:
     """The same generated data in another LanceDB layout (reused when a finished build is in ``folder``)."""
     from retrievers.stores.lancedb import LanceDBStore
 
@@ -378,17 +420,25 @@ def layout_store(folder: Path, n: int, services: Any, layout: str) -> tuple[Any,
     if done:
         store.ensure_indexes()
     else:
-        (fill_store if n <= 10_000 else fill_store_fast)(store, n, services.embedder.dim)
+        fill(store, n, services.embedder.dim, text)
         (folder / "complete").write_text(str(n))
     return store, round(time.perf_counter() - t, 1), done
 
 
-def prefilter_twin(services: Any, store: Any) -> tuple[Any, Any]:
-    """The served store's folder opened again with adaptive filtering off, and a retriever over it."""
+# The store's query-path options as they were before the 1M search work: the tables' kept rows
+# read one after the other.
+BEFORE: dict[str, Any] = {"concurrent_reads": False}
+
+
+def prefilter_twin(services: Any, store: Any, path: Path | None = None, **options: Any) -> tuple[Any, Any]:
+    """The served store's folder (or ``path``, the same data written otherwise) opened again with
+    adaptive filtering off (or other ``options``), and a retriever over it."""
     from retrievers.stores.lancedb import LanceDBStore
 
-    twin = LanceDBStore(store.path, dim=store.dim, ann_min_rows=store.ann_min_rows, ann_nprobes=store.ann_nprobes,
-                        ann_refine_factor=store.ann_refine_factor, layout=store.layout, adaptive_filter=False)
+    options = options or {"adaptive_filter": False}
+    twin = LanceDBStore(path or store.path, dim=store.dim, ann_min_rows=store.ann_min_rows,
+                        ann_nprobes=store.ann_nprobes, ann_refine_factor=store.ann_refine_factor, layout=store.layout,
+                        **options)
     twin.ensure_indexes()
     retriever = copy.copy(services.retriever)
     retriever.store = twin
@@ -422,7 +472,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-flat", action="store_true", help="skip the interleaved flat-scan comparison")
     ap.add_argument("--compare-prefilter", action="store_true",
                     help="also search the served store with adaptive filtering off (every query pre-filtered)")
+    ap.add_argument("--compare-before", action="store_true",
+                    help="also search the served store with the query-path options as they were before issue 17's "
+                         "1M work (BEFORE)")
+    ap.add_argument("--before-cache", type=Path, default=None,
+                    help="with --compare-before: the store cache holding the same data as written before (the "
+                         "former file format), searched as the 'before' variant instead of the served folder")
     ap.add_argument("--recall-queries", type=int, default=100)
+    ap.add_argument("--text", choices=("zipf", "uniform"), default="zipf",
+                    help="chunk texts and queries: zipf (natural-language word statistics, evals/zipf_text.py) "
+                         "or uniform (the former generator: ~60 words drawn uniformly, fixed queries)")
+    ap.add_argument("--queries", type=int, default=10, help="Zipf queries searched per repeat")
     ap.add_argument("--report-only", type=Path, default=None, help="rewrite the report of this JSON result")
     args = ap.parse_args(argv)
     if args.report_only is not None:
@@ -441,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("the first layout is the one the service builds: tenant")
     tmp = Path(tempfile.mkdtemp(prefix="bench-perf-"))
     principal = Principal("bench", "alder", AccessLevel.INTERNAL)
-    result: dict[str, Any] = {"machine": machine(), "sizes": {}, "layouts": layouts}
+    result: dict[str, Any] = {"machine": machine(), "sizes": {}, "layouts": layouts, "text": args.text,
+                              "before_cache": str(args.before_cache) if args.before_cache else None}
     args.out.mkdir(parents=True, exist_ok=True)
     try:
         for n in sizes:
@@ -458,14 +519,15 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             reused = False
             if args.store_cache is not None:
-                services, reused = cached_store(args.store_cache, n, services)
+                services, reused = cached_store(args.store_cache, n, services, args.text)
             if reused:
                 services.store.ensure_indexes()  # type: ignore[attr-defined]  # LanceDBStore
             else:
-                (fill_store if n <= 10_000 else fill_store_fast)(services.store, n, services.embedder.dim)
+                fill(services.store, n, services.embedder.dim, args.text)
                 if args.store_cache is not None:
-                    (args.store_cache / f"n{n}" / "complete").write_text(str(n))
+                    (args.store_cache / store_name(n, args.text) / "complete").write_text(str(n))
             load_s = time.perf_counter() - t
+            queries = zipf_text(n).queries(args.queries) if args.text == "zipf" else QUERIES
             store: Any = services.store  # LanceDBStore: the ANN switches are backend-specific
             services.retriever.search("warm up", principal, k=10)
             rss_served = rss_mb()
@@ -473,7 +535,8 @@ def main(argv: list[str] | None = None) -> int:
             others: dict[str, tuple[Any, Any, dict[str, Any]]] = {}
             for layout in layouts[1:]:
                 root = args.store_cache if args.store_cache is not None else tmp
-                ostore, o_load, o_reused = layout_store(root / f"n{n}-{layout}", n, services, layout)
+                ostore, o_load, o_reused = layout_store(root / f"{store_name(n, args.text)}-{layout}", n, services,
+                                                       layout, args.text)
                 oret = copy.copy(services.retriever)
                 oret.store = ostore
                 oret.search("warm up", principal, k=10)
@@ -482,10 +545,15 @@ def main(argv: list[str] | None = None) -> int:
                 pret, pstore = prefilter_twin(services, store)
                 pret.search("warm up", principal, k=10)
                 others["prefilter"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
+            if args.compare_before:
+                before_path = args.before_cache / store_name(n, args.text) if args.before_cache else None
+                pret, pstore = prefilter_twin(services, store, before_path, **BEFORE)
+                pret.search("warm up", principal, k=10)
+                others["before"] = (pret, pstore, {"load_s": 0.0, "store_reused": True, "rss_mb": rss_mb()})
             # With an index, the same searches on the same store with it bypassed (the flat scan
             # of before) run interleaved with the ANN ones, and so do the other layouts' searches.
             timings = measure(services.retriever, principal, args.repeat, store, flat=not args.no_flat,
-                              others={label: o[0] for label, o in others.items()})
+                              others={label: o[0] for label, o in others.items()}, queries=queries)
             other_timings = timings.pop("others", {})
             row: dict[str, Any] = {"load_s": round(load_s, 1), "store_reused": reused,
                                    "filter_counts": dict(getattr(store, "filter_counts", {})),
@@ -544,8 +612,10 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
     fig.savefig(out / f"{name}-latency-growth.png", dpi=110)
     plt.close(fig)
 
+    text = {"zipf": "Zipf-distributed texts and queries (evals/zipf_text.py)",
+            "uniform": "texts of ~60 words drawn uniformly, 10 fixed queries"}.get(result.get("text", "uniform"), "")
     md = ["# Search performance benchmark", "", f"Machine: {result['machine']}.", "",
-          "Synthetic chunks with generated vectors around topic centres; queries embedded by the real model "
+          f"Synthetic chunks ({text}) with generated vectors around topic centres; queries embedded by the real model "
           "(query cache off); principal sees 2 of 4 tenants and 3 of 4 levels. Targets: hybrid p95 < 50 ms "
           "at 10k, < 60 ms at 100k, < 150 ms at 1M; recall@10 >= .97.", "",
           "| chunks | ANN index | hybrid p50 | hybrid p95 | hybrid p95 flat scan | hybrid CPU ms (flat) | dense p95 | "
@@ -564,14 +634,19 @@ def report(result: dict[str, Any], sizes: list[int], out: Path, name: str) -> No
                   f"{rec.get('recall_at_50', '-')} | {rec.get('full_topk_share', '-')} | "
                   f"{r['rss_mb']} |")
     variants = {label for n in sizes for label in result["sizes"][n].get("layouts", {})}
-    if len(result.get("layouts", [])) > 1 or "prefilter" in variants:
-        baseline = "prefilter" if "prefilter" in variants else "single"
+    if len(variants) > 1:
+        baseline = next(v for v in ("prefilter", "before", "single") if v in variants)
         md += ["", "## Side by side (same data, same process, interleaved query by query)", "",
                "`tenant` (served): a tenant with 100k+ chunks in its own table, smaller ones sharing one; only "
                "the caller's tenants' tables are searched (concurrently) and merged; each table query post-filters "
                "when the caller sees at least half of the table (adaptive filtering), else pre-filters. "
                "`prefilter`: the same folder with every table query pre-filtered (the access predicate evaluated "
-               "on every row before ranking). `single`: every tenant in one table. Filter counts: table queries "
+               "on every row before ranking). "
+               + ("`before`: the same data as written before the 1M work (Lance file format 2.2, LanceDB's default; "
+                  "indexes built by that build), searched as before it (the tables' kept rows read one after the "
+                  "other). " if result.get("before_cache") else "`before`: the same folder with the query path as "
+                  "before the 1M work (the tables' kept rows read one after the other). ") +
+               "`single`: every tenant in one table. Filter counts: table queries "
                "pre-filtered / post-filtered / post-filtered then re-run pre-filtered (fallback). "
                "CPU = this process's CPU time per search.", "",
                "| chunks | variant | tables | hybrid p50 | hybrid p95 | hybrid CPU ms | dense p95 | full-text p95 | "

@@ -99,6 +99,13 @@ LAYOUTS = ("tenant", "single")
 POSTFILTER_MIN_SHARE = 0.5
 POSTFILTER_MIN_ROWS = 100_000
 POSTFILTER_MARGIN = 1.5
+# Lance file format of the tables this store creates. 2.1 reads a few rows by id (hydrate, and the
+# columns of each query's candidates) for about half the CPU of LanceDB's default ("stable", 2.2
+# with lancedb 0.40), at the same size on disk: on a 250k-row table, 5 random rows' 22 result
+# columns 7.4 vs 14.8 ms, their 9 candidate columns 4.7 vs 8.9 ms (reports/bench/bench_perf_1m.md).
+# Existing tables keep the format they were written in.
+FILE_FORMAT = "2.1"
+_NEW_TABLE = {"new_table_data_storage_version": FILE_FORMAT}
 # Tables up to this many rows answer dense queries from an in-process copy of their vectors and
 # access columns (_Mirror): ~4 bytes x dim x (rows + windows) of memory each.
 MIRROR_MAX_ROWS = 50_000
@@ -701,7 +708,7 @@ class LanceDBStore:
         read_consistency_s: float | None = None, adaptive_filter: bool = True,
         postfilter_min_share: float = POSTFILTER_MIN_SHARE, postfilter_min_rows: int = POSTFILTER_MIN_ROWS,
         postfilter_margin: float = POSTFILTER_MARGIN, mirror_max_rows: int | None = None,
-        mirror_background: bool = True,
+        mirror_background: bool = True, concurrent_reads: bool = True,
     ):
         import lancedb
 
@@ -736,6 +743,8 @@ class LanceDBStore:
         self.postfilter_min_share = postfilter_min_share
         self.postfilter_min_rows = postfilter_min_rows
         self.postfilter_margin = postfilter_margin
+        # Rows of several tables read by id (hydrate) side by side; False: one table after the other.
+        self.concurrent_reads = concurrent_reads
         # How each table query applied its filter: "pre", "post", "fallback" (post, then pre).
         self.filter_counts: dict[str, int] = {"pre": 0, "post": 0, "fallback": 0}
         # None: a table keeps the version it opened (plus this process's own writes). Several
@@ -754,7 +763,7 @@ class LanceDBStore:
             common = _with_windows(self._db.open_table(TABLE))
             self.dim = int(common.schema.field("vector").type.list_size)  # the stored width wins
         else:
-            common = self._db.create_table(TABLE, schema=_schema(self.dim))
+            common = self._db.create_table(TABLE, schema=_schema(self.dim), storage_options=_NEW_TABLE)
         self._parts[None] = _Part(common, None, self._write_lock)
         for tenant, name in tenant_tables.items():
             if common.count_rows(f"tenant_id = {_q(tenant)}"):
@@ -858,7 +867,7 @@ class LanceDBStore:
             if n < self.tenant_table_min_rows or self._own(tenant) is not None:
                 continue
             name = tenant_table_name(tenant)
-            table = self._db.create_table(name, schema=_schema(self.dim))
+            table = self._db.create_table(name, schema=_schema(self.dim), storage_options=_NEW_TABLE)
             scope = f"tenant_id = {_q(tenant)}"
             for batch in common.search().where(scope).select(columns).limit(None).to_batches(50_000):
                 if batch.num_rows:
@@ -1295,9 +1304,17 @@ class LanceDBStore:
             return hits
         full: dict[str, dict[str, Any]] = {}
         visible = {part.key: (part, where) for part, where in self._visible(flt)}
-        for key, wanted in by_part.items():
-            if key in visible:
-                full.update(self._read_rows(*visible[key], wanted, flt))
+        reads = [(visible[key], wanted) for key, wanted in by_part.items() if key in visible]
+        if len(reads) > 1 and self.concurrent_reads:
+            # Several tables' rows are read side by side, as their queries run (_run): reading a
+            # few rows by id costs LanceDB about a millisecond per column and random page, ~15 ms
+            # for a 250k-row tenant table's share of the top 10.
+            futures = [self._executor().submit(self._read_rows, *pw, wanted, flt) for pw, wanted in reads]
+            for f in futures:
+                full.update(f.result())
+        else:
+            for pw, wanted in reads:
+                full.update(self._read_rows(*pw, wanted, flt))
         lost = [cid for rows in by_part.values() for cid, _ in rows if cid not in full]
         found = {c.chunk_id: c for c in self.get_chunks(lost, flt)} if lost else {}
         out = []
@@ -1400,12 +1417,16 @@ class LanceDBStore:
         convert = convert or (lambda t: t.to_pylist())
         if len(queries) <= 1:
             return [convert(q.to_arrow()) for q in queries]
+        futures = [self._executor().submit(q.to_arrow) for q in queries]
+        return [convert(f.result()) for f in futures]
+
+    def _executor(self) -> Any:
+        """The threads several tables' queries and reads run on (made on first use)."""
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lancedb-query")
-        futures = [self._pool.submit(q.to_arrow) for q in queries]
-        return [convert(f.result()) for f in futures]
+        return self._pool
 
     def _ensure_fts_locked(self, part: _Part) -> bool:
         with self._write_lock:
