@@ -49,14 +49,25 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     dates = protected_ranges(text, dates_only=True)
     out = []
     for s in spans:
-        # A phone written after its cue or with a country prefix is a phone even when dotted like a version,
+        # A phone written after a cue or with a country prefix is a phone even when dotted like a version,
         # unless a group between its dots is one digit: phones are dotted in groups of two to four
         # ("612.59.27.23", "415.555.0132"), versions and builds are not ("5.3.0.7349", "2024.3.1389").
         strong_phone = s.entity_type == "PHONE_NUMBER" and s.score >= 0.7 and not _VERSION_DOTTED.fullmatch(
             text, s.start, s.end
         )
-        if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, dates if strong_phone else ranges):
-            continue
+        guard = dates if strong_phone else ranges
+        # With a cue elsewhere in its sentence ("call Ana Ruiz on 612.59.27.23") a dotted phone is judged
+        # without its own dotted shape, which reads as a version; a label before it still counts.
+        if (not strong_phone and s.entity_type == "PHONE_NUMBER" and s.score >= 0.65
+                and "." in text[s.start : s.end] and not _VERSION_DOTTED.fullmatch(text, s.start, s.end)):  # fmt: skip
+            guard = [r for r in ranges if r != (s.start, s.end)]
+        if s.entity_type in _SHAPE_GUESSED_TYPES and on_protected(s.start, s.end, guard):
+            # An address over several parts whose parts before the last are no structured value stays:
+            # a postcode and city such as "Gulbarga-032805" have an id's shape, "39, Pathak Nagar" not.
+            sep = max(text.rfind(",", s.start, s.end), text.rfind("\n", s.start, s.end))
+            if not (s.entity_type == "LOCATION" and sep > s.start and text[s.start : sep].strip()
+                    and not on_protected(s.start, sep, ranges)):  # fmt: skip
+                continue
         # A house number cut from the end of a clause or version ("§ 16.11 of the Harbour Loop ...")
         if s.entity_type == "LOCATION" and any(a < s.start < b for a, b in ranges):
             continue

@@ -10,6 +10,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import particles, words
+from guardrails.pii.recognizers.identifiers import RECORD_WORDS
 
 # Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
 _UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
@@ -125,6 +126,42 @@ def _has_street_segment(head: str) -> bool:
     )
 
 
+# A line of an address block above its postcode: a few capitalised words, numbers and particles, no
+# label, address or sentence ("0 Kayleigh Hills", "Kikisteeg 1", "Pathak Nagar", "39").
+_BLOCK_LINE = re.compile(r"[ \t>]*([^\n:;@?!]{1,45}?)[ \t,]*")
+_RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
+_HOUSE_NUMBER = re.compile(r"(?:^|[ \t])\d{1,5}[A-Za-z]?(?:/\d{1,5})?(?:$|[ \t,])")
+
+
+def _block_above(text: str, start: int) -> int:
+    """Start of an address block written over several lines whose postcode opens the line at
+    ``start`` ("0 Kayleigh Hills\nJacksonberg\nM2U 5ZQ", "Kikisteeg 1\n4655 YG\nKûbaard"): up to three
+    lines above, back to the one holding the house number; ``start`` itself when the lines above are
+    no such block (a name line, a label, a sentence, or no house number)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip(" \t>"):
+        return start
+    begin, pos = start, line_start
+    for _ in range(3):
+        if pos <= 0:
+            break
+        prev = text.rfind("\n", 0, pos - 1) + 1
+        m = _BLOCK_LINE.fullmatch(text, prev, pos - 1)
+        if not m:
+            break
+        toks = m.group(1).split()
+        if not toks or len(toks) > 5 or not all(t[:1].isupper() or t[:1].isdigit() or _token_kind(t) != "other"
+                                                for t in toks):  # fmt: skip
+            break
+        if _RECORD_WORD.search(m.group(1)):
+            break  # "Release 12", "Invoice 4711": a record's number above a code, not a house
+        if _HOUSE_NUMBER.search(m.group(1)):
+            begin = m.start(1)
+            break
+        pos = prev
+    return begin
+
+
 class PostalAddressRecognizer(EntityRecognizer):
     """Whole postal addresses anchored on a postcode/city; without a street, the anchor alone."""
 
@@ -146,6 +183,8 @@ class PostalAddressRecognizer(EntityRecognizer):
             begin = _extend_left(text, m.start())
             if needs_street and not _has_street_segment(text[begin : m.start()]):
                 continue
+            if begin == m.start() and not needs_street:
+                begin = _block_above(text, m.start())
             end = m.end()
             tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)\n]|$))", text[end:])
             if tail and len(tail.group(1).split()) <= 3:

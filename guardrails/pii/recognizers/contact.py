@@ -199,6 +199,10 @@ def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separat
     weak evidence, ids and order numbers have such shapes too. Post-processing keeps these only
     beside other contact details."""
     if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
+        # A trunk prefix and the whole national grouping of a region where the number is valid, its
+        # separators included ("06 12 84 51 89", "020 7946 0958"): the format a phone is written in.
+        if separated and len(groups) >= 3 and _grouped_like_region(digits, tuple(map(len, groups)), "-" in cand):
+            return GROUPED_PHONE_SCORE
         return WEAK_PHONE_SCORE
     if len(groups) == 1 and 10 <= len(digits) <= 12 and _valid_somewhere(digits):
         return WEAK_PHONE_SCORE  # a bare digit run: kept only beside other contact details

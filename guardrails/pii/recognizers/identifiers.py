@@ -105,7 +105,8 @@ class CardNumberRecognizer(PatternRecognizer):
 # precede the value (short digit strings pass a mod-10/11 check by chance one time in ten). Cues in
 # the product's languages, compounds included ("Steueridentifikationsnummer", "BSN-nummer").
 _ID_CUE = (
-    r"(?:tax|tin|taxpayer|steuer\w*|idnr|\w*identifikationsnummer|id|identifier|identification|identity|national|"
+    # "tax reference": a person's tax number (the record word "reference" alone names no identifier)
+    r"(?:tax[\s_-]+ref(?:erence)?|tax|tin|taxpayer|steuer\w*|idnr|\w*identifikationsnummer|id|identifier|identification|identity|national|"
     r"social\s+security|social\s+insurance|national\s+insurance|insurance\s+number|ni\s+(?:no|number)|nino|itin|"
     r"sécurité\s+sociale|s[ée]cu|nir|insee|num[ée]ro\s+fiscal|identifiant|bsn\w*|burgerservicenummer|"
     r"citizen\s+service|sofi\w*|aadhaa?r|uid|uidai|pesel|nip|dni|nie|nif|cif|nss|pan|personal\s+number|"

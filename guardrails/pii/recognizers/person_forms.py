@@ -33,7 +33,7 @@ _WHOLE_KEYS = (
     r"beneficiario|titular|b[ée]n[ée]ficiaire|empf[äa]nger(?:in)?|destinataire|destinatario|contact"
 )
 _KEY = re.compile(
-    rf"(?im:(?:^|(?<=[;|,])|(?<=[ \t]{{2}}))[ \t>*-]*[\"']?((?:{_PART_KEYS})|(?:{_WHOLE_KEYS}))"
+    rf"(?im:(?:^|(?<=[;|,])|(?<=[ \t]{{2}})|(?<=[.!?][ \t]))[ \t>*-]*[\"']?((?:{_PART_KEYS})|(?:{_WHOLE_KEYS}))"
     r"[\"']?[ \t]*[:=][ \t]*[\"']?)"
 )
 _PART_KEY = re.compile(rf"(?i:{_PART_KEYS})")
@@ -57,6 +57,8 @@ _VALUE = re.compile(
     rf"({_WORD}(?:(?:[ \t]|/){_WORD}){{0,3}})(?:,[ \t]*({_WORD}(?:[ \t]{_WORD}){{0,2}}))?"
     r"(?=[ \t]{2,}|[ \t]*(?:[\n;|\"')]|$))"
 )
+# A field, the first of a line's fields, may follow a sentence on the same line ("... workflow. Sole
+# trader: Field, Carolyn; date of birth ...").
 # A booking or a card names its holder without a colon, as travel systems print it: the surname in
 # capitals, then the given name ("Booking for DÖRR Hajo", "cardholder GARETH WILKINSON").
 _HOLDER_CUE = re.compile(
@@ -66,7 +68,9 @@ _HOLDER_CUE = re.compile(
 _CAPS_THEN_NAME = re.compile(rf"({_WORD})[ \t]+({_WORD}(?:[ \t]+{_WORD})?)(?=[ \t]*(?:[\n;,.)]|$))")
 # An invitation's attendee lines: full names separated by ";" or ",", in any case, perhaps with a
 # note in brackets or an address beside them ("Required: Ana Ruiz; PIOTR NOWAK (external); x@y.example").
-_ATTENDEE_KEY = re.compile(r"(?im:^[ \t>*-]*(?:required|optional|attendees|invitees|participants)[ \t]*:[ \t]*)")
+_ATTENDEE_KEY = re.compile(
+    r"(?im:(?:^|(?<=[.!?][ \t]))[ \t>*-]*(?:required|optional|attendees|invitees|participants)[ \t]*:[ \t]*)"
+)
 _ATTENDEE_ITEM = re.compile(
     rf"[ \t]*({_WORD}(?:[ \t]+{_WORD}){{1,3}})[ \t]*(?:\([^()\n]{{1,30}}\)|<[^<>\n]{{1,80}}>)?[ \t]*"
 )
@@ -127,6 +131,10 @@ class PersonFormRecognizer(EntityRecognizer):
                     continue
                 if not _PART_KEY.fullmatch(key) and len([w for w in words if w.lower() not in particles()]) < 2:
                     continue
+            elif role_key and _surname_first(head.split()):
+                # "Bank account holder: MADAN Krishna": the surname in capitals, the given name after it
+                if not _words_ok(words):
+                    continue
             elif _BARE_KEY.fullmatch(key) and len(words) == 1 and _beside_given_name(text, m.start()):
                 if not (head[:1].isupper() and _words_ok(words)):
                     continue
@@ -144,7 +152,8 @@ class PersonFormRecognizer(EntityRecognizer):
                           default=line_end)  # fmt: skip
                 item = _ATTENDEE_ITEM.fullmatch(text, pos, sep)
                 # an acronym beside a capitalised word is a product's or a unit's name ("SAP Concur")
-                if item and (item.group(1).isupper() or not any(w.isupper() for w in item.group(1).split())):
+                if item and (item.group(1).isupper() or not any(w.isupper() for w in item.group(1).split())
+                             or _surname_first(item.group(1).split())):  # fmt: skip
                     words = title_view(item.group(1)).split()
                     if _words_ok(words) and not has_domain_word(" ".join(words)):
                         out.append(RecognizerResult("PERSON", item.start(1), item.end(1), FORM_SCORE))
@@ -162,6 +171,14 @@ class PersonFormRecognizer(EntityRecognizer):
                 continue
             out.append(RecognizerResult("PERSON", v.start(), v.end(), FORM_SCORE))
         return out
+
+
+def _surname_first(words: list[str]) -> bool:
+    """The surname in capitals (three letters or more), then the given names capitalised in lower case
+    ("MADAN Krishna", "DÖRR Hajo Peter"): a form's and a booking's order, not an acronym's phrase
+    ("SAP Concur" is two letters too short, "IBM Cloud" one)."""
+    return (2 <= len(words) <= 3 and len(words[0]) >= 4 and words[0].isupper()
+            and all(w[:1].isupper() and w[1:].islower() for w in words[1:]))  # fmt: skip
 
 
 def _beside_given_name(text: str, pos: int) -> bool:

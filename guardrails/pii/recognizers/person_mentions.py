@@ -4,7 +4,9 @@ is on holiday", "Leo covers for her"), a joint subject with "I" ("Tariq and I"),
 ("Pieter's laptop"), a greeting of two people ("Hi Priya and Tom,"), a task passed on ("reassigned to
 Helga"), a first name in brackets after a personal role ("our technical contact (Ravi)"), a sender or
 recipient in an e-mail header ("Von: Anya" above "An: ..."),
-or someone one was "with" whom a "he"/"she" takes up as the next subject.
+or someone one was "with" whom a "he"/"she" takes up as the next subject; a full name, or one word
+the model itself reads as a person, in apposition to a noun only people are named by ("Agent Rosa
+verified ...", "the driver, Piet Smit").
 
 All are weak cues (``WEAK_CUE_RECOGNIZERS``): words the text also writes in lower case and words of
 the corpus's headings still veto them, and one word must pass ``_single_ok``.
@@ -75,6 +77,14 @@ _ROLE_THEN_NAME = re.compile(
     r"assistant|contact|contact[ \t]+person|colleague|counsel|sponsor|representative|approver|reviewer|"
     r"buddy|mentor|recruiter|chair(?:person)?))[ \t]+\([ \t]*"
 )
+# Nouns only people are named in apposition to ("Agent Rosa verified", "the driver, Piet Smit:",
+# "our colleague Ines"). Nouns that also name software or products ("agent", "driver", "host",
+# "user") are left out but for "Agent" written as a call centre's title before the name.
+_PERSON_NOUN = re.compile(
+    r"(?:\b(?i:caller|passenger|traveller|traveler|guest|visitor|candidate|applicant|colleague|employee|"
+    r"intern|trainee|technician|nurse|patient|cardholder|chauffeur)|(?<![\w-][ \t])\bAgent|"
+    r"(?i:\b(?:the|our|your|their|his|her|a)[ \t]+driver))(?:[ \t]*,)?[ \t]+"
+)
 _ME_AND = re.compile(rf"(?i:\b(?:me|I|myself)[ \t]+and[ \t]+)({_NAME_WORD})")
 # Things only a person has: a laptop, a calendar, a manager, a leave.
 # (not a calendar, inbox, manager, login or onboarding: a firm has those too)
@@ -130,6 +140,18 @@ class PersonMentionRecognizer(EntityRecognizer):
                 return None
             return span
 
+        # A noun naming only people, then the name in apposition: a full name as such; one word only
+        # where the model reads it as a person too ("Guest Wi-Fi", "Candidate Portal" are labels).
+        single = None
+        for m in _PERSON_NOUN.finditer(text):
+            span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+            if not span or _list_follows(text, span[1]) or _FIRM_AFTER.match(text, span[1]):
+                continue
+            if len(text[span[0] : span[1]].split()) == 1:
+                single = set(_model_single_names(nlp_artifacts)) if single is None else single
+                if span not in single:
+                    continue
+            add(*span)
         for pattern in (_ROLE_IS, _TALK_WITH, _HANDED_TO):
             for m in pattern.finditer(text):
                 if span := closing_name(m.end()):
@@ -170,6 +192,17 @@ class PersonMentionRecognizer(EntityRecognizer):
         m = re.match(rf"[ \t]+(?:and|&)[ \t]+({_NAME_WORD})", text[end:])
         if m and _CLOSES.match(text, end + m.end(1)):
             add(end + m.start(1), end + m.end(1))
+
+
+# What follows a firm named after a person: "and Sons", "y asociados", a legal form is judged later;
+# a lower-case noun phrase naming what it does ("Hamann second-level support").
+_FIRM_AFTER = re.compile(r"[ \t]+(?:&|and|und|et|en|y|e|i)[ \t]+[A-Za-z]|[ \t]+[a-z][\w-]*-[a-z]")
+
+
+def _model_single_names(nlp_artifacts: Any) -> list[tuple[int, int]]:
+    """Offsets of the one-word entities spaCy's NER labels as persons."""
+    return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+            if e.label_ == "PERSON" and len(e) == 1]  # fmt: skip
 
 
 def _next_to_header(text: str, line_start: int) -> bool:
