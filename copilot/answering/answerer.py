@@ -29,7 +29,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from copilot.answering.copies import prefer_fitting_copies
+from copilot.answering.copies import exact_copies, prefer_fitting_copies
+from copilot.answering.copies import normalize_words as _norm_unit
 from copilot.core.redact import ResponseRedactor, shift_spans
 from copilot.core.settings import Settings
 from guardrails import text as _text
@@ -222,11 +223,6 @@ def chunk_sentences(chunk: Chunk) -> list[tuple[int, int, str, str]]:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Sentence [start, end) offsets in ``text`` (``guardrails.text``)."""
     return _text.sentence_spans(text)
-
-
-def _norm_unit(text: str) -> str:
-    """Case, punctuation and spacing do not matter; words and numbers do."""
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 _LOWER_WORD_RE = re.compile(r"(?<![\w'’-])[a-z]{2,}(?![\w'’-])")
@@ -597,23 +593,6 @@ def trim_list(u: Sentence, q_terms: set[str]) -> Sentence:
         return u
     flat, masked = _flat(u.chunk, u.start, holding[-1])
     return replace(u, end=holding[-1], text=flat, embed_text=masked)
-
-
-def exact_copies(units: Sequence[Sentence], cands: Sequence[tuple[Sentence, float]]) -> list[list[Sentence]]:
-    """For each quoted unit, the candidate units of other documents with the same words (case,
-    punctuation and spacing aside), one per document: the quoted text stands in each of them, so
-    each is a source of it. Candidates come from the passages the asker was allowed to read."""
-    out: list[list[Sentence]] = []
-    for u in units:
-        key = _norm_unit(u.text)
-        docs = {u.chunk.doc_id}
-        found: list[Sentence] = []
-        for c, _ in cands:
-            if c.chunk.doc_id not in docs and _norm_unit(c.text) == key:
-                docs.add(c.chunk.doc_id)
-                found.append(c)
-        out.append(found)
-    return out
 
 
 def passage_rank_share(cands: Sequence[tuple[Sentence, float]], hits: Sequence[ScoredChunk]) -> np.ndarray:

@@ -17,6 +17,7 @@ nothing is read beyond the passages the caller was already allowed to see.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -72,4 +73,26 @@ def prefer_fitting_copies(
         ranked = sorted(group, key=lambda i: (-fits[i], -out[i]))
         for step, i in enumerate(ranked):
             out[i] = top - step * _STEP
+    return out
+
+
+def normalize_words(text: str) -> str:
+    """Case, punctuation and spacing do not matter; words and numbers do."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def exact_copies(units: Sequence[Any], cands: Sequence[tuple[Any, float]]) -> list[list[Any]]:
+    """For each quoted unit, the candidate units of other documents with the same words (case,
+    punctuation and spacing aside), one per document: the quoted text stands in each of them, so
+    each is a source of it. Candidates come from the passages the asker was allowed to read."""
+    out: list[list[Any]] = []
+    for u in units:
+        key = normalize_words(u.text)
+        docs = {u.chunk.doc_id}
+        found: list[Any] = []
+        for c, _ in cands:
+            if c.chunk.doc_id not in docs and normalize_words(c.text) == key:
+                docs.add(c.chunk.doc_id)
+                found.append(c)
+        out.append(found)
     return out

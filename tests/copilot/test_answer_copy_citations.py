@@ -8,7 +8,8 @@ import re
 import numpy as np
 import pytest
 
-from copilot.answering.answerer import Answerer, exact_copies
+from copilot.answering.answerer import Answerer
+from copilot.answering.copies import exact_copies
 from copilot.core.redact import ResponseRedactor, load_policy
 from copilot.core.settings import Settings
 from evals.answer_metrics import token_f1

@@ -32,6 +32,8 @@ _WHOLE_KEYS = (
     r"applicant|policy[ _]?holder|insured|recipient|ship[ _]to|titulaire|kontoinhaber(?:in)?|begunstigde|"
     r"beneficiario|titular|b[ée]n[ée]ficiaire|empf[äa]nger(?:in)?|destinataire|destinatario|contact"
 )
+# A field may follow a sentence on the same line ("... workflow. Sole trader: Brandt, Helga; date of
+# birth ...").
 _KEY = re.compile(
     rf"(?im:(?:^|(?<=[;|,])|(?<=[ \t]{{2}})|(?<=[.!?][ \t]))[ \t>*-]*[\"']?((?:{_PART_KEYS})|(?:{_WHOLE_KEYS}))"
     r"[\"']?[ \t]*[:=][ \t]*[\"']?)"
@@ -39,7 +41,7 @@ _KEY = re.compile(
 _PART_KEY = re.compile(rf"(?i:{_PART_KEYS})")
 # Whole-name keys whose value is as often a firm's, a product's or a place's: the others name a
 # person's role (holder, payee, passenger ...), whose value in capitals or surname first is a name
-# whatever the case of the key ("Bank account holder: FLORA KRAUS", "Sole trader: Field, Carolyn").
+# whatever the case of the key ("Bank account holder: FLORA KRAUS", "Sole trader: Brandt, Helga").
 _AMBIGUOUS_KEY = re.compile(
     r"(?i:name|full[ _]name|nom|nombre|nome|naam|contact|ship[ _]to|recipient|destinataire|destinatario|"
     r"empf[äa]nger(?:in)?|holder|insured)"
@@ -57,8 +59,6 @@ _VALUE = re.compile(
     rf"({_WORD}(?:(?:[ \t]|/){_WORD}){{0,3}})(?:,[ \t]*({_WORD}(?:[ \t]{_WORD}){{0,2}}))?"
     r"(?=[ \t]{2,}|[ \t]*(?:[\n;|\"')]|$))"
 )
-# A field, the first of a line's fields, may follow a sentence on the same line ("... workflow. Sole
-# trader: Field, Carolyn; date of birth ...").
 # A booking or a card names its holder without a colon, as travel systems print it: the surname in
 # capitals, then the given name ("Booking for DÖRR Hajo", "cardholder GARETH WILKINSON").
 _HOLDER_CUE = re.compile(
@@ -116,7 +116,7 @@ class PersonFormRecognizer(EntityRecognizer):
             role_key = not _PART_KEY.fullmatch(key) and not _AMBIGUOUS_KEY.fullmatch(key)
             if given is not None:
                 # "DUBOIS, Jean-Luc": the surname in capitals, then the given names; after a role's
-                # key in title case too ("Sole trader: Field, Carolyn")
+                # key in title case too ("Sole trader: Brandt, Helga")
                 if not (caps or (role_key and head[:1].isupper() and given[:1].isupper())):
                     continue
                 if not _words_ok(words + title_view(given).split()):
