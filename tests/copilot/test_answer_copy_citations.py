@@ -4,6 +4,7 @@ Real store, real model, real answerer; the guides are written for these tests.""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -96,3 +97,24 @@ def test_exact_copies_match_words_only_and_one_per_document(store, embedder):
     # A unit of the only document holding it has no copies.
     other = next(u for u, _ in cands if "hosted project" in u.text)
     assert exact_copies([other], cands) == [[]]
+
+
+def test_a_copy_the_asker_may_not_read_is_never_cited(embedder, tmp_path):
+    """The copy of the prerequisite in an internal guide is cited for an internal reader only."""
+    internal = replace(ONPREM, chunk_id="internal", doc_id="install-internal.md",
+                       access_level=AccessLevel.INTERNAL)
+    other_tenant = replace(ONPREM, chunk_id="tenant-b", doc_id="install-b.md", tenant_id="globex")
+    s = LanceDBStore(tmp_path / "index")
+    chunks = [CLOUD, internal, other_tenant]
+    s.upsert(chunks, np.asarray(embedder.encode([f"{c.title}\n{c.text}" for c in chunks])))
+    answerer = Answerer(Retriever(s, embedder), embedder, Settings(), scoper=None)
+    staff = Principal("s", "acme", AccessLevel.INTERNAL)
+
+    def cited(principal):
+        hits = answerer.retriever.search(Q, principal, k=6)
+        ans = answerer.extractive(Q, principal, hits, ResponseRedactor(principal, load_policy(None), None), False)
+        assert not ans.refused
+        return {c.doc_id for c in ans.citations}
+
+    assert cited(P) == {"install-cloud.md"}
+    assert cited(staff) == {"install-cloud.md", "install-internal.md"}
