@@ -149,6 +149,50 @@ def calibrate(sets: dict[str, list[dict[str, Any]]], min_answered: float,
     return {k: best[1][k] for k in grid}, best[0]
 
 
+def fit_logistic(sets: dict[str, list[dict[str, Any]]], l2: float = 1.0, iters: int = 200) -> dict[str, float]:
+    """The weights of :data:`LINEAR` from a logistic regression "answerable?" over the best unit's
+    score and every linear signal, fitted on the dev halves only, with each set weighing the same
+    and, within a set, its answerable and unanswerable questions weighing half each (the objective
+    is balanced accuracy per set; a set with only answerable questions teaches what not to
+    refuse). Each weight is the signal's coefficient over the score's, so the product's rule
+    ``score + sum(weight * signal) >= min_confidence + margin_floor`` is the fitted boundary once
+    the floor is chosen (:func:`calibrate`). Newton steps with an L2 penalty on standardised
+    signals (no intercept penalty)."""
+    names = ["score", *LINEAR.values()]
+    xs, ys, ws = [], [], []
+    for rows in sets.values():
+        dev = [r for r in rows if r["half"] == "dev" and r.get("signals")]
+        if not dev:
+            continue
+        pos = [r for r in dev if r["answerable"]]
+        neg = [r for r in dev if not r["answerable"]]
+        for group in (pos, neg):
+            share = (0.5 if pos and neg else 1.0) / max(len(group), 1)
+            for r in group:
+                xs.append([float(r["signals"].get(n, 0.0)) for n in names])
+                ys.append(1.0 if r["answerable"] else 0.0)
+                ws.append(share)
+    x, y, w = np.asarray(xs), np.asarray(ys), np.asarray(ws)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    z = np.hstack([np.ones((len(x), 1)), (x - mu) / sd])
+    beta = np.zeros(z.shape[1])
+    pen = np.full(z.shape[1], l2 / len(sets))
+    pen[0] = 0.0
+    for _ in range(iters):
+        prob = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        grad = z.T @ (w * (prob - y)) + pen * beta
+        hess = (z * (w * prob * (1 - prob))[:, None]).T @ z + np.diag(pen + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    coef = beta[1:] / sd
+    if coef[0] <= 0:
+        raise SystemExit("the fitted score coefficient is not positive: no rule of the product's form")
+    return {k: round(float(coef[i + 1] / coef[0]), 4) for i, k in enumerate(LINEAR)}
+
+
 def current_rule() -> dict[str, float]:
     """The product's refusal rule (``Settings`` defaults, ``COPILOT_ANSWER_*`` overrides)."""
     from copilot.core.settings import Settings
@@ -178,6 +222,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--min-answered", type=float, default=0.85)
     ap.add_argument("--min-answered-set", action="append", default=None, metavar="SET=SHARE",
                     help="a higher answered floor for one set's dev half (repeatable; default docs=0.97)")
+    ap.add_argument("--logistic", action="store_true",
+                    help="weights from a logistic regression on the dev halves (fit_logistic); the grid "
+                         "then searches only the thresholds and the floor")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
     floors: dict[str, float] = {}
@@ -200,7 +247,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for d in [args.rows_out] if args.run else args.rows:
         for f in sorted(d.glob("*-rows.json")):
             sets[f.name.removesuffix("-rows.json")] = json.loads(f.read_text())
-    p, obj = calibrate(sets, args.min_answered, floors)
+    grid = None
+    if args.logistic:
+        weights = fit_logistic(sets)
+        grid = {**{k: v for k, v in GRID.items() if k not in LINEAR}, **{k: [v] for k, v in weights.items()},
+                "min_confidence": [round(0.0 + 0.02 * i, 2) for i in range(36)],
+                "margin_floor": [round(-1.0 + 0.01 * i, 2) for i in range(301)]}
+    p, obj = calibrate(sets, args.min_answered, floors, grid)
     before = current_rule()
     res = {"rule": p, "dev_objective": obj, "min_answered": args.min_answered, "min_answered_set": floors,
            "figures": {name: {h: figures([r for r in rows if r["half"] == h], p) for h in HALVES}

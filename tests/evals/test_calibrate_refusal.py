@@ -63,3 +63,23 @@ def test_the_product_refuses_by_the_committed_calibrated_rule():
     chosen = json.loads(path.read_text())["rule"]
     assert set(chosen) == set(GRID)
     assert current_rule() == chosen
+
+
+
+def test_the_logistic_combiner_weighs_the_signal_that_separates_the_dev_half():
+    # The best unit's lead over the field separates the dev half, its score only a little; the
+    # test half says the opposite and must not matter.
+    from evals.calibrate_refusal import fit_logistic
+
+    rng = random.Random(3)
+    dev = [row(True, peak=rng.uniform(0.2, 0.4), score=rng.uniform(0.45, 0.8)) for _ in range(60)]
+    dev += [row(False, peak=rng.uniform(0.0, 0.15), score=rng.uniform(0.4, 0.75)) for _ in range(60)]
+    test = [row(False, half="test", peak=0.5, score=0.9) for _ in range(60)]
+    w = fit_logistic({"contracts": dev + test})
+    assert w["peak_weight"] > 1.0
+    assert all(abs(v) < 0.5 for k, v in w.items() if k != "peak_weight")  # the others carry nothing
+    # With the fitted weights, the floor the grid then finds separates the dev half.
+    grid = {**{k: [0.0] for k in GRID}, **{k: [v] for k, v in w.items()},
+            "min_confidence": [0.0], "margin_floor": [round(-1.0 + 0.02 * i, 2) for i in range(151)]}
+    _, obj = calibrate({"contracts": dev + test}, min_answered=0.9, grid=grid)
+    assert obj >= 0.95
