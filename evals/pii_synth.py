@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import string
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -996,6 +997,11 @@ _FAMILIES: dict[str, tuple[dict[str, tuple[list[str], list[str]]], tuple[str, ..
 }
 
 
+def _line_template(t: str) -> bool:
+    """A template that is a line of a table, a CSV export or a chat log (or holds several lines)."""
+    return "\n" in t or t.startswith(("|", "[")) or bool(re.match(r"\{\w+\}[,;]", t))
+
+
 def _row(fk: Faker, rng: random.Random, loc: str, genre: str, family: str, clean_share: float) -> dict[str, Any]:
     """One text of ``genre`` from ``family``'s templates, with its planted spans and negatives."""
     templates, suffixes, kinds = _FAMILIES[family]
@@ -1011,7 +1017,9 @@ def _row(fk: Faker, rng: random.Random, loc: str, genre: str, family: str, clean
     b.add_template("{n_title}\n\n")
     for j, t in enumerate(chosen):
         if j:
-            b._literal("\n\n" if "\n" in t or rng.random() < 0.3 else " ")
+            # The third family writes a table row, a CSV line or a chat line on a line of its own.
+            own_line = family == DEV3_FAMILY and (_line_template(t) or _line_template(chosen[j - 1]))
+            b._literal("\n\n" if "\n" in t or own_line or rng.random() < 0.3 else " ")
         b.add_template(t)
     text = "".join(b.parts)
     for s in b.spans + b.negatives:
