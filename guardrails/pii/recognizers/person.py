@@ -345,14 +345,20 @@ _ADDED_WORD = re.compile(r"[^\W\d_]{2,}")
 
 def inside_non_person(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool:
     """``a:b`` lies inside an organisation or place entity that adds a word to it on the same line
-    ("Ana Ruiz Consulting"). The model also glues a time or the line before onto a name ("02:31 Ana
-    Ruiz", "... Policy\n\nAna Ruiz", "Ana Ruiz's"): an entity that adds no word of two letters or
-    more, or reaches over a line break, says nothing about the name."""
+    ("Ana Ruiz Consulting", "at Hotel Jan van Eyck Brugge"). The model also glues onto a name what
+    opens its line ("02:31 Ana Ruiz", "Goedemiddag Eline", "Tasks - Zendesk"), the heading above
+    ("Policy\n\nAna Ruiz"), a possessive or a bracket after it ("Ana Ruiz's", "Ana Ruiz
+    (Procurement"): those say nothing about the name."""
     for x, y in orgs:
-        if x <= a and b <= y and (y - x) > (b - a):
-            extra = text[x:a] + text[b:y]
-            if "\n" not in text[x:y] and _ADDED_WORD.search(extra):
-                return True
+        if not (x <= a and b <= y and (x < a or b < y)) or "\n" in text[x:y]:
+            continue
+        after = text[b:y]
+        if "(" not in after and ")" not in after and _ADDED_WORD.search(after):
+            return True
+        # a word before the name counts where the entity does not open its line
+        line_start = text.rfind("\n", 0, x) + 1
+        if _ADDED_WORD.search(text[x:a]) and re.search(r"\w", text[line_start:x]):
+            return True
     return False
 
 
