@@ -20,7 +20,7 @@ from tests.guardrails.pii_probe import overlaps as _flagged
     ("text", "name"),
     [
         ("Owner [Ingrid Solberg]; due Friday.", "Ingrid Solberg"),
-        ("Sign-off: [Tomasz Wilk] on behalf of the plant.", "Tomasz Wilk"),
+        ("Taken by (Kasia Nowak).", "Kasia Nowak"),
         ("Escalation owner [Bogdan]; deputy [K. Lindqvist].", "K. Lindqvist"),
         ("Present: Ruth, Amara, J. Okafor", "J. Okafor"),
         ("For the quote, contact H. Verbeek on the usual line.", "H. Verbeek"),
@@ -38,6 +38,9 @@ def test_names_in_brackets_and_initialled(detector: PiiDetector, text: str, name
         ("Licences (SAP) and support (external) are billed (monthly).", "external"),
         ("Priority [High]; status [Open]; area [Billing].", "High"),
         ("Export the ledger (General Ledger Accounts) first.", "General Ledger"),
+        # feature and setting names in brackets have a name's shape; the model does not read them as persons
+        ("The setting (Auto Post) is off by default.", "Auto Post"),
+        ("Version 2.1 (Beta Channel) ships in May.", "Beta Channel"),
         ("See Appendix B. Customers must countersign it.", "Customers"),
         ("B. Payment Terms\nInvoices are due in 30 days.", "Payment"),
         ("Run the job on node 3 A. Kernel logs are kept.", "Kernel"),

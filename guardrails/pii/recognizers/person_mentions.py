@@ -144,6 +144,7 @@ class PersonMentionRecognizer(EntityRecognizer):
         # A noun naming only people, then the name in apposition: a full name as such; one word only
         # where the model reads it as a person too ("Guest Wi-Fi", "Candidate Portal" are labels).
         single = None
+        persons: set[tuple[int, int]] | None = None
         for m in _PERSON_NOUN.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if not span or _list_follows(text, span[1]) or _FIRM_AFTER.match(text, span[1]):
@@ -159,17 +160,17 @@ class PersonMentionRecognizer(EntityRecognizer):
                     add(*span)
                     self._partner(text, span[1], add)
         # A name alone in brackets: the owner of a task ("alert tuning (Helen)"), a person after a
-        # role or an address ("owner [Nigel]", "x@y.example (Gail)"). A full name as such, one word
-        # only where the model reads it as a person too ("(SAP)", "(external)" are no names).
+        # role or an address ("owner [Nigel]", "x@y.example (Gail)"), only where the model reads the
+        # bracket's words as a person too: capitalised feature and setting names in brackets ("(Auto
+        # Post)", "(Beta Channel)") look like names to the shape test, and "(SAP)" is no name.
         for m in _BRACKETED.finditer(text):
             a, b = m.start(1), m.end(1)
             words = text[a:b].split()
             if len(words) >= 2 and not all(w[:1].isupper() for w in words if w.lower() not in particles()):
                 continue
-            if len(words) == 1:
-                single = set(_model_single_names(nlp_artifacts)) if single is None else single
-                if (a, b) not in single:
-                    continue
+            persons = set(_model_person_spans(nlp_artifacts)) if persons is None else persons
+            if (a, b) not in persons:
+                continue
             add(a, b)
         # An initial and a surname ("A. Douglas", "contact T. Brooks on ..."): not a list's label
         # ("A. Scope" at a line's start, "Appendix B. Customers"), nor a heading going on in capitals.
@@ -235,6 +236,12 @@ def _model_single_names(nlp_artifacts: Any) -> list[tuple[int, int]]:
     """Offsets of the one-word entities spaCy's NER labels as persons."""
     return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
             if e.label_ == "PERSON" and len(e) == 1]  # fmt: skip
+
+
+def _model_person_spans(nlp_artifacts: Any) -> list[tuple[int, int]]:
+    """Offsets of the entities spaCy's NER labels as persons."""
+    return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+            if e.label_ == "PERSON"]  # fmt: skip
 
 
 def _next_to_header(text: str, line_start: int) -> bool:
