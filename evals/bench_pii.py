@@ -379,7 +379,11 @@ def write_report(results: dict[str, Any], out: Path) -> None:
         "test half comes from six genres, sentences, product suffixes and title kinds the dev half never uses "
         "(only dev was looked at while tuning). "
         + ("The dev half holds two families: `dev1` (the first six genres) and `dev2` (nine genres written after "
-           "`dev1` was saturated, rows with `family: dev2`); `dev` is both. " if "dev2" in bs["per_split"] else "")
+           "`dev1` was saturated, rows with `family: dev2`); `dev` is both. "
+           if "dev2" in bs["per_split"] and "dev3" not in bs["per_split"] else "")
+        + ("The dev half holds three families: `dev1` (the first six genres), `dev2` (nine genres written after "
+           "`dev1` was saturated, rows with `family: dev2`) and `dev3` (eight genres written after `dev2` was "
+           "tuned, rows with `family: dev3`); `dev` is all three. " if "dev3" in bs["per_split"] else "")
         + f"Per half: {bs['per_split']}.",
         "- presidio_synth: `../shared/data/presidio_synth` (MIT, microsoft/presidio-research), rows 0-499 dev, "
         "500-1499 test; ORGANIZATION/DATE_TIME/TITLE/AGE/NRP/DOMAIN_NAME are not personal data here: detections "
@@ -388,9 +392,9 @@ def write_report(results: dict[str, Any], out: Path) -> None:
         "",
     ]
     labels = {"dev": "dev half", "test": "test half", "dev1": "dev half, first family (dev1)",
-              "dev2": "dev half, second family (dev2)"}  # fmt: skip
+              "dev2": "dev half, second family (dev2)", "dev3": "dev half, third family (dev3)"}  # fmt: skip
     for ds, splits in results["datasets"].items():
-        for split in ("dev", "dev1", "dev2", "test"):
+        for split in ("dev", "dev1", "dev2", "dev3", "test"):
             if split in splits:
                 lines += [f"## {ds}, {labels[split]}", "", *_table(splits[split]), ""]
     if results.get("docs_spans"):

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import string
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -43,6 +44,7 @@ DEFAULT_SEED = 20261201
 # the same seed gives the same file on any day.
 REFERENCE_DATE = date(2026, 12, 1)
 DEFAULT_DEV2 = 288  # rows of the second dev family: 9 genres x 8 locales x 4
+DEFAULT_DEV3 = 256  # rows of the third dev family: 8 genres x 8 locales x 4
 DEFAULT_OUT = Path(__file__).with_name("data") / "pii_business.jsonl"
 
 
@@ -323,6 +325,12 @@ PII_SLOTS = {
     "LTSURNAME": "PERSON",
     "PHONE_NAT": "PHONE_NUMBER",
     "ADDRESS_LINES": "LOCATION",
+    # Slots of the third dev family only.
+    "PERSON_CAPS": "PERSON",
+    "FIRST_LOWER": "PERSON",
+    "INITIAL_SURNAME": "PERSON",
+    "SURNAME": "PERSON",
+    "PERSON_PNR": "PERSON",
 }
 
 TEMPLATES: dict[str, tuple[list[str], list[str]]] = {
@@ -707,8 +715,159 @@ DEV2_SEED_OFFSET = 2  # the second family's RNG stream: seed + offset, its own F
 _DEV2_PRODUCT_SUFFIX = ("Pulse", "Forge", "Nexus", "Gate", "Track", "Sense", "Loop", "Grid", "Core", "Wave")
 _DEV2_TITLE_KINDS = ("Vendor Onboarding Form", "Incident Review", "Travel Policy", "Expense Guidelines",
                      "Visit Report Template", "Call Handling Script", "HR Letter Template")  # fmt: skip
+# A third dev family, written after the second had been tuned: eight more genres (HR onboarding
+# forms, vendor master-data changes, meeting minutes, support chats, CRM exports, payroll notices,
+# visa letters, travel itineraries) and shapes neither earlier family uses: names in brackets, in
+# capitals and in lower case as chat handles, first names alone as speakers, initial + surname,
+# surname and given names in separate fields, airline ``SURNAME/GIVEN`` names, identifiers in table
+# cells and CSV rows with only a header or a column to say what they are. Its rows are split ``dev``
+# with ``family`` ``dev3`` and come from their own RNG stream after the second family's rows.
+DEV3_TEMPLATES: dict[str, tuple[list[str], list[str]]] = {
+    "starter_form": (
+        [
+            "NEW STARTER CHECKLIST\nlegal name: {PERSON_LOWER}\npreferred name: {FIRST}\nstart date: {n_date}\n"
+            "cost centre: {n_order}",
+            "Emergency contact (spouse) - {PERSON} - {PHONE_NAT}",
+            "Right to work seen: [x] passport [ ] residence permit; document {PASSPORT}, holder {PERSON_CAPS}.",
+            "Badge photo uploaded for {FIRST_LOWER}; laptop asset {n_ticket} assigned.",
+            "Home address (for the welcome pack):\n{ADDRESS_LINES}",
+            "Buddy for the first month: {INITIAL_SURNAME} (team lead, {EMAIL}).",
+            "Salary account {IBAN} / {BIC} set up by [{PERSON}] on {n_date}.",
+        ],
+        [
+            "Probation review after six months per clause {n_clause} of the {n_title}.",
+            "Equipment budget {n_amount}; order {n_order} placed on {n_date}.",
+            "Accounts are created in {n_product} {n_version} by {n_org}.",
+            "Onboarding ticket {n_ticket} closes when every item is ticked.",
+        ],
+    ),
+    "vendor_change": (
+        [
+            "CHANGE REQUEST {n_ticket}\nfield | old value | new value\nbank account | {IBAN} | {IBAN}\n"
+            "swift | {BIC} | {BIC}",
+            "Contact person changed from {PERSON} to {PERSON2} effective {n_date}.",
+            "The call-back to verify the change went to {PHONE_NAT} and was answered by {FIRST}.",
+            "Sole proprietor {PERSON_CAPS}, {NATID}, {ADDRESS}.",
+            "Approved by [{PERSON}] on {n_date}; requested by {INITIAL_SURNAME} ({EMAIL}).",
+            "Old remit-to: {n_org}\nNew remit-to: {SURNAME_COMMA}\n{ADDRESS_LINES}",
+        ],
+        [
+            "Vendor {n_order} is blocked for payment until {n_date}.",
+            "Change {n_ticket} follows the four-eyes rule in section {n_clause} of the {n_title}.",
+            "{n_org} moved its remit-to account; the {n_product} sync {n_version} picks it up overnight.",
+            "Payment terms changed from 30 to 45 days; open items total {n_amount}.",
+        ],
+    ),
+    "committee_minutes": (
+        [
+            "Attendees: {FIRST}, {FIRST}, {INITIAL_SURNAME}\nApologies: {PERSON}",
+            "ACTION ({FIRST_LOWER}): circulate the {n_product} estimate before {n_date}.",
+            "{PERSON_CAPS} noted that the budget of {n_amount} excludes {n_ticket}.",
+            "Item 3 - {LTSURNAME} presented the {n_version} roadmap.",
+            "Minutes: {PERSON}. Next meeting at {ADDRESS}.",
+            "AOB: {FIRST} to share the dial-in ({PHONE_NAT}) with {n_org}.",
+            "Decision owner [{FIRST}]; reviewer [{INITIAL_SURNAME}].",
+        ],
+        [
+            "Item 1 - minutes of {n_date} approved without change.",
+            "Decision: adopt {n_product} {n_version}; cost {n_amount} under {n_order}.",
+            "Clause {n_clause} of the {n_title} remains open; tracked in {n_ticket}.",
+            "{n_org} will present at the next steering committee.",
+        ],
+    ),
+    "support_chat": (
+        [
+            "[10:02] {FIRST_LOWER}: hi, my card {CARD} was charged twice for {n_order}",
+            "[10:04] {FIRST}: Hello, I can help with that. Which e-mail is the account under?\n"
+            "[10:05] customer: {EMAIL}, and my number is {PHONE_NAT}",
+            "[10:06] {FIRST}: For security, please confirm your birthday.\n[10:06] customer: {DOB}",
+            "[10:08] customer: ship the replacement to {ADDRESS} please",
+            "[10:09] customer: i logged in from {IP} yesterday and got locked out",
+            "Transcript e-mailed to {PERSON} <{EMAIL}>.",
+        ],
+        [
+            "[10:10] bot: Your case number is {n_ticket}.",
+            "[10:11] agent: the fix ships in {n_version} on {n_date}.",
+            "[10:12] agent: a refund of {n_amount} was issued for order {n_order}.",
+            "[10:13] agent: see section {n_clause} of the {n_title} for {n_product} returns.",
+        ],
+    ),
+    "crm_export": (
+        [
+            "contact_id;full_name;email;phone\n{n_order};{PERSON};{EMAIL};{PHONE_NAT}",
+            "| {n_org} | {SURNAME_COMMA} | {EMAIL} | {n_date} |",
+            "Lead {n_ticket} created by {FIRST_LOWER} from the webinar; decision maker {INITIAL_SURNAME}.",
+            "Opportunity {n_order} ({n_amount}) - owner {PERSON}, last touch {n_date}.",
+            "{n_order},{n_org},\"{ADDRESS}\"",
+            "{PERSON_LOWER},{EMAIL},{n_date}",
+        ],
+        [
+            "account_id;name;segment;arr\n{n_order};{n_org};{n_product};{n_amount}",
+            "Export generated on {n_date} by {n_product} {n_version}.",
+            "Duplicate rule {n_clause} merged {n_ticket} into {n_order}.",
+            "Data retention follows the {n_title}.",
+        ],
+    ),
+    "payroll_notice": (
+        [
+            "PAYSLIP {n_date}\nEmployee: {PERSON_CAPS}\nEmployee no.: {n_order}\nNI / SSN: {NATID}",
+            "Net pay of {n_amount} will be credited to {IBAN} on {n_date}.",
+            "Tax class change requested by {PERSON} (born {DOB}).",
+            "Pay to: {SURNAME_COMMA}\n{ADDRESS_LINES}",
+            "Garnishment order {n_ticket} against {PERSON} applies from {n_date}.",
+            "Questions: payroll desk {PHONE_NAT} or {EMAIL} ({FIRST}).",
+        ],
+        [
+            "Pay period {n_date}; gross {n_amount}; tax table {n_version}.",
+            "Deductions follow clause {n_clause} of the {n_title}.",
+            "{n_org} processes the payroll in {n_product}.",
+            "Run {n_ticket} recalculated order {n_order}.",
+        ],
+    ),
+    "visa_letter": (
+        [
+            "TO WHOM IT MAY CONCERN\n\nThis is to confirm that {PERSON} (passport {PASSPORT}, born {DOB}) is "
+            "employed by {n_org}.",
+            "{LTSURNAME} will attend meetings at {ADDRESS} from {n_date}.",
+            "Surname: {SURNAME}\nGiven names: {FIRST}\nTravel document no.: {PASSPORT}\nDate of birth: {DOB}",
+            "All costs, estimated at {n_amount}, are borne by {n_org}; contact {INITIAL_SURNAME} on {PHONE_NAT}.",
+            "Identity card {NATID} was presented in place of a residence permit.",
+            "Signed: {PERSON}, Head of People",
+        ],
+        [
+            "The visit relates to the {n_product} project under contract {n_order}.",
+            "This letter is issued under reference {n_ticket} on {n_date}.",
+            "The assignment is governed by the {n_title}, clause {n_clause}.",
+            "{n_org} guarantees the return journey before {n_date}.",
+        ],
+    ),
+    "itinerary": (
+        [
+            "PASSENGER {PERSON_PNR}\nBOOKING REF {n_ticket}\nISSUED {n_date}",
+            "Seat 14C, frequent flyer {n_order}, booked by {FIRST}.",
+            "Hotel guest: {PERSON} | arrival {n_date} | guarantee {CARD}",
+            "Pick-up from {ADDRESS} at 06:15; the driver will call {PHONE_NAT}.",
+            "APIS: document {PASSPORT}, {DOB}, {PERSON_PNR}",
+            "Booked through {n_product} by {PERSON_LOWER} for {PERSON2}.",
+            "CAR HIRE | main driver {PERSON_CAPS} | permit {DL} | {n_amount}",
+        ],
+        [
+            "Fare {n_amount} including taxes; booking reference {n_ticket}.",
+            "Travel approved under {n_order} per section {n_clause} of the {n_title}.",
+            "{n_org} moved the departure to {n_date}.",
+            "The booking tool {n_product} {n_version} sends the e-ticket automatically.",
+        ],
+    ),
+}
+DEV3_GENRES = tuple(DEV3_TEMPLATES)
+DEV3_FAMILY = "dev3"
+DEV3_SEED_OFFSET = 3  # the third family's RNG stream
+_DEV3_PRODUCT_SUFFIX = ("Beacon", "Harbor", "Quill", "Orbit", "Relay", "Compass", "Ridge", "Spark", "Atlas", "Prism")
+_DEV3_TITLE_KINDS = ("Onboarding Checklist", "Vendor Master Data Policy", "Steering Committee Minutes",
+                     "Support Chat Guidelines", "CRM Data Standard", "Payroll Calendar", "Mobility Policy")  # fmt: skip
 _VARIANT_SLOTS = frozenset({"PERSON3", "PERSON_LOWER", "PERSON_UPPER", "SURNAME_COMMA", "LTSURNAME", "PHONE_NAT",
-                            "ADDRESS_LINES"})  # fmt: skip
+                            "ADDRESS_LINES", "PERSON_CAPS", "FIRST_LOWER", "INITIAL_SURNAME", "SURNAME",
+                            "PERSON_PNR"})  # fmt: skip
 
 
 class _Builder:
@@ -772,6 +931,17 @@ class _Builder:
             return f"{_locale_title(rng, loc)} {fk.last_name()}"
         if slot == "PHONE_NAT":
             return _phone_national(rng, loc)
+        if slot == "PERSON_CAPS":
+            return f"{fk.first_name()} {fk.last_name()}".upper()
+        if slot == "FIRST_LOWER":
+            return fk.first_name().lower()
+        if slot == "INITIAL_SURNAME":
+            return f"{fk.first_name()[0]}. {fk.last_name()}"
+        if slot == "SURNAME":
+            return fk.last_name()
+        if slot == "PERSON_PNR":  # an airline's name field: SURNAME/GIVEN, sometimes with a title
+            name = f"{fk.last_name()}/{fk.first_name()}".upper()
+            return name + rng.choice(["", "", " MR", " MS", " MRS"])
         lines = [x.strip() for x in fk.address().split("\n") if x.strip()]
         return "\n".join(lines)
 
@@ -823,7 +993,13 @@ _FAMILIES: dict[str, tuple[dict[str, tuple[list[str], list[str]]], tuple[str, ..
     "dev": (TEMPLATES, _PRODUCT_SUFFIX, _TITLE_KINDS),
     "test": (TEST_TEMPLATES, _TEST_PRODUCT_SUFFIX, _TEST_TITLE_KINDS),
     DEV2_FAMILY: (DEV2_TEMPLATES, _DEV2_PRODUCT_SUFFIX, _DEV2_TITLE_KINDS),
+    DEV3_FAMILY: (DEV3_TEMPLATES, _DEV3_PRODUCT_SUFFIX, _DEV3_TITLE_KINDS),
 }
+
+
+def _line_template(t: str) -> bool:
+    """A template that is a line of a table, a CSV export or a chat log (or holds several lines)."""
+    return "\n" in t or t.startswith(("|", "[")) or bool(re.match(r"\{\w+\}[,;]", t))
 
 
 def _row(fk: Faker, rng: random.Random, loc: str, genre: str, family: str, clean_share: float) -> dict[str, Any]:
@@ -841,7 +1017,9 @@ def _row(fk: Faker, rng: random.Random, loc: str, genre: str, family: str, clean
     b.add_template("{n_title}\n\n")
     for j, t in enumerate(chosen):
         if j:
-            b._literal("\n\n" if "\n" in t or rng.random() < 0.3 else " ")
+            # The third family writes a table row, a CSV line or a chat line on a line of its own.
+            own_line = family == DEV3_FAMILY and (_line_template(t) or _line_template(chosen[j - 1]))
+            b._literal("\n\n" if "\n" in t or own_line or rng.random() < 0.3 else " ")
         b.add_template(t)
     text = "".join(b.parts)
     for s in b.spans + b.negatives:
@@ -859,12 +1037,13 @@ def _fakers(rng: random.Random) -> dict[str, Faker]:
 
 
 def generate(
-    n_texts: int = 480, seed: int = DEFAULT_SEED, clean_share: float = 0.3, n_dev2: int = 0
+    n_texts: int = 480, seed: int = DEFAULT_SEED, clean_share: float = 0.3, n_dev2: int = 0, n_dev3: int = 0
 ) -> list[dict[str, Any]]:
     """``n_texts`` rows spread over locales and genres, half of them (split ``dev``) from ``TEMPLATES``
     and half (split ``test``) from ``TEST_TEMPLATES``; ``clean_share`` of them hold no personal data.
     Then ``n_dev2`` rows (split ``dev``, ``family`` ``dev2``) from ``DEV2_TEMPLATES``, drawn from a
-    stream of their own (``seed + DEV2_SEED_OFFSET``): adding them changes none of the first rows."""
+    stream of their own (``seed + DEV2_SEED_OFFSET``): adding them changes none of the first rows.
+    Then ``n_dev3`` rows (``family`` ``dev3``) from ``DEV3_TEMPLATES``, from ``seed + DEV3_SEED_OFFSET``."""
     rng = random.Random(seed)
     fakers = _fakers(rng)
     rows = []
@@ -886,6 +1065,14 @@ def generate(
         r = _row(fakers2[loc], rng2, loc, genre, DEV2_FAMILY, clean_share)
         rows.append({"id": f"{genre}-{loc}-{n_texts + k:04d}", "locale": loc, "genre": genre, "split": "dev",
                      "family": DEV2_FAMILY, **r})  # fmt: skip
+    rng3 = random.Random(seed + DEV3_SEED_OFFSET)
+    fakers3 = _fakers(rng3)
+    for k in range(n_dev3):
+        loc = LOCALES[k % len(LOCALES)]
+        genre = DEV3_GENRES[(k // len(LOCALES)) % len(DEV3_GENRES)]
+        r = _row(fakers3[loc], rng3, loc, genre, DEV3_FAMILY, clean_share)
+        rows.append({"id": f"{genre}-{loc}-{n_texts + n_dev2 + k:04d}", "locale": loc, "genre": genre,
+                     "split": "dev", "family": DEV3_FAMILY, **r})  # fmt: skip
     return rows
 
 
@@ -895,12 +1082,16 @@ def dumps_row(row: dict[str, Any]) -> str:
 
 
 def load_or_generate(
-    path: Path | None = None, n_texts: int = 480, seed: int = DEFAULT_SEED, n_dev2: int = DEFAULT_DEV2
+    path: Path | None = None,
+    n_texts: int = 480,
+    seed: int = DEFAULT_SEED,
+    n_dev2: int = DEFAULT_DEV2,
+    n_dev3: int = DEFAULT_DEV3,
 ) -> list[dict[str, Any]]:
     """Rows from ``path`` if it exists, else generated in memory (same seed, same rows)."""
     if path is not None and path.exists():
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return generate(n_texts, seed, n_dev2=n_dev2)
+    return generate(n_texts, seed, n_dev2=n_dev2, n_dev3=n_dev3)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -909,8 +1100,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=480)
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--n-dev2", type=int, default=DEFAULT_DEV2, help="rows of the second dev family")
+    ap.add_argument("--n-dev3", type=int, default=DEFAULT_DEV3, help="rows of the third dev family")
     args = ap.parse_args(argv)
-    rows = generate(args.n, args.seed, n_dev2=args.n_dev2)
+    rows = generate(args.n, args.seed, n_dev2=args.n_dev2, n_dev3=args.n_dev3)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for r in rows:

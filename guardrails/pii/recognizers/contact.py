@@ -320,6 +320,7 @@ class SwiftRecognizer(EntityRecognizer):
         # A code right after a payment word ("remittance INGBNL2A", "wire to DEUTDEFF").
         self.after_payment = re.compile(rf"{_PAYMENT_WORD}[ \t]*:?[ \t]*({_BIC_SHAPE})(?![\w\-/])")
         self.more = re.compile(rf"{VALUE_LIST_SEP}(?<=[\s=:>→])({_BIC_SHAPE})\b")
+        self.row_label = re.compile(rf"[ \t|*]*(?i:{SWIFT_CUE})(?!\w)[ \t*]*[|;\t]")
 
     def load(self) -> None:
         pass
@@ -366,13 +367,21 @@ class SwiftRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(1), m.end(1), 0.7))
                 cued.add(m.start(1))
         for m in self.bare.finditer(text):
-            if m.start() in cued or not bic.is_valid(m.group()) or _shouted(text, m.start(), m.end()):
+            if m.start() in cued or not bic.is_valid(m.group()):
                 continue
-            if re.match(r"[ \t]+[a-z](?![a-z_]*[=:])", text[m.end() : m.end() + 30]):
-                continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
             line_start = text.rfind("\n", 0, m.start()) + 1
             line_end = text.find("\n", m.end())
             line = text[line_start : len(text) if line_end < 0 else line_end]
+            # An account and its bank's code written as a pair ("GB29NWBK60161331926819 / NWBKGB2L
+            # set up on ..."), or a table row labelled with the code's name ("swift | NWBKGB2L |
+            # DEUTDEF1XYZ"): the evidence stands beside the code, whatever else is around it.
+            if _IBAN_TAIL.search(text, line_start, m.start()) or self.row_label.match(line):
+                out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
+                continue
+            if _shouted(text, m.start(), m.end()):
+                continue
+            if re.match(r"[ \t]+[a-z](?![a-z_]*[=:])", text[m.end() : m.end() + 30]):
+                continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
             if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
         return out

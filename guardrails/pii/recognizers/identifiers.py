@@ -683,9 +683,10 @@ def identifier_recognizers() -> list[Any]:
             "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
             # a field of an export may quote its name and value ('"dob": "1992-02-29"'); a letter states
             # it "as" a date ("your date of birth as 4 May 1979"); a transcript asks for it and the next
-            # line answers after its speaker's label ("... date of birth?\nCaller: 04.12.1991")
+            # line answers after its speaker's label ("... date of birth?\nCaller: 04.12.1991"), a chat
+            # log's line after its time stamp too ("confirm your birthday.\n[10:06] customer: ...")
             filler=r"[\"']?[ \t]*(?:\(|:|=|,|-|on|is|of|am|le|el|op|em|il|dnia|as|"
-            r"\?[ \t]*\n[ \t]*[^\W\d_]{1,20}[ \t]*:)?[ \t]*(?:on|:)?[ \t]*[\"']?",
+            r"[?.][ \t]*\n[ \t]*(?:\[[\d:. ]{3,12}\][ \t]*)?[^\W\d_][\w.\-]{0,19}[ \t]*:)?[ \t]*(?:on|:)?[ \t]*[\"']?",
             score=0.85,
         ),
     ]  # fmt: skip

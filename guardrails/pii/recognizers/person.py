@@ -326,10 +326,40 @@ _PERSONAL_ACT_AFTER = re.compile(rf"['’]s[ \t]+(?:{_PERSONAL_ACTS})\b")
 _NAME_PHRASE_BEFORE = re.compile(rf"(?<![\w'’-])({_NAME_PHRASE})$")
 
 
+# Presidio hands the model's entities over relabelled (engine's ``model_to_presidio_entity_mapping``):
+# ORG -> ORGANIZATION, GPE/LOC/FAC -> LOCATION, NORP -> NRP; PRODUCT is dropped.
+_NON_PERSON_LABELS = frozenset({"ORGANIZATION", "LOCATION", "NRP", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP"})
+
+
 def _non_person_entities(nlp_artifacts: Any) -> list[tuple[int, int]]:
-    """Spans spaCy reads as organisations, places, products or groups: never a person cue's name."""
+    """Spans the model reads as organisations, places or groups, for a weak cue's name to lie strictly
+    inside ("Ana Ruiz" in "Ana Ruiz Consulting Group"). The small model often labels a bare name
+    ORGANIZATION or LOCATION ("changed from Ana Ruiz to ..."): the callers ask for an entity longer
+    than the candidate, never one equal to it."""
     return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
-            if e.label_ in ("ORG", "GPE", "LOC", "FAC", "PRODUCT", "NORP")]  # fmt: skip
+            if e.label_ in _NON_PERSON_LABELS]  # fmt: skip
+
+
+_ADDED_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def inside_non_person(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool:
+    """``a:b`` lies inside an organisation or place entity that adds a word to it on the same line
+    ("Ana Ruiz Consulting", "at Hotel Jan van Eyck Brugge"). The model also glues onto a name what
+    opens its line ("02:31 Ana Ruiz", "Goedemiddag Eline", "Tasks - Zendesk"), the heading above
+    ("Policy\n\nAna Ruiz"), a possessive or a bracket after it ("Ana Ruiz's", "Ana Ruiz
+    (Procurement"): those say nothing about the name."""
+    for x, y in orgs:
+        if not (x <= a and b <= y and (x < a or b < y)) or "\n" in text[x:y]:
+            continue
+        after = text[b:y]
+        if "(" not in after and ")" not in after and _ADDED_WORD.search(after):
+            return True
+        # a word before the name counts where the entity does not open its line
+        line_start = text.rfind("\n", 0, x) + 1
+        if _ADDED_WORD.search(text[x:a]) and re.search(r"\w", text[line_start:x]):
+            return True
+    return False
 
 
 class PersonContextRecognizer(EntityRecognizer):
@@ -438,7 +468,7 @@ class PersonContextRecognizer(EntityRecognizer):
 
         def add(a: int, b: int, score: float) -> None:
             seg = text[a:b]
-            if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+            if not seg or has_domain_word(seg) or inside_non_person(text, a, b, orgs):
                 return
             toks = seg.split()
             if len(toks) == 1:
@@ -458,7 +488,7 @@ class PersonContextRecognizer(EntityRecognizer):
             # the surname judged alone, the initial kept in the span
             a = m.start(1) + m.group(1).rfind(".") + 1
             a += len(text[a : m.end(1)]) - len(text[a : m.end(1)].lstrip())
-            if weak_name_ok(text, a, m.end(1), orgs) and not any(x <= m.start(1) < y for x, y in orgs):
+            if weak_name_ok(text, a, m.end(1), orgs) and not inside_non_person(text, m.start(1), m.end(1), orgs):
                 out.append(RecognizerResult("PERSON", m.start(1), m.end(1), CONTEXT_SCORE))
         for m in self.SUBJECT_WORD.finditer(text):
             add(m.start(1), m.end(1), CONTEXT_SCORE)
@@ -559,7 +589,7 @@ def _named_as_firm(text: str, word: str, orgs: list[tuple[int, int]]) -> bool:
     """``word`` elsewhere in the text names an organisation: inside an entity the model reads as an
     organisation, place or product, or right before a legal form or organisation word."""
     for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", text):
-        if any(a <= m.start() and m.end() <= b and (b - a) > len(word) for a, b in orgs):
+        if inside_non_person(text, m.start(), m.end(), orgs):
             return True
         nxt = re.match(r"[ \t]+(\S+)", text[m.end() : m.end() + 30])
         if nxt and (is_legal_form(nxt.group(1)) or is_org_token(nxt.group(1))):
@@ -595,7 +625,7 @@ def weak_name_ok(text: str, a: int, b: int, orgs: list[tuple[int, int]]) -> bool
     """A span a weak cue marks may be a name: no domain word, not inside an organisation or place
     entity, one word that passes ``_single_ok`` or several that look like a name."""
     seg = text[a:b]
-    if not seg or has_domain_word(seg) or any(x <= a and b <= y for x, y in orgs):
+    if not seg or has_domain_word(seg) or inside_non_person(text, a, b, orgs):
         return False
     toks = seg.split()
     return _single_ok(toks[0]) if len(toks) == 1 else looks_like_name(seg)

@@ -19,6 +19,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from guardrails.pii.lexicon import particles
 from guardrails.pii.names import name_tokens
 from guardrails.pii.recognizers.person import (
     _NAME_WORD,
@@ -143,6 +144,7 @@ class PersonMentionRecognizer(EntityRecognizer):
         # A noun naming only people, then the name in apposition: a full name as such; one word only
         # where the model reads it as a person too ("Guest Wi-Fi", "Candidate Portal" are labels).
         single = None
+        persons: set[tuple[int, int]] | None = None
         for m in _PERSON_NOUN.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if not span or _list_follows(text, span[1]) or _FIRM_AFTER.match(text, span[1]):
@@ -157,6 +159,30 @@ class PersonMentionRecognizer(EntityRecognizer):
                 if span := closing_name(m.end()):
                     add(*span)
                     self._partner(text, span[1], add)
+        # A name alone in brackets: the owner of a task ("alert tuning (Helen)"), a person after a
+        # role or an address ("owner [Nigel]", "x@y.example (Gail)"), only where the model reads the
+        # bracket's words as a person too: capitalised feature and setting names in brackets ("(Auto
+        # Post)", "(Beta Channel)") look like names to the shape test, and "(SAP)" is no name.
+        for m in _BRACKETED.finditer(text):
+            a, b = m.start(1), m.end(1)
+            words = text[a:b].split()
+            if len(words) >= 2 and not all(w[:1].isupper() for w in words if w.lower() not in particles()):
+                continue
+            persons = set(_model_person_spans(nlp_artifacts)) if persons is None else persons
+            if (a, b) not in persons:
+                continue
+            add(a, b)
+        # An initial and a surname ("A. Douglas", "contact T. Brooks on ..."): not a list's label
+        # ("A. Scope" at a line's start, "Appendix B. Customers"), nor a heading going on in capitals.
+        for m in _INITIAL_SURNAME.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            before = text[line_start : m.start()]
+            if not before.strip(" \t>*•-") or _LABEL_BEFORE.search(before):
+                continue
+            if _CAPITALISED_WORD_NEXT.match(text, m.end()):
+                continue
+            if weak_name_ok(text, m.start(1), m.end(1), orgs):
+                out.append(RecognizerResult("PERSON", m.start(), m.end(), CONTEXT_SCORE))
         for m in _ROLE_THEN_NAME.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=1)
             if span and re.match(r"[ \t]*\)", text[span[1] :]):
@@ -194,6 +220,13 @@ class PersonMentionRecognizer(EntityRecognizer):
             add(end + m.start(1), end + m.end(1))
 
 
+# A bracket holding one to three words and nothing else ("(Helen)", "[M. Mills]", "(Ana Ruiz)").
+_BRACKETED = re.compile(r"[(\[][ \t]*([^\W\d_][^\W\d_'’\-]*(?:[ \t]+[^\W\d_][^\W\d_'’\-]*){0,2})[ \t]*[)\]]")
+_INITIAL_SURNAME = re.compile(r"(?<![\w.&'’-])[A-Z]\.[ \t]?([^\W\d_][^\W\d_'’]+(?:-[^\W\d_]+)?)(?![\w'’-]|\.\w)")
+_CAPITALISED_WORD_NEXT = re.compile(r"[ \t]+[A-Z]")
+# A capitalised word or a number right before the letter makes it a label ("Appendix B.", "1 A.").
+_LABEL_BEFORE = re.compile(r"(?:[A-Z][\w'’-]*|\d)[ \t]*$")
+
 # What follows a firm named after a person: "and Sons", "y asociados", a legal form is judged later;
 # a lower-case noun phrase naming what it does ("Hamann second-level support").
 _FIRM_AFTER = re.compile(r"[ \t]+(?:&|and|und|et|en|y|e|i)[ \t]+[A-Za-z]|[ \t]+[a-z][\w-]*-[a-z]")
@@ -203,6 +236,12 @@ def _model_single_names(nlp_artifacts: Any) -> list[tuple[int, int]]:
     """Offsets of the one-word entities spaCy's NER labels as persons."""
     return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
             if e.label_ == "PERSON" and len(e) == 1]  # fmt: skip
+
+
+def _model_person_spans(nlp_artifacts: Any) -> list[tuple[int, int]]:
+    """Offsets of the entities spaCy's NER labels as persons."""
+    return [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or []
+            if e.label_ == "PERSON"]  # fmt: skip
 
 
 def _next_to_header(text: str, line_start: int) -> bool:
