@@ -66,7 +66,7 @@ def summarise_ok(ok: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any,
              scoped: bool = False) -> list[dict[str, Any]]:
-    from copilot.answering.answerer import MAX_CHUNKS_READ, evidence_question
+    from copilot.answering.answerer import evidence_question
     from copilot.core.redact import ResponseRedactor, load_policy
     from evals.dataset import resolve_gold
 
@@ -83,7 +83,7 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any,
         ans = answerer._answer(case.question, case.principal, hits, redactor, scoped,
                                evidence_question=evidence_question(asked, plan))
         cited = [Item(c.doc_id, c.char_start, c.char_end) for c in ans.citations]
-        read = [Item(h.chunk.doc_id, h.chunk.char_start, h.chunk.char_end) for h in hits[:MAX_CHUNKS_READ]]
+        read = [Item(h.chunk.doc_id, h.chunk.char_start, h.chunk.char_end) for h in hits]
         cause = classify(cited, read, gold.spans, set(gold.doc_ids), bool(ans.refused))
         row: dict[str, Any] = {
             "id": case.id, "doc": case.reference_doc_ids[0], "cause": cause, "question": case.question,
@@ -94,7 +94,7 @@ def diagnose(services: Any, answerer: Any, cases: Sequence[Any], texts: Any,
                                  if not ans.refused else (0.0, 0.0)),
             "units": len(ans.sentences) if not ans.refused else 0,
             "signals": ans.details.get("signals"),
-            "read": [f"{h.chunk.doc_id} {' > '.join(h.chunk.section_path)}" for h in hits[:MAX_CHUNKS_READ]],
+            "read": [f"{h.chunk.doc_id} {' > '.join(h.chunk.section_path)}" for h in hits],
             "read_gold": [any(overlaps(r, s) for s in gold.spans) for r in read],
         }
         if cause in ("wrong_unit", "ok"):

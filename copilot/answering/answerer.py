@@ -64,7 +64,9 @@ NUMBER_CREDIT = 0.5  # a question's number counts half-covered by a unit that st
 RELATIVE_MARGIN = 0.12  # further units must score within this of the best one
 NEAR_DUPLICATE = 0.92  # cosine between two picked units above which the second is dropped
 MAX_CANDIDATES = 40  # units scored per request (prefiltered by overlap and rank)
-MAX_CHUNKS_READ = 5  # units come from the best few chunks only
+# Units come from every passage retrieved: the answer_top_k pool passages plus the EXPAND_K
+# of the top document. A cap of 5 let the expansion (read after EXPAND_AFTER pool passages)
+# push the pool's 4th and 5th passages out of the answer (reports/answers/report.md).
 MIN_SENTENCE_CHARS = 25
 MAX_SENTENCE_CHARS = 900
 CLAUSE_SPLIT_CHARS = 350  # longer sentences also offer their clauses as units
@@ -597,7 +599,7 @@ def trim_list(u: Sentence, q_terms: set[str]) -> Sentence:
 
 def passage_rank_share(cands: Sequence[tuple[Sentence, float]], hits: Sequence[ScoredChunk]) -> np.ndarray:
     """Each unit's passage rank as a share of the passages read (0 for the best passage)."""
-    n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
+    n_hits = max(len(hits), 1)
     return np.array([u.hit_rank / n_hits for u, _ in cands], dtype=float)
 
 
@@ -760,7 +762,7 @@ class Answerer:
         weight = weights or None  # a store without the word counts: every word counts the same
         is_boilerplate = self.boilerplate.checker(tenants, max_level)
         out: list[tuple[Sentence, float]] = []
-        for rank, hit in enumerate(hits[:MAX_CHUNKS_READ]):
+        for rank, hit in enumerate(hits):
             c = hit.chunk
             if c.injection_flag and self.settings.exclude_injection_flagged:
                 continue
@@ -773,7 +775,7 @@ class Answerer:
                 out.append((Sentence(rank, c, s, e, flat, masked, kind, lead_end),
                             coverage(q_terms, q_nums, content_terms(flat), ctx_terms, weight, unseen)))
         # Keep the batch small: the best covering units, earlier chunks first on ties.
-        n = max(min(len(hits), MAX_CHUNKS_READ), 1)
+        n = max(len(hits), 1)
         out.sort(key=lambda x: (-(x[1] + RANK_PRIOR * (1 - x[0].hit_rank / n)), x[0].hit_rank))
         return out[:MAX_CANDIDATES]
 
@@ -792,7 +794,7 @@ class Answerer:
             lv, _ = self.vectors.get([_lead_text(cands[i][0]) for i in lists])
             for i, v in zip(lists, lv @ qv[0], strict=True):
                 cos[i] = max(float(cos[i]), float(v))
-        n_hits = max(min(len(hits), MAX_CHUNKS_READ), 1)
+        n_hits = max(len(hits), 1)
         # A unit whose text and headings omit every identifier the question names (asks about P2,
         # speaks of P1) answers a different question, however similar it reads.
         codes = [c.lower() for c in _SPECIFIC_CODE_RE.findall(question)]
@@ -820,7 +822,7 @@ class Answerer:
     ) -> Answer:
         retrieved = [h.chunk.chunk_id for h in hits]
         common = self.boilerplate.lower_case_stems(*self._view(principal))
-        if uncovered_specifics(question, hits[:MAX_CHUNKS_READ], common):
+        if uncovered_specifics(question, hits, common):
             return self._refuse(principal, doc_scope, retrieved, 0.0, "extractive")
         cands, scores, sv = self.score_units(question, principal, hits)
         if not cands:
