@@ -26,13 +26,16 @@ from guardrails.pii.names import (
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
                              "PersonRecordRecognizer", "PersonLayoutRecognizer",
-                             "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer"})  # fmt: skip
+                             "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer",
+                             "PersonCaseRecognizer", "TravelRecordRecognizer"})  # fmt: skip
 # Its names may be written in capitals: the filters read them in title case.
 FORM_RECOGNIZER = "PersonFormRecognizer"
+# Recognizers whose names may be written in capitals or lower case: the filters read them in title case.
+RECASED_RECOGNIZERS = frozenset({FORM_RECOGNIZER, "PersonCaseRecognizer", "TravelRecordRecognizer"})
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
 WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
-                                  "PersonColumnRecognizer"})
+                                  "PersonColumnRecognizer", "PersonCaseRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
@@ -923,6 +926,7 @@ def person_recognizers() -> list[Any]:
                     r.score = min(r.score, MULTILINE_ENTITY_SCORE)
             return list(results)
 
+    from guardrails.pii.recognizers.person_case import PersonCaseRecognizer
     from guardrails.pii.recognizers.person_columns import PersonColumnRecognizer
     from guardrails.pii.recognizers.person_forms import PersonFormRecognizer
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
@@ -930,4 +934,4 @@ def person_recognizers() -> list[Any]:
     return [LineSpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
             NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
             PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
-            PersonFormRecognizer()]  # fmt: skip
+            PersonFormRecognizer(), PersonCaseRecognizer()]  # fmt: skip
