@@ -5,9 +5,11 @@
 spaCy's small English model reads names by their capitals: in capitals or in lower case the same
 name is no entity. Here the candidate words are written in title case, the line is read again by
 the same model, and a candidate counts only where the model reads exactly its words as a person.
-Candidates: two to four words in capitals (not a line of its own: a heading), and words in lower
-case that open a slot a name fills (a line, a sentence, a field's value, a table or CSV cell, a
-bracket, the word after "by"/"for"); every word must be able to be part of a name.
+Candidates: two to four words in capitals of three letters or more (not a line of its own, a
+heading, nor a label before a separator), and words in lower case that fill a slot only a person
+fills (``_LOWER_SLOT``); every word must be able to be part of a name. A title-cased common word
+reads as a name to the model as easily ("By Law", "For Retail"), so lower case is read in those
+slots only.
 
 A weak cue (``WEAK_CUE_RECOGNIZERS``): the corpus's headings and the text's common words still veto;
 the filters read the span in title case (``RECASED_RECOGNIZERS``).
@@ -27,15 +29,26 @@ NAME = "PersonCaseRecognizer"
 # Between spaCy's PERSON (0.85) and the form fields' score: a cue found by a key wins a tie.
 CASE_SCORE = 0.87
 _WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*")
-# Where a name in lower case may stand: a line's start (after a bullet or a chat's time stamp), a
-# sentence's start, a bracket's start, a field's value, a cell of a table or CSV row, after "by"/"for".
+# Where a name in lower case stands (a title-cased common word reads as a name to the model as
+# easily, so only slots a person fills): the value of a key naming a person ("legal name: ...",
+# "owner: ..."), a chat line's speaker after its time stamp, a bracket ("(raymond west)", "(anna):"),
+# a cell of a table or CSV row that holds an e-mail address (a contact record), the actor after a
+# record's verb ("created by susan").
+_PERSON_KEY = (
+    r"(?:[\w-]+[ \t_-])?names?|owner|assignee|reporter|requester|approver|reviewer|contact(?:[ \t_-]person)?|"
+    r"employee|holder|payee|beneficiary|passenger|traveller|guest|attendee|author|organi[sz]er|"
+    r"vorname|nachname|pr[ée]noms?|nom|nombre|apellidos?|voornaam|achternaam|naam|imi[eę]|nazwisko"
+)
 _LOWER_SLOT = re.compile(
-    r"(?m:^[ \t>*-]*[^\W\d_][\w .'’/-]{0,30}:[ \t]*|^[ \t>*•-]*(?P<stamp>\[\d{1,2}:\d\d(?::\d\d)?\][ \t]*)?|"
-    r"[(\[][ \t]*|(?<=[.!?])[ \t]+|(?P<sep>[|;\t,])[ \t]*|\b(?P<by>by|for)[ \t]+)"
+    rf"(?im:^[ \t>*-]*(?P<key>(?:{_PERSON_KEY}))[ \t]*:[ \t]*|"
+    r"^[ \t>*•-]*(?P<stamp>\[\d{1,2}:\d\d(?::\d\d)?\][ \t]*)|"
+    r"(?P<bracket>[(\[])[ \t]*|(?P<sep>[|;\t,])[ \t]*|^(?P<first>)(?=[^\W\d_][^\n]*@)|"
+    r"\b(?:created|updated|modified|approved|reviewed|requested|reported|assigned|submitted|closed|resolved|"
+    r"booked|uploaded|raised|logged|entered|placed)[ \t]+(?P<by>by)[ \t]+)"
 )
 # One word in lower case is a name only where a speaker or an owner stands: after a chat's time stamp
-# before its colon ("[10:02] amelie:"), in brackets before a colon ("ACTION (anna):"), after "by" or
-# "for" ("created by susan from ..."); in a field or a bracket alone it is as often a word ("(leer)").
+# before its colon ("[10:02] amelie:"), in brackets before a colon ("ACTION (anna):"), after a record's
+# verb ("created by susan from ..."); alone in a field or a bracket it is as often a word ("(leer)").
 _ONE_WORD_END = re.compile(r"[)\]]?:")
 # A label in capitals opening a line or sentence before a separator ("CAR HIRE | ...", "PAYSLIP:").
 _LABEL_AFTER = re.compile(r"[ \t]*[|:]")
@@ -71,7 +84,8 @@ def _caps_runs(text: str) -> list[tuple[int, int]]:
             # "SAMSON/ANASTASIE": the airline order is the form fields' shape
             slash = text[a - 1 : a] == "/" or text[b : b + 1] == "/"
             # an acronym's phrase is written in words of two or three letters ("SAP ERP", "AWS EKS")
-            long_word = any(len(m.group()) >= 4 for m in run)
+            long_word = any(len(m.group()) >= 4 for m in run) and all(
+                len(m.group()) >= 3 for m in run if m.group().lower() not in particles())
             label = (not text[ls:a].strip() or text[ls:a].rstrip().endswith((".", "!", "?"))) and bool(
                 _LABEL_AFTER.match(text, b))
             if not alone and not slash and not label and long_word and _ok([m.group() for m in run]):
@@ -80,7 +94,8 @@ def _caps_runs(text: str) -> list[tuple[int, int]]:
 
     for m in _WORD.finditer(text):
         w = m.group()
-        if not (len(w) >= 2 and w.isupper()):
+        # Latin script only: the model reads English ("ΜΟΝΗ ΑΓΙΩΝ" is a place's name in Greek capitals)
+        if not (len(w) >= 2 and w.isupper() and all(ord(c) < 0x250 for c in w)):
             close()
             continue
         if run and text[run[-1].end() : m.start()] not in (" ", "\t"):
@@ -98,7 +113,8 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
         pos = s.end()
         if pos in seen:
             continue
-        if s.group("sep") and not _in_row(text, s.start(), s.group("sep")):
+        if (s.group("sep") is not None or s.group("first") is not None) and not _in_row(
+                text, s.start(), s.group("sep") or _first_sep(text, s.end())):
             continue  # "...; workaround documented": a separator in prose opens no cell
         seen.add(pos)
         words: list[re.Match[str]] = []
@@ -118,20 +134,33 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
         nxt = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
         if words and nxt and token_ok_for_name(_title(nxt.group())):
             continue
-        if len(words) == 1 and not (s.group("by") or ((s.group("stamp") or s.group().startswith(("(", "[")))
+        if len(words) == 1 and not (s.group("by") or ((s.group("stamp") or s.group("bracket"))
                                                        and _ONE_WORD_END.match(text, words[0].end()))):
             continue
+        if s.group("stamp") and not _ONE_WORD_END.match(text, words[-1].end() if words else pos):
+            continue  # the speaker's name closes with its colon
+        if s.group("bracket") and not re.match(r"[ \t]*[)\]]", text[words[-1].end() if words else pos :]):
+            continue  # the bracket holds the name alone
         if words and _ok([m.group() for m in words]):
             out.append((words[0].start(), words[-1].end()))
     return out
 
 
+def _first_sep(text: str, pos: int) -> str:
+    """The separator that closes the cell opening at ``pos``."""
+    m = re.compile(r"[^\n|;\t,]*([|;\t,])").match(text, pos)
+    return m.group(1) if m else "|"
+
+
 def _in_row(text: str, pos: int, sep: str) -> bool:
-    """The line holding ``pos`` is a table or CSV row: two separators ``sep`` or more, and a CSV
-    separator with no space after it ("grace kent,g@x.example,2027-08-22"; "a; b; c" is prose)."""
+    """The line holding ``pos`` is a contact record of a table or CSV: two separators ``sep`` or
+    more, a CSV separator with no space after it ("grace kent,g@x.example,2027-08-22"; "a; b; c" is
+    prose), and an e-mail address in the row."""
     ls = text.rfind("\n", 0, pos) + 1
     le = text.find("\n", pos)
     line = text[ls : len(text) if le < 0 else le]
+    if "@" not in line:
+        return False
     if sep in ",;":
         return line.count(sep) >= 2 and sep + " " not in line
     return line.count(sep) >= 2

@@ -9,7 +9,8 @@ are that traveller's: a document number is the travel document's (PASSPORT), a d
 birth (a travel date is written with its word: "departure", "issued").
 
 A form's ticked box names the document a generic "document <number>" is ("[x] passport [ ]
-residence permit; document M6131095"): the number takes the ticked type.
+residence permit; document M6131095"): the number takes the ticked type. A permit beside a driver on
+the same line is the driving permit.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ _DOCUMENT_ITEM = re.compile(
 _TICKED = re.compile(rf"(?i:(?:\[[xX✓✔]\]|☒|☑)[ \t]*({PASSPORT_CUE}|{LICENCE_CUE}|{ID_CARD_CUE}))")
 _GENERIC_DOCUMENT = re.compile(r"(?i:\b(?:document|doc)(?:[ \t]+(?:no\.?|number|nr\.?|#))?[ \t]*[:#]?[ \t]*)")
 _DOCUMENT_VALUE = re.compile(PASSPORT_VALUE)
+# A permit named beside a driver on the same line is the driving permit ("main driver ANA RUIZ |
+# permit X4570629F"); a residence or work permit has no driver beside it.
+_DRIVER_PERMIT = re.compile(
+    r"(?i:\b(?:driver|fahrer(?:in)?|conducteur|conductor|bestuurder|chauffeur)\b[^\n.;]{0,80}?"
+    r"(?<!work )(?<!residence )(?<!parking )(?<!building )\bpermit"
+    r"(?:[ \t]+(?:no\.?|number|nr\.?|#))?[ \t]*[:#]?[ \t]*)([A-Z0-9]{6,18})(?![\w-])"
+)
 SCORE = 0.9
 
 
@@ -61,8 +69,8 @@ def _type_of(cue: str) -> str:
 
 
 class TravelRecordRecognizer(EntityRecognizer):
-    """Airline-order names, their record's document number and date of birth, and document numbers a
-    ticked box types (see the module)."""
+    """Airline-order names, their record's document number and date of birth, document numbers a
+    ticked box types and a driver's permit (see the module)."""
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["PERSON", "PASSPORT", "DATE_OF_BIRTH", "DRIVER_LICENSE", "NATIONAL_ID"],
@@ -78,6 +86,10 @@ class TravelRecordRecognizer(EntityRecognizer):
                 if not _name_ok(m.group(1), m.group(2)):
                     continue
                 out.extend(self._record(text, m))
+        for m in _DRIVER_PERMIT.finditer(text):
+            value = m.group(1)
+            if sum(c.isdigit() for c in value) >= 5 and not _DATE_ITEM.fullmatch(value):
+                out.append(RecognizerResult("DRIVER_LICENSE", m.start(1), m.end(1), SCORE))
         if "[" in text or "☒" in text or "☑" in text:
             for t in _TICKED.finditer(text):
                 line_end = text.find("\n", t.end())
