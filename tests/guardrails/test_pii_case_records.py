@@ -96,6 +96,9 @@ def test_personal_values_told_by_structure(detector: PiiDetector, text: str, val
         ("Token holder SERVICE ACCOUNT; printer driver NVIDIA GEFORCE installed.", "NVIDIA GEFORCE"),
         # a ticked box naming another document types nothing as a passport
         ("Right to work: [ ] passport [x] residence permit; document 77120934.", "77120934"),
+        # an automated account speaking in a chat log
+        ("[09:00] dependabot: bumped the lock file\n[09:01] mark: ok", "dependabot"),
+        ("[14:02] deploybot: pipeline green", "deploybot"),
         # a shared mailbox's tool in brackets
         ("Raise it with help@example.com (Freshdesk) or sales@example.com (Pipedrive).", "Pipedrive"),
     ],

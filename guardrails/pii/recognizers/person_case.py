@@ -134,6 +134,8 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
         nxt = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
         if words and nxt and token_ok_for_name(_title(nxt.group())):
             continue
+        if len(words) == 1 and words[0].group().endswith("bot"):
+            continue  # "dependabot:", "deploybot:": the usual name of an automated account, not a person
         if len(words) == 1 and not (s.group("by") or ((s.group("stamp") or s.group("bracket"))
                                                        and _ONE_WORD_END.match(text, words[0].end()))):
             continue
