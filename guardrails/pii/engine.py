@@ -12,7 +12,7 @@ from typing import Any
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
 from guardrails.pii.recognizers.contact import WEAK_PHONE_SCORE
-from guardrails.pii.recognizers.person import CUE_RECOGNIZERS, FORM_RECOGNIZER, WEAK_CUE_RECOGNIZERS
+from guardrails.pii.recognizers.person import CUE_RECOGNIZERS, RECASED_RECOGNIZERS, WEAK_CUE_RECOGNIZERS
 from guardrails.pii.windowing import shift, windows
 from guardrails.spans import PiiSpan
 
@@ -298,7 +298,7 @@ class PiiDetector:
         cue_spans = {(r.start, r.end) for r, w in zip(cued, weak, strict=True) if not w}
         weak_cue_spans = {(r.start, r.end) for r, w in zip(cued, weak, strict=True) if w}
         form_spans = {(r.start, r.end) for r in cued
-                      if (r.recognition_metadata or {}).get("recognizer_name") == FORM_RECOGNIZER}  # fmt: skip
+                      if (r.recognition_metadata or {}).get("recognizer_name") in RECASED_RECOGNIZERS}  # fmt: skip
         candidates = [
             PiiSpan(our_type(r.entity_type), r.start, r.end, round(float(r.score), 4))
             for r in results

@@ -218,6 +218,35 @@ def _common_words(toks: Sequence[str], facts: TextFacts) -> bool:
                                                                      for w in _split_words(words))
 
 
+_INITIAL = re.compile(r"[A-Z]\.")
+# A lower-case word, or nothing but a list marker, before the letter ("option A.", "plan B.", "- C.").
+_LABEL_BEFORE = re.compile(r"(?:(?<![^\W\d_])[a-z]{2,}[ \t]+|^[ \t]*(?:[-*•]|\d{1,2}[.)])?[ \t]*)$", re.M)
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those", "your", "our", "all", "each", "every",
+                          "any", "it", "them", "one"})
+
+
+def _list_label_initial(text: str, start: int, toks: Sequence[str], facts: TextFacts) -> bool:
+    """"Option A. Select the plan", "plan B. Rollback is manual": a capital letter closing a list
+    label or a noun's name, then a new sentence, not an initial and a surname ("contact T. Brooks",
+    "Dr. A. Kowalski"). The word after the letter opens a sentence: an instruction verb, a word the
+    text writes in lower case elsewhere, or a word a determiner follows."""
+    if len(toks) != 2 or not _INITIAL.fullmatch(toks[0]) or not _LABEL_BEFORE.search(text, 0, start):
+        return False
+    word = core(toks[1]).lower()
+    if word in instruction_verbs() or word in facts.lower_words:
+        return True
+    nxt = re.match(r"[ \t]+([a-z]+)\b", text[start + len(toks[0]) + 1 + len(toks[1]) : start + 60])
+    return nxt is not None and nxt.group(1) in _DETERMINERS
+
+
+def _lower_title_view(seg: str) -> str:
+    """A name written in lower case read in title case, particles kept ("nick van oudewater" -> "Nick van
+    Oudewater"); ``seg`` itself when a letter's case changes its length."""
+    view = re.sub(r"\S+", lambda m: m.group() if m.group() in particles() else
+                  re.sub(r"[^\W\d_]+", lambda w: w.group()[0].upper() + w.group()[1:], m.group()), seg)
+    return view if len(view) == len(seg) else seg
+
+
 def _split_words(words: Sequence[str]) -> list[str]:
     return [x.lower() for w in words for x in _LETTERS.findall(w)]
 
@@ -251,9 +280,13 @@ def filter_persons(
         if (s0.start, s0.end) in (weak_cue_spans or ()) and _HANDLE.fullmatch(text, s0.start, s0.end):
             out.append(s0)
             continue
-        view = text
+        view, own_facts = text, facts
         if form_spans and (s0.start, s0.end) in form_spans:
-            view = text[: s0.start] + title_view(text[s0.start : s0.end]) + text[s0.end :]
+            seg0 = text[s0.start : s0.end]
+            lower = seg0.islower()
+            view = text[: s0.start] + (_lower_title_view(seg0) if lower else title_view(seg0)) + text[s0.end :]
+            if lower:  # its own words in lower case say nothing of how the text uses them elsewhere
+                own_facts = TextFacts.of(text[: s0.start] + " " * (s0.end - s0.start) + text[s0.end :], terms)
         s = _trim_to_name(view, s0)
         if s is None:
             continue
@@ -274,7 +307,9 @@ def filter_persons(
                                                 or (not strong and _PARTNERSHIP.search(view[a:b])))
                for a, b in org_spans):  # fmt: skip
             continue
-        if not strong and (_common_words(toks, facts) or _instruction_at_start(view, s.start, core(toks[0]))
+        if _list_label_initial(view, s.start, toks, own_facts):
+            continue
+        if not strong and (_common_words(toks, own_facts) or _instruction_at_start(view, s.start, core(toks[0]))
                          or _after_instruction(view, s.start)):  # fmt: skip
             continue
         after = re.match(r"[ \t]+(\S+)", view[s.end : s.end + 30])

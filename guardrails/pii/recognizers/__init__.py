@@ -11,5 +11,7 @@ def build_recognizers() -> list[Any]:
     from guardrails.pii.recognizers.contact import contact_recognizers
     from guardrails.pii.recognizers.identifiers import identifier_recognizers
     from guardrails.pii.recognizers.person import person_recognizers
+    from guardrails.pii.recognizers.travel_records import TravelRecordRecognizer
 
-    return [*contact_recognizers(), *identifier_recognizers(), *address_recognizers(), *person_recognizers()]
+    return [*contact_recognizers(), *identifier_recognizers(), *address_recognizers(), *person_recognizers(),
+            TravelRecordRecognizer()]

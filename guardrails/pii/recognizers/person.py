@@ -26,13 +26,16 @@ from guardrails.pii.names import (
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
                              "PersonRecordRecognizer", "PersonLayoutRecognizer",
-                             "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer"})  # fmt: skip
+                             "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer",
+                             "PersonCaseRecognizer", "TravelRecordRecognizer"})  # fmt: skip
 # Its names may be written in capitals: the filters read them in title case.
 FORM_RECOGNIZER = "PersonFormRecognizer"
+# Recognizers whose names may be written in capitals or lower case: the filters read them in title case.
+RECASED_RECOGNIZERS = frozenset({FORM_RECOGNIZER, "PersonCaseRecognizer", "TravelRecordRecognizer"})
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
 WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
-                                  "PersonColumnRecognizer"})
+                                  "PersonColumnRecognizer", "PersonCaseRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
@@ -90,7 +93,7 @@ class PersonCueRecognizer(EntityRecognizer):
     FIELD = re.compile(
         r"(?i:(?<![\w-])[\"']?(?:(name|(?:[a-z]+-)+by)|assignee|reporter|requester|owner|approver|organi[sz]er|"
         r"author|creator|reviewer|attendee|employee|account[ _-]?holder|contact[ _-]?(?:person|name)|"
-        r"(?:full|display|employee|customer)[ _-]?name|"
+        r"(?:full|display|employee|customer|given|first|fore|middle|legal)[ _-]?names?|"
         # a form's given-name and surname fields in the other languages served ("Prénom : Amélie")
         r"vorname|nachname|familienname|pr[ée]nom|nom[ \t]+de[ \t]+famille|voornaam|achternaam|apellidos?|"
         r"cognome|sobrenome|imi[eę]|nazwisko|"
@@ -247,6 +250,8 @@ class NameBeforeContactRecognizer(EntityRecognizer):
 
 _PARTICLE = r"(?:van|von|de|der|den|ter|ten|op|da|di|du|del|la|le|dos|das|bin|al)"
 _NAME_WORD = r"[^\W\d_][^\W\d_'’-]*(?:['’-][^\W\d_]+)*"
+# One item of a list of people: a name word, perhaps a second, or an initial and a surname ("J. Oliver").
+_PEOPLE_ITEM = rf"(?:[A-Z]\.[ \t]*)?{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?"
 # A phrase of two or three name-shaped words (particles allowed inside).
 _NAME_PHRASE = rf"{_NAME_WORD}(?:[ \t]+(?:{_PARTICLE}[ \t]+)*(?!{_PARTICLE}\b){_NAME_WORD}){{1,2}}"
 # Verbs of speech in the other languages served ("Giovanni ha chiesto", "Sophie a dit", "Jan zei"):
@@ -443,10 +448,9 @@ class PersonContextRecognizer(EntityRecognizer):
         # an interview's panel, an invitation's attendees
         r"interviewers|panel|panell?ists|required|optional|organi[sz]ers)"
         r"(?:[ \t]+(?:are|were|include|included))?[ \t]*:?[ \t]*)"
-        rf"((?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,?[ \t]+"
-        rf"(?:and|&)[ \t]+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?|"
+        rf"((?:{_PEOPLE_ITEM},[ \t]*)+{_PEOPLE_ITEM},?[ \t]+(?:and|&)[ \t]+{_PEOPLE_ITEM}|"
         # or commas only, the list closing its line or sentence ("Attendees: Ana, Piotr, Hollis.")
-        rf"(?:{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?,[ \t]*)+{_NAME_WORD}(?:[ \t]+{_NAME_WORD})?(?=[ \t]*(?:[.;\n]|$)))"
+        rf"(?:{_PEOPLE_ITEM},[ \t]*)+{_PEOPLE_ITEM}(?=[ \t]*(?:[.;\n]|$)))"
     )
     # Name-shaped phrases the model's English training misses: written with letters outside ASCII
     # ("Wiktoria Zielińska") or joined by a surname particle ("Willemine ten Pas", "Ana de la Cruz").
@@ -527,7 +531,8 @@ class PersonContextRecognizer(EntityRecognizer):
             items = [(m.start(1) + x.start(1), m.start(1) + x.end(1))
                      for x in _LIST_ITEM.finditer(m.group(1))]  # fmt: skip
             # every item must pass on its own: one product or department word ends the list's claim
-            if all(_single_ok(text[a:b]) or looks_like_name(text[a:b]) for a, b in items):
+            if all(_single_ok(text[a:b]) or looks_like_name(text[a:b]) or _initial_and_surname(text[a:b])
+                   for a, b in items):  # fmt: skip
                 for a, b in items:
                     add(a, b, CONTEXT_SCORE)
         for m in self.FOREIGN_PHRASE.finditer(text):
@@ -603,7 +608,9 @@ _GAELIC_PREFIX = re.compile(r"(?<![\w'’])[OD]['’][A-Z][a-z]")
 _PLACE_BEFORE = re.compile(r"(?i:\b(?:in|at|near|via|into|outside|around|across)[ \t]+)$")
 _PARTICLE_INSIDE = re.compile(rf"[ \t]{_PARTICLE}[ \t]")
 # One item of a list ("Ana", "Ilse Bakker"), without its separators ("," "and" "&").
-_LIST_ITEM = re.compile(rf"(?:^|,[ \t]*|[ \t]+(?:and|&)[ \t]+)({_NAME_WORD}(?:[ \t]+(?!and\b){_NAME_WORD})?)")
+_LIST_ITEM = re.compile(
+    rf"(?:^|,[ \t]*|[ \t]+(?:and|&)[ \t]+)((?:[A-Z]\.[ \t]*)?{_NAME_WORD}(?:[ \t]+(?!and\b){_NAME_WORD})?)"
+)
 # Sentence adverbs and openers that a comma follows ("However, can we ...", "Finally, please ...").
 _ADVERB = re.compile(
     r"(?i:.*ly|however|meanwhile|otherwise|today|tomorrow|yesterday|tonight|next|first|second|third|now|also|"
@@ -899,6 +906,12 @@ def _conversations(lines: list[re.Match[str]], text: str) -> list[list[re.Match[
             and 2 * sum(bool(_SPEECH.search(m.group(2))) for m in r) >= len(r)]  # fmt: skip
 
 
+def _initial_and_surname(seg: str) -> bool:
+    """An initial and a surname ("J. Oliver"), as minutes list people beside their first names."""
+    m = re.fullmatch(rf"[A-Z]\.[ \t]*({_NAME_WORD})", seg)
+    return m is not None and _single_ok(m.group(1))
+
+
 def _is_field_label(token: str) -> bool:
     from guardrails.pii.lexicon import words
 
@@ -923,6 +936,7 @@ def person_recognizers() -> list[Any]:
                     r.score = min(r.score, MULTILINE_ENTITY_SCORE)
             return list(results)
 
+    from guardrails.pii.recognizers.person_case import PersonCaseRecognizer
     from guardrails.pii.recognizers.person_columns import PersonColumnRecognizer
     from guardrails.pii.recognizers.person_forms import PersonFormRecognizer
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
@@ -930,4 +944,4 @@ def person_recognizers() -> list[Any]:
     return [LineSpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
             NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
             PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
-            PersonFormRecognizer()]  # fmt: skip
+            PersonFormRecognizer(), PersonCaseRecognizer()]  # fmt: skip

@@ -62,10 +62,14 @@ _VALUE = re.compile(
 # A booking or a card names its holder without a colon, as travel systems print it: the surname in
 # capitals, then the given name ("Booking for DÖRR Hajo", "cardholder GARETH WILKINSON").
 _HOLDER_CUE = re.compile(
-    r"(?i:\b(?:(?:booking|reservation|ticket|itinerary|boarding[ \t]+pass)[ \t]+for|card[ \t]?holder|passenger))"
+    r"(?i:\b(?:(?:booking|reservation|ticket|itinerary|boarding[ \t]+pass)[ \t]+for|card[ \t]?holder|passenger|"
+    # the holder of a document or an account, a sole trader, a hire car's named driver, in the
+    # languages served
+    r"holder|(?:sole[ \t]+)?proprietor|(?:main|additional|named|second)[ \t]+driver|inhaber(?:in)?|titulaire|"
+    r"houder|titular|propri[ée]taire|eigenaar|(?:conductor|conducteur|fahrer(?:in)?|bestuurder)[ \t]+principal))"
     r"[ \t]+(?=[^\W\d_]{3,}(?<![a-z])[ \t])"
 )
-_CAPS_THEN_NAME = re.compile(rf"({_WORD})[ \t]+({_WORD}(?:[ \t]+{_WORD})?)(?=[ \t]*(?:[\n;,.)]|$))")
+_CAPS_THEN_NAME = re.compile(rf"({_WORD})[ \t]+({_WORD}(?:[ \t]+{_WORD}){{0,2}})(?=[ \t]*(?:[\n;,.)|]|$))")
 # An invitation's attendee lines: full names separated by ";" or ",", in any case, perhaps with a
 # note in brackets or an address beside them ("Required: Ana Ruiz; PIOTR NOWAK (external); x@y.example").
 _ATTENDEE_KEY = re.compile(

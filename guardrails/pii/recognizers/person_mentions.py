@@ -76,8 +76,19 @@ _HUMAN_PREDICATE = re.compile(
 _ROLE_THEN_NAME = re.compile(
     r"(?i:\b(?:lead|manager|director|officer|head|coordinator|architect|consultant|engineer|analyst|developer|"
     r"assistant|contact|contact[ \t]+person|colleague|counsel|sponsor|representative|approver|reviewer|"
-    r"buddy|mentor|recruiter|chair(?:person)?))[ \t]+\([ \t]*"
+    r"buddy|mentor|recruiter|chair(?:person)?|(?:decision|action|task|risk)[ \t]+owner))[ \t]+[(\[][ \t]*"
 )
+# An e-mail address with its owner's name in brackets after it, the form mail headers use
+# ("x@example.net (Terence)").
+_MAILBOX_THEN_NAME = re.compile(r"([\w.%+-]+)@[\w-]+(?:\.[\w-]+)+[ \t]+\([ \t]*")
+# Local parts of shared mailboxes: a team's or a tool's name stands in brackets after them
+# ("help@example.com (Zendesk)").
+_SHARED_MAILBOX = frozenset({
+    "help", "helpdesk", "support", "service", "services", "servicedesk", "sales", "info", "contact", "hello",
+    "admin", "office", "team", "billing", "invoice", "invoices", "accounts", "payroll", "hr", "it", "noreply",
+    "no", "reply", "jobs", "careers", "press", "privacy", "security", "legal", "orders", "bookings",
+    "reception", "desk", "ops", "alerts", "notifications", "finance", "procurement", "purchasing", "marketing",
+})
 # Nouns only people are named in apposition to ("Agent Rosa verified", "the driver, Piet Smit:",
 # "our colleague Ines"). Nouns that also name software or products ("agent", "driver", "host",
 # "user") are left out but for "Agent" written as a call centre's title before the name.
@@ -185,8 +196,16 @@ class PersonMentionRecognizer(EntityRecognizer):
                 out.append(RecognizerResult("PERSON", m.start(), m.end(), CONTEXT_SCORE))
         for m in _ROLE_THEN_NAME.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=1)
-            if span and re.match(r"[ \t]*\)", text[span[1] :]):
+            if span and re.match(r"[ \t]*[)\]]", text[span[1] :]) and (text[m.end() - 1] == "(") == (
+                    text[span[1] :].lstrip()[:1] == ")"):
                 add(*span)
+        if "@" in text:
+            for m in _MAILBOX_THEN_NAME.finditer(text):
+                if any(w in _SHARED_MAILBOX for w in re.split(r"[\W\d_]+", m.group(1).lower())):
+                    continue
+                span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
+                if span and re.match(r"[ \t]*\)", text[span[1] :]):
+                    add(*span)
         for m in _PERSON_HEADER.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and re.match(r"[ \t]*(?:[;,<\n]|$)", text[span[1] :]) and _next_to_header(text, m.start()):

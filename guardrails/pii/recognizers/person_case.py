@@ -1,0 +1,240 @@
+"""Names the model misses because of their case: written in capitals ("holder AIMÉE RIBEIRO",
+"ODA KAUL noted ...") or in lower case where a name stands ("legal name: matthew barlow", a CSV row
+"grace kent,g@x.example", "rate limiting (raymond west)", "[10:02] amélie: hi", "created by susan").
+
+spaCy's small English model reads names by their capitals: in capitals or in lower case the same
+name is no entity. Here the candidate words are written in title case, the line is read again by
+the same model, and a candidate counts only where the model reads exactly its words as a person.
+Candidates: two to four words in capitals of three letters or more (not a line of its own, a
+heading, nor a label before a separator), and words in lower case that fill a slot only a person
+fills (``_LOWER_SLOT``); every word must be able to be part of a name. A title-cased common word
+reads as a name to the model as easily ("By Law", "For Retail"), so lower case is read in those
+slots only.
+
+A weak cue (``WEAK_CUE_RECOGNIZERS``): the corpus's headings and the text's common words still veto;
+the filters read the span in title case (``RECASED_RECOGNIZERS``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from guardrails.pii.lexicon import particles
+from guardrails.pii.names import has_domain_word, is_legal_form, token_ok_for_name
+
+NAME = "PersonCaseRecognizer"
+# Between spaCy's PERSON (0.85) and the form fields' score: a cue found by a key wins a tie.
+CASE_SCORE = 0.87
+_WORD = re.compile(r"[^\W\d_][^\W\d_'’\-]*(?:['’\-][^\W\d_]+)*")
+# Where a name in lower case stands (a title-cased common word reads as a name to the model as
+# easily, so only slots a person fills): the value of a key naming a person ("legal name: ...",
+# "owner: ..."), a chat line's speaker after its time stamp, a bracket ("(raymond west)", "(anna):"),
+# a cell of a table or CSV row that holds an e-mail address (a contact record), the actor after a
+# record's verb ("created by susan").
+_PERSON_KEY = (
+    r"(?:[\w-]+[ \t_-])?names?|owner|assignee|reporter|requester|approver|reviewer|contact(?:[ \t_-]person)?|"
+    r"employee|holder|payee|beneficiary|passenger|traveller|guest|attendee|author|organi[sz]er|"
+    r"vorname|nachname|pr[ée]noms?|nom|nombre|apellidos?|voornaam|achternaam|naam|imi[eę]|nazwisko"
+)
+_LOWER_SLOT = re.compile(
+    rf"(?im:^[ \t>*-]*(?P<key>(?:{_PERSON_KEY}))[ \t]*:[ \t]*|"
+    r"^[ \t>*•-]*(?P<stamp>\[\d{1,2}:\d\d(?::\d\d)?\][ \t]*)|"
+    r"(?P<bracket>[(\[])[ \t]*|(?P<sep>[|;\t,])[ \t]*|^(?P<first>)(?=[^\W\d_][^\n]*@)|"
+    r"\b(?:created|updated|modified|approved|reviewed|requested|reported|assigned|submitted|closed|resolved|"
+    r"booked|uploaded|raised|logged|entered|placed)[ \t]+(?P<by>by)[ \t]+)"
+)
+# One word in lower case is a name only where a speaker or an owner stands: after a chat's time stamp
+# before its colon ("[10:02] amelie:"), in brackets before a colon ("ACTION (anna):"), after a record's
+# verb ("created by susan from ..."); alone in a field or a bracket it is as often a word ("(leer)").
+_ONE_WORD_END = re.compile(r"[)\]]?:")
+# A label in capitals opening a line or sentence before a separator ("CAR HIRE | ...", "PAYSLIP:").
+_LABEL_AFTER = re.compile(r"[ \t]*[|:]")
+_MAX_WORDS = 4
+
+
+def _title(word: str) -> str:
+    """``word`` in title case, hyphen and apostrophe parts too ("hermann-josef" -> "Hermann-Josef");
+    a particle stays in lower case inside a name."""
+    if word.lower() in particles():
+        return word.lower()
+    return re.sub(r"[^\W\d_]+", lambda m: m.group()[0].upper() + m.group()[1:].lower(), word)
+
+
+def _ok(words: list[str]) -> bool:
+    """Every word (in title case) can be part of a name; one at least is no particle."""
+    real = [w for w in words if w.lower() not in particles()]
+    return bool(real) and all(len(w) >= 2 and token_ok_for_name(_title(w)) and not is_legal_form(w) for w in real)
+
+
+def _caps_runs(text: str) -> list[tuple[int, int]]:
+    """Two to four words in capitals, one space apart, that do not fill their line."""
+    out: list[tuple[int, int]] = []
+    run: list[re.Match[str]] = []
+
+    def close() -> None:
+        if 2 <= len(run) <= _MAX_WORDS:
+            a, b = run[0].start(), run[-1].end()
+            ls = text.rfind("\n", 0, a) + 1
+            le = text.find("\n", b)
+            le = len(text) if le < 0 else le
+            alone = not re.search(r"[^\W_]", text[ls:a] + text[b:le])
+            # "SAMSON/ANASTASIE": the airline order is the form fields' shape
+            slash = text[a - 1 : a] == "/" or text[b : b + 1] == "/"
+            # an acronym's phrase is written in words of two or three letters ("SAP ERP", "AWS EKS")
+            long_word = any(len(m.group()) >= 4 for m in run) and all(
+                len(m.group()) >= 3 for m in run if m.group().lower() not in particles())
+            label = (not text[ls:a].strip() or text[ls:a].rstrip().endswith((".", "!", "?"))) and bool(
+                _LABEL_AFTER.match(text, b))
+            if not alone and not slash and not label and long_word and _ok([m.group() for m in run]):
+                out.append((a, b))
+        run.clear()
+
+    for m in _WORD.finditer(text):
+        w = m.group()
+        # Latin script only: the model reads English ("ΜΟΝΗ ΑΓΙΩΝ" is a place's name in Greek capitals)
+        if not (len(w) >= 2 and w.isupper() and all(ord(c) < 0x250 for c in w)):
+            close()
+            continue
+        if run and text[run[-1].end() : m.start()] not in (" ", "\t"):
+            close()
+        run.append(m)
+    close()
+    return out
+
+
+def _lower_runs(text: str) -> list[tuple[int, int]]:
+    """Words in lower case that open a slot a name fills (see the module)."""
+    out: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    for s in _LOWER_SLOT.finditer(text):
+        pos = s.end()
+        if pos in seen:
+            continue
+        if (s.group("sep") is not None or s.group("first") is not None) and not _in_row(
+                text, s.start(), s.group("sep") or _first_sep(text, s.end())):
+            continue  # "...; workaround documented": a separator in prose opens no cell
+        seen.add(pos)
+        words: list[re.Match[str]] = []
+        while len(words) < _MAX_WORDS and (m := _WORD.match(text, pos)) and m.group().islower():
+            if not token_ok_for_name(_title(m.group())) and m.group() not in particles():
+                break
+            words.append(m)
+            pos = m.end()
+            if text[pos : pos + 1] != " ":
+                break
+            pos += 1
+        while words and words[-1].group() in particles():
+            words.pop()
+        # the run must end where the name can: at punctuation, a line's end or a word no name holds
+        # ("susan from"), not cut by its length or by a capitalised word ("main driver CALLUM")
+        end = words[-1].end() if words else pos
+        nxt = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
+        if words and nxt and token_ok_for_name(_title(nxt.group())):
+            continue
+        if len(words) == 1 and words[0].group().endswith("bot"):
+            continue  # "dependabot:", "deploybot:": the usual name of an automated account, not a person
+        if len(words) == 1 and not (s.group("by") or ((s.group("stamp") or s.group("bracket"))
+                                                       and _ONE_WORD_END.match(text, words[0].end()))):
+            continue
+        if s.group("stamp") and not _ONE_WORD_END.match(text, words[-1].end() if words else pos):
+            continue  # the speaker's name closes with its colon
+        if s.group("bracket") and not re.match(r"[ \t]*[)\]]", text[words[-1].end() if words else pos :]):
+            continue  # the bracket holds the name alone
+        if words and _ok([m.group() for m in words]):
+            out.append((words[0].start(), words[-1].end()))
+    return out
+
+
+def _first_sep(text: str, pos: int) -> str:
+    """The separator that closes the cell opening at ``pos``."""
+    m = re.compile(r"[^\n|;\t,]*([|;\t,])").match(text, pos)
+    return m.group(1) if m else "|"
+
+
+def _in_row(text: str, pos: int, sep: str) -> bool:
+    """The line holding ``pos`` is a contact record of a table or CSV: two separators ``sep`` or
+    more, a CSV separator with no space after it ("grace kent,g@x.example,2027-08-22"; "a; b; c" is
+    prose), and an e-mail address in the row."""
+    ls = text.rfind("\n", 0, pos) + 1
+    le = text.find("\n", pos)
+    line = text[ls : len(text) if le < 0 else le]
+    if "@" not in line:
+        return False
+    if sep in ",;":
+        return line.count(sep) >= 2 and sep + " " not in line
+    return line.count(sep) >= 2
+
+
+class PersonCaseRecognizer(EntityRecognizer):
+    """Names in capitals or in lower case the model reads as people once written in title case."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name=NAME, supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        engine = getattr(nlp_artifacts, "nlp_engine", None)
+        if engine is None:
+            return []
+        # (start, end, the words as the model reads names, the extent of that reading's name)
+        found: list[tuple[int, int, str, int]] = []
+        for a, b in {*_caps_runs(text), *_lower_runs(text)}:
+            cased = re.sub(r"\S+", lambda m: _title(m.group()), text[a:b])
+            if len(cased) == b - a and not has_domain_word(text[a:b]):
+                found.append((a, b, cased, b))
+        # a surname-first pair the model already reads as a place or a firm is one ("Amazon, Seattle")
+        others = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or ()
+                  if e.label_ != "PERSON"]  # fmt: skip
+        found.extend(c for c in _inverted(text) if not any(a < c[1] and c[0] < b for a, b in others))
+        if not found:
+            return []
+        # the lines that hold a candidate, each with its candidates rewritten
+        lines: dict[int, list[tuple[int, int, str, int]]] = {}
+        for c in found:
+            lines.setdefault(text.rfind("\n", 0, c[0]) + 1, []).append(c)
+        starts = sorted(lines)
+        views = []
+        for ls in starts:
+            le = text.find("\n", ls)
+            view = list(text[ls : len(text) if le < 0 else le])
+            for a, b, new, _ in lines[ls]:
+                view[a - ls : b - ls] = new
+            views.append("".join(view))
+        nlp = engine.nlp["en"]
+        out: list[Any] = []
+        for ls, doc in zip(starts, nlp.pipe(views), strict=True):
+            persons = {(ls + e.start_char, ls + e.end_char) for e in doc.ents if e.label_ == "PERSON"}
+            out.extend(RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b, _, e in lines[ls] if (a, e) in persons)
+        return out
+
+
+_CAP_WORD = r"[^\W\d_][^\W\d_'’]*(?:-[^\W\d_]+)*"
+# A surname, a comma and the given names filling a field's value or a table cell ("Pay to: Morel,
+# Lucas", "| Garnier, Thibault |").
+_INVERTED = re.compile(
+    rf"(?m:(?:^[ \t>*-]*[^\W\d_][\w .'’/-]{{0,30}}:[ \t]*|\|[ \t]*)"
+    rf"({_CAP_WORD}(?:[ \t]{_CAP_WORD})?),[ \t]+({_CAP_WORD}(?:[ \t]{_CAP_WORD})?)(?=[ \t]*(?:$|[|;])))"
+)
+
+
+def _inverted(text: str) -> list[tuple[int, int, str, int]]:
+    """Surname-first names filling a slot, rewritten in the order the model reads ("Lucas Morel")."""
+    out = []
+    for m in _INVERTED.finditer(text):
+        sur, given = m.group(1), m.group(2)
+        key = text[text.rfind("\n", 0, m.start(1)) + 1 : m.start(1)].rstrip(" \t:|")
+        if key.endswith("s"):
+            continue  # a plural key lists people ("Interviewers: Ana Ruiz, Ben"), no name is inverted
+        if " " in sur:
+            continue
+        words = f"{sur} {given}".split()
+        if not all(w[:1].isupper() and token_ok_for_name(w) and not is_legal_form(w) for w in words):
+            continue
+        new = f"{given} {sur}"
+        out.append((m.start(1), m.end(2), new.ljust(m.end(2) - m.start(1)), m.start(1) + len(new)))
+    return out
