@@ -15,6 +15,25 @@ WORD = r"[^\W\d_][\w'’\-]*"
 WORD_RE = re.compile(WORD)
 # A user handle built from a name: letters, a dot or underscore, letters ("anil.k", "marta_z").
 HANDLE_SHAPE = r"(?=[a-z._]{4})[a-z]{1,20}[._][a-z]{1,20}\d{0,3}"
+# Parts of an account a system, not a person, holds ("svc.backup", "deploy_bot").
+SYSTEM_ACCOUNTS = frozenset({"svc", "system", "sys", "admin", "root", "bot", "ci", "cd", "build", "deploy", "service",
+                             "api", "app", "auto", "cron", "daemon", "noreply", "test", "prod", "dev", "stage",
+                             "staging", "local", "internal", "ops", "monitor", "backup", "job", "batch"})
+
+
+def is_system_account(handle: str) -> bool:
+    """A handle a system holds: a part of it names one ("svc.backup"), or a one-word handle ends in
+    "bot", the usual name of an automated account ("dependabot")."""
+    parts = re.split(r"[._]", handle)
+    return bool(set(parts) & SYSTEM_ACCOUNTS) or (len(parts) == 1 and handle.endswith("bot"))
+
+
+def name_case(word: str) -> str:
+    """``word`` in title case, hyphen and apostrophe parts too ("hermann-josef" -> "Hermann-Josef");
+    a particle stays in lower case inside a name."""
+    if word.lower() in particles():
+        return word.lower()
+    return re.sub(r"[^\W\d_]+", lambda m: m.group()[0].upper() + m.group()[1:].lower(), word)
 
 
 def core(token: str) -> str:

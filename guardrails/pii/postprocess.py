@@ -19,6 +19,7 @@ from guardrails.pii.names import (
     is_legal_form,
     is_org_token,
     looks_like_name,
+    name_case,
     name_tokens_ok,
     title_view,
     token_ok_for_name,
@@ -242,8 +243,7 @@ def _list_label_initial(text: str, start: int, toks: Sequence[str], facts: TextF
 def _lower_title_view(seg: str) -> str:
     """A name written in lower case read in title case, particles kept ("nick van oudewater" -> "Nick van
     Oudewater"); ``seg`` itself when a letter's case changes its length."""
-    view = re.sub(r"\S+", lambda m: m.group() if m.group() in particles() else
-                  re.sub(r"[^\W\d_]+", lambda w: w.group()[0].upper() + w.group()[1:], m.group()), seg)
+    view = re.sub(r"\S+", lambda m: name_case(m.group()), seg)
     return view if len(view) == len(seg) else seg
 
 

@@ -46,6 +46,8 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Advance data: document K4417730, 03.02.1979, BERNARDI/LUCA", "BERNARDI/LUCA", "PERSON"),
         ("Advance data: document K4417730, 03.02.1979, BERNARDI/LUCA", "K4417730", "PASSPORT"),
         ("Advance data: document K4417730, 03.02.1979, BERNARDI/LUCA", "03.02.1979", "DATE_OF_BIRTH"),
+        # a record that opens the text, a key with a colon only further on
+        ("document K4417730, 03.02.1979, BERNARDI/LUCA\nChecked: yes", "K4417730", "PASSPORT"),
         # a ticked box names the document a generic number is
         ("ID checked: [x] passport [ ] ID card; document P77319204 seen.", "P77319204", "PASSPORT"),
         # given-name keys, people lists with an initial, a mailbox's owner, a role's name in square brackets

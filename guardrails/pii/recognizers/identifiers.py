@@ -504,7 +504,7 @@ _TEXT_DATE = (
     r"(?:de[ \t]+)?(?:19|20)\d\d|"
     rf"(?:{MONTHS_RE.pattern})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+(?:19|20)\d\d"
 )
-_DATE_VALUE = "|".join(p.replace(r"\b", "") for p in DATE_PATTERNS) + "|" + _TEXT_DATE
+DATE_VALUE = "|".join(p.replace(r"\b", "") for p in DATE_PATTERNS) + "|" + _TEXT_DATE
 _DOB_CUE = (
     r"(?:date\s+of\s+birth|birth\s*date|birthday|born|d\.?o\.?b\.?|geboren|geburtsdatum|geb\.|n[ée]e?\s+le|"
     r"date\s+de\s+naissance|geboortedatum|geboren\s+op|fecha\s+de\s+nacimiento|nacid[oa]|data\s+urodzenia|"
@@ -567,7 +567,7 @@ def _passport_shaped(value: str) -> bool:
     is taken for a passport, the document most often presented as one abroad; an all-digit number is
     left to the identity-card reading."""
     compact = re.sub(r"[ \t\-]", "", value).upper()
-    return _passport_like(compact) and bool(re.fullmatch(r"[A-Z]{1,2}\d{6,8}|[A-Z][A-Z0-9]{8}", compact))
+    return passport_like(compact) and bool(re.fullmatch(r"[A-Z]{1,2}\d{6,8}|[A-Z][A-Z0-9]{8}", compact))
 
 
 def _card_number_like(value: str) -> bool:
@@ -597,7 +597,7 @@ def _valid_iban(value: str) -> bool:
     return bool(iban.is_valid(value.upper()))
 
 
-def _passport_like(value: str) -> bool:
+def passport_like(value: str) -> bool:
     """6-10 letters and digits, at least two of them digits; all-digit only with 8-10 digits (as US
     and UK passports) that do not read as a date."""
     compact = re.sub(r"[ \t\-]", "", value)
@@ -652,16 +652,16 @@ def identifier_recognizers() -> list[Any]:
         # Presidio's IBAN recognizer reads upper case only; after its cue an IBAN in any case is one.
         CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
                            IBAN_VALUE, check=_valid_iban),
-        CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=_passport_like,
+        CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=passport_like,
                            reverse=True, any_case=True),
         # Passport numbers of the common national shapes (letters then digits, nine digits) a few
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
-                          r"[A-Z]{1,2}[ \t]?\d{6,8}|\d{9}|[A-Z0-9]{9}", check=_passport_like),
+                          r"[A-Z]{1,2}[ \t]?\d{6,8}|\d{9}|[A-Z0-9]{9}", check=passport_like),
         DocumentFieldRecognizer("PASSPORT", "PassportFieldRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
-                                check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
+                                check=passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         NextSentenceRecognizer("PASSPORT", "PassportNextSentenceRecognizer", PASSPORT_CUE, PASSPORT_VALUE,
-                               check=_passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
+                               check=passport_like, others=rf"{LICENCE_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         LicenceNumberRecognizer(),
         NextSentenceRecognizer("DRIVER_LICENSE", "LicenceNextSentenceRecognizer", LICENCE_CUE, LICENCE_VALUE,
                                check=_licence_near_cue, others=rf"{PASSPORT_CUE}|{_ID_CUE}|visa|card|carte|karte"),
@@ -680,7 +680,7 @@ def identifier_recognizers() -> list[Any]:
                            check=lambda v: _card_number_like(v) and not _passport_shaped(v),
                            not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
-            "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{_DATE_VALUE})\b",
+            "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{DATE_VALUE})\b",
             # a field of an export may quote its name and value ('"dob": "1992-02-29"'); a letter states
             # it "as" a date ("your date of birth as 4 May 1979"); a transcript asks for it and the next
             # line answers after its speaker's label ("... date of birth?\nCaller: 04.12.1991"), a chat

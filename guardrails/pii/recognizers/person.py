@@ -17,6 +17,7 @@ from guardrails.pii.names import (
     is_cap,
     is_legal_form,
     is_org_token,
+    is_system_account,
     late_function_word,
     looks_like_name,
     name_tokens,
@@ -859,7 +860,7 @@ class PersonLayoutRecognizer(EntityRecognizer):
         rota: bool | None = None
         for h in _HANDLE_TOKEN.finditer(text):  # handles are rare: the key is looked for only before one
             key = _HANDLE_KEY_BEFORE.search(text, max(0, h.start() - 60), h.start())
-            if not key or set(re.split(r"[._]", h.group())) & _SYSTEM_ACCOUNTS:
+            if not key or is_system_account(h.group()):
                 continue
             if key.group(1) is not None:
                 rota = _ROTA_WORDS.search(text) is not None if rota is None else rota
@@ -876,10 +877,6 @@ _HANDLE_KEY_BEFORE = re.compile(
     r"incident[ \t]+commander|commander|scribe|assignee|assigned[ \t]+to|owner|reporter|"
     rf"{_ACTOR})[ \t]*[:=]?[ \t]*$)"
 )
-# Parts of an account a system, not a person, holds ("svc.backup", "deploy_bot").
-_SYSTEM_ACCOUNTS = frozenset({"svc", "system", "sys", "admin", "root", "bot", "ci", "cd", "build", "deploy", "service",
-                              "api", "app", "auto", "cron", "daemon", "noreply", "test", "prod", "dev", "stage",
-                              "staging", "local", "internal", "ops", "monitor", "backup", "job", "batch"})
 _FIRST_PERSON_OPENING = re.compile(
     r"(?:I|I'm|I’m|I'll|I’ll|I've|I’ve|I'd|I’d|we'll|we’ll|we're|we’re|we've|we’ve)(?![\w'’])"
 )

@@ -23,7 +23,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import particles
-from guardrails.pii.names import has_domain_word, is_legal_form, token_ok_for_name
+from guardrails.pii.names import has_domain_word, is_legal_form, is_system_account, name_case, token_ok_for_name
 
 NAME = "PersonCaseRecognizer"
 # Between spaCy's PERSON (0.85) and the form fields' score: a cue found by a key wins a tie.
@@ -55,18 +55,10 @@ _LABEL_AFTER = re.compile(r"[ \t]*[|:]")
 _MAX_WORDS = 4
 
 
-def _title(word: str) -> str:
-    """``word`` in title case, hyphen and apostrophe parts too ("hermann-josef" -> "Hermann-Josef");
-    a particle stays in lower case inside a name."""
-    if word.lower() in particles():
-        return word.lower()
-    return re.sub(r"[^\W\d_]+", lambda m: m.group()[0].upper() + m.group()[1:].lower(), word)
-
-
 def _ok(words: list[str]) -> bool:
     """Every word (in title case) can be part of a name; one at least is no particle."""
     real = [w for w in words if w.lower() not in particles()]
-    return bool(real) and all(len(w) >= 2 and token_ok_for_name(_title(w)) and not is_legal_form(w) for w in real)
+    return bool(real) and all(len(w) >= 2 and token_ok_for_name(name_case(w)) and not is_legal_form(w) for w in real)
 
 
 def _caps_runs(text: str) -> list[tuple[int, int]]:
@@ -119,7 +111,7 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
         seen.add(pos)
         words: list[re.Match[str]] = []
         while len(words) < _MAX_WORDS and (m := _WORD.match(text, pos)) and m.group().islower():
-            if not token_ok_for_name(_title(m.group())) and m.group() not in particles():
+            if not token_ok_for_name(name_case(m.group())) and m.group() not in particles():
                 break
             words.append(m)
             pos = m.end()
@@ -132,10 +124,10 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
         # ("susan from"), not cut by its length or by a capitalised word ("main driver CALLUM")
         end = words[-1].end() if words else pos
         nxt = _WORD.match(text, end + 1) if text[end : end + 1] == " " else None
-        if words and nxt and token_ok_for_name(_title(nxt.group())):
+        if words and nxt and token_ok_for_name(name_case(nxt.group())):
             continue
-        if len(words) == 1 and words[0].group().endswith("bot"):
-            continue  # "dependabot:", "deploybot:": the usual name of an automated account, not a person
+        if len(words) == 1 and is_system_account(words[0].group()):
+            continue  # "dependabot:", "admin:": an automated account, not a person
         if len(words) == 1 and not (s.group("by") or ((s.group("stamp") or s.group("bracket"))
                                                        and _ONE_WORD_END.match(text, words[0].end()))):
             continue
@@ -184,7 +176,7 @@ class PersonCaseRecognizer(EntityRecognizer):
         # (start, end, the words as the model reads names, the extent of that reading's name)
         found: list[tuple[int, int, str, int]] = []
         for a, b in {*_caps_runs(text), *_lower_runs(text)}:
-            cased = re.sub(r"\S+", lambda m: _title(m.group()), text[a:b])
+            cased = re.sub(r"\S+", lambda m: name_case(m.group()), text[a:b])
             if len(cased) == b - a and not has_domain_word(text[a:b]):
                 found.append((a, b, cased, b))
         # a surname-first pair the model already reads as a place or a firm is one ("Amazon, Seattle")

@@ -21,14 +21,13 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.names import title_view, token_ok_for_name
-from guardrails.pii.negatives import DATE_PATTERNS
 from guardrails.pii.recognizers.identifiers import (
-    _TEXT_DATE,
+    DATE_VALUE,
     ID_CARD_CUE,
     LICENCE_CUE,
     PASSPORT_CUE,
     PASSPORT_VALUE,
-    _passport_like,
+    passport_like,
 )
 
 _CAPS = r"[^\W\d_a-zß-ÿ][^\W\d_a-zß-ÿ'’\-]+"
@@ -36,7 +35,7 @@ _TITLES = r"MR|MRS|MS|MISS|MSTR|DR"
 _AIRLINE = re.compile(rf"(?<![\w/])({_CAPS})/({_CAPS})(?:[ \t]+({_TITLES}))?(?![\w/])")
 # A passenger key before the name, no colon needed ("PASSENGER NAVARRO/TRISTAN").
 _PASSENGER_KEY = re.compile(r"(?i:\b(?:passenger|pax|traveller|traveler)(?:[ \t]+name)?[ \t]*[:#]?[ \t]*)$")
-_DATE_ITEM = re.compile("|".join(f"(?:{p})" for p in (*(d.replace(r"\b", "") for d in DATE_PATTERNS), _TEXT_DATE)))
+_DATE_ITEM = re.compile(DATE_VALUE)
 _DOCUMENT_ITEM = re.compile(
     rf"(?i:(?:(?:travel[ \t]+)?document|doc|{PASSPORT_CUE})(?:[ \t]+(?:no\.?|number|nr\.?|#))?[ \t]*[:#]?[ \t]*)"
     rf"({PASSPORT_VALUE})"
@@ -100,7 +99,7 @@ class TravelRecordRecognizer(EntityRecognizer):
                 if not d or _TICKED.search(text, t.end(), d.start()):
                     continue
                 v = _DOCUMENT_VALUE.match(text, d.end())
-                if v and _passport_like(v.group()):
+                if v and passport_like(v.group()):
                     out.append(RecognizerResult(_type_of(t.group(1)), v.start(), v.end(), SCORE))
         return out
 
@@ -108,7 +107,8 @@ class TravelRecordRecognizer(EntityRecognizer):
     def _record(text: str, m: re.Match[str]) -> list[Any]:
         """The name and, in its comma-separated record on the same line, a document number and a date
         standing alone as items."""
-        ls = max(text.rfind("\n", 0, m.start()) + 1, text.rfind(": ", 0, m.start()) + 2 if ": " in text else 0)
+        colon = text.rfind(": ", 0, m.start())
+        ls = max(text.rfind("\n", 0, m.start()) + 1, colon + 2 if colon >= 0 else 0)
         le = text.find("\n", m.end())
         le = len(text) if le < 0 else le
         items, pos = [], ls
@@ -118,7 +118,7 @@ class TravelRecordRecognizer(EntityRecognizer):
             pos += len(part) + 1
         found: list[Any] = []
         for a, b in items:
-            if b <= m.start() and (doc := _DOCUMENT_ITEM.fullmatch(text, a, b)) and _passport_like(doc.group(1)):
+            if b <= m.start() and (doc := _DOCUMENT_ITEM.fullmatch(text, a, b)) and passport_like(doc.group(1)):
                 found.append(RecognizerResult("PASSPORT", doc.start(1), doc.end(1), SCORE))
             elif (a, b) != (m.start(), m.end()) and _DATE_ITEM.fullmatch(text, a, b):
                 found.append(RecognizerResult("DATE_OF_BIRTH", a, b, SCORE))
