@@ -288,7 +288,8 @@ class PiiDetector:
         )  # fmt: skip
 
     def _finish(self, text: str, results: Iterable[Any], terms: Sequence[str]) -> list[PiiSpan]:
-        results = list(results)
+        results = [r for r in results if r.entity_type != "IN_PAN" or not self.post_process
+                   or pp.pan_has_evidence(text, r.start, r.end)]  # fmt: skip
         org_spans = [(r.start, r.end) for r in results if r.entity_type == "ORGANIZATION"]
         cued = [r for r in results if (r.recognition_metadata or {}).get("recognizer_name") in CUE_RECOGNIZERS]
         # A weak cue (a greeting or preposition before a capitalised word) scores below 0.5; sentence

@@ -25,6 +25,7 @@ from guardrails.pii.names import (
     token_ok_for_name,
 )
 from guardrails.pii.negatives import on_protected, protected_ranges
+from guardrails.pii.tables import column_header
 from guardrails.spans import PiiSpan
 
 # Types a structured business value (date, version, id, amount) can be mistaken for.
@@ -88,10 +89,16 @@ def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> 
     weak = [s for s in spans if s.entity_type == "PHONE_NUMBER" and s.score <= weak_score]
     if not weak:
         return spans
+    from guardrails.pii.recognizers.contact import labels_record
     anchors = [s for s in spans if s.entity_type in ("PERSON", "EMAIL_ADDRESS", "LOCATION")
                or (s.entity_type == "PHONE_NUMBER" and s.score > weak_score)]  # fmt: skip
 
     def grouped(s: PiiSpan) -> bool:
+        # A table cell under a header naming a record or an identifier ("contact_id", "Account"):
+        # the header says what the column holds, whatever contact details share the row.
+        header = column_header(text, s.start, s.end)
+        if header is not None and labels_record(header):
+            return False
         for x in anchors:
             if x.end <= s.start and _CONTACT_GAP.fullmatch(text, x.end, s.start):
                 return True
@@ -103,6 +110,31 @@ def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> 
 
 
 _SSN_CUE = re.compile(r"(?i:\b(?:ssn|social\s+security(?:\s+(?:no|number|#))?|ss#|sozialversicherung\w*)\b)")
+
+
+_PAN_CUE = re.compile(r"(?i:\b(?:pan|permanent\s+account\s+number)\b)")
+_PAN_STRUCTURE = re.compile(r"[A-Za-z]{5}\d{4}[A-Za-z]")
+
+
+def pan_has_evidence(text: str, start: int, end: int) -> bool:
+    """A ten-character word of letters and digits without a PAN's structure (five letters, four digits,
+    a letter) is a PAN only right after a PAN cue: Presidio's weakest pattern takes any such word, a
+    ticket id ("PRB6846467") included, and its context match lifts it near words that merely contain
+    "pan" (the surname "Pant")."""
+    if _PAN_STRUCTURE.fullmatch(text, start, end):
+        return True
+    from guardrails.pii.recognizers.identifiers import RECORD_WORDS
+
+    # the cue, then at most three words that name no record ("The PAN field holds X"; not "PAN
+    # records were refreshed under X")
+    before = text[max(0, start - 40) : start].rsplit("\n", 1)[-1]
+    cues = list(_PAN_CUE.finditer(before))
+    if not cues:
+        return False
+    gap = before[cues[-1].end() :]
+    words = re.findall(r"[^\W\d_]+", gap)
+    return (not any(ch.isdigit() for ch in gap) and len(words) <= 3
+            and not any(re.fullmatch(rf"(?i:{RECORD_WORDS}s?)", w) for w in words))  # fmt: skip
 
 
 def ssns_with_evidence(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
@@ -312,7 +344,7 @@ def filter_persons(
         if not strong and (_common_words(toks, own_facts) or _instruction_at_start(view, s.start, core(toks[0]))
                          or _after_instruction(view, s.start)):  # fmt: skip
             continue
-        after = re.match(r"[ \t]+(\S+)", view[s.end : s.end + 30])
+        after = re.match(r"[ \t]+([^\s;|,]+)", view[s.end : s.end + 30])
         before = re.search(r"(\S+)[ \t]+(?:(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le)[ \t]+)*$",
                            view[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
@@ -383,7 +415,7 @@ _AT_PERSON_VERBS = frozenset({"look", "looked", "looking", "looks", "shout", "sh
                               "email", "e-mail", "mail", "reach", "reached", "ping", "call", "text"})
 
 
-_NEXT_WORD = re.compile(r"[ \t]+([^\s(]\S*)")
+_NEXT_WORD = re.compile(r"[ \t]+([^\s(;|,][^\s;|,]*)")
 _APOSTROPHE = re.compile(r"['’]")
 
 

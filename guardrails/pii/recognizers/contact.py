@@ -58,6 +58,18 @@ _NUMBER_OF = re.compile(
 )
 
 
+
+def labels_record(label: str) -> bool:
+    """A label naming a record or an identifier ("contact_id", "Account", "Order no"), not a phone."""
+    label = _ABBREVIATED_CUE.sub(r"\1 ", label.replace("_", " ")).strip(" \t:#*")
+    # "Order no.", "customer number": the record's word before a generic number word
+    label = _NUMBER_SUFFIX.sub("", label) or label
+    return not PHONE_CUE.search(label.rsplit(" ", 1)[-1]) and bool(_NUMBER_OF.search(label))
+
+
+_NUMBER_SUFFIX = re.compile(r"(?i:[ \t-]+(?:no|nr|num|number|nummer|numéro|número|numer|ref)\W*$)")
+
+
 class EvidencePhoneRecognizer(EntityRecognizer):
     """Phone numbers with format evidence: a country prefix, a trunk ``0``, a phone-like grouping
     that ``phonenumbers`` accepts for one of ``PHONE_REGIONS``, or a phone cue just before.

@@ -597,7 +597,7 @@ def _named_as_firm(text: str, word: str, orgs: list[tuple[int, int]]) -> bool:
     for m in re.finditer(rf"(?<![\w'’-]){re.escape(word)}(?![\w'’-])", text):
         if inside_non_person(text, m.start(), m.end(), orgs):
             return True
-        nxt = re.match(r"[ \t]+(\S+)", text[m.end() : m.end() + 30])
+        nxt = re.match(r"[ \t]+([^\s;|,]+)", text[m.end() : m.end() + 30])
         if nxt and (is_legal_form(nxt.group(1)) or is_org_token(nxt.group(1))):
             return True
     return False

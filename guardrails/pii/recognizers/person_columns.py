@@ -17,6 +17,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.names import looks_like_name
+from guardrails.pii.tables import RULE_ROW, SEPARATORS, cells
 from guardrails.pii.recognizers.person import CONTEXT_SCORE, _non_person_entities, _single_ok, weak_name_ok
 
 # Headers of a column of people, in the languages served.
@@ -39,8 +40,6 @@ _THING_HEADER = re.compile(
     r"platform|url|endpoint|repo(?:sitory)?|product|service|sla|uptime)s?\b)"
 )
 # Cell separators, most specific first: a Markdown or ASCII table, tabs, then CSV.
-_SEPARATORS = ("|", "\t", ";", ",")
-_RULE_ROW = re.compile(r"^[\s|:+\-=]*$")
 # A heading of a list of people, on its own line ("Participant list", "**Attendees:**", "Anwesend").
 _PEOPLE_HEADING = re.compile(
     r"(?im:^[ \t#*_]*(?:attendees|participants|participant[ \t]+list|invitees|present|team[ \t]+members|"
@@ -57,40 +56,6 @@ _PEOPLE_KEY_LINE = re.compile(
 _LIST_SEP = re.compile(r"[ \t]*[,;][ \t]*")
 # One item of a bulleted or numbered list: the name, then at most a role after a comma, dash or bracket.
 _ITEM = re.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+([^\n,(–—]+?)[ \t]*(?:(?:[,(–—]|[ \t]-[ \t])[^\n]*)?(?:\n|$)")
-
-
-def _split(line: str, sep: str) -> list[str]:
-    """``line`` cut at ``sep``; in CSV a separator inside double quotes is the cell's text
-    ('"Okafor, Chidi",CFO')."""
-    if sep not in ",;" or '"' not in line:
-        return line.split(sep)
-    parts, start, quoted = [], 0, False
-    for i, ch in enumerate(line):
-        if ch == '"':
-            quoted = not quoted
-        elif ch == sep and not quoted:
-            parts.append(line[start:i])
-            start = i + 1
-    parts.append(line[start:])
-    return parts
-
-
-def _cells(line: str, sep: str) -> list[tuple[int, int]]:
-    """(start, end) of each cell of ``line`` without the spaces and CSV quotes around it; a Markdown
-    table's outer bars open and close no cell."""
-    out, pos = [], 0
-    for part in _split(line, sep):
-        a = pos + len(part) - len(part.lstrip())
-        b = pos + len(part.rstrip())
-        if b - a >= 2 and line[a] == line[b - 1] == '"':
-            a, b = a + 1, b - 1
-        out.append((a, max(a, b)))
-        pos += len(part) + 1
-    if sep == "|" and line.strip().startswith("|"):
-        out = out[1:]
-    if sep == "|" and line.strip().endswith("|"):
-        out = out[:-1]
-    return out
 
 
 class PersonColumnRecognizer(EntityRecognizer):
@@ -124,17 +89,17 @@ class PersonColumnRecognizer(EntityRecognizer):
             # is written alike
             if len(items) >= 2 and all(looks_like_name(text[a:b]) and weak_name_ok(text, a, b, orgs) for a, b in items):
                 out.extend(RecognizerResult("PERSON", a, b, CONTEXT_SCORE) for a, b in items)
-        if not any(sep in text for sep in _SEPARATORS):
+        if not any(sep in text for sep in SEPARATORS):
             return out
         lines, pos = [], 0
         for line in text.split("\n"):
             lines.append((pos, line))
             pos += len(line) + 1
         for i, (_, line) in enumerate(lines):
-            for sep in _SEPARATORS:
+            for sep in SEPARATORS:
                 if line.count(sep) < 1:
                     continue
-                header = _cells(line, sep)
+                header = cells(line, sep)
                 # a header row: short labels only (a sentence with a comma is none)
                 if len(header) < 2 or any(len(line[a:b].split()) > 4 for a, b in header):
                     continue
@@ -161,13 +126,13 @@ class PersonColumnRecognizer(EntityRecognizer):
               orgs: list[tuple[int, int]], out: list[Any]) -> None:  # fmt: skip
         """The rows under a header: as many cells as the header, until a line that has not."""
         for off, line in rows:
-            if sep == "|" and _RULE_ROW.match(line) and line.strip():
+            if sep == "|" and RULE_ROW.match(line) and line.strip():
                 continue
-            cells = _cells(line, sep)
-            if len(cells) != width:
+            row = cells(line, sep)
+            if len(row) != width:
                 return
             for j, kind in kinds.items():
-                a, b = off + cells[j][0], off + cells[j][1]
+                a, b = off + row[j][0], off + row[j][1]
                 full = len(text[a:b].split()) >= 2
                 if (full or kind == "person") and (weak_name_ok(text, a, b, orgs)
                                                    or (kind == "person" and _double_barrelled(text[a:b]))):
