@@ -77,7 +77,12 @@ def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     return out
 
 
-_CONTACT_GAP = re.compile(r"[\s,;:()\[\]/<>|·•-]*(?:(?i:or|and|at|on|via|or\s+on)[\s,;:()/<>-]*)?")
+# Between two contact details: punctuation, a joining word, or the kind of the next line ("mobile
+# 0612 345 678, office 010-1234567").
+_CONTACT_GAP = re.compile(
+    r"[\s,;:()\[\]/<>|·•-]*(?:(?i:or|and|at|on|via|or\s+on)[\s,;:()/<>-]*)?"
+    r"(?:(?i:office|work|home|private|business|direct|landline|mobile|cell|fax)(?:[ \t]+line)?[\s:()-]*)?"
+)
 
 
 def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> list[PiiSpan]:

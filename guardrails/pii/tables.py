@@ -49,7 +49,8 @@ def is_header(line: str, sep: str) -> bool:
     a data row are none)."""
     spans = cells(line, sep)
     return len(spans) >= 2 and all(
-        len(line[a:b].split()) <= 4 and not any(ch.isdigit() for ch in line[a:b]) for a, b in spans)
+        len(line[a:b].split()) <= 4 and not any(ch.isdigit() for ch in line[a:b]) for a, b in spans
+    )
 
 
 def column_header(text: str, start: int, end: int) -> str | None:

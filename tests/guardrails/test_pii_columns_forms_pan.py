@@ -23,10 +23,16 @@ from tests.guardrails.pii_probe import overlaps as _flagged
     [
         # a bare number in a record's id column, beside a person and an e-mail address in the same row
         ("contact_id;full_name;email\n3104567890;Lena Vogt;lena.vogt@example.de", "3104567890", "PHONE_NUMBER"),
-        ("case_id,contact_name,contact_email\n2025550143,Hedda Lindqvist,hedda@example.se", "2025550143",
-         "PHONE_NUMBER"),
-        ("| Order no. | Contact | E-mail |\n|---|---|---|\n| 4412345678 | Jonas Berg | jberg@example.org |",
-         "4412345678", "PHONE_NUMBER"),
+        (
+            "case_id,contact_name,contact_email\n2025550143,Hedda Lindqvist,hedda@example.se",
+            "2025550143",
+            "PHONE_NUMBER",
+        ),
+        (
+            "| Order no. | Contact | E-mail |\n|---|---|---|\n| 4412345678 | Jonas Berg | jberg@example.org |",
+            "4412345678",
+            "PHONE_NUMBER",
+        ),
         # an organisation's name before its legal form, a separator glued to the form
         ("account_id;name;segment\n1200;Vicente Ortega Lara S.A.;retail", "Ortega Lara", "PERSON"),
         ("The refund was approved by Gómez Salas S.C.P on 3 May.", "Gómez Salas", "PERSON"),

@@ -37,6 +37,10 @@ _STREET_ONLY_ANCHORS = [
 ]
 # Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
+# The US and UK forms hold the postcode alone; the city stands before it in the same segment
+# ("221B Baker Street, London NW1 6XE", "12 Main St, Springfield IL 62704").
+_CITY_BEFORE = {_ANCHOR_RES[3], _ANCHOR_RES[4]}
+_CITY_SEGMENT = re.compile(rf"[ \t]*({_CITY})[ \t]+")
 
 
 def _street_words() -> frozenset[str]:
@@ -162,6 +166,22 @@ def _block_above(text: str, start: int) -> int:
     return begin
 
 
+def _city_and_street_before(text: str, start: int) -> int:
+    """Start of "street, City POSTCODE" for a US/UK postcode at ``start``: the city's words between the
+    last comma and the postcode, then the street segments before them; ``start`` itself when no street
+    segment precedes the city (a city and a postcode alone stay the postcode)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    comma = text.rfind(",", line_start, start)
+    if comma < 0:
+        return start
+    city = _CITY_SEGMENT.fullmatch(text, comma + 1, start)
+    if not city or len(city.group(1).split()) > 3:
+        return start
+    begin = _extend_left(text, city.start(1))
+    # a house number and a street word before the city ("Version 4.2, Build SW1 1AA" has none)
+    return begin if begin < city.start(1) and _has_street_segment(text[begin : city.start(1)]) else start
+
+
 class PostalAddressRecognizer(EntityRecognizer):
     """Whole postal addresses anchored on a postcode/city; without a street, the anchor alone."""
 
@@ -181,6 +201,8 @@ class PostalAddressRecognizer(EntityRecognizer):
             if any(_token_kind(t) == "street" for t in m.group().split()[1:]):
                 continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
             begin = _extend_left(text, m.start())
+            if begin == m.start() and m.re in _CITY_BEFORE:
+                begin = _city_and_street_before(text, m.start())
             if needs_street and not _has_street_segment(text[begin : m.start()]):
                 continue
             if begin == m.start() and not needs_street:

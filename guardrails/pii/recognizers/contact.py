@@ -289,7 +289,7 @@ _BIC_SHAPE = r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
 _BIC_SPACED = r"[A-Z]{4} [A-Z]{2} [A-Z0-9]{2}(?: [A-Z0-9]{3})?"
 # Bank context for a code written without its cue: an IBAN, an account or a bank named nearby.
 _BANK_CONTEXT = re.compile(
-    r"(?i:\b(?:iban|bank|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
+    r"(?i:\b(?:iban|banks?|banque|banco|banca|bankverbindung|kontoinhaber|account|konto|compte|cuenta|rekening|"
     r"rachunek|remit|wire|transfer|überweisung|virement|transferencia|beneficiary)\b)|"
     r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){3,7}"
 )
@@ -428,6 +428,9 @@ def _shouted(text: str, start: int, end: int) -> bool:
     before = re.findall(r"[^\W\d_]+", _IBAN_TAIL.sub("", text[max(0, start - 50) : start])[-30:])
     after = re.findall(r"[^\W\d_]+", text[end : end + 30])
     near = before[-1:] + after[:1]
+    # a code alone in brackets after a bank's name ("ING (INGBNL2A)") is no word among others
+    if text[start - 1 : start] == "(" and text[end : end + 1] == ")":
+        return False
     # A bank label beside the code ("code BNPAFRPP, IBAN ...") is no shouting.
     return any(len(w) >= 3 and w.isupper() and w.isalpha() and w.lower() not in _BANK_LABELS for w in near)
 

@@ -30,7 +30,8 @@ _CUE_WORDS = (
 )
 # Separators around those words; at most one line break (a label on its own line, wrapped text).
 # Punctuation includes table bars, Markdown emphasis and quotes ("**Passport:** X", "Passport | X").
-_SEP = r"[ \t]*(?:[:#(\-–—=/,.|*_\"“”'‘’«»\[>→][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
+# A bracket may close a qualifier after the cue ("document number (passport): X").
+_SEP = r"[ \t]*(?:[:#()\-–—=/,.|*_\"“”'‘’«»\[\]>→][ \t]*){1,4}\n?[ \t]*|[ \t]+\n?[ \t]*|[ \t]*\n[ \t]*"
 # Between two values of one cue: a list ("X and Y") or a change ("from X to Y", "old=X new=Y").
 VALUE_LIST_SEP = (
     r"[ \t]*(?:,|;|&|and|und|et|y|en|or|oder|ou|o|i|oraz|to|->|→|=>|(?:new|neu|nouveau|nuevo)[ \t]*[=:])[ \t]*"

@@ -24,6 +24,8 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import particles
 from guardrails.pii.names import has_domain_word, is_legal_form, is_system_account, name_case, token_ok_for_name
+from guardrails.pii.recognizers.contact import SWIFT_CUE
+from guardrails.pii.recognizers.identifiers import ID_CARD_CUE, LICENCE_CUE, PASSPORT_CUE
 
 NAME = "PersonCaseRecognizer"
 # Between spaCy's PERSON (0.85) and the form fields' score: a cue found by a key wins a tie.
@@ -53,6 +55,9 @@ _ONE_WORD_END = re.compile(r"[)\]]?:")
 # A label in capitals opening a line or sentence before a separator ("CAR HIRE | ...", "PAYSLIP:").
 _LABEL_AFTER = re.compile(r"[ \t]*[|:]")
 _MAX_WORDS = 4
+# The names of the documents and codes whose numbers the identifier recognizers find: a label, never
+# a person, in whatever slot it stands.
+_DOCUMENT_WORD = re.compile(rf"(?i:{PASSPORT_CUE}|{LICENCE_CUE}|{ID_CARD_CUE}|{SWIFT_CUE}|iban)")
 
 
 def _ok(words: list[str]) -> bool:
@@ -128,6 +133,8 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
             continue
         if len(words) == 1 and is_system_account(words[0].group()):
             continue  # "dependabot:", "admin:": an automated account, not a person
+        if any(_DOCUMENT_WORD.fullmatch(m.group()) for m in words):
+            continue  # "Travel document (passport): ...": the document a value belongs to
         if len(words) == 1 and not (s.group("by") or ((s.group("stamp") or s.group("bracket"))
                                                        and _ONE_WORD_END.match(text, words[0].end()))):
             continue

@@ -17,8 +17,8 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.names import looks_like_name
-from guardrails.pii.tables import RULE_ROW, SEPARATORS, cells
 from guardrails.pii.recognizers.person import CONTEXT_SCORE, _non_person_entities, _single_ok, weak_name_ok
+from guardrails.pii.tables import RULE_ROW, SEPARATORS, cells
 
 # Headers of a column of people, in the languages served.
 _PERSON_HEADER = re.compile(

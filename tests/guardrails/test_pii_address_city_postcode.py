@@ -1,0 +1,38 @@
+"""US and UK addresses end with the city and the postcode in one segment ("Baker Street, London NW1
+6XE"): the whole address is one span, street, city and postcode. Negatives: a postcode-shaped code after
+a version and a word, a city and postcode alone in a label's value.
+
+Real Presidio engine and spaCy model; every sentence is written for these rules (no evaluation-set text).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.pii import PiiDetector
+from tests.guardrails.pii_probe import contains as _covered
+from tests.guardrails.pii_probe import overlaps as _flagged
+
+
+@pytest.mark.parametrize(
+    "text,address",
+    [
+        ("Mailing address: 221B Baker Street, London NW1 6XE", "221B Baker Street, London NW1 6XE"),
+        ("Her home address is 42 Elm Road, Cambridge CB1 2AB, UK.", "42 Elm Road, Cambridge CB1 2AB"),
+        ("Flat 3, 7 Station Road, Bristol BS1 4DJ", "Flat 3, 7 Station Road, Bristol BS1 4DJ"),
+        ("Ship to 12 Main St, Springfield IL 62704 by Friday.", "12 Main St, Springfield IL 62704"),
+    ],
+)
+def test_street_city_and_postcode_are_one_span(detector: PiiDetector, text: str, address: str) -> None:
+    assert _covered(detector, text, address, "LOCATION")
+
+
+@pytest.mark.parametrize(
+    "text,phrase",
+    [
+        ("Version 4.2, Build SW1 1AA is a postcode in the docs.", "Version 4.2"),
+        ("Release notes, London NW1 6XE office opening", "Release notes"),
+    ],
+)
+def test_no_street_no_address(detector: PiiDetector, text: str, phrase: str) -> None:
+    assert not _flagged(detector, text, phrase, "LOCATION")
