@@ -28,6 +28,10 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("The beneficiary bank (COBADEFFXXX) confirmed receipt.", "COBADEFFXXX", "SWIFT_CODE"),
         ("Mobile 0612345678, office 010-1234567.", "010-1234567", "PHONE_NUMBER"),
         ("Reach Piet on +31 6 1234 5678 or home line 020-6123456.", "020-6123456", "PHONE_NUMBER"),
+        # the whole number is masked: the area code's opening bracket, an extension
+        ("Phone: (02199) 35181", "(02199) 35181", "PHONE_NUMBER"),
+        ("Call me on 962.952.7601x89555 tomorrow.", "962.952.7601x89555", "PHONE_NUMBER"),
+        ("Desk: +1 212 555 0147 ext. 23 (mornings).", "+1 212 555 0147 ext. 23", "PHONE_NUMBER"),
     ],
 )
 def test_values_after_qualifiers_and_in_brackets(detector: PiiDetector, text: str, value: str,
@@ -44,6 +48,8 @@ def test_values_after_qualifiers_and_in_brackets(detector: PiiDetector, text: st
         ("Proof of address (iban): attached separately.", "iban", "PERSON"),
         # an upper-case word in brackets in a line about banking software, not about a bank
         ("The banking module (BANKCOMM) exports MT940 files.", "BANKCOMM", "SWIFT_CODE"),
+        # an "x" that opens a word after a number is no extension
+        ("Call 020 7946 0958 for the x-ray results.", "x-ray", "PHONE_NUMBER"),
         # a line kind before something that is no phone number
         ("Call Ana on 0612345678, office hours 9-17, order 4500123456.", "4500123456", "PHONE_NUMBER"),
         ("Mobile 0612345678; office move planned for 2026-05-01.", "2026-05-01", None),

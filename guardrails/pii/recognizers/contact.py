@@ -70,6 +70,9 @@ def labels_record(label: str) -> bool:
 _NUMBER_SUFFIX = re.compile(r"(?i:[ \t-]+(?:no|nr|num|number|nummer|numéro|número|numer|ref)\W*$)")
 
 
+_EXTENSION = re.compile(r"(?:x|[ \t]?(?i:ext)\.?[ \t]?)\d{1,6}(?!\w)")
+
+
 class EvidencePhoneRecognizer(EntityRecognizer):
     """Phone numbers with format evidence: a country prefix, a trunk ``0``, a phone-like grouping
     that ``phonenumbers`` accepts for one of ``PHONE_REGIONS``, or a phone cue just before.
@@ -97,7 +100,13 @@ class EvidencePhoneRecognizer(EntityRecognizer):
                                      cand.lstrip("(").startswith("0"), True)):  # fmt: skip
                 score = max(score, prev.score)
             if score:
-                out.append(RecognizerResult("PHONE_NUMBER", m.start(), m.start() + len(cand), score))
+                start = m.start()
+                # "(02199) 35181": the area code's opening bracket belongs to the number
+                if text[start - 1 : start] == "(" and ")" in cand and "(" not in cand.split(")")[0]:
+                    start -= 1
+                # an extension ("555-0100x23", "... ext. 23") is part of what is masked
+                ext = _EXTENSION.match(text, end)
+                out.append(RecognizerResult("PHONE_NUMBER", start, ext.end() if ext else end, score))
         return out
 
 
