@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+# Cell separators, most specific first: a Markdown or ASCII table, tabs, then CSV.
 SEPARATORS = ("|", "\t", ";", ",")
 RULE_ROW = re.compile(r"^[\s|:+\-=]*$")  # a Markdown table's rule ("|---|:--:|")
 

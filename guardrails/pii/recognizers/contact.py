@@ -57,19 +57,18 @@ _NUMBER_OF = re.compile(
     r"de\s+(?:pedido|factura))[\s_-]*$)"
 )
 
+# "Order no.", "customer number": the record's word before a generic number word
+_NUMBER_SUFFIX = re.compile(r"(?i:[ \t-]+(?:no|nr|num|number|nummer|numéro|número|numer|ref)\W*$)")
 
 
 def labels_record(label: str) -> bool:
     """A label naming a record or an identifier ("contact_id", "Account", "Order no"), not a phone."""
     label = _ABBREVIATED_CUE.sub(r"\1 ", label.replace("_", " ")).strip(" \t:#*")
-    # "Order no.", "customer number": the record's word before a generic number word
     label = _NUMBER_SUFFIX.sub("", label) or label
     return not PHONE_CUE.search(label.rsplit(" ", 1)[-1]) and bool(_NUMBER_OF.search(label))
 
 
-_NUMBER_SUFFIX = re.compile(r"(?i:[ \t-]+(?:no|nr|num|number|nummer|numéro|número|numer|ref)\W*$)")
-
-
+# An extension after a number ("555-0100x23", "... ext. 23")
 _EXTENSION = re.compile(r"(?:x|[ \t]?(?i:ext)\.?[ \t]?)\d{1,6}(?!\w)")
 
 

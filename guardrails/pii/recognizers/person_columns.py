@@ -39,7 +39,6 @@ _THING_HEADER = re.compile(
     r"(?i:\b(?:owner|owning|owned|vendor|version|release|price|cost|sku|licen[cs]e|plan|tier|component|module|"
     r"platform|url|endpoint|repo(?:sitory)?|product|service|sla|uptime)s?\b)"
 )
-# Cell separators, most specific first: a Markdown or ASCII table, tabs, then CSV.
 # A heading of a list of people, on its own line ("Participant list", "**Attendees:**", "Anwesend").
 _PEOPLE_HEADING = re.compile(
     r"(?im:^[ \t#*_]*(?:attendees|participants|participant[ \t]+list|invitees|present|team[ \t]+members|"
