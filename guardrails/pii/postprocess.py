@@ -25,7 +25,7 @@ from guardrails.pii.names import (
     token_ok_for_name,
 )
 from guardrails.pii.negatives import on_protected, protected_ranges
-from guardrails.pii.tables import column_header
+from guardrails.pii.tables import ColumnHeaders
 from guardrails.spans import PiiSpan
 
 # Types a structured business value (date, version, id, amount) can be mistaken for.
@@ -95,13 +95,14 @@ def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> 
     if not weak:
         return spans
     from guardrails.pii.recognizers.contact import labels_record
+    column_header = ColumnHeaders(text)
     anchors = [s for s in spans if s.entity_type in ("PERSON", "EMAIL_ADDRESS", "LOCATION")
                or (s.entity_type == "PHONE_NUMBER" and s.score > weak_score)]  # fmt: skip
 
     def grouped(s: PiiSpan) -> bool:
         # A table cell under a header naming a record or an identifier ("contact_id", "Account"):
         # the header says what the column holds, whatever contact details share the row.
-        header = column_header(text, s.start, s.end)
+        header = column_header(s.start, s.end)
         if header is not None and labels_record(header):
             return False
         for x in anchors:

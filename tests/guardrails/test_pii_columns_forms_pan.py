@@ -10,6 +10,8 @@ Real Presidio engine and spaCy model; every sentence is written for these rules 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from guardrails.pii import PiiDetector
@@ -81,3 +83,25 @@ def test_personal_values_beside_them_stay_found(detector: PiiDetector, text: str
 def test_column_header(text: str, value: str, header: str | None) -> None:
     start = text.rindex(value)
     assert column_header(text, start, start + len(value)) == header
+
+
+def test_column_headers_read_each_row_a_bounded_number_of_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Asking for every cell's header of a long table stays linear: each block's first line is found
+    once (a walk up from every row reads the whole block each time, 125,000 row parses here)."""
+    import guardrails.pii.tables as tables
+
+    rows = 500
+    text = "case_id;contact;email\n" + "\n".join(f"{2012000000 + i};Ana Ruiz;a{i}@example.org" for i in range(rows))
+    calls = 0
+    real = tables.cells
+
+    def counting(line: str, sep: str) -> list[tuple[int, int]]:
+        nonlocal calls
+        calls += 1
+        return real(line, sep)
+
+    monkeypatch.setattr(tables, "cells", counting)
+    headers = tables.ColumnHeaders(text)
+    for m in re.finditer(r"(?m)^\d+", text):
+        assert headers(m.start(), m.end()) == "case_id"
+    assert calls <= 4 * rows

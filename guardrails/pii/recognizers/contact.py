@@ -58,7 +58,7 @@ _NUMBER_OF = re.compile(
 )
 
 # "Order no.", "customer number": the record's word before a generic number word
-_NUMBER_SUFFIX = re.compile(r"(?i:[ \t-]+(?:no|nr|num|number|nummer|numéro|número|numer|ref)\W*$)")
+_NUMBER_SUFFIX = re.compile(rf"(?i:[ \t-]+(?:no|nr|num|ref|{'|'.join(sorted(_GENERIC_NUMBER_CUES))})\W*$)")
 
 
 def labels_record(label: str) -> bool:
