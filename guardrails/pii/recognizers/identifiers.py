@@ -19,7 +19,7 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 # "number of the", "is", "reads" ...). A word outside this list (a clause, another label such as
 # "ticket" or "order") ends the cue's reach, so "passport renewal ticket INC0037564" gives nothing.
 _CUE_WORDS = (
-    r"no|nr|nº|n°|n\.º|n\.°|nro|núm|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
+    r"no|nr|nº|n°|n\.º|n\.°|n|nro|núm|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
     # a change record: "passport number updated from X to Y", "field=passport old=X new=Y",
     # "PASSPORT_NUMBER set to X", "field=passport_no value=X", "passport -> X"
@@ -252,7 +252,8 @@ class CueValueRecognizer(EntityRecognizer):
 
     def __init__(self, entity: str, name: str, cue: str, value: str, filler: str | None = None,
                  check: Callable[[str], bool] | None = None, score: float = 0.75,
-                 reverse: bool = False, any_case: bool = False, not_between: str | None = None) -> None:  # fmt: skip
+                 reverse: bool = False, any_case: bool = False, not_between: str | None = None,
+                 prefix: str | None = None) -> None:  # fmt: skip
         super().__init__(supported_entities=[entity], name=name, supported_language="en")
         self.entity = entity
         # ``any_case``: after its cue the value may be typed in lower case ("passport no. x1234567",
@@ -271,6 +272,10 @@ class CueValueRecognizer(EntityRecognizer):
         # A word between cue and value that names another document ("Identity document: passport,
         # number X") hands the value to that document's recognizer.
         self.not_between = re.compile(rf"(?i:\b(?:{not_between})\b)") if not_between else None
+        self.any_case = any_case
+        # A group before the number that is no part of its check, such as the issuing country's code
+        # ("passport no. GB 123456789"): masked with the number it precedes.
+        self.prefix = re.compile(prefix) if prefix else None
 
     def load(self) -> None:
         pass
@@ -280,7 +285,15 @@ class CueValueRecognizer(EntityRecognizer):
 
     def _fit(self, value: str) -> int:
         """Length of the longest head of ``value``, whole groups only, that passes the check ("C4412209
-        2031" after "passport": the year is no part of the number); 0 if none does."""
+        2031" after "passport": the year is no part of the number); 0 if none does. A value read in
+        any case that opens with a word in lower case is a word and a number ("seat 14C", "ending
+        4821"), never one identifier."""
+        first = re.split(r"[ \t\-]", value, maxsplit=1)[0]
+        if self.any_case and first.isalpha() and not first.isupper():
+            return 0
+        if self.prefix is not None and not self._ok(value) and (p := self.prefix.match(value)):
+            rest = self._fit(value[p.end() :])
+            return p.end() + rest if rest else 0
         while not self._ok(value):
             cut = max(value.rfind(" "), value.rfind("\t"), value.rfind("-"))
             if cut <= 0:
@@ -300,7 +313,7 @@ class CueValueRecognizer(EntityRecognizer):
             if n < len(m.group(1)):
                 continue
             end = m.end(1)
-            while (more := self.more.match(text, end)) and self._ok(more.group(1)):
+            while (more := self.more.match(text, end)) and self._fit(more.group(1)) == len(more.group(1)):
                 out.append(RecognizerResult(self.entity, more.start(1), more.end(1), self.score))
                 end = more.end(1)
         if self.reverse is not None:
@@ -506,7 +519,7 @@ _TEXT_DATE = (
     rf"(?:{MONTHS_RE.pattern})\.?[ \t]+\d{{1,2}}(?:st|nd|rd|th)?,?[ \t]+(?:19|20)\d\d"
 )
 DATE_VALUE = "|".join(p.replace(r"\b", "") for p in DATE_PATTERNS) + "|" + _TEXT_DATE
-_DOB_CUE = (
+DOB_CUE = (
     r"(?:date\s+of\s+birth|birth\s*date|birthday|born|d\.?o\.?b\.?|geboren|geburtsdatum|geb\.|n[ée]e?\s+le|"
     r"date\s+de\s+naissance|geboortedatum|geboren\s+op|fecha\s+de\s+nacimiento|nacid[oa]|data\s+urodzenia|"
     r"urodzon[ya]|ur\.|data\s+de\s+nascimento|nascid[oa](?:\s+em)?|data\s+di\s+nascita|nat[oa]\s+il|"
@@ -521,7 +534,7 @@ def _luhn_digits(value: str) -> bool:
     return luhn.is_valid(re.sub(r"[ -]", "", value))
 
 
-def _has_digit(value: str) -> bool:
+def has_digit(value: str) -> bool:
     return any(c.isdigit() for c in value) and not value.isalpha()
 
 
@@ -571,7 +584,7 @@ def _passport_shaped(value: str) -> bool:
     return passport_like(compact) and bool(re.fullmatch(r"[A-Z]{1,2}\d{6,8}|[A-Z][A-Z0-9]{8}", compact))
 
 
-def _card_number_like(value: str) -> bool:
+def card_number_like(value: str) -> bool:
     """An identity card number: 6-12 letters and digits with at least two digits; all-digit only
     with 8-12 digits that do not read as a date."""
     compact = re.sub(r"[ \t\-]", "", value)
@@ -654,7 +667,7 @@ def identifier_recognizers() -> list[Any]:
         CueValueRecognizer("IBAN_CODE", "IbanCueRecognizer", r"(?:iban)",
                            IBAN_VALUE, check=_valid_iban),
         CueValueRecognizer("PASSPORT", "PassportCueRecognizer", PASSPORT_CUE, PASSPORT_VALUE, check=passport_like,
-                           reverse=True, any_case=True),
+                           reverse=True, any_case=True, prefix=r"[A-Z]{2,3}[ \t\-]"),
         # Passport numbers of the common national shapes (letters then digits, nine digits) a few
         # words after the cue.
         NearCueRecognizer("PASSPORT", "PassportNearCueRecognizer", PASSPORT_CUE,
@@ -667,21 +680,21 @@ def identifier_recognizers() -> list[Any]:
         NextSentenceRecognizer("DRIVER_LICENSE", "LicenceNextSentenceRecognizer", LICENCE_CUE, LICENCE_VALUE,
                                check=_licence_near_cue, others=rf"{PASSPORT_CUE}|{_ID_CUE}|visa|card|carte|karte"),
         CueValueRecognizer("DRIVER_LICENSE", "DrivingLicenceCueRecognizer", LICENCE_CUE, LICENCE_VALUE,
-                           check=_has_digit),
+                           check=has_digit),
         # "DL number for the car hire is SMITH712045AB9CD": a licence's mixed shape a few words on.
         NearCueRecognizer("DRIVER_LICENSE", "DrivingLicenceNearCueRecognizer", LICENCE_CUE,
                           r"[A-Z0-9]{8,18}", check=_licence_near_cue),
         CueValueRecognizer("NATIONAL_ID", "IdCardCueRecognizer", ID_CARD_CUE, r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
-                           check=_card_number_like, any_case=True, not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
+                           check=card_number_like, any_case=True, not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer("PASSPORT", "IdentityDocumentPassportRecognizer", IDENTITY_DOCUMENT_CUE,
                            r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}", check=_passport_shaped,
                            not_between=rf"{LICENCE_CUE}|(?:id(?:entity)?[\s_-]*)?cards?|carte|karte|ausweis\w*"),
         CueValueRecognizer("NATIONAL_ID", "IdentityDocumentRecognizer", IDENTITY_DOCUMENT_CUE,
                            r"[A-Z0-9]{1,3}[ \t]?[A-Z0-9]{4,10}",
-                           check=lambda v: _card_number_like(v) and not _passport_shaped(v),
+                           check=lambda v: card_number_like(v) and not _passport_shaped(v),
                            not_between=rf"{PASSPORT_CUE}|{LICENCE_CUE}"),
         CueValueRecognizer(
-            "DATE_OF_BIRTH", "BirthDateRecognizer", _DOB_CUE, rf"(?:{DATE_VALUE})\b",
+            "DATE_OF_BIRTH", "BirthDateRecognizer", DOB_CUE, rf"(?:{DATE_VALUE})\b",
             # a field of an export may quote its name and value ('"dob": "1992-02-29"'); a letter states
             # it "as" a date ("your date of birth as 4 May 1979"); a transcript asks for it and the next
             # line answers after its speaker's label ("... date of birth?\nCaller: 04.12.1991"), a chat

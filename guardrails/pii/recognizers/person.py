@@ -128,17 +128,17 @@ class PersonCueRecognizer(EntityRecognizer):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4)
             if span and _TITLE_CASE_LABEL.fullmatch(m.group()) and len(text[span[0] : span[1]].split()) == 1:
                 continue  # "Lead Source", "Contact Form": one capitalised word after a capitalised role word
-            add(span or _initialled(text, m.end()), 0.6)
+            add(span or _initialled(text, m.end()), CONTEXT_SCORE)
         for m in self.FIELD.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=4, particle_first=True)
             if not span or not self.FIELD_END.match(text, span[1]):
                 continue
             if m.group(1) is None or looks_like_name(text[span[0] : span[1]]):
-                add(span, 0.6)
+                add(span, CONTEXT_SCORE)
         for m in self.TITLE.finditer(text):
             # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
-                or _initialled(text, m.end()), 0.6)
+                or _initialled(text, m.end()), CONTEXT_SCORE)
         for m in self.WEAK.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:

@@ -1,0 +1,97 @@
+"""Identifiers in a table column whose header names them: a CSV export or Markdown table with a
+"passport_number", "Date of birth", "Driving licence" or "ID card" column. The header is the cue a
+cell never repeats; the cell must still have the identifier's shape (the same checks as after a
+cue in prose), so a column of dates, countries or yes/no under a "Passport ..." header gives
+nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from guardrails.pii.recognizers.identifiers import (
+    DATE_VALUE,
+    DOB_CUE,
+    ID_CARD_CUE,
+    LICENCE_CUE,
+    LICENCE_VALUE,
+    PASSPORT_CUE,
+    PASSPORT_VALUE,
+    card_number_like,
+    has_digit,
+    passport_like,
+)
+from guardrails.pii.tables import SEPARATORS, ColumnHeaders, cells
+
+NAME = "ColumnValueRecognizer"
+SCORE = 0.75
+# A header naming another attribute of the document than its number ("Passport expiry", "Licence
+# class", "ID card issued by"): its column holds no identifier, whatever a cell looks like.
+_ATTRIBUTE = re.compile(
+    r"(?i:\b(?:expir\w*|valid\w*|issu\w*|countr\w*|type|class|status|categor\w*|place|authority|scan|copy|photo)\b)"
+)
+
+
+def _fullmatch(pattern: str, check: Callable[[str], bool]) -> Callable[[str], bool]:
+    compiled = re.compile(pattern)
+    return lambda v: bool(compiled.fullmatch(v)) and check(v)
+
+
+# (entity, header cue, value check); the first whose cue the header names decides the column.
+_COLUMNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
+    ("DATE_OF_BIRTH", re.compile(rf"(?i:\b{DOB_CUE}(?!\w))"), _fullmatch(rf"(?:{DATE_VALUE})", lambda v: True)),
+    ("PASSPORT", re.compile(rf"(?i:\b{PASSPORT_CUE}(?!\w))"), _fullmatch(PASSPORT_VALUE, passport_like)),
+    ("DRIVER_LICENSE", re.compile(rf"(?i:\b{LICENCE_CUE}(?!\w))"), _fullmatch(LICENCE_VALUE, has_digit)),
+    ("NATIONAL_ID", re.compile(rf"(?i:\b{ID_CARD_CUE}(?!\w))"), card_number_like),
+)
+
+
+def column_entity(header: str) -> tuple[str, Callable[[str], bool]] | None:
+    """The identifier a column headed ``header`` holds, with its value check; None for any other
+    column. Field names are read as words ("date_of_birth", "passport-no")."""
+    label = re.sub(r"[_\-.]+", " ", header).strip()
+    for entity, cue, check in _COLUMNS:
+        if cue.search(label) and (entity == "DATE_OF_BIRTH" or not _ATTRIBUTE.search(label)):
+            return entity, check
+    return None
+
+
+class ColumnValueRecognizer(EntityRecognizer):
+    """Cells under a header naming an identifier, where the cell has that identifier's shape."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=[e for e, _, _ in _COLUMNS], name=NAME, supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        # Most texts have no table header naming an identifier: a cheap test before reading rows.
+        words = text.replace("_", " ")
+        if not any(cue.search(words) for _, cue, _ in _COLUMNS):
+            return []
+        headers = ColumnHeaders(text)
+        seen: dict[str, tuple[str, Callable[[str], bool]] | None] = {}
+        out: list[Any] = []
+        pos = 0
+        for line in text.split("\n"):
+            ls, pos = pos, pos + len(line) + 1
+            sep = next((s for s in SEPARATORS if s in line and len(cells(line, s)) >= 2), None)
+            if sep is None:
+                continue
+            for a, b in cells(line, sep):
+                if a == b:
+                    continue
+                header = headers(ls + a, ls + b)
+                if header is None:
+                    break  # no table block above this row: none of its cells has a header
+                if header not in seen:
+                    seen[header] = column_entity(header)
+                found = seen[header]
+                if found is not None and found[1](line[a:b]):
+                    out.append(RecognizerResult(found[0], ls + a, ls + b, SCORE))
+        return out

@@ -1,0 +1,76 @@
+"""Identifiers named by their table column's header, a passport number after its issuing country's
+code, a lower-case word after a document cue, and a cue's value read after its field when the same
+span is also the model's guess.
+
+Real Presidio engine and spaCy model; every text is written for these rules (no evaluation-set text).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.pii import PiiDetector
+from guardrails.pii.recognizers.columns import column_entity
+from tests.guardrails.pii_probe import contains as _covered
+from tests.guardrails.pii_probe import overlaps as _flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "entity_type"),
+    [
+        ("passport_number,given_name,surname\nL898902C3,Anna,Eriksson\nX4402918,Ben,Okafor", "X4402918", "PASSPORT"),
+        ("| Name | Passport | Nationality |\n|---|---|---|\n| Ines Duarte | CB7731904 | PT |", "CB7731904", "PASSPORT"),
+        ("Mitarbeiter;Reisepassnummer;Abteilung\nK. Brandt;C4J8K2L91;Einkauf", "C4J8K2L91", "PASSPORT"),
+        ("employee_id;date_of_birth;team\nE-1021;1984-02-11;Finance", "1984-02-11", "DATE_OF_BIRTH"),
+        ("Naam\tGeboortedatum\tAfdeling\nMarit Smit\t03-11-1979\tHR", "03-11-1979", "DATE_OF_BIRTH"),
+        ("driver,driving_licence,vehicle\nP. Novak,MORGA753116SM9IJ,VAN-12", "MORGA753116SM9IJ", "DRIVER_LICENSE"),
+        ("Name\tPhone\tID card\nJan Kowalski\t512 766 412\tABC523698", "ABC523698", "NATIONAL_ID"),
+        # prose: an issuing country's code before the number, an Italian "n." label
+        ("Traveller passport no. GB 123456789 issued in London.", "GB 123456789", "PASSPORT"),
+        ("Passport number: USA 561023948, held by the visa office.", "USA 561023948", "PASSPORT"),
+        ("Passaporto n. YA1234567 rilasciato a Roma.", "YA1234567", "PASSPORT"),
+        # a given-name field's one word, which the model also reads as a name on its own
+        ("Surname: Rubio | Given names: Sarah | Nationality: ESP", "Sarah", "PERSON"),
+        ("Last name: Okafor\nFirst name: Grace\nDepartment: Sales", "Grace", "PERSON"),
+    ],
+)
+def test_named_identifiers_are_found(detector: PiiDetector, text: str, value: str, entity_type: str) -> None:
+    assert _covered(detector, text, value, entity_type)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # columns about the document, not its number
+        ("| Passport expiry | Passport country | Status |\n|---|---|---|\n| 2031-02-01 | SE | valid |", "2031-02-01"),
+        ("name,passport_type,visa\nAnna Eriksson,P12,yes", "P12"),
+        ("order_id,dob_check,amount\nPO-12345,yes,100", "PO-12345"),
+        # a date in a column that is not a birth date, a code in a column that names no document
+        ("ticket,opened,owner\nINC0012345,1984-02-11,Service desk", "1984-02-11"),
+        ("item;part_number;qty\nvalve;C4J8K2L91;4", "C4J8K2L91"),
+        # a lower-case word after a cue's value is no part of another value
+        ("Traveler: Ana Ruiz, PP# 567123908, seat 14C", "seat 14C"),
+        ("Candidate verified with passport ending 4821.", "ending"),
+    ],
+)
+def test_no_identifier_without_its_column_or_shape(detector: PiiDetector, text: str, phrase: str) -> None:
+    assert not any(
+        s.entity_type in {"PASSPORT", "DATE_OF_BIRTH", "DRIVER_LICENSE", "NATIONAL_ID"}
+        and s.start < text.index(phrase) + len(phrase)
+        and text.index(phrase) < s.end
+        for s in detector.detect(text)
+    )
+
+
+def test_column_entity_reads_field_names_as_words() -> None:
+    assert column_entity("passport_no") is not None and column_entity("passport_no")[0] == "PASSPORT"
+    assert column_entity("Date of birth") is not None and column_entity("Date of birth")[0] == "DATE_OF_BIRTH"
+    assert column_entity("passport_expiry") is None
+    assert column_entity("Contact") is None
+
+
+def test_passport_value_after_cue_still_found(detector: PiiDetector) -> None:
+    # the country-code rule must not swallow a real first group of the number
+    text = "Passport: EA 1234567 (Poland)."
+    assert _covered(detector, text, "EA 1234567", "PASSPORT")
+    assert not _flagged(detector, text, "Poland", "PASSPORT")
