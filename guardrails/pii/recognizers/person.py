@@ -25,8 +25,8 @@ from guardrails.pii.names import (
 )
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
-CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
-                             "PersonRecordRecognizer", "PersonLayoutRecognizer",
+CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "PersonWeakCueRecognizer", "NameBeforeContactRecognizer",
+                             "PersonContextRecognizer", "PersonRecordRecognizer", "PersonLayoutRecognizer",
                              "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer",
                              "PersonCaseRecognizer", "TravelRecordRecognizer"})  # fmt: skip
 # Its names may be written in capitals: the filters read them in title case.
@@ -35,8 +35,8 @@ FORM_RECOGNIZER = "PersonFormRecognizer"
 RECASED_RECOGNIZERS = frozenset({FORM_RECOGNIZER, "PersonCaseRecognizer", "TravelRecordRecognizer"})
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
-WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
-                                  "PersonColumnRecognizer", "PersonCaseRecognizer"})
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonWeakCueRecognizer", "PersonContextRecognizer", "PersonLayoutRecognizer",
+                                  "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonCaseRecognizer"})
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
 CONTEXT_SCORE = 0.86
@@ -139,7 +139,33 @@ class PersonCueRecognizer(EntityRecognizer):
             # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
                 or _initialled(text, m.end()), CONTEXT_SCORE)
-        for m in self.WEAK.finditer(text):
+        for m in self.INITIAL.finditer(text):
+            first, last = m.group(1), m.group(3)
+            if is_cap(first) and is_cap(last) and len(first) > 1 and len(last) > 1:
+                add((m.start(), m.end(3)), CONTEXT_SCORE)
+        return out
+
+
+class PersonWeakCueRecognizer(EntityRecognizer):
+    """Names after a weak cue: a greeting or preposition before a capitalised word that closes its
+    clause ("Hi Anna,", "a note from Mathew:"), the subject of a subordinate clause ("If Anna is
+    unavailable"). A weak cue (``WEAK_CUE_RECOGNIZERS``) scored above the model's PERSON, so a name
+    both find keeps its cue through Presidio's duplicate removal."""
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="PersonWeakCueRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+
+        def add(span: tuple[int, int] | None, score: float) -> None:
+            if span and not has_domain_word(text[span[0] : span[1]]):
+                out.append(RecognizerResult("PERSON", span[0], span[1], score))
+
+        for m in PersonCueRecognizer.WEAK.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:
                 seg = text[span[0] : span[1]]
@@ -150,18 +176,24 @@ class PersonCueRecognizer(EntityRecognizer):
                 # a partnership's name) is no clause of its own.
                 if _list_follows(text, span[1]):
                     continue
+                # "borne by White-Pierce;": two surnames joined by a hyphen after a preposition are
+                # as often a firm's name; a greeting still takes them ("Hi Jean-Luc,").
+                if _PREPOSITION.fullmatch(m.group().strip()) and _DOUBLE_BARREL.fullmatch(seg):
+                    continue
                 if not seg.isascii() or after in (":", "?", "!", "'", "’", '"', "", "\n", ",", ";", ")", "("):
-                    add(span, 0.45)
-        # "If Anna is unavailable": a capitalised word as the subject of a subordinate clause.
-        for m in self.SUBJECT.finditer(text):
+                    add(span, CONTEXT_SCORE)
+        # "If Anna is unavailable": a capitalised word as the subject of a subordinate clause. Firms
+        # stand there as often ("when Alder does not have enough consultants"): scored below the
+        # model's PERSON, so where the model reads the same word the cue adds nothing.
+        for m in PersonCueRecognizer.SUBJECT.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and _AUXILIARY.match(text, span[1]):
                 add(span, 0.45)
-        for m in self.INITIAL.finditer(text):
-            first, last = m.group(1), m.group(3)
-            if is_cap(first) and is_cap(last) and len(first) > 1 and len(last) > 1:
-                add((m.start(), m.end(3)), 0.5)
         return out
+
+
+_PREPOSITION = re.compile(r"(?i:by|with|to|for|at|from)")
+_DOUBLE_BARREL = re.compile(r"[A-Z][a-z]+-[A-Z][a-z]+")
 
 
 # A cue that is a capitalised role word joined to the next word by a space only: with one word after
@@ -939,6 +971,6 @@ def person_recognizers() -> list[Any]:
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
 
     return [LineSpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
-            NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
-            PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
+            PersonWeakCueRecognizer(), NameBeforeContactRecognizer(), PersonContextRecognizer(),
+            PersonRecordRecognizer(), PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
             PersonFormRecognizer(), PersonCaseRecognizer()]  # fmt: skip

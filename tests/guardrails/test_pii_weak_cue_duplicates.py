@@ -1,0 +1,45 @@
+"""A name after a weak cue (a greeting, "from", "with") that the model also reads as a person keeps
+its cue: Presidio's duplicate removal keeps the higher-scored of two equal spans, and a one-word name
+without its cue is dropped. Two surnames joined by a hyphen after a preposition are as often a firm.
+
+Real Presidio engine and spaCy model; every sentence is written for these rules (no evaluation-set text).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.pii import PiiDetector
+from tests.guardrails.pii_probe import contains as _covered
+from tests.guardrails.pii_probe import overlaps as _flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("A reminder from Oskar: the freeze starts Monday.", "Oskar"),
+        ("Message from Greta: the vendor call moved to 3 pm.", "Greta"),
+        ("Hi Jean-Luc, the report is attached.", "Jean-Luc"),
+        ("Please check with Tomasz: he owns the mapping.", "Tomasz"),
+        ("Surname: Rubio | Given names: Sarah | Nationality: ESP", "Sarah"),
+    ],
+)
+def test_weak_cue_name_found_by_the_model_too(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("Costs are shared with Hartley-Brooks; see annex B.", "Hartley-Brooks"),
+        ("The retainer is borne by Okafor-Mensah; invoices follow monthly.", "Okafor-Mensah"),
+        # a firm as the subject of a subordinate clause, where the model does not read it as a person
+        pytest.param(
+            "Subcontractors may be used when Fernbrook does not have enough consultants. Fernbrook keeps the list.",
+            "Fernbrook",
+            marks=pytest.mark.xfail(strict=True, reason="a firm in a person's subject slot, no signal"),
+        ),
+    ],
+)
+def test_firm_shapes_after_weak_cues_are_no_people(detector: PiiDetector, text: str, phrase: str) -> None:
+    assert not _flagged(detector, text, phrase, "PERSON")
