@@ -186,10 +186,12 @@ class PersonCaseRecognizer(EntityRecognizer):
             cased = re.sub(r"\S+", lambda m: name_case(m.group()), text[a:b])
             if len(cased) == b - a and not has_domain_word(text[a:b]):
                 found.append((a, b, cased, b))
-        # a surname-first pair the model already reads as a place or a firm is one ("Amazon, Seattle")
+        # a surname-first pair whose first word the model already reads as a place or a firm is one
+        # ("Amazon, Seattle"); a given name it reads as a place ("Morel, Lucas") is the model's slip
         others = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or ()
                   if e.label_ != "PERSON"]  # fmt: skip
-        found.extend(c for c in _inverted(text) if not any(a < c[1] and c[0] < b for a, b in others))
+        found.extend(c for c in _inverted(text)
+                     if not any(a < text.index(",", c[0]) and c[0] < b for a, b in others))  # fmt: skip
         if not found:
             return []
         # the lines that hold a candidate, each with its candidates rewritten
@@ -226,8 +228,9 @@ def _inverted(text: str) -> list[tuple[int, int, str, int]]:
     out = []
     for m in _INVERTED.finditer(text):
         sur, given = m.group(1), m.group(2)
-        key = text[text.rfind("\n", 0, m.start(1)) + 1 : m.start(1)].rstrip(" \t:|")
-        if key.endswith("s"):
+        key = text[text.rfind("\n", 0, m.start(1)) + 1 : m.start(1)].rstrip(" \t")
+        # (a table cell before this one is no key: "| Allard et Fils | Garnier, Thibault |")
+        if key.endswith(":") and key.rstrip(" \t:").endswith("s"):
             continue  # a plural key lists people ("Interviewers: Ana Ruiz, Ben"), no name is inverted
         if " " in sur:
             continue
