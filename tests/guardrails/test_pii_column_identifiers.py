@@ -74,3 +74,22 @@ def test_passport_value_after_cue_still_found(detector: PiiDetector) -> None:
     text = "Passport: EA 1234567 (Poland)."
     assert _covered(detector, text, "EA 1234567", "PASSPORT")
     assert not _flagged(detector, text, "Poland", "PASSPORT")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the cell before ends in "s" ("Partners", "Fils"): it is no plural key listing people
+        "| Ridgeway Partners | Okafor, Chidi |",
+        "| Allard et Fils | Garnier, Thibault | t.garnier@example.org | 2028-05-25 |",
+        "| Hoogland Logistiek | Visser, Maarten | m.visser@example.nl | 2027-01-04 |",
+    ],
+)
+def test_surname_first_name_in_a_table_cell(detector: PiiDetector, text: str) -> None:
+    name = text.split("|")[2].strip()
+    assert _covered(detector, text, name)
+
+
+def test_surname_first_pair_read_as_a_place_stays_a_place(detector: PiiDetector) -> None:
+    text = "Office: Paris, Texas"
+    assert not _flagged(detector, text, "Paris, Texas", "PERSON")
