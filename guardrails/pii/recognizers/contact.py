@@ -214,6 +214,9 @@ _REACHABLE_ON = re.compile(
 )
 
 
+_NANP_SHAPE = re.compile(r"\(\d{3}\)[ \t]?\d{3}[ \t.\-]\d{4}|\d{3}([.\-])\d{3}\1\d{4}")
+
+
 def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separated: bool) -> float:
     """Score of a candidate whose only evidence is its shape (a trunk prefix, a regional grouping):
     weak evidence, ids and order numbers have such shapes too. Post-processing keeps these only
@@ -226,6 +229,11 @@ def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separat
         return WEAK_PHONE_SCORE
     if len(groups) == 1 and 10 <= len(digits) <= 12 and _valid_somewhere(digits):
         return WEAK_PHONE_SCORE  # a bare digit run: kept only beside other contact details
+    if _NANP_SHAPE.fullmatch(cand):
+        # The North American grouping ("(555) 010-2299", "398-127-4405") is a phone's format even
+        # where the area code is unassigned (fictional and test numbers): weak, kept only beside
+        # other contact details.
+        return WEAK_PHONE_SCORE
     if separated and (len(groups) >= 3 or "(" in cand):
         shape = tuple(map(len, groups))
         # A region's own national grouping and separators are format evidence of their own; the

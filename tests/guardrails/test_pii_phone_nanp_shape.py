@@ -1,0 +1,40 @@
+"""The North American grouping is a phone's format even where the area code is unassigned (fictional
+and test numbers such as 555): weak evidence, kept only beside other contact details, so an id of
+the same shape in a sentence stays business data.
+
+Real Presidio engine and spaCy model; every text is written for this rule (no evaluation-set text).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.pii import PiiDetector
+from tests.guardrails.pii_probe import contains as _covered
+from tests.guardrails.pii_probe import overlaps as _flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Ana Ruiz (555) 010-2299", "(555) 010-2299"),
+        ("Jonas Berg, 398-127-4405", "398-127-4405"),
+        ("| Priya Natarajan | 123-456-7890 | priya@example.org |", "123-456-7890"),
+        ("Questions: m.kowalski@example.com or (099) 555-0142", "(099) 555-0142"),
+    ],
+)
+def test_nanp_grouping_beside_contact_details_is_a_phone(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "PHONE_NUMBER")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Order 123-456-7890 shipped to Anna Berg.", "123-456-7890"),
+        ("Ticket 555-010-2299 was closed after the patch.", "555-010-2299"),
+        ("Release 123.456.7890 of the connector is deprecated.", "123.456.7890"),
+        ("Please pay invoice 079-586-4779 to Ana Ruiz by Friday.", "079-586-4779"),
+    ],
+)
+def test_same_grouping_as_an_id_is_no_phone(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "PHONE_NUMBER")
