@@ -640,6 +640,13 @@ def names_above_addresses(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     return out
 
 
+def _hyphen_joined(text: str, a: int, b: int) -> bool:
+    """``text[a:b]`` is joined by a hyphen to a letter before or after it ("Malhotra-Shah")."""
+    before = a >= 2 and text[a - 1] == "-" and text[a - 2].isalpha()
+    after = b + 1 < len(text) and text[b] == "-" and text[b + 1].isalpha()
+    return before or after
+
+
 def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Mark the other mentions of a detected person (full name, surname or first name) in the text,
     and the other items of a comma list of capitalised words that contains a detected person."""
@@ -654,7 +661,8 @@ def propagate_person_mentions(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             if len(tok) >= 3 and is_cap(tok) and tok.lower() not in particles() and token_ok_for_name(tok):
                 names.add(tok)
     # every whole-word mention, longest name first where two start alike ("Anna" before "Ann")
-    out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in word_occurrences(text, names))
+    # (not a part of a hyphen-joined word: "Shah" in the firm "Malhotra-Shah" is no mention of "Priya Shah")
+    out.extend(PiiSpan("PERSON", a, b, 0.5) for a, b in word_occurrences(text, names) if not _hyphen_joined(text, a, b))
     particle = r"(?:van|von|de|der|den|ter|ten|da|di|du|del|la|le|dos|das)[ \t]+"
     item = rf"(?<!\w){WORD}(?:[ \t]+(?:{particle})*{WORD})?"
     for lm in re.finditer(rf"{item}(?:,[ \t]*{item})+,?[ \t]+(?:and|&|or)[ \t]+{item}", text):

@@ -44,3 +44,19 @@ def test_cued_name_found_by_the_model_too(detector: PiiDetector, text: str, name
 )
 def test_firm_shapes_after_weak_cues_are_no_people(detector: PiiDetector, text: str, phrase: str) -> None:
     assert not _flagged(detector, text, phrase, "PERSON")
+
+
+def test_a_person_mention_is_never_half_of_a_hyphen_joined_name(detector: PiiDetector) -> None:
+    text = "Priya Shah approved the PO. Malhotra-Shah guarantees the return journey."
+    assert _covered(detector, text, "Priya Shah")
+    assert not _flagged(detector, text, "Malhotra-Shah", "PERSON")
+
+
+def test_a_double_barrelled_surname_is_still_propagated_whole(detector: PiiDetector) -> None:
+    text = "Dear Ms Anna Malhotra-Shah, thank you. Malhotra-Shah will sign on Monday."
+    assert _covered(detector, text, "Anna Malhotra-Shah")
+    second = text.rindex("Malhotra-Shah")
+    assert any(
+        s.start <= second and second + len("Malhotra-Shah") <= s.end and s.entity_type == "PERSON"
+        for s in detector.detect(text)
+    )
