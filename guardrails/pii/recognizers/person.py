@@ -712,6 +712,10 @@ _ROLE_LABEL = (
     r"handled\s+by|account\s+owner|(?:customer|main|primary|billing|technical)\s+contact|point\s+of\s+contact|"
     r"owner|spoc|poc|stakeholder|signatory|witness|beneficiary|agent|customer\s+name|contact\s+name|attendee|"
     r"interviewer|interviewee|visitor|prepared\s+for|signed|"
+    # people named in insurance and HR records: roles no firm or software holds ("driver" names
+    # software as often: "Driver: Intel Graphics")
+    r"insured(?:\s+person)?|claimant|(?:main|named|additional)\s+driver|patient|student|participant|guardian|"
+    r"next\s+of\s+kin|emergency\s+contact|notary|"
     # the person responsible for an action item in minutes of the other languages served
     # ("verantwortlich: Bartosz", "responsable : Chloé", "verantwoordelijke: Bram")
     r"responsible|verantwortlich|zuständig|responsable|verantwoordelijke?|eigenaar|odpowiedzialn[yaei]"
