@@ -21,6 +21,9 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Her home address is 42 Elm Road, Cambridge CB1 2AB, UK.", "42 Elm Road, Cambridge CB1 2AB"),
         ("Flat 3, 7 Station Road, Bristol BS1 4DJ", "Flat 3, 7 Station Road, Bristol BS1 4DJ"),
         ("Ship to 12 Main St, Springfield IL 62704 by Friday.", "12 Main St, Springfield IL 62704"),
+        # a floor and door between the street and the postcode
+        ("Dirección: Calle Mayor 10, 3º B, 28013 Madrid", "Calle Mayor 10, 3º B, 28013 Madrid"),
+        ("Entregar en Avenida de América 37, 2ª, 28002 Madrid.", "Avenida de América 37, 2ª, 28002 Madrid"),
     ],
 )
 def test_street_city_and_postcode_are_one_span(detector: PiiDetector, text: str, address: str) -> None:
@@ -32,6 +35,8 @@ def test_street_city_and_postcode_are_one_span(detector: PiiDetector, text: str,
     [
         ("Version 4.2, Build SW1 1AA is a postcode in the docs.", "Version 4.2"),
         ("Release notes, London NW1 6XE office opening", "Release notes"),
+        # a short numbered segment before a postcode, with no street before it
+        ("Order 7781, box 2, 28013 Madrid warehouse", "Order 7781"),
     ],
 )
 def test_no_street_no_address(detector: PiiDetector, text: str, phrase: str) -> None:

@@ -109,7 +109,10 @@ def _extend_left(text: str, start: int) -> int:
         rel, kinds = got
         whole = rel <= len(seg) - len(seg.lstrip())
         if "digit" in kinds:
-            return seg_start + rel
+            # a floor or door after the street ("Calle Mayor 10, 3º B, 28013 Madrid"): a short
+            # segment without a street word, with the street and its number in the segment before
+            street = _street_before(text, line_start, seg_start) if whole and len(seg.split()) <= 2 else None
+            return street if street is not None and "street" not in kinds else seg_start + rel
         if "street" not in kinds:
             if plain_left == 0 or not whole:
                 return pos
@@ -118,6 +121,21 @@ def _extend_left(text: str, start: int) -> int:
         if not whole:
             return pos
     return pos
+
+
+def _street_before(text: str, line_start: int, seg_start: int) -> int | None:
+    """Start of the street (a street word or street-name ending and a number, after any label) in the
+    segment that ends with the comma before ``seg_start``; None when there is none."""
+    head = text[line_start:seg_start].rstrip(" \t")
+    if not head.endswith(","):
+        return None
+    comma = line_start + len(head) - 1
+    prev_start = text.rfind(",", line_start, comma) + 1
+    prev = text[prev_start:comma]
+    got = _segment_suffix(prev)
+    if got is None or not _has_street_segment(prev[got[0] :]):
+        return None
+    return prev_start + got[0]
 
 
 def _has_street_segment(head: str) -> bool:
