@@ -38,3 +38,10 @@ def test_nanp_grouping_beside_contact_details_is_a_phone(detector: PiiDetector, 
 )
 def test_same_grouping_as_an_id_is_no_phone(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value, "PHONE_NUMBER")
+
+
+def test_a_valid_numbers_own_grouping_keeps_its_higher_score(detector: PiiDetector) -> None:
+    # the shape-only fallback must not pre-empt a valid number written in its region's grouping
+    # (scored above the weak fallback, so it stands without other contact details)
+    text = "Questions: 306.658.9481x131"
+    assert _covered(detector, text, "306.658.9481", "PHONE_NUMBER")

@@ -229,11 +229,6 @@ def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separat
         return WEAK_PHONE_SCORE
     if len(groups) == 1 and 10 <= len(digits) <= 12 and _valid_somewhere(digits):
         return WEAK_PHONE_SCORE  # a bare digit run: kept only beside other contact details
-    if _NANP_SHAPE.fullmatch(cand):
-        # The North American grouping ("(555) 010-2299", "398-127-4405") is a phone's format even
-        # where the area code is unassigned (fictional and test numbers): weak, kept only beside
-        # other contact details.
-        return WEAK_PHONE_SCORE
     if separated and (len(groups) >= 3 or "(" in cand):
         shape = tuple(map(len, groups))
         # A region's own national grouping and separators are format evidence of their own; the
@@ -242,6 +237,11 @@ def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separat
             return GROUPED_PHONE_SCORE
         if _grouped_like_region(digits, shape):
             return WEAK_PHONE_SCORE
+    if _NANP_SHAPE.fullmatch(cand):
+        # The North American grouping ("(555) 010-2299", "398-127-4405") is a phone's format even
+        # where the area code is unassigned (fictional and test numbers): weak, kept only beside
+        # other contact details. (Last: a valid number's own grouping scores higher above.)
+        return WEAK_PHONE_SCORE
     return 0.0
 
 
