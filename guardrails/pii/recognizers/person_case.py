@@ -147,6 +147,40 @@ def _lower_runs(text: str) -> list[tuple[int, int]]:
     return out
 
 
+# The roles a chat's lines are labelled with instead of a name ("[10:03] agent: ...").
+_CHAT_ROLES = frozenset({"agent", "customer", "caller", "user", "support", "helpdesk", "servicedesk", "operator",
+                         "moderator", "assistant", "guest", "visitor", "host", "me", "you"})  # fmt: skip
+_STAMPED_SPEAKER = re.compile(
+    r"(?m:^[ \t>*•-]*\[\d{1,2}:\d\d(?::\d\d)?\][ \t]*([^\W\d_][^\W\d_'’\-]*)[ \t]*:[ \t]+(\S[^\n]*))"
+)
+
+
+# A message that greets or speaks in the first person ("hi, my card ...", "I can't log in"); "please ..."
+# or "ok" open log messages as often ("warning: please restart").
+_SPOKEN_OPENING = re.compile(
+    r"(?:(?i:hi|hello|hey|hallo|bonjour|hola|cześć|good[ \t]+(?:morning|afternoon|evening))|"
+    r"(?:I|I'm|I’m|I've|I’ve|I'll|I’ll|I'd|I’d|i|i'm|my|My|we|We|we're|We're))(?![\w/'’])"
+)
+
+
+def _speaking_handles(text: str) -> list[tuple[int, int]]:
+    """One-word lower-case speakers of time-stamped chat lines whose message opens with speech ("[10:02]
+    arnd: hi, my card was charged twice"): the model does not read a name in lower case, but a line that
+    greets or speaks in the first person has a person behind it, unless its label is a role or an
+    automated account ("bot", "agent")."""
+    from guardrails.pii.recognizers.person import _is_field_label
+
+    out = []
+    for m in _STAMPED_SPEAKER.finditer(text):
+        word = m.group(1)
+        if not word.islower() or word in _CHAT_ROLES or is_system_account(word) or _is_field_label(word):
+            continue
+        if not token_ok_for_name(name_case(word)) or not _SPOKEN_OPENING.match(m.group(2)):
+            continue
+        out.append((m.start(1), m.end(1)))
+    return out
+
+
 def _first_sep(text: str, pos: int) -> str:
     """The separator that closes the cell opening at ``pos``."""
     m = re.compile(r"[^\n|;\t,]*([|;\t,])").match(text, pos)
@@ -193,7 +227,7 @@ class PersonCaseRecognizer(EntityRecognizer):
         found.extend(c for c in _inverted(text)
                      if not any(a < text.index(",", c[0]) and c[0] < b for a, b in others))  # fmt: skip
         if not found:
-            return []
+            return [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b in _speaking_handles(text)]
         # the lines that hold a candidate, each with its candidates rewritten
         lines: dict[int, list[tuple[int, int, str, int]]] = {}
         for c in found:
@@ -207,7 +241,7 @@ class PersonCaseRecognizer(EntityRecognizer):
                 view[a - ls : b - ls] = new
             views.append("".join(view))
         nlp = engine.nlp["en"]
-        out: list[Any] = []
+        out: list[Any] = [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b in _speaking_handles(text)]
         for ls, doc in zip(starts, nlp.pipe(views), strict=True):
             persons = {(ls + e.start_char, ls + e.end_char) for e in doc.ents if e.label_ == "PERSON"}
             out.extend(RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b, _, e in lines[ls] if (a, e) in persons)
