@@ -167,8 +167,10 @@ def test_a_starting_process_leaves_the_runners_job_alone_and_takes_over_when_it_
     store = LanceDBStore(tmp_path / "index")
     db = open_database(f"sqlite:///{tmp_path / 'gov.db'}")
     factory = lambda: build_ingestor(demo_services.settings, store, demo_services.embedder)  # noqa: E731
-    first = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=3600)  # idles after its first look
-    first.start()
+    # The live runner process holds the lock and works on the job; its worker thread is not started,
+    # or under load it could claim the queued job itself and finish it before the takeover is seen.
+    first = JobRunner(db, tmp_path / "upload-jobs", factory, poll_s=3600)
+    assert first.lock.try_acquire()
     assert first.is_runner
     job = submit(JobRunner(db, tmp_path / "upload-jobs", factory), "in-flight.md")
     first._update(job.id, status="running", stage="embedding", attempts=1)  # the runner is on it
