@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -85,6 +86,11 @@ _CONTACT_GAP = re.compile(
 )
 
 
+# Characters no gap between contact details holds (``_CONTACT_GAP``: whitespace, brackets and
+# separators, a few words): a digit, "@" or "." between an anchor and a number keeps them apart.
+_GAP_BLOCKER = re.compile(r"[\d@.]")
+
+
 def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> list[PiiSpan]:
     """A number whose only phone evidence is its shape counts as a phone only as part of a group of
     contact details: right next to a person's name, an e-mail address, an address or a phone with
@@ -98,17 +104,31 @@ def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> 
     column_header = ColumnHeaders(text)
     anchors = [s for s in spans if s.entity_type in ("PERSON", "EMAIL_ADDRESS", "LOCATION")
                or (s.entity_type == "PHONE_NUMBER" and s.score > weak_score)]  # fmt: skip
+    # Only the anchors with no gap blocker between them and the number can be next to it: each
+    # number looks at those, not at every anchor of the text (a long CSV has thousands of both).
+    by_end = sorted(anchors, key=lambda x: x.end)
+    ends = [x.end for x in by_end]
+    by_start = sorted(anchors, key=lambda x: x.start)
+    starts = [x.start for x in by_start]
+    blockers = [m.start() for m in _GAP_BLOCKER.finditer(text)]
+    record_header: dict[str, bool] = {}
 
     def grouped(s: PiiSpan) -> bool:
         # A table cell under a header naming a record or an identifier ("contact_id", "Account"):
         # the header says what the column holds, whatever contact details share the row.
         header = column_header(s.start, s.end)
-        if header is not None and labels_record(header):
+        if header is not None and record_header.setdefault(header, labels_record(header)):
             return False
-        for x in anchors:
-            if x.end <= s.start and _CONTACT_GAP.fullmatch(text, x.end, s.start):
+        # anchors ending after the last blocker before the number, and starting before the first after it
+        b = bisect_left(blockers, s.start) - 1
+        lo = blockers[b] if b >= 0 else -1
+        for i in range(bisect_right(ends, s.start) - 1, bisect_right(ends, lo) - 1, -1):
+            if _CONTACT_GAP.fullmatch(text, by_end[i].end, s.start):
                 return True
-            if s.end <= x.start and _CONTACT_GAP.fullmatch(text, s.end, x.start):
+        a = bisect_left(blockers, s.end)
+        hi = blockers[a] if a < len(blockers) else len(text)
+        for i in range(bisect_left(starts, s.end), bisect_right(starts, hi)):
+            if _CONTACT_GAP.fullmatch(text, s.end, by_start[i].start):
                 return True
         return False
 
