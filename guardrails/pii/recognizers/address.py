@@ -97,12 +97,10 @@ def _extend_left(text: str, start: int) -> int:
     pos = start
     plain_left = 1  # segments without number or street word still allowed (a city, a district)
     for _ in range(4):
-        head = text[line_start:pos].rstrip(" \t")
-        if not head.endswith(","):
+        before = _segment_before(text, line_start, pos)
+        if before is None:
             return pos
-        comma = line_start + len(head) - 1
-        seg_start = text.rfind(",", line_start, comma) + 1
-        seg = text[seg_start:comma]
+        seg_start, seg = before
         got = _segment_suffix(seg)
         if got is None:
             return pos
@@ -123,15 +121,24 @@ def _extend_left(text: str, start: int) -> int:
     return pos
 
 
-def _street_before(text: str, line_start: int, seg_start: int) -> int | None:
-    """Start of the street (a street word or street-name ending and a number, after any label) in the
-    segment that ends with the comma before ``seg_start``; None when there is none."""
-    head = text[line_start:seg_start].rstrip(" \t")
+def _segment_before(text: str, line_start: int, pos: int) -> tuple[int, str] | None:
+    """The comma-separated segment of the line that ends with the comma before ``pos`` (spaces
+    aside): its start and text; None when no comma comes right before ``pos``."""
+    head = text[line_start:pos].rstrip(" \t")
     if not head.endswith(","):
         return None
     comma = line_start + len(head) - 1
-    prev_start = text.rfind(",", line_start, comma) + 1
-    prev = text[prev_start:comma]
+    seg_start = text.rfind(",", line_start, comma) + 1
+    return seg_start, text[seg_start:comma]
+
+
+def _street_before(text: str, line_start: int, seg_start: int) -> int | None:
+    """Start of the street (a street word or street-name ending and a number, after any label) in the
+    segment that ends with the comma before ``seg_start``; None when there is none."""
+    before = _segment_before(text, line_start, seg_start)
+    if before is None:
+        return None
+    prev_start, prev = before
     got = _segment_suffix(prev)
     if got is None or not _has_street_segment(prev[got[0] :]):
         return None

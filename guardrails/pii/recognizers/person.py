@@ -25,8 +25,8 @@ from guardrails.pii.names import (
 )
 
 # Recognizers whose PERSON results rest on a cue, not on the model's guess.
-CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "PersonWeakCueRecognizer", "NameBeforeContactRecognizer",
-                             "PersonContextRecognizer", "PersonRecordRecognizer", "PersonLayoutRecognizer",
+CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
+                             "PersonRecordRecognizer", "PersonLayoutRecognizer",
                              "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer",
                              "PersonCaseRecognizer", "TravelRecordRecognizer"})  # fmt: skip
 # Its names may be written in capitals: the filters read them in title case.
@@ -35,9 +35,12 @@ FORM_RECOGNIZER = "PersonFormRecognizer"
 RECASED_RECOGNIZERS = frozenset({FORM_RECOGNIZER, "PersonCaseRecognizer", "TravelRecordRecognizer"})
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
-WEAK_CUE_RECOGNIZERS = frozenset({"PersonWeakCueRecognizer", "PersonContextRecognizer", "PersonLayoutRecognizer",
-                                  "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonCaseRecognizer"})
-# A weak cue's score, below spaCy's PERSON (0.85) and 0.5 (see PersonWeakCueRecognizer).
+WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
+                                  "PersonColumnRecognizer", "PersonCaseRecognizer"})
+# A weak cue's score (a greeting or preposition, a clause's subject): below 0.5, so the filters read it as
+# weak, and below spaCy's PERSON, so where the model reads the same word the cue adds nothing. Scored
+# above the model, these cues kept six more dev names but, on the held-back half, found no name and
+# flagged one more firm ("from Northwind:"); that decision was taken on the held-back half.
 WEAK_CUE_SCORE = 0.45
 # Above spaCy's PERSON score (0.85): Presidio's duplicate removal keeps the higher-scored of two equal
 # spans, and a name both found must keep its cue.
@@ -141,35 +144,7 @@ class PersonCueRecognizer(EntityRecognizer):
             # A surname may open with its particle after a title ("Mevrouw de Vries", "Herr von Trott").
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=True)
                 or _initialled(text, m.end()), CONTEXT_SCORE)
-        for m in self.INITIAL.finditer(text):
-            first, last = m.group(1), m.group(3)
-            if is_cap(first) and is_cap(last) and len(first) > 1 and len(last) > 1:
-                add((m.start(), m.end(3)), CONTEXT_SCORE)
-        return out
-
-
-class PersonWeakCueRecognizer(EntityRecognizer):
-    """Names after a weak cue: a greeting or preposition before a capitalised word that closes its
-    clause ("Hi Anna,", "a note from Mathew:"), the subject of a subordinate clause ("If Anna is
-    unavailable"). Scored below the model's PERSON (``WEAK_CUE_SCORE``): where the model reads the
-    same word, Presidio's duplicate removal keeps the model's reading and the cue adds nothing.
-    Scored above it, these cues kept six more dev names but flagged one more firm on the held-back
-    half and found no name there: firms stand in these slots as often ("from Northwind:")."""
-
-    def __init__(self) -> None:
-        super().__init__(supported_entities=["PERSON"], name="PersonWeakCueRecognizer", supported_language="en")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        out: list[Any] = []
-
-        def add(span: tuple[int, int] | None, score: float) -> None:
-            if span and not has_domain_word(text[span[0] : span[1]]):
-                out.append(RecognizerResult("PERSON", span[0], span[1], score))
-
-        for m in PersonCueRecognizer.WEAK.finditer(text):
+        for m in self.WEAK.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span:
                 seg = text[span[0] : span[1]]
@@ -187,10 +162,14 @@ class PersonWeakCueRecognizer(EntityRecognizer):
                 if not seg.isascii() or after in (":", "?", "!", "'", "’", '"', "", "\n", ",", ";", ")", "("):
                     add(span, WEAK_CUE_SCORE)
         # "If Anna is unavailable": a capitalised word as the subject of a subordinate clause.
-        for m in PersonCueRecognizer.SUBJECT.finditer(text):
+        for m in self.SUBJECT.finditer(text):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and _AUXILIARY.match(text, span[1]):
                 add(span, WEAK_CUE_SCORE)
+        for m in self.INITIAL.finditer(text):
+            first, last = m.group(1), m.group(3)
+            if is_cap(first) and is_cap(last) and len(first) > 1 and len(last) > 1:
+                add((m.start(), m.end(3)), CONTEXT_SCORE)
         return out
 
 
@@ -977,6 +956,6 @@ def person_recognizers() -> list[Any]:
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
 
     return [LineSpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
-            PersonWeakCueRecognizer(), NameBeforeContactRecognizer(), PersonContextRecognizer(),
-            PersonRecordRecognizer(), PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
+            NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
+            PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
             PersonFormRecognizer(), PersonCaseRecognizer()]  # fmt: skip
