@@ -24,6 +24,17 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         # a floor and door between the street and the postcode
         ("Dirección: Calle Mayor 10, 3º B, 28013 Madrid", "Calle Mayor 10, 3º B, 28013 Madrid"),
         ("Entregar en Avenida de América 37, 2ª, 28002 Madrid.", "Avenida de América 37, 2ª, 28002 Madrid"),
+        # floors written with a full stop or a word, as each locale does
+        ("Lieferadresse: Hauptstraße 12, 2. OG, 10115 Berlin.", "Hauptstraße 12, 2. OG, 10115 Berlin"),
+        ("Envoyer à Rue de la Loi 155, bus 3, 1040 Bruxelles.", "Rue de la Loi 155, bus 3, 1040 Bruxelles"),
+        ("Mailing address: 12 Rue Haute, 3e étage, 75001 Paris.", "12 Rue Haute, 3e étage, 75001 Paris"),
+        ("Address: Kerkstraat 12, 3 hoog, 1017 GC Amsterdam.", "Kerkstraat 12, 3 hoog, 1017 GC Amsterdam"),
+        ("The package went to Calle de Alcalá 48, 2º izq., 28014 Madrid.", "Calle de Alcalá 48, 2º izq., 28014 Madrid"),
+        # a UK address whose only digits are the unit's and the postcode's
+        (
+            "Ship the unit to Unit 4, Riverside Park, Leeds LS1 4AP before Friday.",
+            "Unit 4, Riverside Park, Leeds LS1 4AP",
+        ),
     ],
 )
 def test_street_city_and_postcode_are_one_span(detector: PiiDetector, text: str, address: str) -> None:
@@ -37,6 +48,11 @@ def test_street_city_and_postcode_are_one_span(detector: PiiDetector, text: str,
         ("Release notes, London NW1 6XE office opening", "Release notes"),
         # a short numbered segment before a postcode, with no street before it
         ("Order 7781, box 2, 28013 Madrid warehouse", "Order 7781"),
+        # a short numbered segment after something that is no street
+        ("See section 4, step 2, 1010 Wien.", "section 4"),
+        ("Version 4.2, Build 7, 10115 Berlin.", "Version 4.2"),
+        # hardware sizes shaped like a UK postcode
+        ("Add a G5 4GB module.", "G5 4GB"),
     ],
 )
 def test_no_street_no_address(detector: PiiDetector, text: str, phrase: str) -> None:

@@ -101,16 +101,19 @@ def _extend_left(text: str, start: int) -> int:
         if before is None:
             return pos
         seg_start, seg = before
+        if _is_floor_or_door(seg):
+            # a floor or door between street and postcode ("2. OG", "bus 3", "2º izq.", "3º B"): the
+            # street and its number stand in the segment before it
+            street = _street_before(text, line_start, seg_start)
+            if street is not None:
+                return street
         got = _segment_suffix(seg)
         if got is None:
             return pos
         rel, kinds = got
         whole = rel <= len(seg) - len(seg.lstrip())
         if "digit" in kinds:
-            # a floor or door after the street ("Calle Mayor 10, 3º B, 28013 Madrid"): a short
-            # segment without a street word, with the street and its number in the segment before
-            street = _street_before(text, line_start, seg_start) if whole and len(seg.split()) <= 2 else None
-            return street if street is not None and "street" not in kinds else seg_start + rel
+            return seg_start + rel
         if "street" not in kinds:
             if plain_left == 0 or not whole:
                 return pos
@@ -119,6 +122,18 @@ def _extend_left(text: str, start: int) -> int:
         if not whole:
             return pos
     return pos
+
+
+def _is_floor_or_door(seg: str) -> bool:
+    """A short segment with a number and no street word: a floor, door or unit written after the
+    street ("2. OG", "bus 3", "3º B", "2º izq.", "Apt 4")."""
+    toks = seg.split()
+    return (
+        0 < len(toks) <= 2
+        and len(seg.strip()) <= 10
+        and any(ch.isdigit() for ch in seg)
+        and not any(_token_kind(t) == "street" and not t[:1].isdigit() for t in toks[1:])
+    )
 
 
 def _segment_before(text: str, line_start: int, pos: int) -> tuple[int, str] | None:
@@ -217,7 +232,8 @@ class PostalAddressRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        if sum(ch.isdigit() for ch in text) < 4:
+        # a UK postcode holds two digits ("Leeds LS1 4AP")
+        if sum(ch.isdigit() for ch in text) < 2:
             return []
         out = []
         found = [(m, False) for rx in _ANCHOR_RES for m in rx.finditer(text)]
