@@ -584,6 +584,12 @@ def address_after_name_line(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     return out
 
 
+_CAP_WORD = r"(?![a-z])[^\W\d_][\w'’.\-]*"
+_COUNTRY_AFTER = re.compile(
+    rf",\s*(?:{_CAP_WORD}(?:\s(?:{_CAP_WORD}|of|and|the|de|la|du|del|der|am|an)){{0,3}}\s?)(?=[\n.?!;]|$)"
+)
+
+
 def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Extend street-address spans over the short lines that follow them (unit, city, country, code)."""
     out = list(spans)
@@ -592,8 +598,10 @@ def extend_address_blocks(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
             continue
         # a street pattern may have taken the line break after it ("8 avenue Jean Jaurès\n")
         s = PiiSpan(s.entity_type, s.start, s.start + len(text[s.start : s.end].rstrip()), s.score)
-        m = re.match(r",\s*((?:[^\W\d_][\w'’.\-]*\s?){1,4})(?=[\n.?!;]|$)", text[s.end :])
-        end = s.end + m.end() if m else s.end
+        # a country or region after a comma: capitalised words ("United Kingdom", "Republic of
+        # Ireland"), not a clause ("..., attention of accounts payable.")
+        m = _COUNTRY_AFTER.match(text, s.end)
+        end = m.end() if m else s.end
         pos = end
         for _ in range(4):
             nl = re.match(r"[ \t]*\n(?:[ \t>?*•·-]*\n)?", text[pos:])

@@ -1,6 +1,8 @@
-"""US and UK addresses end with the city and the postcode in one segment ("Baker Street, London NW1
-6XE"): the whole address is one span, street, city and postcode. Negatives: a postcode-shaped code after
-a version and a word, a city and postcode alone in a label's value.
+"""Whole addresses are one span: US and UK forms with the city and postcode in one segment ("Baker
+Street, London NW1 6XE"), a flat and building before the street, a floor or door between street and
+postcode in each locale's writing, a house number in its own segment ("Via Roma, 7"), a table cell, a
+city with particles, a country after a comma. Negatives: a postcode-shaped code after a version and a
+word, a numbered segment after something that is no street, a clause after the address.
 
 Real Presidio engine and spaCy model; every sentence is written for these rules (no evaluation-set text).
 """
@@ -30,6 +32,24 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Mailing address: 12 Rue Haute, 3e étage, 75001 Paris.", "12 Rue Haute, 3e étage, 75001 Paris"),
         ("Address: Kerkstraat 12, 3 hoog, 1017 GC Amsterdam.", "Kerkstraat 12, 3 hoog, 1017 GC Amsterdam"),
         ("The package went to Calle de Alcalá 48, 2º izq., 28014 Madrid.", "Calle de Alcalá 48, 2º izq., 28014 Madrid"),
+        # a table cell's bar ends the city as punctuation does
+        ("| Supplier | Kruschwitzstraße 2-8, 03137 Calau | net 30 |", "Kruschwitzstraße 2-8, 03137 Calau"),
+        ("| Nordwind | ul. Traugutta 281, 74-316 Bielawa | net 30 |", "ul. Traugutta 281, 74-316 Bielawa"),
+        # particles inside a city's name
+        ("Please ship to Hagenweg 672, 4268 Laa an der Thaya by Monday.", "Hagenweg 672, 4268 Laa an der Thaya"),
+        ("Office: Strohmayerweg 5, 2313 Gerasdorf bei Wien; reception", "Strohmayerweg 5, 2313 Gerasdorf bei Wien"),
+        # Flemish street endings before a four-digit postcode
+        ("Send the SOW to Elkesteeg 36, 6387 Baaigem, attention of accounts payable.", "Elkesteeg 36, 6387 Baaigem"),
+        # the house number in its own segment after the street's name, or none ("S/N")
+        ("Sede legale: Via Roma, 7, 20121 Milano (MI).", "Via Roma, 7, 20121 Milano"),
+        ("Morada: Rua Augusta, 24, 1100-053 Lisboa.", "Rua Augusta, 24, 1100-053 Lisboa"),
+        ("Morada: Rua Loureiro, S/N, 7909-378 Sines.", "Rua Loureiro, S/N, 7909-378 Sines"),
+        # a flat and a building's name before the street, or before the town
+        (
+            "Deliver to Flat 3, Oak House, 12 High Street, Leeds LS1 4AP.",
+            "Flat 3, Oak House, 12 High Street, Leeds LS1 4AP",
+        ),
+        ("Address: Flat 23, Beverley Hills, Exeter, EX1 1AA", "Flat 23, Beverley Hills, Exeter, EX1 1AA"),
         # a UK address whose only digits are the unit's and the postcode's
         (
             "Ship the unit to Unit 4, Riverside Park, Leeds LS1 4AP before Friday.",
@@ -51,9 +71,30 @@ def test_street_city_and_postcode_are_one_span(detector: PiiDetector, text: str,
         # a short numbered segment after something that is no street
         ("See section 4, step 2, 1010 Wien.", "section 4"),
         ("Version 4.2, Build 7, 10115 Berlin.", "Version 4.2"),
+        ("Release 5.2, step 4, 1010 users migrated.", "Release 5.2"),
+        ("Ticket 4711, S/N, 1010 Wien desk", "Ticket 4711"),
         # hardware sizes shaped like a UK postcode
         ("Add a G5 4GB module.", "G5 4GB"),
     ],
 )
 def test_no_street_no_address(detector: PiiDetector, text: str, phrase: str) -> None:
     assert not _flagged(detector, text, phrase, "LOCATION")
+
+
+@pytest.mark.parametrize(
+    "text,address,clause",
+    [
+        (
+            "Send the SOW to Seebacherstraße 647, 77506 Gunzenhausen, attention of accounts payable.",
+            "Seebacherstraße 647, 77506 Gunzenhausen",
+            "attention",
+        ),
+        ("Ship to 12 High Street, Leeds LS1 4AP, United Kingdom.", "12 High Street, Leeds LS1 4AP, United Kingdom", ""),
+    ],
+)
+def test_a_country_after_the_address_joins_it_a_clause_does_not(
+    detector: PiiDetector, text: str, address: str, clause: str
+) -> None:
+    assert _covered(detector, text, address, "LOCATION")
+    if clause:
+        assert not _flagged(detector, text, clause, "LOCATION")

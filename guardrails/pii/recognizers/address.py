@@ -15,13 +15,14 @@ from guardrails.pii.recognizers.identifiers import RECORD_WORDS
 # Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
 _UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
 _CAP = _UP + r"[\w'’.\-]*"
-_CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|upon|on))*?"
-# Postcode + city forms, one line each; the city ends at punctuation, the line end or a lower-case word.
-_CITY_END = r"(?=[ \t]*(?:[,.;)\n]|$)|[ \t]+[a-z])"
+_CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon|on))*?"
+# Postcode + city forms, one line each; the city ends at punctuation, a table cell's bar, the line end
+# or a lower-case word that is no particle of a city's name ("Bruck an der Leitha", "Gerasdorf bei Wien").
+_CITY_END = r"(?=[ \t]*(?:[,.;()|\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)\b)[a-z])"
 _ANCHORS = [
     rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}",  # DE/FR/ES/IT: 10115 Berlin
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
-    r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + r"(?=[ \t]*(?:[,.;)\n]|$)))?",  # NL: 9000 AY City
+    r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + r"(?=[ \t]*(?:[,.;)|\n]|$)))?",  # NL: 9000 AY City
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
     r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
     rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
@@ -107,21 +108,52 @@ def _extend_left(text: str, start: int) -> int:
             street = _street_before(text, line_start, seg_start)
             if street is not None:
                 return street
+        if _HOUSE_NUMBER_ONLY.fullmatch(seg):
+            # the house number after the street's name ("Via Roma, 7", "Rua Augusta, 24", "S/N")
+            named = _street_name_before(text, line_start, seg_start)
+            if named is not None:
+                return named
         got = _segment_suffix(seg)
         if got is None:
             return pos
         rel, kinds = got
         whole = rel <= len(seg) - len(seg.lstrip())
         if "digit" in kinds:
+            if whole:
+                # a unit and a building's name before the street ("Flat 3, Oak House, 12 High St")
+                building = _segment_before(text, line_start, seg_start)
+                if building is not None and _BUILDING.fullmatch(building[1]):
+                    unit = _unit_before(text, line_start, building[0])
+                    if unit is not None:
+                        return unit
             return seg_start + rel
         if "street" not in kinds:
-            if plain_left == 0 or not whole:
+            if not whole:
                 return pos
+            if plain_left == 0:
+                # a building's name after a unit ("Flat 23, Beverley Hills, Exeter, EX1 1AA")
+                unit = _unit_before(text, line_start, seg_start) if _BUILDING.fullmatch(seg) else None
+                return unit if unit is not None else pos
             plain_left -= 1
         pos = seg_start + rel
         if not whole:
             return pos
     return pos
+
+
+# A building's name: up to three capitalised words, no number ("Oak House", "Beverley Hills").
+_BUILDING = re.compile(rf"[ \t]*{_CAP}(?:[ \t]+{_CAP}){{0,2}}[ \t]*")
+_UNIT = re.compile(r"(?i:flat|apartment|apt\.?|suite|unit|studio)[ \t]*\d{1,5}[A-Za-z]?[ \t]*")
+
+
+def _unit_before(text: str, line_start: int, seg_start: int) -> int | None:
+    """Start of a flat, suite or unit with its number ("Flat 23") closing the segment before the
+    comma before ``seg_start``; None when there is none."""
+    before = _segment_before(text, line_start, seg_start)
+    if before is None:
+        return None
+    m = re.search(r"(?<![\w.])" + _UNIT.pattern + r"$", before[1])
+    return before[0] + m.start() if m else None
 
 
 def _is_floor_or_door(seg: str) -> bool:
@@ -134,6 +166,23 @@ def _is_floor_or_door(seg: str) -> bool:
         and any(ch.isdigit() for ch in seg)
         and not any(_token_kind(t) == "street" and not t[:1].isdigit() for t in toks[1:])
     )
+
+
+# "7", "n.º 24", or "S/N" (no number, in Portuguese and Spanish addresses)
+_HOUSE_NUMBER_ONLY = re.compile(r"[ \t]*(?:(?:n\.?[ºo°]?[ \t]*)?\d{1,5}[A-Za-z]?|[Ss]/[Nn])[ \t]*")
+
+
+def _street_name_before(text: str, line_start: int, seg_start: int) -> int | None:
+    """Start of a street's name without its number (a street word or prefix and capitalised words) in
+    the segment that ends with the comma before ``seg_start``; None when there is none."""
+    before = _segment_before(text, line_start, seg_start)
+    if before is None:
+        return None
+    prev_start, prev = before
+    got = _segment_suffix(prev)
+    if got is None or "street" not in got[1] or "digit" in got[1]:
+        return None
+    return prev_start + got[0]
 
 
 def _segment_before(text: str, line_start: int, pos: int) -> tuple[int, str] | None:
@@ -163,7 +212,7 @@ def _street_before(text: str, line_start: int, seg_start: int) -> int | None:
 def _has_street_segment(head: str) -> bool:
     """The address part before a postcode holds a house number and a street word or street-name
     ending ("Ringstraße 5", "12 rue Haute", "Kerkstraat 12")."""
-    if not any(ch.isdigit() for ch in head):
+    if not any(ch.isdigit() for ch in head) and not re.search(r"(?<!\w)[Ss]/[Nn](?!\w)", head):
         return False
     return any(_token_kind(t) == "street" for t in head.split()) or bool(
         re.search(rf"(?i:{_EURO_SUFFIX}(?!\w)|\b{_EURO_PREFIX}(?!\w))", head)
@@ -249,7 +298,7 @@ class PostalAddressRecognizer(EntityRecognizer):
             if begin == m.start() and not needs_street:
                 begin = _block_above(text, m.start())
             end = m.end()
-            tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)\n]|$))", text[end:])
+            tail = re.match(rf",[ \t]*({_CITY})(?=[ \t]*(?:[.;)|\n]|$))", text[end:])
             if tail and len(tail.group(1).split()) <= 3:
                 end += tail.end()
             while end > begin and text[end - 1] in ".,":
@@ -265,7 +314,7 @@ _STREET_SUFFIX = (
     r"walk|mews|grove|gardens|hill|park|green|view|port|loop|pike|route|rte)\.?"
 )
 _EURO_SUFFIX = (
-    r"(?:gade|vej|katu|tie|kuja|polku|gatan|vägen|väg|gränd|straße|strasse|str\.|weg|laan|straat|plein|"
+    r"(?:gade|vej|katu|tie|kuja|polku|gatan|vägen|väg|gränd|straße|strasse|str\.|weg|laan|straat|plein|steeg|pad|hof|lei|baan|"
     r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allé|alle|singel|gracht|kade|dijk|ring|damm|"
     r"boulevard|dreef|steenweg|kaai|markt)"
 )
@@ -273,6 +322,7 @@ _EURO_WORD = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|ga
 _EURO_PREFIX = (
     # "avenue" written first, in lower case, as French streets are ("8 avenue Jean Jaurès")
     r"(?:rue|via|viale|calle|avenida|avda\.?|avenue|rua|piazza|plaza|chemin|carrer|corso|largo|ul\.|al\.|aleja|"
+    r"praça|alameda|travessa|estrada|"
     r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
 )
 _W = r"[^\W\d_][\w'’.\-]*"
@@ -304,7 +354,7 @@ class StreetAddressRecognizer(PatternRecognizer):
             # street name.
             Pattern("prefix street number city",
                     rf"(?i:\b{_EURO_PREFIX})\s+(?-i:(?![A-Z]{{2,}}\b)){_NAME_W}(?:[ \t]+{_NAME_W}){{0,3}}[ \t]+{_NUM}\b"
-                    rf",[ \t]*{_CITY_WORD}(?:[ \t]+{_CITY_WORD}){{0,2}}(?=[ \t]*(?:[,.;)\n]|$))", 0.55),
+                    rf",[ \t]*{_CITY_WORD}(?:[ \t]+{_CITY_WORD}){{0,2}}(?=[ \t]*(?:[,.;)|\n]|$))", 0.55),
             # Words without a closing full stop: "1070 Wien. In 2024" spans two sentences. The closing
             # number is no date's or time's first part ("12 Main Street on 2024-05-01", "at 10:30").
             Pattern("number words number",
