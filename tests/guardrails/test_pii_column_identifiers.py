@@ -25,6 +25,14 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Naam\tGeboortedatum\tAfdeling\nMarit Smit\t03-11-1979\tHR", "03-11-1979", "DATE_OF_BIRTH"),
         ("driver,driving_licence,vehicle\nP. Novak,MORGA753116SM9IJ,VAN-12", "MORGA753116SM9IJ", "DRIVER_LICENSE"),
         ("Name\tPhone\tID card\nJan Kowalski\t512 766 412\tABC523698", "ABC523698", "NATIONAL_ID"),
+        # phone numbers under a phone column, in shapes that alone read as versions or bare digits
+        (
+            "| Name | Phone | Email |\n|---|---|---|\n| Priya | 123.456.7890 | priya@example.com |",
+            "123.456.7890",
+            "PHONE_NUMBER",
+        ),
+        ("Contact,Phone,Email\nPriya Raman,415.555.0142,priya@example.com", "415.555.0142", "PHONE_NUMBER"),
+        ("Naam;Telefoon;Afdeling\nMarit Smit;0201234567;HR", "0201234567", "PHONE_NUMBER"),
         # prose: an issuing country's code before the number, an Italian "n." label
         ("Traveller passport no. GB 123456789 issued in London.", "GB 123456789", "PASSPORT"),
         ("Passport number: USA 561023948, held by the visa office.", "USA 561023948", "PASSPORT"),
@@ -48,6 +56,11 @@ def test_named_identifiers_are_found(detector: PiiDetector, text: str, value: st
         # a date in a column that is not a birth date, a code in a column that names no document
         ("ticket,opened,owner\nINC0012345,1984-02-11,Service desk", "1984-02-11"),
         ("item;part_number;qty\nvalve;C4J8K2L91;4", "C4J8K2L91"),
+        # a phone's attributes, counts and dates under phone-like headers
+        ("| Phone model | Units |\n|---|---|\n| Pixel 8 | 1200450 |", "1200450"),
+        ("| Team | Phone calls | Mobile app version |\n|---|---|---|\n| Support | 1234567 | 2024.05.1 |", "1234567"),
+        ("| Team | Phone calls | Mobile app version |\n|---|---|---|\n| Support | 1234567 | 2024.05.1 |", "2024.05.1"),
+        ("| Name | Mobile | Start |\n|---|---|---|\n| Jan de Vries | 1 234 567 | 2024-05-01 |", "1 234 567"),
         # a lower-case word after a cue's value is no part of another value
         ("Traveler: Ana Ruiz, PP# 567123908, seat 14C", "seat 14C"),
         ("Candidate verified with passport ending 4821.", "ending"),
@@ -55,7 +68,7 @@ def test_named_identifiers_are_found(detector: PiiDetector, text: str, value: st
 )
 def test_no_identifier_without_its_column_or_shape(detector: PiiDetector, text: str, phrase: str) -> None:
     assert not any(
-        s.entity_type in {"PASSPORT", "DATE_OF_BIRTH", "DRIVER_LICENSE", "NATIONAL_ID"}
+        s.entity_type in {"PASSPORT", "DATE_OF_BIRTH", "DRIVER_LICENSE", "NATIONAL_ID", "PHONE_NUMBER"}
         and s.start < text.index(phrase) + len(phrase)
         and text.index(phrase) < s.end
         for s in detector.detect(text)
@@ -67,6 +80,8 @@ def test_column_entity_reads_field_names_as_words() -> None:
     assert column_entity("Date of birth") is not None and column_entity("Date of birth")[0] == "DATE_OF_BIRTH"
     assert column_entity("passport_expiry") is None
     assert column_entity("Contact") is None
+    assert column_entity("mobile_number") is not None and column_entity("mobile_number")[0] == "PHONE_NUMBER"
+    assert column_entity("Phone model") is None
 
 
 def test_passport_value_after_cue_still_found(detector: PiiDetector) -> None:

@@ -1,5 +1,5 @@
 """Identifiers in a table column whose header names them: a CSV export or Markdown table with a
-"passport_number", "Date of birth", "Driving licence" or "ID card" column. The header is the cue a
+"passport_number", "Date of birth", "Driving licence", "ID card" or "Mobile" column. The header is the cue a
 cell never repeats; the cell must still have the identifier's shape (the same checks as after a
 cue in prose), so a column of dates, countries or yes/no under a "Passport ..." header gives
 nothing.
@@ -13,6 +13,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from guardrails.pii.recognizers.contact import phone_score
 from guardrails.pii.recognizers.identifiers import (
     DATE_VALUE,
     DOB_CUE,
@@ -32,7 +33,9 @@ SCORE = 0.75
 # A header naming another attribute of the document than its number ("Passport expiry", "Licence
 # class", "ID card issued by"): its column holds no identifier, whatever a cell looks like.
 _ATTRIBUTE = re.compile(
-    r"(?i:\b(?:expir\w*|valid\w*|issu\w*|countr\w*|type|class|status|categor\w*|place|authority|scan|copy|photo)\b)"
+    r"(?i:\b(?:expir\w*|valid\w*|issu\w*|countr\w*|type|class|status|categor\w*|place|authority|scan|copy|photo|"
+    # a phone's attributes or counts ("Phone model", "Mobile app version", "Phone calls")
+    r"model|brand|device|app|os|version|calls?|count|minutes|usage|cost|charges?|bill\w*|plan)\b)"
 )
 
 
@@ -41,12 +44,27 @@ def _fullmatch(pattern: str, check: Callable[[str], bool]) -> Callable[[str], bo
     return lambda v: bool(compiled.fullmatch(v)) and check(v)
 
 
+# Headers of a column of phone numbers ("Phone", "Mobile", "Tel.", "Telefon", "Téléphone").
+_PHONE_HEADER = (
+    r"(?:phone|telephone|tel|mobile|mob|cell|cellphone|fax|whatsapp|landline|telefon\w*|telefoon\w*|"
+    r"téléphone|tél|teléfono|telefone|telefono|móvil|handy|gsm|celular|cellulare|tlf|kom[óo]rk\w*)"
+)
+_PHONE_CELL = re.compile(r"(?:\+|00)?[\d \t().\-/]{6,24}")
+
+
+def _phone_cell(value: str) -> bool:
+    """A cell holding one number that, after a phone label, would be read as a phone (the same
+    checks: 7-15 digits, no date, no amount in thousands)."""
+    return bool(_PHONE_CELL.fullmatch(value)) and phone_score(value, "phone ") > 0
+
+
 # (entity, header cue, value check); the first whose cue the header names decides the column.
 _COLUMNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
     ("DATE_OF_BIRTH", re.compile(rf"(?i:\b{DOB_CUE}(?!\w))"), _fullmatch(rf"(?:{DATE_VALUE})", lambda v: True)),
     ("PASSPORT", re.compile(rf"(?i:\b{PASSPORT_CUE}(?!\w))"), _fullmatch(PASSPORT_VALUE, passport_like)),
     ("DRIVER_LICENSE", re.compile(rf"(?i:\b{LICENCE_CUE}(?!\w))"), _fullmatch(LICENCE_VALUE, has_digit)),
     ("NATIONAL_ID", re.compile(rf"(?i:\b{ID_CARD_CUE}(?!\w))"), card_number_like),
+    ("PHONE_NUMBER", re.compile(rf"(?i:\b{_PHONE_HEADER}(?!\w))"), _phone_cell),
 )
 
 
