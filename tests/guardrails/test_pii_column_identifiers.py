@@ -33,6 +33,10 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ),
         ("Contact,Phone,Email\nPriya Raman,415.555.0142,priya@example.com", "415.555.0142", "PHONE_NUMBER"),
         ("Naam;Telefoon;Afdeling\nMarit Smit;0201234567;HR", "0201234567", "PHONE_NUMBER"),
+        # national identifiers under their own column, checksum verified
+        ("| Name | BSN | Team |\n|---|---|---|\n| Marit Smit | 111222333 | Finance |", "111222333", "NATIONAL_ID"),
+        ("imie;nazwisko;pesel\nJan;Kowalski;44051401359", "44051401359", "NATIONAL_ID"),
+        ("Namn\tPersonnummer\nSara Berg\t811228-9874", "811228-9874", "NATIONAL_ID"),
         # prose: an issuing country's code before the number, an Italian "n." label
         ("Traveller passport no. GB 123456789 issued in London.", "GB 123456789", "PASSPORT"),
         ("Passport number: USA 561023948, held by the visa office.", "USA 561023948", "PASSPORT"),
@@ -61,6 +65,9 @@ def test_named_identifiers_are_found(detector: PiiDetector, text: str, value: st
         ("| Team | Phone calls | Mobile app version |\n|---|---|---|\n| Support | 1234567 | 2024.05.1 |", "1234567"),
         ("| Team | Phone calls | Mobile app version |\n|---|---|---|\n| Support | 1234567 | 2024.05.1 |", "2024.05.1"),
         ("| Name | Mobile | Start |\n|---|---|---|\n| Jan de Vries | 1 234 567 | 2024-05-01 |", "1 234 567"),
+        # a generic "ID" column holds record ids, whatever their checksum; a failed checksum is no BSN
+        ("| ID | Name |\n|---|---|\n| 123456782 | Widget |", "123456782"),
+        ("| Name | BSN |\n|---|---|\n| Marit Smit | 123456789 |", "123456789"),
         # a lower-case word after a cue's value is no part of another value
         ("Traveler: Ana Ruiz, PP# 567123908, seat 14C", "seat 14C"),
         ("Candidate verified with passport ending 4821.", "ending"),
@@ -82,6 +89,8 @@ def test_column_entity_reads_field_names_as_words() -> None:
     assert column_entity("Contact") is None
     assert column_entity("mobile_number") is not None and column_entity("mobile_number")[0] == "PHONE_NUMBER"
     assert column_entity("Phone model") is None
+    assert column_entity("bsn_nummer") is not None and column_entity("bsn_nummer")[0] == "NATIONAL_ID"
+    assert column_entity("ID") is None and column_entity("Number") is None
 
 
 def test_passport_value_after_cue_still_found(detector: PiiDetector) -> None:

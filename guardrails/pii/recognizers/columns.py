@@ -1,9 +1,8 @@
 """Identifiers in a table column whose header names them: a CSV export or Markdown table with a
-"passport_number", "Date of birth", "Driving licence", "ID card" or "Mobile" column. The header is the cue a
-cell never repeats; the cell must still have the identifier's shape (the same checks as after a
-cue in prose), so a column of dates, countries or yes/no under a "Passport ..." header gives
-nothing.
-"""
+"passport_number", "Date of birth", "Driving licence", "ID card", "BSN" or "Mobile" column. The
+header is the cue a cell never repeats; the cell must still have the identifier's shape (the same
+checks as after a cue in prose; a national identifier's checksum), so a column of dates, countries
+or yes/no under a "Passport ..." header gives nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +15,8 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from guardrails.pii.recognizers.contact import phone_score
 from guardrails.pii.recognizers.identifiers import (
     DATE_VALUE,
+    GENERIC_ID_HEADER,
+    NATIONAL_ID_HEADER,
     DOB_CUE,
     ID_CARD_CUE,
     LICENCE_CUE,
@@ -23,6 +24,7 @@ from guardrails.pii.recognizers.identifiers import (
     PASSPORT_CUE,
     PASSPORT_VALUE,
     card_number_like,
+    checksum_id,
     has_digit,
     passport_like,
 )
@@ -65,6 +67,8 @@ _COLUMNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
     ("DRIVER_LICENSE", re.compile(rf"(?i:\b{LICENCE_CUE}(?!\w))"), _fullmatch(LICENCE_VALUE, has_digit)),
     ("NATIONAL_ID", re.compile(rf"(?i:\b{ID_CARD_CUE}(?!\w))"), card_number_like),
     ("PHONE_NUMBER", re.compile(rf"(?i:\b{_PHONE_HEADER}(?!\w))"), _phone_cell),
+    # a national identifier's column ("BSN", "PESEL", "personnummer"): the cell's checksum must verify
+    ("NATIONAL_ID", NATIONAL_ID_HEADER, checksum_id),
 )
 
 
@@ -72,6 +76,8 @@ def column_entity(header: str) -> tuple[str, Callable[[str], bool]] | None:
     """The identifier a column headed ``header`` holds, with its value check; None for any other
     column. Field names are read as words ("date_of_birth", "passport-no")."""
     label = re.sub(r"[_\-.]+", " ", header).strip()
+    if GENERIC_ID_HEADER.fullmatch(label):
+        return None  # "ID", "Number": a record's id as often as a person's
     for entity, cue, check in _COLUMNS:
         if cue.search(label) and (entity == "DATE_OF_BIRTH" or not _ATTRIBUTE.search(label)):
             return entity, check

@@ -4,6 +4,7 @@ exist (IBAN, US SSN, UK NINO, IN PAN, ES NIF/NIE); python-stdnum checks the othe
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -188,6 +189,27 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
         ("UK NINO after a cue", re.compile(r"\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?[A-D]\b"),
          lambda v: True, True),
     ]  # fmt: skip
+
+
+@functools.cache
+def _stdnum_checks_cached() -> tuple[tuple[str, re.Pattern[str], Callable[[str], bool], bool], ...]:
+    return tuple(_stdnum_checks())
+
+
+def checksum_id(value: str) -> bool:
+    """The whole of ``value`` is a national identifier whose checksum verifies (any country's form;
+    the shape-only UK form after a cue excluded)."""
+    value = value.strip()
+    return any(
+        pattern.fullmatch(value) and name != "UK NINO after a cue" and valid(re.sub(r"[ \t.\-]", "", value))
+        for name, pattern, valid, _ in _stdnum_checks_cached()
+    )
+
+
+# A column header naming a national identifier ("BSN", "PESEL", "Steuer-ID", "SSN", "personnummer"); a
+# generic word alone ("ID", "Number", "Tax", "National") heads record ids and amounts as often.
+NATIONAL_ID_HEADER = re.compile(rf"(?i:\b{_ID_CUE}\b)")
+GENERIC_ID_HEADER = re.compile(r"(?i:(?:id|uid|identifier|identification|identity|national|tax|number|no|nr)\W*)")
 
 
 def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40, *, fillers: bool = False) -> bool:
