@@ -15,12 +15,12 @@ from presidio_analyzer import EntityRecognizer, RecognizerResult
 from guardrails.pii.recognizers.contact import phone_score
 from guardrails.pii.recognizers.identifiers import (
     DATE_VALUE,
-    GENERIC_ID_HEADER,
-    NATIONAL_ID_HEADER,
     DOB_CUE,
+    GENERIC_ID_HEADER,
     ID_CARD_CUE,
     LICENCE_CUE,
     LICENCE_VALUE,
+    NATIONAL_ID_HEADER,
     PASSPORT_CUE,
     PASSPORT_VALUE,
     card_number_like,
