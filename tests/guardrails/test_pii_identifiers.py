@@ -17,8 +17,6 @@ def _typed(detector: PiiDetector, text: str) -> set[tuple[str, str]]:
     return {(s.entity_type, text[s.start : s.end]) for s in detector.detect(text)}
 
 
-
-
 # -- passports: cue vocabulary in several languages, a few words between cue and value --------------
 
 
@@ -131,6 +129,9 @@ def test_bic_in_bank_context_but_never_a_word(detector: PiiDetector) -> None:
         ("Her national identifier TN441207A is temporary.", "TN441207A"),
         ("Codice fiscale RSSMRA85T10A562S del consulente.", "RSSMRA85T10A562S"),
         ("AHV-Nr. 756.1234.5678.97 des Mitarbeiters.", "756.1234.5678.97"),
+        # the German regional tax number of a sole trader, slashes and all
+        ("Steuernummer 21/815/08150 des Einzelunternehmers.", "21/815/08150"),
+        ("St.-Nr. 181/815/08155, Finanzamt Köln-Mitte", "181/815/08155"),
     ],
 )
 def test_national_id_with_cue_in_other_wordings(detector: PiiDetector, text: str, value: str) -> None:
@@ -151,6 +152,8 @@ def test_nine_digit_id_after_a_long_social_security_cue_stays_a_national_id(dete
         ("Order id 111222333 shipped yesterday.", "111222333"),
         ("Customer identification number 65929970489 was merged into the new account.", "65929970489"),
         ("Ticket ID 44051401359 was closed after the fix.", "44051401359"),
+        # a tax number's shape without a tax cue
+        ("Invoice 21/815/08150 dated 2024-05-01.", "21/815/08150"),
     ],
 )
 def test_record_ids_are_not_national_ids(detector: PiiDetector, text: str, value: str) -> None:
@@ -210,3 +213,20 @@ def test_four_digit_postcode_needs_a_street(detector: PiiDetector) -> None:
     text = "Ship to Lindengasse 8, 1070 Wien. In 2024 Berlin hosted the summit; 1500 Seats were sold."
     assert _covered(detector, text, "Lindengasse 8, 1070 Wien", "LOCATION"), detector.detect(text)
     assert not _flagged(detector, text, "2024 Berlin") and not _flagged(detector, text, "1500 Seats")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Mail me at anna (at) example (dot) com for the slides.", "anna (at) example (dot) com"),
+        ("Contact: j.doe[at]corp[.]de", "j.doe[at]corp[.]de"),
+        ("Write to jan [at] firma.nl before Friday.", "jan [at] firma.nl"),
+    ],
+)
+def test_email_spelt_out_against_harvesting(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "EMAIL_ADDRESS"), detector.detect(text)
+
+
+def test_at_and_dot_in_prose_are_no_email(detector: PiiDetector) -> None:
+    text = "We meet at the office (at) 10:00 and look at the dot plot."
+    assert not any(s.entity_type == "EMAIL_ADDRESS" for s in detector.detect(text))

@@ -469,7 +469,15 @@ def contact_recognizers() -> list[Any]:
                 r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
                 r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+",
                 0.9,
-            )
+            ),
+            # written against harvesting: "anna (at) example (dot) com", "j.doe[at]corp[.]de"
+            Pattern(
+                "email spelt out",
+                r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}[ \t]*(?:\(at\)|\[at\]|\{at\}|\(@\)|\[@\])[ \t]*"
+                r"[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:[ \t]*(?:\(dot\)|\[dot\]|\{dot\}|\[\.\]|\(\.\)|\.)[ \t]*"
+                r"[A-Za-z0-9][A-Za-z0-9-]{0,62})+",
+                0.85,
+            ),
         ],
     )
     return [any_domain_email, IpRecognizer(), EvidencePhoneRecognizer(), SwiftRecognizer()]

@@ -108,7 +108,7 @@ class CardNumberRecognizer(PatternRecognizer):
 # the product's languages, compounds included ("Steueridentifikationsnummer", "BSN-nummer").
 _ID_CUE = (
     # "tax reference": a person's tax number (the record word "reference" alone names no identifier)
-    r"(?:tax[\s_-]+ref(?:erence)?|tax|tin|taxpayer|steuer\w*|idnr|\w*identifikationsnummer|id|identifier|identification|identity|national|"
+    r"(?:tax[\s_-]+ref(?:erence)?|tax|tin|taxpayer|steuer\w*|st\.?-?nr|idnr|\w*identifikationsnummer|id|identifier|identification|identity|national|"
     r"social\s+security|social\s+insurance|national\s+insurance|insurance\s+number|ni\s+(?:no|number)|nino|itin|"
     r"sécurité\s+sociale|s[ée]cu|nir|insee|num[ée]ro\s+fiscal|identifiant|bsn\w*|burgerservicenummer|"
     r"citizen\s+service|sofi\w*|aadhaa?r|uid|uidai|pesel|nip|dni|nie|nif|cif|nss|pan|personal\s+number|"
@@ -153,7 +153,7 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
     from stdnum.be import nn
     from stdnum.br import cpf
     from stdnum.ch import ssn as ch_ssn
-    from stdnum.de import idnr
+    from stdnum.de import idnr, stnr
     from stdnum.dk import cpr
     from stdnum.fi import hetu
     from stdnum.fr import nir
@@ -165,6 +165,8 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
 
     return [
         ("DE Steuer-ID", re.compile(r"\b[1-9]\d(?:[ \t]?\d{3}){3}\b"), idnr.is_valid, True),
+        # the regional tax number ("Steuernummer 21/815/08150"), a person's when self-employed
+        ("DE Steuernummer", re.compile(r"\b\d{2,3}/\d{3,4}/\d{4,5}\b"), stnr.is_valid, True),
         ("FR NIR", re.compile(r"\b[12][ \t]?\d{2}[ \t]?\d{2}[ \t]?(?:\d{2}|2[AB])(?:[ \t]?\d{3}){2}[ \t]?\d{2}\b"),
          nir.is_valid, False),
         ("NL BSN", re.compile(r"\b\d{9}\b|\b\d{4}\.\d{2}\.\d{3}\b"), bsn.is_valid, True),
