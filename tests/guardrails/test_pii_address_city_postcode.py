@@ -44,6 +44,9 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         ("Sede legale: Via Roma, 7, 20121 Milano (MI).", "Via Roma, 7, 20121 Milano"),
         ("Morada: Rua Augusta, 24, 1100-053 Lisboa.", "Rua Augusta, 24, 1100-053 Lisboa"),
         ("Morada: Rua Loureiro, S/N, 7909-378 Sines.", "Rua Loureiro, S/N, 7909-378 Sines"),
+        # a CSV field in quotes; a block over lines with a house-number range
+        ('PO-1,Nordwind GmbH,"Gotthardallee 79-22, 05735 Ansbach"', "Gotthardallee 79-22, 05735 Ansbach"),
+        ("Remit to:\nLinden-Allee 48-44\n27940 Nordhausen\n", "Linden-Allee 48-44\n27940 Nordhausen"),
         # a flat and a building's name before the street, or before the town
         (
             "Deliver to Flat 3, Oak House, 12 High Street, Leeds LS1 4AP.",

@@ -16,9 +16,9 @@ from guardrails.pii.recognizers.identifiers import RECORD_WORDS
 _UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
 _CAP = _UP + r"[\w'’.\-]*"
 _CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon|on))*?"
-# Postcode + city forms, one line each; the city ends at punctuation, a table cell's bar, the line end
+# Postcode + city forms, one line each; the city ends at punctuation, a table cell's bar or quote, the line end
 # or a lower-case word that is no particle of a city's name ("Bruck an der Leitha", "Gerasdorf bei Wien").
-_CITY_END = r"(?=[ \t]*(?:[,.;()|\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)\b)[a-z])"
+_CITY_END = r'(?=[ \t]*(?:[,.;()|"\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)\b)[a-z])'
 _ANCHORS = [
     rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}",  # DE/FR/ES/IT: 10115 Berlin
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
@@ -71,7 +71,8 @@ def _ends_before_address(tok: str) -> bool:
 
 def _segment_suffix(seg: str) -> tuple[int, set[str]] | None:
     """Start (in ``seg``) of the longest address-like suffix of a segment, and its token kinds."""
-    toks = [(m.start(), m.group()) for m in re.finditer(r"\S+", seg)]
+    # a CSV field's opening quote is no part of the address ('"Gotthardallee 79, 05735 Ansbach"')
+    toks = [(m.start(), m.group()) for m in re.finditer(r"[^\s\"“„«]\S*", seg)]
     if not toks:
         return None
     kinds = [_token_kind(t) for _, t in toks]
@@ -223,7 +224,7 @@ def _has_street_segment(head: str) -> bool:
 # label, address or sentence ("0 Kayleigh Hills", "Kikisteeg 1", "Pathak Nagar", "39").
 _BLOCK_LINE = re.compile(r"[ \t>]*([^\n:;@?!]{1,45}?)[ \t,]*")
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
-_HOUSE_NUMBER = re.compile(r"(?:^|[ \t])\d{1,5}[A-Za-z]?(?:/\d{1,5})?(?:$|[ \t,])")
+_HOUSE_NUMBER = re.compile(r"(?:^|[ \t])\d{1,5}[A-Za-z]?(?:[/-]\d{1,5})?(?:$|[ \t,])")
 
 
 def _block_above(text: str, start: int) -> int:
@@ -315,7 +316,7 @@ _STREET_SUFFIX = (
 )
 _EURO_SUFFIX = (
     r"(?:gade|vej|katu|tie|kuja|polku|gatan|vägen|väg|gränd|straße|strasse|str\.|weg|laan|straat|plein|steeg|pad|hof|lei|baan|"
-    r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allé|alle|singel|gracht|kade|dijk|ring|damm|"
+    r"gasse|platz|utca|tér|út|ulica|veien|vegen|gata|stræde|allee|allé|alle|singel|gracht|kade|dijk|ring|damm|"
     r"boulevard|dreef|steenweg|kaai|markt)"
 )
 _EURO_WORD = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|gade|vej|allé|plads|torv|gata"
