@@ -423,6 +423,14 @@ class PersonContextRecognizer(EntityRecognizer):
         r"neighbou?r|boss|assistant|cousin|uncle|aunt|niece|nephew)|our\s+(?:" + _KIN + r")))[ \t]+"
     )
     # "this is Ana from Contoso", "this is Ana Ruiz speaking": a caller introduces themself.
+    # A name with the role its holder has in the project, abbreviated in brackets ("Ingrid (PM)",
+    # "Kwame Mensah (CFO)"): titles of people, not of firms or teams.
+    ROLE_IN_BRACKETS = re.compile(
+        rf"(?<![\w'’-])({_NAME_WORD}(?:[ \t]+{_NAME_WORD}){{0,2}})[ \t]*\((?:PM|CEO|CFO|CTO|CIO|COO|CISO|CPO|CMO|"
+        r"VP|SVP|EVP|GM|MD|HRBP|BA|SME|PO|TL|DPO|DBA|SRE|EA|PA)\)"
+        # closing an item of a list or a line ("Jira (PO) board" names a thing's owner)
+        r"(?=[ \t]*(?:[,;.|\n]|$|(?:and|or|&)[ \t]))"
+    )
     SELF_INTRO = re.compile(
         rf"(?i:\b(?:this|it)[ \t]+is[ \t]+)({_NAME_PHRASE}|{_NAME_WORD})[ \t]+"
         r"(?=(?i:from|at|of|here|speaking|calling)\b)"
@@ -460,7 +468,9 @@ class PersonContextRecognizer(EntityRecognizer):
         r"(?i:\b(?:co-?founders|founders|attendees|participants|members|children|kids|siblings|approvers|"
         r"reviewers|signatories|speakers|authors|guests|colleagues|invitees|present|absent|apologies|"
         # an interview's panel, an invitation's attendees
-        r"interviewers|panel|panell?ists|required|optional|organi[sz]ers)"
+        r"interviewers|panel|panell?ists|required|optional|organi[sz]ers|"
+        # the people a message is copied to or thanks ("cc: Lars, Mette and Oskar")
+        r"cc|bcc|copied|copies\s+to|thanks\s+to)"
         r"(?:[ \t]+(?:are|were|include|included))?[ \t]*:?[ \t]*)"
         rf"((?:{_PEOPLE_ITEM},[ \t]*)+{_PEOPLE_ITEM},?[ \t]+(?:and|&)[ \t]+{_PEOPLE_ITEM}|"
         # or commas only, the list closing its line or sentence ("Attendees: Ana, Piotr, Hollis.")
@@ -520,6 +530,9 @@ class PersonContextRecognizer(EntityRecognizer):
             span = name_tokens(text, m.end(), allow_lower=False, max_tokens=3)
             if span and not _list_follows(text, span[1]):
                 add(span[0], span[1], CONTEXT_SCORE)
+        for m in self.ROLE_IN_BRACKETS.finditer(text):
+            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
+            add(a, b, CONTEXT_SCORE)
         for m in self.SELF_INTRO.finditer(text):
             if text[m.start(1)].isupper():
                 add(m.start(1), m.end(1), CONTEXT_SCORE)
@@ -679,7 +692,7 @@ def _strip_leading_function_words(text: str, a: int, b: int) -> tuple[int, int]:
 # Closings of letters and e-mails in the languages served, written on a line of their own.
 _SIGN_OFF = (
     r"(?:(?:kind|best|warm|warmest|many)\s+)?(?:regards|thanks|wishes)|cheers|best|thank\s+you|ta|"
-    r"groetjes|(?:met\s+)?vriendelijke\s+groet(?:en)?|(?:mit\s+)?(?:freundlichen|besten|vielen|herzlichen)\s+grüßen|"
+    r"groetjes|groeten|(?:met\s+)?(?:vriendelijke|hartelijke)\s+groet(?:en)?|(?:mit\s+)?(?:freundlichen|besten|vielen|herzlichen)\s+grüßen|"
     r"viele\s+grüße|beste\s+grüße|lg|mfg|cordialement|bien\s+à\s+vous|amitiés|saludos(?:\s+cordiales)?|"
     r"un\s+saludo|atentamente|pozdrawiam|z\s+poważaniem|pozdrowienia"
 )
@@ -721,6 +734,8 @@ class PersonRecordRecognizer(EntityRecognizer):
     user handle ("user jdoe (Julia Schmidt)")."""
 
     SIGN_OFF_LINE = re.compile(rf"(?im:^[ \t>]*(?:{_SIGN_OFF})[ \t]*[,!.]?[ \t]*\n[ \t>]*)")
+    # a message signed with a dash on its last line ("-- Tomasz", "— Ana Ruiz")
+    DASH_SIGNATURE = re.compile(r"(?m:^[ \t>]*(?:--|—|–)[ \t]*)(?=[^\n]*\s*\Z)")
     ROLE = re.compile(
         rf"(?i:\b(?:{_ROLE_LABEL})(?:[ \t]+(?:assigned|appointed|named|is|was|on\s+our\s+side))?"
         r"[ \t]*(?:[:=]|[-–—](?=[ \t]))[ \t]*)"
@@ -747,6 +762,11 @@ class PersonRecordRecognizer(EntityRecognizer):
         for m in self.SIGN_OFF_LINE.finditer(text):
             # the name is the whole line, or is followed by a comma and a role ("Anna Nowak, Billing")
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4, particle_first=False), r"[ \t]*(?:,|\n|$)")
+        for m in self.DASH_SIGNATURE.finditer(text):
+            above = text[: m.start()].rstrip().rsplit("\n", 1)[-1].lstrip(" \t>")
+            if above.startswith(("-", "—", "–")):
+                continue  # the last item of a list written with dashes ("-- Production\n-- Staging")
+            add(name_tokens(text, m.end(), allow_lower=False, max_tokens=3, particle_first=False), r"\s*\Z")
         for m in self.ROLE.finditer(text):
             add(name_tokens(text, m.end(), allow_lower=False, max_tokens=4), r"[ \t]*(?:[,;.()|\n]|$|[-–—][ \t])")
         for m in self.HANDLE.finditer(text):
