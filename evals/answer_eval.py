@@ -113,36 +113,36 @@ def evaluate_set(services: Any, answerer: Any, cases: list[Any], texts: Any, sco
 def run(sets: Sequence[str], out: Path, limit: int | None = None, cuad_per_half: int = 0,
         **overrides: Any) -> dict[str, Any]:
     from copilot.answering.answerer import Answerer
+    from copilot.core.settings import load_settings
     from evals.cuad import build as build_cuad
     from evals.dataset import DocumentTexts, load_cases
     from evals.docs_qa import build as build_docs
     from evals.run import ingest, open_services
 
+    d = load_settings()  # the product's chunk size, as `python -m evals.cuad run` uses
+    # one index folder per chunk size: a re-chunked corpus is never mixed into an older index
+    size = f"c{d.chunk_tokens}-o{d.chunk_overlap_tokens}"
     results: dict[str, Any] = {}
     for name in sets:
         if name == "cuad":
             corpus = Path(".data/cuad-corpus")
             if not (corpus / "evalset-scoped.jsonl").is_file():
                 build_cuad(SHARED / "cuad", corpus)
-            from copilot.core.settings import load_settings
-
-            d = load_settings()  # the product's chunk size, as `python -m evals.cuad run` uses
-            size = f"c{d.chunk_tokens}-o{d.chunk_overlap_tokens}-pii0"
-            data_dir = Path(f".data/cuad/index-{size}")
+            data_dir = Path(f".data/cuad/index-{size}-pii0")
             if cuad_per_half:
                 corpus = cuad_subset(corpus, Path(f".data/cuad-sub{cuad_per_half}"), cuad_per_half)
-                data_dir = Path(f".data/cuad/index-sub{cuad_per_half}-{size}")
+                data_dir = Path(f".data/cuad/index-sub{cuad_per_half}-{size}-pii0")
             services = open_services(data_dir, pii_detection=False, **overrides)
             file, scoped = corpus / "evalset-scoped.jsonl", True
         elif name == "docs":
             corpus = Path(".data/docs-qa-corpus")
             build_docs(SHARED / "docs_qa_dev", corpus)
-            data_dir = Path(".data/docs-qa/index-pii0")
+            data_dir = Path(f".data/docs-qa/index-{size}-pii0")
             services = open_services(data_dir, pii_detection=False, **overrides)
             file, scoped = corpus / "evalset.jsonl", False
         elif name == "demo":
             corpus = Path(__file__).resolve().parents[1] / "corpora" / "demo"
-            data_dir = Path(".data/demo-index")
+            data_dir = Path(f".data/demo-index-{size}")
             services = open_services(data_dir, **overrides)
             file, scoped = corpus / "evalset.jsonl", False
         else:

@@ -128,13 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from copilot.answering.answerer import Answerer
+    from copilot.core.settings import load_settings
     from evals.answer_eval import SHARED
     from evals.dataset import DocumentTexts, load_cases
     from evals.docs_qa import build as build_docs
     from evals.run import ingest, open_services
 
     if args.set == "cuad":
-        from copilot.core.settings import load_settings
         from evals.answer_eval import cuad_subset
         from evals.cuad import build as build_cuad
 
@@ -151,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         corpus = Path(".data/docs-qa-corpus")
         build_docs(SHARED / "docs_qa_dev", corpus)
-        data_dir = Path(".data/docs-qa/index-pii0")
+        d = load_settings()
+        data_dir = Path(f".data/docs-qa/index-c{d.chunk_tokens}-o{d.chunk_overlap_tokens}-pii0")
         file, scoped = corpus / "evalset.jsonl", False
     services = open_services(data_dir, pii_detection=False)
     ingest(services, corpus, corpus / "manifest.yaml", progress=False)
