@@ -101,8 +101,8 @@ class Settings(BaseSettings):
     # Model tokens per chunk, chosen on the dev halves of the demo, CUAD and docs_qa_dev sets together
     # (reports/tuning/chunk-size.md). Chunks longer than the embedding model's 256-token window are
     # embedded as pooled sub-windows; full-text search sees the whole chunk.
-    chunk_tokens: int = Field(default=640, ge=32, le=2048)
-    chunk_overlap_tokens: int = Field(default=128, ge=0)
+    chunk_tokens: int = Field(default=960, ge=32, le=2048)
+    chunk_overlap_tokens: int = Field(default=192, ge=0)
     pii_detection: bool = True
     # ZIP-based formats (DOCX) are checked before parsing (ingestion/parsing.py: check_archive).
     archive_max_expanded_mb: float = Field(default=64.0, gt=0)
