@@ -35,6 +35,8 @@ from tests.guardrails.pii_probe import overlaps as _flagged
         # a table cell's bar ends the city as punctuation does
         ("| Supplier | Kruschwitzstraße 2-8, 03137 Calau | net 30 |", "Kruschwitzstraße 2-8, 03137 Calau"),
         ("| Nordwind | ul. Traugutta 281, 74-316 Bielawa | net 30 |", "ul. Traugutta 281, 74-316 Bielawa"),
+        # a Dutch postcode, a comma, then the city before a lower-case word
+        ("Please ship to Emilylaan 6, 8234 AO, Slijkenburg before Friday.", "Emilylaan 6, 8234 AO, Slijkenburg"),
         # particles inside a city's name
         ("Please ship to Hagenweg 672, 4268 Laa an der Thaya by Monday.", "Hagenweg 672, 4268 Laa an der Thaya"),
         ("Office: Strohmayerweg 5, 2313 Gerasdorf bei Wien; reception", "Strohmayerweg 5, 2313 Gerasdorf bei Wien"),

@@ -22,7 +22,7 @@ _CITY_END = r'(?=[ \t]*(?:[,.;()|"\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|
 _ANCHORS = [
     rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}",  # DE/FR/ES/IT: 10115 Berlin
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
-    r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + r"(?=[ \t]*(?:[,.;)|\n]|$)))?",  # NL: 9000 AY City
+    r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + _CITY_END + ")?",  # NL: 9000 AY City
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
     r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
     rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
