@@ -111,7 +111,7 @@ def _extend_left(text: str, start: int) -> int:
                 return street
         if _HOUSE_NUMBER_ONLY.fullmatch(seg):
             # the house number after the street's name ("Via Roma, 7", "Rua Augusta, 24", "S/N")
-            named = _street_name_before(text, line_start, seg_start)
+            named = _street_before(text, line_start, seg_start, numbered=False)
             if named is not None:
                 return named
         got = _segment_suffix(seg)
@@ -144,7 +144,7 @@ def _extend_left(text: str, start: int) -> int:
 
 # A building's name: up to three capitalised words, no number ("Oak House", "Beverley Hills").
 _BUILDING = re.compile(rf"[ \t]*{_CAP}(?:[ \t]+{_CAP}){{0,2}}[ \t]*")
-_UNIT = re.compile(r"(?i:flat|apartment|apt\.?|suite|unit|studio)[ \t]*\d{1,5}[A-Za-z]?[ \t]*")
+_UNIT_AT_END = re.compile(r"(?<![\w.])(?i:flat|apartment|apt\.?|suite|unit|studio)[ \t]*\d{1,5}[A-Za-z]?[ \t]*$")
 
 
 def _unit_before(text: str, line_start: int, seg_start: int) -> int | None:
@@ -153,7 +153,7 @@ def _unit_before(text: str, line_start: int, seg_start: int) -> int | None:
     before = _segment_before(text, line_start, seg_start)
     if before is None:
         return None
-    m = re.search(r"(?<![\w.])" + _UNIT.pattern + r"$", before[1])
+    m = _UNIT_AT_END.search(before[1])
     return before[0] + m.start() if m else None
 
 
@@ -173,19 +173,6 @@ def _is_floor_or_door(seg: str) -> bool:
 _HOUSE_NUMBER_ONLY = re.compile(r"[ \t]*(?:(?:n\.?[ºo°]?[ \t]*)?\d{1,5}[A-Za-z]?|[Ss]/[Nn])[ \t]*")
 
 
-def _street_name_before(text: str, line_start: int, seg_start: int) -> int | None:
-    """Start of a street's name without its number (a street word or prefix and capitalised words) in
-    the segment that ends with the comma before ``seg_start``; None when there is none."""
-    before = _segment_before(text, line_start, seg_start)
-    if before is None:
-        return None
-    prev_start, prev = before
-    got = _segment_suffix(prev)
-    if got is None or "street" not in got[1] or "digit" in got[1]:
-        return None
-    return prev_start + got[0]
-
-
 def _segment_before(text: str, line_start: int, pos: int) -> tuple[int, str] | None:
     """The comma-separated segment of the line that ends with the comma before ``pos`` (spaces
     aside): its start and text; None when no comma comes right before ``pos``."""
@@ -197,17 +184,20 @@ def _segment_before(text: str, line_start: int, pos: int) -> tuple[int, str] | N
     return seg_start, text[seg_start:comma]
 
 
-def _street_before(text: str, line_start: int, seg_start: int) -> int | None:
-    """Start of the street (a street word or street-name ending and a number, after any label) in the
-    segment that ends with the comma before ``seg_start``; None when there is none."""
+def _street_before(text: str, line_start: int, seg_start: int, *, numbered: bool = True) -> int | None:
+    """Start of the street in the segment that ends with the comma before ``seg_start`` (after any
+    label); None when there is none. ``numbered``: a street word or street-name ending and a house
+    number ("Calle Mayor 10, 3º B"); otherwise a street word and no number ("Via Roma, 7")."""
     before = _segment_before(text, line_start, seg_start)
     if before is None:
         return None
     prev_start, prev = before
     got = _segment_suffix(prev)
-    if got is None or not _has_street_segment(prev[got[0] :]):
+    if got is None:
         return None
-    return prev_start + got[0]
+    rel, kinds = got
+    found = _has_street_segment(prev[rel:]) if numbered else "street" in kinds and "digit" not in kinds
+    return prev_start + rel if found else None
 
 
 def _has_street_segment(head: str) -> bool:

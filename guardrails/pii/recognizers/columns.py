@@ -16,11 +16,10 @@ from guardrails.pii.recognizers.contact import phone_score
 from guardrails.pii.recognizers.identifiers import (
     DATE_VALUE,
     DOB_CUE,
-    GENERIC_ID_HEADER,
     ID_CARD_CUE,
+    ID_CUE,
     LICENCE_CUE,
     LICENCE_VALUE,
-    NATIONAL_ID_HEADER,
     PASSPORT_CUE,
     PASSPORT_VALUE,
     card_number_like,
@@ -60,6 +59,11 @@ def _phone_cell(value: str) -> bool:
     return bool(_PHONE_CELL.fullmatch(value)) and phone_score(value, "phone ") > 0
 
 
+# A generic word alone ("ID", "Number", "Tax", "National") heads record ids and amounts as often as a
+# person's identifier.
+_GENERIC_ID_HEADER = re.compile(r"(?i:(?:id|uid|identifier|identification|identity|national|tax|number|no|nr)\W*)")
+
+
 # (entity, header cue, value check); the first whose cue the header names decides the column.
 _COLUMNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
     ("DATE_OF_BIRTH", re.compile(rf"(?i:\b{DOB_CUE}(?!\w))"), _fullmatch(rf"(?:{DATE_VALUE})", lambda v: True)),
@@ -68,7 +72,7 @@ _COLUMNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
     ("NATIONAL_ID", re.compile(rf"(?i:\b{ID_CARD_CUE}(?!\w))"), card_number_like),
     ("PHONE_NUMBER", re.compile(rf"(?i:\b{_PHONE_HEADER}(?!\w))"), _phone_cell),
     # a national identifier's column ("BSN", "PESEL", "personnummer"): the cell's checksum must verify
-    ("NATIONAL_ID", NATIONAL_ID_HEADER, checksum_id),
+    ("NATIONAL_ID", ID_CUE, checksum_id),
 )
 
 
@@ -76,7 +80,7 @@ def column_entity(header: str) -> tuple[str, Callable[[str], bool]] | None:
     """The identifier a column headed ``header`` holds, with its value check; None for any other
     column. Field names are read as words ("date_of_birth", "passport-no")."""
     label = re.sub(r"[_\-.]+", " ", header).strip()
-    if GENERIC_ID_HEADER.fullmatch(label):
+    if _GENERIC_ID_HEADER.fullmatch(label):
         return None  # "ID", "Number": a record's id as often as a person's
     for entity, cue, check in _COLUMNS:
         if cue.search(label) and (entity == "DATE_OF_BIRTH" or not _ATTRIBUTE.search(label)):

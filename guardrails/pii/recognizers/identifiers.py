@@ -148,6 +148,10 @@ def valid_rvnr(value: str) -> bool:
     return total % 10 == int(v[11])
 
 
+# The one entry checked by its shape alone (no checksum): never enough without a cue in prose.
+_NINO_SHAPE = "UK NINO after a cue"
+
+
 def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], bool]]:
     from stdnum.at import vnr
     from stdnum.be import nn
@@ -188,7 +192,7 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
         ("FI HETU", re.compile(r"\b\d{6}[-+A]\d{3}[0-9A-Y]\b"), hetu.is_valid, True),
         # A national insurance number's shape after an identifier cue, whatever its prefix (Presidio's
         # recognizer covers the issued prefixes without a cue; temporary ones such as TN are used too).
-        ("UK NINO after a cue", re.compile(r"\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?[A-D]\b"),
+        (_NINO_SHAPE, re.compile(r"\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?[A-D]\b"),
          lambda v: True, True),
     ]  # fmt: skip
 
@@ -203,15 +207,13 @@ def checksum_id(value: str) -> bool:
     the shape-only UK form after a cue excluded)."""
     value = value.strip()
     return any(
-        pattern.fullmatch(value) and name != "UK NINO after a cue" and valid(re.sub(r"[ \t.\-]", "", value))
+        pattern.fullmatch(value) and name != _NINO_SHAPE and valid(re.sub(r"[ \t.\-]", "", value))
         for name, pattern, valid, _ in _stdnum_checks_cached()
     )
 
 
-# A column header naming a national identifier ("BSN", "PESEL", "Steuer-ID", "SSN", "personnummer"); a
-# generic word alone ("ID", "Number", "Tax", "National") heads record ids and amounts as often.
-NATIONAL_ID_HEADER = re.compile(rf"(?i:\b{_ID_CUE}\b)")
-GENERIC_ID_HEADER = re.compile(r"(?i:(?:id|uid|identifier|identification|identity|national|tax|number|no|nr)\W*)")
+# An identifier cue in prose, or a column header naming a national identifier ("BSN", "PESEL", "SSN").
+ID_CUE = re.compile(rf"(?i:\b{_ID_CUE}\b)")
 
 
 def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40, *, fillers: bool = False) -> bool:
@@ -246,11 +248,11 @@ def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40,
 class ChecksumIdRecognizer(EntityRecognizer):
     """National identifiers verified by their checksum (and, for short digit strings, a cue)."""
 
-    CUE = re.compile(rf"(?i:\b{_ID_CUE}\b)")
+    CUE = ID_CUE
 
     def __init__(self) -> None:
         super().__init__(supported_entities=["NATIONAL_ID"], name="ChecksumIdRecognizer", supported_language="en")
-        self.checks = _stdnum_checks()
+        self.checks = _stdnum_checks_cached()
 
     def load(self) -> None:
         pass

@@ -422,7 +422,6 @@ class PersonContextRecognizer(EntityRecognizer):
         r"maiden\s+name\s+(?:is|was|:)|according\s+to|says|said|replied|wrote|my\s+(?:" + _KIN + r"|friend|"
         r"neighbou?r|boss|assistant|cousin|uncle|aunt|niece|nephew)|our\s+(?:" + _KIN + r")))[ \t]+"
     )
-    # "this is Ana from Contoso", "this is Ana Ruiz speaking": a caller introduces themself.
     # A name with the role its holder has in the project, abbreviated in brackets ("Ingrid (PM)",
     # "Kwame Mensah (CFO)"): titles of people, not of firms or teams.
     ROLE_IN_BRACKETS = re.compile(
@@ -431,6 +430,7 @@ class PersonContextRecognizer(EntityRecognizer):
         # closing an item of a list or a line ("Jira (PO) board" names a thing's owner)
         r"(?=[ \t]*(?:[,;.|\n]|$|(?:and|or|&)[ \t]))"
     )
+    # "this is Ana from Contoso", "this is Ana Ruiz speaking": a caller introduces themself.
     SELF_INTRO = re.compile(
         rf"(?i:\b(?:this|it)[ \t]+is[ \t]+)({_NAME_PHRASE}|{_NAME_WORD})[ \t]+"
         r"(?=(?i:from|at|of|here|speaking|calling)\b)"
