@@ -316,6 +316,8 @@ class PiiDetector:
             )
         if self.post_process:
             spans = pp.ssns_with_evidence(text, pp.phones_with_evidence(text, spans, WEAK_PHONE_SCORE))
+            if "NATIONAL_ID" in self.entities:
+                spans = pp.ids_beside_personal_details(text, spans, WEAK_PHONE_SCORE)
             if "LOCATION" in self.entities:
                 spans = pp.accept_weak_streets(text, candidates, spans)
                 spans = pp.extend_address_blocks(text, pp.address_after_name_line(text, spans))

@@ -91,6 +91,45 @@ _CONTACT_GAP = re.compile(
 _GAP_BLOCKER = re.compile(r"[\d@.]")
 
 
+class _ContactGroups:
+    """Which values stand in a group of contact details: right next to one of ``anchors``, separated
+    only by punctuation or "or"/"at"/"on" (``_CONTACT_GAP``), and not in a table column whose header
+    names a record or an identifier ("contact_id", "Account")."""
+
+    def __init__(self, text: str, anchors: list[PiiSpan]) -> None:
+        from guardrails.pii.recognizers.contact import labels_record
+
+        self._labels_record = labels_record
+        self.text = text
+        self._header = ColumnHeaders(text)
+        # Only the anchors with no gap blocker between them and the value can be next to it: each
+        # value looks at those, not at every anchor of the text (a long CSV has thousands of both).
+        self._by_end = sorted(anchors, key=lambda x: x.end)
+        self._ends = [x.end for x in self._by_end]
+        self._by_start = sorted(anchors, key=lambda x: x.start)
+        self._starts = [x.start for x in self._by_start]
+        self._blockers = [m.start() for m in _GAP_BLOCKER.finditer(text)]
+        self._record_header: dict[str, bool] = {}
+
+    def beside(self, start: int, end: int) -> bool:
+        text, blockers = self.text, self._blockers
+        header = self._header(start, end)
+        if header is not None and self._record_header.setdefault(header, self._labels_record(header)):
+            return False
+        # anchors ending after the last blocker before the value, and starting before the first after it
+        b = bisect_left(blockers, start) - 1
+        lo = blockers[b] if b >= 0 else -1
+        for i in range(bisect_right(self._ends, start) - 1, bisect_right(self._ends, lo) - 1, -1):
+            if _CONTACT_GAP.fullmatch(text, self._by_end[i].end, start):
+                return True
+        a = bisect_left(blockers, end)
+        hi = blockers[a] if a < len(blockers) else len(text)
+        for i in range(bisect_left(self._starts, end), bisect_right(self._starts, hi)):
+            if _CONTACT_GAP.fullmatch(text, end, self._by_start[i].start):
+                return True
+        return False
+
+
 def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> list[PiiSpan]:
     """A number whose only phone evidence is its shape counts as a phone only as part of a group of
     contact details: right next to a person's name, an e-mail address, an address or a phone with
@@ -100,39 +139,42 @@ def phones_with_evidence(text: str, spans: list[PiiSpan], weak_score: float) -> 
     weak = [s for s in spans if s.entity_type == "PHONE_NUMBER" and s.score <= weak_score]
     if not weak:
         return spans
-    from guardrails.pii.recognizers.contact import labels_record
-    column_header = ColumnHeaders(text)
     anchors = [s for s in spans if s.entity_type in ("PERSON", "EMAIL_ADDRESS", "LOCATION")
                or (s.entity_type == "PHONE_NUMBER" and s.score > weak_score)]  # fmt: skip
-    # Only the anchors with no gap blocker between them and the number can be next to it: each
-    # number looks at those, not at every anchor of the text (a long CSV has thousands of both).
-    by_end = sorted(anchors, key=lambda x: x.end)
-    ends = [x.end for x in by_end]
-    by_start = sorted(anchors, key=lambda x: x.start)
-    starts = [x.start for x in by_start]
-    blockers = [m.start() for m in _GAP_BLOCKER.finditer(text)]
-    record_header: dict[str, bool] = {}
+    groups = _ContactGroups(text, anchors)
+    return [s for s in spans if s not in weak or groups.beside(s.start, s.end)]
 
-    def grouped(s: PiiSpan) -> bool:
-        # A table cell under a header naming a record or an identifier ("contact_id", "Account"):
-        # the header says what the column holds, whatever contact details share the row.
-        header = column_header(s.start, s.end)
-        if header is not None and record_header.setdefault(header, labels_record(header)):
-            return False
-        # anchors ending after the last blocker before the number, and starting before the first after it
-        b = bisect_left(blockers, s.start) - 1
-        lo = blockers[b] if b >= 0 else -1
-        for i in range(bisect_right(ends, s.start) - 1, bisect_right(ends, lo) - 1, -1):
-            if _CONTACT_GAP.fullmatch(text, by_end[i].end, s.start):
-                return True
-        a = bisect_left(blockers, s.end)
-        hi = blockers[a] if a < len(blockers) else len(text)
-        for i in range(bisect_left(starts, s.end), bisect_right(starts, hi)):
-            if _CONTACT_GAP.fullmatch(text, s.end, by_start[i].start):
-                return True
-        return False
 
-    return [s for s in spans if s not in weak or grouped(s)]
+# A number standing alone between separators: no word right before it ("PO 4500012345", "EUR
+# 123456782" name what the number is), no letter, slash or decimal part joined to it.
+_BARE_NUMBER = re.compile(r"(?:^|(?<=[\n,;:(|\[]))[ \t]*(\d[\d \t.\-]{7,18}\d)(?![\w/]|[.,]\d)")
+
+
+def ids_beside_personal_details(text: str, spans: list[PiiSpan], weak_score: float) -> list[PiiSpan]:
+    """A number that is a national identifier by its country's shape and checksum, standing with a
+    person's name or address as one more of their details ("Sole proprietor JAN NOWAK, 48090496439,
+    ul. Polna 9, ..."), is that person's identifier. A phone found by its shape alone is retyped so
+    (a role entitled to phones must not see it); an unclaimed one is added. Checksums pass one
+    number in ten or so, hence the person's details beside it and no word before it."""
+    from guardrails.pii.recognizers.identifiers import checksum_id
+
+    claimed = sorted((s.start, s.end) for s in spans if not (s.entity_type == "PHONE_NUMBER" and s.score <= weak_score))
+    values: list[tuple[int, int]] = []
+    for m in _BARE_NUMBER.finditer(text):
+        a, b = m.span(1)
+        i = bisect_left(claimed, (b, b))
+        if (i > 0 and claimed[i - 1][1] > a) or not checksum_id(m.group(1)):
+            continue
+        values.append((a, b))
+    if not values:
+        return spans
+    groups = _ContactGroups(text, [s for s in spans if s.entity_type in ("PERSON", "LOCATION")])
+    found = {v for v in values if groups.beside(*v)}
+    if not found:
+        return spans
+    out = [s for s in spans if not (s.entity_type == "PHONE_NUMBER" and (s.start, s.end) in found)]
+    out.extend(PiiSpan("NATIONAL_ID", a, b, weak_score) for a, b in sorted(found))
+    return sorted(out, key=lambda s: (s.start, s.end))
 
 
 _SSN_CUE = re.compile(r"(?i:\b(?:ssn|social\s+security(?:\s+(?:no|number|#))?|ss#|sozialversicherung\w*)\b)")

@@ -103,3 +103,33 @@ def test_a_country_after_the_address_joins_it_a_clause_does_not(
     assert _covered(detector, text, address, "LOCATION")
     if clause:
         assert not _flagged(detector, text, clause, "LOCATION")
+
+
+# -- a comma between postcode and city, an Italian province, Italian street words ------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Ufficio: Via Roma 7, 20121, Milano", "Via Roma 7, 20121, Milano"),
+        ("Send it to Viale Monza 140, 20127, Milano (MI).", "Viale Monza 140, 20127, Milano (MI)"),
+        ("Sede legale: Via Garibaldi 12, 00184 Roma (RM), Italia", "Via Garibaldi 12, 00184 Roma (RM)"),
+        ("Deliver to Piazzale Loreto 3, 20131 Milano.", "Piazzale Loreto 3, 20131 Milano"),
+        ("Magazzino: Contrada Rossi, 12, 90010, Ficarazzi (PA)", "Contrada Rossi, 12, 90010, Ficarazzi (PA)"),
+        ("Kantoor: Ellendreef 28, 1012, La Hestre", "Ellendreef 28, 1012, La Hestre"),
+    ],
+)
+def test_postcode_comma_city_and_province(detector: PiiDetector, text: str, address: str) -> None:
+    assert _covered(detector, text, address, "LOCATION"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Release 20121, Milano team sign-off pending.", "20121, Milano"),
+        ("We shipped 2024, Berlin office first.", "2024, Berlin"),
+        ("The strada 5 build is out.", "strada 5"),
+    ],
+)
+def test_number_comma_name_without_street_is_no_address(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "LOCATION"), detector.detect(text)

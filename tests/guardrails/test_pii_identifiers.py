@@ -230,3 +230,44 @@ def test_email_spelt_out_against_harvesting(detector: PiiDetector, text: str, va
 def test_at_and_dot_in_prose_are_no_email(detector: PiiDetector) -> None:
     text = "We meet at the office (at) 10:00 and look at the dot plot."
     assert not any(s.entity_type == "EMAIL_ADDRESS" for s in detector.detect(text))
+
+
+# -- a checksum-valid national identifier among a person's details, without a cue ------------------
+# (PESEL 44051401359, BSN 111222333 and Aadhaar 2341 2341 2346 verify; 111222334 and 44051401358 do not)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Sole proprietor ANNA NOWAK, 44051401359, ul. Polna 9, 00-950 Warszawa.", "44051401359"),
+        ("Freelancer: Pieter de Vries, 111222333, Kerkstraat 12, 1017 GC Amsterdam", "111222333"),
+        ("Contractor Rohan Mehta (2341 2341 2346), 14 MG Road, Pune 411001", "2341 2341 2346"),
+        ("| Ewa Lis | 44051401359 | ul. Długa 5, 80-831 Gdańsk |", "44051401359"),
+    ],
+)
+def test_checksum_id_beside_a_persons_details_is_a_national_id(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+    # a role entitled to phone numbers must not see it as one
+    assert not _flagged(detector, text, value, "PHONE_NUMBER"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # a word before the number names what it is
+        ("Pieter de Vries, PO 111222333, Kerkstraat 12, 1017 GC Amsterdam", "111222333"),
+        ("Order 111222333 shipped to Kerkstraat 12, 1017 GC Amsterdam.", "111222333"),
+        # no person's detail beside it
+        ("Batch totals: 111222333, 222333444 and 333444555 rows.", "111222333"),
+        # beside a name, but the checksum fails
+        ("Sole proprietor ANNA NOWAK, 44051401358, ul. Polna 9, 00-950 Warszawa.", "44051401358"),
+    ],
+)
+def test_number_without_id_evidence_stays_no_national_id(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+
+
+def test_checksum_id_under_a_record_column_stays_business_data(detector: PiiDetector) -> None:
+    text = "| Contact | Order number |\n|---|---|\n| Ewa Lis | 111222333 |\n| Jan Kos | 44051401359 |"
+    assert not _flagged(detector, text, "111222333", "NATIONAL_ID"), detector.detect(text)
+    assert not _flagged(detector, text, "44051401359", "NATIONAL_ID"), detector.detect(text)

@@ -20,7 +20,7 @@ _CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|bei|im|da|do|dos|das|
 # or a lower-case word that is no particle of a city's name ("Bruck an der Leitha", "Gerasdorf bei Wien").
 _CITY_END = r'(?=[ \t]*(?:[,.;()|"\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)\b)[a-z])'
 _ANCHORS = [
-    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}",  # DE/FR/ES/IT: 10115 Berlin
+    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?",  # DE/FR/ES/IT: 10115 Berlin, 20121 Milano (MI)
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
     r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + _CITY_END + ")?",  # NL: 9000 AY City
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
@@ -32,9 +32,12 @@ _ANCHORS = [
 # Users", so these count only after a street segment ("Ringstraße 5, 1010 Wien").
 # The Portuguese "1100-053 Lisboa" reads like a ticket or release id with a title ("2024-117
 # Migration"), so it too counts only after a street segment.
+# A comma between postcode and city ("Via Roma 7, 20121, Milano") reads like a list of a number and a
+# name, so it too needs the street; the province after an Italian city ("Milano (MI)") belongs to it.
 _STREET_ONLY_ANCHORS = [
     re.compile(rf"(?<![\w\-/.,])[1-9]\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
     re.compile(rf"(?<![\w\-/.,])\d{{4}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
+    re.compile(rf"(?<![\w\-/.,])\d{{4,5}},[ \t]*{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?"),
 ]
 # Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
@@ -279,7 +282,9 @@ class PostalAddressRecognizer(EntityRecognizer):
         found = [(m, False) for rx in _ANCHOR_RES for m in rx.finditer(text)]
         found += [(m, True) for rx in _STREET_ONLY_ANCHORS for m in rx.finditer(text)]
         for m, needs_street in found:
-            if any(_token_kind(t) == "street" for t in m.group().split()[1:]):
+            # (an Italian province's code is no street word: "(AV)" is not "av." for avenue)
+            city = text[m.start() : m.start("province")] if m.re.groupindex.get("province") and m.group("province") else m.group()
+            if any(_token_kind(t) == "street" for t in city.split()[1:]):
                 continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
             begin = _extend_left(text, m.start())
             if begin == m.start() and m.re in _CITY_BEFORE:
@@ -313,6 +318,7 @@ _EURO_WORD = r"tér|u\.|utca|út|körút|krt\.|ulica|ul\.|straße|strasse|weg|ga
 _EURO_PREFIX = (
     # "avenue" written first, in lower case, as French streets are ("8 avenue Jean Jaurès")
     r"(?:rue|via|viale|calle|avenida|avda\.?|avenue|rua|piazza|plaza|chemin|carrer|corso|largo|ul\.|al\.|aleja|"
+    r"vicolo|piazzale|strada|contrada|lungomare|traversa|salita|"
     r"praça|alameda|travessa|estrada|"
     r"boulevard|impasse|allée|quai|paseo|camino|ronda)"
 )
