@@ -223,11 +223,14 @@ def ssns_with_evidence(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
 def keep_postal_locations(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """In business documents a bare place name is business data (offices, governing law): a
     LOCATION must hold a number and a capitalised word, i.e. look like a postal address."""
+    from guardrails.pii.recognizers.address import MILITARY_ADDRESS
+
     out = []
     ranges = protected_ranges(text) if any(s.entity_type == "LOCATION" for s in spans) else []
     phones = [p for p in spans if p.entity_type == "PHONE_NUMBER"]
     for s in spans:
-        if s.entity_type == "LOCATION":
+        # a military address's "AA 23192" has an id's shape and is its postcode
+        if s.entity_type == "LOCATION" and not MILITARY_ADDRESS.search(text, s.start, s.end):
             # "Ravi Kumar, 98765 43210": a postcode anchor that is the first half of a phone number
             if any(p.start < s.end < p.end and p.start >= s.start for p in phones):
                 continue

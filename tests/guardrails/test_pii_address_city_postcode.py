@@ -133,3 +133,36 @@ def test_postcode_comma_city_and_province(detector: PiiDetector, text: str, addr
 )
 def test_number_comma_name_without_street_is_no_address(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value, "LOCATION"), detector.detect(text)
+
+
+# -- street names with "do"/"della", US military addresses ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        (
+            "Send the contract to Rua do Carmo, 41, 1200-093 Lisboa, attention of legal.",
+            "Rua do Carmo, 41, 1200-093 Lisboa",
+        ),
+        ("Escritório: Avenida do Brasil, S/N, 4150-153 Porto", "Avenida do Brasil, S/N, 4150-153 Porto"),
+        ("Sede: Via della Moscova 18, 20121 Milano", "Via della Moscova 18, 20121 Milano"),
+        ("Ship the laptop to PSC 1234, Box 5678, APO AE 09012 by Monday.", "PSC 1234, Box 5678, APO AE 09012"),
+        ("Her mailing address is USS Harmon, FPO AP 96601-1234.", "USS Harmon, FPO AP 96601-1234"),
+        ("Mail: Unit 2050 Box 4190, DPO AA 34020", "Unit 2050 Box 4190, DPO AA 34020"),
+    ],
+)
+def test_street_particles_and_military_addresses(detector: PiiDetector, text: str, address: str) -> None:
+    assert _covered(detector, text, address, "LOCATION"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Flight AA 23192 departs at 9 from gate 4.", "AA 23192"),
+        ("The USS Enterprise was the first nuclear carrier.", "USS Enterprise"),
+        ("Ticket FPO 23192 was closed by the desk.", "FPO 23192"),
+    ],
+)
+def test_military_shapes_without_an_address_are_none(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "LOCATION"), detector.detect(text)

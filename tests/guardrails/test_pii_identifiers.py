@@ -271,3 +271,32 @@ def test_checksum_id_under_a_record_column_stays_business_data(detector: PiiDete
     text = "| Contact | Order number |\n|---|---|\n| Ewa Lis | 111222333 |\n| Jan Kos | 44051401359 |"
     assert not _flagged(detector, text, "111222333", "NATIONAL_ID"), detector.detect(text)
     assert not _flagged(detector, text, "44051401359", "NATIONAL_ID"), detector.detect(text)
+
+
+# -- a UK national insurance number with a placeholder prefix or suffix; "on file"/"on record" -----
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("National Insurance number: ZZ 57 36 81 T", "ZZ 57 36 81 T"),
+        ("Her NI number ZZ145475T is on the P45.", "ZZ145475T"),
+        ("| Name | National Insurance number |\n|---|---|\n| Ewa Lis | TN 20 03 32 E |", "TN 20 03 32 E"),
+        ("Please update the BSN on file to 111222333 before payroll runs.", "111222333"),
+        ("The PESEL on record: 44051401359.", "44051401359"),
+    ],
+)
+def test_cued_identifiers_without_checksum_or_after_on_file(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Batch ZZ 12 34 56 T shipped on time.", "ZZ 12 34 56 T"),
+        ("| Item | Code |\n|---|---|\n| Cable | AB 20 03 32 X |", "AB 20 03 32 X"),
+        ("The order on file to 111222333 was cancelled.", "111222333"),
+    ],
+)
+def test_identifier_shapes_without_a_cue_stay(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "NATIONAL_ID"), detector.detect(text)

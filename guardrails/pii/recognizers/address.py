@@ -20,7 +20,8 @@ _CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|bei|im|da|do|dos|das|
 # or a lower-case word that is no particle of a city's name ("Bruck an der Leitha", "Gerasdorf bei Wien").
 _CITY_END = r'(?=[ \t]*(?:[,.;()|"\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)\b)[a-z])'
 _ANCHORS = [
-    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?",  # DE/FR/ES/IT: 10115 Berlin, 20121 Milano (MI)
+    # DE/FR/ES/IT: 10115 Berlin, 20121 Milano (MI)
+    rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?",
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
     r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + _CITY_END + ")?",  # NL: 9000 AY City
     r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
@@ -39,6 +40,12 @@ _STREET_ONLY_ANCHORS = [
     re.compile(rf"(?<![\w\-/.,])\d{{4}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
     re.compile(rf"(?<![\w\-/.,])\d{{4,5}},[ \t]*{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?"),
 ]
+# A US military address: a unit and box or a ship, then APO/FPO/DPO and the armed forces' "state"
+# ("PSC 4109, Box 4668, APO AA 17580", "USS Munoz, FPO AE 36466").
+MILITARY_ADDRESS = re.compile(
+    rf"\b(?:(?:PSC|CMR|Unit)[ \t]+\d{{1,5}},?[ \t]+Box[ \t]+\d{{1,5}}|US[NC]?S[ \t]+{_CAP}(?:[ \t]+{_CAP})?),?"
+    rf"[ \t]+(?:APO|FPO|DPO)[ \t]+A[AEP][ \t]+\d{{5}}(?:-\d{{4}})?\b"
+)
 # Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
 # The US and UK forms hold the postcode alone; the city stands before it in the same segment
@@ -61,7 +68,8 @@ def _token_kind(tok: str) -> str:
         return "digit"
     if low in _street_words() or low.replace(".", "") in _street_words():
         return "street"
-    if low in particles() or low in ("de", "del", "la", "le", "les", "du", "des", "van", "der", "y", "d'"):
+    if low in particles() or low in ("de", "del", "la", "le", "les", "du", "des", "van", "der", "y", "d'", "do",
+                                     "della", "delle", "dei", "degli", "dello"):
         return "particle"
     if c[0].isupper():  # "New", "Port", "Saint": capitalised words of place names
         return "cap"
@@ -283,7 +291,8 @@ class PostalAddressRecognizer(EntityRecognizer):
         found += [(m, True) for rx in _STREET_ONLY_ANCHORS for m in rx.finditer(text)]
         for m, needs_street in found:
             # (an Italian province's code is no street word: "(AV)" is not "av." for avenue)
-            city = text[m.start() : m.start("province")] if m.re.groupindex.get("province") and m.group("province") else m.group()
+            province = m.re.groupindex.get("province") and m.group("province")
+            city = text[m.start() : m.start("province")] if province else m.group()
             if any(_token_kind(t) == "street" for t in city.split()[1:]):
                 continue  # "53590 Larson Viaduct Apt": a house number and street, not postcode + city
             begin = _extend_left(text, m.start())
@@ -301,6 +310,7 @@ class PostalAddressRecognizer(EntityRecognizer):
                 end -= 1
             score = 0.75 if begin < m.start() else 0.5
             out.append(RecognizerResult("LOCATION", begin, end, score))
+        out += [RecognizerResult("LOCATION", m.start(), m.end(), 0.85) for m in MILITARY_ADDRESS.finditer(text)]
         return out
 
 

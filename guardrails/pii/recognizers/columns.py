@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -72,7 +73,8 @@ _COLUMNS: tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...] = (
     ("NATIONAL_ID", re.compile(rf"(?i:\b{ID_CARD_CUE}(?!\w))"), card_number_like),
     ("PHONE_NUMBER", re.compile(rf"(?i:\b{_PHONE_HEADER}(?!\w))"), _phone_cell),
     # a national identifier's column ("BSN", "PESEL", "personnummer"): the cell's checksum must verify
-    ("NATIONAL_ID", ID_CUE, checksum_id),
+    # (the header names the value: a UK national insurance number's shape counts)
+    ("NATIONAL_ID", ID_CUE, partial(checksum_id, cued=True)),
 )
 
 

@@ -24,7 +24,8 @@ _CUE_WORDS = (
     r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
     # a change record: "passport number updated from X to Y", "field=passport old=X new=Y",
     # "PASSPORT_NUMBER set to X", "field=passport_no value=X", "passport -> X"
-    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|to|value|val|"
+    # "the BSN on file to X", "passport on record: X"
+    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|to|value|val|on|file|record|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
     r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
@@ -190,9 +191,10 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
         ("SE personnummer", re.compile(r"\b(?:19|20)?\d{6}[-+]\d{4}\b"), personnummer.is_valid, True),
         ("DK CPR", re.compile(r"\b\d{6}-\d{4}\b"), cpr.is_valid, True),
         ("FI HETU", re.compile(r"\b\d{6}[-+A]\d{3}[0-9A-Y]\b"), hetu.is_valid, True),
-        # A national insurance number's shape after an identifier cue, whatever its prefix (Presidio's
-        # recognizer covers the issued prefixes without a cue; temporary ones such as TN are used too).
-        (_NINO_SHAPE, re.compile(r"\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?[A-D]\b"),
+        # A national insurance number's shape after an identifier cue, whatever its prefix and suffix
+        # letter (Presidio's recognizer covers the issued prefixes without a cue; temporary and
+        # placeholder ones such as "TN ..." or "ZZ ... T" are written in records too).
+        (_NINO_SHAPE, re.compile(r"\b[A-Z]{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?\d{2}[ \t]?[A-Z]\b"),
          lambda v: True, True),
     ]  # fmt: skip
 
@@ -202,12 +204,12 @@ def _stdnum_checks_cached() -> tuple[tuple[str, re.Pattern[str], Callable[[str],
     return tuple(_stdnum_checks())
 
 
-def checksum_id(value: str) -> bool:
-    """The whole of ``value`` is a national identifier whose checksum verifies (any country's form;
-    the shape-only UK form after a cue excluded)."""
+def checksum_id(value: str, *, cued: bool = False) -> bool:
+    """The whole of ``value`` is a national identifier whose checksum verifies (any country's form);
+    the UK form, which has no checksum, only where a cue names the value (``cued``)."""
     value = value.strip()
     return any(
-        pattern.fullmatch(value) and name != _NINO_SHAPE and valid(re.sub(r"[ \t.\-]", "", value))
+        pattern.fullmatch(value) and (cued or name != _NINO_SHAPE) and valid(re.sub(r"[ \t.\-]", "", value))
         for name, pattern, valid, _ in _stdnum_checks_cached()
     )
 
