@@ -117,3 +117,23 @@ def test_surname_first_name_in_a_table_cell(detector: PiiDetector, text: str) ->
 def test_surname_first_pair_read_as_a_place_stays_a_place(detector: PiiDetector) -> None:
     text = "Office: Paris, Texas"
     assert not _flagged(detector, text, "Paris, Texas", "PERSON")
+
+
+# A key-value table: the key in one cell, the value in the next ("| Date of birth | 1979-11-03 |").
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("| Date of birth | 1979-11-03 |", "1979-11-03"),
+        ("| Field | Value |\n|---|---|\n| Name | Ewa Lis |\n| Geburtsdatum | 03.11.1979 |", "03.11.1979"),
+        ("DOB | 14/03/1987", "14/03/1987"),
+    ],
+)
+def test_birth_date_in_a_key_value_row(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "DATE_OF_BIRTH"), detector.detect(text)
+
+
+def test_a_key_that_only_mentions_birth_takes_no_date(detector: PiiDetector) -> None:
+    text = "| Birthday party | 2024-05-01 |\n| Go-live | 2024-06-03 |"
+    assert not _flagged(detector, text, "2024-05-01", "DATE_OF_BIRTH"), detector.detect(text)

@@ -45,3 +45,32 @@ def test_a_valid_numbers_own_grouping_keeps_its_higher_score(detector: PiiDetect
     # (scored above the weak fallback, so it stands without other contact details)
     text = "Questions: 306.658.9481x131"
     assert _covered(detector, text, "306.658.9481", "PHONE_NUMBER")
+
+
+# An area code in brackets is how a phone alone is written: it stands without other contact details,
+# an extension after it included; a record's label right before it still names an id.
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Questions: (555) 010-2299", "(555) 010-2299"),
+        ("Out of hours: (0121) 4960323", "(0121) 4960323"),
+        ("Questions: (020)79460958", "(020)79460958"),
+        ("Escalations: (766)217-6031x3721", "(766)217-6031"),
+    ],
+)
+def test_bracketed_area_code_alone_is_a_phone(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "PHONE_NUMBER"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Order (555) 010-2299 was split.", "(555) 010-2299"),
+        ("Totals (2024) 123-4567 were restated.", "123-4567"),
+        ("Budget line (000) 123 4567 is closed.", "123 4567"),
+    ],
+)
+def test_bracketed_shapes_that_are_no_phone(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "PHONE_NUMBER"), detector.detect(text)

@@ -112,6 +112,8 @@ class EvidencePhoneRecognizer(EntityRecognizer):
 def phone_score(cand: str, before: str, after: str = "") -> float:
     """Score of a phone candidate given the text before and after it; 0 when the evidence is
     insufficient. A cue right after the number ("... -Fax", "(mobile)") counts like one before."""
+    # an extension after the number ("(766) 217-6031 x3721") is no part of its format
+    cand = _EXTENSION.sub("", cand)
     digits = re.sub(r"\D", "", cand)
     if not 7 <= len(digits) <= 15 or "  " in cand or cand.count("/") > 1:
         return 0.0
@@ -171,7 +173,9 @@ def phone_score(cand: str, before: str, after: str = "") -> float:
         return 0.7
     if cue:
         return 0.65
-    shape_score = _shape_score(cand, digits, groups, trunk, separated)
+    # (a record's label right before the number names it: "Order (555) 010-2299" is that order's)
+    bracketed_ok = not _RECORD_WORD_END.search(line_before)
+    shape_score = _shape_score(cand, digits, groups, trunk, separated, bracketed_ok)
     # "Ana is on 0612 48 22 91", "available at (020) 7946 0958": a person reachable on a number
     # with a phone's shape; the shape alone stays weak.
     if shape_score and _REACHABLE_ON.search(line_before) and not _RECORD_WORD.search(line_before):
@@ -207,6 +211,7 @@ _NUMBER_NAMED_AFTER = re.compile(
 )
 _WHOLE_DATE = re.compile("|".join(f"(?:{p})" for p in DATE_PATTERNS))
 _RECORD_WORD = re.compile(rf"(?i:\b{RECORD_WORDS}\b)")
+_RECORD_WORD_END = re.compile(rf"(?i:\b{RECORD_WORDS}\b[ \t:#.]*(?:no\.?|nr\.?|number|id)?[ \t:#.]*$)")
 # "is on", "available at", "reachable under" right before a number.
 _REACHABLE_ON = re.compile(
     r"(?i:\b(?:is|are|am|be|ist|sind|available|reachable|contactable|erreichbar|joignable|bereikbaar|localizable)"
@@ -214,13 +219,23 @@ _REACHABLE_ON = re.compile(
 )
 
 
+_EXTENSION = re.compile(r"(?i:[ \t]*(?:x|ext\.?|extn\.?)[ \t]*\d{1,5})$")
+_NANP_BRACKETED = re.compile(r"\([2-9]\d{2}\)[ \t]?\d{3}[ \t.\-]\d{4}")
+_TRUNK_BRACKETED = re.compile(r"\(0\d{1,4}\)[ \t]?\d{2,4}(?:[ \t\-]?\d{2,4}){1,3}")
 _NANP_SHAPE = re.compile(r"\(\d{3}\)[ \t]?\d{3}[ \t.\-]\d{4}|\d{3}([.\-])\d{3}\1\d{4}")
 
 
-def _shape_score(cand: str, digits: str, groups: list[str], trunk: bool, separated: bool) -> float:
+def _shape_score(
+    cand: str, digits: str, groups: list[str], trunk: bool, separated: bool, bracketed_ok: bool = True
+) -> float:
     """Score of a candidate whose only evidence is its shape (a trunk prefix, a regional grouping):
     weak evidence, ids and order numbers have such shapes too. Post-processing keeps these only
     beside other contact details."""
+    # An area code in brackets ("(0121) 496 0323", "(555) 010-2299") is how phones alone are written.
+    if bracketed_ok and (
+        _NANP_BRACKETED.fullmatch(cand) or (_TRUNK_BRACKETED.fullmatch(cand) and _valid_somewhere(digits))
+    ):
+        return GROUPED_PHONE_SCORE
     if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
         # A trunk prefix and the whole national grouping of a region where the number is valid, its
         # separators included ("06 12 84 51 89", "020 7946 0958"): the format a phone is written in.

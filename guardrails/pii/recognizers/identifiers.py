@@ -726,8 +726,9 @@ def identifier_recognizers() -> list[Any]:
             # a field of an export may quote its name and value ('"dob": "1992-02-29"'); a letter states
             # it "as" a date ("your date of birth as 4 May 1979"); a transcript asks for it and the next
             # line answers after its speaker's label ("... date of birth?\nCaller: 04.12.1991"), a chat
-            # log's line after its time stamp too ("confirm your birthday.\n[10:06] customer: ...")
-            filler=r"[\"']?[ \t]*(?:\(|:|=|,|-|on|is|of|am|le|el|op|em|il|dnia|as|"
+            # log's line after its time stamp too ("confirm your birthday.\n[10:06] customer: ..."); a
+            # key-value table has a bar between ("| Date of birth | 1979-11-03 |")
+            filler=r"[\"']?[ \t]*(?:\(|:|=|,|-|\||on|is|of|am|le|el|op|em|il|dnia|as|"
             r"[?.][ \t]*\n[ \t]*(?:\[[\d:. ]{3,12}\][ \t]*)?[^\W\d_][\w.\-]{0,19}[ \t]*:)?[ \t]*(?:on|:)?[ \t]*[\"']?",
             score=0.85,
         ),
