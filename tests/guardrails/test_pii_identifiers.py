@@ -300,3 +300,30 @@ def test_cued_identifiers_without_checksum_or_after_on_file(detector: PiiDetecto
 )
 def test_identifier_shapes_without_a_cue_stay(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+
+
+# -- e-mail addresses end in a top-level domain; a package pinned to its version is none -----------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Install @azure/identity@4.2.0 and restart the worker.",
+        "Pin lodash@4.17.21 in package.json before the build.",
+        "The lock file keeps requests@2.32.3 and urllib3@2.2.1.",
+    ],
+)
+def test_package_at_version_is_no_email(detector: PiiDetector, text: str) -> None:
+    assert not any(s.entity_type == "EMAIL_ADDRESS" for s in detector.detect(text)), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Write to j.o'neill+erp@corp.internal before noon.", "j.o'neill+erp@corp.internal"),
+        ("Her address is anna@mail.example.co.uk.", "anna@mail.example.co.uk"),
+        ("Contact bob@xn--mller-kva.de for the invoice.", "bob@xn--mller-kva.de"),
+    ],
+)
+def test_emails_on_any_letter_tld(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "EMAIL_ADDRESS"), detector.detect(text)

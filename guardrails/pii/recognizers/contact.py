@@ -475,6 +475,8 @@ def contact_recognizers() -> list[Any]:
 
     # Presidio's e-mail recognizer checks the TLD against the public suffix list, so addresses on
     # reserved or internal domains (name@corp.example) slip through; personal data is personal anyway.
+    # The last label is a top-level domain's, letters (or an IDN's "xn--"): a package pinned to its
+    # version ("lodash@4.17.21", "@azure/identity@4.2.0") is no address.
     any_domain_email = PatternRecognizer(
         supported_entity="EMAIL_ADDRESS",
         name="AnyDomainEmailRecognizer",
@@ -482,7 +484,8 @@ def contact_recognizers() -> list[Any]:
             Pattern(
                 "email any tld",
                 r"(?<![\w.+'-])[A-Za-z0-9][A-Za-z0-9._%+'-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
-                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+",
+                r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
+                r"(?![A-Za-z0-9-])",
                 0.9,
             ),
             # written against harvesting: "anna (at) example (dot) com", "j.doe[at]corp[.]de"
