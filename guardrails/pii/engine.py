@@ -307,7 +307,7 @@ class PiiDetector:
         ]
         spans = [s for s in candidates if s.score >= self.score_threshold]
         spans = [t for t in (pp.trim_contact_labels(text, s) for s in spans) if t is not None]
-        spans = pp.drop_structured_values(text, spans)
+        spans = pp.drop_structured_values(text, pp.drop_hostless_ips(text, spans))
         facts = pp.TextFacts.of(text, terms) if self.business_documents else None
         if self.business_documents:
             spans = pp.keep_postal_locations(

@@ -34,6 +34,8 @@ _NEGATIVE_PATTERNS = (
     r"\b[A-Z]{2,6}\d{5,}\b",
     r"\b[A-Z]{2,6}[-_ ]?\d{3,}(?:[-_]\d{2,})*\b",
     r"\b[A-Z][A-Za-z]{1,9}[-_]\d{2,}(?:[-_]\d{2,})*\b",
+    # encodings, standards and models named by letters and a short number: UTF-8, SHA-256, ISO-8859-1
+    r"\b[A-Z]{2,6}-\d{1,2}\b",
     # clause and section numbers: "clause 14.2(a)", "§ 3.1", "section 4.3.2"
     # ("§" is no word character: no word boundary before it after a space)
     r"(?i:(?:\b(?:clause|section|article|art\.|para(?:graph)?)|§)\s*)\d+(?:\.\d+)*(?:\([a-z0-9]+\))?",

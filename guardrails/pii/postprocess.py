@@ -42,6 +42,23 @@ def _norm(value: str) -> str:
 _VERSION_DOTTED = re.compile(r"\d+(?:\.\d+)*\.\d(?:\.\d+)*(?<=\d)|\d\.\d+(?:\.\d+)+")
 
 
+def drop_hostless_ips(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Drop IP addresses no single host holds: unspecified and loopback ones ("0.0.0.0", "::", "::1",
+    "127.0.0.1"), and IPv4 multicast, broadcast and reserved ones ("224.0.0.251", "255.255.255.255")
+    are configuration, never a person's. (IPv6 outside those two stays: most of its space is
+    "reserved" only until allocated.)"""
+    import ipaddress
+
+    def hostless(value: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(value.strip("[]"))
+        except ValueError:
+            return False
+        return ip.is_unspecified or ip.is_loopback or (ip.version == 4 and (ip.is_multicast or ip.is_reserved))
+
+    return [s for s in spans if not (s.entity_type == "IP_ADDRESS" and hostless(text[s.start : s.end]))]
+
+
 def drop_structured_values(text: str, spans: list[PiiSpan]) -> list[PiiSpan]:
     """Drop phone/address/person guesses that sit on a date, version, ticket/order id, clause or amount."""
     if not any(s.entity_type in _SHAPE_GUESSED_TYPES for s in spans):

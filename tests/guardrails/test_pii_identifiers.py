@@ -327,3 +327,34 @@ def test_package_at_version_is_no_email(detector: PiiDetector, text: str) -> Non
 )
 def test_emails_on_any_letter_tld(detector: PiiDetector, text: str, value: str) -> None:
     assert _covered(detector, text, value, "EMAIL_ADDRESS"), detector.detect(text)
+
+
+# -- IP addresses a single host holds; configuration addresses and encoding names are none ---------
+
+
+def test_hostless_ip_addresses_are_no_personal_data(detector: PiiDetector) -> None:
+    text = "Bind the service to 0.0.0.0 and ::1 (not 127.0.0.1); 255.255.255.255 and 224.0.0.251 are dropped."
+    assert not any(s.entity_type == "IP_ADDRESS" for s in detector.detect(text)), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Anna logged in from 85.214.12.7 at 09:14.", "85.214.12.7"),
+        ("Her laptop at 10.2.33.4 was flagged by the scanner.", "10.2.33.4"),
+        ("The login came from 2a02:8108:1240:7a00::1f.", "2a02:8108:1240:7a00::1f"),
+    ],
+)
+def test_host_ip_addresses_stay_redacted(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "IP_ADDRESS"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Files up to 33MB in UTF-8 are accepted.", "UTF-8"),
+        ("Hashes are stored as SHA-256 in Berlin-hosted storage.", "SHA-256"),
+    ],
+)
+def test_encoding_and_standard_names_are_no_place(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value), detector.detect(text)

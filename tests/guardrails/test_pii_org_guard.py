@@ -59,3 +59,32 @@ def test_inside_non_person_asks_for_a_word_after_the_name_on_the_same_line() -> 
     assert not inside_non_person(text, r, r + 8, [(r, r + 10)])
     s = text.rindex("Ana")
     assert not inside_non_person(text, s, s + 8, [(s, s + 15)])  # "Ana Ruiz (Sales": a bracket
+
+
+# A firm named after a person and its sector ("Peter Pan Foods", "Johnson Controls"): the sector's
+# noun makes the phrase an organisation; the same person's name alone stays a person.
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("Johnson Controls renewed its licences for three years.", "Johnson Controls"),
+        ("Hilton Garden Inn hosts the partner summit in May.", "Hilton Garden Inn"),
+        ("Philips Lighting signed the SOW on Friday.", "Philips Lighting"),
+        ("Peter Pan Foods requested a quote for the cloud edition.", "Peter Pan Foods"),
+        ("Reyes Brewing moved its ledgers to the new tenant.", "Reyes Brewing"),
+    ],
+)
+def test_firm_named_with_its_sector_is_no_person(detector: PiiDetector, text: str, phrase: str) -> None:
+    assert not _flagged(detector, text, phrase, "PERSON"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Peter Pan will call you about the quote.", "Peter Pan"),
+        ("Contact Maria Reyes about the ledgers.", "Maria Reyes"),
+    ],
+)
+def test_the_name_alone_stays_a_person(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name, "PERSON"), detector.detect(text)

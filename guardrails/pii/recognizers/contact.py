@@ -112,8 +112,6 @@ class EvidencePhoneRecognizer(EntityRecognizer):
 def phone_score(cand: str, before: str, after: str = "") -> float:
     """Score of a phone candidate given the text before and after it; 0 when the evidence is
     insufficient. A cue right after the number ("... -Fax", "(mobile)") counts like one before."""
-    # an extension after the number ("(766) 217-6031 x3721") is no part of its format
-    cand = _EXTENSION.sub("", cand)
     digits = re.sub(r"\D", "", cand)
     if not 7 <= len(digits) <= 15 or "  " in cand or cand.count("/") > 1:
         return 0.0
@@ -219,7 +217,6 @@ _REACHABLE_ON = re.compile(
 )
 
 
-_EXTENSION = re.compile(r"(?i:[ \t]*(?:x|ext\.?|extn\.?)[ \t]*\d{1,5})$")
 _NANP_BRACKETED = re.compile(r"\([2-9]\d{2}\)[ \t]?\d{3}[ \t.\-]\d{4}")
 _TRUNK_BRACKETED = re.compile(r"\(0\d{1,4}\)[ \t]?\d{2,4}(?:[ \t\-]?\d{2,4}){1,3}")
 _NANP_SHAPE = re.compile(r"\(\d{3}\)[ \t]?\d{3}[ \t.\-]\d{4}|\d{3}([.\-])\d{3}\1\d{4}")
