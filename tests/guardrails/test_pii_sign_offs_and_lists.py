@@ -44,3 +44,29 @@ def test_names_the_layout_gives_away(detector: PiiDetector, text: str, names: li
 )
 def test_lists_teams_and_tools_are_no_people(detector: PiiDetector, text: str, phrase: str) -> None:
     assert not _flagged(detector, text, phrase, "PERSON"), detector.detect(text)
+
+
+# Italian and Portuguese closings; a department signing in those languages is no person.
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("In allegato il contratto firmato.\nCordiali saluti,\nGiulia Romano", "Giulia Romano"),
+        ("Segue a proposta revista.\nCom os melhores cumprimentos,\nInês Carvalho", "Inês Carvalho"),
+        ("Resta a fatura de março.\nAtenciosamente,\nRui Tavares", "Rui Tavares"),
+    ],
+)
+def test_name_under_an_italian_or_portuguese_closing(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name, "PERSON"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        ("In allegato il preventivo.\nCordiali saluti,\nUfficio Acquisti", "Ufficio Acquisti"),
+        ("Segue a fatura.\nAtenciosamente,\nDepartamento Financeiro", "Departamento Financeiro"),
+    ],
+)
+def test_department_under_a_closing_is_no_person(detector: PiiDetector, text: str, phrase: str) -> None:
+    assert not _flagged(detector, text, phrase, "PERSON"), detector.detect(text)

@@ -694,7 +694,10 @@ _SIGN_OFF = (
     r"(?:(?:kind|best|warm|warmest|many)\s+)?(?:regards|thanks|wishes)|cheers|best|thank\s+you|ta|"
     r"groetjes|groeten|(?:met\s+)?(?:vriendelijke|hartelijke)\s+groet(?:en)?|(?:mit\s+)?(?:freundlichen|besten|vielen|herzlichen)\s+grüßen|"
     r"viele\s+grüße|beste\s+grüße|lg|mfg|cordialement|bien\s+à\s+vous|amitiés|saludos(?:\s+cordiales)?|"
-    r"un\s+saludo|atentamente|pozdrawiam|z\s+poważaniem|pozdrowienia"
+    r"un\s+saludo|atentamente|pozdrawiam|z\s+poważaniem|pozdrowienia|"
+    # Italian and Portuguese
+    r"(?:cordiali|distinti|cari)\s+saluti|un\s+(?:caro\s+)?saluto|(?:com\s+os\s+)?(?:melhores\s+)?cumprimentos|"
+    r"atenciosamente|abraços"
 )
 # Roles a person holds in minutes, onboarding records and CRM notes, written as a label.
 _ROLE_LABEL = (
