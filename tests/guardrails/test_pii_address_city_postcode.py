@@ -166,3 +166,36 @@ def test_street_particles_and_military_addresses(detector: PiiDetector, text: st
 )
 def test_military_shapes_without_an_address_are_none(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value, "LOCATION"), detector.detect(text)
+
+
+# -- Canadian, Australian, New Zealand, Mexican and Czech forms ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("Office: 100 King St W, Toronto, ON M5X 1A9", "100 King St W, Toronto, ON M5X 1A9"),
+        ("Send to 5 Rue Sainte-Catherine, Montréal, QC H3B 1A7.", "5 Rue Sainte-Catherine, Montréal, QC H3B 1A7"),
+        ("Ship to 12 George St, Sydney NSW 2000 by Friday.", "12 George St, Sydney NSW 2000"),
+        ("Unit 4, 22 Smith Street, Fitzroy, VIC, 3065", "Unit 4, 22 Smith Street, Fitzroy, VIC, 3065"),
+        ("Ship to 20 Queen Street, Auckland 1010 by Friday.", "20 Queen Street, Auckland 1010"),
+        ("Deliver to Calzada de Tlalpan 1924, Coyoacán, CDMX 04000.", "Calzada de Tlalpan 1924, Coyoacán, CDMX 04000"),
+        ("Kancelář: Národní třída 25, 110 00 Praha", "Národní třída 25, 110 00 Praha"),
+    ],
+)
+def test_more_national_address_forms(detector: PiiDetector, text: str, address: str) -> None:
+    assert _covered(detector, text, address, "LOCATION"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Sales in NSW 2024 grew by four percent.", "NSW 2024"),
+        ("The ACT 2025 amendments apply from July.", "ACT 2025"),
+        ("Revenue rose, Auckland 2024 results were strong.", "Auckland 2024"),
+        ("Ticket SAP 12345 is closed.", "SAP 12345"),
+        ("Order 500 12 Berlin shipped on time.", "500 12 Berlin"),
+    ],
+)
+def test_state_codes_and_numbers_without_a_street_are_no_address(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "LOCATION"), detector.detect(text)

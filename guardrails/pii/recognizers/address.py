@@ -24,10 +24,15 @@ _ANCHORS = [
     rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?",
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
     r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + _CITY_END + ")?",  # NL: 9000 AY City
-    r"\b[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307
+    r"\b[A-Z]{2,4}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307; MX: YUC 04974
     r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
     rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
     rf"{_CITY},[ \t]*\d{{5}}\b(?![ \t]+{_UP})",  # City, 43568 (not "Name, 53590 Elm Road")
+    # CA: ON M5V 3L9 (a province's code, then letter-digit-letter digit-letter-digit)
+    r"\b(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT),?[ \t]+"
+    r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d\b",
+    # AU: VIC 3000, NSW, 2000 (a state's code, then four digits)
+    r"\b(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT),?[ \t]+\d{4}\b",
 ]
 # Four-digit postcodes (AT, CH, BE, DK, NO ...): "1010 Wien" alone reads like "2024 Berlin" or "1000
 # Users", so these count only after a street segment ("Ringstraße 5, 1010 Wien").
@@ -39,6 +44,10 @@ _STREET_ONLY_ANCHORS = [
     re.compile(rf"(?<![\w\-/.,])[1-9]\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
     re.compile(rf"(?<![\w\-/.,])\d{{4}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}"),
     re.compile(rf"(?<![\w\-/.,])\d{{4,5}},[ \t]*{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?"),
+    # CZ/SK/SE/GR: "159 08 Boží Dar", "114 55 Stockholm"
+    re.compile(rf"(?<![\w\-/.,])\d{{3}}[ \t]\d{{2}}[ \t]+{_CITY}{_CITY_END}"),
+    # NZ: the city before its four-digit postcode ("20 Queen Street, Auckland 1010")
+    re.compile(rf"(?<=,[ \t]){_CITY}[ \t]+\d{{4}}(?![\w\-/]|[.,]\d)"),
 ]
 # A US military address: a unit and box or a ship, then APO/FPO/DPO and the armed forces' "state"
 # ("PSC 4109, Box 4668, APO AA 17580", "USS Munoz, FPO AE 36466").
@@ -50,7 +59,7 @@ MILITARY_ADDRESS = re.compile(
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
 # The US and UK forms hold the postcode alone; the city stands before it in the same segment
 # ("221B Baker Street, London NW1 6XE", "12 Main St, Springfield IL 62704").
-_CITY_BEFORE = {_ANCHOR_RES[3], _ANCHOR_RES[4]}
+_CITY_BEFORE = {_ANCHOR_RES[3], _ANCHOR_RES[4], _ANCHOR_RES[7], _ANCHOR_RES[8]}
 _CITY_SEGMENT = re.compile(rf"[ \t]*({_CITY})[ \t]+")
 
 
