@@ -74,3 +74,32 @@ def test_bracketed_area_code_alone_is_a_phone(detector: PiiDetector, text: str, 
 )
 def test_bracketed_shapes_that_are_no_phone(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value, "PHONE_NUMBER"), detector.detect(text)
+
+
+# The North American country code before the grouping, and a country code in brackets before a
+# number valid in that country.
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Contact J. Gray on 1-712-524-2731.", "1-712-524-2731"),
+        ("Questions: 1 (415) 871-8033", "1 (415) 871-8033"),
+        ("Questions: (351) 912 202 972", "(351) 912 202 972"),
+        ("Escalations: (44) 20 7946 0958", "(44) 20 7946 0958"),
+    ],
+)
+def test_country_code_forms_are_phones(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "PHONE_NUMBER"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Order 1-712-524-2731 was split.", "1-712-524-2731"),
+        ("Invoice (351) 212233079 was paid.", "212233079"),
+        ("Build (2024) 123456789 passed.", "123456789"),
+    ],
+)
+def test_country_code_shapes_after_a_record_label_are_no_phones(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "PHONE_NUMBER"), detector.detect(text)

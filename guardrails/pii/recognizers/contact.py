@@ -217,6 +217,25 @@ _REACHABLE_ON = re.compile(
 )
 
 
+_NANP_COUNTRY = re.compile(r"^1[ \t.\-]?(?=\(?[2-9]\d{2}\)?[ \t.\-]?\d{3}[ \t.\-]\d{4}$)")
+_BRACKETED_COUNTRY = re.compile(r"\((\d{1,3})\)[ \t]?(\d[\d \t.\-]{5,14}\d)")
+
+
+@lru_cache(maxsize=4096)
+def _valid_after_bracketed_country(cand: str) -> bool:
+    """A country calling code in brackets, then a number valid in that country."""
+    m = _BRACKETED_COUNTRY.fullmatch(cand)
+    if not m:
+        return False
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse("+" + m.group(1) + re.sub(r"\D", "", m.group(2)), None)
+    except phonenumbers.NumberParseException:
+        return False
+    return num.country_code == int(m.group(1)) and phonenumbers.is_valid_number(num)
+
+
 _NANP_BRACKETED = re.compile(r"\([2-9]\d{2}\)[ \t]?\d{3}[ \t.\-]\d{4}")
 _TRUNK_BRACKETED = re.compile(r"\(0\d{1,4}\)[ \t]?\d{2,4}(?:[ \t\-]?\d{2,4}){1,3}")
 _NANP_SHAPE = re.compile(r"\(\d{3}\)[ \t]?\d{3}[ \t.\-]\d{4}|\d{3}([.\-])\d{3}\1\d{4}")
@@ -228,11 +247,19 @@ def _shape_score(
     """Score of a candidate whose only evidence is its shape (a trunk prefix, a regional grouping):
     weak evidence, ids and order numbers have such shapes too. Post-processing keeps these only
     beside other contact details."""
-    # An area code in brackets ("(0121) 496 0323", "(555) 010-2299") is how phones alone are written.
+    # The North American country code written before the number ("1-712-524-2731", "1 (588) 871-8033")
+    nanp = _NANP_COUNTRY.sub("", cand)
+    # An area code in brackets ("(0121) 496 0323", "(555) 010-2299"), or a country code in brackets
+    # before a number valid in that country ("(351) 912 202 972"), is how phones alone are written.
     if bracketed_ok and (
-        _NANP_BRACKETED.fullmatch(cand) or (_TRUNK_BRACKETED.fullmatch(cand) and _valid_somewhere(digits))
+        _NANP_BRACKETED.fullmatch(nanp)
+        or (_TRUNK_BRACKETED.fullmatch(cand) and _valid_somewhere(digits))
+        or _valid_after_bracketed_country(cand)
     ):
         return GROUPED_PHONE_SCORE
+    if nanp != cand:
+        cand, digits = nanp, digits[1:]
+        groups = _GROUPS.findall(cand)
     if trunk and (separated or 9 <= len(digits) <= 12) and _valid_somewhere(digits):
         # A trunk prefix and the whole national grouping of a region where the number is valid, its
         # separators included ("06 12 84 51 89", "020 7946 0958"): the format a phone is written in.
