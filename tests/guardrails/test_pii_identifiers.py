@@ -358,3 +358,36 @@ def test_host_ip_addresses_stay_redacted(detector: PiiDetector, text: str, value
 )
 def test_encoding_and_standard_names_are_no_place(detector: PiiDetector, text: str, value: str) -> None:
     assert not _flagged(detector, text, value), detector.detect(text)
+
+
+# -- national numbers of more countries after their cue (values pass their checksum) ---------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("SIN: 130 692 007", "130 692 007"),
+        ("Please update the henkilötunnus on file to 131052-308T before payroll runs.", "131052-308T"),
+        ("Tapio Kallio, henkilötunnus 131052-308T, joins on Monday.", "131052-308T"),
+        ("Fødselsnummer: 01019010046", "01019010046"),
+        ("CNP 1800101221144 was checked by HR.", "1800101221144"),
+        ("NSS del empleado: 12345678903", "12345678903"),
+    ],
+)
+def test_more_national_numbers_after_their_cue(detector: PiiDetector, text: str, value: str) -> None:
+    assert _covered(detector, text, value, "NATIONAL_ID"), detector.detect(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # a Luhn-valid run without a cue, even beside a person's details, is no identifier
+        ("Jan Kos, 12345678903, Kerkstraat 12, 1017 GC Amsterdam", "12345678903"),
+        # "sin" in Spanish is "without"
+        ("Precio sin IVA 130692007 pesos.", "130692007"),
+        # beside the cue but failing its checksum
+        ("SIN: 130 692 008", "130 692 008"),
+    ],
+)
+def test_weak_checks_need_their_cue(detector: PiiDetector, text: str, value: str) -> None:
+    assert not _flagged(detector, text, value, "NATIONAL_ID"), detector.detect(text)

@@ -118,7 +118,10 @@ _ID_CUE = (
     # German pension and Austrian social insurance numbers ("RV-Nr.", "SV-Nummer", "VSNR"), the Belgian
     # national register number ("Rijksregisternummer", "registre national", "INSZ", "NISS")
     r"rv[-\s]?n(?:r|ummer)|sv[-\s]?n(?:r|ummer)|vsnr|svnr|\w*versicherungsnummer|rijksregister\w*|"
-    r"registre\s+national|nationalregister\w*|insz|niss)"
+    r"registre\s+national|nationalregister\w*|insz|niss|"
+    # Canadian SIN (in capitals: "sin" is a Spanish word), Mexican CURP and RFC, Norwegian, Danish and
+    # Romanian personal numbers, the Irish PPS number
+    r"(?-i:SIN)|curp|rfc|f[øo]dselsnummer|cnp|pps(?:n|\s+n(?:o|umber))?)"
 )
 # "order id", "ticket number": an id label of a business record, not of a person.
 RECORD_WORDS = (
@@ -154,9 +157,11 @@ _NINO_SHAPE = "UK NINO after a cue"
 
 
 def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], bool]]:
+    from stdnum import luhn
     from stdnum.at import vnr
     from stdnum.be import nn
     from stdnum.br import cpf
+    from stdnum.ca import sin
     from stdnum.ch import ssn as ch_ssn
     from stdnum.de import idnr, stnr
     from stdnum.dk import cpr
@@ -165,7 +170,9 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
     from stdnum.in_ import aadhaar
     from stdnum.it import codicefiscale
     from stdnum.nl import bsn
+    from stdnum.no import fodselsnummer
     from stdnum.pl import pesel
+    from stdnum.ro import cnp
     from stdnum.se import personnummer
 
     return [
@@ -190,7 +197,14 @@ def _stdnum_checks() -> list[tuple[str, re.Pattern[str], Callable[[str], bool], 
         ("BR CPF", re.compile(r"\b\d{3}\.\d{3}\.\d{3}-\d{2}\b"), cpf.is_valid, True),
         ("SE personnummer", re.compile(r"\b(?:19|20)?\d{6}[-+]\d{4}\b"), personnummer.is_valid, True),
         ("DK CPR", re.compile(r"\b\d{6}-\d{4}\b"), cpr.is_valid, True),
-        ("FI HETU", re.compile(r"\b\d{6}[-+A]\d{3}[0-9A-Y]\b"), hetu.is_valid, True),
+        # (the century sign is part of the check: a "-" the separators' removal took is put back)
+        ("FI HETU", re.compile(r"\b\d{6}[-+A]\d{3}[0-9A-Y]\b"),
+         lambda v: hetu.is_valid(v if len(v) == 11 else v[:6] + "-" + v[6:]), True),
+        ("CA SIN", re.compile(r"\b\d{3}[ \t-]?\d{3}[ \t-]?\d{3}\b"), sin.is_valid, True),
+        ("NO fødselsnummer", re.compile(r"\b\d{6}[ \t]?\d{5}\b"), fodselsnummer.is_valid, True),
+        ("RO CNP", re.compile(r"\b[1-9]\d{12}\b"), cnp.is_valid, True),
+        # the Mexican social security number (IMSS NSS): eleven digits with a Luhn check digit
+        ("MX NSS", re.compile(r"\b\d{11}\b"), luhn.is_valid, True),
         # A national insurance number's shape after an identifier cue, whatever its prefix and suffix
         # letter (Presidio's recognizer covers the issued prefixes without a cue; temporary and
         # placeholder ones such as "TN ..." or "ZZ ... T" are written in records too).
@@ -204,12 +218,18 @@ def _stdnum_checks_cached() -> tuple[tuple[str, re.Pattern[str], Callable[[str],
     return tuple(_stdnum_checks())
 
 
+# Forms whose only check is a Luhn digit over a plain digit run: a cue must name them.
+_LUHN_ONLY = frozenset({"CA SIN", "MX NSS"})
+
+
 def checksum_id(value: str, *, cued: bool = False) -> bool:
     """The whole of ``value`` is a national identifier whose checksum verifies (any country's form);
-    the UK form, which has no checksum, only where a cue names the value (``cued``)."""
+    the UK form, which has no checksum, and the Luhn-only forms only where a cue names the value
+    (``cued``)."""
     value = value.strip()
     return any(
-        pattern.fullmatch(value) and (cued or name != _NINO_SHAPE) and valid(re.sub(r"[ \t.\-]", "", value))
+        pattern.fullmatch(value) and (cued or (name != _NINO_SHAPE and name not in _LUHN_ONLY))
+        and valid(re.sub(r"[ \t.\-]", "", value))
         for name, pattern, valid, _ in _stdnum_checks_cached()
     )
 
