@@ -296,6 +296,8 @@ def test_cued_identifiers_without_checksum_or_after_on_file(detector: PiiDetecto
         ("Batch ZZ 12 34 56 T shipped on time.", "ZZ 12 34 56 T"),
         ("| Item | Code |\n|---|---|\n| Cable | AB 20 03 32 X |", "AB 20 03 32 X"),
         ("The order on file to 111222333 was cancelled.", "111222333"),
+        # "on file"/"on record" are filler phrases; "record" alone is a record's label
+        ("The tax id record 111222333 was archived.", "111222333"),
     ],
 )
 def test_identifier_shapes_without_a_cue_stay(detector: PiiDetector, text: str, value: str) -> None:

@@ -15,24 +15,34 @@ from guardrails.pii.recognizers.identifiers import RECORD_WORDS
 # Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
 _UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
 _CAP = _UP + r"[\w'’.\-]*"
-_CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon|on))*?"
+# Lower-case words inside a city's name ("Bruck an der Leitha", "Gerasdorf bei Wien", "Stratford upon Avon").
+_CITY_PARTICLE = r"(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)"
+_CITY = rf"{_CAP}(?:[ \t]+(?:{_CAP}|{_CITY_PARTICLE}|on))*?"
 # Postcode + city forms, one line each; the city ends at punctuation, a table cell's bar or quote, the line end
-# or a lower-case word that is no particle of a city's name ("Bruck an der Leitha", "Gerasdorf bei Wien").
-_CITY_END = r'(?=[ \t]*(?:[,.;()|"\n]|$)|[ \t]+(?!(?:de|la|le|sur|am|an|der|bei|im|da|do|dos|das|del|di|upon)\b)[a-z])'
+# or a lower-case word that is no particle of a city's name.
+_CITY_END = rf'(?=[ \t]*(?:[,.;()|"\n]|$)|[ \t]+(?!{_CITY_PARTICLE}\b)[a-z])'
+# The US, UK, Canadian and Australian forms hold the postcode (and a state's or province's code) alone;
+# the city stands before it in the same segment ("221B Baker Street, London NW1 6XE", "12 Main St,
+# Springfield IL 62704").
+_US = r"\b[A-Z]{2,4}[ \t]+\d{5}(?:-\d{4})?\b"  # US: VA 04307; MX: YUC 04974
+_UK = r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b"  # UK: B7E 9EP
+# CA: ON M5V 3L9 (a province's code, then letter-digit-letter digit-letter-digit)
+_CA = (
+    r"\b(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT),?[ \t]+"
+    r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d\b"
+)
+_AU = r"\b(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT),?[ \t]+\d{4}\b"  # AU: VIC 3000, NSW, 2000
 _ANCHORS = [
     # DE/FR/ES/IT: 10115 Berlin, 20121 Milano (MI)
     rf"(?<![\w\-/.])\d{{5}}[ \t]+{_CITY}{_CITY_END}(?P<province>[ \t]*\([A-Z]{{2}}\))?",
     rf"(?<![\w\-/.])\d{{2}}-\d{{3}}[ \t]+{_CITY}{_CITY_END}",  # PL: 90-457 Żory
     r"(?<![\w\-/.])\d{4}[ \t]?[A-Z]{2}\b(?:,?[ \t]+" + _CITY + _CITY_END + ")?",  # NL: 9000 AY City
-    r"\b[A-Z]{2,4}[ \t]+\d{5}(?:-\d{4})?\b",  # US: VA 04307; MX: YUC 04974
-    r"\b[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}\b",  # UK: B7E 9EP
+    _US,
+    _UK,
     rf"{_CITY}(?:,?[ \t]+(?:-[ \t]*)?|-)\d{{6}}\b",  # IN: Lucknow 806360, Mathura-508227
     rf"{_CITY},[ \t]*\d{{5}}\b(?![ \t]+{_UP})",  # City, 43568 (not "Name, 53590 Elm Road")
-    # CA: ON M5V 3L9 (a province's code, then letter-digit-letter digit-letter-digit)
-    r"\b(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT),?[ \t]+"
-    r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d\b",
-    # AU: VIC 3000, NSW, 2000 (a state's code, then four digits)
-    r"\b(?:NSW|VIC|QLD|WA|SA|TAS|ACT|NT),?[ \t]+\d{4}\b",
+    _CA,
+    _AU,
 ]
 # Four-digit postcodes (AT, CH, BE, DK, NO ...): "1010 Wien" alone reads like "2024 Berlin" or "1000
 # Users", so these count only after a street segment ("Ringstraße 5, 1010 Wien").
@@ -57,9 +67,7 @@ MILITARY_ADDRESS = re.compile(
 )
 # Each form is searched on its own: "Lilas, 75011 Paris" holds an ES-order and a FR-order anchor.
 _ANCHOR_RES = [re.compile(a) for a in _ANCHORS]
-# The US and UK forms hold the postcode alone; the city stands before it in the same segment
-# ("221B Baker Street, London NW1 6XE", "12 Main St, Springfield IL 62704").
-_CITY_BEFORE = {_ANCHOR_RES[3], _ANCHOR_RES[4], _ANCHOR_RES[7], _ANCHOR_RES[8]}
+_CITY_BEFORE = {re.compile(a) for a in (_US, _UK, _CA, _AU)}  # (patterns compare by their text)
 _CITY_SEGMENT = re.compile(rf"[ \t]*({_CITY})[ \t]+")
 
 
@@ -189,8 +197,10 @@ def _is_floor_or_door(seg: str) -> bool:
     )
 
 
-# "7", "n.º 24", or "S/N" (no number, in Portuguese and Spanish addresses)
-_HOUSE_NUMBER_ONLY = re.compile(r"[ \t]*(?:(?:n\.?[ºo°]?[ \t]*)?\d{1,5}[A-Za-z]?|[Ss]/[Nn])[ \t]*")
+# "S/N": no number, in Portuguese and Spanish addresses
+_NO_NUMBER = r"(?<!\w)[Ss]/[Nn](?!\w)"
+# "7", "n.º 24", or "S/N"
+_HOUSE_NUMBER_ONLY = re.compile(rf"[ \t]*(?:(?:n\.?[ºo°]?[ \t]*)?\d{{1,5}}[A-Za-z]?|{_NO_NUMBER})[ \t]*")
 
 
 def _segment_before(text: str, line_start: int, pos: int) -> tuple[int, str] | None:
@@ -223,7 +233,7 @@ def _street_before(text: str, line_start: int, seg_start: int, *, numbered: bool
 def _has_street_segment(head: str) -> bool:
     """The address part before a postcode holds a house number and a street word or street-name
     ending ("Ringstraße 5", "12 rue Haute", "Kerkstraat 12")."""
-    if not any(ch.isdigit() for ch in head) and not re.search(r"(?<!\w)[Ss]/[Nn](?!\w)", head):
+    if not any(ch.isdigit() for ch in head) and not re.search(_NO_NUMBER, head):
         return False
     return any(_token_kind(t) == "street" for t in head.split()) or bool(
         re.search(rf"(?i:{_EURO_SUFFIX}(?!\w)|\b{_EURO_PREFIX}(?!\w))", head)

@@ -21,11 +21,10 @@ _DATE_RE = re.compile("|".join(DATE_PATTERNS))
 # "ticket" or "order") ends the cue's reach, so "passport renewal ticket INC0037564" gives nothing.
 _CUE_WORDS = (
     r"no|nr|nº|n°|n\.º|n\.°|n|nro|núm|num|number|numbers|nummer|numéro|numero|número|numer|nb|id|code|"
-    r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+file|"
+    r"is|was|reads|shows|given|provided|stated|listed|recorded|on\s+(?:file|record)|"
     # a change record: "passport number updated from X to Y", "field=passport old=X new=Y",
     # "PASSPORT_NUMBER set to X", "field=passport_no value=X", "passport -> X"
-    # "the BSN on file to X", "passport on record: X"
-    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|to|value|val|on|file|record|"
+    r"from|changed|updated|set|now|old|new|previous|previously|corrected|replaced|to|value|val|"
     r"of|the|his|her|their|its|my|your|our|holder'?s?|details|data|valid|issued|"
     r"ist|lautet|est|es|jest|wynosi|van|de|du|del|des|der|dla|el|la|le|and|or|und|oder|et|ou|y|en|"
     r"nummer\w*"
@@ -40,7 +39,8 @@ VALUE_LIST_SEP = (
 )
 
 
-_FILLER_WORD = re.compile(rf"(?i:{_CUE_WORDS})")
+# The filler words and phrases of a gap between cue and value ("on file" is one, "on" alone none).
+_FILLERS = re.compile(rf"(?i:(?<![^\W\d_])(?:{_CUE_WORDS})(?![\w']))")
 
 
 def cue_window(max_words: int = 4) -> str:
@@ -257,8 +257,7 @@ def cue_introduces(cue: re.Pattern[str], text: str, start: int, reach: int = 40,
     if len(gap) > 32:
         return False
     # At most one word outside the filler vocabulary ("of the employee is"), and not a record label.
-    words = re.findall(r"[^\W\d_][\w']*", re.sub(r"\([A-Z]{2}\)", " ", gap))  # "(DE)": a country
-    other = [w for w in words if not _FILLER_WORD.fullmatch(w)]
+    other = re.findall(r"[^\W\d_][\w']*", _FILLERS.sub(" ", re.sub(r"\([A-Z]{2}\)", " ", gap)))  # "(DE)": a country
     if len(other) > 1 or (other and RECORD_LABEL.search(other[0])):
         return False
     word = last.group().lower()
