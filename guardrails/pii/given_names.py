@@ -1,0 +1,83 @@
+"""Given names of many countries and how common each is, from gender-guesser's name dictionary
+(Jörg Michael's ``nam_dict.txt``: about 48,000 given names of 54 countries, each with a frequency
+class per country). A general list: it knows no corpus, and a name's class is what separates a
+common given name ("Gregory") from a word that is a rare one somewhere ("Red", "Dell")."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+# Columns 30 on hold one frequency class per country: " " absent, "1".."9", "A".."D" (10..13).
+_FIRST_COUNTRY_COLUMN = 30
+_WORD_PART = re.compile(r"[^\W\d_]+")
+
+
+def _class(ch: str) -> int:
+    if ch.isdigit():
+        return int(ch)
+    if "A" <= ch <= "D":
+        return ord(ch) - 55
+    return 0
+
+
+@cache
+def given_name_classes() -> dict[str, int]:
+    """Lower-case given name -> its highest frequency class in any country (1 rare ... 13 very common)."""
+    text = resources.files("gender_guesser").joinpath("data", "nam_dict.txt").read_text(encoding="utf-8")
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        if not line or line[0] in "#=" or len(line) <= _FIRST_COUNTRY_COLUMN:
+            continue
+        fields = line[:_FIRST_COUNTRY_COLUMN].split()
+        if len(fields) < 2:
+            continue
+        value = max((_class(c) for c in line[_FIRST_COUNTRY_COLUMN:]), default=0)
+        # "+" joins the parts of a compound name, written with a hyphen, a space or nothing
+        for name in {fields[1].replace("+", sep) for sep in ("-", " ", "")}:
+            key = name.lower()
+            out[key] = max(out.get(key, 0), value)
+    return out
+
+
+def given_name_class(word: str) -> int:
+    """How common ``word`` is as a given name (0: not one). A compound ("Heinz-Otto") counts as its
+    least common part when the dictionary lacks it whole."""
+    names = given_name_classes()
+    key = word.lower()
+    if key in names:
+        return names[key]
+    parts = _WORD_PART.findall(key)
+    if len(parts) < 2 or "-" not in key:
+        return 0
+    return min(names.get(p, 0) for p in parts)
+
+
+@cache
+def _english_index() -> dict[str, frozenset[str]]:
+    """WordNet's English lemmas by part of speech, from the spaCy model's lemmatizer tables."""
+    from spacy.lookups import Lookups
+
+    from guardrails.model_integrity import spacy_model_folder
+
+    lookups = Lookups().from_disk(next(spacy_model_folder().rglob("lemmatizer/lookups")))
+    index = lookups.get_table("lemma_index")
+    return {pos: frozenset(index.get(pos, ())) for pos in ("noun", "verb", "adj", "adv")}
+
+
+@cache
+def english_non_nouns() -> frozenset[str]:
+    """English verbs, adjectives and adverbs. A given name that is also one of these ("Will", "Grant",
+    "Frank", "Summer", "Edit") says little on its own; nouns are left out, as WordNet lists many
+    people's names among them ("gregory")."""
+    index = _english_index()
+    return index["verb"] | index["adj"] | index["adv"]
+
+
+def is_english_word(word: str) -> bool:
+    """``word`` (any case, a plural too) is an English lemma of WordNet: a common word ("Rollouts",
+    "Compiler") or a famous person's or place's name ("Stanley", "Artois"), not a rare surname."""
+    low = word.lower()
+    forms = {low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low}
+    return any(f in table for f in forms for table in _english_index().values())

@@ -1,0 +1,85 @@
+"""Full names known by their given name (``GivenNameRecognizer``): a capitalised phrase opened by a
+common given name of some country is a person's name with no cue around it; a product, firm, place
+or street whose first word happens to be a given name is not.
+
+Real Presidio engine, spaCy model and name dictionary. Every sentence is written for these rules (no
+evaluation-set text).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails.pii import PiiDetector
+from guardrails.pii.given_names import english_non_nouns, given_name_class, is_english_word
+from tests.guardrails.pii_probe import contains as _covered
+from tests.guardrails.pii_probe import overlaps as _flagged
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Garnishment order 4411 against Gregory Delgado applies from the next pay run.", "Gregory Delgado"),
+        ("Contact person changed from the old owner to Morena Almagro effective Monday.", "Morena Almagro"),
+        ("The refund was approved after Melania Tatarczyk checked the ledger.", "Melania Tatarczyk"),
+        ("Please forward the signed copy to Friedemann Nohlmans before Friday.", "Friedemann Nohlmans"),
+        ("The laptop went to Leah Preston last week.", "Leah Preston"),
+        ("Quarter-end close slipped because Svetlana Okonkwo-Hale was on leave.", "Svetlana Okonkwo-Hale"),
+        ("Badge access for Radomir Szczepaniak ends with the contract.", "Radomir Szczepaniak"),
+        # a compound given name the dictionary holds as its parts
+        ("Access for Heinz-Otto Brakelmann was removed after the audit.", "Heinz-Otto Brakelmann"),
+        # a surname particle inside the name
+        ("The penalty waiver went to Margarethe van Oosterzee for sign-off.", "Margarethe van Oosterzee"),
+    ],
+)
+def test_a_phrase_opened_by_a_given_name_is_a_person(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name, "PERSON")
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase"),
+    [
+        # a later word is an English word (WordNet lemma): a language, a building, a product's part
+        ("The Julia Language runtime is bundled with the analytics add-on.", "Julia Language"),
+        ("Configure Florence Cathedral tours in the travel module.", "Florence Cathedral"),
+        ("Query the archive with Athena Query Editor.", "Athena Query Editor"),
+        ("Sydney Harbour Bridge closes for maintenance on Sunday.", "Sydney Harbour Bridge"),
+        # the given name is also an English verb or adjective
+        ("Chase Zendesk tickets daily before the stand-up.", "Chase Zendesk"),
+        # a house number before it makes the phrase a street
+        ("Deliveries go to 12 Marisol Alcantara before noon.", "Marisol Alcantara"),
+        # a place preposition before it
+        ("The kick-off is held in Regina Wascana next month.", "Regina Wascana"),
+        # a site's or unit's noun after it
+        ("The Georgia Dalrymple plant closed for the audit.", "Georgia Dalrymple"),
+        ("The Victoria Quennell site reopens next week.", "Victoria Quennell"),
+        ("The Sydney Parramatta branch books the vans.", "Sydney Parramatta"),
+    ],
+)
+def test_a_given_name_opening_a_thing_or_place_is_no_person(detector: PiiDetector, text: str, phrase: str) -> None:
+    assert not _flagged(detector, text, phrase, "PERSON")
+
+
+def test_a_given_name_phrase_in_the_corpus_headings_is_no_person(detector: PiiDetector) -> None:
+    # a weak cue: the corpus's own titles and headings veto it ("Ingrid Solberg" names a product line here)
+    text = "Customers on Ingrid Solberg get the new planner in the spring release."
+    assert _covered(detector, text, "Ingrid Solberg", "PERSON")
+    spans = detector.detect(text, context=["Ingrid Solberg Planner Guide"])
+    assert not any(s.entity_type == "PERSON" for s in spans)
+
+
+def test_given_name_classes_come_from_the_dictionary() -> None:
+    assert given_name_class("Gregory") >= 5
+    assert given_name_class("gregory") == given_name_class("Gregory")
+    # a compound is as common as its rarer part when the dictionary lacks it whole
+    assert 0 < given_name_class("Heinz-Otto") <= min(given_name_class("Heinz"), given_name_class("Otto"))
+    # a rare given name somewhere that is also an English adjective opens no name
+    assert given_name_class("Red") >= 1 and "red" in english_non_nouns()
+    assert given_name_class("Xqzvor") == 0
+    assert given_name_class("Kubernetes") == 0
+
+
+def test_english_words_include_plurals_and_famous_names_not_rare_surnames() -> None:
+    assert is_english_word("Compiler") and is_english_word("bridges") and is_english_word("Stanley")
+    assert not is_english_word("Tatarczyk")
+    assert not is_english_word("Almagro")
