@@ -81,3 +81,23 @@ def is_english_word(word: str) -> bool:
     low = word.lower()
     forms = {low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low}
     return any(f in table for f in forms for table in _english_index().values())
+
+
+# Languages whose month and weekday names are known (Babel's CLDR data): those the PII rules serve.
+_CALENDAR_LOCALES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "nb", "fi", "cs", "sk", "ro",
+                     "hu", "tr", "id", "vi")  # fmt: skip
+
+
+@cache
+def calendar_words() -> frozenset[str]:
+    """Month and weekday names, wide and abbreviated, in the languages served ("Mai", "Juni", "lundi"):
+    several are given names too ("Mai", "April"), and after a date word they are no person."""
+    from babel.dates import get_day_names, get_month_names
+
+    out: set[str] = set()
+    for locale in _CALENDAR_LOCALES:
+        for width in ("wide", "abbreviated"):
+            for context in ("format", "stand-alone"):
+                for names in (get_month_names(width, context, locale), get_day_names(width, context, locale)):
+                    out.update(v.lower().rstrip(".") for v in names.values())
+    return frozenset(out)

@@ -83,3 +83,47 @@ def test_english_words_include_plurals_and_famous_names_not_rare_surnames() -> N
     assert is_english_word("Compiler") and is_english_word("bridges") and is_english_word("Stanley")
     assert not is_english_word("Tatarczyk")
     assert not is_english_word("Almagro")
+
+
+# -- one word the model reads as a person, with no cue: kept when it is a common given name ----------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("The purchase request was registered for cost centre 4410 by Allison.", "Allison"),
+        ("I have worked with Deborah for four years on the payroll side.", "Deborah"),
+        ("Recommend Jeremiah for the team lead role.", "Jeremiah"),
+        # a list of given names is a list of people
+        ("Thanks to Erik, Amy and Donald for the review.", "Amy"),
+    ],
+)
+def test_a_single_common_given_name_is_a_person(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name, "PERSON")
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        # one partner of a firm named by bare surnames
+        ("Hughes, Thomas and Hudson provides the integration middleware.", "Thomas"),
+        ("Berger, Walter and Krause audited the ledger.", "Walter"),
+        # a legal form written as initials after it
+        ("Walter e.G. moved the delivery to Monday.", "Walter"),
+        # initials before it: a surname, here a firm's
+        ("J.P. Morgan signed the credit facility.", "Morgan"),
+        # a month in another language that is a given name too
+        ("Die Migration beginnt im Mai.", "Mai"),
+        ("Der Vertrag endet am 3. Juni, Abnahme im Mai.", "Mai"),
+    ],
+)
+def test_a_single_given_name_in_a_firm_or_a_date_is_no_person(detector: PiiDetector, text: str, word: str) -> None:
+    assert not _flagged(detector, text, word, "PERSON")
+
+
+def test_calendar_words_cover_the_languages_served() -> None:
+    from guardrails.pii.given_names import calendar_words
+
+    words = calendar_words()
+    assert {"mai", "juni", "lundi", "mei", "maj", "agosto", "sonntag"} <= words
+    assert "deborah" not in words
