@@ -101,3 +101,12 @@ def calendar_words() -> frozenset[str]:
                 for names in (get_month_names(width, context, locale), get_day_names(width, context, locale)):
                     out.update(v.lower().rstrip(".") for v in names.values())
     return frozenset(out)
+
+
+@cache
+def country_names() -> frozenset[str]:
+    """Countries and regions by their English names (Babel's CLDR data), lower case: several are given
+    names too ("Georgia", "Jordan", "India"), and beside a place they name the place."""
+    from babel import Locale
+
+    return frozenset(name.lower() for name in Locale.parse("en").territories.values())

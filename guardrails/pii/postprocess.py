@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.given_names import calendar_words, english_non_nouns, given_name_class
+from guardrails.pii.given_names import calendar_words, country_names, english_non_nouns, given_name_class
 from guardrails.pii.lexicon import instruction_verbs, particles, words
 from guardrails.pii.literal import phrase_occurrences, word_occurrences
 from guardrails.pii.names import (
@@ -485,10 +485,10 @@ _INITIALS_FORM_AFTER = re.compile(r"[ \t]+[a-z]\.[ \t]?[A-Z]\.")
 
 def _given(word: str) -> bool:
     """A common given name that is no English verb, adjective or adverb ("Will", "Frank") and no
-    month or weekday ("Mai", "April")."""
+    month, weekday ("Mai", "April") or country ("Georgia")."""
     low = word.lower()
     return (given_name_class(word) >= SINGLE_GIVEN_NAME_CLASS and low not in english_non_nouns()
-            and low not in calendar_words())  # fmt: skip
+            and low not in calendar_words() and low not in country_names())  # fmt: skip
 
 
 def _common_given_name(text: str, a: int, b: int) -> bool:

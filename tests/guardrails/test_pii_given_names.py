@@ -127,3 +127,37 @@ def test_calendar_words_cover_the_languages_served() -> None:
     words = calendar_words()
     assert {"mai", "juni", "lundi", "mei", "maj", "agosto", "sonntag"} <= words
     assert "deborah" not in words
+
+
+# -- surname first in a field or a cell ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Pay to: Morel, Lucas | IBAN on file", "Morel, Lucas"),
+        ("New remit-to: Albers, Theda | Svenja-Thies-Allee 48 | 27940 Nordhausen", "Albers, Theda"),
+    ],
+)
+def test_surname_comma_given_name_in_a_field_is_a_person(detector: PiiDetector, text: str, name: str) -> None:
+    # the model reads neither once turned round ("Lucas Morel"): the given name says it
+    assert _covered(detector, text, name, "PERSON")
+
+
+def test_a_place_and_its_country_in_a_cell_is_no_person(detector: PiiDetector) -> None:
+    assert not _flagged(detector, "| Warehouse | Lyon, France | 2027-01-01 |", "Lyon", "PERSON")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Deliveries to avenue Suzanne Leclercq 14 start on Monday.",
+        "The depot moved to Calle de Marisol Alcantara in March.",
+    ],
+)
+def test_no_given_name_phrase_after_a_street_word(detector: PiiDetector, text: str) -> None:
+    # the recognizer itself (the model may still read the street's namesake as a person)
+    from guardrails.pii.recognizers.person_given import GivenNameRecognizer
+
+    artifacts = detector.analyzer.nlp_engine.process_text(text, "en")
+    assert GivenNameRecognizer().analyze(text, ["PERSON"], artifacts) == []

@@ -22,6 +22,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from guardrails.pii.given_names import country_names, english_non_nouns, given_name_class
 from guardrails.pii.lexicon import particles
 from guardrails.pii.names import has_domain_word, is_legal_form, is_system_account, name_case, token_ok_for_name
 from guardrails.pii.recognizers.contact import SWIFT_CUE
@@ -224,10 +225,13 @@ class PersonCaseRecognizer(EntityRecognizer):
         # ("Amazon, Seattle"); a given name it reads as a place ("Morel, Lucas") is the model's slip
         others = [(e.start_char, e.end_char) for e in getattr(nlp_artifacts, "entities", None) or ()
                   if e.label_ != "PERSON"]  # fmt: skip
-        found.extend(c for c in _inverted(text)
-                     if not any(a < text.index(",", c[0]) and c[0] < b for a, b in others))  # fmt: skip
+        inverted = [c for c in _inverted(text) if not any(a < text.index(",", c[0]) and c[0] < b for a, b in others)]
+        # a given name after the comma and a surname that is no English word need no model to read them
+        known = [c for c in inverted if _given_after_surname(text[c[0] : c[1]])]
+        found.extend(c for c in inverted if c not in known)
+        direct = [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b, _, _ in known]
         if not found:
-            return [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b in _speaking_handles(text)]
+            return direct + [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b in _speaking_handles(text)]
         # the lines that hold a candidate, each with its candidates rewritten
         lines: dict[int, list[tuple[int, int, str, int]]] = {}
         for c in found:
@@ -241,7 +245,7 @@ class PersonCaseRecognizer(EntityRecognizer):
                 view[a - ls : b - ls] = new
             views.append("".join(view))
         nlp = engine.nlp["en"]
-        out: list[Any] = [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b in _speaking_handles(text)]
+        out: list[Any] = direct + [RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b in _speaking_handles(text)]
         for ls, doc in zip(starts, nlp.pipe(views), strict=True):
             persons = {(ls + e.start_char, ls + e.end_char) for e in doc.ents if e.label_ == "PERSON"}
             out.extend(RecognizerResult("PERSON", a, b, CASE_SCORE) for a, b, _, e in lines[ls] if (a, e) in persons)
@@ -257,6 +261,14 @@ _INVERTED = re.compile(
 )
 
 
+def _given_after_surname(seg: str) -> bool:
+    """"Morel, Lucas": the part after the comma opens with a given name, and neither it nor the
+    surname is an English verb, adjective or adverb ("Young, Will" is left to the model)."""
+    sur, given = (part.split() for part in seg.split(",", 1))
+    words = [w.lower() for w in (*sur, given[0])]
+    return given_name_class(words[-1]) >= 1 and not any(w in english_non_nouns() for w in words)
+
+
 def _inverted(text: str) -> list[tuple[int, int, str, int]]:
     """Surname-first names filling a slot, rewritten in the order the model reads ("Lucas Morel")."""
     out = []
@@ -266,8 +278,8 @@ def _inverted(text: str) -> list[tuple[int, int, str, int]]:
         # (a table cell before this one is no key: "| Allard et Fils | Garnier, Thibault |")
         if key.endswith(":") and key.rstrip(" \t:").endswith("s"):
             continue  # a plural key lists people ("Interviewers: Ana Ruiz, Ben"), no name is inverted
-        if " " in sur:
-            continue
+        if " " in sur or given.lower() in country_names():
+            continue  # "Lyon, France": a place and its country
         words = f"{sur} {given}".split()
         if not all(w[:1].isupper() and token_ok_for_name(w) and not is_legal_form(w) for w in words):
             continue

@@ -64,8 +64,20 @@ _SITE_NOUNS = frozenset(
         "university",
     }
 )
+_WORD_BEFORE = re.compile(r"(\S+)[ \t]+$")
 _NEXT_WORD = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)")
 _PHRASE = re.compile(rf"(?<![\w'’.@/-])(?=({_NAME_PHRASE})(?![\w'’@/-]|\.\w))")
+
+
+def _street_before(text: str, a: int) -> bool:
+    """A street word before the phrase, particles skipped: a street named after a person ("avenue
+    Suzanne Leclercq", "rue de Marie Curie", "Calle Juan Pérez")."""
+    while m := _WORD_BEFORE.search(text, max(0, a - 30), a):
+        word = core(m.group(1)).lower()
+        if word not in particles():
+            return word in words("street_words") or word.rstrip(".") in words("street_words")
+        a = m.start()
+    return False
 
 
 def _names_a_thing(word: str) -> bool:
@@ -102,7 +114,7 @@ class GivenNameRecognizer(EntityRecognizer):
                 continue
             if not looks_like_name(seg) or has_domain_word(seg) or inside_non_person(text, a, b, orgs):
                 continue
-            if _PLACE_BEFORE.search(text[max(0, a - 12) : a]):
+            if _PLACE_BEFORE.search(text[max(0, a - 12) : a]) or _street_before(text, a):
                 continue
             if (nxt := _NEXT_WORD.match(text, b)) and _names_a_thing(nxt.group(1)):
                 continue
