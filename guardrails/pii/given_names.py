@@ -110,3 +110,30 @@ def country_names() -> frozenset[str]:
     from babel import Locale
 
     return frozenset(name.lower() for name in Locale.parse("en").territories.values())
+
+
+_STOP_WORD_LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "nb", "fi", "cs", "ro")
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """Function words of the languages served (spaCy's lists): "than", "these", "alle", "ella" are
+    given names in the dictionary too, and in lower-case prose they are the function words."""
+    import importlib
+
+    out: set[str] = set()
+    for lang in _STOP_WORD_LANGUAGES:
+        out.update(importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS)
+    return frozenset(w.lower() for w in out)
+
+
+def is_inflected_english(word: str) -> bool:
+    """``word`` is an English verb's "-ing" or "-ed" form ("having", "planned", "used")."""
+    low = word.lower()
+    for suffix in ("ing", "ed"):
+        if low.endswith(suffix) and len(low) > len(suffix) + 2:
+            stem = low[: -len(suffix)]
+            forms = {stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2] else stem}
+            if any(is_english_word(f) for f in forms):
+                return True
+    return False

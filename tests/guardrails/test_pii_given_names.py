@@ -161,3 +161,34 @@ def test_no_given_name_phrase_after_a_street_word(detector: PiiDetector, text: s
 
     artifacts = detector.analyzer.nlp_engine.process_text(text, "en")
     assert GivenNameRecognizer().analyze(text, ["PERSON"], artifacts) == []
+
+
+# -- names in lower case --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("marcelo belda was the strongest candidate on the case study.", "marcelo belda"),
+        ("Ticket reassigned; ping agnieszka wróblewska when the export finishes.", "agnieszka wróblewska"),
+    ],
+)
+def test_a_lower_case_name_opened_by_a_given_name_is_a_person(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name, "PERSON")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # "than" is a given name in the dictionary and a function word; "having" an English verb form
+        "rather than having to restart the service, reload the configuration.",
+        "the analysis ran over these reports and alle ordini.",
+        # a two-letter second word is no surname
+        "the maria db cluster runs on three nodes.",
+    ],
+)
+def test_lower_case_prose_holds_no_name(detector: PiiDetector, text: str) -> None:
+    from guardrails.pii.recognizers.person_case import _lower_given_names
+
+    assert _lower_given_names(text) == []
+    assert not any(s.entity_type == "PERSON" for s in detector.detect(text))
