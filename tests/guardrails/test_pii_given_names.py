@@ -115,6 +115,8 @@ def test_a_single_common_given_name_is_a_person(detector: PiiDetector, text: str
         # a month in another language that is a given name too
         ("Die Migration beginnt im Mai.", "Mai"),
         ("Der Vertrag endet am 3. Juni, Abnahme im Mai.", "Mai"),
+        # a country that is a given name too
+        ("Offices: Jordan", "Jordan"),
     ],
 )
 def test_a_single_given_name_in_a_firm_or_a_date_is_no_person(detector: PiiDetector, text: str, word: str) -> None:
