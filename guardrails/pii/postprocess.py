@@ -383,9 +383,10 @@ def filter_persons(
     entity (unless a cue introduced them), spans found in the context terms (the corpus's titles and
     headings, the configured allow-list), and, unless a cue introduced them, phrases whose words the
     text also writes in lower case or that consist of heading words, instruction steps ("Click
-    Save") and UI labels after an instruction verb; finally single words that neither follow a cue
-    nor repeat a full name of the same text. A form field's value in capitals (``form_spans``) is
-    judged by its title-case reading ("O'SULLIVAN" as "O'Sullivan").
+    Save") and UI labels after an instruction verb; finally single words that neither follow a cue,
+    repeat a full name of the same text nor are a common given name (``_common_given_name``). A form
+    field's value in capitals (``form_spans``) is judged by its title-case reading ("O'SULLIVAN" as
+    "O'Sullivan").
     """
     from guardrails.pii.recognizers.person import preceded_by_cue
 
@@ -462,7 +463,6 @@ def filter_persons(
         if n >= 2 or cued or core(text[s.start : s.end]) in full_names or _common_given_name(text, s.start, s.end):
             out.append(s)
     return out
-
 
 
 # A single word the model reads as a person, with no cue, is kept when it is a common given name:
