@@ -105,11 +105,17 @@ def calendar_words() -> frozenset[str]:
 
 @cache
 def country_names() -> frozenset[str]:
-    """Countries and regions by their English names (Babel's CLDR data), lower case: several are given
-    names too ("Georgia", "Jordan", "India"), and beside a place they name the place."""
+    """Countries and regions by their English names (Babel's CLDR data), lower case, each part of a
+    compound name too ("Hong Kong" of "Hong Kong SAR China", "Trinidad" of "Trinidad & Tobago"):
+    several are given names ("Georgia", "Jordan", "Hong"), and beside a place they name the place."""
     from babel import Locale
 
-    return frozenset(name.lower() for name in Locale.parse("en").territories.values())
+    out: set[str] = set()
+    for name in Locale.parse("en").territories.values():
+        low = name.lower()
+        out.add(low)
+        out.update(part.strip() for part in re.split(r"\s+sar\s+|\s*[(&,]\s*|\)", low) if part.strip())
+    return frozenset(out)
 
 
 _STOP_WORD_LANGUAGES = ("en", "de", "fr", "nl", "es", "it", "pt", "pl", "sv", "da", "nb", "fi", "cs", "ro")

@@ -194,3 +194,23 @@ def test_lower_case_prose_holds_no_name(detector: PiiDetector, text: str) -> Non
 
     assert _lower_given_names(text) == []
     assert not any(s.entity_type == "PERSON" for s in detector.detect(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a place whose first word is a given name somewhere
+        "The offer is not made under the Companies Ordinance (Cap.32, Laws of Hong Kong), or to the public.",
+        "Our office in Kowloon, Hong Kong handles the orders.",
+        # the end of a longer title-case run: a trade mark's owner, a list of cities
+        "The Galaxy Trade Marks Telnet acknowledges are listed in schedule 2.",
+        "Offices: Texas Dallas Austin Houston San Antonio Utah Salt Lake City.",
+        # a region before its country
+        "The plant is in Tou-Liu City, Yun-Lin Hsien, Taiwan, R.O.C. today.",
+    ],
+)
+def test_no_given_name_phrase_in_a_place_or_a_longer_name(detector: PiiDetector, text: str) -> None:
+    from guardrails.pii.recognizers.person_given import GivenNameRecognizer
+
+    artifacts = detector.analyzer.nlp_engine.process_text(text, "en")
+    assert GivenNameRecognizer().analyze(text, ["PERSON"], artifacts) == []

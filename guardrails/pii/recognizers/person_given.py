@@ -13,7 +13,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from guardrails.pii.given_names import english_non_nouns, given_name_class, is_english_word
+from guardrails.pii.given_names import country_names, english_non_nouns, given_name_class, is_english_word
 from guardrails.pii.lexicon import particles, words
 from guardrails.pii.names import core, has_domain_word, is_org_token, looks_like_name
 from guardrails.pii.recognizers.person import (
@@ -64,9 +64,25 @@ _SITE_NOUNS = frozenset(
         "university",
     }
 )
+_COUNTRY_AFTER = re.compile(r",[ \t]*([A-Z][\w'’-]*(?:[ \t]+[A-Z][\w'’-]*)?)")
 _WORD_BEFORE = re.compile(r"(\S+)[ \t]+$")
 _NEXT_WORD = re.compile(r"[ \t]+([^\W\d_][\w'’-]*)")
 _PHRASE = re.compile(rf"(?<![\w'’.@/-])(?=({_NAME_PHRASE})(?![\w'’@/-]|\.\w))")
+
+
+_CAPITALISED_BEFORE = re.compile(r"(?<![\w'’-])([A-Z][\w'’-]*)[ \t]+$")
+_CLAUSE_START = re.compile(r"(?:^|[\n.!?:;,(\[\"“|>*•-])[ \t]*$")
+
+
+def _inside_capitalised_run(text: str, a: int) -> bool:
+    """A capitalised word stands right before the phrase, itself inside the sentence: the phrase ends a
+    longer title-case run ("Galaxy Trade Marks Telnet", "Dallas Austin Houston San Antonio"), a name of
+    something or a list of places. A word opening its line or sentence ("Contact", "Dear") is left to
+    the other filters."""
+    m = _CAPITALISED_BEFORE.search(text, max(0, a - 40), a)
+    if not m:
+        return False
+    return not _CLAUSE_START.search(text, max(0, m.start() - 3), m.start()) and m.start() > 0
 
 
 def _street_before(text: str, a: int) -> bool:
@@ -108,7 +124,9 @@ class GivenNameRecognizer(EntityRecognizer):
             toks = [re.sub(r"['’]s$", "", core(t).lower()) for t in seg.split()]
             if len(toks) < 2 or given_name_class(toks[0]) < self.min_class or toks[0] in english_non_nouns():
                 continue
-            if any(is_english_word(t) for t in toks[1:] if t not in particles()):
+            if any(is_english_word(t) for t in toks[1:] if t not in particles()) or " ".join(toks) in country_names():
+                continue
+            if _inside_capitalised_run(text, a):
                 continue
             if any(t in words("street_words") for t in toks) or _NUMBER_BEFORE.search(text[max(0, a - 12) : a]):
                 continue
@@ -118,6 +136,8 @@ class GivenNameRecognizer(EntityRecognizer):
                 continue
             if (nxt := _NEXT_WORD.match(text, b)) and _names_a_thing(nxt.group(1)):
                 continue
+            if (land := _COUNTRY_AFTER.match(text, b)) and land.group(1).lower() in country_names():
+                continue  # "Tou-Liu City, Yun-Lin Hsien, Taiwan": a region before its country
             out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
             taken_until = b
         return out
