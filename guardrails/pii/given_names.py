@@ -1,7 +1,11 @@
 """Given names of many countries and how common each is, from gender-guesser's name dictionary
 (Jörg Michael's ``nam_dict.txt``: about 48,000 given names of 54 countries, each with a frequency
 class per country). A general list: it knows no corpus, and a name's class is what separates a
-common given name ("Gregory") from a word that is a rare one somewhere ("Red", "Dell")."""
+common given name ("Gregory") from a word that is a rare one somewhere ("Red", "Dell").
+
+Beside it, the general vocabularies that say a word is no given name where it stands: English words
+(WordNet's lemmas in the spaCy model), months and weekdays, countries (Babel's CLDR data) and the stop
+words of the languages served."""
 
 from __future__ import annotations
 
@@ -75,12 +79,17 @@ def english_non_nouns() -> frozenset[str]:
     return index["verb"] | index["adj"] | index["adv"]
 
 
+@cache
+def _english_words() -> frozenset[str]:
+    return frozenset().union(*_english_index().values())
+
+
 def is_english_word(word: str) -> bool:
     """``word`` (any case, a plural too) is an English lemma of WordNet: a common word ("Rollouts",
     "Compiler") or a famous person's or place's name ("Stanley", "Artois"), not a rare surname."""
     low = word.lower()
-    forms = {low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low}
-    return any(f in table for f in forms for table in _english_index().values())
+    lemmas = _english_words()
+    return low in lemmas or (low.endswith("s") and (low[:-1] in lemmas or (low.endswith("es") and low[:-2] in lemmas)))
 
 
 # Languages whose month and weekday names are known (Babel's CLDR data): those the PII rules serve.

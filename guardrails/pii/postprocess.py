@@ -439,6 +439,8 @@ def filter_persons(
                            view[max(0, s.start - 40) : s.start])  # fmt: skip
         if any(m and (is_legal_form(m.group(1)) or m.group(1).startswith("&")) for m in (after, before)):
             continue  # "Stroh GmbH & Co.", "Fundacja Nowak": an organisation named after people
+        if _INITIALS_FORM_AFTER.match(view, s.end):
+            continue  # "Walter e.G.", "Hoffmann e.K.": a legal form written as initials (not "e.g.")
         owner = seg.endswith(("'s", "’s", "'", "’"))  # "Mr Daniel Osei's team": the team is his
         if after and not owner and not after.group(1).startswith("(") and is_org_token(after.group(1)):
             continue  # "Keer Group", "Nowak Logistics": the name of an organisation
@@ -476,7 +478,6 @@ SINGLE_GIVEN_NAME_CLASS = 5
 _LIST_JOIN = r"(?:,[ \t]*|[ \t]+(?:and|und|et|en|y|i|e|&)[ \t]+)"
 _IN_BARE_LIST_BEFORE = re.compile(rf"(?<![\w'’-])([A-Z][\w'’-]*){_LIST_JOIN}$")
 _IN_BARE_LIST_AFTER = re.compile(rf"{_LIST_JOIN}([A-Z][\w'’-]*)(?![\w'’-]|[ \t]+[A-Z])")
-_LEGAL_AFTER = re.compile(r"[ \t]+(\S+)")
 # Initials before the word make it a surname ("J.P. Morgan"), judged with them or not at all.
 _INITIAL_BEFORE = re.compile(r"\b[A-Z]\.[ \t]*$")
 # A legal form written as two initials ("Walter e.G.", "Hoffmann e.K."): German and Austrian firms.
@@ -492,15 +493,12 @@ def _given(word: str) -> bool:
 
 
 def _common_given_name(text: str, a: int, b: int) -> bool:
-    """``text[a:b]``, one word, is a common given name standing for a person: not a partner in a
-    firm's name of bare surnames and not followed by a legal form."""
+    """``text[a:b]``, one word, is a common given name standing for a person: not a surname after
+    initials nor a partner in a firm's name of bare surnames (a legal form after it was checked before)."""
     if not _given(core(text[a:b])) or _INITIAL_BEFORE.search(text, max(0, a - 6), a):
         return False
-    for m in (_IN_BARE_LIST_BEFORE.search(text[max(0, a - 40) : a]), _IN_BARE_LIST_AFTER.match(text, b)):
-        if m and not _given(m.group(1)):
-            return False
-    after = _LEGAL_AFTER.match(text, b)
-    return not (after and is_legal_form(after.group(1))) and not _INITIALS_FORM_AFTER.match(text, b)
+    return not any(m and not _given(m.group(1))
+                   for m in (_IN_BARE_LIST_BEFORE.search(text[max(0, a - 40) : a]), _IN_BARE_LIST_AFTER.match(text, b)))
 
 
 _HANDLE = re.compile(HANDLE_SHAPE)

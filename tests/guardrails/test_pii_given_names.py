@@ -214,3 +214,10 @@ def test_no_given_name_phrase_in_a_place_or_a_longer_name(detector: PiiDetector,
 
     artifacts = detector.analyzer.nlp_engine.process_text(text, "en")
     assert GivenNameRecognizer().analyze(text, ["PERSON"], artifacts) == []
+
+
+def test_a_legal_form_written_as_initials_makes_a_firm_of_any_name(detector: PiiDetector) -> None:
+    # the check stands in the shared person filter: a full name before "e.G." is a cooperative too
+    assert not _flagged(detector, "The spare parts come from Jens Petersen e.G. every month.", "Jens Petersen")
+    # "e.g." (for example) is no legal form
+    assert _covered(detector, "Ask Anna Hoffmann e.g. about the key rotation.", "Anna Hoffmann", "PERSON")
