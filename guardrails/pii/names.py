@@ -6,7 +6,7 @@ Python's ``re`` has no ``\\p{Lu}``: capitalisation is checked in Python so non-A
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 
 from guardrails.pii.lexicon import domain_words, not_names, org_words, particles, words
@@ -196,3 +196,20 @@ def title_view(seg: str) -> str:
     view = _CAPS_WORD.sub(fix, seg)
     view = re.sub(r"(?<=[^\W\d_])/(?=[^\W\d_])", " ", view)
     return view if len(view) == len(seg) else seg
+
+
+# A word inside a bare list of capitalised words is one partner of a firm's name ("Hughes, Thomas and
+# Hudson") unless its neighbours are given names too ("Erik, Amy and Donald").
+_CONJUNCTION = r"[ \t]+(?:and|und|et|en|y|i|e|&)[ \t]+"
+_LIST_JOIN = rf"(?:,[ \t]*|{_CONJUNCTION})"
+_IN_BARE_LIST_BEFORE = re.compile(rf"(?<![\w'’-])([A-Z][\w'’-]*){_LIST_JOIN}$")
+_AFTER_CONJUNCTION = re.compile(rf"(?<![\w'’-])([A-Z][\w'’-]*){_CONJUNCTION}$")
+_IN_BARE_LIST_AFTER = re.compile(rf"{_LIST_JOIN}([A-Z][\w'’-]*)(?![\w'’-]|[ \t]+[A-Z])")
+
+
+def in_bare_name_list(text: str, a: int, b: int, is_given: Callable[[str], bool], comma_before: bool = True) -> bool:
+    """``text[a:b]``, one word, stands in a list of bare capitalised words of which a neighbour is no
+    given name: a partner in a firm named after its founders. ``comma_before=False``: a word after
+    "Surname, " alone is no partner but an inverted name ("Field, Carolyn")."""
+    before = (_IN_BARE_LIST_BEFORE if comma_before else _AFTER_CONJUNCTION).search(text[max(0, a - 40) : a])
+    return any(m and not is_given(m.group(1)) for m in (before, _IN_BARE_LIST_AFTER.match(text, b)))

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from guardrails.pii.entities import VALIDATED_TYPES, priority
-from guardrails.pii.given_names import calendar_words, country_names, english_non_nouns, given_name_class
+from guardrails.pii.given_names import common_given_name
 from guardrails.pii.lexicon import instruction_verbs, particles, words
 from guardrails.pii.literal import phrase_occurrences, word_occurrences
 from guardrails.pii.names import (
@@ -17,6 +17,7 @@ from guardrails.pii.names import (
     WORD,
     WORD_RE,
     core,
+    in_bare_name_list,
     is_cap,
     is_legal_form,
     is_org_token,
@@ -467,38 +468,20 @@ def filter_persons(
     return out
 
 
-# A single word the model reads as a person, with no cue, is kept when it is a common given name:
-# frequency class (gender-guesser's 1..13) at least this. Chosen on the dev halves (business families,
-# presidio_synth): without the rule / 7 / 5 / 3, dev2 recall .9412 / .9535 / .9562 / .9590, dev3 .9519 /
-# .9548 / .9548 / .9548, presidio_synth .7931 / .8011 / .8131 / .8131, hard negatives flagged 3 / 4 / 4 /
-# 11 (5 the most recall for one more: a firm named "Denis"); no new span on the docs guides or demo corpus.
-SINGLE_GIVEN_NAME_CLASS = 5
-# A word inside a bare list of capitalised words is one partner of a firm's name ("Hughes, Thomas and
-# Hudson") unless its neighbours are given names too ("Erik, Amy and Donald").
-_LIST_JOIN = r"(?:,[ \t]*|[ \t]+(?:and|und|et|en|y|i|e|&)[ \t]+)"
-_IN_BARE_LIST_BEFORE = re.compile(rf"(?<![\w'’-])([A-Z][\w'’-]*){_LIST_JOIN}$")
-_IN_BARE_LIST_AFTER = re.compile(rf"{_LIST_JOIN}([A-Z][\w'’-]*)(?![\w'’-]|[ \t]+[A-Z])")
 # Initials before the word make it a surname ("J.P. Morgan"), judged with them or not at all.
 _INITIAL_BEFORE = re.compile(r"\b[A-Z]\.[ \t]*$")
 # A legal form written as two initials ("Walter e.G.", "Hoffmann e.K."): German and Austrian firms.
 _INITIALS_FORM_AFTER = re.compile(r"[ \t]+[a-z]\.[ \t]?[A-Z]\.")
 
 
-def _given(word: str) -> bool:
-    """A common given name that is no English verb, adjective or adverb ("Will", "Frank") and no
-    month, weekday ("Mai", "April") or country ("Georgia")."""
-    low = word.lower()
-    return (given_name_class(word) >= SINGLE_GIVEN_NAME_CLASS and low not in english_non_nouns()
-            and low not in calendar_words() and low not in country_names())  # fmt: skip
-
-
+# A single word the model reads as a person, with no cue, is kept when it is a common given name
+# (``given_names.common_given_name``, its class floor chosen on the dev halves).
 def _common_given_name(text: str, a: int, b: int) -> bool:
     """``text[a:b]``, one word, is a common given name standing for a person: not a surname after
     initials nor a partner in a firm's name of bare surnames (a legal form after it was checked before)."""
-    if not _given(core(text[a:b])) or _INITIAL_BEFORE.search(text, max(0, a - 6), a):
+    if not common_given_name(core(text[a:b])) or _INITIAL_BEFORE.search(text, max(0, a - 6), a):
         return False
-    return not any(m and not _given(m.group(1))
-                   for m in (_IN_BARE_LIST_BEFORE.search(text[max(0, a - 40) : a]), _IN_BARE_LIST_AFTER.match(text, b)))
+    return not in_bare_name_list(text, a, b, common_given_name)
 
 
 _HANDLE = re.compile(HANDLE_SHAPE)

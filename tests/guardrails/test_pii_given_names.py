@@ -123,6 +123,56 @@ def test_a_single_given_name_in_a_firm_or_a_date_is_no_person(detector: PiiDetec
     assert not _flagged(detector, text, word, "PERSON")
 
 
+# -- one common given name the model does not read as a person (``SingleGivenNameRecognizer``) ---------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Follow-ups: load testing (Rajesh), alert tuning (Helen), runbook update in the wiki.", "Rajesh"),
+        ("The second interview was held with Valeria and the hiring manager.", "Valeria"),
+        ("AOB: Ewa to share the dial-in before the call.", "Ewa"),
+        ("Send the minutes to Priya and the steering group.", "Priya"),
+    ],
+)
+def test_a_common_given_name_inside_a_sentence_is_a_person(detector: PiiDetector, text: str, name: str) -> None:
+    assert _covered(detector, text, name, "PERSON")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a sentence's subject may be a firm or product named like a person
+        "Valeria provides the integration middleware for the rollout.",
+        # a partner in a firm named by its founders
+        "We paid the invoice to Kalita, Valeria and Virk last week.",
+        # a house number or a street word before it: a street
+        "Deliveries go to 14 Valeria before noon.",
+        "The office moved to rue Valeria in the spring.",
+        # part of a longer capitalised name
+        "The release adds Valeria Portal to the catalogue.",
+        "The Valeria Consulting team reviews the budget.",
+        # an English word, a month
+        "The Rose Garden venue hosts the partner summit.",
+        "The shipment leaves on the first Monday of April as planned.",
+    ],
+)
+def test_the_single_given_name_recognizer_skips_streets_firms_and_words(text: str) -> None:
+    """Read on the recognizer's own output: each case is one of its vetoes (the filters after it
+    might drop some of them for other reasons)."""
+    from guardrails.pii.recognizers.person_given import SingleGivenNameRecognizer
+
+    assert SingleGivenNameRecognizer().analyze(text, ["PERSON"], None) == []
+
+
+def test_the_single_given_name_recognizer_finds_a_name_its_vetoes_spare() -> None:
+    from guardrails.pii.recognizers.person_given import SingleGivenNameRecognizer
+
+    text = "The invoice was approved by Valeria after the review."
+    found = SingleGivenNameRecognizer().analyze(text, ["PERSON"], None)
+    assert [text[r.start : r.end] for r in found] == ["Valeria"]
+
+
 def test_calendar_words_cover_the_languages_served() -> None:
     from guardrails.pii.given_names import calendar_words
 

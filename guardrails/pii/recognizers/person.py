@@ -28,7 +28,8 @@ from guardrails.pii.names import (
 CUE_RECOGNIZERS = frozenset({"PersonCueRecognizer", "NameBeforeContactRecognizer", "PersonContextRecognizer",
                              "PersonRecordRecognizer", "PersonLayoutRecognizer",
                              "PersonMentionRecognizer", "PersonColumnRecognizer", "PersonFormRecognizer",
-                             "PersonCaseRecognizer", "TravelRecordRecognizer", "GivenNameRecognizer"})  # fmt: skip
+                             "PersonCaseRecognizer", "TravelRecordRecognizer", "GivenNameRecognizer",
+                             "SingleGivenNameRecognizer"})  # fmt: skip
 # Its names may be written in capitals: the filters read them in title case.
 FORM_RECOGNIZER = "PersonFormRecognizer"
 # Recognizers whose names may be written in capitals or lower case: the filters read them in title case.
@@ -36,7 +37,8 @@ RECASED_RECOGNIZERS = frozenset({FORM_RECOGNIZER, "PersonCaseRecognizer", "Trave
 # Cue recognizers whose results count as weak cues whatever their score: the text's common words and
 # headings still veto them.
 WEAK_CUE_RECOGNIZERS = frozenset({"PersonContextRecognizer", "PersonLayoutRecognizer", "PersonMentionRecognizer",
-                                  "PersonColumnRecognizer", "PersonCaseRecognizer", "GivenNameRecognizer"})
+                                  "PersonColumnRecognizer", "PersonCaseRecognizer", "GivenNameRecognizer",
+                                  "SingleGivenNameRecognizer"})
 # A weak cue's score (a greeting or preposition, a clause's subject): below 0.5, so the filters read it as
 # weak, and below spaCy's PERSON, so where the model reads the same word the cue adds nothing. Scored
 # above the model, these cues kept six more dev names but, on the held-back half, found no name and
@@ -976,10 +978,11 @@ def person_recognizers() -> list[Any]:
     from guardrails.pii.recognizers.person_case import PersonCaseRecognizer
     from guardrails.pii.recognizers.person_columns import PersonColumnRecognizer
     from guardrails.pii.recognizers.person_forms import PersonFormRecognizer
-    from guardrails.pii.recognizers.person_given import GivenNameRecognizer
+    from guardrails.pii.recognizers.person_given import GivenNameRecognizer, SingleGivenNameRecognizer
     from guardrails.pii.recognizers.person_mentions import PersonMentionRecognizer
 
     return [LineSpacyRecognizer(supported_entities=["PERSON", "LOCATION"]), PersonCueRecognizer(),
             NameBeforeContactRecognizer(), PersonContextRecognizer(), PersonRecordRecognizer(),
             PersonLayoutRecognizer(), PersonMentionRecognizer(), PersonColumnRecognizer(),
-            PersonFormRecognizer(), PersonCaseRecognizer(), GivenNameRecognizer()]  # fmt: skip
+            PersonFormRecognizer(), PersonCaseRecognizer(), GivenNameRecognizer(),
+            SingleGivenNameRecognizer()]  # fmt: skip

@@ -1,6 +1,7 @@
-"""Full names known by their given name: two or three capitalised words whose first is a common
-given name of some country ("Gregory Delgado", "Morena Almagro", "Olivier-Paul Garnier"), with no
-cue around them. The model misses many such names in running text, more so outside English.
+"""Names known by their given name, with no cue around them: two or three capitalised words whose
+first is a given name of some country ("Gregory Delgado", "Morena Almagro", "Olivier-Paul Garnier"),
+or one common given name inside a sentence ("alert tuning (Helen)", "claim by Margaud"). The model
+misses many such names in running text, more so outside English.
 
 A weak cue (``WEAK_CUE_RECOGNIZERS``): the text's common words and the corpus's headings still veto
 it, and a name inside an organisation or place entity the model found is left alone.
@@ -13,9 +14,17 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from guardrails.pii.given_names import country_names, english_non_nouns, given_name_class, is_english_word
+from guardrails.pii.given_names import (
+    calendar_words,
+    common_given_name,
+    country_names,
+    english_non_nouns,
+    given_name_class,
+    is_english_word,
+    stop_words,
+)
 from guardrails.pii.lexicon import particles, words
-from guardrails.pii.names import core, has_domain_word, is_org_token, looks_like_name
+from guardrails.pii.names import core, has_domain_word, in_bare_name_list, is_org_token, looks_like_name
 from guardrails.pii.recognizers.person import (
     _NAME_PHRASE,
     _PLACE_BEFORE,
@@ -140,4 +149,62 @@ class GivenNameRecognizer(EntityRecognizer):
                 continue  # "Tou-Liu City, Yun-Lin Hsien, Taiwan": a region before its country
             out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
             taken_until = b
+        return out
+
+
+# One capitalised word, letters and apostrophes, perhaps hyphenated ("Jean-Luc"); no initial, handle,
+# path or file name.
+_SINGLE_WORD = re.compile(r"(?<![\w'’.@/#-])([^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)?)(?![\w'’@/-]|\.\w)")
+_CAPITALISED_AFTER = re.compile(r"[ \t]+[A-Z]")
+# Where a sentence or line starts: a capitalised word there may be any word ("Florence offers ...").
+_SENTENCE_START = re.compile(r"(?:^|[\n.!?])[ \t\"“*•-]*$")
+
+
+def _any_given_name(word: str) -> bool:
+    return given_name_class(word) > 0
+
+
+def _title_cased(word: str) -> bool:
+    return all(p[:1].isupper() and (p[1:].islower() or len(p) == 1) for p in word.split("-"))
+
+
+class SingleGivenNameRecognizer(EntityRecognizer):
+    """One common given name inside a sentence stands for a person ("Recommend Florence for the role").
+
+    Only a word that is nothing else: no English word at all (nouns included: "Rose", "Job"), no month,
+    weekday, country or stop word, no word of a longer capitalised run (a phrase is
+    ``GivenNameRecognizer``'s), not at a sentence's start, where firms and products are subjects
+    ("Denis provides the middleware"), nor a partner in a firm's name ("Kalita, Subramaniam and Virk").
+    """
+
+    def __init__(self) -> None:
+        super().__init__(supported_entities=["PERSON"], name="SingleGivenNameRecognizer", supported_language="en")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+        out: list[Any] = []
+        orgs = _non_person_entities(nlp_artifacts)
+        for m in _SINGLE_WORD.finditer(text):
+            a, b = m.span(1)
+            word = m.group(1)
+            if not _title_cased(word) or not common_given_name(word):
+                continue
+            low = word.lower()
+            if is_english_word(low) or low in stop_words() or low in calendar_words() or low in country_names():
+                continue
+            if _inside_capitalised_run(text, a) or _CAPITALISED_AFTER.match(text, b):
+                continue
+            if _SENTENCE_START.search(text, max(0, a - 4), a):
+                continue
+            if _NUMBER_BEFORE.search(text[max(0, a - 12) : a]) or _PLACE_BEFORE.search(text[max(0, a - 12) : a]):
+                continue
+            if _street_before(text, a) or in_bare_name_list(text, a, b, _any_given_name, comma_before=False):
+                continue
+            if (nxt := _NEXT_WORD.match(text, b)) and _names_a_thing(nxt.group(1)):
+                continue
+            if inside_non_person(text, a, b, orgs):
+                continue
+            out.append(RecognizerResult("PERSON", a, b, CONTEXT_SCORE))
         return out
