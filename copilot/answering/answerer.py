@@ -127,6 +127,20 @@ def _is_title_line(chunk_text: str, b: Block) -> bool:
             and not re.search(r"[.!?;:]\s", body))
 
 
+RUN_IN_HEADING_WORDS = 12
+
+
+def _is_run_in_heading(sentence: str) -> bool:
+    """A heading run into its paragraph ("7.3 Limitation of Liability.", "ARTICLE V INTELLECTUAL
+    PROPERTY"): a few words, each capitalised but the stop words. It names a topic and says nothing
+    of it, so it is never an answer on its own; it opens the sentence after it."""
+    found = re.findall(r"[^\W\d_][\w'’&-]*", sentence)
+    if not found or len(found) > RUN_IN_HEADING_WORDS or sentence.rstrip().endswith("?"):
+        return False
+    content = [w for w in found if w.lower() not in _text.stopwords()]
+    return bool(content) and all(w[0].isupper() for w in content)
+
+
 def _is_short_line(text: str, b: Block) -> bool:
     """A short unpunctuated line read as a heading ("The Helm CLI") that is not a marked heading
     ("# Limits"): right after a lead-in ending in ':' it is one of the items the lead-in announces."""
@@ -187,8 +201,14 @@ def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
     for b in blocks:
         if b.kind in ("heading", "table", "code") or _is_title_line(text, b):
             continue
+        head: int | None = None
         for s, e in _text.sentence_spans(text[b.start : b.end]):
             s, e = b.start + s, b.start + e
+            if _is_run_in_heading(text[s:e]):
+                head = s if head is None else head
+                continue
+            # A run-in heading ("7.3 Limitation of Liability.") opens the sentence after it.
+            s, head = (head, None) if head is not None else (s, None)
             pieces: list[tuple[int, int, UnitKind]] = []
             if e - s <= MAX_SENTENCE_CHARS:
                 pieces.append((s, e, "sentence"))

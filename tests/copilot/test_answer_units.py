@@ -93,6 +93,21 @@ def test_a_long_title_line_is_never_a_unit_but_the_text_under_it_is():
     assert any(t == "Effective date of the import contract 1 March 2026" for t, _ in units)
 
 
+def test_a_run_in_heading_opens_the_sentence_after_it_and_is_no_unit_alone():
+    text = ("ARTICLE 7 LIABILITY. 7.3 Limitation of Liability. Neither party is liable for indirect damages "
+            "arising from late deliveries. 7.4 Survival. This article survives the end of the order.\n\n"
+            "Service Credits.")
+    units = [u[2] for u in chunk_units(chunk("runin", text))]
+    assert "ARTICLE 7 LIABILITY. 7.3 Limitation of Liability. Neither party is liable for indirect damages " \
+           "arising from late deliveries." in units
+    assert "7.4 Survival. This article survives the end of the order." in units
+    # no heading stands alone, not even the one closing its paragraph
+    assert not any(u in ("7.3 Limitation of Liability.", "ARTICLE 7 LIABILITY.", "Service Credits.") for u in units)
+    # capitalised terms with a word in lower case make a sentence, not a heading
+    assert [u[2] for u in chunk_units(chunk("plain", "The Supplier pays the Fees on time."))] == [
+        "The Supplier pays the Fees on time."]
+
+
 def test_placeholder_text_is_never_a_unit():
     assert all("Insert customer name" not in u[2] for u in chunk_units(PLACEHOLDER))
 
