@@ -1,6 +1,6 @@
 """Names known by their given name, with no cue around them: two or three capitalised words whose
 first is a given name of some country ("Gregory Delgado", "Morena Almagro", "Olivier-Paul Garnier"),
-or one common given name inside a sentence ("alert tuning (Helen)", "claim by Margaud"). The model
+or one common given name inside a sentence ("alert tuning (Rajesh)", "held with Valeria"). The model
 misses many such names in running text, more so outside English.
 
 A weak cue (``WEAK_CUE_RECOGNIZERS``): the text's common words and the corpus's headings still veto
@@ -15,7 +15,6 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from guardrails.pii.given_names import (
-    calendar_words,
     common_given_name,
     country_names,
     english_non_nouns,
@@ -169,10 +168,10 @@ def _title_cased(word: str) -> bool:
 
 
 class SingleGivenNameRecognizer(EntityRecognizer):
-    """One common given name inside a sentence stands for a person ("Recommend Florence for the role").
+    """One common given name inside a sentence stands for a person ("approved by Valeria").
 
-    Only a word that is nothing else: no English word at all (nouns included: "Rose", "Job"), no month,
-    weekday, country or stop word, no word of a longer capitalised run (a phrase is
+    Only a word that is nothing else: no English word at all (nouns included: "Rose", "Job"; famous
+    namesakes too: "Florence", "Helen"), no month, weekday, country or stop word, no word of a longer capitalised run (a phrase is
     ``GivenNameRecognizer``'s), not at a sentence's start, where firms and products are subjects
     ("Denis provides the middleware"), nor a partner in a firm's name ("Kalita, Subramaniam and Virk").
     """
@@ -192,7 +191,7 @@ class SingleGivenNameRecognizer(EntityRecognizer):
             if not _title_cased(word) or not common_given_name(word):
                 continue
             low = word.lower()
-            if is_english_word(low) or low in stop_words() or low in calendar_words() or low in country_names():
+            if is_english_word(low) or low in stop_words():  # months and countries: common_given_name
                 continue
             if _inside_capitalised_run(text, a) or _CAPITALISED_AFTER.match(text, b):
                 continue
