@@ -73,27 +73,26 @@ AnswerFn = Callable[[EvalCase, list[Hit], Any, Gold], dict[str, Any]]  # case, h
 
 
 def make_answer_fn(services: Any) -> AnswerFn | None:
-    """Extractive answers from ``copilot/answering/answerer.py`` over each system's own hits, when it exists."""
+    """The service's answer to each case (``Answerer.answer``, as ``POST /v1/ask`` calls it): its own
+    spelling, query handling, retrieval and expansion, so the figures are those of the answers users
+    get. The system's hits are not read: answers are scored for the product's pipeline only."""
     try:
-        from copilot.answering.answerer import Answerer, evidence_question
+        from copilot.answering.answerer import Answerer
         from copilot.core.redact import ResponseRedactor, load_policy
     except ImportError:
         return None
     from guardrails.citations import citation_precision
 
     settings = services.settings
-    answerer = Answerer(services.retriever, services.embedder, settings)
+    answerer = Answerer(services.retriever, services.embedder, settings, scoper=services.scoper)
     policy = load_policy(getattr(settings, "redaction_policy_path", None))
 
     def embed(texts: list[str]):
         return services.embedder.encode(texts)
 
     def answer(case: EvalCase, hits: list[Hit], plan: Any, gold: Gold) -> dict[str, Any]:
-        chunks = [h.chunk for h in hits if h.chunk is not None][: settings.answer_top_k]
         redactor = ResponseRedactor(case.principal, policy, None)
-        # As the service does: a question that chose its scope by naming a document is judged as "this <kind>".
-        question = evidence_question(case.question, plan) if plan is not None else case.question
-        ans = answerer.extractive(question, case.principal, chunks, redactor, case.doc_scope is not None)
+        ans = answerer.answer(case.question, case.principal, redactor, doc_ids=case.doc_scope)
         row: dict[str, Any] = {"refused": bool(ans.refused), "confidence": round(float(ans.confidence), 4)}
         if not ans.refused and ans.citations:
             by_n = {c.n: c.snippet for c in ans.citations}
@@ -278,7 +277,8 @@ def section_markdown(name: str, res: dict[str, Any], ours: Sequence[str], baseli
     out += ["Systems:", *desc, ""]
     ans = [(n, s["summary"]) for n, s in systems.items() if "refusal" in s["summary"]]
     if ans:
-        out += ["Answer level (extractive answers from `copilot/answering/answerer.py` over that system's hits):", "",
+        out += ["Answer level (the service's own answers, `Answerer.answer` as `POST /v1/ask` calls it with the "
+                "configured retrieval, on the row of the product's system):", "",
                 table(["system", "refused unanswerable", "answered answerable", "refusal accuracy",
                        "answer F1", "contains short answer", "cites gold span", "citation precision",
                        "citation coverage"],
