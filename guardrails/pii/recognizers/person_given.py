@@ -171,9 +171,10 @@ class SingleGivenNameRecognizer(EntityRecognizer):
     """One common given name inside a sentence stands for a person ("approved by Valeria").
 
     Only a word that is nothing else: no English word at all (nouns included: "Rose", "Job"; famous
-    namesakes too: "Florence", "Helen"), no month, weekday, country or stop word, no word of a longer capitalised run (a phrase is
-    ``GivenNameRecognizer``'s), not at a sentence's start, where firms and products are subjects
-    ("Denis provides the middleware"), nor a partner in a firm's name ("Kalita, Subramaniam and Virk").
+    namesakes too: "Florence", "Helen"), no month, weekday, country or stop word, no word of a longer
+    capitalised run (a phrase is ``GivenNameRecognizer``'s), not at a sentence's start, where firms and
+    products are subjects ("Denis provides the middleware"), nor a partner in a firm's name ("Kalita,
+    Subramaniam and Virk").
     """
 
     def __init__(self) -> None:
