@@ -99,7 +99,9 @@ class Sentence:
     text: str  # whitespace-collapsed raw unit (may contain personal data; never leaves unredacted)
     embed_text: str  # the same with personal data masked: what the model sees
     kind: UnitKind = "sentence"
-    lead_end: int = 0  # lists: where the lead-in ends and the items begin
+    # lists: where the lead-in ends and the items begin; a sentence opened by a run-in heading: where
+    # the heading ends
+    lead_end: int = 0
 
 
 def _flat(chunk: Chunk, s: int, e: int) -> tuple[str, str]:
@@ -207,8 +209,8 @@ def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
             if _is_run_in_heading(text[s:e]):
                 head = s if head is None else head
                 continue
-            # A run-in heading ("7.3 Limitation of Liability.") opens the sentence after it.
-            s, head = (head, None) if head is not None else (s, None)
+            # A run-in heading ("7.3 Limitation of Liability.") opens the sentence after it, as its lead.
+            body, s, head = s, (head if head is not None else s), None
             pieces: list[tuple[int, int, UnitKind]] = []
             if e - s <= MAX_SENTENCE_CHARS:
                 pieces.append((s, e, "sentence"))
@@ -227,7 +229,7 @@ def chunk_units(chunk: Chunk) -> list[tuple[int, int, str, str, UnitKind, int]]:
                     continue  # a heading-like fragment is not an answer
                 if not is_factual(flat) or _PLACEHOLDER_RE.search(flat):
                     continue
-                out.append((ps, pe, flat, masked, kind, 0))
+                out.append((ps, pe, flat, masked, kind, body if ps < body else 0))
     if len(_UNIT_CACHE) > 50_000:
         _UNIT_CACHE.clear()
     _UNIT_CACHE[chunk.chunk_id] = (version, out)
@@ -790,7 +792,8 @@ class Answerer:
             for s, e, flat, masked, kind, lead_end in chunk_units(c):
                 if c.injection_flag and screen(flat).flagged:
                     continue
-                if kind != "list" and is_boilerplate(flat):
+                # Template text is recognised without the run-in heading a document put before it.
+                if kind != "list" and is_boilerplate(" ".join(c.text[lead_end or s : e].split())):
                     continue
                 out.append((Sentence(rank, c, s, e, flat, masked, kind, lead_end),
                             coverage(q_terms, q_nums, content_terms(flat), ctx_terms, weight, unseen)))

@@ -149,6 +149,18 @@ def test_text_repeated_across_documents_is_boilerplate(answerer):
     assert TEMPLATE not in ans.answer
 
 
+def test_template_text_after_a_run_in_heading_is_still_boilerplate(embedder, tmp_path):
+    store = LanceDBStore(tmp_path / "runin-bp")
+    docs = [chunk(f"t{i}", f"Order {i}\n\nTerms. {TEMPLATE} The customer in order {i} receives {i + 2} pallets "
+                  "per week.", doc=f"terms/{i}.md", title=f"Order {i}") for i in range(3)]
+    store.upsert(docs, np.asarray(embedder.encode([c.text for c in docs])))
+    answerer = Answerer(Retriever(store, embedder), embedder, Settings(), scoper=None)
+    # the heading opens the template sentence, which stays template text
+    assert any(u[2] == f"Terms. {TEMPLATE}" and u[5] > 0 for u in chunk_units(docs[1]))
+    ans = ask(answerer, "Which terms does the work under order 1 follow?")
+    assert TEMPLATE not in ans.answer
+
+
 def test_boilerplate_follows_writes_to_the_store(embedder, tmp_path):
     # The unchanged-store shortcut (data version) must not hide a write: a sentence becomes
     # template text once a third document repeats it, and stops being one when it is removed.
