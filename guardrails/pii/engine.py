@@ -11,6 +11,7 @@ from typing import Any
 
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
+from guardrails.pii.ner_focus import focused_docs, term_words
 from guardrails.pii.recognizers.contact import WEAK_PHONE_SCORE
 from guardrails.pii.recognizers.person import CUE_RECOGNIZERS, RECASED_RECOGNIZERS, WEAK_CUE_RECOGNIZERS
 from guardrails.pii.windowing import shift, windows
@@ -341,7 +342,8 @@ class PiiDetector:
     def detect_batch(
         self, texts: Sequence[str], batch_size: int = 32, contexts: Sequence[Iterable[str] | None] | None = None
     ) -> list[list[PiiSpan]]:
-        """Detect PII in many texts, running spaCy once over the batch (``nlp.pipe``).
+        """Detect PII in many texts, running spaCy once over the batch (``nlp.pipe``); its entity
+        model reads only the sentences that could hold a name (``guardrails.pii.ner_focus``).
 
         Texts longer than ``window_chars`` are cut into overlapping windows (spaCy refuses texts over
         its ``max_length``) and the windows' spans are mapped back and merged.
@@ -353,10 +355,12 @@ class PiiDetector:
         terms = [self._terms(contexts[i] if contexts is not None and i < len(contexts) else None)
                  for i in range(len(texts))]  # fmt: skip
         found: list[list[PiiSpan]] = [[] for _ in texts]
-        artifacts = self.analyzer.nlp_engine.process_batch(
-            [p for _, _, p in pieces], language=LANGUAGE, batch_size=batch_size
-        )
-        for (i, off, piece), (_, arts) in zip(pieces, artifacts, strict=True):
+        nlp_engine = self.analyzer.nlp_engine
+        words = [term_words(t) for t in terms]
+        docs = focused_docs(nlp_engine.nlp[LANGUAGE], [p for _, _, p in pieces], [words[i] for i, _, _ in pieces],
+                            batch_size=batch_size)  # fmt: skip
+        for (i, off, piece), doc in zip(pieces, docs, strict=True):
+            arts = nlp_engine._doc_to_nlp_artifact(doc, LANGUAGE)
             found[i].extend(shift(self._finish(piece, self._analyze(piece, arts), terms[i]), off))
         return [pp.merge_spans(f, t) if len(f) > 1 else f for f, t in zip(found, texts, strict=True)]
 
