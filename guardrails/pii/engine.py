@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from guardrails.pii import given_names
 from guardrails.pii import postprocess as pp
 from guardrails.pii.entities import PRESIDIO_TYPE_MAP, REDACTED_ENTITY_TYPES, our_type
 from guardrails.pii.ner_focus import focused_docs, term_words
@@ -209,6 +210,7 @@ def build_analyzer(lean: bool = True) -> Any:
     from guardrails.pii.recognizers import build_recognizers
 
     verify_spacy_model()
+    given_names.load()
     nlp_engine = NlpEngineProvider(nlp_configuration=nlp_configuration(True)).create_engine()
     nlp = nlp_engine.nlp[LANGUAGE]  # type: ignore[attr-defined]
     for name in SPACY_COMPONENTS_DISABLED:

@@ -168,3 +168,10 @@ def common_given_name(word: str) -> bool:
     low = word.lower()
     return (given_name_class(word) >= SINGLE_GIVEN_NAME_CLASS and low not in english_non_nouns()
             and low not in calendar_words() and low not in country_names())  # fmt: skip
+
+
+def load() -> None:
+    """Read every word list now: a serving process pays it at start-up, not in its first request
+    (the stop words of the supported languages alone take about two CPU seconds)."""
+    for f in (given_name_classes, _english_words, english_non_nouns, calendar_words, country_names, stop_words):
+        f()
