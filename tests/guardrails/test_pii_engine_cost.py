@@ -79,3 +79,15 @@ def test_lemmas_are_the_lower_forms_the_token_loop_gave(nlp: Any) -> None:
     doc = nlp("Jan de Vries MOVED to Amsterdam; Ünal ÖZTÜRK stayed.")
     assert [t.lemma_ for t in doc] == [t.lower_ for t in doc]
     assert np.all(doc.to_array(["LEMMA"]) != 0)
+
+
+def test_building_the_engine_reads_the_word_lists() -> None:
+    """A serving process pays for the word lists at start-up: the first request must not (the
+    stop words of the supported languages alone take about two CPU seconds)."""
+    from guardrails.pii import engine, given_names
+
+    given_names.stop_words.cache_clear()
+    given_names.given_name_classes.cache_clear()
+    engine.build_analyzer()
+    assert given_names.stop_words.cache_info().currsize == 1
+    assert given_names.given_name_classes.cache_info().currsize == 1
