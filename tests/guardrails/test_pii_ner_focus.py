@@ -115,3 +115,15 @@ def test_the_model_finds_in_read_sentences_what_it_finds_in_the_whole_text(detec
                  if seen[e.start_char : e.end_char] == text[e.start_char : e.end_char]]  # fmt: skip
         assert whole, text
         assert [(e.start_char, e.end_char, e.label_) for e in doc.ents] == whole
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\n  ", "...!!!", "Ok.\n", "会议记录。张伟负责。", "x" * 5000 + " Maria " + "y" * 5000,
+     "\n".join(["a."] * 300)],
+)
+def test_odd_text_keeps_its_length_and_newlines(text: str) -> None:
+    out = focus_text(text)
+    assert len(out) == len(text)
+    assert [i for i, c in enumerate(out) if c == "\n"] == [i for i, c in enumerate(text) if c == "\n"]
+    assert all(o == t or o == " " for o, t in zip(out, text, strict=True))
