@@ -85,11 +85,12 @@ def _english_words() -> frozenset[str]:
 
 
 def is_english_word(word: str) -> bool:
-    """``word`` (any case, a plural too) is an English lemma of WordNet: a common word ("Rollouts",
-    "Compiler") or a famous person's or place's name ("Stanley", "Artois"), not a rare surname."""
+    """``word`` (any case, a plural too) is an English lemma of WordNet: a common word ("Bridges",
+    "Compiler", "Policies") or a famous person's or place's name ("Stanley", "Artois"), not a rare surname."""
     low = word.lower()
     lemmas = _english_words()
-    return low in lemmas or (low.endswith("s") and (low[:-1] in lemmas or (low.endswith("es") and low[:-2] in lemmas)))
+    return low in lemmas or (low.endswith("s") and (low[:-1] in lemmas or (low.endswith("es") and low[:-2] in lemmas)
+                                                    or (low.endswith("ies") and low[:-3] + "y" in lemmas)))
 
 
 # Languages whose month and weekday names are known (Babel's CLDR data): those the PII rules serve.

@@ -23,6 +23,7 @@ from guardrails.pii.given_names import (
     is_inflected_english,
     stop_words,
 )
+from guardrails.pii.names import WORD_RE
 
 # Words kept on either side of a read sentence: more than the model's window of context
 # (spaCy's small English model sees four tokens each way).
@@ -31,7 +32,6 @@ MARGIN_WORDS = 6
 _BOUNDARY = re.compile(r"[.!?]+(?=\s)|\n")
 # An initial or a short capitalised abbreviation before a full stop ("J.", "Mr.", "Prof.").
 _ABBREVIATION = re.compile(r"(?<![\w.])(?:[^\W\d_]|[A-Z][a-z]{1,3})$")
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _SPACE_RUN = re.compile(r"\S+")
 _BLANK = re.compile(r"[^\n]")
 # After these a word is capitalised as the opening of a field, list item or bracket.
@@ -40,18 +40,12 @@ _OPENERS = frozenset(":;([{\"“‘'*•>|#-–—=")
 
 def term_words(terms: Iterable[str]) -> frozenset[str]:
     """Lower-case words of the document's own titles and headings (and configured allow-terms)."""
-    return frozenset(w.lower() for t in terms for w in _WORD.findall(t))
-
-
-def _common_word(word: str) -> bool:
-    low = word.lower()
-    return (low in stop_words() or is_english_word(word) or is_inflected_english(word)
-            or (low.endswith("ies") and is_english_word(low[:-3] + "y")))  # fmt: skip
+    return frozenset(w.lower() for t in terms for w in WORD_RE.findall(t))
 
 
 def may_hold_a_name(sentence: str, terms: frozenset[str] = frozenset()) -> bool:
     """``sentence`` has a capitalised word the model could read as a name, a place or a firm."""
-    for m in _WORD.finditer(sentence):
+    for m in WORD_RE.finditer(sentence):
         word = m.group()
         if not word[0].isupper():
             continue
@@ -64,7 +58,9 @@ def may_hold_a_name(sentence: str, terms: frozenset[str] = frozenset()) -> bool:
         # no common word ("Enter", "Returns", "The").
         before = sentence[: m.start()].rstrip()
         if not before or before[-1] in _OPENERS:
-            if word.lower() not in stop_words() and (common_given_name(word) or not _common_word(word)):
+            if word.lower() in stop_words():
+                continue
+            if common_given_name(word) or not (is_english_word(word) or is_inflected_english(word)):
                 return True
             continue
         return True

@@ -271,3 +271,12 @@ def test_a_legal_form_written_as_initials_makes_a_firm_of_any_name(detector: Pii
     assert not _flagged(detector, "The spare parts come from Jens Petersen e.G. every month.", "Jens Petersen")
     # "e.g." (for example) is no legal form
     assert _covered(detector, "Ask Anna Hoffmann e.g. about the key rotation.", "Anna Hoffmann", "PERSON")
+
+
+@pytest.mark.parametrize("word", ["Policies", "Specifies", "Compilers", "Boxes"])
+def test_a_plural_or_third_person_form_is_an_english_word(word: str) -> None:
+    assert is_english_word(word)
+
+
+def test_a_rare_surname_is_no_english_word() -> None:
+    assert not is_english_word("Kowalczyk")

@@ -35,6 +35,7 @@ def test_a_sentence_that_may_name_someone_is_read(sentence: str) -> None:
     [
         "Enter the value and save the form.",  # an opening common word
         "Returns the list of jobs.",  # an inflected one
+        "Specifies the target folder.",
         "Note: The job runs every night.",  # opening a field
         "- Select the target folder.",  # opening a list item
         "Set the API URL in the RBAC policy.",  # acronyms
