@@ -10,7 +10,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from guardrails.pii.lexicon import particles, words
-from guardrails.pii.recognizers.identifiers import RECORD_WORDS
+from guardrails.pii.recognizers.identifiers import RECORD_WORDS, holds_digits
 
 # Upper-case initial: a letter that is not a lower-case Latin letter (re has no \p{Lu}).
 _UP = r"(?![a-zß-öø-ÿāăąćĉċčďđēĕėęěĝğġģĥħĩīĭįıĵķĺļľŀłńņňŋōŏőœŕŗřśŝşšţťŧũūŭůűųŵŷźżž])[^\W\d_]"
@@ -303,7 +303,7 @@ class PostalAddressRecognizer(EntityRecognizer):
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
         # a UK postcode holds two digits ("Leeds LS1 4AP")
-        if sum(ch.isdigit() for ch in text) < 2:
+        if not holds_digits(text, 2):
             return []
         out = []
         found = [(m, False) for rx in _ANCHOR_RES for m in rx.finditer(text)]
@@ -369,7 +369,11 @@ class StreetAddressRecognizer(PatternRecognizer):
         patterns = [
             Pattern("number street suffix",
                     rf"\b{_NUM}(?:\s+\d{{1,4}})?\s+(?:{_W}\s+){{0,3}}{_STREET_SUFFIX}(?!\w)", 0.55),
-            Pattern("euro street number", rf"(?:\b{_NUM}\s+)?\b{_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
+            # (the lookahead only skips, at once, the words no number follows: the word and its
+            # suffix are all of these characters, and trying every suffix at every ending of every
+            # word was this recognizer's largest cost)
+            Pattern("euro street number",
+                    rf"(?:\b{_NUM}\s+)?\b(?=[\w'’.\-]*\s+\d){_W}{_EURO_SUFFIX}\s+{_NUM}\b", 0.55),
             Pattern("prefix street",
                     rf"(?i:\b(?:{_NUM},?\s+)?{_EURO_PREFIX})\s+(?:{_NAME_W}(?![\w'’.\-])\s*){{1,4}}"
                     rf"(?:\s+{_NUM}\b)?", 0.5),

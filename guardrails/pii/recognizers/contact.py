@@ -9,7 +9,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 from guardrails.pii.negatives import DATE_PATTERNS
-from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS, VALUE_LIST_SEP
+from guardrails.pii.recognizers.identifiers import RECORD_LABEL, RECORD_WORDS, VALUE_LIST_SEP, holds_digits
 
 # Score of a phone candidate whose only evidence is its shape (trunk prefix or regional grouping).
 WEAK_PHONE_SCORE = 0.5
@@ -84,7 +84,7 @@ class EvidencePhoneRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        if sum(ch.isdigit() for ch in text) < 7:
+        if not holds_digits(text, 7):
             return []
         out: list[Any] = []
         for m in _CANDIDATE.finditer(text):

@@ -5,6 +5,7 @@ exist (IBAN, US SSN, UK NINO, IN PAN, ES NIF/NIE); python-stdnum checks the othe
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,16 @@ from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, Reco
 from guardrails.pii.negatives import DATE_PATTERNS, MONTHS_RE
 
 _DATE_RE = re.compile("|".join(DATE_PATTERNS))
+_DIGIT = re.compile(r"\d")
+
+
+def holds_digits(text: str, n: int) -> bool:
+    """``text`` holds at least ``n`` digits: a recognizer's test before its patterns run.
+
+    (Stops at the n-th digit: counting every character of a 20,000-character window in Python
+    cost more than some recognizers' patterns.)
+    """
+    return sum(1 for _ in itertools.islice(_DIGIT.finditer(text), n)) == n
 
 # Words that may stand between an identifier's cue and its value, in the languages the product
 # serves: "passport number is X", "Reisepass-Nr.: X", "numéro de passeport : X" (the cue, then
@@ -279,7 +290,7 @@ class ChecksumIdRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
-        if sum(ch.isdigit() for ch in text) < 6:
+        if not holds_digits(text, 6):
             return []
         out = []
         for _name, pattern, valid, needs_cue in self.checks:

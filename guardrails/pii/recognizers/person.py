@@ -4,6 +4,7 @@ names directly followed by their contact details."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
@@ -509,9 +510,8 @@ class PersonContextRecognizer(EntityRecognizer):
             out.append(RecognizerResult("PERSON", a, b, score))
 
         for m in self.SUBJECT_PHRASE.finditer(text):
-            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
-            # an auxiliary the phrase took in ("Zenon Kowal has proposed ...") is no part of the name
-            b = _strip_trailing_lower_words(text, a, b)
+            # (an auxiliary the phrase took in, "Zenon Kowal has proposed ...", is no part of the name)
+            a, b = phrase_core(text, m.start(1), m.end(1))
             if len(text[a:b].split()) >= 2:
                 add(a, b, CONTEXT_SCORE)
         for m in self.SUBJECT_INITIALS.finditer(text):
@@ -567,8 +567,7 @@ class PersonContextRecognizer(EntityRecognizer):
         for m in self.FOREIGN_PHRASE.finditer(text):
             if not text[m.start(1)].isupper():
                 continue
-            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
-            b = _strip_trailing_lower_words(text, a, b)
+            a, b = phrase_core(text, m.start(1), m.end(1))
             if text[b - 2 : b] in ("'s", "’s"):  # "Siobhan O'Brien's team": the possessive is no part
                 b -= 2
             seg = text[a:b]
@@ -689,6 +688,25 @@ def _strip_leading_function_words(text: str, a: int, b: int) -> tuple[int, int]:
             break
         a += m.end()
     return a, b
+
+
+@lru_cache(maxsize=4)
+def _phrase_cores(text: str) -> dict[tuple[int, int], tuple[int, int]]:
+    return {}
+
+
+def phrase_core(text: str, a: int, b: int) -> tuple[int, int]:
+    """``text[a:b]`` without the function words opening it and the lower-case words closing it.
+
+    Several recognizers ask it of the same phrases of a text (thousands in a long one): the answers
+    are kept for the last few texts.
+    """
+    cores = _phrase_cores(text)
+    found = cores.get((a, b))
+    if found is None:
+        x, y = _strip_leading_function_words(text, a, b)
+        found = cores[(a, b)] = (x, _strip_trailing_lower_words(text, x, y))
+    return found
 
 
 # Closings of letters and e-mails in the languages served, written on a line of their own.

@@ -29,9 +29,8 @@ from guardrails.pii.recognizers.person import (
     _PLACE_BEFORE,
     CONTEXT_SCORE,
     _non_person_entities,
-    _strip_leading_function_words,
-    _strip_trailing_lower_words,
     inside_non_person,
+    phrase_core,
 )
 
 # Lowest frequency class (gender-guesser's 1..13) a given name needs to mark a phrase as a name. Chosen on
@@ -126,8 +125,7 @@ class GivenNameRecognizer(EntityRecognizer):
         for m in _PHRASE.finditer(text):
             if m.start(1) < taken_until or not text[m.start(1)].isupper():
                 continue
-            a, b = _strip_leading_function_words(text, m.start(1), m.end(1))
-            b = _strip_trailing_lower_words(text, a, b)
+            a, b = phrase_core(text, m.start(1), m.end(1))
             seg = text[a:b]
             toks = [re.sub(r"['’]s$", "", core(t).lower()) for t in seg.split()]
             if len(toks) < 2 or given_name_class(toks[0]) < self.min_class or toks[0] in english_non_nouns():
