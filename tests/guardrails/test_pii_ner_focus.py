@@ -24,6 +24,10 @@ def _blank(text: str) -> bool:
         "Attendees: Belinda, Kent and the vendor.",
         "Signed on behalf of the supplier: JOHN HARTLEY",  # a name in capitals
         "Zbigniew approved the change.",  # no English word
+        "Forward the invoice to McDonald.",  # a capital inside after a surname's prefix
+        "The form goes to Smith-McDonald and Okafor.",
+        "Ask DeShawn for the key.",  # a given name with a capital inside
+        "Update the ConfigMap and tell Okafor.",  # an identifier beside a name
     ],
 )
 def test_a_sentence_that_may_name_someone_is_read(sentence: str) -> None:
@@ -40,6 +44,8 @@ def test_a_sentence_that_may_name_someone_is_read(sentence: str) -> None:
         "- Select the target folder.",  # opening a list item
         "Set the API URL in the RBAC policy.",  # acronyms
         "the export runs at 02:00 on 2026-03-01.",
+        "Edit the ConfigMap of the LedgerSync operator.",  # identifiers in camel case
+        "kind: CatalogSource",
     ],
 )
 def test_a_sentence_with_no_name_candidate_is_not_read(sentence: str) -> None:
@@ -91,6 +97,9 @@ _TEXTS = [
     "Step 1. Open the settings page.\nStep 2. Choose the export format.\n"
     "Questions go to Ingrid Halvorsen or to the partner desk at Contoso in Oslo.",
     "Dear Mr Okafor,\nthe invoice is attached. The amount is due in thirty days.\nKind regards,\nLena Fischer",
+    # identifiers in camel case around names, one with a surname's prefix
+    "Edit the ConfigMap of the LedgerSync operator.\nkind: CatalogSource\n"
+    "Restart the PostgreSQL pod. Then Siobhan McDonald checks the GitHub workflow with Rafael Duarte.",
 ]
 
 
