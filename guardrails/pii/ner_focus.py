@@ -3,9 +3,10 @@
 The entity model is two thirds of detection's cost, and it finds people, places and firms only
 in capitalised words. A sentence whose only capitalised word opens it and is a common English
 word ("Click the button.", "The job runs nightly.") gives it nothing to find; neither do words
-of the document's own title and headings (the product it documents), nor acronyms. Those
-sentences are blanked (same length, so offsets hold) in the copy the model reads; the words
-next to a kept sentence stay, because the model reads a few tokens either side of each word.
+of the document's own title and headings (the product it documents), acronyms, or identifiers
+in camel case ("ConfigMap"). Those sentences are blanked (same length, so offsets hold) in the
+copy the model reads; the words next to a kept sentence stay, because the model reads a few
+tokens either side of each word.
 Every other step (tokens, lemmas, the recognizers) still reads the whole text.
 """
 
