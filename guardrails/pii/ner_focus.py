@@ -68,7 +68,7 @@ def may_hold_a_name(sentence: str, terms: frozenset[str] = frozenset()) -> bool:
         if len(word) > 1 and word.isupper() and not named:
             continue  # an acronym ("API", "RBAC"); a name in capitals is a given name ("JOHN")
         if not named and _camel_case(word):
-            continue  # an identifier ("ConfigMap"); a name's prefix keeps "McDonald", a given name "DeShawn"
+            continue  # an identifier ("ConfigMap"); a name's prefix keeps "McDonald", a given name "JoAnn"
         if word.lower() in terms and not common_given_name(word):
             continue  # the document's own subject ("Red Hat" in its guide)
         # A word opening the sentence, a field or a bracket is capitalised anyway: a name only if

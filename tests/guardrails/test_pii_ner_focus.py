@@ -26,7 +26,7 @@ def _blank(text: str) -> bool:
         "Zbigniew approved the change.",  # no English word
         "Forward the invoice to McDonald.",  # a capital inside after a surname's prefix
         "The form goes to Smith-McDonald and Okafor.",
-        "Ask DeShawn for the key.",  # a given name with a capital inside
+        "Ask JoAnn for the key.",  # a given name with a capital inside
         "Update the ConfigMap and tell Okafor.",  # an identifier beside a name
     ],
 )
