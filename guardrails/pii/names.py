@@ -135,6 +135,28 @@ def token_ok_for_name(tok: str) -> bool:
     return not (uppers >= 2 and not re.match(r"^(?:Mc|Mac|O['’]|D['’])", c) and "-" not in c)
 
 
+# A name written with a capital inside opens with a surname's or given name's prefix ("McDonald",
+# "MacArthur", "FitzGerald", "DiCaprio", "DeAndre", "LaToya", "LeBlanc", "DuBois", "VanDyke").
+_NAME_PREFIXES = ("Mc", "Mac", "Fitz", "Di", "De", "Da", "Du", "Del", "La", "Le", "Van", "Von", "O", "St")
+
+
+def inner_capital(word: str) -> bool:
+    """A capital after a small letter ("ConfigMap", "GitHub"): a code's or a product's identifier,
+    unless a name's prefix stands before that capital ("McDonald", "Smith-McDonald").
+
+    Wider than the rule of ``token_ok_for_name`` (any second capital but after Mc/Mac/O'/D'), which
+    decides what a recognizer may call a name; this one decides only which sentences spaCy's entity
+    model reads (``ner_focus``), where keeping a brand such as "DeWalt" costs a little time and
+    dropping a name costs the model's reading of it.
+    """
+    for i in range(1, len(word)):
+        if word[i].isupper() and word[i - 1].islower():
+            part = max(word.rfind(c, 0, i) for c in "-'’") + 1
+            if word[part:i] not in _NAME_PREFIXES:
+                return True
+    return False
+
+
 def name_tokens_ok(toks: Sequence[str]) -> list[bool]:
     """``token_ok_for_name`` for each token of a name, reading two tokens by their place in it: a
     dotted initial before the surname ("A." of "A. K. Sharma") and a capitalised word after a particle

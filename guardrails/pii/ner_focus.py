@@ -24,7 +24,7 @@ from guardrails.pii.given_names import (
     is_inflected_english,
     stop_words,
 )
-from guardrails.pii.names import WORD_RE
+from guardrails.pii.names import WORD_RE, inner_capital
 
 # Words kept on either side of a read sentence: more than the model's window of context
 # (spaCy's small English model sees four tokens each way).
@@ -37,20 +37,6 @@ _SPACE_RUN = re.compile(r"\S+")
 _BLANK = re.compile(r"[^\n]")
 # After these a word is capitalised as the opening of a field, list item or bracket.
 _OPENERS = frozenset(":;([{\"“‘'*•>|#-–—=")
-# A name written with a capital inside opens with a surname's or given name's prefix ("McDonald",
-# "MacArthur", "FitzGerald", "DiCaprio", "DeAndre", "LaToya", "LeBlanc", "DuBois", "VanDyke").
-_NAME_PREFIXES = ("Mc", "Mac", "Fitz", "Di", "De", "Da", "Du", "Del", "La", "Le", "Van", "Von", "O", "St")
-
-
-def _camel_case(word: str) -> bool:
-    """A capital after a small letter ("ConfigMap", "GitHub"): a code's or a product's identifier,
-    unless a name's prefix stands before that capital ("McDonald")."""
-    for i in range(1, len(word)):
-        if word[i].isupper() and word[i - 1].islower():
-            part = max(word.rfind(c, 0, i) for c in "-'’") + 1  # "Smith-McDonald"
-            if word[part:i] not in _NAME_PREFIXES:
-                return True
-    return False
 
 
 def term_words(terms: Iterable[str]) -> frozenset[str]:
@@ -67,7 +53,7 @@ def may_hold_a_name(sentence: str, terms: frozenset[str] = frozenset()) -> bool:
         named = given_name_class(word) > 0
         if len(word) > 1 and word.isupper() and not named:
             continue  # an acronym ("API", "RBAC"); a name in capitals is a given name ("JOHN")
-        if not named and _camel_case(word):
+        if not named and inner_capital(word):
             continue  # an identifier ("ConfigMap"); a name's prefix keeps "McDonald", a given name "JoAnn"
         if word.lower() in terms and not common_given_name(word):
             continue  # the document's own subject ("Red Hat" in its guide)
