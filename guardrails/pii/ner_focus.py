@@ -59,8 +59,12 @@ def may_hold_a_name(sentence: str, terms: frozenset[str] = frozenset()) -> bool:
             continue  # the document's own subject ("Red Hat" in its guide)
         # A word opening the sentence, a field or a bracket is capitalised anyway: a name only if
         # no common word ("Enter", "Returns", "The").
-        before = sentence[: m.start()].rstrip()
-        if not before or before[-1] in _OPENERS:
+        # (the character before it, past any spaces, read in place rather than by copying the
+        # sentence up to every such word)
+        k = m.start() - 1
+        while k >= 0 and sentence[k].isspace():
+            k -= 1
+        if k < 0 or sentence[k] in _OPENERS:
             if word.lower() in stop_words():
                 continue
             if common_given_name(word) or not (is_english_word(word) or is_inflected_english(word)):
